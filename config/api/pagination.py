@@ -1,0 +1,87 @@
+"""Keyset cursor pagination producing `{"data": [...], "next_page": <opaque cursor or null>}`.
+
+The cursor is the ordering key of the last row served, so a page costs one index range scan
+whatever the table size (no OFFSET). Rows are compared as a PostgreSQL row value
+`(k1, k2) > (v1, v2)`, which an index on (k1, k2) answers directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from config.api.errors import ValidationFailed
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class CursorPage:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def parse_limit(
+    raw: Any, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT, field: str = "limit"
+) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{field} must be an integer", field=field) from None
+    if not 1 <= limit <= maximum:
+        raise ValidationFailed(f"{field} must be between 1 and {maximum}", field=field)
+    return limit
+
+
+def _encode(values: list[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, dt.datetime) else str(v) for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, size: int, field: str) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ValidationFailed(f"{field} is not a valid cursor", field=field) from None
+    if (
+        not isinstance(values, list)
+        or len(values) != size
+        or not all(isinstance(v, str) for v in values)
+    ):
+        raise ValidationFailed(f"{field} is not a valid cursor", field=field)
+    return values
+
+
+def keyset_paginate(
+    queryset: QuerySet,
+    *,
+    limit: int,
+    cursor: str | None,
+    keys: tuple[str, ...] = ("created_at", "id"),
+    cursor_field: str = "next_page",
+) -> CursorPage:
+    """One page of `queryset` ordered ascending by `keys` (the last key must be unique)."""
+    model = queryset.model
+    columns = [model._meta.get_field(key).column for key in keys]
+    qualified = ", ".join(f'"{model._meta.db_table}"."{column}"' for column in columns)
+    queryset = queryset.order_by(*keys)
+    if cursor:
+        values = _decode(cursor, len(keys), cursor_field)
+        placeholders = ", ".join(["%s"] * len(values))
+        queryset = queryset.extra(where=[f"({qualified}) > ({placeholders})"], params=values)
+    rows = list(queryset[: limit + 1])
+    if len(rows) <= limit:
+        return CursorPage(items=rows, next_cursor=None)
+    rows = rows[:limit]
+    last = rows[-1]
+    return CursorPage(items=rows, next_cursor=_encode([getattr(last, key) for key in keys]))

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from config.api.models import ApiToken, generate_raw_token, hash_token
+
+
+@transaction.atomic
+def api_token_create(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns the row and the clear token, which is never stored."""
+    raw = generate_raw_token()
+    token = ApiToken.objects.create(
+        user=user, name=name, key_hash=hash_token(raw), key_prefix=raw[:10]
+    )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+
+
+def api_token_authenticate(*, raw_token: str) -> ApiToken | None:
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw_token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )

@@ -1,0 +1,10 @@
+import socket
+
+from celery import shared_task
+
+from config.api.models import WorkerHeartbeat
+
+
+@shared_task(name="config.api.tasks.worker_heartbeat")
+def worker_heartbeat(token: str) -> None:
+    WorkerHeartbeat.objects.get_or_create(token=token, defaults={"hostname": socket.gethostname()})

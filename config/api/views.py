@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.celery import app as celery_app
+
+
+def _database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:  # any failure means "down"; the reason is reported
+        return f"error: {exc.__class__.__name__}"
+
+
+def _broker_state() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+            conn.default_channel.client.ping()
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+@require_GET
+def healthz(request):
+    """Liveness for load balancers and `make run`: no auth, no secrets, just states."""
+    checks = {
+        "database": {"engine": connection.vendor, "state": _database_state()},
+        "broker": {
+            "transport": celery_app.conf.broker_url.split(":", 1)[0],
+            "state": _broker_state(),
+        },
+    }
+    healthy = all(check["state"] == "ok" for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
+
+
+class NoopView(APIView):
+    """Authenticated no-op: the floor that benchmarks compare real endpoints against."""
+
+    def get(self, request):
+        return Response({"data": {"ok": True}})
+
+    def post(self, request):
+        return Response({"data": {"ok": True}})
+
+
+def api_not_found(request, exception=None):
+    return JsonResponse({"message": f"No route for {request.method} {request.path}"}, status=404)

@@ -1,0 +1,40 @@
+"""Small shared pieces for the thin API views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from config.api.errors import ValidationFailed
+from config.api.pagination import CursorPage, keyset_paginate, parse_limit
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any, **context) -> dict:
+    """Validate `data` with `serializer_class`; a failure becomes a 400 naming the field."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("The request body must be a JSON object", field="body")
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def query_page(
+    request,
+    queryset,
+    *,
+    keys: tuple[str, ...] = ("created_at", "id"),
+    default_limit: int = 10,
+    max_limit: int = 100,
+) -> CursorPage:
+    """Keyset page with `limit` / `next_page` from the query string (Metronome's SyncCursorPage)."""
+    limit = parse_limit(request.query_params.get("limit"), default=default_limit, maximum=max_limit)
+    return keyset_paginate(
+        queryset, limit=limit, cursor=request.query_params.get("next_page"), keys=keys
+    )
+
+
+def page_body(page: CursorPage, items: list[Any]) -> dict[str, Any]:
+    return {"data": items, "next_page": page.next_cursor}

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import views as web_views
+from config.api import views as api_views
+
+urlpatterns = [
+    path("healthz", api_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", web_views.home, name="home"),
+    path("packages/", include("packages_app.urls")),
+    path("customers/", include("contracts_app.urls")),
+    # API (Metronome-compatible paths, no trailing slashes).
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
+    path("v1/noop", api_views.NoopView.as_view(), name="api-noop"),
+    path("", include("packages_app.api.urls")),
+    path("", include("contracts_app.api.urls")),
+]
+
+handler404 = "config.views.not_found"

@@ -1,0 +1,190 @@
+"""Customers, their contracts (with materialised terms) and subscriptions (DESIGN.md §3, §6)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+
+from packages_app.models import (
+    ArchivableQuerySet,
+    DecimalJSONField,
+    Package,
+    PackageTerm,
+    Product,
+    RateCard,
+)
+
+
+class Customer(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=400)
+    external_id = models.CharField(max_length=400, null=True, blank=True)
+    ingest_aliases = models.JSONField(default=list, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    details = DecimalJSONField(default=dict, blank=True, help_text="Other fields sent at create")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ArchivableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["created_at", "id"], name="customer_keyset")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False, archived_at__isnull=True),
+                name="customer_external_id_unique_active",
+                violation_error_message="An active customer with this external_id exists.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BillingProviderConfiguration(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="billing_provider_configurations"
+    )
+    billing_provider = models.CharField(max_length=40)
+    delivery_method = models.CharField(max_length=40)
+    configuration = DecimalJSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ArchivableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.billing_provider} / {self.delivery_method}"
+
+
+class Subscription(models.Model):
+    """A customer's chain of successive contracts (a Solvimon pricing-plan subscription)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
+    platform_id = models.CharField(max_length=200, blank=True)
+    details = DecimalJSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Subscription {self.id} ({self.customer})"
+
+
+class ContractQuerySet(ArchivableQuerySet):
+    def on_package(self, package):
+        return self.filter(package=package)
+
+    def covering(self, at):
+        return self.filter(
+            Q(starting_at__lte=at), Q(ending_before__isnull=True) | Q(ending_before__gt=at)
+        )
+
+
+class Contract(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+    )
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+    )
+    rate_card = models.ForeignKey(
+        RateCard, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
+    )
+    billing_provider_configuration = models.ForeignKey(
+        BillingProviderConfiguration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+    )
+    name = models.CharField(max_length=400, blank=True)
+    starting_at = models.DateTimeField()
+    ending_before = models.DateTimeField(null=True, blank=True)
+    net_payment_terms_days = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    multiplier_override_prioritization = models.CharField(max_length=24, blank=True)
+    scheduled_charges_on_usage_invoices = models.CharField(max_length=8, blank=True)
+    settings = DecimalJSONField(
+        default=dict,
+        blank=True,
+        help_text="usage_statement_schedule (absolute), thresholds, transition, custom_fields",
+    )
+    uniqueness_key = models.CharField(max_length=128, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # Cohort pages: contracts on a package ordered by start, keyset on (starting_at, id).
+            models.Index(fields=["package", "starting_at", "id"], name="contract_cohort"),
+            models.Index(fields=["customer", "starting_at"], name="contract_customer_start"),
+            models.Index(fields=["created_at", "id"], name="contract_keyset"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "uniqueness_key"],
+                condition=Q(uniqueness_key__isnull=False),
+                name="contract_uniqueness_key",
+                violation_error_message="A contract with this uniqueness_key already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ending_before__isnull=True) | Q(ending_before__gt=F("starting_at")),
+                name="contract_interval_positive",
+                violation_error_message="A contract must end after it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"Contract {self.id}"
+
+
+class ContractTerm(models.Model):
+    """A materialised term with absolute dates, linked to the package term it came from.
+
+    Recurring commits/credits are stored once with their absolute window and once per
+    recurrence period (`generated_from` points at the recurring row).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="terms")
+    kind = models.CharField(max_length=20, choices=PackageTerm.Kind.choices)
+    ordinal = models.PositiveIntegerField()
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="contract_terms"
+    )
+    package_term = models.ForeignKey(
+        PackageTerm, on_delete=models.PROTECT, null=True, blank=True, related_name="contract_terms"
+    )
+    generated_from = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="generated_terms"
+    )
+    starting_at = models.DateTimeField(null=True, blank=True)
+    ending_before = models.DateTimeField(null=True, blank=True)
+    body = DecimalJSONField(default=dict)
+
+    class Meta:
+        ordering = ["contract", "kind", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "kind", "ordinal"], name="contract_term_position"
+            )
+        ]

@@ -1,0 +1,129 @@
+"""Shared fixtures: real PostgreSQL, real Redis, a real Celery worker, the official SDK client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    # Embedded mode: one Redis for the whole run, started by the controller (not each xdist worker).
+    if os.environ.get("REDIS_URL") or hasattr(config, "workerinput"):
+        return
+    from config import embedded
+
+    config._embedded_redis = embedded.start_redis()
+
+
+def pytest_unconfigure(config):
+    process = getattr(config, "_embedded_redis", None)
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_for(settings_dict: dict) -> str:
+    """The URL of the database the test process uses, for subprocesses (worker, launcher)."""
+    host = settings_dict.get("HOST") or "localhost"
+    host = quote(host, safe="") if host.startswith("/") else host
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    user = quote(settings_dict.get("USER") or "postgres", safe="")
+    password = (
+        f":{quote(settings_dict['PASSWORD'], safe='')}" if settings_dict.get("PASSWORD") else ""
+    )
+    return f"postgres://{user}{password}@{host}{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def subprocess_env(transactional_db) -> dict[str, str]:
+    """Environment for a child process that must see the test database (committed data only)."""
+    from django.conf import settings
+    from django.db import connection
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_for(connection.settings_dict)
+    env["REDIS_URL"] = settings.CELERY_BROKER_URL
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class _OutputReader(threading.Thread):
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.lines: list[str] = []
+
+    def run(self):
+        for line in iter(self.stream.readline, ""):
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return True
+            time.sleep(0.1)
+        return False
+
+
+@pytest.fixture
+def celery_worker_queue(subprocess_env) -> Iterator[str]:
+    """A real `celery worker` process consuming a queue of its own through the real broker."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--queues",
+            queue,
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=BASE_DIR,
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    reader = _OutputReader(process.stdout)
+    reader.start()
+    try:
+        if not reader.wait_for(" ready.", timeout=60):
+            pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
+        yield queue
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
