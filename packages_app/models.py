@@ -247,6 +247,8 @@ class AliasAssignment(models.Model):
     )
     starting_at = models.DateTimeField()
     ending_before = models.DateTimeField(null=True, blank=True)
+    # Set when a later assignment covers this whole interval: kept for history, no longer in force.
+    superseded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AliasAssignmentQuerySet.as_manager()
@@ -285,6 +287,7 @@ class AliasAssignment(models.Model):
                         RangeOperators.OVERLAPS,
                     ),
                 ],
+                condition=Q(superseded_at__isnull=True),
                 violation_error_message="An alias points at one target at any instant.",
             ),
         ]

@@ -127,3 +127,33 @@ def celery_worker_queue(subprocess_env) -> Iterator[str]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def sdk_for(live_server, transactional_db):
+    """`sdk_for("app.codename", ...)`: the official SDK, strict mode, as a user with those permissions.
+
+    Strict mode makes every response that misses a required field, or carries a wrong type or
+    enum, fail the test with APIResponseValidationError. No retries, so a 409 surfaces at once.
+    """
+    import metronome
+
+    from tests.factories import user_with_token
+
+    def make(*permissions: str, superuser: bool = False):
+        _, token = user_with_token(*permissions, superuser=superuser)
+        return metronome.Metronome(
+            base_url=live_server.url,
+            bearer_token=token,
+            _strict_response_validation=True,
+            max_retries=0,
+            timeout=30,
+        )
+
+    return make
+
+
+@pytest.fixture
+def sdk(sdk_for):
+    """The official SDK as a user holding every permission."""
+    return sdk_for(superuser=True)

@@ -1,8 +1,4 @@
-from django.urls import path
+from packages_app.api.catalog_urls import urlpatterns as catalog_urlpatterns
+from packages_app.api.package_urls import urlpatterns as package_urlpatterns
 
-from packages_app.api import credit_types
-
-urlpatterns = [
-    path("v1/credit-types/create", credit_types.CreditTypeCreateApi.as_view()),
-    path("v1/credit-types/list", credit_types.CreditTypeListApi.as_view()),
-]
+urlpatterns = [*catalog_urlpatterns, *package_urlpatterns]

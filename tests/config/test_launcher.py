@@ -39,8 +39,12 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
     log = (tmp_path / "run.log").open("w+")
     # own session = own process group, so SIGINT to the group is exactly what Ctrl-C sends
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"], cwd=BASE_DIR, env=env,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "config.launcher"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 90
@@ -60,7 +64,7 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
         os.killpg(launcher.pid, signal.SIGINT)
         launcher.wait(timeout=20)
 
-        gone, alive = psutil.wait_procs(children, timeout=5)
+        _gone, alive = psutil.wait_procs(children, timeout=5)
         assert alive == [], [p.pid for p in alive]
         assert _port_is_free(port)
     finally:

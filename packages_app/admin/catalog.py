@@ -1,0 +1,1 @@
+"""Admin for credit types, billable metrics, products and rate cards."""

@@ -1,0 +1,1 @@
+"""Admin for packages and alias names."""

@@ -1,0 +1,48 @@
+"""Alias resolution: "alias X as of t" is answered here and nowhere else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Min
+
+from packages_app.models import AliasAssignment, AliasName, Package, RateCard
+
+
+def alias_assignment_at(*, kind: str, name: str, at: dt.datetime) -> AliasAssignment | None:
+    return (
+        AliasAssignment.objects.active_at(at)
+        .filter(alias_name__kind=kind, alias_name__name=name)
+        .select_related("package", "rate_card")
+        .first()
+    )
+
+
+def package_for_alias(*, name: str, at: dt.datetime) -> Package | None:
+    assignment = alias_assignment_at(kind=AliasName.Kind.PACKAGE, name=name, at=at)
+    return assignment.package if assignment else None
+
+
+def rate_card_for_alias(*, name: str, at: dt.datetime) -> RateCard | None:
+    assignment = alias_assignment_at(kind=AliasName.Kind.RATE_CARD, name=name, at=at)
+    return assignment.rate_card if assignment else None
+
+
+def alias_package_versions(*, alias_name: AliasName) -> list:
+    """Package ids in the order they were first assigned this name: version N is item N-1."""
+    rows = (
+        AliasAssignment.objects.filter(alias_name=alias_name, package__isnull=False)
+        .values("package_id")
+        .annotate(first=Min("id"))
+        .order_by("first")
+    )
+    return [row["package_id"] for row in rows]
+
+
+def alias_schedule(*, alias_name: AliasName):
+    """The whole schedule of one name, superseded rows included, oldest start first."""
+    return (
+        AliasAssignment.objects.filter(alias_name=alias_name)
+        .select_related("package", "rate_card")
+        .order_by("starting_at", "id")
+    )

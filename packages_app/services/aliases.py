@@ -1,0 +1,95 @@
+"""Alias schedules for packages and rate cards (DESIGN.md §3).
+
+Assigning a name to a target for [starting_at, ending_before) wins over older assignments in that
+interval: they are trimmed or split around it; one the new interval covers entirely is marked
+superseded. Nothing is deleted, so the schedule's history stays visible. Assignments of one name
+are serialised by locking the AliasName row; the exclusion constraint is the backstop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.api.errors import ValidationFailed
+from packages_app.models import AliasAssignment, AliasName, Package, RateCard
+
+
+def alias_name_lock(*, kind: str, name: str) -> AliasName:
+    """Get or create the alias name and lock its row for this transaction."""
+    try:
+        with transaction.atomic():
+            AliasName.objects.get_or_create(kind=kind, name=name)
+    except IntegrityError:
+        pass  # created concurrently by another request: fine, lock it below
+    return AliasName.objects.select_for_update().get(kind=kind, name=name)
+
+
+def _overlaps(start: dt.datetime, end: dt.datetime | None) -> Q:
+    condition = Q(ending_before__isnull=True) | Q(ending_before__gt=start)
+    if end is not None:
+        condition &= Q(starting_at__lt=end)
+    return condition
+
+
+@transaction.atomic
+def alias_assign(
+    *,
+    kind: str,
+    name: str,
+    package: Package | None = None,
+    rate_card: RateCard | None = None,
+    starting_at: dt.datetime | None = None,
+    ending_before: dt.datetime | None = None,
+    field: str = "aliases",
+) -> AliasAssignment:
+    start = starting_at or timezone.now()
+    end = ending_before
+    if end is not None and end <= start:
+        raise ValidationFailed(
+            "ending_before must be after starting_at", field=f"{field}.ending_before"
+        )
+    alias_name = alias_name_lock(kind=kind, name=name)
+    now = timezone.now()
+    to_update: list[AliasAssignment] = []
+    to_create: list[AliasAssignment] = []
+    older = AliasAssignment.objects.in_force().filter(_overlaps(start, end), alias_name=alias_name)
+    for row in older:
+        starts_before = row.starting_at < start
+        ends_after = end is not None and (row.ending_before is None or row.ending_before > end)
+        if (
+            starts_before and ends_after
+        ):  # split: keep the head, add the tail after the new interval
+            to_create.append(
+                AliasAssignment(
+                    alias_name=alias_name,
+                    package=row.package,
+                    rate_card=row.rate_card,
+                    starting_at=end,
+                    ending_before=row.ending_before,
+                )
+            )
+            row.ending_before = start
+        elif starts_before:
+            row.ending_before = start
+        elif ends_after:
+            row.starting_at = end
+        else:
+            row.superseded_at = now
+        to_update.append(row)
+    # Trim before inserting: the constraint is checked row by row.
+    AliasAssignment.objects.bulk_update(
+        to_update, ["starting_at", "ending_before", "superseded_at"]
+    )
+    assignment = AliasAssignment(
+        alias_name=alias_name,
+        package=package,
+        rate_card=rate_card,
+        starting_at=start,
+        ending_before=end,
+    )
+    AliasAssignment.objects.bulk_create([*to_create, assignment])
+    return assignment

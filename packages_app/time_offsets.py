@@ -1,0 +1,37 @@
+"""Calendar arithmetic for relative offsets (DESIGN.md §4).
+
+Every date is computed from the contract start, never by chaining: start + 2 months is computed
+directly, so Jan 31 + 1 month = Feb 28/29 but Jan 31 + 2 months = Mar 31.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+UNITS = ("DAYS", "WEEKS", "MONTHS", "YEARS")
+
+
+def add_months(start: dt.datetime, months: int) -> dt.datetime:
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+def add_offset(start: dt.datetime, unit: str, value: int) -> dt.datetime:
+    """`start` moved by `value` `unit`s; months and years clamp to the end of the month."""
+    if unit == "DAYS":
+        return start + dt.timedelta(days=value)
+    if unit == "WEEKS":
+        return start + dt.timedelta(weeks=value)
+    if unit == "MONTHS":
+        return add_months(start, value)
+    if unit == "YEARS":
+        return add_months(start, 12 * value)
+    raise ValueError(f"unknown offset unit {unit!r}; expected one of {', '.join(UNITS)}")
+
+
+def offset_multiple(offset: dict, times: int) -> tuple[str, int]:
+    """The offset `times` times over, as (unit, value): period k of a recurrence starts at k * period."""
+    return offset["unit"], int(offset["value"]) * times
