@@ -77,6 +77,8 @@ class Subscription(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Solvimon's permission name, as a Django permission a token's user can be granted.
+        permissions = [("pricing_plan_schedule_create", "PRICING_PLAN_SCHEDULE.CREATE")]
 
     def __str__(self) -> str:
         return f"Subscription {self.id} ({self.customer})"

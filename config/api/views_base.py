@@ -38,3 +38,14 @@ def query_page(
 
 def page_body(page: CursorPage, items: list[Any]) -> dict[str, Any]:
     return {"data": items, "next_page": page.next_cursor}
+
+
+def rfc3339(value) -> str | None:
+    """UTC instant on the wire: `2024-01-01T00:00:00Z` (milliseconds kept when present)."""
+    if value is None:
+        return None
+    from datetime import UTC
+
+    value = value.astimezone(UTC)
+    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")

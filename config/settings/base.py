@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+if env_bool("QUERY_COUNT_HEADER", False):  # benchmarks only: counts queries per request
+    MIDDLEWARE.insert(0, "config.api.middleware.QueryCountHeaderMiddleware")
 
 ROOT_URLCONF = "config.urls"
 # API paths are Metronome's and never end in a slash.

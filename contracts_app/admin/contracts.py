@@ -1,0 +1,1 @@
+"""Admin for contracts (materialised terms inline) and subscriptions."""

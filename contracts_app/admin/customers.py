@@ -1,0 +1,1 @@
+"""Admin for customers and their billing-provider configurations."""
