@@ -6,6 +6,7 @@ nothing installed by hand (DESIGN.md §8). Data survives restarts.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -33,6 +34,7 @@ def ensure_postgres() -> dict:
         import pgserver
 
         VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles()
         server = pgserver.get_server(PG_DATA_DIR, cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';").strip()
     if "(1 row)" not in exists:
@@ -44,6 +46,24 @@ def ensure_postgres() -> dict:
         "HOST": str(PG_DATA_DIR),
         "PORT": "",
     }
+
+
+def _forget_dead_handles() -> None:
+    """Drop pids of processes that died without their atexit hook (SIGKILL, os._exit).
+
+    pgserver stops the server when its last registered process exits; a dead pid left in its
+    list would keep the server running forever after.
+    """
+    import psutil
+
+    handles = PG_DATA_DIR / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def embedded_redis_url() -> str:

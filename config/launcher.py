@@ -104,6 +104,9 @@ def main() -> int:
     try:
         if not env.get("DATABASE_URL"):
             embedded.ensure_postgres()  # this process holds the server until it exits
+            # Children connect by URL instead of registering as handles of their own: web and
+            # worker processes leave with os._exit, which would leave stale handles behind.
+            env["DATABASE_URL"] = embedded.embedded_database_url()
             print(f"[run] embedded PostgreSQL in {embedded.PG_DATA_DIR}", flush=True)
         if not env.get("REDIS_URL"):
             redis_process = embedded.start_redis()
