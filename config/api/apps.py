@@ -5,3 +5,6 @@ class ApiConfig(AppConfig):
     name = "config.api"
     label = "api"
     verbose_name = "API access"
+
+    def ready(self) -> None:
+        from config.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
