@@ -158,6 +158,7 @@ class Rate(models.Model):
         PERCENTAGE = "PERCENTAGE"
         SUBSCRIPTION = "SUBSCRIPTION"
         TIERED = "TIERED"
+        TIERED_PERCENTAGE = "TIERED_PERCENTAGE"
         CUSTOM = "CUSTOM"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -166,7 +167,7 @@ class Rate(models.Model):
     starting_at = models.DateTimeField()
     ending_before = models.DateTimeField(null=True, blank=True)
     entitled = models.BooleanField(default=True)
-    rate_type = models.CharField(max_length=16, choices=RateType.choices)
+    rate_type = models.CharField(max_length=20, choices=RateType.choices)
     price = models.DecimalField(max_digits=40, decimal_places=20, null=True, blank=True)
     credit_type = models.ForeignKey(
         CreditType, on_delete=models.PROTECT, default=USD_CENTS_ID, related_name="+"
@@ -224,8 +225,12 @@ class AliasName(models.Model):
 
 
 class AliasAssignmentQuerySet(models.QuerySet):
+    def in_force(self):
+        """Rows still part of the schedule (superseded ones are history only)."""
+        return self.filter(superseded_at__isnull=True)
+
     def active_at(self, at):
-        return self.filter(
+        return self.in_force().filter(
             Q(starting_at__lte=at), Q(ending_before__isnull=True) | Q(ending_before__gt=at)
         )
 

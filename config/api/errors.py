@@ -45,9 +45,12 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = (
-                prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else str(key))
-            )
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int):  # DRF keys list items by index: `commits[0]`
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             for k, v in flatten_errors(value, name).items():
                 flat.setdefault(k, []).extend(v)
     elif isinstance(detail, list):

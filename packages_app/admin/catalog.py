@@ -1,1 +1,160 @@
-"""Admin for credit types, billable metrics, products and rate cards."""
+"""Admin for credit types, billable metrics, products and rate cards.
+
+Anything a package, rate or contract may reference is archived, never deleted: those models have
+an "Archive selected" action and no delete permission. Changelists select what their columns
+show, so a page costs the same number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from packages_app.models import (
+    USD_CENTS_ID,
+    AliasAssignment,
+    BillableMetric,
+    CreditType,
+    Product,
+    Rate,
+    RateCard,
+)
+from packages_app.services.billable_metrics import billable_metrics_archive
+from packages_app.services.products import products_archive
+from packages_app.services.rate_cards import rate_cards_archive
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Active"), ("yes", "Archived")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
+def _archive_action(archive, noun: str):
+    @admin.action(description=f"Archive selected {noun}", permissions=["change"])
+    def archive_selected(modeladmin, request, queryset):
+        count = archive(queryset=queryset)
+        modeladmin.message_user(request, f"Archived {count} {noun}.", messages.SUCCESS)
+
+    return archive_selected
+
+
+class ArchiveOnlyAdmin(admin.ModelAdmin):
+    """Archive instead of delete: references elsewhere must keep resolving."""
+
+    readonly_fields = ("id", "created_at", "archived_at")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CreditType)
+class CreditTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_currency", "id", "created_at")
+    list_filter = ("is_currency",)
+    search_fields = ("name", "=id")
+    readonly_fields = ("id", "created_at")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # USD cents is every rate card's default; others are protected by their references.
+        if obj is not None and obj.pk == USD_CENTS_ID:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(BillableMetric)
+class BillableMetricAdmin(ArchiveOnlyAdmin):
+    list_display = ("name", "aggregation_type", "aggregation_key", "created_at", "archived_at")
+    list_filter = ("aggregation_type", ArchivedFilter)
+    search_fields = ("name", "aggregation_key", "=id")
+    actions = [_archive_action(billable_metrics_archive, "billable metrics")]
+
+
+@admin.register(Product)
+class ProductAdmin(ArchiveOnlyAdmin):
+    list_display = ("name", "type", "billable_metric", "created_by", "created_at", "archived_at")
+    list_filter = ("type", ArchivedFilter)
+    list_select_related = ("billable_metric",)
+    search_fields = ("name", "billable_metric__name", "=id")
+    raw_id_fields = ("billable_metric",)
+    readonly_fields = ("id", "created_at", "created_by", "updated_at", "archived_at")
+    actions = [_archive_action(products_archive, "products")]
+
+
+class RateInline(admin.TabularInline):
+    model = Rate
+    extra = 0
+    fields = (
+        "product",
+        "rate_type",
+        "price",
+        "credit_type",
+        "starting_at",
+        "ending_before",
+        "entitled",
+        "pricing_group_values",
+        "details",
+    )
+    # Raw ids: a select per row would query every product and credit type again for each rate.
+    raw_id_fields = ("product", "credit_type")
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "credit_type")
+
+
+class RateCardAliasInline(admin.TabularInline):
+    """The card's alias schedule, history included; changed through the API or alias tools."""
+
+    model = AliasAssignment
+    fk_name = "rate_card"
+    extra = 0
+    can_delete = False
+    verbose_name = "alias interval"
+    verbose_name_plural = "alias schedule"
+    fields = ("alias_name", "starting_at", "ending_before", "superseded_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("alias_name").order_by("starting_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RateCard)
+class RateCardAdmin(ArchiveOnlyAdmin):
+    list_display = (
+        "name",
+        "fiat_credit_type",
+        "rate_count",
+        "created_by",
+        "created_at",
+        "archived_at",
+    )
+    list_filter = (ArchivedFilter, "fiat_credit_type")
+    list_select_related = ("fiat_credit_type",)
+    search_fields = ("name", "description", "alias_assignments__alias_name__name", "=id")
+    readonly_fields = ("id", "created_at", "created_by", "archived_at")
+    inlines = [RateInline, RateCardAliasInline]
+    actions = [_archive_action(rate_cards_archive, "rate cards")]
+
+    def get_queryset(self, request):
+        # The count is a column of the page's one query, not a query per row.
+        return super().get_queryset(request).annotate(rate_count=Count("rates"))
+
+    @admin.display(description="rates", ordering="rate_count")
+    def rate_count(self, obj) -> int:
+        return obj.rate_count

@@ -1,0 +1,141 @@
+"""`/v1/billable-metrics...`: create, retrieve, rename (PUT), list (GET), archive."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.errors import ValidationFailed
+from config.api.views_base import page_body, query_page, rfc3339, validated
+from packages_app.models import BillableMetric
+from packages_app.selectors.catalog import billable_metric_get, billable_metric_list
+from packages_app.services.billable_metrics import (
+    billable_metric_archive,
+    billable_metric_create,
+    billable_metric_rename,
+)
+
+AGGREGATION_TYPES = ("COUNT", "LATEST", "MAX", "SUM", "UNIQUE")
+
+
+class NonEmptyStrings(serializers.ListField):
+    """Metronome: "must be non-empty if present"."""
+
+    child = serializers.CharField()
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class EventTypeFilterInput(serializers.Serializer):
+    in_values = NonEmptyStrings()
+    not_in_values = NonEmptyStrings()
+
+
+class PropertyFilterInput(serializers.Serializer):
+    name = serializers.CharField()
+    exists = serializers.BooleanField(required=False)
+    in_values = NonEmptyStrings()
+    not_in_values = NonEmptyStrings()
+
+
+class BillableMetricCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=400)
+    aggregation_key = serializers.CharField(required=False, max_length=400)
+    aggregation_type = serializers.ChoiceField(choices=AGGREGATION_TYPES, required=False)
+    custom_fields = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False
+    )
+    event_type_filter = EventTypeFilterInput(required=False)
+    group_keys = serializers.ListField(child=NonEmptyStrings(required=True), required=False)
+    property_filters = PropertyFilterInput(many=True, required=False)
+    sql = serializers.CharField(required=False)
+
+
+class BillableMetricRenameInput(serializers.Serializer):
+    name = serializers.CharField(max_length=400)
+
+
+class IdInput(serializers.Serializer):
+    id = serializers.CharField()
+
+
+def billable_metric_data(metric: BillableMetric) -> dict:
+    definition = metric.definition
+    data = {
+        "id": str(metric.id),
+        "name": metric.name,
+        "aggregation_type": metric.aggregation_type or None,
+        "aggregation_key": metric.aggregation_key or None,
+        "event_type_filter": definition.get("event_type_filter"),
+        "property_filters": definition.get("property_filters"),
+        "group_keys": definition.get("group_keys"),
+        "sql": definition.get("sql"),
+        "custom_fields": definition.get("custom_fields", {}),
+        "archived_at": rfc3339(metric.archived_at),
+    }
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def plain(value):
+    """Validated nested data (OrderedDicts) as plain JSON-ready values."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+class BillableMetricCreateApi(APIView):
+    required_permission = "packages_app.add_billablemetric"
+
+    def post(self, request):
+        data = plain(validated(BillableMetricCreateInput, request.data))
+        metric = billable_metric_create(**data)
+        return Response({"data": {"id": str(metric.id)}})
+
+
+class BillableMetricDetailApi(APIView):
+    required_permission = {
+        "GET": "packages_app.view_billablemetric",
+        "PUT": "packages_app.change_billablemetric",
+    }
+
+    def get(self, request, billable_metric_id: str):
+        metric = billable_metric_get(billable_metric_id=billable_metric_id)
+        return Response({"data": billable_metric_data(metric)})
+
+    def put(self, request, billable_metric_id: str):
+        data = validated(BillableMetricRenameInput, request.data)
+        metric = billable_metric_rename(billable_metric_id=billable_metric_id, name=data["name"])
+        return Response({"data": {"id": str(metric.id)}})
+
+
+def _query_bool(request, name: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw in (None, "", "false"):
+        return False
+    if raw == "true":
+        return True
+    raise ValidationFailed(f"{name} must be true or false", field=name)
+
+
+class BillableMetricListApi(APIView):
+    required_permission = "packages_app.view_billablemetric"
+
+    def get(self, request):
+        metrics = billable_metric_list(include_archived=_query_bool(request, "include_archived"))
+        page = query_page(request, metrics)
+        return Response(page_body(page, [billable_metric_data(m) for m in page.items]))
+
+
+class BillableMetricArchiveApi(APIView):
+    required_permission = "packages_app.change_billablemetric"
+
+    def post(self, request):
+        data = validated(IdInput, request.data)
+        metric = billable_metric_archive(billable_metric_id=data["id"])
+        return Response({"data": {"id": str(metric.id)}})

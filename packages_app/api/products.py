@@ -1,0 +1,191 @@
+"""`/v1/contract-pricing/products/{create,get,list,update,archive}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.views_base import page_body, query_page, rfc3339, validated
+from packages_app.api.billable_metrics import plain
+from packages_app.models import Product
+from packages_app.selectors.catalog import (
+    PRODUCT_STATE_FIELDS,
+    product_get,
+    product_initial_state,
+    product_list,
+    product_state_at,
+    product_updates,
+)
+from packages_app.services.products import product_archive, product_create, product_update
+
+PRODUCT_TYPES = (
+    "FIXED",
+    "USAGE",
+    "COMPOSITE",
+    "SUBSCRIPTION",
+    "PROFESSIONAL_SERVICE",
+    "PRO_SERVICE",
+)
+# The response enum knows only the short spelling.
+WIRE_TYPE = {Product.Type.PROFESSIONAL_SERVICE: "PRO_SERVICE"}
+ARCHIVE_FILTERS = ("ARCHIVED", "NOT_ARCHIVED", "ALL")
+
+
+def _strings(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), required=False, **kwargs)
+
+
+class QuantityConversionInput(serializers.Serializer):
+    conversion_factor = serializers.DecimalField(
+        max_digits=None, decimal_places=None, min_value=0, coerce_to_string=False
+    )
+    operation = serializers.ChoiceField(choices=("MULTIPLY", "DIVIDE"))
+    name = serializers.CharField(required=False)
+
+    def validate_conversion_factor(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("must be greater than 0")
+        return value
+
+
+class QuantityRoundingInput(serializers.Serializer):
+    decimal_places = serializers.IntegerField(min_value=0)
+    rounding_method = serializers.ChoiceField(choices=("ROUND_UP", "ROUND_DOWN", "ROUND_HALF_UP"))
+
+
+class ProductFieldsInput(serializers.Serializer):
+    """The state fields shared by create and update."""
+
+    billable_metric_id = serializers.CharField(required=False)
+    composite_product_ids = _strings()
+    composite_tags = _strings()
+    exclude_free_usage = serializers.BooleanField(required=False)
+    include_composite_spend = serializers.BooleanField(required=False)
+    is_refundable = serializers.BooleanField(required=False)
+    netsuite_internal_item_id = serializers.CharField(required=False, allow_blank=True)
+    netsuite_overage_item_id = serializers.CharField(required=False, allow_blank=True)
+    presentation_group_key = _strings()
+    pricing_group_key = _strings()
+    quantity_conversion = QuantityConversionInput(required=False, allow_null=True)
+    quantity_rounding = QuantityRoundingInput(required=False, allow_null=True)
+    sql_breakdown_granularity = serializers.ChoiceField(
+        choices=("HOUR", "SERVICE_PERIOD"), required=False
+    )
+    tags = _strings()
+
+
+class ProductCreateInput(ProductFieldsInput):
+    name = serializers.CharField(max_length=400)
+    type = serializers.ChoiceField(choices=PRODUCT_TYPES)
+    custom_fields = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False
+    )
+
+
+class ProductUpdateInput(ProductFieldsInput):
+    product_id = serializers.CharField()
+    starting_at = serializers.DateTimeField()
+    name = serializers.CharField(max_length=400, required=False)
+
+
+class ProductIdInput(serializers.Serializer):
+    product_id = serializers.CharField()
+
+
+class ProductGetInput(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class ProductListInput(serializers.Serializer):
+    archive_filter = serializers.ChoiceField(choices=ARCHIVE_FILTERS, default="NOT_ARCHIVED")
+
+
+def _state_data(state: dict[str, Any]) -> dict[str, Any]:
+    data = {key: state[key] for key in PRODUCT_STATE_FIELDS if state.get(key) is not None}
+    data["created_at"] = rfc3339(state["created_at"])
+    data["created_by"] = state["created_by"]
+    if state.get("starting_at") is not None:
+        data["starting_at"] = rfc3339(state["starting_at"])
+    return data
+
+
+def product_data(product: Product, *, now=None) -> dict[str, Any]:
+    data = {
+        "id": str(product.id),
+        "type": WIRE_TYPE.get(product.type, product.type),
+        "initial": _state_data(product_initial_state(product)),
+        "current": _state_data(product_state_at(product, now or timezone.now())),
+        "updates": [_state_data(update) for update in product_updates(product)],
+        "custom_fields": product.details.get("custom_fields", {}),
+    }
+    if product.archived_at is not None:
+        data["archived_at"] = rfc3339(product.archived_at)
+    return data
+
+
+def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(state fields, everything else)."""
+    state = {key: value for key, value in data.items() if key in PRODUCT_STATE_FIELDS}
+    rest = {key: value for key, value in data.items() if key not in PRODUCT_STATE_FIELDS}
+    return state, rest
+
+
+class ProductCreateApi(APIView):
+    required_permission = "packages_app.add_product"
+
+    def post(self, request):
+        attributes, rest = _split(plain(validated(ProductCreateInput, request.data)))
+        product = product_create(
+            name=attributes.pop("name"),
+            type=rest["type"],
+            created_by=request.user.get_username(),
+            attributes=attributes,
+            custom_fields=rest.get("custom_fields"),
+            sql_breakdown_granularity=rest.get("sql_breakdown_granularity"),
+        )
+        return Response({"data": {"id": str(product.id)}})
+
+
+class ProductGetApi(APIView):
+    required_permission = "packages_app.view_product"
+
+    def post(self, request):
+        data = validated(ProductGetInput, request.data)
+        return Response({"data": product_data(product_get(product_id=data["id"]))})
+
+
+class ProductListApi(APIView):
+    required_permission = "packages_app.view_product"
+
+    def post(self, request):
+        data = validated(ProductListInput, request.data)
+        page = query_page(request, product_list(archive_filter=data["archive_filter"]))
+        now = timezone.now()
+        return Response(page_body(page, [product_data(p, now=now) for p in page.items]))
+
+
+class ProductUpdateApi(APIView):
+    required_permission = "packages_app.change_product"
+
+    def post(self, request):
+        changes = plain(validated(ProductUpdateInput, request.data))
+        product = product_update(
+            product_id=changes.pop("product_id"),
+            starting_at=changes.pop("starting_at"),
+            created_by=request.user.get_username(),
+            changes=changes,
+        )
+        return Response({"data": {"id": str(product.id)}})
+
+
+class ProductArchiveApi(APIView):
+    required_permission = "packages_app.change_product"
+
+    def post(self, request):
+        data = validated(ProductIdInput, request.data)
+        product = product_archive(product_id=data["product_id"])
+        return Response({"data": {"id": str(product.id)}})

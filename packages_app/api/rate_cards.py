@@ -1,0 +1,336 @@
+"""`/v1/contract-pricing/rate-cards/...`: rate cards, their rates and their aliases."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.views_base import page_body, query_page, rfc3339, validated
+from packages_app.api.billable_metrics import plain
+from packages_app.models import Rate, RateCard
+from packages_app.selectors.catalog import (
+    credit_type_names,
+    product_state_at,
+    rate_card_get,
+    rate_card_list,
+    rates_matching,
+)
+from packages_app.services.rate_cards import (
+    rate_add,
+    rate_card_archive,
+    rate_card_create,
+    rate_card_update,
+    rates_add,
+)
+
+RATE_TYPES = tuple(Rate.RateType.values)
+BILLING_FREQUENCIES = ("MONTHLY", "QUARTERLY", "ANNUAL", "WEEKLY")
+ARCHIVE_FILTERS = ("ARCHIVED", "NOT_ARCHIVED", "ALL")
+ADD_RATES_MAX = 1000
+
+
+def _amount(**kwargs) -> serializers.DecimalField:
+    """An exact decimal number (the parser reads JSON numbers as Decimal)."""
+    kwargs.setdefault("max_digits", None)
+    kwargs.setdefault("decimal_places", None)
+    return serializers.DecimalField(coerce_to_string=False, **kwargs)
+
+
+def _string_map(**kwargs) -> serializers.DictField:
+    return serializers.DictField(child=serializers.CharField(allow_blank=True), **kwargs)
+
+
+class AliasInput(serializers.Serializer):
+    name = serializers.CharField(max_length=400)
+    starting_at = serializers.DateTimeField(required=False)
+    ending_before = serializers.DateTimeField(required=False)
+
+
+class CreditTypeConversionInput(serializers.Serializer):
+    custom_credit_type_id = serializers.CharField()
+    fiat_per_custom_credit = _amount()
+
+
+class RateCardCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=400)
+    description = serializers.CharField(required=False, allow_blank=True)
+    fiat_credit_type_id = serializers.CharField(required=False)
+    credit_type_conversions = CreditTypeConversionInput(many=True, required=False)
+    custom_fields = _string_map(required=False)
+    aliases = AliasInput(many=True, required=False)
+
+
+class RateCardUpdateInput(serializers.Serializer):
+    rate_card_id = serializers.CharField()
+    name = serializers.CharField(max_length=400, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    add_credit_type_conversions = CreditTypeConversionInput(many=True, required=False)
+    aliases = AliasInput(many=True, required=False)
+
+
+class IdInput(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class RateCardListInput(serializers.Serializer):
+    # Not in Metronome's schema (the SDK's `body` is free-form); accepted for symmetry with products.
+    archive_filter = serializers.ChoiceField(choices=ARCHIVE_FILTERS, default="NOT_ARCHIVED")
+
+
+class TierInput(serializers.Serializer):
+    price = _amount()
+    size = _amount(required=False)
+
+
+class CommitRateInput(serializers.Serializer):
+    rate_type = serializers.ChoiceField(choices=RATE_TYPES)
+    price = _amount(required=False)
+    tiers = TierInput(many=True, required=False)
+
+
+class RateInput(serializers.Serializer):
+    entitled = serializers.BooleanField()
+    product_id = serializers.CharField()
+    rate_type = serializers.ChoiceField(choices=RATE_TYPES)
+    starting_at = serializers.DateTimeField()
+    ending_before = serializers.DateTimeField(required=False)
+    billing_frequency = serializers.ChoiceField(choices=BILLING_FREQUENCIES, required=False)
+    commit_rate = CommitRateInput(required=False)
+    credit_type_id = serializers.CharField(required=False)
+    custom_rate = serializers.DictField(required=False)
+    is_prorated = serializers.BooleanField(required=False)
+    # The column's precision: more digits would be rounded silently by the database.
+    price = _amount(max_digits=40, decimal_places=20, required=False)
+    pricing_group_values = _string_map(required=False)
+    quantity = _amount(required=False)
+    tiers = TierInput(many=True, required=False)
+
+
+class RateAddInput(RateInput):
+    rate_card_id = serializers.CharField()
+
+
+class RatesAddInput(serializers.Serializer):
+    rate_card_id = serializers.CharField()
+    rates = RateInput(many=True, allow_empty=False, max_length=ADD_RATES_MAX)
+
+
+class SelectorInput(serializers.Serializer):
+    billing_frequency = serializers.ChoiceField(choices=BILLING_FREQUENCIES, required=False)
+    partial_pricing_group_values = _string_map(required=False)
+    pricing_group_values = _string_map(required=False)
+    product_id = serializers.UUIDField(required=False)
+    product_tags = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class RatesGetInput(serializers.Serializer):
+    rate_card_id = serializers.CharField()
+    at = serializers.DateTimeField()
+    selectors = SelectorInput(many=True, required=False)
+
+
+class RateScheduleInput(serializers.Serializer):
+    rate_card_id = serializers.CharField()
+    starting_at = serializers.DateTimeField()
+    ending_before = serializers.DateTimeField(required=False)
+    selectors = SelectorInput(many=True, required=False)
+
+
+# Output ---------------------------------------------------------------------------------------
+
+
+def exact(value: Decimal | None) -> Decimal | None:
+    """The stored decimal without the column's trailing zeros (0.00000123400000 → 0.000001234)."""
+    if value is None:
+        return None
+    # By hand: normalize() and quantize() would round to the context's 28 digits.
+    sign, digits, exponent = value.as_tuple()
+    if not any(digits):
+        return Decimal(0)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return Decimal((sign, digits, exponent))
+
+
+def rate_card_data(rate_card: RateCard, names: dict[str, str]) -> dict[str, Any]:
+    """`names`: custom credit type names from `credit_type_names` (one query per page)."""
+    data = {
+        "id": str(rate_card.id),
+        "name": rate_card.name,
+        "description": rate_card.description,
+        "created_at": rfc3339(rate_card.created_at),
+        "created_by": rate_card.created_by,
+        "fiat_credit_type": {
+            "id": str(rate_card.fiat_credit_type_id),
+            "name": rate_card.fiat_credit_type.name,
+        },
+        "credit_type_conversions": [
+            {
+                "custom_credit_type": {
+                    "id": conversion["custom_credit_type_id"],
+                    "name": names.get(conversion["custom_credit_type_id"], ""),
+                },
+                # A string on Metronome's wire, unlike every other amount.
+                "fiat_per_custom_credit": str(conversion["fiat_per_custom_credit"]),
+            }
+            for conversion in rate_card.details.get("credit_type_conversions", [])
+        ],
+        "aliases": [
+            {
+                "name": assignment.alias_name.name,
+                "starting_at": rfc3339(assignment.starting_at),
+                **(
+                    {"ending_before": rfc3339(assignment.ending_before)}
+                    if assignment.ending_before
+                    else {}
+                ),
+            }
+            for assignment in rate_card.aliases_in_force
+        ],
+        "custom_fields": rate_card.details.get("custom_fields", {}),
+    }
+    if rate_card.archived_at is not None:
+        data["archived_at"] = rfc3339(rate_card.archived_at)
+    return data
+
+
+def rate_data(rate: Rate) -> dict[str, Any]:
+    """The shared `Rate` object: what is charged, without product or dates."""
+    details = rate.details
+    data: dict[str, Any] = {"rate_type": rate.rate_type}
+    if rate.rate_type not in (Rate.RateType.PERCENTAGE, Rate.RateType.TIERED_PERCENTAGE):
+        # Percentage rates take the credit type of the rates they apply to.
+        data["credit_type"] = {"id": str(rate.credit_type_id), "name": rate.credit_type.name}
+    if rate.price is not None:
+        data["price"] = exact(rate.price)
+    if rate.pricing_group_values:
+        data["pricing_group_values"] = rate.pricing_group_values
+    for key in ("tiers", "quantity", "is_prorated", "custom_rate", "commit_rate"):
+        if key in details:
+            data[key] = details[key]
+    return data
+
+
+def rate_schedule_item(rate: Rate, *, at) -> dict[str, Any]:
+    product_state = product_state_at(rate.product, at)
+    data = {
+        "entitled": rate.entitled,
+        "product_id": str(rate.product_id),
+        "product_name": product_state["name"],
+        "product_tags": product_state.get("tags") or [],
+        "product_custom_fields": rate.product.details.get("custom_fields", {}),
+        "rate": rate_data(rate),
+        "starting_at": rfc3339(rate.starting_at),
+    }
+    if rate.ending_before is not None:
+        data["ending_before"] = rfc3339(rate.ending_before)
+    if rate.pricing_group_values:
+        data["pricing_group_values"] = rate.pricing_group_values
+    if "billing_frequency" in rate.details:
+        data["billing_frequency"] = rate.details["billing_frequency"]
+    if "commit_rate" in rate.details:
+        data["commit_rate"] = rate.details["commit_rate"]
+    return data
+
+
+# Views ----------------------------------------------------------------------------------------
+
+
+class RateCardCreateApi(APIView):
+    required_permission = "packages_app.add_ratecard"
+
+    def post(self, request):
+        data = plain(validated(RateCardCreateInput, request.data))
+        rate_card = rate_card_create(created_by=request.user.get_username(), **data)
+        return Response({"data": {"id": str(rate_card.id)}})
+
+
+class RateCardGetApi(APIView):
+    required_permission = "packages_app.view_ratecard"
+
+    def post(self, request):
+        data = validated(IdInput, request.data)
+        rate_card = rate_card_get(rate_card_id=data["id"])
+        return Response({"data": rate_card_data(rate_card, credit_type_names([rate_card]))})
+
+
+class RateCardListApi(APIView):
+    required_permission = "packages_app.view_ratecard"
+
+    def post(self, request):
+        # The SDK sends no body at all unless the caller passes one.
+        data = validated(RateCardListInput, request.data or {})
+        page = query_page(request, rate_card_list(archive_filter=data["archive_filter"]))
+        names = credit_type_names(page.items)
+        return Response(page_body(page, [rate_card_data(card, names) for card in page.items]))
+
+
+class RateCardUpdateApi(APIView):
+    required_permission = "packages_app.change_ratecard"
+
+    def post(self, request):
+        data = plain(validated(RateCardUpdateInput, request.data))
+        rate_card = rate_card_update(**data)
+        return Response({"data": {"id": str(rate_card.id)}})
+
+
+class RateCardArchiveApi(APIView):
+    required_permission = "packages_app.change_ratecard"
+
+    def post(self, request):
+        data = validated(IdInput, request.data)
+        rate_card = rate_card_archive(rate_card_id=data["id"])
+        return Response({"data": {"id": str(rate_card.id)}})
+
+
+class RateAddApi(APIView):
+    required_permission = "packages_app.add_rate"
+
+    def post(self, request):
+        data = plain(validated(RateAddInput, request.data))
+        rate = rate_add(rate_card_id=data.pop("rate_card_id"), rate=data)
+        return Response({"data": rate_data(rate)})
+
+
+class RatesAddApi(APIView):
+    required_permission = "packages_app.add_rate"
+
+    def post(self, request):
+        data = plain(validated(RatesAddInput, request.data))
+        rates_add(rate_card_id=data["rate_card_id"], rates=data["rates"])
+        return Response({"data": {"id": data["rate_card_id"]}})
+
+
+class RatesGetApi(APIView):
+    required_permission = "packages_app.view_ratecard"
+
+    def post(self, request):
+        data = plain(validated(RatesGetInput, request.data))
+        rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
+        rates = rates_matching(rate_card=rate_card, at=data["at"], selectors=data.get("selectors"))
+        page = query_page(request, rates, keys=("starting_at", "id"))
+        return Response(
+            page_body(page, [rate_schedule_item(rate, at=data["at"]) for rate in page.items])
+        )
+
+
+class RateScheduleGetApi(APIView):
+    required_permission = "packages_app.view_ratecard"
+
+    def post(self, request):
+        data = plain(validated(RateScheduleInput, request.data))
+        rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
+        rates = rates_matching(
+            rate_card=rate_card,
+            starting_at=data["starting_at"],
+            ending_before=data.get("ending_before"),
+            selectors=data.get("selectors"),
+        )
+        page = query_page(request, rates, keys=("starting_at", "id"))
+        now = timezone.now()
+        return Response(page_body(page, [rate_schedule_item(rate, at=now) for rate in page.items]))

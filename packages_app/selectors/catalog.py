@@ -1,0 +1,219 @@
+"""Reads for the catalog: billable metrics, products, rate cards and their rates.
+
+Each selector owns its joins and prefetches so a page of N rows costs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from config.api.errors import NotFound
+from packages_app.models import AliasAssignment, BillableMetric, CreditType, Product, Rate, RateCard
+
+# Product fields that make up a product's state (ProductListItemState minus the audit fields).
+PRODUCT_STATE_FIELDS = (
+    "name",
+    "billable_metric_id",
+    "composite_product_ids",
+    "composite_tags",
+    "exclude_free_usage",
+    "include_composite_spend",
+    "is_refundable",
+    "netsuite_internal_item_id",
+    "netsuite_overage_item_id",
+    "presentation_group_key",
+    "pricing_group_key",
+    "quantity_conversion",
+    "quantity_rounding",
+    "tags",
+)
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    """The UUID in `value`, or None when it is not one (an unknown id, not a malformed body)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _get_or_404(queryset: QuerySet, object_id: Any, *, what: str, field: str):
+    pk = as_uuid(object_id)
+    found = queryset.filter(pk=pk).first() if pk is not None else None
+    if found is None:
+        raise NotFound(f"{what} {object_id} not found", field=field)
+    return found
+
+
+# Billable metrics ---------------------------------------------------------------------------
+
+
+def billable_metric_get(*, billable_metric_id: Any, field: str = "id") -> BillableMetric:
+    return _get_or_404(
+        BillableMetric.objects.all(), billable_metric_id, what="Billable metric", field=field
+    )
+
+
+def billable_metric_list(*, include_archived: bool = False) -> QuerySet[BillableMetric]:
+    metrics = BillableMetric.objects.all()
+    return metrics if include_archived else metrics.not_archived()
+
+
+# Products -----------------------------------------------------------------------------------
+
+
+def product_get(*, product_id: Any, field: str = "id") -> Product:
+    return _get_or_404(Product.objects.all(), product_id, what="Product", field=field)
+
+
+def product_list(*, archive_filter: str = "NOT_ARCHIVED") -> QuerySet[Product]:
+    return Product.objects.by_archive_filter(archive_filter)
+
+
+def _instant(value: str | dt.datetime) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else parse_datetime(value)
+
+
+def product_initial_state(product: Product) -> dict[str, Any]:
+    """The product as created: name, type-specific fields, who and when."""
+    initial = product.details.get("initial", {})
+    state = {key: initial[key] for key in PRODUCT_STATE_FIELDS if key in initial}
+    state["name"] = initial.get("name", product.name)
+    state["created_at"] = product.created_at
+    state["created_by"] = product.created_by
+    return state
+
+
+def product_updates(product: Product) -> list[dict[str, Any]]:
+    """Scheduled updates, oldest effective first; datetimes parsed."""
+    updates = []
+    for update in product.details.get("updates", []):
+        update = dict(update)
+        update["created_at"] = _instant(update["created_at"])
+        update["starting_at"] = _instant(update["starting_at"])
+        updates.append(update)
+    return sorted(updates, key=lambda u: (u["starting_at"], u["created_at"]))
+
+
+def product_state_at(product: Product, at: dt.datetime) -> dict[str, Any]:
+    """The initial state with every update effective at `at` applied, in effect order."""
+    state = product_initial_state(product)
+    for update in product_updates(product):
+        if update["starting_at"] > at:
+            break
+        state.update({key: update[key] for key in PRODUCT_STATE_FIELDS if key in update})
+        state["created_at"] = update["created_at"]
+        state["created_by"] = update["created_by"]
+        state["starting_at"] = update["starting_at"]
+    return state
+
+
+# Rate cards ---------------------------------------------------------------------------------
+
+
+def _aliases_in_force() -> Prefetch:
+    return Prefetch(
+        "alias_assignments",
+        queryset=AliasAssignment.objects.filter(superseded_at__isnull=True)
+        .select_related("alias_name")
+        .order_by("starting_at", "id"),
+        to_attr="aliases_in_force",
+    )
+
+
+def rate_card_queryset() -> QuerySet[RateCard]:
+    """Rate cards with what their wire form shows: fiat credit type and alias schedule."""
+    return RateCard.objects.select_related("fiat_credit_type").prefetch_related(_aliases_in_force())
+
+
+def rate_card_get(*, rate_card_id: Any, field: str = "id", for_update: bool = False) -> RateCard:
+    """The card with its wire-form relations, or (`for_update`) just the row, locked."""
+    queryset = RateCard.objects.select_for_update() if for_update else rate_card_queryset()
+    return _get_or_404(queryset, rate_card_id, what="Rate card", field=field)
+
+
+def rate_card_list(*, archive_filter: str = "NOT_ARCHIVED") -> QuerySet[RateCard]:
+    return rate_card_queryset().by_archive_filter(archive_filter)
+
+
+def credit_type_names(rate_cards: Iterable[RateCard]) -> dict[str, str]:
+    """Names of the custom credit types the cards' conversions mention, in one query."""
+    ids = {
+        conversion["custom_credit_type_id"]
+        for card in rate_cards
+        for conversion in card.details.get("credit_type_conversions", [])
+    }
+    if not ids:
+        return {}
+    return {
+        str(pk): name
+        for pk, name in CreditType.objects.filter(pk__in=ids).values_list("pk", "name")
+    }
+
+
+def _selector_condition(selector: dict[str, Any], tagged_product_ids: set) -> Q:
+    condition = Q()
+    if "product_id" in selector:
+        condition &= Q(product_id=selector["product_id"])
+    if "pricing_group_values" in selector:
+        condition &= Q(pricing_group_values=selector["pricing_group_values"])
+    if "partial_pricing_group_values" in selector:
+        condition &= Q(pricing_group_values__contains=selector["partial_pricing_group_values"])
+    if "billing_frequency" in selector:
+        condition &= Q(details__billing_frequency=selector["billing_frequency"])
+    if "product_tags" in selector:
+        condition &= Q(product_id__in=tagged_product_ids)
+    return condition
+
+
+def _products_tagged(rate_card: RateCard, tags: set[str], at: dt.datetime) -> set:
+    """Products on the card whose tags, as of `at`, include any of `tags`.
+
+    Tags may change through scheduled product updates, so they are read from the product state
+    rather than filtered in SQL.
+    """
+    products = Product.objects.filter(rates__rate_card=rate_card).distinct()
+    return {
+        product.id
+        for product in products
+        if tags & set(product_state_at(product, at).get("tags") or [])
+    }
+
+
+def rates_matching(
+    *,
+    rate_card: RateCard,
+    at: dt.datetime | None = None,
+    starting_at: dt.datetime | None = None,
+    ending_before: dt.datetime | None = None,
+    selectors: list[dict[str, Any]] | None = None,
+) -> QuerySet[Rate]:
+    """Rates of the card in force at `at`, or overlapping [starting_at, ending_before).
+
+    A rate matches when it matches ANY selector; within one selector every given key must match.
+    No selectors means every rate.
+    """
+    rates = Rate.objects.filter(rate_card=rate_card).select_related("product", "credit_type")
+    if at is not None:
+        rates = rates.active_at(at)
+    if starting_at is not None:
+        rates = rates.filter(Q(ending_before__isnull=True) | Q(ending_before__gt=starting_at))
+    if ending_before is not None:
+        rates = rates.filter(starting_at__lt=ending_before)
+    # An empty selector matches every rate, and so does the OR of it with anything else.
+    if selectors and all(selectors):
+        tags = {tag for selector in selectors for tag in selector.get("product_tags", [])}
+        tagged = _products_tagged(rate_card, tags, at or starting_at) if tags else set()
+        any_selector = Q()
+        for selector in selectors:
+            any_selector |= _selector_condition(selector, tagged)
+        rates = rates.filter(any_selector)
+    return rates

@@ -1,0 +1,371 @@
+"""Rate cards, their rates and their alias schedules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from config.api.errors import ValidationFailed
+from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
+from packages_app.selectors.catalog import as_uuid, rate_card_get
+from packages_app.services.aliases import alias_assign
+from packages_app.services.billable_metrics import full_clean_or_400
+
+TIERED_TYPES = (Rate.RateType.TIERED, Rate.RateType.TIERED_PERCENTAGE)
+PRICED_TYPES = (Rate.RateType.FLAT, Rate.RateType.PERCENTAGE, Rate.RateType.SUBSCRIPTION)
+PERCENTAGE_TYPES = (Rate.RateType.PERCENTAGE, Rate.RateType.TIERED_PERCENTAGE)
+# Rate fields without a column of their own, kept in Rate.details.
+RATE_DETAIL_FIELDS = (
+    "tiers",
+    "quantity",
+    "is_prorated",
+    "commit_rate",
+    "custom_rate",
+    "billing_frequency",
+)
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _credit_types(ids: set) -> dict[str, CreditType]:
+    pks = {pk for pk in map(as_uuid, ids) if pk}
+    found = {str(ct.pk): ct for ct in CreditType.objects.filter(pk__in=pks)}
+    if USD_CENTS_ID in pks and str(USD_CENTS_ID) not in found:
+        # The default every rate card falls back on; recreated if a database flush removed it
+        # (it is seeded by a data migration, and the admin never deletes it).
+        found[str(USD_CENTS_ID)], _ = CreditType.objects.get_or_create(
+            pk=USD_CENTS_ID, defaults={"name": "USD (cents)", "is_currency": True}
+        )
+    return found
+
+
+def _assign_aliases(rate_card: RateCard, aliases: list[dict[str, Any]]) -> None:
+    for index, alias in enumerate(aliases):
+        alias_assign(
+            kind=AliasName.Kind.RATE_CARD,
+            name=alias["name"],
+            rate_card=rate_card,
+            starting_at=alias.get("starting_at"),
+            ending_before=alias.get("ending_before"),
+            field=f"aliases[{index}]",
+        )
+
+
+def _conversions(
+    conversions: list[dict[str, Any]],
+    *,
+    fiat_id: str,
+    existing: set[str],
+    credit_types: dict[str, CreditType],
+    field: str,
+) -> list[dict[str, Any]]:
+    """Validated conversions as stored: custom credit type id (str) and its fiat price."""
+    stored = []
+    seen = set(existing)
+    for index, conversion in enumerate(conversions):
+        where = f"{field}[{index}]"
+        custom_id = str(as_uuid(conversion["custom_credit_type_id"]))
+        credit_type = credit_types.get(custom_id)
+        if credit_type is None:
+            raise ValidationFailed(
+                f"Credit type {conversion['custom_credit_type_id']} does not exist",
+                field=f"{where}.custom_credit_type_id",
+            )
+        if credit_type.is_currency or custom_id == fiat_id:
+            raise ValidationFailed(
+                "A conversion is from a custom (non-fiat) credit type",
+                field=f"{where}.custom_credit_type_id",
+            )
+        if custom_id in seen:
+            raise ValidationFailed(
+                f"A conversion for credit type {custom_id} already exists and cannot be changed",
+                field=f"{where}.custom_credit_type_id",
+            )
+        if conversion["fiat_per_custom_credit"] <= 0:
+            raise ValidationFailed(
+                "fiat_per_custom_credit must be greater than 0",
+                field=f"{where}.fiat_per_custom_credit",
+            )
+        seen.add(custom_id)
+        stored.append(
+            {
+                "custom_credit_type_id": custom_id,
+                "fiat_per_custom_credit": conversion["fiat_per_custom_credit"],
+            }
+        )
+    return stored
+
+
+@transaction.atomic
+def rate_card_create(
+    *,
+    name: str,
+    created_by: str = "",
+    description: str = "",
+    fiat_credit_type_id: Any = None,
+    credit_type_conversions: list[dict[str, Any]] | None = None,
+    custom_fields: dict[str, str] | None = None,
+    aliases: list[dict[str, Any]] | None = None,
+) -> RateCard:
+    conversions = credit_type_conversions or []
+    fiat_key = str(as_uuid(fiat_credit_type_id) or fiat_credit_type_id or USD_CENTS_ID)
+    credit_types = _credit_types(
+        {fiat_key, *(item["custom_credit_type_id"] for item in conversions)}
+    )
+    fiat = credit_types.get(fiat_key)
+    if fiat is None or not fiat.is_currency:
+        reason = "does not exist" if fiat is None else "is not a fiat currency"
+        raise ValidationFailed(
+            f"Credit type {fiat_credit_type_id} {reason}", field="fiat_credit_type_id"
+        )
+    details: dict[str, Any] = {
+        "credit_type_conversions": _conversions(
+            conversions,
+            fiat_id=fiat_key,
+            existing=set(),
+            credit_types=credit_types,
+            field="credit_type_conversions",
+        )
+    }
+    if custom_fields is not None:
+        details["custom_fields"] = custom_fields
+    rate_card = RateCard(
+        name=name,
+        description=description,
+        fiat_credit_type=fiat,
+        details=details,
+        created_by=created_by,
+    )
+    full_clean_or_400(rate_card)
+    rate_card.save()
+    _assign_aliases(rate_card, aliases or [])
+    return rate_card
+
+
+def _rate_card_for_change(rate_card_id: Any) -> RateCard:
+    rate_card = rate_card_get(rate_card_id=rate_card_id, field="rate_card_id", for_update=True)
+    if rate_card.archived_at is not None:
+        raise ValidationFailed("The rate card is archived", field="rate_card_id")
+    return rate_card
+
+
+@transaction.atomic
+def rate_card_update(
+    *,
+    rate_card_id: Any,
+    name: str | None = None,
+    description: str | None = None,
+    add_credit_type_conversions: list[dict[str, Any]] | None = None,
+    aliases: list[dict[str, Any]] | None = None,
+) -> RateCard:
+    """Rename, re-describe, add conversions (existing ones never change), assign aliases."""
+    rate_card = _rate_card_for_change(rate_card_id)
+    if name is not None:
+        rate_card.name = name
+    if description is not None:
+        rate_card.description = description
+    if add_credit_type_conversions:
+        existing = rate_card.details.get("credit_type_conversions", [])
+        added = _conversions(
+            add_credit_type_conversions,
+            fiat_id=str(rate_card.fiat_credit_type_id),
+            existing={item["custom_credit_type_id"] for item in existing},
+            credit_types=_credit_types(
+                {item["custom_credit_type_id"] for item in add_credit_type_conversions}
+            ),
+            field="add_credit_type_conversions",
+        )
+        rate_card.details = {**rate_card.details, "credit_type_conversions": [*existing, *added]}
+    full_clean_or_400(rate_card)
+    rate_card.save()
+    _assign_aliases(rate_card, aliases or [])
+    return rate_card
+
+
+@transaction.atomic
+def rate_card_archive(*, rate_card_id: Any) -> RateCard:
+    """One-way and idempotent; contracts already on the card are untouched."""
+    rate_card = rate_card_get(rate_card_id=rate_card_id, field="id", for_update=True)
+    if rate_card.archived_at is None:
+        rate_card.archived_at = timezone.now()
+        rate_card.save(update_fields=["archived_at"])
+    return rate_card
+
+
+def rate_cards_archive(*, queryset) -> int:
+    """Archive every not-yet-archived rate card of `queryset` in one UPDATE (admin bulk action)."""
+    return queryset.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+
+
+# Rates --------------------------------------------------------------------------------------
+
+
+def _check_tiers(tiers: list[dict[str, Any]] | None, *, field: str, percentage: bool) -> None:
+    if not tiers:
+        raise ValidationFailed("Tiered rates need tiers", field=field)
+    for index, tier in enumerate(tiers):
+        last = index == len(tiers) - 1
+        if tier["price"] < 0 or (percentage and tier["price"] > 1):
+            bound = "between 0 and 1" if percentage else ">= 0"
+            raise ValidationFailed(f"A tier price must be {bound}", field=f"{field}[{index}].price")
+        size = tier.get("size")
+        if not last and size is None:
+            raise ValidationFailed(
+                "Every tier but the last needs a size", field=f"{field}[{index}].size"
+            )
+        if size is not None and size <= 0:
+            raise ValidationFailed("A tier size must be > 0", field=f"{field}[{index}].size")
+
+
+def _check_price(rate_type: str, price: Decimal | None, *, field: str) -> None:
+    if rate_type in PRICED_TYPES and price is None:
+        raise ValidationFailed(f"{rate_type} rates need a price", field=field)
+    if price is None:
+        return
+    if rate_type in TIERED_TYPES or rate_type == Rate.RateType.CUSTOM:
+        raise ValidationFailed(f"{rate_type} rates take no price", field=field)
+    if price < 0:
+        raise ValidationFailed("price must be >= 0", field=field)
+    if rate_type == Rate.RateType.PERCENTAGE and price > 1:
+        raise ValidationFailed("A PERCENTAGE price is a fraction between 0 and 1", field=field)
+
+
+def _check_rate(rate: dict[str, Any], *, prefix: str) -> None:
+    """Metronome's per-rate-type rules: which of price / tiers / quantity / custom_rate apply."""
+    rate_type = rate["rate_type"]
+    if rate.get("ending_before") is not None and rate["ending_before"] <= rate["starting_at"]:
+        raise ValidationFailed(
+            "ending_before must be after starting_at", field=_join(prefix, "ending_before")
+        )
+    _check_price(rate_type, rate.get("price"), field=_join(prefix, "price"))
+    if rate_type in TIERED_TYPES:
+        _check_tiers(
+            rate.get("tiers"),
+            field=_join(prefix, "tiers"),
+            percentage=rate_type == Rate.RateType.TIERED_PERCENTAGE,
+        )
+    elif rate.get("tiers") is not None:
+        raise ValidationFailed("Only tiered rates take tiers", field=_join(prefix, "tiers"))
+    if rate_type == Rate.RateType.CUSTOM and not rate.get("custom_rate"):
+        raise ValidationFailed("CUSTOM rates need custom_rate", field=_join(prefix, "custom_rate"))
+    if rate_type != Rate.RateType.CUSTOM and rate.get("custom_rate") is not None:
+        raise ValidationFailed(
+            "Only CUSTOM rates take custom_rate", field=_join(prefix, "custom_rate")
+        )
+    if rate_type != Rate.RateType.SUBSCRIPTION:
+        for name in ("quantity", "is_prorated"):
+            if rate.get(name) is not None:
+                raise ValidationFailed(
+                    f"{name} is only valid for SUBSCRIPTION rates", field=_join(prefix, name)
+                )
+    if rate.get("is_prorated") is False:
+        raise ValidationFailed(
+            "is_prorated must be true when given", field=_join(prefix, "is_prorated")
+        )
+    if rate.get("quantity") is not None and rate["quantity"] < 0:
+        raise ValidationFailed("quantity must be >= 0", field=_join(prefix, "quantity"))
+    commit_rate = rate.get("commit_rate")
+    if commit_rate is not None:
+        where = _join(prefix, "commit_rate")
+        _check_price(commit_rate["rate_type"], commit_rate.get("price"), field=f"{where}.price")
+        if commit_rate["rate_type"] in TIERED_TYPES:
+            _check_tiers(
+                commit_rate.get("tiers"),
+                field=f"{where}.tiers",
+                percentage=commit_rate["rate_type"] == Rate.RateType.TIERED_PERCENTAGE,
+            )
+
+
+def _build_rate(
+    rate: dict[str, Any],
+    *,
+    rate_card: RateCard,
+    products: dict[str, Product],
+    credit_types: dict[str, CreditType],
+    allowed_credit_types: set[str],
+    prefix: str,
+) -> Rate:
+    _check_rate(rate, prefix=prefix)
+    product = products.get(str(as_uuid(rate["product_id"])))
+    if product is None:
+        raise ValidationFailed(
+            f"Product {rate['product_id']} does not exist", field=_join(prefix, "product_id")
+        )
+    if product.archived_at is not None:
+        raise ValidationFailed(
+            f"Product {rate['product_id']} is archived", field=_join(prefix, "product_id")
+        )
+    credit_type_key = str(
+        as_uuid(rate.get("credit_type_id"))
+        or rate.get("credit_type_id")
+        or rate_card.fiat_credit_type_id
+    )
+    credit_type = credit_types.get(credit_type_key)
+    if credit_type is None:
+        raise ValidationFailed(
+            f"Credit type {rate.get('credit_type_id')} does not exist",
+            field=_join(prefix, "credit_type_id"),
+        )
+    if credit_type_key not in allowed_credit_types:
+        raise ValidationFailed(
+            "The rate card has no conversion for this credit type; add one first",
+            field=_join(prefix, "credit_type_id"),
+        )
+    return Rate(
+        rate_card=rate_card,
+        product=product,
+        starting_at=rate["starting_at"],
+        ending_before=rate.get("ending_before"),
+        entitled=rate["entitled"],
+        rate_type=rate["rate_type"],
+        price=rate.get("price"),
+        credit_type=credit_type,
+        pricing_group_values=rate.get("pricing_group_values") or {},
+        details={key: rate[key] for key in RATE_DETAIL_FIELDS if rate.get(key) is not None},
+    )
+
+
+@transaction.atomic
+def rates_add(
+    *, rate_card_id: Any, rates: list[dict[str, Any]], field: str = "rates"
+) -> list[Rate]:
+    """Add every rate or none, in a fixed number of queries whatever the count.
+
+    `field` prefixes error paths (`rates[3].price`); "" when there is a single rate (addRate).
+    """
+    rate_card = _rate_card_for_change(rate_card_id)
+    products = {
+        str(product.pk): product
+        for product in Product.objects.filter(
+            pk__in={pk for pk in (as_uuid(rate["product_id"]) for rate in rates) if pk}
+        )
+    }
+    allowed = {
+        str(rate_card.fiat_credit_type_id),
+        *(c["custom_credit_type_id"] for c in rate_card.details.get("credit_type_conversions", [])),
+    }
+    credit_types = _credit_types(
+        {str(rate_card.fiat_credit_type_id)}
+        | {rate["credit_type_id"] for rate in rates if rate.get("credit_type_id")}
+    )
+    built = [
+        _build_rate(
+            rate,
+            rate_card=rate_card,
+            products=products,
+            credit_types=credit_types,
+            allowed_credit_types=allowed,
+            prefix=f"{field}[{index}]" if field else "",
+        )
+        for index, rate in enumerate(rates)
+    ]
+    return Rate.objects.bulk_create(built)
+
+
+def rate_add(*, rate_card_id: Any, rate: dict[str, Any]) -> Rate:
+    return rates_add(rate_card_id=rate_card_id, rates=[rate], field="")[0]
