@@ -7,3 +7,5 @@ STORAGES = {
 }
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Live-server threads open their own connections; persistent ones outlive the test DB.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -1,1 +1,190 @@
-"""Admin for packages and alias names."""
+"""Admin for packages and alias names.
+
+Packages are immutable (DESIGN.md §3): the admin shows them, terms and alias intervals inline,
+and can archive them through the service; it never adds, edits or deletes. Alias names show
+their whole schedule, superseded rows included, since history is the point of keeping them.
+Changelists annotate or select what their columns show, so a page costs a fixed number of
+queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+
+from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
+from packages_app.services.packages import packages_archive
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Active"), ("yes", "Archived")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PackageTermInline(ReadOnlyInline):
+    model = PackageTerm
+    fields = readonly_fields = ("kind", "ordinal", "product", "id", "body")
+    ordering = ("kind", "ordinal")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+class PackageAliasInline(ReadOnlyInline):
+    model = AliasAssignment
+    verbose_name = "alias interval"
+    verbose_name_plural = "alias intervals (superseded ones included)"
+    fields = readonly_fields = ("alias_name", "starting_at", "ending_before", "superseded_at")
+    ordering = ("starting_at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("alias_name")
+
+
+@admin.register(Package)
+class PackageAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "id",
+        "rate_card",
+        "billing_provider",
+        "term_count",
+        "uniqueness_key",
+        "created_by",
+        "created_at",
+        "archived_at",
+    )
+    list_select_related = ("rate_card",)
+    list_filter = (ArchivedFilter, "billing_provider")
+    search_fields = ("name", "id", "uniqueness_key")
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False  # one COUNT fewer per page on big tables
+    inlines = (PackageTermInline, PackageAliasInline)
+    actions = ("archive_selected",)
+    fields = (
+        "id",
+        "name",
+        "contract_name",
+        "rate_card",
+        "rate_card_alias",
+        "billing_provider",
+        "delivery_method",
+        "duration_unit",
+        "duration_value",
+        "net_payment_terms_days",
+        "multiplier_override_prioritization",
+        "scheduled_charges_on_usage_invoices",
+        "settings",
+        "uniqueness_key",
+        "created_by",
+        "created_at",
+        "archived_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(term_total=Count("terms"))
+
+    @admin.display(description="terms", ordering="term_total")
+    def term_count(self, package: Package) -> int:
+        return package.term_total
+
+    # Immutable: viewable, archivable, never added, edited or deleted here.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_archive_permission(self, request) -> bool:
+        return request.user.has_perm("packages_app.change_package")
+
+    @admin.action(description="Archive selected packages", permissions=["archive"])
+    def archive_selected(self, request, queryset):
+        count = packages_archive(packages=queryset)
+        self.message_user(request, f"Archived {count} package(s).", messages.SUCCESS)
+
+
+class AliasScheduleInline(ReadOnlyInline):
+    model = AliasAssignment
+    verbose_name = "interval"
+    verbose_name_plural = "schedule (superseded intervals included)"
+    fields = readonly_fields = (
+        "package",
+        "rate_card",
+        "starting_at",
+        "ending_before",
+        "superseded_at",
+        "created_at",
+    )
+    ordering = ("starting_at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("package", "rate_card")
+
+
+@admin.register(AliasName)
+class AliasNameAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "intervals", "superseded", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    inlines = (AliasScheduleInline,)
+    fields = readonly_fields = ("name", "kind", "created_at")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                interval_total=Count("assignments"),
+                superseded_total=Count(
+                    "assignments", filter=Q(assignments__superseded_at__isnull=False)
+                ),
+            )
+        )
+
+    @admin.display(ordering="interval_total")
+    def intervals(self, alias_name: AliasName) -> int:
+        return alias_name.interval_total
+
+    @admin.display(ordering="superseded_total")
+    def superseded(self, alias_name: AliasName) -> int:
+        return alias_name.superseded_total
+
+    # Names come and go with the packages and rate cards that carry them (via the services).
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

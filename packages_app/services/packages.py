@@ -1,0 +1,544 @@
+"""Writing packages: create (terms in one bulk insert) and archive (DESIGN.md §3).
+
+A package is stored as one Package row (scalar columns + `settings` JSON) and one PackageTerm row
+per term whose `body` is the validated request form of that term plus server ids: `id` on the
+term (equal to the row's primary key) and on every schedule item. References made with
+`temporary_id` (override specifiers, recurring subscription configs) are stored resolved to those
+server ids, so readers never need the temporary ids. Whatever the number of terms, a create
+costs a fixed number of queries: one per referenced model (rate card, products, credit types),
+the package insert, one bulk insert of terms, plus a few per alias.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from config.api.errors import Conflict, ValidationFailed
+from packages_app.models import (
+    AliasName,
+    CreditType,
+    Package,
+    PackageTerm,
+    Product,
+    RateCard,
+)
+from packages_app.services.aliases import alias_assign
+
+Body = dict[str, Any]
+
+DEFAULT_USAGE_STATEMENT_SCHEDULE = {"frequency": "MONTHLY", "day": "FIRST_OF_MONTH"}
+
+# Request key → term kind, in the order terms are validated and stored.
+TERM_LISTS: tuple[tuple[str, str], ...] = (
+    ("commits", PackageTerm.Kind.COMMIT),
+    ("credits", PackageTerm.Kind.CREDIT),
+    ("recurring_commits", PackageTerm.Kind.RECURRING_COMMIT),
+    ("recurring_credits", PackageTerm.Kind.RECURRING_CREDIT),
+    ("subscriptions", PackageTerm.Kind.SUBSCRIPTION),
+    ("scheduled_charges", PackageTerm.Kind.SCHEDULED_CHARGE),
+    ("overrides", PackageTerm.Kind.OVERRIDE),
+    ("spend_trackers", PackageTerm.Kind.SPEND_TRACKER),
+)
+SCHEDULES_WITH_ITEMS = ("access_schedule", "invoice_schedule", "schedule")
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class _References:
+    """Ids the request names, each with the path of the field that named it."""
+
+    products: list[tuple[str, str]] = field(default_factory=list)
+    credit_types: list[tuple[str, str]] = field(default_factory=list)
+
+    def product(self, path: str, value: str | None) -> None:
+        if value is not None:
+            self.products.append((path, value))
+
+    def products_in(self, path: str, body: Mapping[str, Any]) -> None:
+        """applicable_product_ids and specifiers[].product_id of a drawdown-like body."""
+        for index, product_id in enumerate(body.get("applicable_product_ids", ())):
+            self.product(f"{path}.applicable_product_ids[{index}]", product_id)
+        for index, specifier in enumerate(body.get("specifiers", ())):
+            self.product(f"{path}.specifiers[{index}].product_id", specifier.get("product_id"))
+
+    def credit_type(self, path: str, value: str | None) -> None:
+        if value is not None:
+            self.credit_types.append((path, value))
+
+
+def _parsed_ids(pairs: list[tuple[str, str]], what: str) -> dict[uuid.UUID, str]:
+    """{uuid: first path naming it}; a malformed id is a 400 on its field."""
+    wanted: dict[uuid.UUID, str] = {}
+    for path, raw in pairs:
+        try:
+            wanted.setdefault(uuid.UUID(raw), path)
+        except ValueError:
+            raise ValidationFailed(f"{what} {raw} not found", field=path) from None
+    return wanted
+
+
+def _check_products(refs: _References) -> dict[uuid.UUID, Product]:
+    wanted = _parsed_ids(refs.products, "Product")
+    if not wanted:
+        return {}
+    found = {p.id: p for p in Product.objects.filter(id__in=wanted).only("id", "archived_at")}
+    for key, path in wanted.items():
+        if key not in found:
+            raise ValidationFailed(f"Product {key} not found", field=path)
+        if found[key].archived_at is not None:
+            raise ValidationFailed(f"Product {key} is archived", field=path)
+    return found
+
+
+def _check_credit_types(refs: _References) -> None:
+    wanted = _parsed_ids(refs.credit_types, "Credit type")
+    if not wanted:
+        return
+    found = set(CreditType.objects.filter(id__in=wanted).values_list("id", flat=True))
+    for key, path in wanted.items():
+        if key not in found:
+            raise ValidationFailed(f"Credit type {key} not found", field=path)
+
+
+def _check_rate_card(
+    rate_card_id: str | None, rate_card_alias: str | None
+) -> tuple[uuid.UUID | None, str]:
+    if rate_card_id is not None and rate_card_alias is not None:
+        raise ValidationFailed(
+            "Give rate_card_id or rate_card_alias, not both", field="rate_card_alias"
+        )
+    if rate_card_id is not None:
+        (key,) = _parsed_ids([("rate_card_id", rate_card_id)], "Rate card")
+        archived = list(RateCard.objects.filter(id=key).values_list("archived_at", flat=True))
+        if not archived:
+            raise ValidationFailed(f"Rate card {rate_card_id} not found", field="rate_card_id")
+        if archived[0] is not None:
+            raise ValidationFailed(f"Rate card {rate_card_id} is archived", field="rate_card_id")
+        return key, ""
+    if rate_card_alias is not None:
+        # Resolved as of each contract's start; here it must at least name a rate card alias.
+        if not AliasName.objects.filter(
+            kind=AliasName.Kind.RATE_CARD, name=rate_card_alias
+        ).exists():
+            raise ValidationFailed(
+                f"No rate card has the alias {rate_card_alias!r}", field="rate_card_alias"
+            )
+        return None, rate_card_alias
+    return None, ""
+
+
+def _amount_total(items: Sequence[Mapping[str, Any]]) -> Decimal:
+    return sum((Decimal(item["amount"]) for item in items), Decimal(0))
+
+
+def _charge_total(items: Sequence[Mapping[str, Any]]) -> Decimal:
+    return sum(
+        (Decimal(item["quantity"]) * Decimal(item["unit_price"]) for item in items), Decimal(0)
+    )
+
+
+@dataclass
+class _TemporaryIds:
+    """temporary_id → server id, per namespace, filled while the terms get their ids."""
+
+    commits: dict[str, str] = field(default_factory=dict)
+    recurring: dict[str, str] = field(default_factory=dict)
+    subscriptions: dict[str, str] = field(default_factory=dict)
+
+    def add(self, table: dict[str, str], path: str, body: Mapping[str, Any]) -> None:
+        temporary_id = body.get("temporary_id")
+        if temporary_id is None:
+            return
+        if temporary_id in self.commits or temporary_id in self.recurring or temporary_id in table:
+            raise ValidationFailed(
+                f"temporary_id {temporary_id!r} is used twice", field=f"{path}.temporary_id"
+            )
+        table[temporary_id] = body["id"]
+
+
+def _resolve(ids: Sequence[str], table: Mapping[str, str], path: str, what: str) -> list[str]:
+    resolved = []
+    for index, temporary_id in enumerate(ids):
+        if temporary_id not in table:
+            raise ValidationFailed(
+                f"{temporary_id!r} is not the temporary_id of a {what} in this package",
+                field=f"{path}[{index}]",
+            )
+        resolved.append(table[temporary_id])
+    return resolved
+
+
+def _with_server_ids(body: Mapping[str, Any]) -> Body:
+    term = copy.deepcopy(dict(body))
+    term["id"] = _new_id()
+    for key in SCHEDULES_WITH_ITEMS:
+        if key in term:
+            term[key] = dict(term[key])
+            term[key]["schedule_items"] = [
+                {**item, "id": _new_id()} for item in term[key]["schedule_items"]
+            ]
+    return term
+
+
+def _enumerate(terms: Sequence[Mapping[str, Any]], key: str) -> Iterator[tuple[str, Mapping]]:
+    for index, term in enumerate(terms):
+        yield f"{key}[{index}]", term
+
+
+def _check_drawdown(path: str, body: Mapping[str, Any]) -> None:
+    if body.get("specifiers") and (
+        body.get("applicable_product_ids") or body.get("applicable_product_tags")
+    ):
+        raise ValidationFailed(
+            "specifiers cannot be combined with applicable_product_ids or applicable_product_tags",
+            field=f"{path}.specifiers",
+        )
+
+
+def _check_postpaid(path: str, commit: Mapping[str, Any]) -> None:
+    if commit["type"] != "POSTPAID":
+        return
+    invoice = commit.get("invoice_schedule")
+    if invoice is None:
+        raise ValidationFailed(
+            "A POSTPAID commit needs an invoice_schedule", field=f"{path}.invoice_schedule"
+        )
+    access_total = _amount_total(commit["access_schedule"]["schedule_items"])
+    invoice_total = _charge_total(invoice["schedule_items"])
+    if access_total != invoice_total:
+        raise ValidationFailed(
+            f"A POSTPAID commit's invoice_schedule total ({invoice_total}) must equal its "
+            f"access_schedule total ({access_total})",
+            field=f"{path}.invoice_schedule",
+        )
+
+
+def _check_override_prioritization(
+    overrides: Sequence[Mapping[str, Any]], prioritization: str | None
+) -> None:
+    explicit = prioritization == "EXPLICIT"
+    for path, override in _enumerate(overrides, "overrides"):
+        tiered = "tiers" in override or override.get("type") == "TIERED"
+        if tiered and not explicit:
+            raise ValidationFailed(
+                "Tiered overrides need multiplier_override_prioritization EXPLICIT",
+                field=f"{path}.tiers",
+            )
+        if explicit and "priority" not in override:
+            raise ValidationFailed(
+                "multiplier_override_prioritization EXPLICIT needs a priority on every override",
+                field=f"{path}.priority",
+            )
+
+
+def _spend_tracker_aliases(trackers: Sequence[Mapping[str, Any]]) -> None:
+    seen: set[str] = set()
+    for path, tracker in _enumerate(trackers, "spend_trackers"):
+        if tracker["alias"] in seen:
+            raise ValidationFailed(
+                f"Spend tracker alias {tracker['alias']!r} is used twice", field=f"{path}.alias"
+            )
+        seen.add(tracker["alias"])
+
+
+def _terms_with_ids(
+    term_lists: Mapping[str, Sequence[Mapping[str, Any]]], refs: _References
+) -> list[tuple[str, int, Body, str | None]]:
+    """(kind, ordinal, body, product id) for every term, ids assigned and references resolved."""
+    temporary = _TemporaryIds()
+    bodies: dict[str, list[Body]] = {key: [] for key, _ in TERM_LISTS}
+    temporary_tables = {
+        "commits": temporary.commits,
+        "recurring_commits": temporary.recurring,
+        "recurring_credits": temporary.recurring,
+        "subscriptions": temporary.subscriptions,
+    }
+    for key, _kind in TERM_LISTS:
+        for path, term in _enumerate(term_lists.get(key) or (), key):
+            body = _with_server_ids(term)
+            bodies[key].append(body)
+            if key in temporary_tables:
+                temporary.add(temporary_tables[key], path, body)
+            for schedule_key in SCHEDULES_WITH_ITEMS:
+                if schedule_key in body:
+                    refs.credit_type(
+                        f"{path}.{schedule_key}.credit_type_id",
+                        body[schedule_key].get("credit_type_id"),
+                    )
+
+    # Recurring subscription configs point at subscriptions of this payload.
+    for key in ("recurring_commits", "recurring_credits"):
+        for path, body in _enumerate(bodies[key], key):
+            config = body.get("subscription_config")
+            if config is not None:
+                temporary_id = config["subscription_id"]
+                if temporary_id not in temporary.subscriptions:
+                    raise ValidationFailed(
+                        f"{temporary_id!r} is not the temporary_id of a subscription in this "
+                        "package",
+                        field=f"{path}.subscription_config.subscription_id",
+                    )
+                config["subscription_id"] = temporary.subscriptions[temporary_id]
+
+    # Commit-specific overrides name commits by temporary_id; store the server ids instead.
+    any_table = {**temporary.commits, **temporary.recurring}
+    for path, override in _enumerate(bodies["overrides"], "overrides"):
+        for spec_path, spec in _enumerate(
+            override["override_specifiers"], f"{path}.override_specifiers"
+        ):
+            if "commit_ids" in spec:
+                spec["commit_ids"] = _resolve(
+                    spec["commit_ids"], temporary.commits, f"{spec_path}.commit_ids", "commit"
+                )
+            if "recurring_commit_ids" in spec:
+                spec["recurring_commit_ids"] = _resolve(
+                    spec["recurring_commit_ids"],
+                    temporary.recurring,
+                    f"{spec_path}.recurring_commit_ids",
+                    "recurring commit or credit",
+                )
+            if "any_commit_or_credit_ids" in spec:
+                spec["any_commit_or_credit_ids"] = _resolve(
+                    spec["any_commit_or_credit_ids"],
+                    any_table,
+                    f"{spec_path}.any_commit_or_credit_ids",
+                    "commit, recurring commit or recurring credit",
+                )
+            refs.product(f"{spec_path}.product_id", spec.get("product_id"))
+        rate = override.get("overwrite_rate") or {}
+        refs.credit_type(f"{path}.overwrite_rate.credit_type_id", rate.get("credit_type_id"))
+
+    rows: list[tuple[str, int, Body, str | None]] = []
+    for key, kind in TERM_LISTS:
+        for ordinal, body in enumerate(bodies[key]):
+            path = f"{key}[{ordinal}]"
+            if kind == PackageTerm.Kind.SUBSCRIPTION:
+                product_id = body["subscription_rate"]["product_id"]
+                refs.product(f"{path}.subscription_rate.product_id", product_id)
+            elif kind in (PackageTerm.Kind.OVERRIDE, PackageTerm.Kind.SPEND_TRACKER):
+                product_id = None
+            else:
+                product_id = body["product_id"]
+                refs.product(f"{path}.product_id", product_id)
+            if key in ("commits", "credits", "recurring_commits", "recurring_credits"):
+                refs.products_in(path, body)
+            if "access_amount" in body:
+                refs.credit_type(
+                    f"{path}.access_amount.credit_type_id",
+                    body["access_amount"].get("credit_type_id"),
+                )
+            if "invoice_amount" in body:
+                refs.credit_type(
+                    f"{path}.invoice_amount.credit_type_id",
+                    body["invoice_amount"]["credit_type_id"],
+                )
+            if kind == PackageTerm.Kind.SPEND_TRACKER:
+                refs.credit_type(f"{path}.credit_type_id", body["credit_type_id"])
+            rows.append((kind, ordinal, body, product_id))
+    return rows
+
+
+def _threshold_references(
+    refs: _References,
+    spend_threshold_configuration: Mapping[str, Any] | None,
+    prepaid_balance_threshold_configuration: Mapping[str, Any] | None,
+) -> None:
+    if spend_threshold_configuration is not None:
+        refs.product(
+            "spend_threshold_configuration.commit.product_id",
+            spend_threshold_configuration["commit"]["product_id"],
+        )
+    if prepaid_balance_threshold_configuration is not None:
+        path = "prepaid_balance_threshold_configuration"
+        commit = prepaid_balance_threshold_configuration["commit"]
+        refs.product(f"{path}.commit.product_id", commit["product_id"])
+        refs.products_in(f"{path}.commit", commit)
+        refs.credit_type(
+            f"{path}.custom_credit_type_id",
+            prepaid_balance_threshold_configuration.get("custom_credit_type_id"),
+        )
+
+
+def _insert(package: Package) -> None:
+    try:
+        with transaction.atomic():
+            package.save(force_insert=True)
+    except IntegrityError as exc:
+        if "package_uniqueness_key" in str(exc):
+            raise Conflict(
+                f"A package with uniqueness_key {package.uniqueness_key!r} already exists",
+                field="uniqueness_key",
+            ) from None
+        raise
+
+
+@transaction.atomic
+def package_create(
+    *,
+    created_by: str,
+    name: str,
+    contract_name: str = "",
+    rate_card_id: str | None = None,
+    rate_card_alias: str | None = None,
+    aliases: Sequence[Mapping[str, Any]] = (),
+    duration: Mapping[str, Any] | None = None,
+    billing_provider: str = "",
+    delivery_method: str = "",
+    net_payment_terms_days: Decimal | None = None,
+    multiplier_override_prioritization: str = "",
+    scheduled_charges_on_usage_invoices: str = "",
+    usage_statement_schedule: Mapping[str, Any] | None = None,
+    spend_threshold_configuration: Mapping[str, Any] | None = None,
+    prepaid_balance_threshold_configuration: Mapping[str, Any] | None = None,
+    uniqueness_key: str | None = None,
+    commits: Sequence[Mapping[str, Any]] = (),
+    credits: Sequence[Mapping[str, Any]] = (),
+    recurring_commits: Sequence[Mapping[str, Any]] = (),
+    recurring_credits: Sequence[Mapping[str, Any]] = (),
+    subscriptions: Sequence[Mapping[str, Any]] = (),
+    scheduled_charges: Sequence[Mapping[str, Any]] = (),
+    overrides: Sequence[Mapping[str, Any]] = (),
+    spend_trackers: Sequence[Mapping[str, Any]] = (),
+) -> Package:
+    """Create an immutable package with its terms and aliases; all or nothing.
+
+    Terms are given in their validated request form (api/package_serializers.py). Bad
+    references and broken cross-field rules raise ValidationFailed naming the field; a reused
+    uniqueness_key raises Conflict, decided by the database's unique constraint so concurrent
+    identical requests create exactly one package.
+    """
+    # Rules that need no database first, so a bad request costs no query.
+    for path, commit in _enumerate(commits, "commits"):
+        _check_postpaid(path, commit)
+    for key, terms in (
+        ("commits", commits),
+        ("credits", credits),
+        ("recurring_commits", recurring_commits),
+        ("recurring_credits", recurring_credits),
+    ):
+        for path, term in _enumerate(terms, key):
+            _check_drawdown(path, term)
+    _check_override_prioritization(overrides, multiplier_override_prioritization or None)
+    _spend_tracker_aliases(spend_trackers)
+    alias_names = [alias["name"] for alias in aliases]
+    for index, alias_name in enumerate(alias_names):
+        if alias_name in alias_names[:index]:
+            raise ValidationFailed(
+                f"Alias {alias_name!r} is given twice", field=f"aliases[{index}].name"
+            )
+
+    refs = _References()
+    rows = _terms_with_ids(
+        {
+            "commits": commits,
+            "credits": credits,
+            "recurring_commits": recurring_commits,
+            "recurring_credits": recurring_credits,
+            "subscriptions": subscriptions,
+            "scheduled_charges": scheduled_charges,
+            "overrides": overrides,
+            "spend_trackers": spend_trackers,
+        },
+        refs,
+    )
+    _threshold_references(
+        refs, spend_threshold_configuration, prepaid_balance_threshold_configuration
+    )
+    rate_card_key, rate_card_alias_name = _check_rate_card(rate_card_id, rate_card_alias)
+    _check_products(refs)
+    _check_credit_types(refs)
+
+    settings: Body = {
+        "usage_statement_schedule": dict(
+            usage_statement_schedule or DEFAULT_USAGE_STATEMENT_SCHEDULE
+        )
+    }
+    if spend_threshold_configuration is not None:
+        settings["spend_threshold_configuration"] = spend_threshold_configuration
+    if prepaid_balance_threshold_configuration is not None:
+        settings["prepaid_balance_threshold_configuration"] = (
+            prepaid_balance_threshold_configuration
+        )
+    package = Package(
+        name=name,
+        contract_name=contract_name,
+        rate_card_id=rate_card_key,
+        rate_card_alias=rate_card_alias_name,
+        billing_provider=billing_provider,
+        delivery_method=delivery_method,
+        duration_unit=duration["unit"] if duration else "",
+        duration_value=duration["value"] if duration else None,
+        net_payment_terms_days=net_payment_terms_days,
+        multiplier_override_prioritization=multiplier_override_prioritization,
+        scheduled_charges_on_usage_invoices=scheduled_charges_on_usage_invoices,
+        settings=settings,
+        uniqueness_key=uniqueness_key,
+        created_by=created_by,
+    )
+    # Field checks only: references were checked above in one query per model, and the
+    # constraints are the database's job (a uniqueness pre-check would race).
+    package.full_clean(exclude=["rate_card"], validate_unique=False, validate_constraints=False)
+    _insert(package)
+
+    PackageTerm.objects.bulk_create(
+        [
+            PackageTerm(
+                id=body["id"],
+                package=package,
+                kind=kind,
+                ordinal=ordinal,
+                product_id=product_id,
+                body=body,
+            )
+            for kind, ordinal, body, product_id in rows
+        ]
+    )
+    # "From now" is cut to the millisecond the API shows, so the start a client reads back
+    # resolves to this package.
+    now = timezone.now()
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    for index, alias in enumerate(aliases):
+        alias_assign(
+            kind=AliasName.Kind.PACKAGE,
+            name=alias["name"],
+            package=package,
+            starting_at=alias.get("starting_at") or now,
+            ending_before=alias.get("ending_before"),
+            field=f"aliases[{index}]",
+        )
+    return package
+
+
+def package_archive(*, package: Package) -> Package:
+    """Archive once: a second archive is accepted and keeps the first `archived_at`.
+
+    Metronome documents archiving as one-way and says nothing of repeats; answering 200 again
+    (rather than 400) makes a retried request after a timeout harmless, which is what the SDK's
+    automatic retries need.
+    """
+    now = timezone.now()
+    updated = Package.objects.filter(pk=package.pk, archived_at__isnull=True).update(
+        archived_at=now
+    )
+    if updated:
+        package.archived_at = now
+    else:
+        package.refresh_from_db(fields=["archived_at"])
+    return package
+
+
+def packages_archive(*, packages: QuerySet[Package]) -> int:
+    """Archive many packages in one statement (admin action); returns how many were archived."""
+    return packages.filter(archived_at__isnull=True).update(archived_at=timezone.now())
