@@ -1,1 +1,124 @@
-"""Admin for contracts (materialised terms inline) and subscriptions."""
+"""Admin for contracts (materialised terms inline) and subscriptions.
+
+Contracts are provisioned through the API (which materialises the package's terms); here an
+operator finds them, reads their terms and archives them. Dates are read-only: moving an end
+date goes through the service, which checks it.
+"""
+
+from django.contrib import admin, messages
+
+from contracts_app.admin.customers import ArchivedFilter
+from contracts_app.models import Contract, ContractTerm, Subscription
+from contracts_app.services.contracts import contract_archive
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ContractTermInline(ReadOnlyInline):
+    model = ContractTerm
+    fields = [
+        "kind",
+        "ordinal",
+        "product",
+        "starting_at",
+        "ending_before",
+        "package_term",
+        "generated_from",
+        "body",
+    ]
+    readonly_fields = fields
+    ordering = ["kind", "ordinal"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "package_term")
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "customer",
+        "package",
+        "starting_at",
+        "ending_before",
+        "archived_at",
+    ]
+    list_select_related = ["customer", "package"]
+    list_filter = [ArchivedFilter, "starting_at", ("package", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=id", "=customer__id", "customer__name", "=package__id", "package__name"]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False  # one COUNT fewer per changelist page on big tables
+    raw_id_fields = ["customer", "package", "rate_card", "subscription"]
+    inlines = [ContractTermInline]
+    actions = ["archive_selected"]
+    fields = [
+        "id",
+        "name",
+        "customer",
+        "subscription",
+        "package",
+        "rate_card",
+        "billing_provider_configuration",
+        "starting_at",
+        "ending_before",
+        "net_payment_terms_days",
+        "uniqueness_key",
+        "settings",
+        "created_at",
+        "created_by",
+        "archived_at",
+    ]
+    readonly_fields = [f for f in fields if f != "name"]
+
+    @admin.action(description="Archive selected contracts", permissions=["change"])
+    def archive_selected(self, request, queryset):
+        contracts = list(queryset.filter(archived_at__isnull=True))
+        for contract in contracts:
+            contract_archive(contract=contract)
+        self.message_user(request, f"Archived {len(contracts)} contract(s).", messages.SUCCESS)
+
+    def has_add_permission(self, request):
+        return False  # provisioned through the API, which materialises the package's terms
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # archived, never deleted
+
+
+class SubscriptionContractInline(ReadOnlyInline):
+    model = Contract
+    fields = ["id", "name", "package", "starting_at", "ending_before", "archived_at"]
+    readonly_fields = fields
+    ordering = ["starting_at"]
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("package")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["id", "customer", "platform_id", "created_at"]
+    list_select_related = ["customer"]
+    search_fields = ["=id", "=customer__id", "customer__name", "platform_id"]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    fields = ["id", "customer", "platform_id", "details", "created_at"]
+    readonly_fields = fields
+    inlines = [SubscriptionContractInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,145 @@
+"""Contracts API (Metronome v1 paths): create, get, list, updateEndDate, archive, and a
+package's cohort (listContractsOnPackage). Thin: validate, call a service or selector, render."""
+
+from __future__ import annotations
+
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.errors import ValidationFailed
+from config.api.pagination import keyset_paginate
+from config.api.views_base import page_body, query_page, validated
+from contracts_app.api.contract_serializers import (
+    ContractArchiveInput,
+    ContractListInput,
+    ContractRefInput,
+    ContractsOnPackageInput,
+    ContractUpdateEndDateInput,
+    NegotiatedContractCreateInput,
+    PackageContractCreateInput,
+    cohort_item,
+    contract_data,
+)
+from contracts_app.selectors.contracts import (
+    contract_get,
+    contract_list,
+    contracts_on_package,
+    credit_type_names,
+    customer_get,
+    package_get,
+    with_terms,
+)
+from contracts_app.services.contracts import contract_archive, contract_update_end_date
+from contracts_app.services.provisioning import contract_create_negotiated, contract_provision
+
+KEYSET = ("starting_at", "id")
+
+
+class ContractCreateApi(APIView):
+    required_permission = "contracts_app.add_contract"
+
+    def post(self, request):
+        body = request.data if isinstance(request.data, dict) else None
+        if body is None:
+            raise ValidationFailed("The request body must be a JSON object", field="body")
+        created_by = request.user.get_username()
+        if "package_id" in body or "package_alias" in body:
+            data = validated(PackageContractCreateInput, body)
+            customer = customer_get(customer_id=data["customer_id"])
+            package = package_get(package_id=data["package_id"]) if "package_id" in data else None
+            contract = contract_provision(
+                customer=customer,
+                starting_at=data["starting_at"],
+                package=package,
+                package_alias=data.get("package_alias"),
+                transition=data.get("transition"),
+                uniqueness_key=data.get("uniqueness_key"),
+                custom_fields=data.get("custom_fields"),
+                created_by=created_by,
+            )
+        else:
+            data = validated(NegotiatedContractCreateInput, body)
+            customer = customer_get(customer_id=data["customer_id"])
+            contract = contract_create_negotiated(
+                customer=customer, data=data, created_by=created_by
+            )
+        return Response({"data": {"id": str(contract.id)}})
+
+
+class ContractGetApi(APIView):
+    required_permission = "contracts_app.view_contract"
+
+    def post(self, request):
+        data = validated(ContractRefInput, request.data)
+        contract = contract_get(
+            customer_id=data["customer_id"], contract_id=data["contract_id"], full=True
+        )
+        return Response({"data": contract_data(contract, credit_type_names())})
+
+
+class ContractListApi(APIView):
+    """Body-cursor pages (`cursor` in, `cursor` out): the SDK's SyncBodyCursorPageCursorField."""
+
+    required_permission = "contracts_app.view_contract"
+
+    def post(self, request):
+        data = validated(ContractListInput, request.data)
+        customer = customer_get(customer_id=data["customer_id"])
+        queryset = contract_list(
+            customer=customer,
+            covering_date=data.get("covering_date"),
+            starting_at=data.get("starting_at"),
+            include_archived=data["include_archived"],
+        )
+        page = keyset_paginate(
+            with_terms(queryset),
+            limit=data["limit"],
+            cursor=data.get("cursor") or None,
+            keys=KEYSET,
+            cursor_field="cursor",
+        )
+        names = credit_type_names() if page.items else {}
+        return Response(
+            {
+                "data": [contract_data(contract, names) for contract in page.items],
+                "cursor": page.next_cursor,
+            }
+        )
+
+
+class ContractUpdateEndDateApi(APIView):
+    required_permission = "contracts_app.change_contract"
+
+    def post(self, request):
+        data = validated(ContractUpdateEndDateInput, request.data)
+        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+        contract_update_end_date(contract=contract, ending_before=data.get("ending_before"))
+        return Response({"data": {"id": str(contract.id)}})
+
+
+class ContractArchiveApi(APIView):
+    required_permission = "contracts_app.change_contract"
+
+    def post(self, request):
+        data = validated(ContractArchiveInput, request.data)
+        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+        contract_archive(contract=contract)
+        return Response({"data": {"id": str(contract.id)}})
+
+
+class ContractsOnPackageApi(APIView):
+    """A package's cohort: keyset pages on (starting_at, id) through the contract_cohort index."""
+
+    required_permission = "contracts_app.view_contract"
+
+    def post(self, request):
+        data = validated(ContractsOnPackageInput, request.data)
+        package = package_get(package_id=data["package_id"])
+        queryset = contracts_on_package(
+            package=package,
+            covering_date=data.get("covering_date"),
+            starting_at=data.get("starting_at"),
+            include_archived=data["include_archived"],
+        )
+        page = query_page(request, queryset, keys=KEYSET)
+        return Response(page_body(page, [cohort_item(contract) for contract in page.items]))

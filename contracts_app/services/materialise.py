@@ -1,0 +1,530 @@
+"""Materialisation: package terms (relative offsets) → contract terms (absolute dates).
+
+Pure functions, no database: they take plain term bodies and return `TermRow`s that the
+provisioning service bulk-inserts. Every date is calendar arithmetic from the contract start
+(DESIGN.md §4). A term's end is computed as start + (starting_at_offset + duration) in one step
+when both offsets are in the same family (days/weeks, or months/years), so Jan 31 + 1 month
++ 1 month is Mar 31, not Mar 28. Offsets of different families are applied in order.
+
+The stored body of a contract term is the contract-create REQUEST form of that term with
+absolute dates (`access_schedule.schedule_items[].starting_at/ending_before`,
+`invoice_schedule.schedule_items[].timestamp`, `starting_at`/`ending_before`, ...) and a server
+`id` on the term and on each schedule item, so package contracts and negotiated contracts are
+stored, and rendered, the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from config.api.errors import ValidationFailed
+from config.api.views_base import rfc3339
+from packages_app.time_offsets import add_offset
+
+Offset = tuple[str, int]
+
+# Recurrence frequency → (unit, value) of one period.
+PERIODS: dict[str, Offset] = {
+    "DAILY": ("DAYS", 1),
+    "WEEKLY": ("WEEKS", 1),
+    "MONTHLY": ("MONTHS", 1),
+    "QUARTERLY": ("MONTHS", 3),
+    "ANNUAL": ("YEARS", 1),
+}
+# Without an end (open-ended contract, no duration) recurring terms are expanded this far
+# ahead of their start; a guard against runaway expansion bounds every term.
+OPEN_ENDED_HORIZON: Offset = ("YEARS", 1)
+MAX_PERIODS_PER_TERM = 1000
+
+# Keys that pointed at other terms of the same payload (temporary ids or package term ids).
+_SPECIFIER_ID_LISTS = ("commit_ids", "recurring_commit_ids", "any_commit_or_credit_ids")
+
+
+def _family(unit: str) -> str:
+    return "months" if unit in ("MONTHS", "YEARS") else "days"
+
+
+def _normalised(unit: str, value: int) -> Offset:
+    if unit == "YEARS":
+        return "MONTHS", 12 * value
+    if unit == "WEEKS":
+        return "DAYS", 7 * value
+    return unit, value
+
+
+def as_offset(value: Any) -> Offset:
+    if isinstance(value, tuple):
+        return value
+    return value["unit"], int(value["value"])
+
+
+def shift(origin: dt.datetime, *offsets: Any) -> dt.datetime:
+    """`origin` moved by each offset in turn; consecutive offsets of one family are summed first,
+    so a date is always computed from the origin in one step when it can be."""
+    merged: list[Offset] = []
+    for offset in offsets:
+        if offset is None:
+            continue
+        unit, value = _normalised(*as_offset(offset))
+        if merged and _family(merged[-1][0]) == _family(unit):
+            merged[-1] = (merged[-1][0], merged[-1][1] + value)
+        else:
+            merged.append((unit, value))
+    moment = origin
+    for unit, value in merged:
+        moment = add_offset(moment, unit, value)
+    return moment
+
+
+@dataclass
+class TermRow:
+    kind: str
+    ordinal: int
+    body: dict
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    product_id: str | None = None
+    package_term_id: uuid.UUID | None = None
+    generated_from_id: uuid.UUID | None = None
+    starting_at: dt.datetime | None = None
+    ending_before: dt.datetime | None = None
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _amount(quantity: Any, unit_price: Any) -> Decimal:
+    return Decimal(str(quantity if quantity is not None else 1)) * Decimal(str(unit_price))
+
+
+def term_product_id(kind: str, body: dict) -> str | None:
+    if kind == "subscription":
+        return (body.get("subscription_rate") or {}).get("product_id")
+    return body.get("product_id")
+
+
+def _span(rows: Iterable[tuple[dt.datetime | None, dt.datetime | None]]):
+    starts = [s for s, _ in rows if s is not None]
+    ends = [e for _, e in rows if e is not None]
+    return (min(starts) if starts else None, max(ends) if ends else None)
+
+
+# --- package term (relative) → contract term body (absolute) ---------------------------------
+
+
+def _absolute_access_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict, list]:
+    out = {k: v for k, v in schedule.items() if k != "schedule_items"}
+    items, spans = [], []
+    for item in schedule.get("schedule_items") or []:
+        starting_at = shift(origin, item["starting_at_offset"])
+        ending_before = shift(origin, item["starting_at_offset"], item["duration"])
+        items.append(
+            {
+                "id": new_id(),
+                "amount": item["amount"],
+                "starting_at": rfc3339(starting_at),
+                "ending_before": rfc3339(ending_before),
+            }
+        )
+        spans.append((starting_at, ending_before))
+    out["schedule_items"] = items
+    return out, spans
+
+
+def _absolute_point_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict, list]:
+    out = {k: v for k, v in schedule.items() if k != "schedule_items"}
+    items, spans = [], []
+    for item in schedule.get("schedule_items") or []:
+        timestamp = shift(origin, item["date_offset"])
+        entry = {k: v for k, v in item.items() if k not in ("id", "date_offset")}
+        entry.update({"id": new_id(), "timestamp": rfc3339(timestamp)})
+        items.append(entry)
+        spans.append((timestamp, None))
+    out["schedule_items"] = items
+    return out, spans
+
+
+def absolute_from_package_term(
+    kind: str, package_body: dict, *, contract_start: dt.datetime, contract_end: dt.datetime | None
+) -> tuple[dict, dt.datetime | None, dt.datetime | None]:
+    """(absolute body, starting_at, ending_before) of one package term for one contract start."""
+    body = copy.deepcopy(package_body)
+    body.pop("id", None)
+    body.pop("temporary_id", None)
+    start = end = None
+    if kind in ("commit", "credit"):
+        spans: list = []
+        if body.get("access_schedule"):
+            body["access_schedule"], access = _absolute_access_schedule(
+                body["access_schedule"], contract_start
+            )
+            spans += access
+        if body.get("invoice_schedule"):
+            body["invoice_schedule"], points = _absolute_point_schedule(
+                body["invoice_schedule"], contract_start
+            )
+            spans += points
+        start, end = _span(spans)
+    elif kind == "scheduled_charge":
+        body["schedule"], points = _absolute_point_schedule(body["schedule"], contract_start)
+        start, end = _span(points)
+    elif kind in ("override", "recurring_commit", "recurring_credit", "subscription"):
+        offset = body.pop("starting_at_offset", None)
+        duration = body.pop("duration", None)
+        start = shift(contract_start, offset)
+        if duration is not None:
+            end = shift(contract_start, offset, duration)
+        elif kind != "override":
+            end = contract_end
+        body["starting_at"] = rfc3339(start)
+        if end is not None:
+            body["ending_before"] = rfc3339(end)
+    return body, start, end
+
+
+# --- recurring commits / credits → one commit / credit per period ----------------------------
+
+
+def recurrence_period(body: dict, usage_frequency: str) -> Offset:
+    # Without recurrence_frequency, Metronome creates recurring commits on the usage statement
+    # frequency; each one lasts commit_duration.value periods.
+    return PERIODS[body.get("recurrence_frequency") or usage_frequency]
+
+
+def _whole_periods(body: dict, field_name: str) -> int:
+    raw = (body.get("commit_duration") or {}).get("value", 1)
+    value = Decimal(str(raw))
+    if value != value.to_integral_value() or value < 1:
+        raise ValidationFailed(
+            "commit_duration.value must be a whole number of periods (1 or more)",
+            field=f"{field_name}.commit_duration.value",
+        )
+    return int(value)
+
+
+def expand_recurring(
+    row: TermRow,
+    *,
+    origin: dt.datetime,
+    base_offsets: list,
+    usage_frequency: str,
+    first_ordinal: int,
+    field_name: str,
+) -> list[TermRow]:
+    """The commits (or credits) a recurring term generates, one per period.
+
+    Period k starts at `origin + base_offsets + k periods`, computed directly (never from period
+    k-1), and each lasts `commit_duration.value` periods, clipped to the recurring term's end.
+    """
+    body = row.body
+    unit, size = recurrence_period(body, usage_frequency)
+    periods_each = _whole_periods(body, field_name)
+    start = row.starting_at
+    end = row.ending_before
+    horizon = end if end is not None else shift(start, OPEN_ENDED_HORIZON)
+    child_kind = "commit" if row.kind == "recurring_commit" else "credit"
+    access = body.get("access_amount") or {}
+    credit_type_id = access.get("credit_type_id")
+    generated: list[TermRow] = []
+    k = 0
+    while True:
+        period_start = shift(origin, *base_offsets, (unit, size * k))
+        if period_start >= horizon:
+            break
+        if len(generated) >= MAX_PERIODS_PER_TERM:
+            raise ValidationFailed(
+                f"a recurring term would generate more than {MAX_PERIODS_PER_TERM} periods",
+                field=field_name,
+            )
+        period_end = shift(origin, *base_offsets, (unit, size * (k + periods_each)))
+        if end is not None and period_end > end:
+            period_end = end
+        schedule = {
+            "schedule_items": [
+                {
+                    "id": new_id(),
+                    "amount": _amount(access.get("quantity"), access["unit_price"]),
+                    "starting_at": rfc3339(period_start),
+                    "ending_before": rfc3339(period_end),
+                }
+            ]
+        }
+        if credit_type_id:
+            schedule["credit_type_id"] = credit_type_id
+        if access.get("access_type"):
+            schedule["access_type"] = access["access_type"]
+        child = {
+            "product_id": body["product_id"],
+            "access_schedule": schedule,
+            f"recurring_{child_kind}_id": str(row.id),
+        }
+        if child_kind == "commit":
+            child["type"] = "PREPAID"
+            invoice = body.get("invoice_amount")
+            if invoice:
+                child["invoice_schedule"] = {
+                    "credit_type_id": invoice["credit_type_id"],
+                    "schedule_items": [
+                        {
+                            "id": new_id(),
+                            "timestamp": rfc3339(period_start),
+                            "quantity": invoice["quantity"],
+                            "unit_price": invoice["unit_price"],
+                        }
+                    ],
+                }
+        for key in (
+            "name",
+            "description",
+            "priority",
+            "rate_type",
+            "applicable_product_ids",
+            "applicable_product_tags",
+            "specifiers",
+            "rollover_fraction",
+            "subscription_config",
+            "hierarchy_configuration",
+        ):
+            if key in body and not (key == "rollover_fraction" and child_kind == "credit"):
+                child[key] = copy.deepcopy(body[key])
+        generated.append(
+            TermRow(
+                kind=child_kind,
+                ordinal=first_ordinal + len(generated),
+                body=child,
+                product_id=body["product_id"],
+                package_term_id=row.package_term_id,
+                generated_from_id=row.id,
+                starting_at=period_start,
+                ending_before=period_end,
+            )
+        )
+        k += 1
+    return generated
+
+
+# --- whole contracts ---------------------------------------------------------------------------
+
+KIND_ORDER = (
+    "commit",
+    "credit",
+    "recurring_commit",
+    "recurring_credit",
+    "override",
+    "scheduled_charge",
+    "subscription",
+    "spend_tracker",
+)
+# Contract-create field name of each kind (also the error field prefix).
+KIND_FIELDS = {
+    "commit": "commits",
+    "credit": "credits",
+    "recurring_commit": "recurring_commits",
+    "recurring_credit": "recurring_credits",
+    "override": "overrides",
+    "scheduled_charge": "scheduled_charges",
+    "subscription": "subscriptions",
+    "spend_tracker": "spend_trackers",
+}
+
+
+def _remap_references(rows: list[TermRow], id_map: dict[str, str]) -> None:
+    """Point override specifiers and subscription configs at the new term ids."""
+    for row in rows:
+        if row.kind == "override":
+            for specifier in row.body.get("override_specifiers") or []:
+                for key in _SPECIFIER_ID_LISTS:
+                    if specifier.get(key):
+                        specifier[key] = [id_map.get(str(v), v) for v in specifier[key]]
+        config = row.body.get("subscription_config")
+        if config and config.get("subscription_id"):
+            config["subscription_id"] = id_map.get(
+                str(config["subscription_id"]), config["subscription_id"]
+            )
+
+
+def _finish(
+    rows: list[TermRow],
+    *,
+    origins: dict[uuid.UUID, tuple[dt.datetime, list]],
+    usage_frequency: str,
+    id_map: dict[str, str],
+) -> list[TermRow]:
+    """Expand recurring rows (appending generated commits/credits) and remap references."""
+    next_ordinal = {
+        kind: 1 + max((r.ordinal for r in rows if r.kind == kind), default=-1)
+        for kind in KIND_ORDER
+    }
+    generated: list[TermRow] = []
+    for row in rows:
+        if row.kind in ("recurring_commit", "recurring_credit"):
+            origin, base_offsets = origins[row.id]
+            child_kind = "commit" if row.kind == "recurring_commit" else "credit"
+            children = expand_recurring(
+                row,
+                origin=origin,
+                base_offsets=base_offsets,
+                usage_frequency=usage_frequency,
+                first_ordinal=next_ordinal[child_kind],
+                field_name=f"{KIND_FIELDS[row.kind]}[{row.ordinal}]",
+            )
+            next_ordinal[child_kind] += len(children)
+            generated += children
+    all_rows = rows + generated
+    _remap_references(all_rows, id_map)
+    return all_rows
+
+
+def materialise_package_terms(
+    package_terms: Iterable[Any],
+    *,
+    contract_start: dt.datetime,
+    contract_end: dt.datetime | None,
+    usage_frequency: str = "MONTHLY",
+) -> list[TermRow]:
+    """Contract term rows for package terms (objects with kind, ordinal, id, product_id, body)."""
+    rows: list[TermRow] = []
+    origins: dict[uuid.UUID, tuple[dt.datetime, list]] = {}
+    id_map: dict[str, str] = {}
+    ordinals: dict[str, int] = {}
+    for term in sorted(package_terms, key=lambda t: (KIND_ORDER.index(t.kind), t.ordinal)):
+        body, start, end = absolute_from_package_term(
+            term.kind, term.body, contract_start=contract_start, contract_end=contract_end
+        )
+        ordinal = ordinals.get(term.kind, 0)
+        ordinals[term.kind] = ordinal + 1
+        row = TermRow(
+            kind=term.kind,
+            ordinal=ordinal,
+            body=body,
+            product_id=str(term.product_id)
+            if term.product_id
+            else term_product_id(term.kind, body),
+            package_term_id=term.id,
+            starting_at=start,
+            ending_before=end,
+        )
+        rows.append(row)
+        for old in (term.body.get("id"), term.body.get("temporary_id"), term.id):
+            if old:
+                id_map[str(old)] = str(row.id)
+        if term.kind in ("recurring_commit", "recurring_credit"):
+            origins[row.id] = (contract_start, [term.body.get("starting_at_offset")])
+    return _finish(rows, origins=origins, usage_frequency=usage_frequency, id_map=id_map)
+
+
+def json_dates(value: Any) -> Any:
+    """Datetimes anywhere inside `value` as RFC 3339 strings (JSON storage form)."""
+    if isinstance(value, dt.datetime):
+        return rfc3339(value)
+    if isinstance(value, dict):
+        return {key: json_dates(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_dates(item) for item in value]
+    return value
+
+
+def _with_item_ids(schedule: dict | None) -> tuple[dict | None, list]:
+    if not schedule:
+        return schedule, []
+    schedule = dict(schedule)
+    items, spans = [], []
+    for item in schedule.get("schedule_items") or []:
+        entry = json_dates(dict(item))
+        entry["id"] = new_id()
+        items.append(entry)
+        if "timestamp" in item:
+            spans.append((item["timestamp"], None))
+        else:
+            spans.append((item.get("starting_at"), item.get("ending_before")))
+    schedule["schedule_items"] = items
+    return schedule, spans
+
+
+def materialise_negotiated_terms(
+    terms: dict[str, list[dict]],
+    *,
+    contract_start: dt.datetime,
+    contract_end: dt.datetime | None,
+    usage_frequency: str = "MONTHLY",
+) -> list[TermRow]:
+    """Contract term rows for absolute-dated terms sent on contracts/create (validated data:
+    datetimes are `datetime` objects), keyed by kind."""
+    rows: list[TermRow] = []
+    origins: dict[uuid.UUID, tuple[dt.datetime, list]] = {}
+    id_map: dict[str, str] = {}
+    for kind in KIND_ORDER:
+        for ordinal, data in enumerate(terms.get(kind) or []):
+            body = copy.deepcopy(data)
+            temporary_id = body.pop("temporary_id", None)
+            spans: list = []
+            for key in ("access_schedule", "invoice_schedule", "schedule"):
+                if body.get(key):
+                    body[key], item_spans = _with_item_ids(body[key])
+                    spans += item_spans
+            if kind in ("override", "recurring_commit", "recurring_credit", "subscription"):
+                start = body.get("starting_at") or contract_start
+                end = body.get("ending_before")
+                if end is None and kind != "override":
+                    end = contract_end
+                spans = [(start, end)]
+            start, end = _span(spans)
+            body = json_dates(body)
+            if kind == "subscription":
+                body["starting_at"] = rfc3339(start)
+                if end is not None:
+                    body["ending_before"] = rfc3339(end)
+            if kind in ("recurring_commit", "recurring_credit") and end is not None:
+                body["ending_before"] = rfc3339(end)
+            row = TermRow(
+                kind=kind,
+                ordinal=ordinal,
+                body=body,
+                product_id=term_product_id(kind, body),
+                starting_at=start,
+                ending_before=end,
+            )
+            rows.append(row)
+            if temporary_id:
+                id_map[str(temporary_id)] = str(row.id)
+            if kind in ("recurring_commit", "recurring_credit"):
+                origins[row.id] = (start, [])
+    return _finish(rows, origins=origins, usage_frequency=usage_frequency, id_map=id_map)
+
+
+def billing_anchor_date(contract_start: dt.datetime, schedule: dict) -> dt.datetime:
+    """Where usage statement periods are anchored: the contract start, a custom date, or (the
+    default) the first first-of-month on or after the contract start."""
+    day = schedule.get("day") or "FIRST_OF_MONTH"
+    if schedule.get("billing_anchor_date"):
+        return schedule["billing_anchor_date"]
+    if day == "FIRST_OF_MONTH":
+        first = contract_start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return first if first == contract_start else shift(first, ("MONTHS", 1))
+    return contract_start
+
+
+def absolute_usage_statement_schedule(
+    contract_start: dt.datetime, schedule: dict | None
+) -> dict[str, Any]:
+    schedule = dict(schedule or {})
+    result: dict[str, Any] = {
+        "frequency": schedule.get("frequency") or "MONTHLY",
+        "day": schedule.get("day") or "FIRST_OF_MONTH",
+        "billing_anchor_date": rfc3339(billing_anchor_date(contract_start, schedule)),
+    }
+    if schedule.get("invoice_generation_starting_at_offset"):
+        result["invoice_generation_starting_at"] = rfc3339(
+            shift(contract_start, schedule["invoice_generation_starting_at_offset"])
+        )
+    elif schedule.get("invoice_generation_starting_at"):
+        result["invoice_generation_starting_at"] = json_dates(
+            schedule["invoice_generation_starting_at"]
+        )
+    return result

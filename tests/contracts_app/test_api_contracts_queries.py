@@ -1,0 +1,93 @@
+"""Query counts of the contracts endpoints, pinned: constant whatever the terms or the rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from contracts_app.services.provisioning import contract_provision
+from tests.contracts_app.contract_builders import (
+    eight_terms,
+    make_billing_configuration,
+    make_customer,
+    make_package,
+    make_product,
+    make_rate_card,
+)
+from tests.factories import user_with_token
+
+pytestmark = pytest.mark.django_db
+START = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def post(client):
+    _, token = user_with_token(superuser=True)
+
+    def send(path: str, body: dict, query: str = ""):
+        return client.post(
+            f"{path}{query}",
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+
+    return send
+
+
+def package_with(term_count: int):
+    product = make_product()
+    pool = eight_terms(product)
+    return make_package(
+        terms=[pool[i % len(pool)] for i in range(term_count)],
+        duration_unit="YEARS",
+        duration_value=2,
+        rate_card=make_rate_card(),
+        billing_provider="stripe",
+    )
+
+
+@pytest.mark.parametrize("term_count", [1, 8, 32])
+def test_create_from_package_is_constant(post, django_assert_num_queries, term_count):
+    # given a package of 1, 8 or 32 terms (recurring ones expand into dozens of rows)
+    package = package_with(term_count)
+    customer = make_customer()
+    make_billing_configuration(customer)
+    body = {
+        "customer_id": str(customer.id),
+        "starting_at": "2024-01-31T00:00:00Z",
+        "package_id": str(package.id),
+    }
+    # then: token (+ user), customer, package, billing config, terms, subscription,
+    # savepoint + contract + release, bulk terms, and the service's savepoint pair (the test
+    # runs in a transaction; in production that pair is the request's BEGIN/COMMIT)
+    with django_assert_num_queries(12):
+        response = post("/v1/contracts/create", body)
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("contract_count", [1, 5])
+def test_get_and_list_are_constant(post, django_assert_num_queries, contract_count):
+    package = package_with(8)
+    customer = make_customer()
+    make_billing_configuration(customer)
+    contracts = [
+        contract_provision(customer=customer, package=package, starting_at=START)
+        for _ in range(contract_count)
+    ]
+    ref = {"customer_id": str(customer.id), "contract_id": str(contracts[0].id)}
+    # token (+ user), contract (+ billing config), terms (+ products), credit types
+    with django_assert_num_queries(4):
+        assert post("/v1/contracts/get", ref).status_code == 200
+    # token (+ user), customer, contracts page, terms (+ products), credit types
+    with django_assert_num_queries(5):
+        response = post("/v1/contracts/list", {"customer_id": str(customer.id)})
+    assert len(response.json()["data"]) == contract_count
+    # token (+ user), package, page
+    with django_assert_num_queries(3):
+        response = post(
+            "/v1/packages/listContractsOnPackage", {"package_id": str(package.id)}, "?limit=3"
+        )
+    assert len(response.json()["data"]) == min(3, contract_count)
