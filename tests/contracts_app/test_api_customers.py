@@ -102,7 +102,8 @@ def test_retrieve_returns_the_customer_detail(sdk):
     assert detail.created_at.tzinfo is not None
 
 
-@pytest.mark.parametrize("customer_id", [str(uuid.uuid4()), "not-a-uuid"])
+# Fixed values: xdist workers must collect identical parameter ids.
+@pytest.mark.parametrize("customer_id", ["0b6f3c9e-5d1a-4f7e-9a53-2f1c8d4e7a10", "not-a-uuid"])
 def test_retrieve_unknown_customer_is_404(sdk, customer_id):
     with pytest.raises(metronome.NotFoundError) as error:
         sdk.v1.customers.retrieve(customer_id=customer_id)
