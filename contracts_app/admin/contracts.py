@@ -5,23 +5,11 @@ operator finds them, reads their terms and archives them. Dates are read-only: m
 date goes through the service, which checks it.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from contracts_app.admin.customers import ArchivedFilter
+from config.admin import ArchivedFilter, ReadOnlyInline, archive_action
 from contracts_app.models import Contract, ContractTerm, Subscription
-from contracts_app.services.contracts import contract_archive
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from contracts_app.services.contracts import contracts_archive
 
 
 class ContractTermInline(ReadOnlyInline):
@@ -61,7 +49,7 @@ class ContractAdmin(admin.ModelAdmin):
     show_full_result_count = False  # one COUNT fewer per changelist page on big tables
     raw_id_fields = ["customer", "package", "rate_card", "subscription"]
     inlines = [ContractTermInline]
-    actions = ["archive_selected"]
+    actions = [archive_action(lambda qs: contracts_archive(queryset=qs), "contracts")]
     fields = [
         "id",
         "name",
@@ -80,13 +68,6 @@ class ContractAdmin(admin.ModelAdmin):
         "archived_at",
     ]
     readonly_fields = [f for f in fields if f != "name"]
-
-    @admin.action(description="Archive selected contracts", permissions=["change"])
-    def archive_selected(self, request, queryset):
-        contracts = list(queryset.filter(archived_at__isnull=True))
-        for contract in contracts:
-            contract_archive(contract=contract)
-        self.message_user(request, f"Archived {len(contracts)} contract(s).", messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False  # provisioned through the API, which materialises the package's terms

@@ -4,26 +4,12 @@ Customers are created through the API (which checks ingest-id conflicts) and arc
 deleted; here an operator can find them, rename them and archive them in bulk.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, Q
 
+from config.admin import ArchivedFilter, archive_action
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customers_archive
-
-
-class ArchivedFilter(admin.SimpleListFilter):
-    title = "archived"
-    parameter_name = "archived"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Active"), ("yes", "Archived")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(archived_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(archived_at__isnull=False)
-        return queryset
 
 
 class BillingProviderConfigurationInline(admin.TabularInline):
@@ -59,7 +45,12 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = [ArchivedFilter]
     ordering = ["-created_at", "-id"]
     show_full_result_count = False  # one COUNT fewer per changelist page on big tables
-    actions = ["archive_selected"]
+    actions = [
+        archive_action(
+            lambda qs: customers_archive(customer_ids=list(qs.values_list("id", flat=True))),
+            "customers",
+        )
+    ]
     inlines = [BillingProviderConfigurationInline]
     fields = [
         "id",
@@ -99,11 +90,6 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description="Billing configs", ordering="active_configuration_count")
     def active_configurations(self, customer):
         return customer.active_configuration_count
-
-    @admin.action(description="Archive selected customers", permissions=["change"])
-    def archive_selected(self, request, queryset):
-        archived = customers_archive(customer_ids=list(queryset.values_list("id", flat=True)))
-        self.message_user(request, f"Archived {archived} customer(s).", messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False  # created through the API, which checks ingest-id conflicts

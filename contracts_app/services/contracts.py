@@ -28,6 +28,11 @@ def contract_update_end_date(*, contract: Contract, ending_before: datetime | No
 
 
 @transaction.atomic
+def contracts_archive(*, queryset) -> int:
+    """Archive many contracts in one UPDATE (admin action); already archived ones keep their date."""
+    return queryset.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+
+
 def contract_archive(*, contract: Contract) -> Contract:
     """Archive for good (one way). Archiving an archived contract changes nothing."""
     if contract.archived_at is None:

@@ -28,7 +28,7 @@ from contracts_app.services.materialise import (
     absolute_usage_statement_schedule,
     materialise_package_terms,
 )
-from contracts_app.services.provisioning import contract_provision
+from contracts_app.services.provisioning import contract_provision, contract_terms_write
 from packages_app.models import Package
 from packages_app.time_offsets import add_offset
 
@@ -107,23 +107,7 @@ def _schedule_move_start(*, contract: Contract, starting_at: dt.datetime) -> Non
     contract.settings = {**(contract.settings or {}), "usage_statement_schedule": usage}
     contract.save(update_fields=["starting_at", "settings"])
     ContractTerm.objects.filter(contract=contract).delete()
-    ContractTerm.objects.bulk_create(
-        [
-            ContractTerm(
-                id=row.id,
-                contract=contract,
-                kind=row.kind,
-                ordinal=row.ordinal,
-                product_id=row.product_id,
-                package_term_id=row.package_term_id,
-                generated_from_id=row.generated_from_id,
-                starting_at=row.starting_at,
-                ending_before=row.ending_before,
-                body=row.body,
-            )
-            for row in rows
-        ]
-    )
+    contract_terms_write(contract=contract, rows=rows)
 
 
 def _make_room(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +90,27 @@ def billing_provider_configuration_for(
             field=field,
         )
     return matches[0]
+
+
+def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
+    """Insert materialised term rows for `contract` in one statement."""
+    ContractTerm.objects.bulk_create(
+        [
+            ContractTerm(
+                id=row.id,
+                contract=contract,
+                kind=row.kind,
+                ordinal=row.ordinal,
+                product_id=row.product_id,
+                package_term_id=row.package_term_id,
+                generated_from_id=row.generated_from_id,
+                starting_at=row.starting_at,
+                ending_before=row.ending_before,
+                body=row.body,
+            )
+            for row in rows
+        ]
+    )
 
 
 def _package_rate_card_id(package: Package, starting_at: datetime):
@@ -215,23 +237,7 @@ def _contract_insert(
             previous.subscription = subscription
             update.append("subscription")
         previous.save(update_fields=update)
-    ContractTerm.objects.bulk_create(
-        [
-            ContractTerm(
-                id=row.id,
-                contract=contract,
-                kind=row.kind,
-                ordinal=row.ordinal,
-                product_id=row.product_id,
-                package_term_id=row.package_term_id,
-                generated_from_id=row.generated_from_id,
-                starting_at=row.starting_at,
-                ending_before=row.ending_before,
-                body=row.body,
-            )
-            for row in rows
-        ]
-    )
+    contract_terms_write(contract=contract, rows=rows)
     return contract
 
 

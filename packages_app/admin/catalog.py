@@ -7,9 +7,10 @@ show, so a page costs the same number of queries whatever its length.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count
 
+from config.admin import ArchivedFilter, archive_action
 from packages_app.models import (
     USD_CENTS_ID,
     AliasAssignment,
@@ -22,30 +23,6 @@ from packages_app.models import (
 from packages_app.services.billable_metrics import billable_metrics_archive
 from packages_app.services.products import products_archive
 from packages_app.services.rate_cards import rate_cards_archive
-
-
-class ArchivedFilter(admin.SimpleListFilter):
-    title = "archived"
-    parameter_name = "archived"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Active"), ("yes", "Archived")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(archived_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(archived_at__isnull=False)
-        return queryset
-
-
-def _archive_action(archive, noun: str):
-    @admin.action(description=f"Archive selected {noun}", permissions=["change"])
-    def archive_selected(modeladmin, request, queryset):
-        count = archive(queryset=queryset)
-        modeladmin.message_user(request, f"Archived {count} {noun}.", messages.SUCCESS)
-
-    return archive_selected
 
 
 class ArchiveOnlyAdmin(admin.ModelAdmin):
@@ -76,7 +53,7 @@ class BillableMetricAdmin(ArchiveOnlyAdmin):
     list_display = ("name", "aggregation_type", "aggregation_key", "created_at", "archived_at")
     list_filter = ("aggregation_type", ArchivedFilter)
     search_fields = ("name", "aggregation_key", "=id")
-    actions = [_archive_action(billable_metrics_archive, "billable metrics")]
+    actions = [archive_action(lambda qs: billable_metrics_archive(queryset=qs), "billable metrics")]
 
 
 @admin.register(Product)
@@ -87,7 +64,7 @@ class ProductAdmin(ArchiveOnlyAdmin):
     search_fields = ("name", "billable_metric__name", "=id")
     raw_id_fields = ("billable_metric",)
     readonly_fields = ("id", "created_at", "created_by", "updated_at", "archived_at")
-    actions = [_archive_action(products_archive, "products")]
+    actions = [archive_action(lambda qs: products_archive(queryset=qs), "products")]
 
 
 class RateInline(admin.TabularInline):
@@ -149,7 +126,7 @@ class RateCardAdmin(ArchiveOnlyAdmin):
     search_fields = ("name", "description", "alias_assignments__alias_name__name", "=id")
     readonly_fields = ("id", "created_at", "created_by", "archived_at")
     inlines = [RateInline, RateCardAliasInline]
-    actions = [_archive_action(rate_cards_archive, "rate cards")]
+    actions = [archive_action(lambda qs: rate_cards_archive(queryset=qs), "rate cards")]
 
     def get_queryset(self, request):
         # The count is a column of the page's one query, not a query per row.

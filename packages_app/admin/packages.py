@@ -9,41 +9,12 @@ queries whatever its length.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, Q
 
+from config.admin import ArchivedFilter, ReadOnlyInline, archive_action
 from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
 from packages_app.services.packages import packages_archive
-
-
-class ArchivedFilter(admin.SimpleListFilter):
-    title = "archived"
-    parameter_name = "archived"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Active"), ("yes", "Archived")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(archived_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(archived_at__isnull=False)
-        return queryset
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PackageTermInline(ReadOnlyInline):
@@ -85,7 +56,10 @@ class PackageAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     show_full_result_count = False  # one COUNT fewer per page on big tables
     inlines = (PackageTermInline, PackageAliasInline)
-    actions = ("archive_selected",)
+    # Packages are read-only here, so the action needs its own permission check: change_package.
+    actions = (
+        archive_action(lambda qs: packages_archive(packages=qs), "packages", permission="archive"),
+    )
     fields = (
         "id",
         "name",
@@ -126,11 +100,6 @@ class PackageAdmin(admin.ModelAdmin):
 
     def has_archive_permission(self, request) -> bool:
         return request.user.has_perm("packages_app.change_package")
-
-    @admin.action(description="Archive selected packages", permissions=["archive"])
-    def archive_selected(self, request, queryset):
-        count = packages_archive(packages=queryset)
-        self.message_user(request, f"Archived {count} package(s).", messages.SUCCESS)
 
 
 class AliasScheduleInline(ReadOnlyInline):

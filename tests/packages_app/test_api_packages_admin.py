@@ -99,7 +99,7 @@ def test_archive_action_archives_selected_packages_once(admin_client, catalog):
 
     # then
     assert response.status_code == 200
-    assert "Archived 2 package(s)." in response.content.decode()
+    assert "Archived 2 packages." in response.content.decode()
     archived = set(Package.objects.archived().values_list("name", flat=True))
     assert archived == {"old", "older"}
     keep.refresh_from_db()
