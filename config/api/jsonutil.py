@@ -1,7 +1,7 @@
 """JSON that keeps Decimal exact both ways.
 
 The standard encoder cannot write a Decimal as a number without going through float, so each
-Decimal is swapped for a placeholder string and the placeholder's quotes are removed after
+Decimal is written as a placeholder string and the placeholder's quotes are removed after
 encoding. The placeholder starts with NUL, which PostgreSQL's jsonb refuses inside text, so no
 stored user string can ever look like one.
 """
@@ -19,27 +19,28 @@ _MARK = "\x00dec:"
 _PLACEHOLDER = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"')
 
 
-def _mark_decimals(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError("NaN and infinite amounts are not allowed")
-        return _MARK + str(value)
-    if isinstance(value, dict):
-        return {key: _mark_decimals(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mark_decimals(item) for item in value]
-    return value
-
-
 def _unmark(text: str) -> str:
     return _PLACEHOLDER.sub(r"\1", text)
 
 
 class ExactDecimalEncoder(DRFJSONEncoder):
-    """DRF's encoder (datetimes, UUIDs, ...) plus Decimals written as exact JSON numbers."""
+    """DRF's encoder (datetimes, UUIDs, ...) plus Decimals written as exact JSON numbers.
+
+    The C encoder hands every value it does not know to `default`, so a Decimal becomes its
+    placeholder there, with no extra walk over the data.
+    """
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            if not o.is_finite():
+                raise ValueError("NaN and infinite amounts are not allowed")
+            return _MARK + str(o)
+        return super().default(o)
 
     def encode(self, o: Any) -> str:
-        return _unmark(super().encode(_mark_decimals(o)))
+        # Only whole-text encoding is supported (json.dumps, DRF, JSONField); json.dump's
+        # chunked iterencode would leave placeholders quoted.
+        return _unmark(super().encode(o))
 
 
 class DecimalDecoder(json.JSONDecoder):

@@ -13,16 +13,30 @@ from packages_app.models import USD_CENTS_ID, AliasAssignment, CreditType, Packa
 
 
 def packages_with_details() -> QuerySet[Package]:
-    """Packages with terms (+ products) and their alias intervals still in force: 3 queries."""
+    """Packages with terms (+ products) and their alias intervals still in force: 3 queries.
+
+    Only the columns the wire format shows are loaded: a page of packages carries many terms,
+    and each product's own JSON and timestamps would cost more to decode than the page itself.
+    """
     return Package.objects.prefetch_related(
         Prefetch(
             "terms",
-            queryset=PackageTerm.objects.select_related("product").order_by("kind", "ordinal"),
+            queryset=PackageTerm.objects.select_related("product")
+            .only("id", "package_id", "kind", "ordinal", "body", "product__id", "product__name")
+            .order_by("kind", "ordinal"),
         ),
         Prefetch(
             "alias_assignments",
             queryset=AliasAssignment.objects.in_force()
             .select_related("alias_name")
+            .only(
+                "id",
+                "package_id",
+                "starting_at",
+                "ending_before",
+                "alias_name__id",
+                "alias_name__name",
+            )
             .order_by("starting_at", "id"),
         ),
     )
