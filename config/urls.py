@@ -12,8 +12,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", web_views.home, name="home"),
-    path("packages/", include("packages_app.urls")),
-    path("customers/", include("contracts_app.urls")),
+    path("", include("packages_app.urls")),
+    path("", include("contracts_app.urls")),
     # API (Metronome-compatible paths, no trailing slashes).
     path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),

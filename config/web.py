@@ -26,9 +26,14 @@ class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         context["title"] = self.title
         context["columns"] = self.columns
         context["rows"] = [
-            [_resolve(obj, attr) for _, attr in self.columns] for obj in context["object_list"]
+            {"url": self.row_url(obj), "cells": [_resolve(obj, attr) for _, attr in self.columns]}
+            for obj in context["object_list"]
         ]
         return context
+
+    def row_url(self, obj) -> str | None:
+        """Where the first cell of a row links to (none by default)."""
+        return None
 
 
 def _resolve(obj, dotted: str):

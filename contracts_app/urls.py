@@ -4,6 +4,7 @@ from contracts_app import views
 
 app_name = "contracts"
 urlpatterns = [
-    path("", views.CustomerListView.as_view(), name="customer-list"),
+    path("customers/", views.CustomerListView.as_view(), name="customer-list"),
+    path("packages/<uuid:package_id>/cohort/", views.package_cohort, name="package-cohort"),
     path("migrations/", views.migration_list, name="migration-list"),
 ]

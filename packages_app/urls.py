@@ -4,6 +4,7 @@ from packages_app import views
 
 app_name = "packages"
 urlpatterns = [
-    path("", views.PackageListView.as_view(), name="package-list"),
+    path("packages/", views.PackageListView.as_view(), name="package-list"),
+    path("packages/<uuid:package_id>/", views.package_detail, name="package-detail"),
     path("rate-cards/", views.RateCardListView.as_view(), name="ratecard-list"),
 ]

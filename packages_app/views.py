@@ -1,5 +1,10 @@
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import render
+from django.urls import reverse
+
 from config.web import ObjectListView
 from packages_app.models import Package, RateCard
+from packages_app.selectors.browse import package_for_page
 
 
 class PackageListView(ObjectListView):
@@ -14,6 +19,9 @@ class PackageListView(ObjectListView):
         ("Archived", "archived_at"),
     ]
 
+    def row_url(self, package: Package) -> str:
+        return reverse("packages:package-detail", args=[package.pk])
+
 
 class RateCardListView(ObjectListView):
     permission_required = "packages_app.view_ratecard"
@@ -25,3 +33,10 @@ class RateCardListView(ObjectListView):
         ("Created", "created_at"),
         ("Archived", "archived_at"),
     ]
+
+
+@login_required
+@permission_required("packages_app.view_package", raise_exception=True)
+def package_detail(request, package_id):
+    package = package_for_page(package_id=package_id)
+    return render(request, "packages_app/package_detail.html", {"package": package})
