@@ -172,7 +172,11 @@ class ContractTerm(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="terms")
+    # No index of its own: the unique (contract, kind, ordinal) index serves lookups by contract,
+    # and one index less to write per materialised term keeps provisioning fast.
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="terms", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=PackageTerm.Kind.choices)
     ordinal = models.PositiveIntegerField()
     product = models.ForeignKey(

@@ -16,9 +16,9 @@ from contracts_app.api.contract_serializers import (
     ContractsOnPackageInput,
     ContractUpdateEndDateInput,
     NegotiatedContractCreateInput,
-    PackageContractCreateInput,
     cohort_item,
     contract_data,
+    package_contract_input,
 )
 from contracts_app.selectors.contracts import (
     contract_get,
@@ -27,6 +27,7 @@ from contracts_app.selectors.contracts import (
     credit_type_names,
     customer_get,
     package_get,
+    package_with_terms_get,
     with_terms,
 )
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
@@ -44,13 +45,18 @@ class ContractCreateApi(APIView):
             raise ValidationFailed("The request body must be a JSON object", field="body")
         created_by = request.user.get_username()
         if "package_id" in body or "package_alias" in body:
-            data = validated(PackageContractCreateInput, body)
+            data = package_contract_input(body)
             customer = customer_get(customer_id=data["customer_id"])
-            package = package_get(package_id=data["package_id"]) if "package_id" in data else None
+            package, terms = (
+                package_with_terms_get(package_id=data["package_id"])
+                if "package_id" in data
+                else (None, None)
+            )
             contract = contract_provision(
                 customer=customer,
                 starting_at=data["starting_at"],
                 package=package,
+                package_terms=terms,
                 package_alias=data.get("package_alias"),
                 transition=data.get("transition"),
                 uniqueness_key=data.get("uniqueness_key"),

@@ -15,7 +15,6 @@ stored, and rendered, the same way.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -44,6 +43,12 @@ MAX_PERIODS_PER_TERM = 1000
 
 # Keys that pointed at other terms of the same payload (temporary ids or package term ids).
 _SPECIFIER_ID_LISTS = ("commit_ids", "recurring_commit_ids", "any_commit_or_credit_ids")
+# Schedules that materialisation rebuilds (with absolute dates) for each kind of package term.
+_REBUILT_SCHEDULES = {
+    "commit": ("access_schedule", "invoice_schedule"),
+    "credit": ("access_schedule", "invoice_schedule"),
+    "scheduled_charge": ("schedule",),
+}
 
 
 def _family(unit: str) -> str:
@@ -95,6 +100,16 @@ class TermRow:
     ending_before: dt.datetime | None = None
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, immutable leaves such as str, Decimal,
+    datetime): what copy.deepcopy does for it, several times faster (no memo, no dispatch)."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -119,7 +134,7 @@ def _span(rows: Iterable[tuple[dt.datetime | None, dt.datetime | None]]):
 
 
 def _absolute_access_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict, list]:
-    out = {k: v for k, v in schedule.items() if k != "schedule_items"}
+    out = {k: json_copy(v) for k, v in schedule.items() if k != "schedule_items"}
     items, spans = [], []
     for item in schedule.get("schedule_items") or []:
         starting_at = shift(origin, item["starting_at_offset"])
@@ -138,11 +153,11 @@ def _absolute_access_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict
 
 
 def _absolute_point_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict, list]:
-    out = {k: v for k, v in schedule.items() if k != "schedule_items"}
+    out = {k: json_copy(v) for k, v in schedule.items() if k != "schedule_items"}
     items, spans = [], []
     for item in schedule.get("schedule_items") or []:
         timestamp = shift(origin, item["date_offset"])
-        entry = {k: v for k, v in item.items() if k not in ("id", "date_offset")}
+        entry = {k: json_copy(v) for k, v in item.items() if k not in ("id", "date_offset")}
         entry.update({"id": new_id(), "timestamp": rfc3339(timestamp)})
         items.append(entry)
         spans.append((timestamp, None))
@@ -154,9 +169,13 @@ def absolute_from_package_term(
     kind: str, package_body: dict, *, contract_start: dt.datetime, contract_end: dt.datetime | None
 ) -> tuple[dict, dt.datetime | None, dt.datetime | None]:
     """(absolute body, starting_at, ending_before) of one package term for one contract start."""
-    body = copy.deepcopy(package_body)
-    body.pop("id", None)
-    body.pop("temporary_id", None)
+    # The schedules rebuilt below are read from the package body, not copied first.
+    rebuilt = _REBUILT_SCHEDULES.get(kind, ())
+    body = {
+        key: value if key in rebuilt and value else json_copy(value)
+        for key, value in package_body.items()
+        if key not in ("id", "temporary_id")
+    }
     start = end = None
     if kind in ("commit", "credit"):
         spans: list = []
@@ -232,9 +251,19 @@ def expand_recurring(
     access = body.get("access_amount") or {}
     credit_type_id = access.get("credit_type_id")
     generated: list[TermRow] = []
+    boundaries: dict[int, tuple[dt.datetime, str]] = {}
+
+    def boundary(n: int) -> tuple[dt.datetime, str]:
+        # Start of period n, and as text; one period's end is a later one's start, so each
+        # is computed once.
+        if n not in boundaries:
+            moment = shift(origin, *base_offsets, (unit, size * n))
+            boundaries[n] = (moment, rfc3339(moment))
+        return boundaries[n]
+
     k = 0
     while True:
-        period_start = shift(origin, *base_offsets, (unit, size * k))
+        period_start, start_text = boundary(k)
         if period_start >= horizon:
             break
         if len(generated) >= MAX_PERIODS_PER_TERM:
@@ -242,16 +271,16 @@ def expand_recurring(
                 f"a recurring term would generate more than {MAX_PERIODS_PER_TERM} periods",
                 field=field_name,
             )
-        period_end = shift(origin, *base_offsets, (unit, size * (k + periods_each)))
+        period_end, end_text = boundary(k + periods_each)
         if end is not None and period_end > end:
-            period_end = end
+            period_end, end_text = end, rfc3339(end)
         schedule = {
             "schedule_items": [
                 {
                     "id": new_id(),
                     "amount": _amount(access.get("quantity"), access["unit_price"]),
-                    "starting_at": rfc3339(period_start),
-                    "ending_before": rfc3339(period_end),
+                    "starting_at": start_text,
+                    "ending_before": end_text,
                 }
             ]
         }
@@ -273,7 +302,7 @@ def expand_recurring(
                     "schedule_items": [
                         {
                             "id": new_id(),
-                            "timestamp": rfc3339(period_start),
+                            "timestamp": start_text,
                             "quantity": invoice["quantity"],
                             "unit_price": invoice["unit_price"],
                         }
@@ -292,7 +321,7 @@ def expand_recurring(
             "hierarchy_configuration",
         ):
             if key in body and not (key == "rollover_fraction" and child_kind == "credit"):
-                child[key] = copy.deepcopy(body[key])
+                child[key] = json_copy(body[key])
         generated.append(
             TermRow(
                 kind=child_kind,
@@ -461,7 +490,7 @@ def materialise_negotiated_terms(
     id_map: dict[str, str] = {}
     for kind in KIND_ORDER:
         for ordinal, data in enumerate(terms.get(kind) or []):
-            body = copy.deepcopy(data)
+            body = json_copy(data)
             temporary_id = body.pop("temporary_id", None)
             spans: list = []
             for key in ("access_schedule", "invoice_schedule", "schedule"):

@@ -2,20 +2,23 @@
 
 A provision is a constant number of queries whatever the number of terms or recurrence periods:
 the terms are materialised in Python (contracts_app.services.materialise) and written with one
-bulk insert. The uniqueness of `uniqueness_key` is decided by the database constraint, so two
+insert (contract_terms_write). The uniqueness of `uniqueness_key` is decided by the database constraint, so two
 concurrent requests with one key give one contract and one 409.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
 
+from config.api import jsonutil
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.views_base import rfc3339
 from contracts_app.models import (
@@ -34,7 +37,7 @@ from contracts_app.services.materialise import (
     materialise_package_terms,
     new_id,
 )
-from packages_app.models import Package, Product, RateCard
+from packages_app.models import Package, PackageTerm, Product, RateCard
 from packages_app.selectors.aliases import package_for_alias, rate_card_for_alias
 from packages_app.time_offsets import add_offset
 
@@ -92,25 +95,61 @@ def billing_provider_configuration_for(
     return matches[0]
 
 
-def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
-    """Insert materialised term rows for `contract` in one statement."""
-    ContractTerm.objects.bulk_create(
-        [
-            ContractTerm(
-                id=row.id,
-                contract=contract,
-                kind=row.kind,
-                ordinal=row.ordinal,
-                product_id=row.product_id,
-                package_term_id=row.package_term_id,
-                generated_from_id=row.generated_from_id,
-                starting_at=row.starting_at,
-                ending_before=row.ending_before,
-                body=row.body,
-            )
-            for row in rows
-        ]
+def _json_column(value: Any) -> Any:
+    """A column value in the JSON row form `jsonb_to_recordset` reads back into its SQL type."""
+    if isinstance(value, datetime):
+        return value.isoformat()  # full precision: the JSON encoder would cut to milliseconds
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+@functools.cache
+def _terms_insert() -> tuple[str, tuple[tuple[str, str, Field | None], ...]]:
+    """`INSERT ... SELECT ... FROM jsonb_to_recordset(%s)` over every concrete ContractTerm
+    column, and where each column's value comes from: (column, TermRow attribute, field whose
+    default to use when TermRow has no such attribute)."""
+    fields = ContractTerm._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    record = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    sql = (
+        f"INSERT INTO {quote(ContractTerm._meta.db_table)} ({columns}) "
+        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS t({record})"
     )
+    sources = tuple(
+        (f.column, f.attname, None if f.attname in TermRow.__dataclass_fields__ else f)
+        for f in fields
+    )
+    return sql, sources
+
+
+def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
+    """Insert materialised term rows for `contract` in one statement.
+
+    The rows go to PostgreSQL as ONE JSON document (Decimals exact, by the JSONField's own
+    encoder) rather than through bulk_create: Django's UNNEST form sends each column as a
+    text array, and escaping every quote of every JSON body into it cost more than the rest
+    of the provision (2.4 ms against 1.0 ms for the 24 rows of an eight-term package).
+    Columns come from the model, so a field added to ContractTerm is written too (with its
+    default when TermRow lacks it), as bulk_create would.
+    """
+    sql, sources = _terms_insert()
+    payload = []
+    for row in rows:
+        record = {}
+        for column, attname, default_from in sources:
+            if attname == "contract_id":
+                value = contract.id
+            elif default_from is None:
+                value = getattr(row, attname)
+            else:
+                value = default_from.get_default()
+            record[column] = _json_column(value)
+        payload.append(record)
+    if payload:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [jsonutil.dumps(payload)])
 
 
 def _package_rate_card_id(package: Package, starting_at: datetime):
@@ -217,9 +256,10 @@ def _contract_insert(
         }
         contract.settings["transition"] = transition
         contract.settings["transitions"] = [link]
+    # No savepoint: a uniqueness conflict raises Conflict out of the caller's atomic block,
+    # which rolls the whole provision back (subscription included).
     try:
-        with transaction.atomic():
-            contract.save(force_insert=True)
+        contract.save(force_insert=True)
     except IntegrityError as exc:
         if "contract_uniqueness_key" in str(exc):
             raise Conflict(
@@ -250,6 +290,7 @@ def contract_provision(
     customer: Customer,
     starting_at: datetime,
     package: Package | None = None,
+    package_terms: Iterable[PackageTerm] | None = None,
     package_alias: str | None = None,
     ending_before: datetime | None = None,
     override_ending_before: bool = False,
@@ -262,7 +303,9 @@ def contract_provision(
 ) -> Contract:
     """A contract for `customer` from a package, every term materialised with absolute dates.
 
-    `package_alias` resolves as of `starting_at`. The contract ends after the package duration
+    `package_terms` are the terms of `package` when the caller fetched them with it
+    (selectors.contracts.package_with_terms_get); else they are read here. `package_alias`
+    resolves as of `starting_at`. The contract ends after the package duration
     (open-ended without one) unless `ending_before` is given, or `override_ending_before` says
     to use `ending_before` as given, None meaning open-ended.
     """
@@ -290,8 +333,10 @@ def contract_provision(
     usage = absolute_usage_statement_schedule(
         starting_at, (package.settings or {}).get("usage_statement_schedule")
     )
+    if package_terms is None or package_alias is not None:
+        package_terms = package.terms.all()
     rows = materialise_package_terms(
-        package.terms.all(),
+        package_terms,
         contract_start=starting_at,
         contract_end=end,
         usage_frequency=usage["frequency"],

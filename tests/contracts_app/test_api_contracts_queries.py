@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from contracts_app.models import Contract
 from contracts_app.services.provisioning import contract_provision
 from tests.contracts_app.contract_builders import (
     eight_terms,
@@ -60,12 +61,46 @@ def test_create_from_package_is_constant(post, django_assert_num_queries, term_c
         "starting_at": "2024-01-31T00:00:00Z",
         "package_id": str(package.id),
     }
-    # then: token (+ user), customer, package, billing config, terms, subscription,
-    # savepoint + contract + release, bulk terms, and the service's savepoint pair (the test
-    # runs in a transaction; in production that pair is the request's BEGIN/COMMIT)
-    with django_assert_num_queries(12):
+    # then: token (+ user), customer, package with its terms, billing config, subscription,
+    # contract, all terms in one insert, and the service's savepoint pair (the test runs in a
+    # transaction; in production that pair is the request's BEGIN/COMMIT)
+    with django_assert_num_queries(9):
         response = post("/v1/contracts/create", body)
     assert response.status_code == 200, response.content
+    assert Contract.objects.get(id=response.json()["data"]["id"]).terms.count() >= term_count
+
+
+def test_create_from_a_package_without_terms(post, django_assert_num_queries):
+    # given a package with no terms (the package-with-terms join finds no row)
+    package = make_package(duration_unit="MONTHS", duration_value=1)
+    customer = make_customer()
+    body = {
+        "customer_id": str(customer.id),
+        "starting_at": "2024-01-31T00:00:00Z",
+        "package_id": str(package.id),
+    }
+    # then: token, customer, the join (empty), the package alone, subscription, contract,
+    # and the savepoint pair: no terms insert
+    with django_assert_num_queries(8):
+        response = post("/v1/contracts/create", body)
+    assert response.status_code == 200, response.content
+    contract = Contract.objects.get(id=response.json()["data"]["id"])
+    assert (contract.package_id, contract.terms.count()) == (package.id, 0)
+    assert contract.ending_before == dt.datetime(2024, 2, 29, tzinfo=dt.UTC)
+
+
+def test_create_from_an_unknown_package_is_404(post):
+    customer = make_customer()
+    for package_id in ("00000000-0000-4000-8000-000000000000", "not-a-uuid"):
+        body = {
+            "customer_id": str(customer.id),
+            "starting_at": "2024-01-31T00:00:00Z",
+            "package_id": package_id,
+        }
+        response = post("/v1/contracts/create", body)
+        assert response.status_code == 404, response.content
+        assert response.json()["field"] == "package_id"
+    assert not Contract.objects.exists()
 
 
 @pytest.mark.parametrize("contract_count", [1, 5])
