@@ -333,12 +333,27 @@ class Package(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=200, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The response object less created_at, archived_at and aliases, rendered once at create
+    # (the package is immutable) as JSON text, which reads send as stored (text, not jsonb:
+    # nothing queries inside it, and PostgreSQL need not re-serialise it for every read).
+    # NULL means "render at next read": rows made outside package_create, or whose product or
+    # credit type names have changed.
+    wire = models.TextField(null=True, blank=True, editable=False)
 
     objects = ArchivableQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["created_at", "id"], name="package_keyset")]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="package_keyset"),
+            # The default list (NOT_ARCHIVED) pages through this one: archived packages pile up
+            # and would otherwise be read and skipped before every page.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="package_keyset_not_archived",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["uniqueness_key"],

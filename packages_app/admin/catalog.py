@@ -21,6 +21,7 @@ from packages_app.models import (
     RateCard,
 )
 from packages_app.services.billable_metrics import billable_metrics_archive
+from packages_app.services.packages import package_wires_invalidate
 from packages_app.services.products import products_archive
 from packages_app.services.rate_cards import rate_cards_archive
 
@@ -40,6 +41,11 @@ class CreditTypeAdmin(admin.ModelAdmin):
     list_filter = ("is_currency",)
     search_fields = ("name", "=id")
     readonly_fields = ("id", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:  # packages show it: render them again
+            package_wires_invalidate(credit_type_ids=[obj.pk])
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # USD cents is every rate card's default; others are protected by their references.
@@ -65,6 +71,11 @@ class ProductAdmin(ArchiveOnlyAdmin):
     raw_id_fields = ("billable_metric",)
     readonly_fields = ("id", "created_at", "created_by", "updated_at", "archived_at")
     actions = [archive_action(lambda qs: products_archive(queryset=qs), "products")]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:  # packages show it: render them again
+            package_wires_invalidate(product_ids=[obj.pk])
 
 
 class RateInline(admin.TabularInline):

@@ -5,15 +5,17 @@ exact enums, required nested keys, ranges); rules that span fields or need the d
 services/packages.py. Unknown keys are refused rather than dropped, because every field sent must
 come back.
 
-Output: `package_data` turns a stored package (request form in `PackageTerm.body`) into the SDK's
+Output: `Output.wire` turns a package (request form in `PackageTerm.body`) into the SDK's
 Package object (§2.4 of reference/metronome-api.md): `product_id` → `product {id, name}`,
 `credit_type_id` → `credit_type {id, name}`, override `tiers` → `override_tiers`, commit ids in
-override specifiers → `*_template_ids`, `temporary_id` dropped.
+override specifiers → `*_template_ids`, `temporary_id` dropped. Packages are immutable, so this
+runs once, at create, and the result is stored in `Package.wire` (services/packages.py); reads
+send that stored JSON as it is (selectors/packages.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.views_base import rfc3339
-from packages_app.models import USD_CENTS_ID, CreditType, Package, PackageTerm
+from packages_app.models import USD_CENTS_ID, Package, PackageTerm
 
 # --- strict scalar fields -------------------------------------------------------------------
 
@@ -583,19 +584,23 @@ def plain_number(value: Decimal | None) -> Decimal | int | None:
 
 
 class Output:
-    """Maps one package's stored request form onto the SDK's response shapes."""
+    """Maps one package's stored request form onto the SDK's response shapes.
 
-    def __init__(self, credit_types: Mapping[str, CreditType]):
-        self.credit_types = credit_types
+    Names come from mappings of id (str) → name so the same code renders a package being
+    created (nothing saved yet) and stored ones; an unknown id renders with an empty name.
+    """
+
+    def __init__(self, credit_type_names: Mapping[str, str], product_names: Mapping[str, str]):
+        self.credit_type_names = credit_type_names
+        self.product_names = product_names
 
     def credit_type(self, credit_type_id: str | None) -> dict:
         key = credit_type_id or str(USD_CENTS_ID)
-        credit_type = self.credit_types.get(key)
-        return {"id": key, "name": credit_type.name if credit_type else ""}
+        return {"id": key, "name": self.credit_type_names.get(key, "")}
 
-    @staticmethod
-    def product(term: PackageTerm) -> dict:
-        return {"id": str(term.product_id), "name": term.product.name if term.product else ""}
+    def product(self, term: PackageTerm) -> dict:
+        key = str(term.product_id)
+        return {"id": key, "name": self.product_names.get(key, "")}
 
     @staticmethod
     def copy(body: Mapping[str, Any], *keys: str) -> dict:
@@ -775,39 +780,31 @@ class Output:
     def spend_tracker(term: PackageTerm) -> dict:
         return {key: value for key, value in term.body.items() if key != "id"}
 
-    def package(self, package: Package) -> dict:
-        terms: dict[str, list[PackageTerm]] = {kind: [] for kind in PackageTerm.Kind.values}
-        for term in package.terms.all():
-            terms[term.kind].append(term)
-        for group in terms.values():
+    def wire(self, package: Package, terms: Iterable[PackageTerm]) -> dict:
+        """The package's response object, less what changes after create: `created_at`,
+        `archived_at` and `aliases` (added by the read query, selectors/packages.py)."""
+        grouped: dict[str, list[PackageTerm]] = {kind: [] for kind in PackageTerm.Kind.values}
+        for term in terms:
+            grouped[term.kind].append(term)
+        for group in grouped.values():
             group.sort(key=lambda term: term.ordinal)
         kind = PackageTerm.Kind
         settings = package.settings or {}
         data: dict[str, Any] = {
             "id": str(package.id),
             "name": package.name,
-            "created_at": rfc3339(package.created_at),
             "created_by": package.created_by,
-            "archived_at": rfc3339(package.archived_at),
             "usage_statement_schedule": settings.get(
                 "usage_statement_schedule", {"frequency": "MONTHLY", "day": "FIRST_OF_MONTH"}
             ),
-            "aliases": [
-                {
-                    "name": assignment.alias_name.name,
-                    "starting_at": rfc3339(assignment.starting_at),
-                    "ending_before": rfc3339(assignment.ending_before),
-                }
-                for assignment in package.alias_assignments.all()
-            ],
-            "commits": [self.commit(t) for t in terms[kind.COMMIT]],
-            "credits": [self.credit(t) for t in terms[kind.CREDIT]],
-            "overrides": [self.override(t) for t in terms[kind.OVERRIDE]],
-            "scheduled_charges": [self.scheduled_charge(t) for t in terms[kind.SCHEDULED_CHARGE]],
-            "recurring_commits": [self.recurring(t) for t in terms[kind.RECURRING_COMMIT]],
-            "recurring_credits": [self.recurring(t) for t in terms[kind.RECURRING_CREDIT]],
-            "subscriptions": [self.subscription(t) for t in terms[kind.SUBSCRIPTION]],
-            "spend_trackers": [self.spend_tracker(t) for t in terms[kind.SPEND_TRACKER]],
+            "commits": [self.commit(t) for t in grouped[kind.COMMIT]],
+            "credits": [self.credit(t) for t in grouped[kind.CREDIT]],
+            "overrides": [self.override(t) for t in grouped[kind.OVERRIDE]],
+            "scheduled_charges": [self.scheduled_charge(t) for t in grouped[kind.SCHEDULED_CHARGE]],
+            "recurring_commits": [self.recurring(t) for t in grouped[kind.RECURRING_COMMIT]],
+            "recurring_credits": [self.recurring(t) for t in grouped[kind.RECURRING_CREDIT]],
+            "subscriptions": [self.subscription(t) for t in grouped[kind.SUBSCRIPTION]],
+            "spend_trackers": [self.spend_tracker(t) for t in grouped[kind.SPEND_TRACKER]],
         }
         optional = {
             "contract_name": package.contract_name,
@@ -827,6 +824,9 @@ class Output:
         return data
 
 
-def packages_data(packages: list[Package], credit_types: Mapping[str, CreditType]) -> list[dict]:
-    output = Output(credit_types)
-    return [output.package(package) for package in packages]
+def term_credit_type_ids(body: Mapping[str, Any]) -> Iterator[str]:
+    """Credit types whose names a term's response shows (the others appear as ids only)."""
+    for key in ("access_schedule", "invoice_schedule", "schedule", "overwrite_rate"):
+        part = body.get(key)
+        if part and part.get("credit_type_id"):
+            yield part["credit_type_id"]

@@ -7,29 +7,44 @@ term (equal to the row's primary key) and on every schedule item. References mad
 server ids, so readers never need the temporary ids. Whatever the number of terms, a create
 costs a fixed number of queries: one per referenced model (rate card, products, credit types),
 the package insert, one bulk insert of terms, plus a few per alias.
+
+The package's response object is rendered here, once, into `Package.wire` (reads send it as
+stored, selectors/packages.py). It shows product and credit type names, so a rename forgets
+the wires that show the old name (`package_wires_invalidate`) and they render again at their
+next read (`package_wires_fill`). The names are read under a share lock, so a rename committing
+meanwhile either waits for this write (and then invalidates it) or is seen by it.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from config.api.errors import Conflict, ValidationFailed
+from config.api.jsonutil import ExactDecimalEncoder
+from packages_app.api.package_serializers import Output
 from packages_app.models import (
+    USD_CENTS_ID,
     AliasName,
     CreditType,
     Package,
     PackageTerm,
     Product,
     RateCard,
+)
+from packages_app.selectors.packages import (
+    package_answers,
+    packages_to_render,
+    term_names_wanted,
 )
 from packages_app.services.aliases import alias_assign
 
@@ -89,27 +104,43 @@ def _parsed_ids(pairs: list[tuple[str, str]], what: str) -> dict[uuid.UUID, str]
     return wanted
 
 
-def _check_products(refs: _References) -> dict[uuid.UUID, Product]:
+def _names_for_share(
+    model: type[Model], keys: Iterable[uuid.UUID], *extra_columns: str
+) -> dict[uuid.UUID, tuple]:
+    """{id: (name, *extra)} of `model` rows, share-locked until commit (see the module doc)."""
+    columns = ", ".join(("id", "name", *extra_columns))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT {columns} FROM "{model._meta.db_table}" WHERE id = ANY(%s) FOR SHARE',
+            [list(keys)],
+        )
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def _check_products(refs: _References) -> dict[str, str]:
+    """Checks every product the request names; returns their names by id."""
     wanted = _parsed_ids(refs.products, "Product")
     if not wanted:
         return {}
-    found = {p.id: p for p in Product.objects.filter(id__in=wanted).only("id", "archived_at")}
+    found = _names_for_share(Product, wanted, "archived_at")
     for key, path in wanted.items():
         if key not in found:
             raise ValidationFailed(f"Product {key} not found", field=path)
-        if found[key].archived_at is not None:
+        if found[key][1] is not None:
             raise ValidationFailed(f"Product {key} is archived", field=path)
-    return found
+    return {str(key): name for key, (name, _archived_at) in found.items()}
 
 
-def _check_credit_types(refs: _References) -> None:
+def _check_credit_types(refs: _References, *, default_shown: bool) -> dict[str, str]:
+    """Checks every credit type the request names; returns their names by id, and USD cents'
+    when a response schedule falls back to it (`default_shown`). No query if none is needed."""
     wanted = _parsed_ids(refs.credit_types, "Credit type")
-    if not wanted:
-        return
-    found = set(CreditType.objects.filter(id__in=wanted).values_list("id", flat=True))
+    keys = {*wanted, USD_CENTS_ID} if default_shown else set(wanted)
+    found = _names_for_share(CreditType, keys) if keys else {}
     for key, path in wanted.items():
         if key not in found:
             raise ValidationFailed(f"Credit type {key} not found", field=path)
+    return {str(key): name for key, (name,) in found.items()}
 
 
 def _check_rate_card(
@@ -371,6 +402,11 @@ def _threshold_references(
         )
 
 
+def _wire_text(wire: Body) -> str:
+    """Compact JSON (as DRF renders), Decimals written with every digit."""
+    return json.dumps(wire, cls=ExactDecimalEncoder, separators=(",", ":"))
+
+
 def _insert(package: Package) -> None:
     try:
         with transaction.atomic():
@@ -457,8 +493,11 @@ def package_create(
         refs, spend_threshold_configuration, prepaid_balance_threshold_configuration
     )
     rate_card_key, rate_card_alias_name = _check_rate_card(rate_card_id, rate_card_alias)
-    _check_products(refs)
-    _check_credit_types(refs)
+    product_names = _check_products(refs)
+    credit_type_names = _check_credit_types(
+        refs,
+        default_shown=any(key in body for _, _, body, _ in rows for key in SCHEDULES_WITH_ITEMS),
+    )
 
     settings: Body = {
         "usage_statement_schedule": dict(
@@ -490,21 +529,20 @@ def package_create(
     # Field checks only: references were checked above in one query per model, and the
     # constraints are the database's job (a uniqueness pre-check would race).
     package.full_clean(exclude=["rate_card"], validate_unique=False, validate_constraints=False)
+    terms = [
+        PackageTerm(
+            id=uuid.UUID(body["id"]),
+            package=package,
+            kind=kind,
+            ordinal=ordinal,
+            product_id=uuid.UUID(product_id) if product_id else None,
+            body=body,
+        )
+        for kind, ordinal, body, product_id in rows
+    ]
+    package.wire = _wire_text(Output(credit_type_names, product_names).wire(package, terms))
     _insert(package)
-
-    PackageTerm.objects.bulk_create(
-        [
-            PackageTerm(
-                id=body["id"],
-                package=package,
-                kind=kind,
-                ordinal=ordinal,
-                product_id=product_id,
-                body=body,
-            )
-            for kind, ordinal, body, product_id in rows
-        ]
-    )
+    PackageTerm.objects.bulk_create(terms)
     # "From now" is cut to the millisecond the API shows, so the start a client reads back
     # resolves to this package.
     now = timezone.now()
@@ -542,3 +580,40 @@ def package_archive(*, package: Package) -> Package:
 def packages_archive(*, packages: QuerySet[Package]) -> int:
     """Archive many packages in one statement (admin action); returns how many were archived."""
     return packages.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+
+
+@transaction.atomic
+def package_wires_fill(*, package_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """Render and store the wire of packages that have none (see `Package.wire`); returns
+    their response texts. Six queries whatever the number of packages. Idempotent: readers
+    filling the same package at once write the same value."""
+    packages = packages_to_render(package_ids=package_ids)
+    terms = [term for package in packages for term in package.terms.all()]
+    credit_type_ids, product_ids = term_names_wanted(terms)
+    output = Output(
+        {str(key): name for key, (name,) in _names_for_share(CreditType, credit_type_ids).items()},
+        {str(key): name for key, (name,) in _names_for_share(Product, product_ids).items()},
+    )
+    for package in packages:
+        package.wire = _wire_text(output.wire(package, package.terms.all()))
+    Package.objects.bulk_update(packages, ["wire"])
+    return package_answers(package_ids=[package.pk for package in packages])
+
+
+def package_wires_invalidate(
+    *, product_ids: Iterable[uuid.UUID] = (), credit_type_ids: Iterable[uuid.UUID] = ()
+) -> int:
+    """Forget the stored wire of packages showing these products' or credit types' names (call
+    after renaming them, in the same transaction); they render again at their next read."""
+    forgotten = 0
+    product_ids = list(product_ids)
+    if product_ids:
+        forgotten += (
+            Package.objects.filter(wire__isnull=False, terms__product_id__in=product_ids)
+            .distinct()
+            .update(wire=None)
+        )
+    for credit_type_id in credit_type_ids:
+        # Its id anywhere in the wire: a few packages may render again needlessly, none is missed.
+        forgotten += Package.objects.filter(wire__contains=f'"{credit_type_id}"').update(wire=None)
+    return forgotten

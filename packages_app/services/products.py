@@ -23,6 +23,7 @@ from packages_app.selectors.catalog import (
     product_state_at,
 )
 from packages_app.services.billable_metrics import full_clean_or_400
+from packages_app.services.packages import package_wires_invalidate
 
 USAGE_ONLY_FIELDS = (
     "billable_metric_id",
@@ -195,10 +196,13 @@ def product_update(
     if sql_breakdown_granularity is not None:
         product.details["sql_breakdown_granularity"] = sql_breakdown_granularity
     current = product_state_at(product, now)
+    renamed = current["name"] != product.name
     product.name = current["name"]
     product.billable_metric_id = as_uuid(current.get("billable_metric_id"))
     full_clean_or_400(product)
     product.save()
+    if renamed:  # packages show the name: they render again at their next read
+        package_wires_invalidate(product_ids=[product.pk])
     return product
 
 

@@ -15,10 +15,10 @@ pytestmark = pytest.mark.django_db
 
 # token, savepoint, rate card, products, credit types, savepoint/insert/release, terms, release
 CREATE_QUERIES = 10
-# token, package, terms (with products), aliases (with names), credit types
-GET_QUERIES = 5
-# the same for a page of any size (keyset page, then the same prefetches)
-LIST_PAGE_QUERIES = 5
+# token, then the package's stored response with its aliases as one JSON text
+GET_QUERIES = 2
+# the same for a page of any size (one keyset query returns every package's JSON text)
+LIST_PAGE_QUERIES = 2
 
 
 @pytest.fixture
