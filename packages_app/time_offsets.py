@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from config.api.errors import ValidationFailed
+
 UNITS = ("DAYS", "WEEKS", "MONTHS", "YEARS")
 
 
@@ -20,7 +22,23 @@ def add_months(start: dt.datetime, months: int) -> dt.datetime:
 
 
 def add_offset(start: dt.datetime, unit: str, value: int) -> dt.datetime:
-    """`start` moved by `value` `unit`s; months and years clamp to the end of the month."""
+    """`start` moved by `value` `unit`s; months and years clamp to the end of the month.
+
+    A result outside years 1..9999 is bad input (a start near the end of time), not a bug.
+    """
+    try:
+        return _add_offset(start, unit, value)
+    except (OverflowError, ValueError) as exc:
+        if unit not in UNITS:
+            raise
+        raise ValidationFailed(
+            f"{start.isoformat()} + {value} {unit.lower()} is outside the supported calendar "
+            "(years 1 to 9999)",
+            field="starting_at",
+        ) from exc
+
+
+def _add_offset(start: dt.datetime, unit: str, value: int) -> dt.datetime:
     if unit == "DAYS":
         return start + dt.timedelta(days=value)
     if unit == "WEEKS":

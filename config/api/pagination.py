@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from config.api.errors import ValidationFailed
@@ -62,6 +63,29 @@ def _decode(cursor: str, size: int, field: str) -> list[str]:
     return values
 
 
+def cursor_values(cursor: str, size: int, field: str = "next_page") -> list[str]:
+    """The `size` key values a cursor carries, as strings (for pages read with plain SQL)."""
+    return _decode(cursor, size, field)
+
+
+def cursor_for(values: list[Any]) -> str:
+    """The cursor carrying `values`, the ordering key of the last row served."""
+    return _encode(values)
+
+
+def _typed(model, keys: tuple[str, ...], values: list[str], field: str) -> list[Any]:
+    """Cursor values as the key columns' Python types: a forged cursor is a 400, not SQL's error."""
+    typed = []
+    for key, value in zip(keys, values, strict=True):
+        try:
+            typed.append(model._meta.get_field(key).to_python(value))
+        except ValidationError:
+            raise ValidationFailed(f"{field} is not a valid cursor", field=field) from None
+    if any(value is None for value in typed):
+        raise ValidationFailed(f"{field} is not a valid cursor", field=field)
+    return typed
+
+
 def keyset_paginate(
     queryset: QuerySet,
     *,
@@ -76,7 +100,7 @@ def keyset_paginate(
     qualified = ", ".join(f'"{model._meta.db_table}"."{column}"' for column in columns)
     queryset = queryset.order_by(*keys)
     if cursor:
-        values = _decode(cursor, len(keys), cursor_field)
+        values = _typed(model, keys, _decode(cursor, len(keys), cursor_field), cursor_field)
         placeholders = ", ".join(["%s"] * len(values))
         queryset = queryset.extra(where=[f"({qualified}) > ({placeholders})"], params=values)
     rows = list(queryset[: limit + 1])

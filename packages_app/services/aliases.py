@@ -36,6 +36,33 @@ def _overlaps(start: dt.datetime, end: dt.datetime | None) -> Q:
 
 
 @transaction.atomic
+def alias_assign_many(
+    *,
+    kind: str,
+    entries: list[dict],
+    package: Package | None = None,
+    rate_card: RateCard | None = None,
+    field: str = "aliases",
+) -> list[AliasAssignment]:
+    """Assign several names to one target. Names are locked in sorted order, so two requests
+    naming the same aliases in different orders wait for each other instead of deadlocking;
+    entries of one name keep their request order (a later entry wins)."""
+    order = sorted(range(len(entries)), key=lambda index: entries[index]["name"])
+    return [
+        alias_assign(
+            kind=kind,
+            name=entries[index]["name"],
+            package=package,
+            rate_card=rate_card,
+            starting_at=entries[index].get("starting_at"),
+            ending_before=entries[index].get("ending_before"),
+            field=f"{field}[{index}]",
+        )
+        for index in order
+    ]
+
+
+@transaction.atomic
 def alias_assign(
     *,
     kind: str,
@@ -46,7 +73,11 @@ def alias_assign(
     ending_before: dt.datetime | None = None,
     field: str = "aliases",
 ) -> AliasAssignment:
-    start = starting_at or timezone.now()
+    # The wire shows milliseconds; a default start kept finer would read back a little early.
+    if starting_at is None:
+        now = timezone.now()
+        starting_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    start = starting_at
     end = ending_before
     if end is not None and end <= start:
         raise ValidationFailed(

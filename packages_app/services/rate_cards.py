@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.api.errors import ValidationFailed
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
 from packages_app.selectors.catalog import as_uuid, rate_card_get
-from packages_app.services.aliases import alias_assign
+from packages_app.services.aliases import alias_assign_many
 from packages_app.services.billable_metrics import full_clean_or_400
 
 TIERED_TYPES = (Rate.RateType.TIERED, Rate.RateType.TIERED_PERCENTAGE)
@@ -45,15 +45,7 @@ def _credit_types(ids: set) -> dict[str, CreditType]:
 
 
 def _assign_aliases(rate_card: RateCard, aliases: list[dict[str, Any]]) -> None:
-    for index, alias in enumerate(aliases):
-        alias_assign(
-            kind=AliasName.Kind.RATE_CARD,
-            name=alias["name"],
-            rate_card=rate_card,
-            starting_at=alias.get("starting_at"),
-            ending_before=alias.get("ending_before"),
-            field=f"aliases[{index}]",
-        )
+    alias_assign_many(kind=AliasName.Kind.RATE_CARD, entries=aliases, rate_card=rate_card)
 
 
 def _conversions(

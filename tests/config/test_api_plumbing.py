@@ -168,3 +168,61 @@ def test_healthz_is_503_when_the_broker_does_not_answer(client, settings):
         app.conf.broker_url = original
     assert response.status_code == 503
     assert response.json()["broker"]["state"].startswith("error")
+
+
+def test_nul_characters_are_a_400_naming_where_they_are(client):
+    _, token = user_with_token("packages_app.add_credittype")
+    response = client.post(
+        "/v1/credit-types/create",
+        data='{"name": "a\\u0000b"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 400 and response.json()["field"] == "name"
+
+
+def test_a_forged_cursor_of_the_wrong_type_is_a_400_not_a_database_error(client):
+    import base64
+    import json
+
+    _, token = user_with_token("packages_app.view_credittype")
+    forged = base64.urlsafe_b64encode(json.dumps(["x", "y"]).encode()).decode().rstrip("=")
+    response = _get(client, f"{LIST_URL}?next_page={forged}", token=token)
+    assert response.status_code == 400 and response.json()["field"] == "next_page"
+
+
+def test_offsets_past_the_end_of_the_calendar_are_a_400():
+    import datetime as dt
+
+    from config.api.errors import ValidationFailed
+    from packages_app.time_offsets import add_offset
+
+    start = dt.datetime(9999, 6, 1, tzinfo=dt.UTC)
+    with pytest.raises(ValidationFailed) as error:
+        add_offset(start, "MONTHS", 12)
+    assert error.value.field == "starting_at"
+    assert add_offset(start, "MONTHS", 6) == dt.datetime(9999, 12, 1, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("number", ["1e200000", "-1e999999999", "1e-999999999"])
+def test_absurd_numbers_are_a_400_not_an_overflow(client, number):
+    _, token = user_with_token("packages_app.add_credittype")
+    response = client.post(
+        "/v1/credit-types/create",
+        data=f'{{"name": "x", "amount": {number}}}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 400 and "out of range" in response.json()["message"]
+
+
+def test_an_oversized_body_is_a_json_400(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    _, token = user_with_token("packages_app.add_credittype")
+    response = client.post(
+        "/v1/credit-types/create",
+        data={"name": "x" * 5000},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 400 and "message" in response.json()
