@@ -35,7 +35,6 @@ def _overlaps(start: dt.datetime, end: dt.datetime | None) -> Q:
     return condition
 
 
-@transaction.atomic
 def alias_assign_many(
     *,
     kind: str,
@@ -46,7 +45,8 @@ def alias_assign_many(
 ) -> list[AliasAssignment]:
     """Assign several names to one target. Names are locked in sorted order, so two requests
     naming the same aliases in different orders wait for each other instead of deadlocking;
-    entries of one name keep their request order (a later entry wins)."""
+    entries of one name keep their request order (a later entry wins). Call it inside the
+    caller's transaction: each assignment is atomic on its own."""
     order = sorted(range(len(entries)), key=lambda index: entries[index]["name"])
     return [
         alias_assign(

@@ -46,7 +46,7 @@ from packages_app.selectors.packages import (
     packages_to_render,
     term_names_wanted,
 )
-from packages_app.services.aliases import alias_assign
+from packages_app.services.aliases import alias_assign_many
 
 Body = dict[str, Any]
 
@@ -543,19 +543,8 @@ def package_create(
     package.wire = _wire_text(Output(credit_type_names, product_names).wire(package, terms))
     _insert(package)
     PackageTerm.objects.bulk_create(terms)
-    # "From now" is cut to the millisecond the API shows, so the start a client reads back
-    # resolves to this package.
-    now = timezone.now()
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    for index, alias in enumerate(aliases):
-        alias_assign(
-            kind=AliasName.Kind.PACKAGE,
-            name=alias["name"],
-            package=package,
-            starting_at=alias.get("starting_at") or now,
-            ending_before=alias.get("ending_before"),
-            field=f"aliases[{index}]",
-        )
+    # Without a starting_at an alias points here from now (cut to the millisecond the API shows).
+    alias_assign_many(kind=AliasName.Kind.PACKAGE, entries=aliases, package=package)
     return package
 
 
