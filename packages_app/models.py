@@ -49,8 +49,11 @@ class CreditType(models.Model):
     name = models.CharField(max_length=200, unique=True)
     is_currency = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived, never deleted: packages name credit types inside their JSON terms, where no
+    # foreign key protects them.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
-    objects = models.Manager()
+    objects = ArchivableQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -339,6 +342,9 @@ class Package(models.Model):
     # NULL means "render at next read": rows made outside package_create, or whose product or
     # credit type names have changed.
     wire = models.TextField(null=True, blank=True, editable=False)
+    # When a product name the wire shows changes by a scheduled update (products/update with
+    # a future starting_at): from then on reads treat the wire as missing and render it again.
+    wire_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ArchivableQuerySet.as_manager()
 

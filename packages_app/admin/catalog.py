@@ -12,7 +12,6 @@ from django.db.models import Count
 
 from config.admin import ArchivedFilter, archive_action
 from packages_app.models import (
-    USD_CENTS_ID,
     AliasAssignment,
     BillableMetric,
     CreditType,
@@ -21,6 +20,7 @@ from packages_app.models import (
     RateCard,
 )
 from packages_app.services.billable_metrics import billable_metrics_archive
+from packages_app.services.credit_types import credit_types_archive
 from packages_app.services.packages import package_wires_invalidate
 from packages_app.services.products import products_archive
 from packages_app.services.rate_cards import rate_cards_archive
@@ -36,22 +36,17 @@ class ArchiveOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditType)
-class CreditTypeAdmin(admin.ModelAdmin):
-    list_display = ("name", "is_currency", "id", "created_at")
-    list_filter = ("is_currency",)
+class CreditTypeAdmin(ArchiveOnlyAdmin):
+    # Packages name credit types inside JSON terms, where no foreign key protects them.
+    list_display = ("name", "is_currency", "id", "created_at", "archived_at")
+    list_filter = ("is_currency", ArchivedFilter)
     search_fields = ("name", "=id")
-    readonly_fields = ("id", "created_at")
+    actions = [archive_action(lambda qs: credit_types_archive(queryset=qs), "custom credit types")]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "name" in form.changed_data:  # packages show it: render them again
             package_wires_invalidate(credit_type_ids=[obj.pk])
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # USD cents is every rate card's default; others are protected by their references.
-        if obj is not None and obj.pk == USD_CENTS_ID:
-            return False
-        return super().has_delete_permission(request, obj)
 
 
 @admin.register(BillableMetric)
@@ -72,10 +67,12 @@ class ProductAdmin(ArchiveOnlyAdmin):
     readonly_fields = ("id", "created_at", "created_by", "updated_at", "archived_at")
     actions = [archive_action(lambda qs: products_archive(queryset=qs), "products")]
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "name" in form.changed_data:  # packages show it: render them again
-            package_wires_invalidate(product_ids=[obj.pk])
+    def get_readonly_fields(self, request, obj=None):
+        # A name is part of the product's dated history (products/update keeps it in
+        # `details`, and responses, packages included, read it from there): once the product
+        # exists it is renamed through the API only.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else ("name", *fields)
 
 
 class RateInline(admin.TabularInline):
@@ -92,12 +89,17 @@ class RateInline(admin.TabularInline):
         "pricing_group_values",
         "details",
     )
-    # Raw ids: a select per row would query every product and credit type again for each rate.
-    raw_id_fields = ("product", "credit_type")
+    # Read-only references, shown from the rows' own join: an editable widget (select or raw
+    # id) would query each label again for every rate. New rates come through the API, which
+    # checks them against the card's credit types (services/rate_cards.py).
+    readonly_fields = ("product", "credit_type")
     show_change_link = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "credit_type")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class RateCardAliasInline(admin.TabularInline):

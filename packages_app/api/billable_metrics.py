@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from config.api.errors import ValidationFailed
 from config.api.views_base import page_body, query_page, rfc3339, validated
+from packages_app.api.package_serializers import Flag, Text, choice, string_map
 from packages_app.models import BillableMetric
 from packages_app.selectors.catalog import billable_metric_get, billable_metric_list
 from packages_app.services.billable_metrics import (
@@ -22,7 +23,7 @@ AGGREGATION_TYPES = ("COUNT", "LATEST", "MAX", "SUM", "UNIQUE")
 class NonEmptyStrings(serializers.ListField):
     """Metronome: "must be non-empty if present"."""
 
-    child = serializers.CharField()
+    child = Text()
 
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_empty", False)
@@ -36,31 +37,29 @@ class EventTypeFilterInput(serializers.Serializer):
 
 
 class PropertyFilterInput(serializers.Serializer):
-    name = serializers.CharField()
-    exists = serializers.BooleanField(required=False)
+    name = Text()
+    exists = Flag(required=False)
     in_values = NonEmptyStrings()
     not_in_values = NonEmptyStrings()
 
 
 class BillableMetricCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=400)
-    aggregation_key = serializers.CharField(required=False, max_length=400)
-    aggregation_type = serializers.ChoiceField(choices=AGGREGATION_TYPES, required=False)
-    custom_fields = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False
-    )
+    name = Text(max_length=400)
+    aggregation_key = Text(required=False, max_length=400)
+    aggregation_type = choice(*AGGREGATION_TYPES, required=False)
+    custom_fields = string_map(required=False)
     event_type_filter = EventTypeFilterInput(required=False)
     group_keys = serializers.ListField(child=NonEmptyStrings(required=True), required=False)
     property_filters = PropertyFilterInput(many=True, required=False)
-    sql = serializers.CharField(required=False)
+    sql = Text(required=False)
 
 
 class BillableMetricRenameInput(serializers.Serializer):
-    name = serializers.CharField(max_length=400)
+    name = Text(max_length=400)
 
 
 class IdInput(serializers.Serializer):
-    id = serializers.CharField()
+    id = Text()
 
 
 def billable_metric_data(metric: BillableMetric) -> dict:
@@ -114,7 +113,7 @@ class BillableMetricDetailApi(APIView):
         return Response({"data": {"id": str(metric.id)}})
 
 
-def _query_bool(request, name: str) -> bool:
+def query_bool(request, name: str) -> bool:
     raw = request.query_params.get(name)
     if raw in (None, "", "false"):
         return False
@@ -127,7 +126,7 @@ class BillableMetricListApi(APIView):
     required_permission = "packages_app.view_billablemetric"
 
     def get(self, request):
-        metrics = billable_metric_list(include_archived=_query_bool(request, "include_archived"))
+        metrics = billable_metric_list(include_archived=query_bool(request, "include_archived"))
         page = query_page(request, metrics)
         return Response(page_body(page, [billable_metric_data(m) for m in page.items]))
 

@@ -7,6 +7,7 @@ PRICING = "v1/contract-pricing"
 urlpatterns = [
     path("v1/credit-types/create", credit_types.CreditTypeCreateApi.as_view()),
     path("v1/credit-types/list", credit_types.CreditTypeListApi.as_view()),
+    path("v1/credit-types/archive", credit_types.CreditTypeArchiveApi.as_view()),
     # Billable metrics (GET/PUT on the id path, like Metronome).
     path("v1/billable-metrics/create", billable_metrics.BillableMetricCreateApi.as_view()),
     path("v1/billable-metrics/archive", billable_metrics.BillableMetricArchiveApi.as_view()),

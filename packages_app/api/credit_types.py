@@ -1,14 +1,24 @@
+"""`/v1/credit-types/{create,list,archive}` (the SDK's `pricing_units`)."""
+
+from __future__ import annotations
+
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.views_base import page_body, query_page, validated
+from packages_app.api.billable_metrics import query_bool
+from packages_app.api.package_serializers import Text
 from packages_app.models import CreditType
-from packages_app.services.credit_types import credit_type_create
+from packages_app.services.credit_types import credit_type_archive, credit_type_create
 
 
 class CreditTypeCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = Text(max_length=200)
+
+
+class CreditTypeArchiveInput(serializers.Serializer):
+    id = Text()
 
 
 def credit_type_data(credit_type: CreditType) -> dict:
@@ -29,8 +39,23 @@ class CreditTypeCreateApi(APIView):
 
 
 class CreditTypeListApi(APIView):
+    """Archived units are left out, as Metronome's selectors do, unless the query asks for
+    them with `include_archived=true` (not an SDK parameter: pass it as `extra_query`)."""
+
     required_permission = "packages_app.view_credittype"
 
     def get(self, request):
-        page = query_page(request, CreditType.objects.all())
+        credit_types = CreditType.objects.all()
+        if not query_bool(request, "include_archived"):
+            credit_types = credit_types.not_archived()
+        page = query_page(request, credit_types)
         return Response(page_body(page, [credit_type_data(ct) for ct in page.items]))
+
+
+class CreditTypeArchiveApi(APIView):
+    required_permission = "packages_app.change_credittype"
+
+    def post(self, request):
+        data = validated(CreditTypeArchiveInput, request.data)
+        credit_type = credit_type_archive(credit_type_id=data["id"])
+        return Response({"data": {"id": str(credit_type.id)}})

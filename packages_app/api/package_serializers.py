@@ -23,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from packages_app.amounts import exact_context
 from packages_app.models import USD_CENTS_ID, Package, PackageTerm
 
 # --- strict scalar fields -------------------------------------------------------------------
@@ -58,6 +59,7 @@ class Number(serializers.Field):
         "above_zero": "Ensure this value is greater than 0.",
         "max_value": "Ensure this value is less than or equal to {limit}.",
         "max_decimal_places": "Ensure there are no more than {limit} decimal places.",
+        "max_whole_digits": "Ensure there are no more than {limit} digits before the decimal point.",
     }
 
     def __init__(
@@ -67,11 +69,13 @@ class Number(serializers.Field):
         max_value: Decimal | int | None = None,
         above_zero: bool = False,
         max_decimal_places: int | None = None,
+        max_whole_digits: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.min_value, self.max_value, self.above_zero = min_value, max_value, above_zero
         self.max_decimal_places = max_decimal_places
+        self.max_whole_digits = max_whole_digits
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | Decimal):
@@ -89,6 +93,8 @@ class Number(serializers.Field):
             self.max_decimal_places, 0
         ):
             self.fail("max_decimal_places", limit=self.max_decimal_places)
+        if self.max_whole_digits is not None and value.adjusted() >= self.max_whole_digits:
+            self.fail("max_whole_digits", limit=self.max_whole_digits)
         return value
 
     def to_representation(self, value):
@@ -580,7 +586,8 @@ def plain_number(value: Decimal | None) -> Decimal | int | None:
     """A DecimalField's Decimal('30.0000') back to the 30 that was sent."""
     if value is None:
         return None
-    return int(value) if value == value.to_integral_value() else value.normalize()
+    with exact_context():  # normalize() would round to the default context's 28 digits
+        return int(value) if value == value.to_integral_value() else value.normalize()
 
 
 class Output:
@@ -809,6 +816,9 @@ class Output:
         optional = {
             "contract_name": package.contract_name,
             "rate_card_id": str(package.rate_card_id) if package.rate_card_id else None,
+            # Not in the SDK's Package model; an extra key strict mode accepts, and sent back
+            # because every field sent is returned.
+            "rate_card_alias": package.rate_card_alias,
             "billing_provider": package.billing_provider,
             "delivery_method": package.delivery_method,
             "multiplier_override_prioritization": package.multiplier_override_prioritization,

@@ -11,6 +11,15 @@ from rest_framework.views import APIView
 
 from config.api.views_base import page_body, query_page, rfc3339, validated
 from packages_app.api.billable_metrics import plain
+from packages_app.api.package_serializers import (
+    Flag,
+    Integer,
+    Number,
+    Text,
+    choice,
+    string_list,
+    string_map,
+)
 from packages_app.models import Product
 from packages_app.selectors.catalog import (
     PRODUCT_STATE_FIELDS,
@@ -36,72 +45,61 @@ ARCHIVE_FILTERS = ("ARCHIVED", "NOT_ARCHIVED", "ALL")
 
 
 def _strings(**kwargs) -> serializers.ListField:
-    return serializers.ListField(child=serializers.CharField(), required=False, **kwargs)
+    return string_list(required=False, **kwargs)
 
 
 class QuantityConversionInput(serializers.Serializer):
-    conversion_factor = serializers.DecimalField(
-        max_digits=None, decimal_places=None, min_value=0, coerce_to_string=False
-    )
-    operation = serializers.ChoiceField(choices=("MULTIPLY", "DIVIDE"))
-    name = serializers.CharField(required=False)
-
-    def validate_conversion_factor(self, value):
-        if value <= 0:
-            raise serializers.ValidationError("must be greater than 0")
-        return value
+    conversion_factor = Number(above_zero=True)
+    operation = choice("MULTIPLY", "DIVIDE")
+    name = Text(required=False)
 
 
 class QuantityRoundingInput(serializers.Serializer):
-    decimal_places = serializers.IntegerField(min_value=0)
-    rounding_method = serializers.ChoiceField(choices=("ROUND_UP", "ROUND_DOWN", "ROUND_HALF_UP"))
+    decimal_places = Integer(min_value=0)
+    rounding_method = choice("ROUND_UP", "ROUND_DOWN", "ROUND_HALF_UP")
 
 
 class ProductFieldsInput(serializers.Serializer):
     """The state fields shared by create and update."""
 
-    billable_metric_id = serializers.CharField(required=False)
+    billable_metric_id = Text(required=False)
     composite_product_ids = _strings()
     composite_tags = _strings()
-    exclude_free_usage = serializers.BooleanField(required=False)
-    include_composite_spend = serializers.BooleanField(required=False)
-    is_refundable = serializers.BooleanField(required=False)
-    netsuite_internal_item_id = serializers.CharField(required=False, allow_blank=True)
-    netsuite_overage_item_id = serializers.CharField(required=False, allow_blank=True)
+    exclude_free_usage = Flag(required=False)
+    include_composite_spend = Flag(required=False)
+    is_refundable = Flag(required=False)
+    netsuite_internal_item_id = Text(required=False, allow_blank=True)
+    netsuite_overage_item_id = Text(required=False, allow_blank=True)
     presentation_group_key = _strings()
     pricing_group_key = _strings()
     quantity_conversion = QuantityConversionInput(required=False, allow_null=True)
     quantity_rounding = QuantityRoundingInput(required=False, allow_null=True)
-    sql_breakdown_granularity = serializers.ChoiceField(
-        choices=("HOUR", "SERVICE_PERIOD"), required=False
-    )
+    sql_breakdown_granularity = choice("HOUR", "SERVICE_PERIOD", required=False)
     tags = _strings()
 
 
 class ProductCreateInput(ProductFieldsInput):
-    name = serializers.CharField(max_length=400)
-    type = serializers.ChoiceField(choices=PRODUCT_TYPES)
-    custom_fields = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False
-    )
+    name = Text(max_length=400)
+    type = choice(*PRODUCT_TYPES)
+    custom_fields = string_map(required=False)
 
 
 class ProductUpdateInput(ProductFieldsInput):
-    product_id = serializers.CharField()
+    product_id = Text()
     starting_at = serializers.DateTimeField()
-    name = serializers.CharField(max_length=400, required=False)
+    name = Text(max_length=400, required=False)
 
 
 class ProductIdInput(serializers.Serializer):
-    product_id = serializers.CharField()
+    product_id = Text()
 
 
 class ProductGetInput(serializers.Serializer):
-    id = serializers.CharField()
+    id = Text()
 
 
 class ProductListInput(serializers.Serializer):
-    archive_filter = serializers.ChoiceField(choices=ARCHIVE_FILTERS, default="NOT_ARCHIVED")
+    archive_filter = choice(*ARCHIVE_FILTERS, default="NOT_ARCHIVED")
 
 
 def _state_data(state: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,15 @@ from rest_framework.views import APIView
 
 from config.api.views_base import page_body, query_page, rfc3339, validated
 from packages_app.api.billable_metrics import plain
+from packages_app.api.package_serializers import (
+    AliasInput,
+    Flag,
+    Number,
+    Text,
+    choice,
+    string_list,
+    string_map,
+)
 from packages_app.models import Rate, RateCard
 from packages_app.selectors.catalog import (
     credit_type_names,
@@ -34,108 +44,104 @@ ARCHIVE_FILTERS = ("ARCHIVED", "NOT_ARCHIVED", "ALL")
 ADD_RATES_MAX = 1000
 
 
-def _amount(**kwargs) -> serializers.DecimalField:
-    """An exact decimal number (the parser reads JSON numbers as Decimal)."""
-    kwargs.setdefault("max_digits", None)
-    kwargs.setdefault("decimal_places", None)
-    return serializers.DecimalField(coerce_to_string=False, **kwargs)
+class UuidText(Text):
+    """A JSON string holding a UUID, answered in its canonical form."""
 
+    default_error_messages = {"invalid_uuid": "Must be a valid UUID."}
 
-def _string_map(**kwargs) -> serializers.DictField:
-    return serializers.DictField(child=serializers.CharField(allow_blank=True), **kwargs)
-
-
-class AliasInput(serializers.Serializer):
-    name = serializers.CharField(max_length=400)
-    starting_at = serializers.DateTimeField(required=False)
-    ending_before = serializers.DateTimeField(required=False)
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            self.fail("invalid_uuid")
 
 
 class CreditTypeConversionInput(serializers.Serializer):
-    custom_credit_type_id = serializers.CharField()
-    fiat_per_custom_credit = _amount()
+    custom_credit_type_id = Text()
+    fiat_per_custom_credit = Number()
 
 
 class RateCardCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=400)
-    description = serializers.CharField(required=False, allow_blank=True)
-    fiat_credit_type_id = serializers.CharField(required=False)
+    name = Text(max_length=400)
+    description = Text(required=False, allow_blank=True)
+    fiat_credit_type_id = Text(required=False)
     credit_type_conversions = CreditTypeConversionInput(many=True, required=False)
-    custom_fields = _string_map(required=False)
+    custom_fields = string_map(required=False)
     aliases = AliasInput(many=True, required=False)
 
 
 class RateCardUpdateInput(serializers.Serializer):
-    rate_card_id = serializers.CharField()
-    name = serializers.CharField(max_length=400, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    rate_card_id = Text()
+    name = Text(max_length=400, required=False)
+    description = Text(required=False, allow_blank=True)
     add_credit_type_conversions = CreditTypeConversionInput(many=True, required=False)
     aliases = AliasInput(many=True, required=False)
 
 
 class IdInput(serializers.Serializer):
-    id = serializers.CharField()
+    id = Text()
 
 
 class RateCardListInput(serializers.Serializer):
     # Not in Metronome's schema (the SDK's `body` is free-form); accepted for symmetry with products.
-    archive_filter = serializers.ChoiceField(choices=ARCHIVE_FILTERS, default="NOT_ARCHIVED")
+    archive_filter = choice(*ARCHIVE_FILTERS, default="NOT_ARCHIVED")
 
 
 class TierInput(serializers.Serializer):
-    price = _amount()
-    size = _amount(required=False)
+    price = Number()
+    size = Number(required=False)
 
 
 class CommitRateInput(serializers.Serializer):
-    rate_type = serializers.ChoiceField(choices=RATE_TYPES)
-    price = _amount(required=False)
+    rate_type = choice(*RATE_TYPES)
+    price = Number(required=False)
     tiers = TierInput(many=True, required=False)
 
 
 class RateInput(serializers.Serializer):
-    entitled = serializers.BooleanField()
-    product_id = serializers.CharField()
-    rate_type = serializers.ChoiceField(choices=RATE_TYPES)
+    entitled = Flag()
+    product_id = Text()
+    rate_type = choice(*RATE_TYPES)
     starting_at = serializers.DateTimeField()
     ending_before = serializers.DateTimeField(required=False)
-    billing_frequency = serializers.ChoiceField(choices=BILLING_FREQUENCIES, required=False)
+    billing_frequency = choice(*BILLING_FREQUENCIES, required=False)
     commit_rate = CommitRateInput(required=False)
-    credit_type_id = serializers.CharField(required=False)
+    credit_type_id = Text(required=False)
     custom_rate = serializers.DictField(required=False)
-    is_prorated = serializers.BooleanField(required=False)
+    is_prorated = Flag(required=False)
     # The column's precision: more digits would be rounded silently by the database.
-    price = _amount(max_digits=40, decimal_places=20, required=False)
-    pricing_group_values = _string_map(required=False)
-    quantity = _amount(required=False)
+    price = Number(max_whole_digits=20, max_decimal_places=20, required=False)
+    pricing_group_values = string_map(required=False)
+    quantity = Number(required=False)
     tiers = TierInput(many=True, required=False)
 
 
 class RateAddInput(RateInput):
-    rate_card_id = serializers.CharField()
+    rate_card_id = Text()
 
 
 class RatesAddInput(serializers.Serializer):
-    rate_card_id = serializers.CharField()
+    rate_card_id = Text()
     rates = RateInput(many=True, allow_empty=False, max_length=ADD_RATES_MAX)
 
 
 class SelectorInput(serializers.Serializer):
-    billing_frequency = serializers.ChoiceField(choices=BILLING_FREQUENCIES, required=False)
-    partial_pricing_group_values = _string_map(required=False)
-    pricing_group_values = _string_map(required=False)
-    product_id = serializers.UUIDField(required=False)
-    product_tags = serializers.ListField(child=serializers.CharField(), required=False)
+    billing_frequency = choice(*BILLING_FREQUENCIES, required=False)
+    partial_pricing_group_values = string_map(required=False)
+    pricing_group_values = string_map(required=False)
+    product_id = UuidText(required=False)
+    product_tags = string_list(required=False)
 
 
 class RatesGetInput(serializers.Serializer):
-    rate_card_id = serializers.CharField()
+    rate_card_id = Text()
     at = serializers.DateTimeField()
     selectors = SelectorInput(many=True, required=False)
 
 
 class RateScheduleInput(serializers.Serializer):
-    rate_card_id = serializers.CharField()
+    rate_card_id = Text()
     starting_at = serializers.DateTimeField()
     ending_before = serializers.DateTimeField(required=False)
     selectors = SelectorInput(many=True, required=False)

@@ -92,15 +92,37 @@ def product_initial_state(product: Product) -> dict[str, Any]:
     return state
 
 
-def product_updates(product: Product) -> list[dict[str, Any]]:
-    """Scheduled updates, oldest effective first; datetimes parsed."""
+def _updates_in(details: dict[str, Any]) -> list[dict[str, Any]]:
     updates = []
-    for update in product.details.get("updates", []):
+    for update in details.get("updates", []):
         update = dict(update)
         update["created_at"] = _instant(update["created_at"])
         update["starting_at"] = _instant(update["starting_at"])
         updates.append(update)
     return sorted(updates, key=lambda u: (u["starting_at"], u["created_at"]))
+
+
+def product_updates(product: Product) -> list[dict[str, Any]]:
+    """Scheduled updates, oldest effective first; datetimes parsed."""
+    return _updates_in(product.details)
+
+
+def product_name_at(
+    details: dict[str, Any], name: str, at: dt.datetime
+) -> tuple[str, dt.datetime | None]:
+    """(the product's name at `at`, the instant a scheduled update next renames it or None).
+
+    From a product's `details` and `name` column (the fallback for rows made without history),
+    so callers that read those two columns need no model instance.
+    """
+    current = details.get("initial", {}).get("name", name)
+    for update in _updates_in(details):
+        if "name" not in update or update["name"] == current:
+            continue
+        if update["starting_at"] > at:
+            return current, update["starting_at"]
+        current = update["name"]
+    return current, None
 
 
 def product_state_at(product: Product, at: dt.datetime) -> dict[str, Any]:

@@ -7,6 +7,12 @@ PostgreSQL), and `created_at` (known only once the row is inserted). The text is
 is: no model instances, no JSON decoding or encoding, and the numbers keep the exact digits the
 create wrote.
 
+Product and credit type names in the text are those in force at read time: a rename that takes
+effect now clears the wire (services/packages.py `package_wires_invalidate`), and a product
+rename scheduled for later (products/update with a future starting_at) sets
+`Package.wire_expires_at`, past which the same query's row counts as having no wire. Either way
+the package renders again at its next read (`package_wires_fill`) with the names as of then.
+
 The read queries are plain SQL run through Django's cursor (so query counting still sees
 them): building them with the ORM cost more than running them.
 """
@@ -21,6 +27,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from config.api.errors import NotFound, ValidationFailed
 from config.api.pagination import CursorPage, cursor_for, cursor_values
@@ -50,7 +57,7 @@ _ALIASES_SQL = (
     " WHERE a.package_id = p.id AND a.superseded_at IS NULL"
 )
 _SELECT = (
-    f"SELECT p.created_at, p.id, p.wire, p.archived_at, ({_ALIASES_SQL})"
+    f"SELECT p.created_at, p.id, p.wire, p.wire_expires_at, p.archived_at, ({_ALIASES_SQL})"
     f" FROM {Package._meta.db_table} p"
 )
 _ARCHIVE_FILTERS = {
@@ -82,10 +89,19 @@ def _answer(wire: str | None, created_at, archived_at, aliases: str | None) -> s
 def _rows(sql: str, params: list[Any]) -> list[AnswerRow]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [
-            (created_at, package_id, _answer(wire, created_at, archived_at, aliases))
-            for created_at, package_id, wire, archived_at, aliases in cursor.fetchall()
-        ]
+        rows = cursor.fetchall()
+    now = timezone.now()
+    return [
+        (
+            created_at,
+            package_id,
+            # Past its expiry a product it shows has been renamed: render it again.
+            _answer(wire, created_at, archived_at, aliases)
+            if expires_at is None or expires_at > now
+            else None,
+        )
+        for created_at, package_id, wire, expires_at, archived_at, aliases in rows
+    ]
 
 
 def _package_key(package_id: Any, field: str) -> uuid.UUID:

@@ -9,15 +9,22 @@ costs a fixed number of queries: one per referenced model (rate card, products, 
 the package insert, one bulk insert of terms, plus a few per alias.
 
 The package's response object is rendered here, once, into `Package.wire` (reads send it as
-stored, selectors/packages.py). It shows product and credit type names, so a rename forgets
-the wires that show the old name (`package_wires_invalidate`) and they render again at their
-next read (`package_wires_fill`). The names are read under a share lock, so a rename committing
-meanwhile either waits for this write (and then invalidates it) or is seen by it.
+stored, selectors/packages.py). It shows product and credit type names as of the rendering,
+so a rename forgets the wires that show the old name (`package_wires_invalidate`), a product
+rename scheduled for later sets when they go stale (`package_wires_expire`, and at rendering
+`Package.wire_expires_at` from the products' own schedules), and they render again at their
+next read after that (`package_wires_fill`). The names are read under a share lock, so a rename
+committing meanwhile either waits for this write (and then invalidates it) or is seen by it.
+
+Ids the request names are stored in their canonical form (`str(UUID)`), whatever case or
+spelling was sent, so responses and name look-ups see one spelling (`_References`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -26,11 +33,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from config.api.errors import Conflict, ValidationFailed
 from config.api.jsonutil import ExactDecimalEncoder
+from packages_app.amounts import exact_product, exact_sum
 from packages_app.api.package_serializers import Output
 from packages_app.models import (
     USD_CENTS_ID,
@@ -41,6 +49,7 @@ from packages_app.models import (
     Product,
     RateCard,
 )
+from packages_app.selectors.catalog import product_name_at
 from packages_app.selectors.packages import (
     package_answers,
     packages_to_render,
@@ -72,25 +81,39 @@ def _new_id() -> str:
 
 @dataclass
 class _References:
-    """Ids the request names, each with the path of the field that named it."""
+    """Ids the request names, each with the path of the field that named it.
+
+    Recording an id also rewrites it where it stands (`holder[key]`, in the body being
+    stored) in its canonical form, `str(UUID)`: an id sent upper-case or without hyphens is
+    stored, answered and looked up by the one spelling the database uses. Malformed ids stay
+    as sent and are refused by `_parsed_ids`, naming the path.
+    """
 
     products: list[tuple[str, str]] = field(default_factory=list)
     credit_types: list[tuple[str, str]] = field(default_factory=list)
 
-    def product(self, path: str, value: str | None) -> None:
-        if value is not None:
-            self.products.append((path, value))
+    @staticmethod
+    def _record(found: list[tuple[str, str]], path: str, holder: Any, key: str | int) -> None:
+        value = holder.get(key) if isinstance(holder, dict) else holder[key]
+        if value is None:
+            return
+        found.append((path, value))
+        with contextlib.suppress(ValueError):
+            holder[key] = str(uuid.UUID(value))
+
+    def product(self, path: str, holder: Any, key: str | int = "product_id") -> None:
+        self._record(self.products, path, holder, key)
 
     def products_in(self, path: str, body: Mapping[str, Any]) -> None:
         """applicable_product_ids and specifiers[].product_id of a drawdown-like body."""
-        for index, product_id in enumerate(body.get("applicable_product_ids", ())):
-            self.product(f"{path}.applicable_product_ids[{index}]", product_id)
+        product_ids = body.get("applicable_product_ids") or []
+        for index in range(len(product_ids)):
+            self.product(f"{path}.applicable_product_ids[{index}]", product_ids, index)
         for index, specifier in enumerate(body.get("specifiers", ())):
-            self.product(f"{path}.specifiers[{index}].product_id", specifier.get("product_id"))
+            self.product(f"{path}.specifiers[{index}].product_id", specifier)
 
-    def credit_type(self, path: str, value: str | None) -> None:
-        if value is not None:
-            self.credit_types.append((path, value))
+    def credit_type(self, path: str, holder: Any, key: str = "credit_type_id") -> None:
+        self._record(self.credit_types, path, holder, key)
 
 
 def _parsed_ids(pairs: list[tuple[str, str]], what: str) -> dict[uuid.UUID, str]:
@@ -117,18 +140,48 @@ def _names_for_share(
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
-def _check_products(refs: _References) -> dict[str, str]:
-    """Checks every product the request names; returns their names by id."""
+@dataclass
+class _ProductNames:
+    """Product names as of one instant, and when a scheduled update next renames each."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    renamed_at: dict[str, dt.datetime] = field(default_factory=dict)
+
+    def expiry(self, product_ids: Iterable[str]) -> dt.datetime | None:
+        """When a rendering showing these products' names goes stale (None: not foreseen)."""
+        return min(
+            (self.renamed_at[key] for key in product_ids if key in self.renamed_at), default=None
+        )
+
+
+def _products_for_share(
+    keys: Iterable[uuid.UUID], at: dt.datetime
+) -> tuple[_ProductNames, dict[uuid.UUID, dt.datetime | None]]:
+    """(names as of `at`, archived_at by id) of products, share-locked (see the module doc)."""
+    names = _ProductNames()
+    archived = {}
+    rows = _names_for_share(Product, keys, "details::text", "archived_at")
+    for key, (column_name, details, archived_at) in rows.items():
+        name, renamed_at = product_name_at(json.loads(details), column_name, at)
+        names.names[str(key)] = name
+        if renamed_at is not None:
+            names.renamed_at[str(key)] = renamed_at
+        archived[key] = archived_at
+    return names, archived
+
+
+def _check_products(refs: _References, *, at: dt.datetime) -> _ProductNames:
+    """Checks every product the request names; returns their names as of `at`."""
     wanted = _parsed_ids(refs.products, "Product")
     if not wanted:
-        return {}
-    found = _names_for_share(Product, wanted, "archived_at")
+        return _ProductNames()
+    names, archived = _products_for_share(wanted, at)
     for key, path in wanted.items():
-        if key not in found:
+        if key not in archived:
             raise ValidationFailed(f"Product {key} not found", field=path)
-        if found[key][1] is not None:
+        if archived[key] is not None:
             raise ValidationFailed(f"Product {key} is archived", field=path)
-    return {str(key): name for key, (name, _archived_at) in found.items()}
+    return names
 
 
 def _check_credit_types(refs: _References, *, default_shown: bool) -> dict[str, str]:
@@ -136,11 +189,13 @@ def _check_credit_types(refs: _References, *, default_shown: bool) -> dict[str, 
     when a response schedule falls back to it (`default_shown`). No query if none is needed."""
     wanted = _parsed_ids(refs.credit_types, "Credit type")
     keys = {*wanted, USD_CENTS_ID} if default_shown else set(wanted)
-    found = _names_for_share(CreditType, keys) if keys else {}
+    found = _names_for_share(CreditType, keys, "archived_at") if keys else {}
     for key, path in wanted.items():
         if key not in found:
             raise ValidationFailed(f"Credit type {key} not found", field=path)
-    return {str(key): name for key, (name,) in found.items()}
+        if found[key][1] is not None:
+            raise ValidationFailed(f"Credit type {key} is archived", field=path)
+    return {str(key): name for key, (name, _archived_at) in found.items()}
 
 
 def _check_rate_card(
@@ -171,13 +226,11 @@ def _check_rate_card(
 
 
 def _amount_total(items: Sequence[Mapping[str, Any]]) -> Decimal:
-    return sum((Decimal(item["amount"]) for item in items), Decimal(0))
+    return exact_sum(item["amount"] for item in items)
 
 
 def _charge_total(items: Sequence[Mapping[str, Any]]) -> Decimal:
-    return sum(
-        (Decimal(item["quantity"]) * Decimal(item["unit_price"]) for item in items), Decimal(0)
-    )
+    return exact_sum(exact_product(item["quantity"], item["unit_price"]) for item in items)
 
 
 @dataclass
@@ -304,10 +357,7 @@ def _terms_with_ids(
                 temporary.add(temporary_tables[key], path, body)
             for schedule_key in SCHEDULES_WITH_ITEMS:
                 if schedule_key in body:
-                    refs.credit_type(
-                        f"{path}.{schedule_key}.credit_type_id",
-                        body[schedule_key].get("credit_type_id"),
-                    )
+                    refs.credit_type(f"{path}.{schedule_key}.credit_type_id", body[schedule_key])
 
     # Recurring subscription configs point at subscriptions of this payload.
     for key in ("recurring_commits", "recurring_credits"):
@@ -347,36 +397,29 @@ def _terms_with_ids(
                     f"{spec_path}.any_commit_or_credit_ids",
                     "commit, recurring commit or recurring credit",
                 )
-            refs.product(f"{spec_path}.product_id", spec.get("product_id"))
-        rate = override.get("overwrite_rate") or {}
-        refs.credit_type(f"{path}.overwrite_rate.credit_type_id", rate.get("credit_type_id"))
+            refs.product(f"{spec_path}.product_id", spec)
+        if "overwrite_rate" in override:
+            refs.credit_type(f"{path}.overwrite_rate.credit_type_id", override["overwrite_rate"])
 
     rows: list[tuple[str, int, Body, str | None]] = []
     for key, kind in TERM_LISTS:
         for ordinal, body in enumerate(bodies[key]):
             path = f"{key}[{ordinal}]"
             if kind == PackageTerm.Kind.SUBSCRIPTION:
+                refs.product(f"{path}.subscription_rate.product_id", body["subscription_rate"])
                 product_id = body["subscription_rate"]["product_id"]
-                refs.product(f"{path}.subscription_rate.product_id", product_id)
             elif kind in (PackageTerm.Kind.OVERRIDE, PackageTerm.Kind.SPEND_TRACKER):
                 product_id = None
             else:
+                refs.product(f"{path}.product_id", body)
                 product_id = body["product_id"]
-                refs.product(f"{path}.product_id", product_id)
             if key in ("commits", "credits", "recurring_commits", "recurring_credits"):
                 refs.products_in(path, body)
-            if "access_amount" in body:
-                refs.credit_type(
-                    f"{path}.access_amount.credit_type_id",
-                    body["access_amount"].get("credit_type_id"),
-                )
-            if "invoice_amount" in body:
-                refs.credit_type(
-                    f"{path}.invoice_amount.credit_type_id",
-                    body["invoice_amount"]["credit_type_id"],
-                )
+            for amount_key in ("access_amount", "invoice_amount"):
+                if amount_key in body:
+                    refs.credit_type(f"{path}.{amount_key}.credit_type_id", body[amount_key])
             if kind == PackageTerm.Kind.SPEND_TRACKER:
-                refs.credit_type(f"{path}.credit_type_id", body["credit_type_id"])
+                refs.credit_type(f"{path}.credit_type_id", body)
             rows.append((kind, ordinal, body, product_id))
     return rows
 
@@ -386,19 +429,21 @@ def _threshold_references(
     spend_threshold_configuration: Mapping[str, Any] | None,
     prepaid_balance_threshold_configuration: Mapping[str, Any] | None,
 ) -> None:
+    """Records (and canonicalises in place) the ids the threshold configurations name."""
     if spend_threshold_configuration is not None:
         refs.product(
             "spend_threshold_configuration.commit.product_id",
-            spend_threshold_configuration["commit"]["product_id"],
+            spend_threshold_configuration["commit"],
         )
     if prepaid_balance_threshold_configuration is not None:
         path = "prepaid_balance_threshold_configuration"
         commit = prepaid_balance_threshold_configuration["commit"]
-        refs.product(f"{path}.commit.product_id", commit["product_id"])
+        refs.product(f"{path}.commit.product_id", commit)
         refs.products_in(f"{path}.commit", commit)
         refs.credit_type(
             f"{path}.custom_credit_type_id",
-            prepaid_balance_threshold_configuration.get("custom_credit_type_id"),
+            prepaid_balance_threshold_configuration,
+            "custom_credit_type_id",
         )
 
 
@@ -476,6 +521,9 @@ def package_create(
             )
 
     refs = _References()
+    # Copies: ids in them are rewritten in their canonical form (see _References).
+    spend_threshold_configuration = copy.deepcopy(spend_threshold_configuration)
+    prepaid_balance_threshold_configuration = copy.deepcopy(prepaid_balance_threshold_configuration)
     rows = _terms_with_ids(
         {
             "commits": commits,
@@ -493,7 +541,7 @@ def package_create(
         refs, spend_threshold_configuration, prepaid_balance_threshold_configuration
     )
     rate_card_key, rate_card_alias_name = _check_rate_card(rate_card_id, rate_card_alias)
-    product_names = _check_products(refs)
+    product_names = _check_products(refs, at=timezone.now())
     credit_type_names = _check_credit_types(
         refs,
         default_shown=any(key in body for _, _, body, _ in rows for key in SCHEDULES_WITH_ITEMS),
@@ -540,7 +588,8 @@ def package_create(
         )
         for kind, ordinal, body, product_id in rows
     ]
-    package.wire = _wire_text(Output(credit_type_names, product_names).wire(package, terms))
+    package.wire = _wire_text(Output(credit_type_names, product_names.names).wire(package, terms))
+    package.wire_expires_at = product_names.expiry(str(term.product_id) for term in terms)
     _insert(package)
     PackageTerm.objects.bulk_create(terms)
     # Without a starting_at an alias points here from now (cut to the millisecond the API shows).
@@ -579,14 +628,29 @@ def package_wires_fill(*, package_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, s
     packages = packages_to_render(package_ids=package_ids)
     terms = [term for package in packages for term in package.terms.all()]
     credit_type_ids, product_ids = term_names_wanted(terms)
+    product_names, _archived = _products_for_share(product_ids, timezone.now())
     output = Output(
         {str(key): name for key, (name,) in _names_for_share(CreditType, credit_type_ids).items()},
-        {str(key): name for key, (name,) in _names_for_share(Product, product_ids).items()},
+        product_names.names,
     )
     for package in packages:
         package.wire = _wire_text(output.wire(package, package.terms.all()))
-    Package.objects.bulk_update(packages, ["wire"])
+        package.wire_expires_at = product_names.expiry(
+            str(term.product_id) for term in package.terms.all()
+        )
+    Package.objects.bulk_update(packages, ["wire", "wire_expires_at"])
     return package_answers(package_ids=[package.pk for package in packages])
+
+
+def package_wires_expire(*, product_ids: Iterable[uuid.UUID], at: dt.datetime) -> int:
+    """Packages showing these products' names render again from `at` on (call when a rename
+    is scheduled for `at`, in the same transaction): reads treat their wire as missing then."""
+    return (
+        Package.objects.filter(wire__isnull=False, terms__product_id__in=list(product_ids))
+        .filter(Q(wire_expires_at__isnull=True) | Q(wire_expires_at__gt=at))
+        .distinct()
+        .update(wire_expires_at=at)
+    )
 
 
 def package_wires_invalidate(

@@ -23,7 +23,7 @@ from packages_app.selectors.catalog import (
     product_state_at,
 )
 from packages_app.services.billable_metrics import full_clean_or_400
-from packages_app.services.packages import package_wires_invalidate
+from packages_app.services.packages import package_wires_expire, package_wires_invalidate
 
 USAGE_ONLY_FIELDS = (
     "billable_metric_id",
@@ -201,8 +201,12 @@ def product_update(
     product.billable_metric_id = as_uuid(current.get("billable_metric_id"))
     full_clean_or_400(product)
     product.save()
-    if renamed:  # packages show the name: they render again at their next read
+    # Packages show the name: they render again at their next read, or from the instant a
+    # scheduled rename takes effect.
+    if renamed:
         package_wires_invalidate(product_ids=[product.pk])
+    if "name" in changes and starting_at > now:
+        package_wires_expire(product_ids=[product.pk], at=starting_at)
     return product
 
 

@@ -68,6 +68,10 @@ def _conversions(
                 f"Credit type {conversion['custom_credit_type_id']} does not exist",
                 field=f"{where}.custom_credit_type_id",
             )
+        if credit_type.archived_at is not None:
+            raise ValidationFailed(
+                f"Credit type {custom_id} is archived", field=f"{where}.custom_credit_type_id"
+            )
         if credit_type.is_currency or custom_id == fiat_id:
             raise ValidationFailed(
                 "A conversion is from a custom (non-fiat) credit type",
@@ -110,8 +114,14 @@ def rate_card_create(
         {fiat_key, *(item["custom_credit_type_id"] for item in conversions)}
     )
     fiat = credit_types.get(fiat_key)
-    if fiat is None or not fiat.is_currency:
-        reason = "does not exist" if fiat is None else "is not a fiat currency"
+    reason = None
+    if fiat is None:
+        reason = "does not exist"
+    elif not fiat.is_currency:
+        reason = "is not a fiat currency"
+    elif fiat.archived_at is not None:
+        reason = "is archived"
+    if reason:
         raise ValidationFailed(
             f"Credit type {fiat_credit_type_id} {reason}", field="fiat_credit_type_id"
         )
@@ -302,6 +312,10 @@ def _build_rate(
         raise ValidationFailed(
             f"Credit type {rate.get('credit_type_id')} does not exist",
             field=_join(prefix, "credit_type_id"),
+        )
+    if credit_type.archived_at is not None:
+        raise ValidationFailed(
+            f"Credit type {credit_type_key} is archived", field=_join(prefix, "credit_type_id")
         )
     if credit_type_key not in allowed_credit_types:
         raise ValidationFailed(

@@ -122,7 +122,54 @@ def test_rate_card_change_page_shows_rates_and_alias_schedule(admin_client):
     assert 'name="alias_assignments-0-starting_at"' not in content  # read-only
 
 
+def _rate_card_change_page_queries(client, card: RateCard) -> tuple[int, str]:
+    url = reverse("admin:packages_app_ratecard_change", args=[card.pk])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_rate_card_change_page_costs_the_same_queries_for_1_and_20_rates(admin_client):
+    # given: one card with a rate, one with 20 rates over 20 products and 2 credit types
+    tokens = CreditType.objects.create(name="tokens")
+    small, big = RateCard.objects.create(name="small"), RateCard.objects.create(name="big")
+    for index in range(20):
+        product = Product.objects.create(name=f"product {index}", type="FIXED")
+        for card in (big, small) if index == 0 else (big,):
+            Rate.objects.create(
+                rate_card=card,
+                product=product,
+                starting_at=JAN,
+                rate_type="FLAT",
+                price=index,
+                credit_type=tokens if index % 2 else CreditType.objects.get(pk=USD_CENTS_ID),
+            )
+
+    # when
+    few, _ = _rate_card_change_page_queries(admin_client, small)
+    many, content = _rate_card_change_page_queries(admin_client, big)
+
+    # then: the same count; references shown, not editable; no blank row to add a rate
+    assert many == few
+    assert "product 19 (FIXED)" in content and "tokens" in content
+    assert 'name="rates-0-product"' not in content
+    assert 'name="rates-0-price"' in content
+    assert 'name="rates-__prefix__-price"' not in content
+
+
 def test_default_credit_type_cannot_be_deleted(admin_client):
     url = reverse("admin:packages_app_credittype_delete", args=[USD_CENTS_ID])
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
     assert CreditType.objects.filter(pk=USD_CENTS_ID).exists()
+
+
+def test_product_name_is_set_at_add_and_changed_through_the_api_only(admin_client):
+    # The name has a dated history in `details` (products/update); an admin edit would bypass it.
+    product = Product.objects.create(name="Seats", type="FIXED")
+    add = admin_client.get(reverse("admin:packages_app_product_add")).content.decode()
+    change = admin_client.get(
+        reverse("admin:packages_app_product_change", args=[product.pk])
+    ).content.decode()
+    assert 'name="name"' in add
+    assert 'name="name"' not in change and "Seats" in change

@@ -416,7 +416,7 @@ def test_every_field_sent_comes_back(sdk):
         "spend_threshold_configuration", "prepaid_balance_threshold_configuration",
     ):  # fmt: skip
         assert data[key] == payload[key], key
-    assert "rate_card_alias" not in data
+    assert "rate_card_alias" not in data  # not sent (see the next test for when it is)
     assert data["aliases"] == [
         {"name": "enterprise", "starting_at": "2025-01-01T00:00:00Z", "ending_before": None}
     ]
@@ -463,6 +463,27 @@ def test_every_field_sent_comes_back(sdk):
         "scheduled_charges", "overrides", "spend_trackers",
     ):  # fmt: skip
         assert _term_back_to_request(data[key], temporary_ids) == sent[key], key
+
+
+def test_rate_card_alias_sent_comes_back(sdk):
+    # given: a package naming its rate card by alias only
+    catalog = make_catalog()
+    sdk.v1.contracts.rate_cards.update(
+        rate_card_id=str(catalog.rate_card.id), aliases=[{"name": "list-rates"}]
+    )
+    package_id = sdk.v1.packages.create(name="By alias", rate_card_alias="list-rates").data.id
+
+    # when
+    raw = sdk.v1.packages.with_raw_response.retrieve(package_id=package_id)
+    listed = sdk.v1.packages.with_raw_response.list()
+
+    # then: strict mode accepts the extra key, and get and list both carry it
+    raw.parse()
+    listed.parse()
+    data = raw.json()["data"]
+    assert data["rate_card_alias"] == "list-rates"
+    assert "rate_card_id" not in data
+    assert [p.get("rate_card_alias") for p in listed.json()["data"]] == ["list-rates"]
 
 
 def test_terms_are_stored_in_request_form_with_server_ids(sdk):

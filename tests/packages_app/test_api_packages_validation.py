@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 
 import pytest
 
+from config.api.jsonutil import dumps
 from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
 from tests.factories import user_with_token
 from tests.packages_app.test_api_packages import every_field, make_catalog, offset
@@ -320,6 +322,47 @@ def test_postpaid_commit_needs_a_matching_invoice_schedule(client, token, catalo
     exact["access_schedule"]["schedule_items"][0]["amount"] = 999.99
     response = post(client, token, {"name": "P", "commits": [exact]})
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize(
+    ("access_amount", "quantity", "unit_price", "status"),
+    [
+        # 30 significant digits: the default 28-digit context rounded this sum to 1.
+        ("1.00000000000000000000000000001", "1", "1", 400),
+        ("1.00000000000000000000000000001", "1", "1.00000000000000000000000000001", 200),
+        # A product whose exact value needs 60 digits.
+        ("1.00000000000000000000000000002", "1.00000000000000000000000000001", "1", 400),
+        ("1e100", "1e50", "1e50", 200),
+        ("1e100", "1e50", "1.000000000000000000000000000000000000001e50", 400),
+    ],
+)
+def test_postpaid_totals_are_compared_with_every_digit(
+    client, token, catalog, access_amount, quantity, unit_price, status
+):
+    # given
+    postpaid = commit(
+        str(catalog.commit_product.id),
+        type="POSTPAID",
+        invoice_schedule={
+            "schedule_items": [
+                {
+                    "date_offset": offset("YEARS", 1),
+                    "quantity": Decimal(quantity),
+                    "unit_price": Decimal(unit_price),
+                }
+            ]
+        },
+    )
+    postpaid["access_schedule"]["schedule_items"][0]["amount"] = Decimal(access_amount)
+
+    # when
+    response = post(client, token, dumps({"name": "P", "commits": [postpaid]}))
+
+    # then
+    if status == 400:
+        assert_400(response, "commits[0].invoice_schedule")
+    else:
+        assert response.status_code == 200, response.content
 
 
 def test_explicit_prioritization_needs_priorities(client, token, catalog):

@@ -210,6 +210,71 @@ def test_product_rename_shows_in_the_packages_that_use_it(call, catalog):
     assert got == rendered_now(package_id)
 
 
+def test_scheduled_product_rename_shows_once_it_takes_effect(
+    call, catalog, monkeypatch, django_assert_max_num_queries
+):
+    # given: a package, then a rename of its product scheduled for the next hour
+    before = create(call, every_field(catalog))
+    next_hour = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    product_update(
+        product_id=catalog.commit_product.id,
+        starting_at=next_hour,
+        changes={"name": "Prepaid commit (renamed)"},
+    )
+    second = {**every_field(catalog), "uniqueness_key": "second", "aliases": []}
+    after = create(call, second)
+
+    # when / then: until then, the current name, from the stored wire
+    for package_id in (before, after):
+        assert get(call, package_id)["commits"][0]["product"]["name"] == "Prepaid commit"
+        assert Package.objects.get(id=package_id).wire_expires_at == next_hour
+
+    # when: the hour has come
+    monkeypatch.setattr(timezone, "now", lambda: next_hour + dt.timedelta(minutes=1))
+
+    # then: both render again with the new name, and reads are back to their pinned cost
+    listed = decoded(call("/v1/packages/list", {}))["data"]
+    assert [p["commits"][0]["product"]["name"] for p in listed] == ["Prepaid commit (renamed)"] * 2
+    assert not Package.objects.filter(wire_expires_at__isnull=False).exists()
+    with django_assert_max_num_queries(GET_QUERIES):
+        got = get(call, before)
+    assert got["commits"][0]["product"]["name"] == "Prepaid commit (renamed)"
+
+
+def test_ids_sent_in_any_spelling_are_stored_and_answered_canonically(call, catalog):
+    # given: every id in the payload upper-case, the tokens id also without hyphens
+    payload = every_field(catalog)
+    text = dumps(payload)
+    ids = {
+        str(key)
+        for key in (
+            catalog.rate_card.id, catalog.commit_product.id, catalog.usage_product.id,
+            catalog.subscription_product.id, catalog.tokens.id, USD_CENTS_ID,
+        )
+    }  # fmt: skip
+    for key in ids:
+        text = text.replace(f'"{key}"', f'"{key.upper()}"')
+    text = text.replace(f'"{str(catalog.tokens.id).upper()}"', f'"{catalog.tokens.id.hex.upper()}"')
+    assert all(key not in text for key in ids)
+
+    # when
+    package_id = create(call, json.loads(text, parse_float=Decimal))
+    got = get(call, package_id)
+
+    # then: canonical ids everywhere, and names found by them
+    answer = dumps(got)
+    assert all(key.upper() not in answer and key.replace("-", "") not in answer for key in ids)
+    assert got["credits"][0]["access_schedule"]["credit_type"] == {
+        "id": str(catalog.tokens.id),
+        "name": "Tokens",
+    }
+    assert got["commits"][0]["specifiers"][0]["product_id"] == str(catalog.usage_product.id)
+    assert got["credits"][0]["applicable_product_ids"] == [str(catalog.usage_product.id)]
+    assert got == rendered_now(package_id)
+    stored = dumps([term.body for term in Package.objects.get(id=package_id).terms.all()])
+    assert all(key.upper() not in stored for key in ids)
+
+
 def test_credit_type_renamed_in_the_admin_shows_in_packages(client, call, catalog):
     # given
     package_id = create(call, every_field(catalog))
