@@ -17,6 +17,7 @@ from rest_framework.fields import SkipField
 
 from config.api.views_base import rfc3339
 from contracts_app.models import Contract, ContractTerm
+from packages_app.api import package_serializers as package_shapes
 from packages_app.models import USD_CENTS_ID
 
 NULL_CREDIT_TYPE_ID = "00000000-0000-0000-0000-000000000000"
@@ -73,10 +74,47 @@ class Strict(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+# Nested objects are typed to the SDK's contract_create_params all the way down: whatever is
+# stored is echoed by contracts/get and list, which strict clients validate. Shapes the package
+# API already checks (the same SDK types) are reused from packages_app.
+
+
+def typed_list(serializer: serializers.Serializer, **kwargs) -> serializers.ListSerializer:
+    return serializers.ListSerializer(child=serializer, required=False, **kwargs)
+
+
+def strings() -> serializers.ListField:
+    return optional(serializers.ListField, child=serializers.CharField())
+
+
+class FutureInvoiceBehaviorInput(Strict):
+    trueup = optional(choice, "REMOVE", "AS_IS", allow_null=True)
+
+
 class TransitionInput(Strict):
     from_contract_id = serializers.CharField()
     type = choice("RENEWAL")
-    future_invoice_behavior = optional(serializers.DictField)
+    future_invoice_behavior = optional(FutureInvoiceBehaviorInput)
+
+
+class ChildAccessInput(Strict):
+    type = choice("ALL", "NONE", "CONTRACT_IDS")
+    contract_ids = strings()
+
+    def validate(self, attrs):
+        if (attrs["type"] == "CONTRACT_IDS") != ("contract_ids" in attrs):
+            raise serializers.ValidationError(
+                {"contract_ids": ["Required for CONTRACT_IDS, and only for it."]}
+            )
+        return attrs
+
+
+class CommitHierarchyInput(Strict):
+    child_access = ChildAccessInput()
+
+
+class SpendTrackerAttributesInput(Strict):
+    counts_as_discounted = serializers.BooleanField()
 
 
 class PackageContractCreateInput(Strict):
@@ -167,6 +205,20 @@ class RecurringScheduleInput(Strict):
     quantity = optional(NumberField)
     unit_price = optional(NumberField)
 
+    def validate(self, attrs):
+        if attrs["ending_before"] <= attrs["starting_at"]:
+            raise serializers.ValidationError({"ending_before": ["Must be after starting_at."]})
+        if "amount" in attrs:
+            if "quantity" in attrs or "unit_price" in attrs:
+                raise serializers.ValidationError(
+                    {"amount": ["Give amount, or quantity and unit_price, not both."]}
+                )
+        elif "unit_price" not in attrs or "quantity" not in attrs:
+            raise serializers.ValidationError(
+                {"amount": ["Give amount, or quantity and unit_price."]}
+            )
+        return attrs
+
 
 class PointScheduleInput(Strict):
     credit_type_id = optional(serializers.CharField)
@@ -192,17 +244,17 @@ COMMON_COMMIT_FIELDS = (
 class CreditInput(Strict):
     product_id = serializers.CharField()
     access_schedule = AccessScheduleInput()
-    applicable_product_ids = optional(serializers.ListField, child=serializers.CharField())
-    applicable_product_tags = optional(serializers.ListField, child=serializers.CharField())
+    applicable_product_ids = strings()
+    applicable_product_tags = strings()
     custom_fields = string_map()
     description = optional(serializers.CharField, allow_blank=True)
-    hierarchy_configuration = optional(serializers.DictField)
+    hierarchy_configuration = optional(CommitHierarchyInput)
     name = optional(serializers.CharField, allow_blank=True)
     netsuite_sales_order_id = optional(serializers.CharField, allow_blank=True)
     priority = optional(NumberField)
     rate_type = optional(choice, "COMMIT_RATE", "LIST_RATE")
     rollover_fraction = optional(NumberField, min_value=0, max_value=1)
-    specifiers = optional(serializers.ListField, child=serializers.DictField())
+    specifiers = typed_list(package_shapes.CommitSpecifierInput())
 
 
 class CommitInput(CreditInput):
@@ -210,7 +262,7 @@ class CommitInput(CreditInput):
     access_schedule = optional(AccessScheduleInput)
     amount = optional(NumberField)
     invoice_schedule = optional(PointScheduleInput)
-    spend_tracker_attributes = optional(serializers.DictField)
+    spend_tracker_attributes = optional(SpendTrackerAttributesInput)
     temporary_id = optional(serializers.CharField)
 
     def validate(self, attrs):
@@ -224,16 +276,16 @@ class CommitInput(CreditInput):
 class OverrideInput(Strict):
     starting_at = serializers.DateTimeField()
     ending_before = optional(serializers.DateTimeField)
-    applicable_product_tags = optional(serializers.ListField, child=serializers.CharField())
+    applicable_product_tags = strings()
     entitled = optional(serializers.BooleanField)
     is_commit_specific = optional(serializers.BooleanField)
     multiplier = optional(NumberField, min_value=0)
-    override_specifiers = optional(serializers.ListField, child=serializers.DictField())
-    overwrite_rate = optional(serializers.DictField)
+    override_specifiers = typed_list(package_shapes.OverrideSpecifierInput())
+    overwrite_rate = optional(package_shapes.OverwriteRateInput)
     priority = optional(NumberField)
     product_id = optional(serializers.CharField)
     target = optional(choice, "COMMIT_RATE", "LIST_RATE")
-    tiers = optional(serializers.ListField, child=serializers.DictField())
+    tiers = typed_list(package_shapes.OverrideTierInput())
     type = optional(choice, "OVERWRITE", "MULTIPLIER", "TIERED")
 
     def validate(self, attrs):
@@ -244,6 +296,8 @@ class OverrideInput(Strict):
             raise serializers.ValidationError({"overwrite_rate": ["Required for OVERWRITE."]})
         if attrs.get("type") == "MULTIPLIER" and "multiplier" not in attrs:
             raise serializers.ValidationError({"multiplier": ["Required for MULTIPLIER."]})
+        if attrs.get("type") == "TIERED" and not attrs.get("tiers"):
+            raise serializers.ValidationError({"tiers": ["Required for TIERED."]})
         return attrs
 
 
@@ -274,19 +328,19 @@ class RecurringCreditInput(Strict):
     product_id = serializers.CharField()
     starting_at = serializers.DateTimeField()
     ending_before = optional(serializers.DateTimeField)
-    applicable_product_ids = optional(serializers.ListField, child=serializers.CharField())
-    applicable_product_tags = optional(serializers.ListField, child=serializers.CharField())
+    applicable_product_ids = strings()
+    applicable_product_tags = strings()
     description = optional(serializers.CharField, allow_blank=True)
-    hierarchy_configuration = optional(serializers.DictField)
+    hierarchy_configuration = optional(CommitHierarchyInput)
     name = optional(serializers.CharField, allow_blank=True)
     netsuite_sales_order_id = optional(serializers.CharField, allow_blank=True)
     proration = optional(choice, "NONE", "FIRST", "LAST", "FIRST_AND_LAST")
-    proration_rounding = optional(serializers.DictField)
+    proration_rounding = optional(package_shapes.AccessRounding)
     rate_type = optional(choice, "COMMIT_RATE", "LIST_RATE")
     recurrence_frequency = optional(choice, "MONTHLY", "QUARTERLY", "ANNUAL", "WEEKLY", "DAILY")
     rollover_fraction = optional(NumberField, min_value=0, max_value=1)
-    specifiers = optional(serializers.ListField, child=serializers.DictField())
-    subscription_config = optional(serializers.DictField)
+    specifiers = typed_list(package_shapes.CommitSpecifierInput())
+    subscription_config = optional(package_shapes.SubscriptionConfig)
     temporary_id = optional(serializers.CharField)
 
     def validate(self, attrs):
@@ -304,12 +358,13 @@ class InvoiceAmountInput(Strict):
 
 class RecurringCommitInput(RecurringCreditInput):
     invoice_amount = optional(InvoiceAmountInput)
+    proration_rounding = optional(package_shapes.AccessAndInvoiceRounding)
 
 
 class ProrationInput(Strict):
     invoice_behavior = optional(choice, "BILL_IMMEDIATELY", "BILL_ON_NEXT_COLLECTION_DATE")
     is_prorated = optional(serializers.BooleanField)
-    rounding = optional(serializers.DictField)
+    rounding = optional(package_shapes.Rounding)
 
 
 class SubscriptionRateInput(Strict):
@@ -317,18 +372,29 @@ class SubscriptionRateInput(Strict):
     product_id = serializers.CharField()
 
 
+class BillingCycleConfigInput(Strict):
+    anchor_date = optional(serializers.DateTimeField)
+    invoice_placement = optional(choice, "ON_SCHEDULED_INVOICE", "ON_USAGE_INVOICE")
+
+
+class SeatConfigInput(Strict):
+    initial_seat_ids = serializers.ListField(child=serializers.CharField())
+    seat_group_key = serializers.CharField()
+    initial_unassigned_seats = optional(NumberField, min_value=0)
+
+
 class SubscriptionInput(Strict):
     collection_schedule = choice("ADVANCE", "ARREARS")
     proration = ProrationInput()
     subscription_rate = SubscriptionRateInput()
-    billing_cycle_config = optional(serializers.DictField)
+    billing_cycle_config = optional(BillingCycleConfigInput)
     custom_fields = string_map()
     description = optional(serializers.CharField, allow_blank=True)
     ending_before = optional(serializers.DateTimeField)
     initial_quantity = optional(NumberField, min_value=0)
     name = optional(serializers.CharField, allow_blank=True)
     quantity_management_mode = optional(choice, "SEAT_BASED", "QUANTITY_ONLY")
-    seat_config = optional(serializers.DictField)
+    seat_config = optional(SeatConfigInput)
     starting_at = optional(serializers.DateTimeField)
     temporary_id = optional(serializers.CharField)
 
@@ -336,13 +402,6 @@ class SubscriptionInput(Strict):
         if attrs.get("quantity_management_mode") == "SEAT_BASED" and not attrs.get("seat_config"):
             raise serializers.ValidationError({"seat_config": ["Required for SEAT_BASED."]})
         return attrs
-
-
-class SpendTrackerInput(Strict):
-    alias = serializers.CharField()
-    applicable_spend_specifiers = serializers.ListField(child=serializers.DictField())
-    credit_type_id = serializers.CharField()
-    reset_frequency = choice("BILLING_PERIOD")
 
 
 class UsageStatementScheduleInput(Strict):
@@ -385,6 +444,52 @@ class ProfessionalServiceInput(Strict):
     netsuite_sales_order_id = optional(serializers.CharField, allow_blank=True)
 
 
+class ParentContractInput(Strict):
+    contract_id = serializers.CharField()
+    customer_id = serializers.CharField()
+
+
+class ParentBehaviorInput(Strict):
+    invoice_consolidation_type = optional(choice, "CONCATENATE", "NONE")
+
+
+class HierarchyConfigurationInput(Strict):
+    parent = optional(ParentContractInput)
+    parent_behavior = optional(ParentBehaviorInput)
+    payer = optional(choice, "SELF", "PARENT")
+    usage_statement_behavior = optional(choice, "CONSOLIDATE", "SEPARATE")
+
+
+class AwsOptionsInput(Strict):
+    aws_account_number = optional(serializers.CharField)
+    aws_offer_id = optional(serializers.CharField)
+    aws_payer_reference_id = optional(serializers.CharField)
+
+
+class GcpOptionsInput(Strict):
+    gcp_account_id = optional(serializers.CharField)
+    gcp_offer_id = optional(serializers.CharField)
+
+
+class ResellerRoyaltyInput(Strict):
+    fraction = NumberField(min_value=0, max_value=1)
+    netsuite_reseller_id = serializers.CharField()
+    reseller_type = choice("AWS", "AWS_PRO_SERVICE", "GCP", "GCP_PRO_SERVICE")
+    starting_at = serializers.DateTimeField()
+    applicable_product_ids = strings()
+    applicable_product_tags = strings()
+    aws_options = optional(AwsOptionsInput)
+    ending_before = optional(serializers.DateTimeField)
+    gcp_options = optional(GcpOptionsInput)
+    reseller_contract_value = optional(NumberField)
+
+
+class RevenueSystemConfigurationInput(Strict):
+    delivery_method = optional(choice, "direct_to_billing_provider")
+    provider = optional(choice, "netsuite")
+    revenue_system_configuration_id = optional(serializers.CharField)
+
+
 class UsageFilterInput(Strict):
     group_key = serializers.CharField()
     group_values = serializers.ListField(child=serializers.CharField())
@@ -408,18 +513,20 @@ class NegotiatedContractCreateInput(Strict):
     recurring_commits = optional(RecurringCommitInput, many=True)
     recurring_credits = optional(RecurringCreditInput, many=True)
     subscriptions = optional(SubscriptionInput, many=True)
-    spend_trackers = optional(SpendTrackerInput, many=True)
+    spend_trackers = typed_list(package_shapes.SpendTrackerInput())
     discounts = optional(DiscountInput, many=True)
     professional_services = optional(ProfessionalServiceInput, many=True)
-    reseller_royalties = optional(serializers.ListField, child=serializers.DictField())
+    reseller_royalties = optional(ResellerRoyaltyInput, many=True)
     custom_fields = string_map()
-    hierarchy_configuration = optional(serializers.DictField)
+    hierarchy_configuration = optional(HierarchyConfigurationInput)
     multiplier_override_prioritization = optional(choice, "LOWEST_MULTIPLIER", "EXPLICIT")
     net_payment_terms_days = optional(NumberField, min_value=0)
     netsuite_sales_order_id = optional(serializers.CharField, allow_blank=True)
-    prepaid_balance_threshold_configuration = optional(serializers.DictField)
-    spend_threshold_configuration = optional(serializers.DictField)
-    revenue_system_configuration = optional(serializers.DictField)
+    prepaid_balance_threshold_configuration = optional(
+        package_shapes.PrepaidBalanceThresholdConfiguration
+    )
+    spend_threshold_configuration = optional(package_shapes.SpendThresholdConfiguration)
+    revenue_system_configuration = optional(RevenueSystemConfigurationInput)
     salesforce_opportunity_id = optional(serializers.CharField, allow_blank=True)
     scheduled_charges_on_usage_invoices = optional(choice, "ALL")
     total_contract_value = optional(NumberField)

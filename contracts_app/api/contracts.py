@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ValidationFailed
-from config.api.pagination import keyset_paginate
+from config.api.pagination import keyset_paginate, parse_limit
 from config.api.views_base import page_body, query_page, validated
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,
@@ -23,6 +23,7 @@ from contracts_app.api.contract_serializers import (
 from contracts_app.selectors.contracts import (
     contract_get,
     contract_list,
+    contracts_covering_page,
     contracts_on_package,
     credit_type_names,
     customer_get,
@@ -73,6 +74,14 @@ class ContractCreateApi(APIView):
 
 
 class ContractGetApi(APIView):
+    """A contract with its materialised terms.
+
+    Recurring commits and credits appear as the commits / credits they generate, one per
+    period. For an open-ended recurring term the periods cover one year from its start and are
+    not extended afterwards (no field of the SDK's Contract can say so; the recurring term
+    itself shows no `ending_before`).
+    """
+
     required_permission = "contracts_app.view_contract"
 
     def post(self, request):
@@ -141,6 +150,15 @@ class ContractsOnPackageApi(APIView):
     def post(self, request):
         data = validated(ContractsOnPackageInput, request.data)
         package = package_get(package_id=data["package_id"])
+        if "covering_date" in data and "starting_at" not in data:
+            page = contracts_covering_page(
+                package=package,
+                covering_date=data["covering_date"],
+                include_archived=data["include_archived"],
+                limit=parse_limit(request.query_params.get("limit"), maximum=100),
+                cursor=request.query_params.get("next_page"),
+            )
+            return Response(page_body(page, [cohort_item(c) for c in page.items]))
         queryset = contracts_on_package(
             package=package,
             covering_date=data.get("covering_date"),

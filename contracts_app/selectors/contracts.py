@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from config.api.errors import NotFound, ValidationFailed
-from contracts_app.models import Contract, ContractTerm, Customer
+from config.api.pagination import CursorPage, cursor_for, cursor_values, keyset_paginate
+from contracts_app.models import (
+    PACKAGE_KEY_SQL,
+    SPAN_SQL,
+    Contract,
+    ContractTerm,
+    Customer,
+    package_key,
+)
 from packages_app.models import CreditType, Package, PackageTerm
 
 
@@ -164,3 +174,133 @@ def contracts_on_package(
     if not include_archived:
         queryset = queryset.not_archived()
     return _time_filters(queryset, covering_date=covering_date, starting_at=starting_at)
+
+
+# --- covering_date pages of a cohort --------------------------------------------------------
+#
+# The cohort index walks contracts by start, so a covering_date page filters out every contract
+# that had already ended: on a package whose old contracts have ended, nearly the whole cohort
+# (973k of 1M index rows, 67 ms warm / 130 ms cold, measured when this was added). Each page
+# therefore tries two bounded scans before that one, cheapest first:
+#   1. the cohort index from the cursor, at most COVERING_PROBE_ROWS rows: enough wherever
+#      covering contracts are dense (a live package today), the common case;
+#   2. the contract_cohort_span GiST index: exactly the contracts covering the date (neither
+#      ended nor later ones are read), at most COVERING_CANDIDATE_CAP of them, sorted for the
+#      page (8-11 ms for 15k, against 33-64 ms for the cohort scan). GiST has no order, hence
+#      the cap: reading 20k costs ~15 ms;
+#   3. otherwise the unbounded cohort scan: many contracts cover the date, but only after many
+#      that do not (as before, plus the two bounded tries: 63 -> 79 ms for 100k open-ended
+#      contracts after 1M ended ones).
+# The planner cannot choose among these itself: with a LIMIT it assumes covering contracts are
+# spread evenly along the start order. Pages and cursors are keyset_paginate's on
+# (starting_at, id), whichever scan served them.
+COVERING_PROBE_ROWS = 1_000
+COVERING_CANDIDATE_CAP = 20_000
+_COHORT_COLUMNS = ("id", "customer_id", "starting_at", "ending_before", "archived_at")
+
+
+def _covering_sql(scan: str, *, after: bool, include_archived: bool) -> str:
+    """SQL of one bounded scan: rows are (flag, page row); one row at least, with the flag.
+
+    probe: the cohort index from the cursor, read lazily (no sort: the index gives the order),
+    at most %(bound)s rows; the flag says the page is short and the bound was reached, so the
+    probe could not decide. span: the covering contracts by the GiST index, at most %(bound)s
+    of them; the flag is how many there were.
+    """
+    table = connection.ops.quote_name(Contract._meta.db_table)
+    columns = ", ".join(_COHORT_COLUMNS)
+    after_cursor = "AND (starting_at, id) > (%(after_start)s, %(after_id)s)" if after else ""
+    live = "" if include_archived else "AND archived_at IS NULL"
+    if scan == "probe":
+        cohort = (
+            f"SELECT {columns} FROM {table} WHERE package_id = %(package)s "
+            f"AND starting_at <= %(at)s {after_cursor} ORDER BY starting_at, id"
+        )
+        return (
+            f"WITH page AS (SELECT {columns} FROM ({cohort} LIMIT %(bound)s) AS scanned "
+            f"WHERE (ending_before IS NULL OR ending_before > %(at)s) {live} "
+            f"ORDER BY starting_at, id LIMIT %(take)s) "
+            f"SELECT CASE WHEN (SELECT count(*) FROM page) < %(take)s "
+            f"THEN EXISTS ({cohort} OFFSET %(last)s LIMIT 1) ELSE false END, page.* "
+            f"FROM (SELECT 1) AS one LEFT JOIN page ON true"
+        )
+    covering = (
+        f"SELECT {columns} FROM {table} "
+        f"WHERE {PACKAGE_KEY_SQL} = int8range(%(package_key)s, %(package_key)s, '[]') "
+        f"AND {SPAN_SQL} @> %(at)s::timestamptz AND package_id = %(package)s LIMIT %(bound)s"
+    )
+    return (
+        f"WITH scanned AS MATERIALIZED ({covering}) "
+        f"SELECT n.scanned, page.* FROM (SELECT count(*) AS scanned FROM scanned) AS n "
+        f"LEFT JOIN LATERAL (SELECT {columns} FROM scanned WHERE TRUE {after_cursor} {live} "
+        f"ORDER BY starting_at, id LIMIT %(take)s) AS page ON true"
+    )
+
+
+def _covering_scan(scan: str, params: dict, *, after: bool, include_archived: bool):
+    """(contracts of the page, the scan's flag)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_covering_sql(scan, after=after, include_archived=include_archived), params)
+        rows = cursor.fetchall()
+    # from_db: the other fields deferred, as `.only()` would (Contract(**row) costs ~10 µs each)
+    contracts = [
+        Contract.from_db(connection.alias, _COHORT_COLUMNS, row[1:])
+        for row in rows
+        if row[1] is not None
+    ]
+    return contracts, rows[0][0]
+
+
+def _cursor_key(cursor: str, field: str) -> tuple[dt.datetime, uuid.UUID]:
+    starting_at, contract_id = cursor_values(cursor, 2, field)
+    try:
+        start = Contract._meta.get_field("starting_at").to_python(starting_at)
+        key = uuid.UUID(contract_id)
+    except (ValidationError, ValueError):
+        raise ValidationFailed(f"{field} is not a valid cursor", field=field) from None
+    if start is None:
+        raise ValidationFailed(f"{field} is not a valid cursor", field=field)
+    return start, key
+
+
+def contracts_covering_page(
+    *,
+    package: Package,
+    covering_date: dt.datetime,
+    include_archived: bool = False,
+    limit: int,
+    cursor: str | None,
+    cursor_field: str = "next_page",
+    probe_rows: int = COVERING_PROBE_ROWS,
+    candidate_cap: int = COVERING_CANDIDATE_CAP,
+) -> CursorPage:
+    """One page of the package's contracts covering `covering_date`, by (starting_at, id)."""
+    params: dict = {
+        "package": package.id,
+        "package_key": package_key(package.id),
+        "at": covering_date,
+        "take": limit + 1,
+    }
+    if cursor:
+        params["after_start"], params["after_id"] = _cursor_key(cursor, cursor_field)
+    flags = {"after": bool(cursor), "include_archived": include_archived}
+    probe = {**params, "bound": probe_rows, "last": probe_rows - 1}
+    rows, undecided = _covering_scan("probe", probe, **flags)
+    if undecided:
+        rows, scanned = _covering_scan("span", {**params, "bound": candidate_cap + 1}, **flags)
+        if scanned > candidate_cap:
+            return keyset_paginate(
+                contracts_on_package(
+                    package=package,
+                    covering_date=covering_date,
+                    include_archived=include_archived,
+                ),
+                limit=limit,
+                cursor=cursor,
+                keys=("starting_at", "id"),
+                cursor_field=cursor_field,
+            )
+    if len(rows) <= limit:
+        return CursorPage(items=rows, next_cursor=None)
+    rows = rows[:limit]
+    return CursorPage(items=rows, next_cursor=cursor_for([rows[-1].starting_at, rows[-1].id]))

@@ -7,23 +7,30 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from config.api.errors import ValidationFailed
-from contracts_app.models import Contract
+from contracts_app.models import Contract, Subscription
+from contracts_app.services.contract_ends import contract_end_move
 from contracts_app.services.provisioning import as_utc
 
 
 @transaction.atomic
 def contract_update_end_date(*, contract: Contract, ending_before: datetime | None) -> Contract:
-    """Move the contract's end (None: open-ended). The initial end stays recorded for `initial`."""
-    ending_before = as_utc(ending_before)
-    if contract.archived_at is not None:
-        raise ValidationFailed("An archived contract cannot be changed", field="contract_id")
-    if ending_before is not None and ending_before <= contract.starting_at:
-        raise ValidationFailed(
-            "ending_before must be after the contract's starting_at", field="ending_before"
+    """Move the contract's end (None: open-ended), its terms with it (services.contract_ends).
+    The initial end stays recorded for `initial`.
+
+    Locks the contract's subscription row, then the contract, as the schedule services do, so
+    the end is decided against the subscription's timeline as it stands; an end overlapping the
+    next contract of the subscription is a 409 naming `ending_before`.
+    """
+    if contract.subscription_id is not None:
+        list(
+            Subscription.objects.select_for_update()
+            .filter(id=contract.subscription_id)
+            .order_by()
+            .values_list("id", flat=True)
         )
-    contract.ending_before = ending_before
-    contract.save(update_fields=["ending_before"])
+    current = Contract.objects.select_for_update().get(id=contract.id)
+    contract_end_move(contract=current, ending_before=as_utc(ending_before))
+    contract.ending_before, contract.settings = current.ending_before, current.settings
     return contract
 
 

@@ -6,6 +6,12 @@ provisioning service bulk-inserts. Every date is calendar arithmetic from the co
 when both offsets are in the same family (days/weeks, or months/years), so Jan 31 + 1 month
 + 1 month is Mar 31, not Mar 28. Offsets of different families are applied in order.
 
+Recurring commits and credits are stored once with their window and once per period. An
+open-ended one (no end of its own, contract without end) is expanded OPEN_ENDED_HORIZON ahead
+of its start and no further: see that constant.
+
+Invoice `recurring_schedule`s of negotiated terms become schedule items (expand_recurring_schedule).
+
 The stored body of a contract term is the contract-create REQUEST form of that term with
 absolute dates (`access_schedule.schedule_items[].starting_at/ending_before`,
 `invoice_schedule.schedule_items[].timestamp`, `starting_at`/`ending_before`, ...) and a server
@@ -19,7 +25,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from config.api.errors import ValidationFailed
@@ -36,8 +42,12 @@ PERIODS: dict[str, Offset] = {
     "QUARTERLY": ("MONTHS", 3),
     "ANNUAL": ("YEARS", 1),
 }
-# Without an end (open-ended contract, no duration) recurring terms are expanded this far
-# ahead of their start; a guard against runaway expansion bounds every term.
+# Without an end (open-ended contract, no duration) a recurring term is expanded this far ahead
+# of ITS START, once, when the contract is provisioned (or re-materialised: a later end, a moved
+# start). Nothing extends it afterwards: an open-ended recurring credit shows its first year of
+# periods and no more, whatever the date. A periodic job adding the next periods is not built
+# yet; it would append generated rows (generated_from, ordinal after the last) per contract.
+# A guard against runaway expansion bounds every term.
 OPEN_ENDED_HORIZON: Offset = ("YEARS", 1)
 MAX_PERIODS_PER_TERM = 1000
 
@@ -459,10 +469,66 @@ def json_dates(value: Any) -> Any:
     return value
 
 
-def _with_item_ids(schedule: dict | None) -> tuple[dict | None, list]:
+# Invoice recurring_schedule frequency → months between two invoices.
+INVOICE_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "SEMI_ANNUAL": 6, "ANNUAL": 12}
+
+
+def expand_recurring_schedule(schedule: dict, *, field_name: str) -> dict:
+    """A dated schedule (invoice schedule, scheduled-charge or discount schedule) with its
+    `recurring_schedule` spelled out as schedule items, which is what the response shows.
+
+    One item at `starting_at + k * frequency` (each from the start, never chained) for every k
+    that falls before `ending_before`. The charge (`amount`, or `quantity` x `unit_price`) goes
+    on every item with EACH; DIVIDED splits it evenly and DIVIDED_ROUNDED splits it into whole
+    units of the credit type (cents for USD), the last item taking the remainder in both, so
+    the items always add up to the charge exactly.
+    """
+    recurring = schedule.get("recurring_schedule")
+    if not recurring:
+        return schedule
+    start = recurring["starting_at"]
+    months = INVOICE_MONTHS[recurring["frequency"]]
+    timestamps = []
+    while (moment := shift(start, ("MONTHS", months * len(timestamps)))) < recurring[
+        "ending_before"
+    ]:
+        if len(timestamps) >= MAX_PERIODS_PER_TERM:
+            raise ValidationFailed(
+                f"a recurring schedule would generate more than {MAX_PERIODS_PER_TERM} items",
+                field=f"{field_name}.recurring_schedule",
+            )
+        timestamps.append(moment)
+    items = [dict(item) for item in schedule.get("schedule_items") or []]
+    if recurring["amount_distribution"] == "EACH":
+        charge = {
+            key: recurring[key] for key in ("amount", "quantity", "unit_price") if key in recurring
+        }
+        items += [{"timestamp": moment, **charge} for moment in timestamps]
+    else:
+        total = (
+            Decimal(str(recurring["amount"]))
+            if "amount" in recurring
+            else _amount(recurring["quantity"], recurring["unit_price"])
+        )
+        share = total / len(timestamps)
+        if recurring["amount_distribution"] == "DIVIDED_ROUNDED":
+            share = share.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        shares = [share] * (len(timestamps) - 1)
+        shares.append(total - sum(shares, Decimal(0)))
+        items += [
+            {"timestamp": moment, "amount": amount}
+            for moment, amount in zip(timestamps, shares, strict=True)
+        ]
+    return {
+        **{key: value for key, value in schedule.items() if key != "recurring_schedule"},
+        "schedule_items": items,
+    }
+
+
+def _with_item_ids(schedule: dict | None, *, field_name: str) -> tuple[dict | None, list]:
     if not schedule:
         return schedule, []
-    schedule = dict(schedule)
+    schedule = expand_recurring_schedule(dict(schedule), field_name=field_name)
     items, spans = [], []
     for item in schedule.get("schedule_items") or []:
         entry = json_dates(dict(item))
@@ -495,7 +561,9 @@ def materialise_negotiated_terms(
             spans: list = []
             for key in ("access_schedule", "invoice_schedule", "schedule"):
                 if body.get(key):
-                    body[key], item_spans = _with_item_ids(body[key])
+                    body[key], item_spans = _with_item_ids(
+                        body[key], field_name=f"{KIND_FIELDS[kind]}[{ordinal}].{key}"
+                    )
                     spans += item_spans
             if kind in ("override", "recurring_commit", "recurring_credit", "subscription"):
                 start = body.get("starting_at") or contract_start

@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.api.errors import Conflict, ValidationFailed
-from contracts_app.models import Contract, ContractTerm, Subscription
+from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm, Subscription
 from contracts_app.selectors.customers import customer_get
 from contracts_app.selectors.schedules import (
     pricing_plan_version_resolve,
@@ -23,7 +23,7 @@ from contracts_app.selectors.schedules import (
     subscription_lock,
     subscription_schedules,
 )
-from contracts_app.services.contracts import contract_update_end_date
+from contracts_app.services.contract_ends import contract_end_move
 from contracts_app.services.materialise import (
     absolute_usage_statement_schedule,
     materialise_package_terms,
@@ -105,7 +105,15 @@ def _schedule_move_start(*, contract: Contract, starting_at: dt.datetime) -> Non
     )
     contract.starting_at = starting_at
     contract.settings = {**(contract.settings or {}), "usage_statement_schedule": usage}
-    contract.save(update_fields=["starting_at", "settings"])
+    try:
+        contract.save(update_fields=["starting_at", "settings"])
+    except IntegrityError as exc:
+        if TIMELINE_CONSTRAINT in str(exc):
+            raise Conflict(
+                f"Moving the start of schedule {contract.id} would overlap another schedule",
+                field="set_next_start_at",
+            ) from None
+        raise
     ContractTerm.objects.filter(contract=contract).delete()
     contract_terms_write(contract=contract, rows=rows)
 
@@ -148,7 +156,7 @@ def _make_room(
         raise _conflict_with(clash)
 
     if set_previous_end_at and previous is not None and previous.ending_before != start:
-        contract_update_end_date(contract=previous, ending_before=start)
+        contract_end_move(contract=previous, ending_before=start)
     if set_next_start_at and following is not None and following.starting_at != end:
         _schedule_move_start(contract=following, starting_at=end)
 
@@ -164,16 +172,22 @@ def _provision(
     others: list[Contract],
     created_by: str,
 ) -> Contract:
-    contract = contract_provision(
-        customer=subscription.customer,
-        starting_at=start,
-        package=package,
-        ending_before=end_at if end_at_sent else None,
-        override_ending_before=end_at_sent,
-        subscription=subscription,
-        settings_extra={SETTINGS_KEY: stored},
-        created_by=created_by,
-    )
+    try:
+        contract = contract_provision(
+            customer=subscription.customer,
+            starting_at=start,
+            package=package,
+            ending_before=end_at if end_at_sent else None,
+            override_ending_before=end_at_sent,
+            subscription=subscription,
+            settings_extra={SETTINGS_KEY: stored},
+            created_by=created_by,
+        )
+    except Conflict as conflict:
+        if conflict.field != "starting_at":
+            raise
+        # The timeline constraint, in Solvimon's field names.
+        raise Conflict(conflict.message, field="start_at") from None
     # Backstop: the contract's real interval (provisioning decides the end from the package
     # duration when end_at was not sent) must still fit the timeline.
     others_now = [(c, c.starting_at, c.ending_before) for c in others]
@@ -325,7 +339,7 @@ def pricing_plan_schedule_migrate(
         },
         platform_id=platform_id,
     )
-    contract_update_end_date(contract=original, ending_before=start_at)
+    contract_end_move(contract=original, ending_before=start_at)
     return _provision(
         subscription=subscription,
         package=package,

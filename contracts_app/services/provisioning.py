@@ -9,34 +9,34 @@ concurrent requests with one key give one contract and one 409.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Field
+from django.db import IntegrityError, transaction
 
-from config.api import jsonutil
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.views_base import rfc3339
 from contracts_app.models import (
+    TIMELINE_CONSTRAINT,
     BillingProviderConfiguration,
     Contract,
-    ContractTerm,
     Customer,
     Subscription,
 )
+from contracts_app.services.contract_ends import contract_end_move
 from contracts_app.services.materialise import (
     KIND_FIELDS,
     TermRow,
     absolute_usage_statement_schedule,
+    expand_recurring_schedule,
     json_dates,
     materialise_negotiated_terms,
     materialise_package_terms,
     new_id,
 )
+from contracts_app.services.term_rows import contract_terms_write
 from packages_app.models import Package, PackageTerm, Product, RateCard
 from packages_app.selectors.aliases import package_for_alias, rate_card_for_alias
 from packages_app.time_offsets import add_offset
@@ -95,63 +95,6 @@ def billing_provider_configuration_for(
     return matches[0]
 
 
-def _json_column(value: Any) -> Any:
-    """A column value in the JSON row form `jsonb_to_recordset` reads back into its SQL type."""
-    if isinstance(value, datetime):
-        return value.isoformat()  # full precision: the JSON encoder would cut to milliseconds
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-@functools.cache
-def _terms_insert() -> tuple[str, tuple[tuple[str, str, Field | None], ...]]:
-    """`INSERT ... SELECT ... FROM jsonb_to_recordset(%s)` over every concrete ContractTerm
-    column, and where each column's value comes from: (column, TermRow attribute, field whose
-    default to use when TermRow has no such attribute)."""
-    fields = ContractTerm._meta.concrete_fields
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    record = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
-    sql = (
-        f"INSERT INTO {quote(ContractTerm._meta.db_table)} ({columns}) "
-        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS t({record})"
-    )
-    sources = tuple(
-        (f.column, f.attname, None if f.attname in TermRow.__dataclass_fields__ else f)
-        for f in fields
-    )
-    return sql, sources
-
-
-def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
-    """Insert materialised term rows for `contract` in one statement.
-
-    The rows go to PostgreSQL as ONE JSON document (Decimals exact, by the JSONField's own
-    encoder) rather than through bulk_create: Django's UNNEST form sends each column as a
-    text array, and escaping every quote of every JSON body into it cost more than the rest
-    of the provision (2.4 ms against 1.0 ms for the 24 rows of an eight-term package).
-    Columns come from the model, so a field added to ContractTerm is written too (with its
-    default when TermRow lacks it), as bulk_create would.
-    """
-    sql, sources = _terms_insert()
-    payload = []
-    for row in rows:
-        record = {}
-        for column, attname, default_from in sources:
-            if attname == "contract_id":
-                value = contract.id
-            elif default_from is None:
-                value = getattr(row, attname)
-            else:
-                value = default_from.get_default()
-            record[column] = _json_column(value)
-        payload.append(record)
-    if payload:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [jsonutil.dumps(payload)])
-
-
 def _package_rate_card_id(package: Package, starting_at: datetime):
     """The rate card the package names, by id or by alias as of the contract start."""
     if package.rate_card_alias:
@@ -196,15 +139,28 @@ def _chain(
     subscription: Subscription | None,
     transition: dict | None,
 ) -> tuple[Subscription, Contract | None]:
-    """The subscription the new contract joins, and the contract it renews (if any)."""
+    """The subscription the new contract joins, and the contract it renews (if any).
+
+    A given `subscription` is locked by the caller (the schedule services). For a renewal the
+    renewed contract's subscription row is locked first, then the contract: the order the
+    schedule services lock in, so concurrent writers of one timeline queue up, never deadlock.
+    """
     previous = None
     if transition:
         from_id = parse_uuid(transition.get("from_contract_id"))
-        previous = (
-            Contract.objects.select_for_update().filter(id=from_id, customer=customer).first()
-            if from_id
-            else None
-        )
+        if from_id:
+            list(
+                Subscription.objects.select_for_update(of=("self",))
+                .filter(contracts__id=from_id)
+                .order_by()
+                .values_list("id", flat=True)
+            )
+            previous = (
+                Contract.objects.select_for_update(of=("self",))
+                .select_related("subscription")
+                .filter(id=from_id, customer=customer)
+                .first()
+            )
         if previous is None:
             raise NotFound(
                 "transition.from_contract_id names no contract of this customer",
@@ -229,6 +185,20 @@ def _chain(
     else:
         subscription = Subscription.objects.create(customer=customer)
     return subscription, previous
+
+
+def _renew(previous: Contract, contract: Contract, link: dict) -> None:
+    """Link the renewed contract to its successor and end it where the successor starts (its
+    terms clipped with it), before the successor is written: the subscription's timeline
+    constraint is checked on every statement."""
+    previous.settings["transitions"] = [*previous.settings.get("transitions", []), link]
+    if previous.ending_before is None or previous.ending_before > contract.starting_at:
+        contract_end_move(contract=previous, ending_before=contract.starting_at)
+    else:
+        previous.save(update_fields=["settings"])
+    if previous.subscription_id != contract.subscription_id:  # renewing a contract of no chain
+        previous.subscription = contract.subscription
+        previous.save(update_fields=["subscription"])
 
 
 def _contract_insert(
@@ -256,8 +226,9 @@ def _contract_insert(
         }
         contract.settings["transition"] = transition
         contract.settings["transitions"] = [link]
-    # No savepoint: a uniqueness conflict raises Conflict out of the caller's atomic block,
-    # which rolls the whole provision back (subscription included).
+        _renew(previous, contract, link)
+    # No savepoint: a conflict raises Conflict out of the caller's atomic block, which rolls
+    # the whole provision back (subscription and renewed contract included).
     try:
         contract.save(force_insert=True)
     except IntegrityError as exc:
@@ -266,17 +237,12 @@ def _contract_insert(
                 "A contract with this uniqueness_key already exists for this customer",
                 field="uniqueness_key",
             ) from None
+        if TIMELINE_CONSTRAINT in str(exc):
+            raise Conflict(
+                "The contract overlaps another contract of its subscription",
+                field="starting_at",
+            ) from None
         raise
-    if previous is not None:
-        previous.settings["transitions"] = [*previous.settings.get("transitions", []), link]
-        update = ["settings"]
-        if previous.ending_before is None or previous.ending_before > contract.starting_at:
-            previous.ending_before = contract.starting_at
-            update.append("ending_before")
-        if previous.subscription_id is None:
-            previous.subscription = subscription
-            update.append("subscription")
-        previous.save(update_fields=update)
     contract_terms_write(contract=contract, rows=rows)
     return contract
 
@@ -466,12 +432,17 @@ def _negotiated_billing_configuration(
     )
 
 
-def _with_ids(items: list[dict] | None, products: dict[str, Product]) -> list[dict]:
+def _with_ids(items: list[dict] | None, products: dict[str, Product], field: str) -> list[dict]:
     """Discounts / professional services as stored: a server id on each (and on each schedule
     item), and the product's name, which the discount response shows."""
     out = []
-    for item in items or []:
-        entry = json_dates(dict(item))
+    for index, item in enumerate(items or []):
+        item = dict(item)
+        if item.get("schedule"):
+            item["schedule"] = expand_recurring_schedule(
+                item["schedule"], field_name=f"{field}[{index}].schedule"
+            )
+        entry = json_dates(item)
         entry["id"] = new_id()
         entry["product_name"] = products[str(item["product_id"])].name
         schedule = entry.get("schedule")
@@ -510,7 +481,7 @@ def contract_create_negotiated(*, customer: Customer, data: dict, created_by: st
         settings["usage_filter"] = json_dates(data["usage_filter"])
     for key in ("discounts", "professional_services"):
         if data.get(key):
-            settings[key] = _with_ids(data[key], products)
+            settings[key] = _with_ids(data[key], products, key)
     if data.get("custom_fields"):
         settings["custom_fields"] = data["custom_fields"]
     contract = Contract(

@@ -1,0 +1,305 @@
+"""Moving a contract's end, and its terms with it.
+
+A contract's terms carry absolute dates, so ending a contract early without touching them would
+leave credits and commits running after the end (customers credited twice once a successor
+starts). `contract_end_move` therefore, in a constant number of statements:
+
+- earlier end: clips every term to the new end. Terms (and generated recurrence periods) that
+  start at or after it are deleted; access-schedule items are cut at it; invoice, scheduled-charge
+  and discount items dated at or after it are dropped; overrides, recurring commits/credits and
+  subscriptions end at it (open-ended ones included).
+- later end, or open-ended, on a package contract: the terms become what provisioning the
+  package for the longer window gives (materialise_package_terms), merged into the rows in
+  place: a term or period that exists in both keeps its id and its schedule items' ids, so ids
+  that clients hold stay valid; periods and terms new to the window are added.
+- later end on a negotiated contract: its terms were negotiated with their own dates and stay as
+  they are (what a clip removed is not brought back).
+
+Callers run it inside a transaction that holds the lock of the contract's subscription row
+(contracts.contract_update_end_date takes it; provisioning and the schedule services already
+hold it). The subscription-timeline exclusion constraint turns an end that would overlap the
+next contract into a 409 naming `ending_before`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError
+
+from config.api.errors import Conflict, ValidationFailed
+from config.api.views_base import rfc3339
+from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm
+from contracts_app.services.materialise import (
+    TermRow,
+    json_copy,
+    materialise_package_terms,
+)
+from contracts_app.services.term_rows import contract_terms_rewrite, contract_terms_write
+from packages_app.models import PackageTerm
+
+# Term kinds whose window is a plain [starting_at, ending_before) (body and columns).
+_WINDOWED = ("override", "recurring_commit", "recurring_credit", "subscription")
+# Keys of override specifiers that name other terms of the contract.
+_TERM_REFERENCES = ("commit_ids", "recurring_commit_ids", "any_commit_or_credit_ids")
+
+
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _span(spans: list[tuple[dt.datetime, dt.datetime | None]]):
+    starts = [start for start, _ in spans]
+    ends = [end for _, end in spans if end is not None]
+    return (min(starts) if starts else None, max(ends) if ends else None)
+
+
+def _clip_points(schedule: dict | None, end: dt.datetime, spans: list) -> None:
+    """Drop dated (invoice / charge) items at or after `end`, in place."""
+    if not schedule or not schedule.get("schedule_items"):
+        return
+    kept = []
+    for item in schedule["schedule_items"]:
+        timestamp = _instant(item["timestamp"])
+        if timestamp < end:
+            kept.append(item)
+            spans.append((timestamp, None))
+    schedule["schedule_items"] = kept
+
+
+def _clip_access(schedule: dict | None, end: dt.datetime, spans: list) -> None:
+    """Drop access items starting at or after `end`, cut the others at it, in place."""
+    if not schedule or not schedule.get("schedule_items"):
+        return
+    kept = []
+    for item in schedule["schedule_items"]:
+        starting_at, ending_before = _instant(item["starting_at"]), _instant(item["ending_before"])
+        if starting_at >= end:
+            continue
+        if ending_before > end:
+            item["ending_before"], ending_before = rfc3339(end), end
+        kept.append(item)
+        spans.append((starting_at, ending_before))
+    schedule["schedule_items"] = kept
+
+
+def clipped(term: ContractTerm, end: dt.datetime) -> ContractTerm | None:
+    """`term` ending no later than `end` (the same object, changed in place when it has to), or
+    None when it starts at or after `end` and so never applies."""
+    if term.kind == "spend_tracker":
+        return term
+    if term.starting_at is not None and term.starting_at >= end:
+        return None
+    if term.kind in _WINDOWED:
+        if term.ending_before is None or term.ending_before > end:
+            term.body = {**term.body, "ending_before": rfc3339(end)}
+            term.ending_before = end
+        return term
+    body = json_copy(term.body)
+    spans: list = []
+    if term.kind in ("commit", "credit"):
+        _clip_access(body.get("access_schedule"), end, spans)
+        _clip_points(body.get("invoice_schedule"), end, spans)
+    elif term.kind == "scheduled_charge":
+        _clip_points(body.get("schedule"), end, spans)
+    if body != term.body:
+        term.body = body
+        term.starting_at, term.ending_before = _span(spans)
+    return term
+
+
+def _clip_all(
+    terms: list[ContractTerm], end: dt.datetime
+) -> tuple[list[ContractTerm], set[uuid.UUID]]:
+    """(terms whose window changed, ids of terms to delete)."""
+    changed, deleted = [], set()
+    for term in terms:
+        before = (term.starting_at, term.ending_before, term.body)
+        kept = clipped(term, end)
+        if kept is None:
+            deleted.add(term.id)
+        elif (kept.starting_at, kept.ending_before, kept.body) != before:
+            changed.append(kept)
+    # A recurrence period never outlives the recurring term it was generated from.
+    deleted |= {t.id for t in terms if t.generated_from_id in deleted}
+    return [t for t in changed if t.id not in deleted], deleted
+
+
+def _clip_discounts(settings: dict, end: dt.datetime) -> dict:
+    if not settings.get("discounts"):
+        return settings
+    discounts = json_copy(settings["discounts"])
+    for discount in discounts:
+        _clip_points(discount.get("schedule"), end, [])
+    return {**settings, "discounts": discounts}
+
+
+# --- a later end on a package contract: re-materialise, keeping ids -------------------------
+
+
+def _identity(package_term_id, generated: bool, starting_at) -> tuple:
+    """What makes a materialised row the same row across windows: its package term, and for a
+    recurrence period also its start (period k always starts at origin + k periods)."""
+    return ("period", package_term_id, starting_at) if generated else ("term", package_term_id)
+
+
+def _item_key(item: dict) -> str:
+    return item.get("starting_at") or item.get("timestamp") or ""
+
+
+def _keep_item_ids(fresh: dict, existing: dict) -> None:
+    """Schedule items of `fresh` that `existing` already had (same date) keep their ids."""
+    for key in ("access_schedule", "invoice_schedule", "schedule"):
+        old = {_item_key(i): i["id"] for i in (existing.get(key) or {}).get("schedule_items", [])}
+        for item in (fresh.get(key) or {}).get("schedule_items") or []:
+            item["id"] = old.get(_item_key(item), item["id"])
+
+
+def _renamed(body: dict, ids: dict[str, str]) -> dict:
+    """Term ids inside a fresh body (specifiers, parent links) as the kept rows' ids."""
+    for specifier in body.get("override_specifiers") or []:
+        for key in _TERM_REFERENCES:
+            if specifier.get(key):
+                specifier[key] = [ids.get(str(v), v) for v in specifier[key]]
+    config = body.get("subscription_config")
+    if config and config.get("subscription_id"):
+        config["subscription_id"] = ids.get(
+            str(config["subscription_id"]), config["subscription_id"]
+        )
+    for key in ("recurring_commit_id", "recurring_credit_id"):
+        if body.get(key):
+            body[key] = ids.get(body[key], body[key])
+    return body
+
+
+def _rematerialised(
+    contract: Contract,
+    terms: list[ContractTerm],
+    package_terms: Iterable[Any],
+    end: dt.datetime | None,
+) -> tuple[list[ContractTerm], set[uuid.UUID], list[TermRow]]:
+    """(rows to rewrite, ids to delete, rows to insert) turning `terms` into the package's
+    terms for [contract start, end)."""
+    usage = (contract.settings or {}).get("usage_statement_schedule") or {}
+    fresh = materialise_package_terms(
+        package_terms,
+        contract_start=contract.starting_at,
+        contract_end=end,
+        usage_frequency=usage.get("frequency") or "MONTHLY",
+    )
+    existing = {
+        _identity(t.package_term_id, t.generated_from_id is not None, t.starting_at): t
+        for t in terms
+    }
+    pairs: list[tuple[TermRow, ContractTerm | None]] = []
+    ids: dict[str, str] = {}
+    for row in fresh:
+        kept = existing.pop(
+            _identity(row.package_term_id, row.generated_from_id is not None, row.starting_at),
+            None,
+        )
+        pairs.append((row, kept))
+        if kept is not None:
+            ids[str(row.id)] = str(kept.id)
+    # New rows go after every ordinal in use (deleted rows' included: one statement deletes
+    # and another inserts, and (contract, kind, ordinal) is unique).
+    next_ordinal = dict.fromkeys(PackageTerm.Kind.values, 0)
+    for term in terms:
+        next_ordinal[term.kind] = max(next_ordinal[term.kind], term.ordinal + 1)
+    changed, inserted = [], []
+    for row, kept in pairs:
+        body = _renamed(row.body, ids)
+        if kept is None:
+            row.body = body
+            if row.generated_from_id is not None:
+                parent = str(row.generated_from_id)
+                row.generated_from_id = uuid.UUID(ids.get(parent, parent))
+            row.ordinal = next_ordinal[row.kind]
+            next_ordinal[row.kind] += 1
+            inserted.append(row)
+            continue
+        _keep_item_ids(body, kept.body)
+        if (body, row.starting_at, row.ending_before) != (
+            kept.body,
+            kept.starting_at,
+            kept.ending_before,
+        ):
+            kept.body, kept.starting_at, kept.ending_before = (
+                body,
+                row.starting_at,
+                row.ending_before,
+            )
+            changed.append(kept)
+    deleted = {t.id for t in existing.values()}
+    deleted |= {t.id for t in terms if t.generated_from_id in deleted}
+    return [t for t in changed if t.id not in deleted], deleted, inserted
+
+
+# --- the move -------------------------------------------------------------------------------
+
+
+def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) -> Contract:
+    """Set the contract's end and bring its terms into the new window (module docstring).
+
+    Statements: the contract's terms, the package's terms (later end of a package contract
+    only), the contract row, one delete-and-rewrite of term rows, one insert of new rows (later
+    end only). The passed instance is updated.
+    """
+    if contract.archived_at is not None:
+        raise ValidationFailed("An archived contract cannot be changed", field="contract_id")
+    if ending_before is not None and ending_before <= contract.starting_at:
+        raise ValidationFailed(
+            "ending_before must be after the contract's starting_at", field="ending_before"
+        )
+    previous_end = contract.ending_before
+    if ending_before == previous_end:
+        return contract
+    earlier = ending_before is not None and (previous_end is None or ending_before < previous_end)
+    if not earlier and contract.package_id is None:
+        _save_end(contract, ending_before, contract.settings)
+        return contract
+
+    terms = list(
+        ContractTerm.objects.filter(contract_id=contract.id).only(
+            "id",
+            "kind",
+            "ordinal",
+            "package_term_id",
+            "generated_from_id",
+            "starting_at",
+            "ending_before",
+            "body",
+        )
+    )
+    inserted: list[TermRow] = []
+    if earlier:
+        assert ending_before is not None
+        settings = _clip_discounts(contract.settings or {}, ending_before)
+        changed, deleted = _clip_all(terms, ending_before)
+    else:
+        settings = contract.settings
+        package_terms = PackageTerm.objects.filter(package_id=contract.package_id).only(
+            "id", "kind", "ordinal", "product_id", "body"
+        )
+        changed, deleted, inserted = _rematerialised(contract, terms, package_terms, ending_before)
+    _save_end(contract, ending_before, settings)
+    contract_terms_rewrite(changed=changed, deleted=deleted)
+    contract_terms_write(contract=contract, rows=inserted)
+    return contract
+
+
+def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: dict) -> None:
+    contract.ending_before = ending_before
+    contract.settings = settings
+    try:
+        contract.save(update_fields=["ending_before", "settings"])
+    except IntegrityError as exc:
+        if TIMELINE_CONSTRAINT in str(exc):
+            raise Conflict(
+                "The new end overlaps the next contract of the same subscription",
+                field="ending_before",
+            ) from None
+        raise
