@@ -26,11 +26,11 @@ from contracts_app.selectors.contracts import (
     contracts_covering_page,
     contracts_on_package,
     credit_type_names,
-    customer_get,
     package_get,
     package_with_terms_get,
     with_terms,
 )
+from contracts_app.selectors.customers import customer_get
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
 from contracts_app.services.provisioning import contract_create_negotiated, contract_provision
 

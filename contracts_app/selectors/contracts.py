@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from config.api.errors import NotFound, ValidationFailed
+from config.api.ids import parse_uuid
 from config.api.pagination import CursorPage, cursor_for, cursor_values, keyset_paginate
 from contracts_app.models import (
     PACKAGE_KEY_SQL,
@@ -20,13 +21,6 @@ from contracts_app.models import (
     package_key,
 )
 from packages_app.models import CreditType, Package, PackageTerm
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def with_terms(queryset: QuerySet) -> QuerySet:
@@ -43,20 +37,12 @@ def credit_type_names() -> dict[str, str]:
     return {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
 
 
-def customer_get(*, customer_id) -> Customer:
-    pk = _uuid(customer_id)
-    customer = Customer.objects.filter(id=pk).first() if pk else None
-    if customer is None:
-        raise NotFound("Customer not found", field="customer_id")
-    return customer
-
-
 def contract_get(
     *, customer_id, contract_id, for_update: bool = False, full: bool = False
 ) -> Contract:
     """The contract of that customer (archived ones included), or 404. `full` fetches what
     rendering it needs; `for_update` locks it (inside a transaction)."""
-    customer_pk, contract_pk = _uuid(customer_id), _uuid(contract_id)
+    customer_pk, contract_pk = parse_uuid(customer_id), parse_uuid(contract_id)
     contract = None
     if customer_pk and contract_pk:
         queryset = Contract.objects.filter(id=contract_pk, customer_id=customer_pk)
@@ -99,7 +85,7 @@ def contract_list(
 
 
 def package_get(*, package_id) -> Package:
-    pk = _uuid(package_id)
+    pk = parse_uuid(package_id)
     package = Package.objects.filter(id=pk).first() if pk else None
     if package is None:
         raise NotFound("Package not found", field="package_id")
@@ -128,7 +114,7 @@ PROVISIONING_PACKAGE_FIELDS = (
 def package_with_terms_get(*, package_id) -> tuple[Package, list[PackageTerm]]:
     """A package and its terms for provisioning, in one query (the terms joined to their
     package; a package without terms costs a second one), or 404."""
-    pk = _uuid(package_id)
+    pk = parse_uuid(package_id)
     terms = (
         list(
             PackageTerm.objects.filter(package_id=pk)

@@ -8,20 +8,14 @@ from collections.abc import Sequence
 from django.db.models import Q, QuerySet
 
 from config.api.errors import NotFound
+from config.api.ids import parse_uuid
 from contracts_app.models import BillingProviderConfiguration, Customer
-
-
-def _as_uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def customer_get(*, customer_id, field: str = "customer_id") -> Customer:
     """The customer with this id (archived included); a malformed id is simply not found."""
     customer = None
-    parsed = _as_uuid(customer_id)
+    parsed = parse_uuid(customer_id)
     if parsed is not None:
         customer = Customer.objects.filter(id=parsed).first()
     if customer is None:

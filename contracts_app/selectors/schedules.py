@@ -8,21 +8,14 @@ Contract of it. Alias resolution itself stays in packages_app.selectors.aliases.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from django.db.models import Prefetch, QuerySet
 
 from config.api.errors import NotFound, ValidationFailed
+from config.api.ids import parse_uuid
 from contracts_app.models import Contract, Subscription
 from packages_app.models import AliasAssignment, AliasName, Package
 from packages_app.selectors.aliases import alias_package_versions, package_for_alias
-
-
-def _as_uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _schedules() -> QuerySet[Contract]:
@@ -45,7 +38,7 @@ def subscription_list(*, customer_id=None) -> QuerySet[Subscription]:
         )
     )
     if customer_id is not None:
-        parsed = _as_uuid(customer_id)
+        parsed = parse_uuid(customer_id)
         if parsed is None:
             raise ValidationFailed("customer_id must be a UUID", field="customer_id")
         subscriptions = subscriptions.filter(customer_id=parsed)
@@ -54,7 +47,7 @@ def subscription_list(*, customer_id=None) -> QuerySet[Subscription]:
 
 def subscription_get(*, subscription_id, field: str = "id") -> Subscription:
     """The subscription with `active_schedules` prefetched; a malformed id is simply not found."""
-    parsed = _as_uuid(subscription_id)
+    parsed = parse_uuid(subscription_id)
     subscription = subscription_list().filter(id=parsed).first() if parsed else None
     if subscription is None:
         raise NotFound(f"Pricing plan subscription {subscription_id} not found", field=field)
@@ -63,7 +56,7 @@ def subscription_get(*, subscription_id, field: str = "id") -> Subscription:
 
 def subscription_lock(*, subscription_id, field: str = "pricing_plan_subscription_id"):
     """Lock the subscription row: schedule writes of one subscription run one at a time."""
-    parsed = _as_uuid(subscription_id)
+    parsed = parse_uuid(subscription_id)
     subscription = (
         # `of=self`: lock the subscription only, not the joined customer row.
         Subscription.objects.select_for_update(of=("self",))
@@ -81,7 +74,7 @@ def subscription_lock(*, subscription_id, field: str = "pricing_plan_subscriptio
 def schedule_list(*, subscription_id=None) -> QuerySet[Contract]:
     schedules = _schedules().not_archived()
     if subscription_id is not None:
-        parsed = _as_uuid(subscription_id)
+        parsed = parse_uuid(subscription_id)
         if parsed is None:
             raise ValidationFailed(
                 "pricing_plan_subscription_id must be a UUID", field="pricing_plan_subscription_id"
@@ -91,7 +84,7 @@ def schedule_list(*, subscription_id=None) -> QuerySet[Contract]:
 
 
 def schedule_get(*, schedule_id, field: str = "id") -> Contract:
-    parsed = _as_uuid(schedule_id)
+    parsed = parse_uuid(schedule_id)
     schedule = _schedules().filter(id=parsed).first() if parsed else None
     if schedule is None:
         raise NotFound(f"Pricing plan schedule {schedule_id} not found", field=field)
@@ -152,7 +145,7 @@ def pricing_plan_version_number(*, plan: AliasName, version: int, field: str) ->
 
 
 def pricing_plan_version_get(*, version_id, field: str = "pricing_plan_version_id") -> Package:
-    parsed = _as_uuid(version_id)
+    parsed = parse_uuid(version_id)
     package = Package.objects.filter(id=parsed).first() if parsed else None
     if package is None:
         raise NotFound(f"Pricing plan version {version_id} not found", field=field)

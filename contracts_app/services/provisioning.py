@@ -9,7 +9,6 @@ concurrent requests with one key give one contract and one 409.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
+from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
 from contracts_app.models import (
     TIMELINE_CONSTRAINT,
@@ -54,13 +54,6 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
-
-
-def parse_uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 # --- shared resolution --------------------------------------------------------------------------

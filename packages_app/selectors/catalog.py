@@ -6,7 +6,6 @@ Each selector owns its joins and prefetches so a page of N rows costs a fixed nu
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from config.api.errors import NotFound
+from config.api.ids import parse_uuid
 from packages_app.models import AliasAssignment, BillableMetric, CreditType, Product, Rate, RateCard
 
 # Product fields that make up a product's state (ProductListItemState minus the audit fields).
@@ -35,18 +35,8 @@ PRODUCT_STATE_FIELDS = (
 )
 
 
-def as_uuid(value: Any) -> uuid.UUID | None:
-    """The UUID in `value`, or None when it is not one (an unknown id, not a malformed body)."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
 def _get_or_404(queryset: QuerySet, object_id: Any, *, what: str, field: str):
-    pk = as_uuid(object_id)
+    pk = parse_uuid(object_id)
     found = queryset.filter(pk=pk).first() if pk is not None else None
     if found is None:
         raise NotFound(f"{what} {object_id} not found", field=field)

@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
+from config.api.ids import parse_uuid
 from packages_app.models import CreditType
-from packages_app.selectors.catalog import as_uuid
 
 
 def credit_type_create(*, name: str) -> CreditType:
@@ -30,7 +30,7 @@ def credit_type_create(*, name: str) -> CreditType:
 def credit_type_archive(*, credit_type_id: Any) -> CreditType:
     """One-way and idempotent (a repeat keeps the first `archived_at`). Fiat currencies are
     not custom pricing units and stay: every rate card prices in one."""
-    key = as_uuid(credit_type_id)
+    key = parse_uuid(credit_type_id)
     credit_type = (
         CreditType.objects.select_for_update().filter(pk=key).first() if key is not None else None
     )

@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.api.errors import ValidationFailed
+from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
 from packages_app.models import BillableMetric, Product
 from packages_app.selectors.catalog import (
     PRODUCT_STATE_FIELDS,
-    as_uuid,
     product_get,
     product_state_at,
 )
@@ -43,7 +43,7 @@ TYPE_ALIASES = {"PRO_SERVICE": Product.Type.PROFESSIONAL_SERVICE}
 
 
 def _usable_metric(metric_id: Any, *, allow_archived: bool = False) -> BillableMetric:
-    pk = as_uuid(metric_id)
+    pk = parse_uuid(metric_id)
     metric = BillableMetric.objects.filter(pk=pk).first() if pk else None
     if metric is None:
         raise ValidationFailed(
@@ -106,11 +106,11 @@ def _check_state(
         known = {
             str(pk)
             for pk in Product.objects.filter(
-                pk__in=[pk for pk in map(as_uuid, ids) if pk]
+                pk__in=[pk for pk in map(parse_uuid, ids) if pk]
             ).values_list("pk", flat=True)
         }
         for index, product_id in enumerate(ids):
-            if str(as_uuid(product_id)) not in known:
+            if str(parse_uuid(product_id)) not in known:
                 raise ValidationFailed(
                     f"Product {product_id} does not exist",
                     field=f"composite_product_ids[{index}]",
@@ -198,7 +198,7 @@ def product_update(
     current = product_state_at(product, now)
     renamed = current["name"] != product.name
     product.name = current["name"]
-    product.billable_metric_id = as_uuid(current.get("billable_metric_id"))
+    product.billable_metric_id = parse_uuid(current.get("billable_metric_id"))
     full_clean_or_400(product)
     product.save()
     # Packages show the name: they render again at their next read, or from the instant a

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.api.errors import ValidationFailed
+from config.api.ids import parse_uuid
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
-from packages_app.selectors.catalog import as_uuid, rate_card_get
+from packages_app.selectors.catalog import rate_card_get
 from packages_app.services.aliases import alias_assign_many
 from packages_app.services.billable_metrics import full_clean_or_400
 
@@ -33,7 +34,7 @@ def _join(prefix: str, name: str) -> str:
 
 
 def _credit_types(ids: set) -> dict[str, CreditType]:
-    pks = {pk for pk in map(as_uuid, ids) if pk}
+    pks = {pk for pk in map(parse_uuid, ids) if pk}
     found = {str(ct.pk): ct for ct in CreditType.objects.filter(pk__in=pks)}
     if USD_CENTS_ID in pks and str(USD_CENTS_ID) not in found:
         # The default every rate card falls back on; recreated if a database flush removed it
@@ -61,7 +62,7 @@ def _conversions(
     seen = set(existing)
     for index, conversion in enumerate(conversions):
         where = f"{field}[{index}]"
-        custom_id = str(as_uuid(conversion["custom_credit_type_id"]))
+        custom_id = str(parse_uuid(conversion["custom_credit_type_id"]))
         credit_type = credit_types.get(custom_id)
         if credit_type is None:
             raise ValidationFailed(
@@ -109,7 +110,7 @@ def rate_card_create(
     aliases: list[dict[str, Any]] | None = None,
 ) -> RateCard:
     conversions = credit_type_conversions or []
-    fiat_key = str(as_uuid(fiat_credit_type_id) or fiat_credit_type_id or USD_CENTS_ID)
+    fiat_key = str(parse_uuid(fiat_credit_type_id) or fiat_credit_type_id or USD_CENTS_ID)
     credit_types = _credit_types(
         {fiat_key, *(item["custom_credit_type_id"] for item in conversions)}
     )
@@ -293,7 +294,7 @@ def _build_rate(
     prefix: str,
 ) -> Rate:
     _check_rate(rate, prefix=prefix)
-    product = products.get(str(as_uuid(rate["product_id"])))
+    product = products.get(str(parse_uuid(rate["product_id"])))
     if product is None:
         raise ValidationFailed(
             f"Product {rate['product_id']} does not exist", field=_join(prefix, "product_id")
@@ -303,7 +304,7 @@ def _build_rate(
             f"Product {rate['product_id']} is archived", field=_join(prefix, "product_id")
         )
     credit_type_key = str(
-        as_uuid(rate.get("credit_type_id"))
+        parse_uuid(rate.get("credit_type_id"))
         or rate.get("credit_type_id")
         or rate_card.fiat_credit_type_id
     )
@@ -348,7 +349,7 @@ def rates_add(
     products = {
         str(product.pk): product
         for product in Product.objects.filter(
-            pk__in={pk for pk in (as_uuid(rate["product_id"]) for rate in rates) if pk}
+            pk__in={pk for pk in (parse_uuid(rate["product_id"]) for rate in rates) if pk}
         )
     }
     allowed = {
