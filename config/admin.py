@@ -23,12 +23,8 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """History and materialised rows: shown, never edited from the admin."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
+class ViewOnlyAdminMixin:
+    """Rows written only through services (immutable or derived): shown, never edited here."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -38,6 +34,14 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyInline(ViewOnlyAdminMixin, admin.TabularInline):
+    """History and materialised rows: shown, never edited from the admin."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
 
 
 def archive_action(archive: Callable[[QuerySet], int], noun: str, *, permission: str = "change"):

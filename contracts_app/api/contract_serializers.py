@@ -15,6 +15,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
+from config.api.serializers import StrictSerializer
 from config.api.views_base import rfc3339
 from contracts_app.models import Contract, ContractTerm
 from packages_app.api import package_serializers as package_shapes
@@ -63,17 +64,6 @@ def string_map() -> serializers.DictField:
     return serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
 
-class Strict(serializers.Serializer):
-    """Rejects keys it does not declare, naming them (a misspelt field is never dropped)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
-
-
 # Nested objects are typed to the SDK's contract_create_params all the way down: whatever is
 # stored is echoed by contracts/get and list, which strict clients validate. Shapes the package
 # API already checks (the same SDK types) are reused from packages_app.
@@ -87,17 +77,17 @@ def strings() -> serializers.ListField:
     return optional(serializers.ListField, child=serializers.CharField())
 
 
-class FutureInvoiceBehaviorInput(Strict):
+class FutureInvoiceBehaviorInput(StrictSerializer):
     trueup = optional(choice, "REMOVE", "AS_IS", allow_null=True)
 
 
-class TransitionInput(Strict):
+class TransitionInput(StrictSerializer):
     from_contract_id = serializers.CharField()
     type = choice("RENEWAL")
     future_invoice_behavior = optional(FutureInvoiceBehaviorInput)
 
 
-class ChildAccessInput(Strict):
+class ChildAccessInput(StrictSerializer):
     type = choice("ALL", "NONE", "CONTRACT_IDS")
     contract_ids = strings()
 
@@ -109,15 +99,15 @@ class ChildAccessInput(Strict):
         return attrs
 
 
-class CommitHierarchyInput(Strict):
+class CommitHierarchyInput(StrictSerializer):
     child_access = ChildAccessInput()
 
 
-class SpendTrackerAttributesInput(Strict):
+class SpendTrackerAttributesInput(StrictSerializer):
     counts_as_discounted = serializers.BooleanField()
 
 
-class PackageContractCreateInput(Strict):
+class PackageContractCreateInput(StrictSerializer):
     """With package_id / package_alias only these fields are allowed (Metronome's rule)."""
 
     customer_id = serializers.CharField()
@@ -167,7 +157,7 @@ def package_contract_input(data: dict) -> dict:
     return _one_package_reference(attrs)
 
 
-class AccessItemInput(Strict):
+class AccessItemInput(StrictSerializer):
     amount = NumberField()
     starting_at = serializers.DateTimeField()
     ending_before = serializers.DateTimeField()
@@ -178,13 +168,13 @@ class AccessItemInput(Strict):
         return attrs
 
 
-class AccessScheduleInput(Strict):
+class AccessScheduleInput(StrictSerializer):
     schedule_items = AccessItemInput(many=True, allow_empty=False)
     access_type = optional(choice, "SPEND", "QUANTITY")
     credit_type_id = optional(serializers.CharField)
 
 
-class PointItemInput(Strict):
+class PointItemInput(StrictSerializer):
     timestamp = serializers.DateTimeField()
     amount = optional(NumberField)
     quantity = optional(NumberField)
@@ -196,7 +186,7 @@ class PointItemInput(Strict):
         return attrs
 
 
-class RecurringScheduleInput(Strict):
+class RecurringScheduleInput(StrictSerializer):
     amount_distribution = choice("DIVIDED", "DIVIDED_ROUNDED", "EACH")
     ending_before = serializers.DateTimeField()
     frequency = choice("MONTHLY", "QUARTERLY", "SEMI_ANNUAL", "ANNUAL")
@@ -220,7 +210,7 @@ class RecurringScheduleInput(Strict):
         return attrs
 
 
-class PointScheduleInput(Strict):
+class PointScheduleInput(StrictSerializer):
     credit_type_id = optional(serializers.CharField)
     do_not_invoice = optional(serializers.BooleanField)
     recurring_schedule = optional(RecurringScheduleInput)
@@ -241,7 +231,7 @@ COMMON_COMMIT_FIELDS = (
 )
 
 
-class CreditInput(Strict):
+class CreditInput(StrictSerializer):
     product_id = serializers.CharField()
     access_schedule = AccessScheduleInput()
     applicable_product_ids = strings()
@@ -273,7 +263,7 @@ class CommitInput(CreditInput):
         return attrs
 
 
-class OverrideInput(Strict):
+class OverrideInput(StrictSerializer):
     starting_at = serializers.DateTimeField()
     ending_before = optional(serializers.DateTimeField)
     applicable_product_tags = strings()
@@ -301,7 +291,7 @@ class OverrideInput(Strict):
         return attrs
 
 
-class ScheduledChargeInput(Strict):
+class ScheduledChargeInput(StrictSerializer):
     product_id = serializers.CharField()
     schedule = PointScheduleInput()
     custom_fields = string_map()
@@ -309,19 +299,19 @@ class ScheduledChargeInput(Strict):
     netsuite_sales_order_id = optional(serializers.CharField, allow_blank=True)
 
 
-class AccessAmountInput(Strict):
+class AccessAmountInput(StrictSerializer):
     unit_price = NumberField()
     access_type = optional(choice, "SPEND", "QUANTITY")
     credit_type_id = optional(serializers.CharField)
     quantity = optional(NumberField)
 
 
-class CommitDurationInput(Strict):
+class CommitDurationInput(StrictSerializer):
     value = NumberField(min_value=1)
     unit = optional(choice, "PERIODS")
 
 
-class RecurringCreditInput(Strict):
+class RecurringCreditInput(StrictSerializer):
     access_amount = AccessAmountInput()
     commit_duration = CommitDurationInput()
     priority = NumberField()
@@ -350,7 +340,7 @@ class RecurringCreditInput(Strict):
         return attrs
 
 
-class InvoiceAmountInput(Strict):
+class InvoiceAmountInput(StrictSerializer):
     credit_type_id = serializers.CharField()
     quantity = NumberField()
     unit_price = NumberField()
@@ -361,29 +351,29 @@ class RecurringCommitInput(RecurringCreditInput):
     proration_rounding = optional(package_shapes.AccessAndInvoiceRounding)
 
 
-class ProrationInput(Strict):
+class ProrationInput(StrictSerializer):
     invoice_behavior = optional(choice, "BILL_IMMEDIATELY", "BILL_ON_NEXT_COLLECTION_DATE")
     is_prorated = optional(serializers.BooleanField)
     rounding = optional(package_shapes.Rounding)
 
 
-class SubscriptionRateInput(Strict):
+class SubscriptionRateInput(StrictSerializer):
     billing_frequency = choice("MONTHLY", "QUARTERLY", "ANNUAL", "WEEKLY")
     product_id = serializers.CharField()
 
 
-class BillingCycleConfigInput(Strict):
+class BillingCycleConfigInput(StrictSerializer):
     anchor_date = optional(serializers.DateTimeField)
     invoice_placement = optional(choice, "ON_SCHEDULED_INVOICE", "ON_USAGE_INVOICE")
 
 
-class SeatConfigInput(Strict):
+class SeatConfigInput(StrictSerializer):
     initial_seat_ids = serializers.ListField(child=serializers.CharField())
     seat_group_key = serializers.CharField()
     initial_unassigned_seats = optional(NumberField, min_value=0)
 
 
-class SubscriptionInput(Strict):
+class SubscriptionInput(StrictSerializer):
     collection_schedule = choice("ADVANCE", "ARREARS")
     proration = ProrationInput()
     subscription_rate = SubscriptionRateInput()
@@ -404,7 +394,7 @@ class SubscriptionInput(Strict):
         return attrs
 
 
-class UsageStatementScheduleInput(Strict):
+class UsageStatementScheduleInput(StrictSerializer):
     frequency = choice("MONTHLY", "QUARTERLY", "ANNUAL", "WEEKLY")
     billing_anchor_date = optional(serializers.DateTimeField)
     day = optional(choice, "FIRST_OF_MONTH", "CONTRACT_START", "CUSTOM_DATE")
@@ -418,7 +408,7 @@ class UsageStatementScheduleInput(Strict):
         return attrs
 
 
-class BillingProviderConfigurationInput(Strict):
+class BillingProviderConfigurationInput(StrictSerializer):
     billing_provider = optional(
         choice, "aws_marketplace", "azure_marketplace", "gcp_marketplace", "stripe", "netsuite"
     )
@@ -426,7 +416,7 @@ class BillingProviderConfigurationInput(Strict):
     delivery_method = optional(choice, "direct_to_billing_provider", "aws_sqs", "tackle", "aws_sns")
 
 
-class DiscountInput(Strict):
+class DiscountInput(StrictSerializer):
     product_id = serializers.CharField()
     schedule = PointScheduleInput()
     custom_fields = string_map()
@@ -434,7 +424,7 @@ class DiscountInput(Strict):
     netsuite_sales_order_id = optional(serializers.CharField, allow_blank=True)
 
 
-class ProfessionalServiceInput(Strict):
+class ProfessionalServiceInput(StrictSerializer):
     max_amount = NumberField()
     product_id = serializers.CharField()
     quantity = NumberField()
@@ -444,34 +434,34 @@ class ProfessionalServiceInput(Strict):
     netsuite_sales_order_id = optional(serializers.CharField, allow_blank=True)
 
 
-class ParentContractInput(Strict):
+class ParentContractInput(StrictSerializer):
     contract_id = serializers.CharField()
     customer_id = serializers.CharField()
 
 
-class ParentBehaviorInput(Strict):
+class ParentBehaviorInput(StrictSerializer):
     invoice_consolidation_type = optional(choice, "CONCATENATE", "NONE")
 
 
-class HierarchyConfigurationInput(Strict):
+class HierarchyConfigurationInput(StrictSerializer):
     parent = optional(ParentContractInput)
     parent_behavior = optional(ParentBehaviorInput)
     payer = optional(choice, "SELF", "PARENT")
     usage_statement_behavior = optional(choice, "CONSOLIDATE", "SEPARATE")
 
 
-class AwsOptionsInput(Strict):
+class AwsOptionsInput(StrictSerializer):
     aws_account_number = optional(serializers.CharField)
     aws_offer_id = optional(serializers.CharField)
     aws_payer_reference_id = optional(serializers.CharField)
 
 
-class GcpOptionsInput(Strict):
+class GcpOptionsInput(StrictSerializer):
     gcp_account_id = optional(serializers.CharField)
     gcp_offer_id = optional(serializers.CharField)
 
 
-class ResellerRoyaltyInput(Strict):
+class ResellerRoyaltyInput(StrictSerializer):
     fraction = NumberField(min_value=0, max_value=1)
     netsuite_reseller_id = serializers.CharField()
     reseller_type = choice("AWS", "AWS_PRO_SERVICE", "GCP", "GCP_PRO_SERVICE")
@@ -484,19 +474,19 @@ class ResellerRoyaltyInput(Strict):
     reseller_contract_value = optional(NumberField)
 
 
-class RevenueSystemConfigurationInput(Strict):
+class RevenueSystemConfigurationInput(StrictSerializer):
     delivery_method = optional(choice, "direct_to_billing_provider")
     provider = optional(choice, "netsuite")
     revenue_system_configuration_id = optional(serializers.CharField)
 
 
-class UsageFilterInput(Strict):
+class UsageFilterInput(StrictSerializer):
     group_key = serializers.CharField()
     group_values = serializers.ListField(child=serializers.CharField())
     starting_at = optional(serializers.DateTimeField)
 
 
-class NegotiatedContractCreateInput(Strict):
+class NegotiatedContractCreateInput(StrictSerializer):
     """contracts/create without a package: absolute-dated terms of the SDK's shapes."""
 
     customer_id = serializers.CharField()

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from rest_framework import serializers
 
+from config.api.serializers import StrictSerializer
 from config.api.views_base import rfc3339
 
 # Solvimon's AmountCurrency / PricingPlanSchedulePricingCurrency enum (ISO 4217 as published).
@@ -164,21 +165,6 @@ def _many(serializer_class) -> serializers.Field:
     return serializers.ListField(
         child=serializer_class(), required=False, allow_null=True, allow_empty=True
     )
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not declare, so nothing a caller sends is silently dropped."""
-
-    ignored_fields: tuple[str, ...] = ()
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields) - set(self.ignored_fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown field."] for name in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
 
 
 # --- Solvimon schedule types ----------------------------------------------------------------------

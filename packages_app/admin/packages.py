@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from config.admin import ArchivedFilter, ReadOnlyInline, archive_action
+from config.admin import ArchivedFilter, ReadOnlyInline, ViewOnlyAdminMixin, archive_action
 from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
 from packages_app.services.packages import packages_archive
 
@@ -38,7 +38,9 @@ class PackageAliasInline(ReadOnlyInline):
 
 
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Immutable: viewable and archivable, never added, edited or deleted here."""
+
     list_display = (
         "name",
         "id",
@@ -88,16 +90,6 @@ class PackageAdmin(admin.ModelAdmin):
     def term_count(self, package: Package) -> int:
         return package.term_total
 
-    # Immutable: viewable, archivable, never added, edited or deleted here.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_archive_permission(self, request) -> bool:
         return request.user.has_perm("packages_app.change_package")
 
@@ -121,7 +113,9 @@ class AliasScheduleInline(ReadOnlyInline):
 
 
 @admin.register(AliasName)
-class AliasNameAdmin(admin.ModelAdmin):
+class AliasNameAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Names come and go with the packages and rate cards that carry them (via the services)."""
+
     list_display = ("name", "kind", "intervals", "superseded", "created_at")
     list_filter = ("kind",)
     search_fields = ("name",)
@@ -147,13 +141,3 @@ class AliasNameAdmin(admin.ModelAdmin):
     @admin.display(ordering="superseded_total")
     def superseded(self, alias_name: AliasName) -> int:
         return alias_name.superseded_total
-
-    # Names come and go with the packages and rate cards that carry them (via the services).
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

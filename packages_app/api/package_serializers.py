@@ -23,8 +23,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.serializers import StrictSerializer
 from packages_app.amounts import exact_context
 from packages_app.models import USD_CENTS_ID, Package, PackageTerm
+from packages_app.time_offsets import UNITS
 
 # --- strict scalar fields -------------------------------------------------------------------
 
@@ -126,18 +128,6 @@ def items(serializer: serializers.Serializer, **kwargs) -> serializers.ListSeria
     return serializers.ListSerializer(child=serializer, **kwargs)
 
 
-class Strict(serializers.Serializer):
-    """Refuses keys it does not declare, naming each one."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return dict(super().to_internal_value(data))
-
-
-UNITS = ("DAYS", "WEEKS", "MONTHS", "YEARS")
 RATE_TYPES = ("COMMIT_RATE", "LIST_RATE")
 FREQUENCIES = ("MONTHLY", "QUARTERLY", "ANNUAL", "WEEKLY")
 ROUNDING_METHODS = ("HALF_UP", "FLOOR", "CEILING")
@@ -147,7 +137,7 @@ ROUNDING_METHODS = ("HALF_UP", "FLOOR", "CEILING")
 MAX_OFFSET = {"DAYS": 36_600, "WEEKS": 5_220, "MONTHS": 1_200, "YEARS": 100}
 
 
-class _Offset(Strict):
+class _Offset(StrictSerializer):
     unit = choice(*UNITS)
 
     def validate(self, attrs):
@@ -173,38 +163,38 @@ class Length(_Offset):
 # --- shared pieces ----------------------------------------------------------------------------
 
 
-class CommitSpecifierInput(Strict):
+class CommitSpecifierInput(StrictSerializer):
     presentation_group_values = string_map(required=False)
     pricing_group_values = string_map(required=False)
     product_id = Text(required=False)
     product_tags = string_list(required=False)
 
 
-class AccessScheduleItem(Strict):
+class AccessScheduleItem(StrictSerializer):
     amount = Number()
     duration = Length()
     starting_at_offset = StartOffset()
 
 
-class AccessSchedule(Strict):
+class AccessSchedule(StrictSerializer):
     schedule_items = items(AccessScheduleItem(), allow_empty=False)
     access_type = choice("SPEND", "QUANTITY", required=False)
     credit_type_id = Text(required=False)
 
 
-class DatedChargeItem(Strict):
+class DatedChargeItem(StrictSerializer):
     date_offset = StartOffset()
     quantity = Number()
     unit_price = Number()
 
 
-class InvoiceSchedule(Strict):
+class InvoiceSchedule(StrictSerializer):
     schedule_items = items(DatedChargeItem(), allow_empty=False)
     credit_type_id = Text(required=False)
     do_not_invoice = Flag(required=False)
 
 
-class Rounding(Strict):
+class Rounding(StrictSerializer):
     decimal_places = Number()
     rounding_method = choice(*ROUNDING_METHODS)
 
@@ -212,7 +202,7 @@ class Rounding(Strict):
 # --- terms ------------------------------------------------------------------------------------
 
 
-class _Drawdown(Strict):
+class _Drawdown(StrictSerializer):
     """What commits and credits share."""
 
     access_schedule = AccessSchedule()
@@ -238,7 +228,7 @@ class CreditInput(_Drawdown):
     pass
 
 
-class OverrideSpecifierInput(Strict):
+class OverrideSpecifierInput(StrictSerializer):
     any_commit_or_credit_ids = string_list(required=False)
     billing_frequency = choice(*FREQUENCIES, required=False)
     commit_ids = string_list(required=False)
@@ -249,12 +239,12 @@ class OverrideSpecifierInput(Strict):
     recurring_commit_ids = string_list(required=False)
 
 
-class RateTier(Strict):
+class RateTier(StrictSerializer):
     price = Number()
     size = Number(required=False, min_value=0)
 
 
-class OverwriteRateInput(Strict):
+class OverwriteRateInput(StrictSerializer):
     rate_type = choice(
         "FLAT", "PERCENTAGE", "SUBSCRIPTION", "TIERED", "TIERED_PERCENTAGE", "CUSTOM"
     )
@@ -266,12 +256,12 @@ class OverwriteRateInput(Strict):
     tiers = items(RateTier(), required=False)
 
 
-class OverrideTierInput(Strict):
+class OverrideTierInput(StrictSerializer):
     multiplier = Number(min_value=0)
     size = Number(required=False, min_value=0)
 
 
-class OverrideInput(Strict):
+class OverrideInput(StrictSerializer):
     override_specifiers = items(OverrideSpecifierInput(), allow_empty=False)
     starting_at_offset = StartOffset()
     duration = Length(required=False)
@@ -295,35 +285,35 @@ class OverrideInput(Strict):
         return attrs
 
 
-class AccessAmount(Strict):
+class AccessAmount(StrictSerializer):
     unit_price = Number()
     access_type = choice("SPEND", "QUANTITY", required=False)
     credit_type_id = Text(required=False)
     quantity = Number(required=False, min_value=0)
 
 
-class CommitDuration(Strict):
+class CommitDuration(StrictSerializer):
     value = Number(above_zero=True)
     unit = choice("PERIODS", required=False)
 
 
-class InvoiceAmount(Strict):
+class InvoiceAmount(StrictSerializer):
     credit_type_id = Text()
     quantity = Number()
     unit_price = Number()
 
 
-class SeatIncrease(Strict):
+class SeatIncrease(StrictSerializer):
     is_prorated = Flag()
 
 
-class SubscriptionConfig(Strict):
+class SubscriptionConfig(StrictSerializer):
     apply_seat_increase_config = SeatIncrease()
     subscription_id = Text()
     allocation = choice("INDIVIDUAL", "POOLED", required=False)
 
 
-class AccessRounding(Strict):
+class AccessRounding(StrictSerializer):
     access = Rounding(required=False)
 
 
@@ -331,7 +321,7 @@ class AccessAndInvoiceRounding(AccessRounding):
     invoice = Rounding(required=False)
 
 
-class _Recurring(Strict):
+class _Recurring(StrictSerializer):
     access_amount = AccessAmount()
     commit_duration = CommitDuration()
     priority = Number()
@@ -367,52 +357,52 @@ class RecurringCreditInput(_Recurring):
     proration_rounding = AccessRounding(required=False)
 
 
-class ScheduledChargeSchedule(Strict):
+class ScheduledChargeSchedule(StrictSerializer):
     schedule_items = items(DatedChargeItem(), allow_empty=False)
     credit_type_id = Text(required=False)
 
 
-class ScheduledChargeInput(Strict):
+class ScheduledChargeInput(StrictSerializer):
     product_id = Text()
     schedule = ScheduledChargeSchedule()
     custom_fields = string_map(required=False)
     name = Text(required=False, allow_blank=True)
 
 
-class SpendSpecifier(Strict):
+class SpendSpecifier(StrictSerializer):
     sources = serializers.ListField(child=choice("THRESHOLD_RECHARGE", "MANUAL"))
     spend_type = choice("COMMIT_PURCHASE")
     discounted = choice("ANY", "DISCOUNTED_ONLY", "UNDISCOUNTED_ONLY", required=False)
 
 
-class SpendTrackerInput(Strict):
+class SpendTrackerInput(StrictSerializer):
     alias = Text()
     applicable_spend_specifiers = items(SpendSpecifier())
     credit_type_id = Text()
     reset_frequency = choice("BILLING_PERIOD")
 
 
-class SubscriptionProration(Strict):
+class SubscriptionProration(StrictSerializer):
     invoice_behavior = choice("BILL_IMMEDIATELY", "BILL_ON_NEXT_COLLECTION_DATE", required=False)
     is_prorated = Flag(required=False)
     rounding = Rounding(required=False)
 
 
-class SubscriptionRate(Strict):
+class SubscriptionRate(StrictSerializer):
     billing_frequency = choice(*FREQUENCIES)
     product_id = Text()
 
 
-class BillingCycleConfig(Strict):
+class BillingCycleConfig(StrictSerializer):
     invoice_placement = choice("ON_SCHEDULED_INVOICE", "ON_USAGE_INVOICE", required=False)
 
 
-class SeatConfig(Strict):
+class SeatConfig(StrictSerializer):
     seat_group_key = Text()
     initial_unassigned_seats = Number(required=False, min_value=0)
 
 
-class SubscriptionInput(Strict):
+class SubscriptionInput(StrictSerializer):
     collection_schedule = choice("ADVANCE", "ARREARS")
     proration = SubscriptionProration()
     subscription_rate = SubscriptionRate()
@@ -441,40 +431,40 @@ class SubscriptionInput(Strict):
 # --- package-level configuration --------------------------------------------------------------
 
 
-class UsageStatementSchedule(Strict):
+class UsageStatementSchedule(StrictSerializer):
     frequency = choice(*FREQUENCIES)
     day = choice("FIRST_OF_MONTH", "CONTRACT_START", "CUSTOM_DATE", required=False)
     invoice_generation_starting_at_offset = StartOffset(required=False)
 
 
-class PrecalculatedTaxConfig(Strict):
+class PrecalculatedTaxConfig(StrictSerializer):
     tax_amount = Number()
     tax_name = Text(required=False, allow_blank=True)
 
 
-class StripeConfig(Strict):
+class StripeConfig(StrictSerializer):
     payment_type = choice("INVOICE", "PAYMENT_INTENT")
     invoice_metadata = string_map(required=False)
 
 
-class PaymentGateConfig(Strict):
+class PaymentGateConfig(StrictSerializer):
     payment_gate_type = choice("NONE", "STRIPE", "EXTERNAL")
     precalculated_tax_config = PrecalculatedTaxConfig(required=False)
     stripe_config = StripeConfig(required=False)
     tax_type = choice("NONE", "STRIPE", "ANROK", "PRECALCULATED", required=False)
 
 
-class DiscountCap(Strict):
+class DiscountCap(StrictSerializer):
     amount = Number(min_value=0)
     spend_tracker_alias = Text()
 
 
-class DiscountConfiguration(Strict):
+class DiscountConfiguration(StrictSerializer):
     payment_fraction = Number(min_value=0, max_value=1)
     cap = DiscountCap(required=False)
 
 
-class ThresholdCommit(Strict):
+class ThresholdCommit(StrictSerializer):
     product_id = Text()
     description = Text(required=False, allow_blank=True)
     name = Text(required=False, allow_blank=True)
@@ -490,7 +480,7 @@ class PrepaidThresholdCommit(ThresholdCommit):
     specifiers = items(CommitSpecifierInput(), required=False)
 
 
-class SpendThresholdConfiguration(Strict):
+class SpendThresholdConfiguration(StrictSerializer):
     commit = ThresholdCommit()
     is_enabled = Flag()
     payment_gate_config = PaymentGateConfig()
@@ -498,21 +488,21 @@ class SpendThresholdConfiguration(Strict):
     discount_configuration = DiscountConfiguration(required=False)
 
 
-class CustomFieldFilter(Strict):
+class CustomFieldFilter(StrictSerializer):
     entity = choice("Commit", "ContractCredit", "ContractCreditOrCommit")
     key = Text()
     value = Text(allow_blank=True)
 
 
-class BalanceExclude(Strict):
+class BalanceExclude(StrictSerializer):
     custom_field_filters = items(CustomFieldFilter())
 
 
-class BalanceSpecifier(Strict):
+class BalanceSpecifier(StrictSerializer):
     exclude = items(BalanceExclude())
 
 
-class PrepaidBalanceThresholdConfiguration(Strict):
+class PrepaidBalanceThresholdConfiguration(StrictSerializer):
     commit = PrepaidThresholdCommit()
     is_enabled = Flag()
     payment_gate_config = PaymentGateConfig()
@@ -523,7 +513,7 @@ class PrepaidBalanceThresholdConfiguration(Strict):
     threshold_balance_specifiers = items(BalanceSpecifier(), required=False)
 
 
-class AliasInput(Strict):
+class AliasInput(StrictSerializer):
     name = Text(max_length=400)
     starting_at = serializers.DateTimeField(required=False)
     ending_before = serializers.DateTimeField(required=False)
@@ -535,7 +525,7 @@ class AliasInput(Strict):
         return attrs
 
 
-class PackageCreateInput(Strict):
+class PackageCreateInput(StrictSerializer):
     name = Text(max_length=400)
     aliases = items(AliasInput(), required=False)
     billing_provider = choice(
@@ -568,11 +558,11 @@ class PackageCreateInput(Strict):
     usage_statement_schedule = UsageStatementSchedule(required=False)
 
 
-class PackageIdInput(Strict):
+class PackageIdInput(StrictSerializer):
     package_id = Text(allow_blank=True)  # any unknown id, even "", is a 404 like Metronome's
 
 
-class PackageListInput(Strict):
+class PackageListInput(StrictSerializer):
     archive_filter = choice("NOT_ARCHIVED", "ARCHIVED", "ALL", required=False)
 
 
