@@ -3,15 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import views as web_views
 from config.api import views as api_views
+from contracts_app import views as contracts_views
 
 urlpatterns = [
     path("healthz", api_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", web_views.home, name="home"),
+    path("", contracts_views.dashboard, name="home"),
     path("", include("packages_app.urls")),
     path("", include("contracts_app.urls")),
     # API (Metronome-compatible paths, no trailing slashes).

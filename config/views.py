@@ -1,15 +1,8 @@
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 
 from config.api.views import api_not_found
-from config.selectors import home_counts
-
-
-@login_required
-def home(request):
-    return render(request, "core/home.html", {"counts": home_counts()})
 
 
 def _is_api(request) -> bool:

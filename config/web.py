@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.db.models import Q
+from django.urls import reverse
 from django.views.generic import ListView
 
 
 class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
-    """A paginated, permission-checked table; an htmx request gets just the table partial."""
+    """A paginated, permission-checked table with an optional search box (`?q=`, kept in the
+    URL); an htmx request gets just the table partial."""
 
     paginate_by = 50
     template_name = "core/object_list.html"
     partial_template_name = "core/object_list.html#table"
     title = ""
     columns: list[tuple[str, str]] = []  # (heading, attribute)
+    search_fields: tuple[str, ...] = ()  # icontains lookups ORed together
+    search_label = "Search by name"
+    create_url_name = ""
+    create_label = ""
+    create_permission = ""
+    empty_text = "Nothing here yet."
     raise_exception = False
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        query = self.search_query()
+        if query and self.search_fields:
+            condition = Q()
+            for lookup in self.search_fields:
+                condition |= Q(**{lookup if "__" in lookup else f"{lookup}__icontains": query})
+            queryset = queryset.filter(condition)
+        return queryset
+
+    def search_query(self) -> str:
+        return self.request.GET.get("q", "").strip()[:200]
+
     def get_template_names(self):
-        if getattr(self.request, "htmx", False):
+        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
             return [self.partial_template_name]
         return [self.template_name]
 
@@ -25,6 +47,15 @@ class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["title"] = self.title
         context["columns"] = self.columns
+        context["q"] = self.search_query()
+        context["searchable"] = bool(self.search_fields)
+        context["search_label"] = self.search_label
+        context["empty_text"] = self.empty_text
+        if self.create_url_name and (
+            not self.create_permission or self.request.user.has_perm(self.create_permission)
+        ):
+            context["create_url"] = reverse(self.create_url_name)
+            context["create_label"] = self.create_label
         context["rows"] = [
             {"url": self.row_url(obj), "cells": [_resolve(obj, attr) for _, attr in self.columns]}
             for obj in context["object_list"]

@@ -1,10 +1,53 @@
 from django.urls import path
 
-from contracts_app import views
+from contracts_app import views, views_packages
 
 app_name = "contracts"
 urlpatterns = [
-    path("customers/", views.CustomerListView.as_view(), name="customer-list"),
+    path("packages/new/", views_packages.package_builder, name="package-builder"),
+    path(
+        "packages/new/preview/",
+        views_packages.package_builder_preview,
+        name="package-builder-preview",
+    ),
+    path("packages/<uuid:package_id>/", views_packages.package_detail, name="package-detail"),
+    path(
+        "packages/<uuid:package_id>/new-version/",
+        views_packages.package_builder,
+        name="package-new-version",
+    ),
+    path(
+        "packages/<uuid:package_id>/new-version/preview/",
+        views_packages.package_builder_preview,
+        name="package-version-preview",
+    ),
+    path(
+        "packages/<uuid:package_id>/archive/",
+        views_packages.package_archive_confirm,
+        name="package-archive",
+    ),
     path("packages/<uuid:package_id>/cohort/", views.package_cohort, name="package-cohort"),
+    path("customers/", views.CustomerListView.as_view(), name="customer-list"),
+    path("customers/new/", views.customer_new, name="customer-new"),
+    path("customers/<uuid:customer_id>/", views.customer_detail, name="customer-detail"),
+    path(
+        "customers/<uuid:customer_id>/provision/",
+        views.customer_provision,
+        name="customer-provision",
+    ),
+    path(
+        "customers/<uuid:customer_id>/schedule-change/",
+        views.customer_schedule_change,
+        name="customer-schedule-change",
+    ),
+    path(
+        "customers/<uuid:customer_id>/billing/", views.customer_billing_add, name="customer-billing"
+    ),
+    path(
+        "customers/<uuid:customer_id>/billing/<uuid:configuration_id>/archive/",
+        views.customer_billing_archive,
+        name="customer-billing-archive",
+    ),
+    path("contracts/<uuid:contract_id>/", views.contract_detail, name="contract-detail"),
     path("migrations/", views.migration_list, name="migration-list"),
 ]

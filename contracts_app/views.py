@@ -1,17 +1,56 @@
+"""The pricing team's customer, contract and cohort pages, and the dashboard.
+
+Writes go through the services the API uses; a form's errors come back from them by field path.
+Provisioning and schedule changes are previewed by running the same service in a transaction
+that is rolled back (services/previews.py::dry_run), then confirmed with a uniqueness key, so
+a double submit makes one contract.
+"""
+
+from __future__ import annotations
+
+import contextlib
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
-from config.api.errors import ValidationFailed
+from config.api.errors import ApplicationError, Conflict, ValidationFailed, flatten_errors
 from config.api.pagination import keyset_paginate
+from config.api.views_base import validated
 from config.web import ObjectListView
-from contracts_app.models import Customer
+from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
+from contracts_app.forms import (
+    BillingConfigurationForm,
+    CustomerForm,
+    ProvisionForm,
+    ScheduleChangeForm,
+)
+from contracts_app.models import BillingProviderConfiguration, Contract, ContractTerm, Customer
+from contracts_app.presenters import preview_timeline, subscription_timeline
 from contracts_app.selectors.contracts import contracts_on_package
-from packages_app.models import Package
+from contracts_app.selectors.dashboard import dashboard_facts
+from contracts_app.services.customers import (
+    billing_provider_configurations_archive,
+    billing_provider_configurations_set,
+    customer_create,
+)
+from contracts_app.services.previews import contract_preview_of, dry_run
+from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
+from contracts_app.services.provisioning import contract_provision
+from packages_app.forms import package_choices, today_utc
+from packages_app.models import AliasName, CreditType, Package
 
 COHORT_PAGE_SIZE = 50
+
+
+@login_required
+def dashboard(request):
+    return render(request, "core/home.html", dashboard_facts(now=timezone.now()))
 
 
 class CustomerListView(ObjectListView):
@@ -24,6 +63,361 @@ class CustomerListView(ObjectListView):
         ("Created", "created_at"),
         ("Archived", "archived_at"),
     ]
+    search_fields = ("name",)
+    search_label = "Search by name, external id or ingest alias"
+    create_url_name = "contracts:customer-new"
+    create_label = "New customer"
+    create_permission = "contracts_app.add_customer"
+    empty_text = "No customers yet."
+
+    def get_queryset(self):
+        queryset = Customer.objects.order_by("-created_at", "-id")
+        query = self.search_query()
+        if query:
+            queryset = queryset.filter(
+                Q(name__icontains=query)
+                | Q(external_id=query)
+                | Q(ingest_aliases__contains=[query])
+            )
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        package_id = self.request.GET.get("provision")
+        context["provision_package"] = (
+            Package.objects.filter(pk=package_id).first() if _is_uuid(package_id) else None
+        )
+        return context
+
+    def get_template_names(self):
+        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
+            return ["contracts_app/customer_list.html#table"]
+        return ["contracts_app/customer_list.html"]
+
+    def row_url(self, customer: Customer) -> str:
+        url = reverse("contracts:customer-detail", args=[customer.pk])
+        package_id = self.request.GET.get("provision")
+        return f"{url}?package={package_id}#provision" if _is_uuid(package_id) else url
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+@permission_required("contracts_app.add_customer", raise_exception=True)
+def customer_new(request):
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = validated(CustomerCreateInput, form.body())
+            customer = customer_create(
+                name=data["name"],
+                external_id=data.get("external_id"),
+                ingest_aliases=data.get("ingest_aliases", ()),
+            )
+        except ValidationError as exc:
+            for path, messages in flatten_errors(exc.detail).items():
+                form.add_service_error(path, " ".join(messages))
+        except ApplicationError as exc:
+            form.add_service_error(exc.field, exc.message)
+        else:
+            return HttpResponseRedirect(reverse("contracts:customer-detail", args=[customer.pk]))
+    return render(request, "contracts_app/customer_new.html", {"form": form})
+
+
+def _package_alias_names() -> list[tuple[int, str]]:
+    return list(
+        AliasName.objects.filter(kind=AliasName.Kind.PACKAGE)
+        .order_by("name")
+        .values_list("id", "name")
+    )
+
+
+def _customer_context(request, customer: Customer, **forms) -> dict:
+    """Everything the customer page shows, in a fixed number of queries."""
+    now = timezone.now()
+    contracts = list(
+        Contract.objects.filter(customer=customer)
+        .not_archived()
+        .select_related("package")
+        .order_by("starting_at", "id")
+    )
+    configurations = list(
+        BillingProviderConfiguration.objects.filter(customer=customer).order_by(
+            "archived_at", "created_at", "id"
+        )
+    )
+    packages = package_choices()
+    aliases = _package_alias_names()
+    subscriptions: dict = {}
+    for contract in contracts:
+        if contract.subscription_id:
+            subscriptions.setdefault(contract.subscription_id, []).append(contract)
+    subscription_choices = [
+        (
+            str(key),
+            " → ".join(
+                f"{c.package.name if c.package_id else c.name} ({c.starting_at:%Y-%m-%d})"
+                for c in chain[-2:]
+            ),
+        )
+        for key, chain in subscriptions.items()
+    ]
+    initial_start = today_utc()
+    package_id = request.GET.get("package", "")
+    context = {
+        "customer": customer,
+        "contracts": contracts,
+        "configurations": configurations,
+        "timeline": subscription_timeline(
+            contracts, now=now, title=f"{customer.name}: subscriptions"
+        )
+        if contracts
+        else None,
+        "provision_form": forms.get("provision_form")
+        or ProvisionForm(
+            initial={"package": package_id, "starting_at": initial_start},
+            package_choices=packages,
+            alias_choices=[name for _, name in aliases],
+        ),
+        "billing_form": forms.get("billing_form") or BillingConfigurationForm(),
+        "change_form": forms.get("change_form")
+        or (
+            ScheduleChangeForm(
+                initial={"starting_at": initial_start},
+                subscription_choices=subscription_choices,
+                package_choices=packages,
+                alias_choices=aliases,
+            )
+            if subscription_choices
+            else None
+        ),
+        "can_provision": request.user.has_perm("contracts_app.add_contract"),
+        "can_configure": request.user.has_perm("contracts_app.add_billingproviderconfiguration"),
+        "now": now,
+    }
+    context.update({key: value for key, value in forms.items() if value is not None})
+    context["_choices"] = (packages, aliases, subscription_choices)
+    return context
+
+
+@login_required
+@permission_required("contracts_app.view_customer", raise_exception=True)
+def customer_detail(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    return render(
+        request, "contracts_app/customer_detail.html", _customer_context(request, customer)
+    )
+
+
+def _preview_payload(preview, *, credit_type_names) -> dict:
+    product_ids = {str(row.product_id) for row in preview.rows if row.product_id}
+    from packages_app.models import Product
+
+    names = {
+        str(pk): name
+        for pk, name in Product.objects.filter(pk__in=product_ids).values_list("id", "name")
+    }
+    timeline, periods = preview_timeline(
+        preview, product_names=names, credit_type_names=credit_type_names
+    )
+    return {"preview": preview, "preview_timeline": timeline, "periods": periods}
+
+
+def _credit_type_names() -> dict[str, str]:
+    return {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
+
+
+@login_required
+@permission_required("contracts_app.add_contract", raise_exception=True)
+def customer_provision(request, customer_id):
+    """POST "preview": the contract provisioning would create (nothing kept); POST "confirm":
+    create it. The form's uniqueness key makes a double submit one contract."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[customer.pk]))
+    form = ProvisionForm(
+        request.POST,
+        package_choices=package_choices(),
+        alias_choices=[name for _, name in _package_alias_names()],
+    )
+    extra: dict = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        package = Package.objects.filter(pk=data["package"]).first() if data["package"] else None
+        arguments = {
+            "customer": customer,
+            "starting_at": data["starting_at"],
+            "package": package,
+            "package_alias": data["package_alias"] or None,
+            "created_by": request.user.get_username(),
+        }
+        try:
+            if request.POST.get("_action") == "confirm":
+                contract = contract_provision(
+                    **arguments, uniqueness_key=data["uniqueness_key"] or None
+                )
+                return HttpResponseRedirect(
+                    reverse("contracts:contract-detail", args=[contract.pk])
+                )
+            preview = dry_run(contract_provision, **arguments)
+            extra = _preview_payload(preview, credit_type_names=_credit_type_names())
+        except Conflict as exc:
+            existing = Contract.objects.filter(
+                customer=customer, uniqueness_key=data["uniqueness_key"]
+            ).first()
+            if exc.field == "uniqueness_key" and existing is not None:
+                return HttpResponseRedirect(
+                    reverse("contracts:contract-detail", args=[existing.pk])
+                )
+            form.add_service_error(exc.field, exc.message)
+        except ApplicationError as exc:
+            form.add_service_error(exc.field, exc.message)
+    context = _customer_context(request, customer, provision_form=form)
+    context.update(extra)
+    if request.htmx:
+        return render(request, "contracts_app/customer_detail.html#provision", context)
+    return render(request, "contracts_app/customer_detail.html", context)
+
+
+@login_required
+@permission_required("contracts_app.add_contract", raise_exception=True)
+def customer_schedule_change(request, customer_id):
+    """End a subscription's current contract at a date and start the next one there, through
+    the pricing-plan schedule service (set_previous_end_at); previewed first."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[customer.pk]))
+    base = _customer_context(request, customer)
+    packages, aliases, subscriptions = base["_choices"]
+    form = ScheduleChangeForm(
+        request.POST,
+        subscription_choices=subscriptions,
+        package_choices=packages,
+        alias_choices=aliases,
+    )
+    extra: dict = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        arguments = {
+            "subscription_id": data["subscription"],
+            "start_at": data["starting_at"],
+            "pricing_plan_version_id": data["package"] or None,
+            "pricing_plan_id": data["package_alias"] or None,
+            "set_previous_end_at": True,
+            "created_by": request.user.get_username(),
+        }
+        try:
+            if request.POST.get("_action") == "confirm":
+                already = Contract.objects.filter(
+                    subscription_id=data["subscription"],
+                    starting_at=data["starting_at"],
+                    archived_at__isnull=True,
+                ).first()
+                contract = already or pricing_plan_schedule_create(**arguments)
+                return HttpResponseRedirect(
+                    reverse("contracts:contract-detail", args=[contract.pk])
+                )
+            preview = dry_run(pricing_plan_schedule_create, **arguments)
+            extra = _preview_payload(preview, credit_type_names=_credit_type_names())
+        except ApplicationError as exc:
+            form.add_service_error(exc.field, exc.message)
+    context = _customer_context(request, customer, change_form=form)
+    context.update({f"change_{key}": value for key, value in extra.items()})
+    if request.htmx:
+        return render(request, "contracts_app/customer_detail.html#schedule-change", context)
+    return render(request, "contracts_app/customer_detail.html", context)
+
+
+@login_required
+@permission_required("contracts_app.add_billingproviderconfiguration", raise_exception=True)
+def customer_billing_add(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    form = BillingConfigurationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = validated(SetConfigurationsInput, {"data": [form.item(customer.pk)]})
+            items = [dict(item) for item in data["data"]]
+            billing_provider_configurations_set(items=items)
+        except ValidationError as exc:
+            for path, messages in flatten_errors(exc.detail).items():
+                form.add_service_error(path, " ".join(messages))
+        except ApplicationError as exc:
+            form.add_service_error(exc.field, exc.message)
+        else:
+            return HttpResponseRedirect(
+                reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
+            )
+    context = _customer_context(request, customer, billing_form=form)
+    return render(request, "contracts_app/customer_detail.html", context)
+
+
+@login_required
+@permission_required("contracts_app.change_billingproviderconfiguration", raise_exception=True)
+def customer_billing_archive(request, customer_id, configuration_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if request.method == "POST":
+        # Not this customer's (any more): the page shows the current state.
+        with contextlib.suppress(ApplicationError):
+            billing_provider_configurations_archive(
+                customer=customer, configuration_ids=[configuration_id]
+            )
+    return HttpResponseRedirect(
+        reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
+    )
+
+
+@login_required
+@permission_required("contracts_app.view_contract", raise_exception=True)
+def contract_detail(request, contract_id):
+    contract = get_object_or_404(
+        Contract.objects.select_related(
+            "customer", "package", "rate_card", "billing_provider_configuration", "subscription"
+        ),
+        pk=contract_id,
+    )
+    terms = list(
+        ContractTerm.objects.filter(contract=contract)
+        .select_related("product")
+        .order_by("kind", "ordinal")
+    )
+    preview = contract_preview_of(contract, terms)
+    names = {str(t.product_id): t.product.name for t in terms if t.product_id}
+    timeline, periods = preview_timeline(
+        preview, product_names=names, credit_type_names=_credit_type_names()
+    )
+    neighbours = (
+        list(
+            Contract.objects.filter(subscription_id=contract.subscription_id)
+            .exclude(pk=contract.pk)
+            .select_related("package")
+            .order_by("starting_at", "id")
+        )
+        if contract.subscription_id
+        else []
+    )
+    transitions = (contract.settings or {}).get("transitions") or []
+    return render(
+        request,
+        "contracts_app/contract_detail.html",
+        {
+            "contract": contract,
+            "terms": [t for t in terms if t.generated_from_id is None],
+            "timeline": timeline,
+            "periods": periods,
+            "periods_open": True,
+            "previous": [c for c in neighbours if c.starting_at < contract.starting_at],
+            "following": [c for c in neighbours if c.starting_at > contract.starting_at],
+            "transitions": transitions,
+        },
+    )
 
 
 @login_required

@@ -5,6 +5,9 @@ from packages_app import views
 app_name = "packages"
 urlpatterns = [
     path("packages/", views.PackageListView.as_view(), name="package-list"),
-    path("packages/<uuid:package_id>/", views.package_detail, name="package-detail"),
     path("rate-cards/", views.RateCardListView.as_view(), name="ratecard-list"),
+    path("rate-cards/<uuid:rate_card_id>/", views.rate_card_detail, name="ratecard-detail"),
+    path("aliases/", views.alias_list, name="alias-list"),
+    path("aliases/schedule/", views.alias_schedule, name="alias-schedule"),
+    path("aliases/<int:alias_id>/", views.alias_detail, name="alias-detail"),
 ]

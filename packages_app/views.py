@@ -1,10 +1,31 @@
-from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import render
-from django.urls import reverse
+"""The catalog's pages: package and rate-card lists, rate cards, alias schedules.
 
+Pages that need contracts (the builder's preview, the package page's cohort) live in
+contracts_app/views_packages.py: the catalog never imports contracts_app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+
+from config.api.errors import ApplicationError
 from config.web import ObjectListView
-from packages_app.models import Package, RateCard
-from packages_app.selectors.browse import package_for_page
+from packages_app.forms import AliasScheduleForm, package_choices
+from packages_app.models import AliasAssignment, AliasName, Package, RateCard
+from packages_app.presenters import alias_timeline, assignment_target
+from packages_app.selectors.catalog import rates_matching
+from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
+from packages_app.services.aliases import alias_assign
+
+UPCOMING_DAYS = 90
 
 
 class PackageListView(ObjectListView):
@@ -18,9 +39,12 @@ class PackageListView(ObjectListView):
         ("Created", "created_at"),
         ("Archived", "archived_at"),
     ]
+    create_url_name = "contracts:package-builder"
+    create_label = "Build a package"
+    search_fields = ("name",)
 
     def row_url(self, package: Package) -> str:
-        return reverse("packages:package-detail", args=[package.pk])
+        return reverse("contracts:package-detail", args=[package.pk])
 
 
 class RateCardListView(ObjectListView):
@@ -33,10 +57,190 @@ class RateCardListView(ObjectListView):
         ("Created", "created_at"),
         ("Archived", "archived_at"),
     ]
+    search_fields = ("name",)
+
+    def row_url(self, rate_card: RateCard) -> str:
+        return reverse("packages:ratecard-detail", args=[rate_card.pk])
+
+
+def _day(value: str | None, default: dt.datetime) -> dt.datetime:
+    try:
+        day = dt.date.fromisoformat(value or "")
+    except ValueError:
+        return default
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 @login_required
-@permission_required("packages_app.view_package", raise_exception=True)
-def package_detail(request, package_id):
-    package = package_for_page(package_id=package_id)
-    return render(request, "packages_app/package_detail.html", {"package": package})
+@permission_required("packages_app.view_ratecard", raise_exception=True)
+def rate_card_detail(request, rate_card_id):
+    """Rates in force at a chosen date (in the URL), every rate with its window, aliases."""
+    rate_card = get_object_or_404(
+        RateCard.objects.select_related("fiat_credit_type"), pk=rate_card_id
+    )
+    now = timezone.now()
+    at = _day(request.GET.get("at"), now)
+    in_force = list(
+        rates_matching(rate_card=rate_card, at=at).order_by("product__name", "starting_at")
+    )
+    page = Paginator(
+        rates_matching(rate_card=rate_card).order_by("product__name", "starting_at", "id"), 100
+    ).get_page(request.GET.get("page"))
+    assignments = (
+        AliasAssignment.objects.filter(rate_card=rate_card)
+        .select_related("alias_name", "rate_card", "package")
+        .order_by("alias_name__name", "starting_at", "id")
+    )
+    context = {
+        "rate_card": rate_card,
+        "at": at,
+        "in_force": in_force,
+        "page": page,
+        "assignments": assignments,
+    }
+    if request.htmx and request.htmx.target == "rates-at":
+        return render(request, "packages_app/rate_card_detail.html#rates-at", context)
+    return render(request, "packages_app/rate_card_detail.html", context)
+
+
+def _aliases_queryset(kind: str, query: str):
+    names = AliasName.objects.order_by("kind", "name", "id").prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=AliasAssignment.objects.in_force()
+            .select_related("package", "rate_card", "alias_name")
+            .order_by("starting_at", "id"),
+            to_attr="intervals",
+        )
+    )
+    if kind in AliasName.Kind.values:
+        names = names.filter(kind=kind)
+    if query:
+        names = names.filter(name__icontains=query)
+    return names
+
+
+def _alias_row(name: AliasName, now: dt.datetime) -> dict:
+    """What an alias points at now and what changes in the next UPCOMING_DAYS days."""
+    soon = now + dt.timedelta(days=UPCOMING_DAYS)
+    current = next(
+        (
+            i
+            for i in name.intervals
+            if i.starting_at <= now and (i.ending_before is None or i.ending_before > now)
+        ),
+        None,
+    )
+    changes = []
+    for interval in name.intervals:
+        if now < interval.starting_at <= soon:
+            changes.append((interval.starting_at, assignment_target(interval)[0]))
+        if interval.ending_before and now < interval.ending_before <= soon:
+            following = any(i.starting_at == interval.ending_before for i in name.intervals)
+            if not following:
+                changes.append((interval.ending_before, "nothing"))
+    return {
+        "name": name,
+        "current": assignment_target(current) if current else None,
+        "changes": sorted(changes),
+    }
+
+
+@login_required
+@permission_required("packages_app.view_aliasassignment", raise_exception=True)
+def alias_list(request):
+    """Every alias name (packages and rate cards), with the schedule form."""
+    now = timezone.now()
+    kind, query = request.GET.get("kind", ""), request.GET.get("q", "").strip()
+    page = Paginator(_aliases_queryset(kind, query), 50).get_page(request.GET.get("page"))
+    rows = [_alias_row(name, now) for name in page.object_list]
+    context = {"page": page, "rows": rows, "kind": kind, "q": query, "upcoming_days": UPCOMING_DAYS}
+    if request.htmx and request.htmx.target == "alias-table":
+        return render(request, "packages_app/alias_list.html#alias-table", context)
+    initial = {"package": request.GET.get("package", "")}
+    context["form"] = AliasScheduleForm(initial=initial, package_choices=package_choices())
+    return render(request, "packages_app/alias_list.html", context)
+
+
+@login_required
+@permission_required("packages_app.view_aliasassignment", raise_exception=True)
+def alias_detail(request, alias_id):
+    alias_name = get_object_or_404(AliasName, pk=alias_id)
+    now = timezone.now()
+    history = list(
+        AliasAssignment.objects.filter(alias_name=alias_name)
+        .select_related("alias_name", "package", "rate_card")
+        .order_by("starting_at", "id")
+    )
+    in_force = [row for row in history if row.superseded_at is None]
+    context = {
+        "alias_name": alias_name,
+        "history": history,
+        "timeline": alias_timeline(
+            in_force, title=f"{alias_name.name}: schedule", now=now, lane_label=lambda a: "in force"
+        )
+        if history
+        else None,
+        "history_timeline": alias_timeline(
+            [row for row in history if row.superseded_at is not None],
+            title=f"{alias_name.name}: superseded intervals",
+            now=now,
+            lane_label=lambda a: "superseded",
+        )
+        if len(in_force) < len(history)
+        else None,
+    }
+    if alias_name.kind == AliasName.Kind.PACKAGE:
+        context["form"] = AliasScheduleForm(
+            initial={"name": alias_name.name}, package_choices=package_choices()
+        )
+    return render(request, "packages_app/alias_detail.html", context)
+
+
+@login_required
+@permission_required("packages_app.add_aliasassignment", raise_exception=True)
+def alias_schedule(request):
+    """Point a package alias at a package from a date (optionally until one): "Preview" shows
+    which package each date resolves to afterwards; "Confirm" makes the assignment."""
+    form = AliasScheduleForm(request.POST or None, package_choices=package_choices())
+    context: dict = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        package = Package.objects.filter(pk=data["package"]).first()
+        start = data.get("starting_at") or timezone.now().replace(second=0, microsecond=0)
+        arguments = {
+            "kind": AliasName.Kind.PACKAGE,
+            "name": data["name"],
+            "package": package,
+            "starting_at": start,
+            "ending_before": data.get("ending_before"),
+        }
+        try:
+            if package is None:
+                raise ApplicationError("Choose a package", field="schedule.package")
+            if package.archived_at is not None:
+                raise ApplicationError(
+                    "This package is archived: nobody could be provisioned through the alias",
+                    field="schedule.package",
+                )
+            if request.POST.get("_action") == "confirm":
+                if not alias_assignment_exists(rate_card=None, **arguments):
+                    alias_assign(**arguments, field="schedule")
+                alias_name = AliasName.objects.get(kind=AliasName.Kind.PACKAGE, name=data["name"])
+                return HttpResponseRedirect(reverse("packages:alias-detail", args=[alias_name.pk]))
+            result = alias_assign_preview(**arguments)
+        except ApplicationError as exc:
+            form.add_error(form.field_for(exc.field), exc.message)
+        else:
+            now = timezone.now()
+            context["result"] = [
+                r for r in result if r.ending_before is None or r.ending_before > now
+            ]
+            context["result_timeline"] = alias_timeline(
+                result,
+                title=f"{data['name']} after this change",
+                now=now,
+                highlight_package_id=package.pk,
+            )
+            context["starting_at"] = start
+    return render(request, "packages_app/alias_schedule.html", context)

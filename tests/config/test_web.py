@@ -26,7 +26,8 @@ def test_logging_in_shows_home_with_real_counts(client, django_assert_max_num_qu
         "/login/", {"username": "pat", "password": "correct horse battery staple"}
     )
     assert response.status_code == 302 and response["Location"] == "/"
-    with django_assert_max_num_queries(8):
+    # session + user, then the dashboard: 4 counts, alias changes, recent packages and contracts
+    with django_assert_max_num_queries(9):
         home = client.get("/")
     html = home.content.decode()
     assert home.status_code == 200

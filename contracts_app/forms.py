@@ -1,0 +1,149 @@
+"""Forms of the customer pages. They collect input for the services the API calls (customer
+create, billing-provider configurations, provisioning, pricing-plan schedules); the services'
+errors, named by field path, are put back on the inputs with `add_service_error`."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+from contracts_app.services.customers import DELIVERY_METHODS
+from packages_app.forms import BLANK, utc_datetime_field
+
+BILLING_PROVIDERS = [
+    ("stripe", "Stripe"),
+    ("netsuite", "NetSuite"),
+    ("aws_marketplace", "AWS Marketplace"),
+    ("azure_marketplace", "Azure Marketplace"),
+    ("gcp_marketplace", "GCP Marketplace"),
+]
+
+
+class ServiceForm(forms.Form):
+    """A form whose inputs are named by the service's field paths (`paths`)."""
+
+    paths: dict[str, str] = {}
+
+    def add_service_error(self, path: str | None, message: str) -> None:
+        path = path or ""
+        for prefix in sorted(self.paths, key=len, reverse=True):
+            if path == prefix or path.startswith((prefix + ".", prefix + "[")):
+                self.add_error(self.paths[prefix], message)
+                return
+        self.add_error(None, message)
+
+
+class CustomerForm(ServiceForm):
+    name = forms.CharField(label="Name", max_length=400)
+    external_id = forms.CharField(label="External id", max_length=400, required=False)
+    ingest_aliases = forms.CharField(
+        label="Ingest aliases",
+        required=False,
+        help_text="Comma-separated ids your usage events carry",
+    )
+    paths = {"name": "name", "external_id": "external_id", "ingest_aliases": "ingest_aliases"}
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        body = {"name": data["name"]}
+        if data.get("external_id"):
+            body["external_id"] = data["external_id"]
+        aliases = [a.strip() for a in (data.get("ingest_aliases") or "").split(",") if a.strip()]
+        if aliases:
+            body["ingest_aliases"] = aliases
+        return body
+
+
+class BillingConfigurationForm(ServiceForm):
+    billing_provider = forms.ChoiceField(label="Billing provider", choices=BILLING_PROVIDERS)
+    delivery_method = forms.ChoiceField(
+        label="Delivery method", choices=[(m, m.replace("_", " ")) for m in DELIVERY_METHODS]
+    )
+    account_key = forms.CharField(
+        label="Account field", required=False, help_text="e.g. stripe_customer_id"
+    )
+    account_value = forms.CharField(label="Account value", required=False)
+    paths = {
+        "data[0].billing_provider": "billing_provider",
+        "data[0].delivery_method": "delivery_method",
+        "data[0].configuration": "account_value",
+        "data[0]": "billing_provider",
+    }
+
+    def item(self, customer_id) -> dict:
+        data = self.cleaned_data
+        configuration = {}
+        if data.get("account_key"):
+            configuration[data["account_key"]] = data.get("account_value") or ""
+        return {
+            "customer_id": str(customer_id),
+            "billing_provider": data["billing_provider"],
+            "delivery_method": data["delivery_method"],
+            "configuration": configuration,
+        }
+
+
+class ProvisionForm(ServiceForm):
+    """Provision by package or by alias (resolved at the start), previewed before it is made."""
+
+    package = forms.ChoiceField(label="Package", choices=BLANK, required=False)
+    package_alias = forms.ChoiceField(label="or alias", choices=BLANK, required=False)
+    starting_at = utc_datetime_field("Starting", required=True)
+    uniqueness_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    paths = {
+        "package_id": "package",
+        "package_alias": "package_alias",
+        "starting_at": "starting_at",
+        "ending_before": "starting_at",
+        "customer_id": None,
+        "uniqueness_key": None,
+    }
+
+    def __init__(self, *args, package_choices=(), alias_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["package"].choices = list(package_choices)
+        self.fields["package_alias"].choices = [*BLANK, *((a, a) for a in alias_choices)]
+        if not self.is_bound and not self.initial.get("uniqueness_key"):
+            self.initial["uniqueness_key"] = f"ui-{uuid.uuid4()}"
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("package")) == bool(data.get("package_alias")):
+            self.add_error("package", "Choose a package or an alias (one of them).")
+        return data
+
+
+class ScheduleChangeForm(ServiceForm):
+    """End a subscription's current contract at a date and start the next one there (the
+    pricing-plan schedule service with set_previous_end_at)."""
+
+    subscription = forms.ChoiceField(label="Subscription", choices=BLANK)
+    package = forms.ChoiceField(label="Move to package", choices=BLANK, required=False)
+    package_alias = forms.ChoiceField(label="or alias", choices=BLANK, required=False)
+    starting_at = utc_datetime_field("From", required=True)
+    paths = {
+        "pricing_plan_version_id": "package",
+        "pricing_plan_id": "package_alias",
+        "pricing_plan_version_selector": "package_alias",
+        "pricing_plan_subscription_id": "subscription",
+        "start_at": "starting_at",
+        "end_at": "starting_at",
+        "starting_at": "starting_at",
+        "package_id": "package",
+        "customer_id": "subscription",
+    }
+
+    def __init__(
+        self, *args, subscription_choices=(), package_choices=(), alias_choices=(), **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].choices = list(subscription_choices)
+        self.fields["package"].choices = list(package_choices)
+        self.fields["package_alias"].choices = [*BLANK, *((str(i), n) for i, n in alias_choices)]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("package")) == bool(data.get("package_alias")):
+            self.add_error("package", "Choose a package or an alias (one of them).")
+        return data

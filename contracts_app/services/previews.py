@@ -1,0 +1,131 @@
+"""What provisioning would create, without creating it (the builder's live preview).
+
+A package body is checked by `package_create` itself, inside a transaction that is always
+rolled back: one validation path, nothing kept. The contract is then materialised by the same
+functions `contract_provision` uses (same end, same usage statement schedule, same periods).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from contracts_app.models import Contract, ContractTerm
+from contracts_app.services.materialise import (
+    TermRow,
+    absolute_usage_statement_schedule,
+    materialise_package_terms,
+)
+from contracts_app.services.provisioning import _package_rate_card_id, as_utc
+from packages_app.models import Package, PackageTerm, RateCard
+from packages_app.services.packages import package_create
+from packages_app.time_offsets import add_offset
+
+# Fields of a create body that would write outside the package (aliases) or could collide with
+# a real create (uniqueness_key); a preview never needs them.
+_NOT_PREVIEWED = ("aliases", "uniqueness_key")
+
+
+@dataclass
+class ContractPreview:
+    package: Package
+    terms: list[PackageTerm]
+    starting_at: dt.datetime
+    ending_before: dt.datetime | None
+    usage_statement_schedule: dict[str, Any]
+    rate_card: RateCard | None
+    rows: list[TermRow] = field(default_factory=list)
+
+
+class _Discard(Exception):
+    """Raised to roll the preview's transaction back."""
+
+
+def _materialised(
+    package: Package, terms: Iterable[PackageTerm], starting_at: dt.datetime
+) -> ContractPreview:
+    """The part of `contract_provision` that computes, without its writes."""
+    starting_at = as_utc(starting_at)
+    end = (
+        add_offset(starting_at, package.duration_unit, package.duration_value)
+        if package.duration_unit
+        else None
+    )
+    usage = absolute_usage_statement_schedule(
+        starting_at, (package.settings or {}).get("usage_statement_schedule")
+    )
+    terms = list(terms)
+    rate_card_id = _package_rate_card_id(package, starting_at)
+    rate_card = RateCard.objects.filter(pk=rate_card_id).first() if rate_card_id else None
+    rows = materialise_package_terms(
+        terms, contract_start=starting_at, contract_end=end, usage_frequency=usage["frequency"]
+    )
+    return ContractPreview(
+        package=package,
+        terms=terms,
+        starting_at=starting_at,
+        ending_before=end,
+        usage_statement_schedule=usage,
+        rate_card=rate_card,
+        rows=rows,
+    )
+
+
+def package_preview(
+    *, body: Mapping[str, Any], starting_at: dt.datetime, created_by: str = ""
+) -> ContractPreview:
+    """The contract a package built from `body` (validated create input) would give a customer
+    starting at `starting_at`. Raises the create's own errors; writes nothing."""
+    kwargs = {key: value for key, value in body.items() if key not in _NOT_PREVIEWED}
+    result: ContractPreview | None = None
+    try:
+        with transaction.atomic():
+            package = package_create(created_by=created_by, **kwargs)
+            terms = list(package.terms.select_related("product").order_by("kind", "ordinal"))
+            result = _materialised(package, terms, starting_at)
+            raise _Discard
+    except _Discard:
+        pass
+    assert result is not None
+    return result
+
+
+def package_preview_saved(*, package: Package, starting_at: dt.datetime) -> ContractPreview:
+    """The contract an existing package would give a customer starting at `starting_at`."""
+    terms = package.terms.select_related("product").order_by("kind", "ordinal")
+    return _materialised(package, terms, starting_at)
+
+
+def contract_preview_of(contract: Contract, terms: Iterable[ContractTerm]) -> ContractPreview:
+    """A stored contract in the preview's shape, so one timeline draws both."""
+    return ContractPreview(
+        package=contract.package
+        or Package(name=contract.name or "Negotiated contract", contract_name=contract.name),
+        terms=[],
+        starting_at=contract.starting_at,
+        ending_before=contract.ending_before,
+        usage_statement_schedule=(contract.settings or {}).get("usage_statement_schedule") or {},
+        rate_card=contract.rate_card,
+        rows=list(terms),
+    )
+
+
+def dry_run(write: Callable[..., Contract], /, **kwargs: Any) -> ContractPreview:
+    """What a contract-writing service (`contract_provision`, `pricing_plan_schedule_create`)
+    would create: it runs with every check and is rolled back, nothing kept."""
+    result: ContractPreview | None = None
+    try:
+        with transaction.atomic():
+            contract = write(**kwargs)
+            terms = ContractTerm.objects.filter(contract=contract).order_by("kind", "ordinal")
+            contract = Contract.objects.select_related("package", "rate_card").get(pk=contract.pk)
+            result = contract_preview_of(contract, terms)
+            raise _Discard
+    except _Discard:
+        pass
+    assert result is not None
+    return result

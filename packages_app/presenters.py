@@ -1,0 +1,87 @@
+"""What the catalog pages draw: alias schedules as timelines, terms in plain words. Pure
+composition over rows the selectors fetched; no queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from django.urls import reverse
+
+from config.timeline import Bar, Lane, Timeline, build_timeline
+from packages_app.describe import describe_term
+from packages_app.models import AliasAssignment, PackageTerm
+
+
+def assignment_target(assignment: AliasAssignment) -> tuple[str, str]:
+    """(name, url) of what an assignment points at."""
+    if assignment.package_id:
+        return assignment.package.name, reverse(
+            "contracts:package-detail", args=[assignment.package_id]
+        )
+    return assignment.rate_card.name, reverse(
+        "packages:ratecard-detail", args=[assignment.rate_card_id]
+    )
+
+
+def alias_timeline(
+    assignments: Iterable[AliasAssignment],
+    *,
+    title: str,
+    now: dt.datetime,
+    lane_label=None,
+    highlight_package_id=None,
+) -> Timeline:
+    """One lane per alias name (or per target with `lane_label`), one bar per interval;
+    superseded intervals are drawn muted and say so."""
+    lanes: dict[str, Lane] = {}
+    for assignment in assignments:
+        label = lane_label(assignment) if lane_label else assignment.alias_name.name
+        lane = lanes.setdefault(label, Lane(label=label))
+        target, href = assignment_target(assignment)
+        superseded = assignment.superseded_at is not None
+        in_force_now = (
+            not superseded
+            and assignment.starting_at <= now
+            and (assignment.ending_before is None or assignment.ending_before > now)
+        )
+        tone = "muted" if superseded else "current" if in_force_now else "alias"
+        if (
+            highlight_package_id
+            and assignment.package_id == highlight_package_id
+            and not superseded
+        ):
+            tone = "current"
+        lane.bars.append(
+            Bar(
+                start=assignment.starting_at,
+                end=assignment.ending_before,
+                label=target,
+                title=f"{assignment.alias_name.name} → {target}"
+                + (" (superseded)" if superseded else ""),
+                tone=tone,
+                href=href,
+            )
+        )
+    return build_timeline(list(lanes.values()), title=title, markers=[(now, "now")])
+
+
+def terms_in_words(
+    terms: Iterable[PackageTerm], *, credit_type_names: Mapping[str, str]
+) -> list[tuple[PackageTerm, str]]:
+    """Each term with its sentence; product names come from the prefetched `term.product`
+    and, for products named elsewhere in a body, from the same prefetch."""
+    terms = list(terms)
+    product_names = {str(t.product_id): t.product.name for t in terms if t.product_id}
+    return [
+        (
+            term,
+            describe_term(
+                term.kind,
+                term.body,
+                product_names=product_names,
+                credit_type_names=credit_type_names,
+            ),
+        )
+        for term in terms
+    ]

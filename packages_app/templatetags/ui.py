@@ -1,0 +1,48 @@
+"""Template filters of the pricing team's pages: one date format (ISO 8601, UTC) everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def iso(value) -> str:
+    """`2027-01-31` at midnight UTC, else `2027-01-31T14:05Z`; empty for None."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        if (value.hour, value.minute, value.second) == (0, 0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%dT%H:%MZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@register.filter
+def bf(form, name: str):
+    """`form[name]`, or None when the form has no such field (layouts name offset pairs)."""
+    return form[name] if name in form.fields else None
+
+
+@register.filter
+def offset_pair(form, name: str):
+    """(value, unit) bound fields of an offset input pair `name_value`/`name_unit`, else None."""
+    if f"{name}_value" in form.fields:
+        return form[f"{name}_value"], form[f"{name}_unit"]
+    return None
+
+
+@register.filter
+def split(value: str) -> list[str]:
+    return value.split()
