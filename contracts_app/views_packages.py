@@ -268,7 +268,9 @@ def package_detail(request, package_id):
     start = _start_from(request.GET.get("start"))
     preview_error = ""
     try:
-        preview = package_preview_saved(package=package, starting_at=start)
+        preview = package_preview_saved(
+            package=package, starting_at=start, terms=package.terms.all()
+        )
         product_names = {str(t.product_id): t.product.name for t in preview.terms if t.product_id}
         timeline, periods = preview_timeline(
             preview, product_names=product_names, credit_type_names=credit_types

@@ -78,10 +78,17 @@ def _offset_initial(offset: Mapping[str, Any] | None, prefix: str) -> dict:
     return {f"{prefix}_value": offset.get("value"), f"{prefix}_unit": offset.get("unit")}
 
 
+class ServiceCheckedChoiceField(forms.ChoiceField):
+    """A select whose value the service checks (exists, not archived), like the API's: the
+    form keeps no second copy of that rule."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
 def product_field(label: str = "Product") -> forms.ChoiceField:
-    """Choices are set once per page by `BuilderForms` (one query for every row); whether the
-    product exists and is usable is the service's check, like any other field."""
-    return forms.ChoiceField(label=label, required=False, choices=BLANK)
+    """Choices are set once per page by `BuilderForms` (one query for every row)."""
+    return ServiceCheckedChoiceField(label=label, required=False, choices=BLANK)
 
 
 def product_choices() -> list[tuple[str, str]]:
@@ -518,7 +525,7 @@ class PackageForm(forms.Form):
     contract_name = forms.CharField(
         label="Contract name", max_length=400, required=False, help_text="Defaults to the name"
     )
-    rate_card = forms.ChoiceField(label="Rate card", required=False, choices=BLANK)
+    rate_card = ServiceCheckedChoiceField(label="Rate card", required=False, choices=BLANK)
     rate_card_alias = forms.ChoiceField(
         label="or rate-card alias",
         choices=BLANK,

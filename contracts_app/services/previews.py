@@ -60,7 +60,10 @@ def _materialised(
     )
     terms = list(terms)
     rate_card_id = _package_rate_card_id(package, starting_at)
-    rate_card = RateCard.objects.filter(pk=rate_card_id).first() if rate_card_id else None
+    if rate_card_id and not package.rate_card_alias and "rate_card" in package._state.fields_cache:
+        rate_card = package.rate_card  # fetched with the package
+    else:
+        rate_card = RateCard.objects.filter(pk=rate_card_id).first() if rate_card_id else None
     rows = materialise_package_terms(
         terms, contract_start=starting_at, contract_end=end, usage_frequency=usage["frequency"]
     )
@@ -94,9 +97,13 @@ def package_preview(
     return result
 
 
-def package_preview_saved(*, package: Package, starting_at: dt.datetime) -> ContractPreview:
-    """The contract an existing package would give a customer starting at `starting_at`."""
-    terms = package.terms.select_related("product").order_by("kind", "ordinal")
+def package_preview_saved(
+    *, package: Package, starting_at: dt.datetime, terms: Iterable[PackageTerm] | None = None
+) -> ContractPreview:
+    """The contract an existing package would give a customer starting at `starting_at`
+    (`terms`: the package's terms when the caller already has them)."""
+    if terms is None:
+        terms = package.terms.select_related("product").order_by("kind", "ordinal")
     return _materialised(package, terms, starting_at)
 
 

@@ -35,18 +35,6 @@ def staff_client(client):
     return client
 
 
-def test_package_detail_shows_terms_aliases_and_loads_the_cohort(
-    staff_client, package_with_cohort, django_assert_max_num_queries
-):
-    with django_assert_max_num_queries(8):
-        response = staff_client.get(f"/packages/{package_with_cohort.id}/")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Starter Plan" in html and "in force" in html
-    assert html.count("<tr>") >= 1 + 8  # alias row + eight terms
-    assert f'hx-get="/packages/{package_with_cohort.id}/cohort/"' in html
-
-
 def test_cohort_pages_with_load_more_until_every_contract_was_shown(
     staff_client, package_with_cohort, django_assert_max_num_queries
 ):
