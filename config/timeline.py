@@ -60,7 +60,7 @@ class Timeline:
 
 
 LANE_HEIGHT = 26
-TOP = 8
+TOP = 16  # room above the first lane for marker labels ("now", "start")
 LABEL_WIDTH = 230
 
 

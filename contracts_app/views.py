@@ -69,6 +69,7 @@ class CustomerListView(ObjectListView):
     create_label = "New customer"
     create_permission = "contracts_app.add_customer"
     empty_text = "No customers yet."
+    template_name = "contracts_app/customer_list.html"
 
     def get_queryset(self):
         queryset = Customer.objects.order_by("-created_at", "-id")
@@ -88,11 +89,6 @@ class CustomerListView(ObjectListView):
             Package.objects.filter(pk=package_id).first() if _is_uuid(package_id) else None
         )
         return context
-
-    def get_template_names(self):
-        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
-            return ["contracts_app/customer_list.html#table"]
-        return ["contracts_app/customer_list.html"]
 
     def row_url(self, customer: Customer) -> str:
         url = reverse("contracts:customer-detail", args=[customer.pk])

@@ -32,10 +32,24 @@ BLANK = [("", "—")]
 
 
 class UTCDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
+    """ISO 8601 typed as text (`2027-01-31` or `2027-01-31T09:30`, UTC): a native picker
+    would show the browser's locale format, and every date here reads one way."""
+
+    input_type = "text"
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+        attrs = {
+            "placeholder": "YYYY-MM-DD",
+            "pattern": r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?",
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            **kwargs.pop("attrs", {}),
+        }
+        super().__init__(format="%Y-%m-%dT%H:%M", attrs=attrs, **kwargs)
+
+    def format_value(self, value):
+        text = super().format_value(value)
+        return text[:-6] if text and text.endswith("T00:00") else text
 
 
 def utc_datetime_field(label: str, *, required: bool = False, help_text: str = "") -> forms.Field:
@@ -43,8 +57,13 @@ def utc_datetime_field(label: str, *, required: bool = False, help_text: str = "
         label=label,
         required=required,
         widget=UTCDateTimeInput(),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
-        help_text=help_text or "UTC",
+        input_formats=[
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d",
+        ],
+        help_text=help_text or "UTC; a time is optional (THH:MM)",
     )
 
 

@@ -154,7 +154,17 @@ def alias_list(request):
     kind, query = request.GET.get("kind", ""), request.GET.get("q", "").strip()
     page = Paginator(_aliases_queryset(kind, query), 50).get_page(request.GET.get("page"))
     rows = [_alias_row(name, now) for name in page.object_list]
-    context = {"page": page, "rows": rows, "kind": kind, "q": query, "upcoming_days": UPCOMING_DAYS}
+    intervals = [interval for name in page.object_list for interval in name.intervals]
+    context = {
+        "page": page,
+        "rows": rows,
+        "kind": kind,
+        "q": query,
+        "upcoming_days": UPCOMING_DAYS,
+        "timeline": alias_timeline(intervals, title="Aliases on this page", now=now)
+        if intervals
+        else None,
+    }
     if request.htmx and request.htmx.target == "alias-table":
         return render(request, "packages_app/alias_list.html#alias-table", context)
     initial = {"package": request.GET.get("package", "")}
