@@ -68,14 +68,21 @@ def _month_start(moment: dt.datetime) -> dt.datetime:
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _ticks(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    months = (end.year - start.year) * 12 + end.month - start.month
-    step = 1 if months <= 18 else 3 if months <= 48 else 12
+TICK_ROOM = 58  # pixels one "2027-01" label needs
+
+
+def _ticks(start: dt.datetime, end: dt.datetime, plot_width: int) -> list[dt.datetime]:
+    """Month starts, every 1, 2, 3, 6 or 12 months: the smallest step whose labels fit."""
+    months = max((end.year - start.year) * 12 + end.month - start.month, 1)
+    room = max(plot_width // TICK_ROOM, 2)
+    step = next(
+        (s for s in (1, 2, 3, 6, 12) if months / s <= room), 12 * (months // (12 * room) + 1)
+    )
     tick = _month_start(start)
-    if step == 12:
+    if step % 12 == 0:
         tick = tick.replace(month=1)
-    elif step == 3:
-        tick = tick.replace(month=1 + (tick.month - 1) // 3 * 3)
+    else:
+        tick = tick.replace(month=1 + (tick.month - 1) // step * step)
     ticks = []
     while tick <= end:
         if tick >= start:
@@ -139,7 +146,7 @@ def build_timeline(
         plot_left=plot_left,
         plot_width=plot_width,
         axis_y=axis_y,
-        ticks=[(x_of(t), t.strftime("%Y-%m")) for t in _ticks(start, end)],
+        ticks=[(x_of(t), t.strftime("%Y-%m")) for t in _ticks(start, end, plot_width)],
         markers=[(x_of(at), label) for at, label in markers if start <= at <= end],
         start=start,
         end=end,

@@ -74,3 +74,14 @@ def _resolve(obj, dotted: str):
         if value is None:
             return ""
     return value() if callable(value) else value
+
+
+def redirect_after_write(request, url: str):
+    """After a successful write: a normal redirect, or for htmx a client-side one (htmx would
+    otherwise follow a 302 inside its XHR and swap the next page into the form)."""
+    from django.http import HttpResponseRedirect
+    from django_htmx.http import HttpResponseClientRedirect
+
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)

@@ -22,7 +22,7 @@ from rest_framework.exceptions import ValidationError
 from config.api.errors import ApplicationError, Conflict, ValidationFailed, flatten_errors
 from config.api.pagination import keyset_paginate
 from config.api.views_base import validated
-from config.web import ObjectListView
+from config.web import ObjectListView, redirect_after_write
 from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
 from contracts_app.forms import (
     BillingConfigurationForm,
@@ -260,8 +260,8 @@ def customer_provision(request, customer_id):
                 contract = contract_provision(
                     **arguments, uniqueness_key=data["uniqueness_key"] or None
                 )
-                return HttpResponseRedirect(
-                    reverse("contracts:contract-detail", args=[contract.pk])
+                return redirect_after_write(
+                    request, reverse("contracts:contract-detail", args=[contract.pk])
                 )
             preview = dry_run(contract_provision, **arguments)
             extra = _preview_payload(preview, credit_type_names=_credit_type_names())
@@ -270,8 +270,8 @@ def customer_provision(request, customer_id):
                 customer=customer, uniqueness_key=data["uniqueness_key"]
             ).first()
             if exc.field == "uniqueness_key" and existing is not None:
-                return HttpResponseRedirect(
-                    reverse("contracts:contract-detail", args=[existing.pk])
+                return redirect_after_write(
+                    request, reverse("contracts:contract-detail", args=[existing.pk])
                 )
             form.add_service_error(exc.field, exc.message)
         except ApplicationError as exc:
@@ -318,8 +318,8 @@ def customer_schedule_change(request, customer_id):
                     archived_at__isnull=True,
                 ).first()
                 contract = already or pricing_plan_schedule_create(**arguments)
-                return HttpResponseRedirect(
-                    reverse("contracts:contract-detail", args=[contract.pk])
+                return redirect_after_write(
+                    request, reverse("contracts:contract-detail", args=[contract.pk])
                 )
             preview = dry_run(pricing_plan_schedule_create, **arguments)
             extra = _preview_payload(preview, credit_type_names=_credit_type_names())
