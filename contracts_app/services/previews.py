@@ -1,8 +1,11 @@
-"""What provisioning would create, without creating it (the builder's live preview).
+"""What provisioning would create, without creating it (the builder's live preview and
+`POST /v1/packages/preview`).
 
-A package body is checked by `package_create` itself, inside a transaction that is always
-rolled back: one validation path, nothing kept. The contract is then materialised by the same
-functions `contract_provision` uses (same end, same usage statement schedule, same periods).
+Inside a transaction that is always rolled back, a package body is created by `package_create`
+itself (one validation path) and provisioned by `contract_provision` for a stand-in customer:
+the contract, its terms and every period are exactly what `contracts/create` would write, and
+nothing is kept. The package page's example (`package_preview_saved`) runs the materialising
+functions directly, which is what `contract_provision` calls.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from typing import Any
 
 from django.db import transaction
 
-from contracts_app.models import Contract, ContractTerm
+from config.api.errors import ValidationFailed
+from contracts_app.models import BillingProviderConfiguration, Contract, ContractTerm, Customer
+from contracts_app.selectors.contracts import with_terms
 from contracts_app.services.materialise import (
     TermRow,
     absolute_usage_statement_schedule,
     materialise_package_terms,
 )
-from contracts_app.services.provisioning import _package_rate_card_id, as_utc
+from contracts_app.services.provisioning import _package_rate_card_id, as_utc, contract_provision
 from packages_app.models import Package, PackageTerm, RateCard
 from packages_app.services.packages import package_create
 from packages_app.time_offsets import add_offset
@@ -78,23 +83,55 @@ def _materialised(
     )
 
 
-def package_preview(
-    *, body: Mapping[str, Any], starting_at: dt.datetime, created_by: str = ""
-) -> ContractPreview:
-    """The contract a package built from `body` (validated create input) would give a customer
-    starting at `starting_at`. Raises the create's own errors; writes nothing."""
-    kwargs = {key: value for key, value in body.items() if key not in _NOT_PREVIEWED}
-    result: ContractPreview | None = None
+def package_contract_dry_run(
+    *,
+    starting_at: dt.datetime,
+    package: Package | None = None,
+    body: Mapping[str, Any] | None = None,
+    created_by: str = "",
+) -> Contract:
+    """The contract provisioning would create from `package`, or from a package built from
+    `body` (validated `packages/create` input), starting at `starting_at`: returned with its
+    terms (and their products) and billing configuration loaded, none of it kept. Raises the
+    create's and the provisioning's own errors."""
+    if (package is None) == (body is None):
+        raise ValidationFailed("Give package_id or a package body", field="package_id")
+    result: Contract | None = None
     try:
         with transaction.atomic():
-            package = package_create(created_by=created_by, **kwargs)
-            terms = list(package.terms.select_related("product").order_by("kind", "ordinal"))
-            result = _materialised(package, terms, starting_at)
+            if body is not None:
+                kwargs = {key: value for key, value in body.items() if key not in _NOT_PREVIEWED}
+                package = package_create(created_by=created_by, **kwargs)
+            assert package is not None
+            # A stand-in customer, with the billing configuration the package asks for.
+            customer = Customer.objects.create(name="Preview")
+            if package.billing_provider:
+                BillingProviderConfiguration.objects.create(
+                    customer=customer,
+                    billing_provider=package.billing_provider,
+                    delivery_method=package.delivery_method or "direct_to_billing_provider",
+                )
+            contract = contract_provision(
+                customer=customer, starting_at=starting_at, package=package, created_by=created_by
+            )
+            result = with_terms(
+                Contract.objects.filter(pk=contract.pk).select_related("package", "rate_card")
+            ).get()
+            result.terms_loaded = list(result.terms.all())
             raise _Discard
     except _Discard:
         pass
     assert result is not None
     return result
+
+
+def package_preview(
+    *, body: Mapping[str, Any], starting_at: dt.datetime, created_by: str = ""
+) -> ContractPreview:
+    """The contract a package built from `body` (validated create input) would give a customer
+    starting at `starting_at`. Raises the create's own errors; writes nothing."""
+    contract = package_contract_dry_run(starting_at=starting_at, body=body, created_by=created_by)
+    return contract_preview_of(contract, contract.terms_loaded)
 
 
 def package_preview_saved(

@@ -198,9 +198,9 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
     assert sorted(
         (t.starting_at.date().isoformat(), t.ending_before.date().isoformat()) for t in generated
     ) == [(start, end) for _, start, end in periods]
-    # Whatever the rows: the form's choices (5), the create's own checks and inserts inside a
-    # savepoint that is rolled back, the terms read back, credit type names (savepoints count
-    # here because the test runs in a transaction).
+    # Whatever the rows: the form's choices (5), then inside a transaction that is rolled back
+    # the create's own checks and inserts, a stand-in customer, the provisioning's writes and
+    # the contract read back; credit type names (savepoints count: the test runs in one).
     data.update(
         {
             "recurring_credits-TOTAL_FORMS": "3",
@@ -222,7 +222,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
             },
         }
     )
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(27):
         response = pricing_client.post("/packages/new/preview/", data, HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<td>period 3</td>") == 3
 
