@@ -9,7 +9,7 @@ import uuid
 from django import forms
 
 from contracts_app.services.customers import DELIVERY_METHODS
-from packages_app.forms import BLANK, utc_datetime_field
+from packages_app.forms import BLANK, ServiceForm, utc_datetime_field
 
 BILLING_PROVIDERS = [
     ("stripe", "Stripe"),
@@ -18,20 +18,6 @@ BILLING_PROVIDERS = [
     ("azure_marketplace", "Azure Marketplace"),
     ("gcp_marketplace", "GCP Marketplace"),
 ]
-
-
-class ServiceForm(forms.Form):
-    """A form whose inputs are named by the service's field paths (`paths`)."""
-
-    paths: dict[str, str] = {}
-
-    def add_service_error(self, path: str | None, message: str) -> None:
-        path = path or ""
-        for prefix in sorted(self.paths, key=len, reverse=True):
-            if path == prefix or path.startswith((prefix + ".", prefix + "[")):
-                self.add_error(self.paths[prefix], message)
-                return
-        self.add_error(None, message)
 
 
 class CustomerForm(ServiceForm):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
@@ -18,12 +19,36 @@ from django.utils import timezone
 
 from config.api.errors import ApplicationError
 from config.web import ObjectListView
-from packages_app.forms import AliasScheduleForm, package_choices
-from packages_app.models import AliasAssignment, AliasName, Package, RateCard
+from packages_app.api.billable_metrics import BillableMetricCreateInput
+from packages_app.api.products import ProductCreateInput
+from packages_app.api.products import _split as split_product_fields
+from packages_app.api.rate_cards import RateAddInput, RateCardCreateInput, RateCardUpdateInput
+from packages_app.forms import (
+    AliasScheduleForm,
+    BillableMetricForm,
+    ProductForm,
+    RateCardAliasForm,
+    RateCardForm,
+    RateForm,
+    package_choices,
+    product_choices,
+    submit_through,
+)
+from packages_app.models import (
+    AliasAssignment,
+    AliasName,
+    BillableMetric,
+    Package,
+    Product,
+    RateCard,
+)
 from packages_app.presenters import alias_timeline, assignment_target
 from packages_app.selectors.catalog import rates_matching
 from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
 from packages_app.services.aliases import alias_assign
+from packages_app.services.billable_metrics import billable_metric_create
+from packages_app.services.products import product_create
+from packages_app.services.rate_cards import rate_add, rate_card_create, rate_card_update
 
 UPCOMING_DAYS = 90
 
@@ -41,6 +66,7 @@ class PackageListView(ObjectListView):
     ]
     create_url_name = "contracts:package-builder"
     create_label = "Build a package"
+    create_permission = "packages_app.add_package"
     search_fields = ("name",)
 
     def row_url(self, package: Package) -> str:
@@ -58,6 +84,10 @@ class RateCardListView(ObjectListView):
         ("Archived", "archived_at"),
     ]
     search_fields = ("name",)
+    create_url_name = "packages:ratecard-new"
+    create_label = "New rate card"
+    create_permission = "packages_app.add_ratecard"
+    template_name = "packages_app/rate_card_list.html"
 
     def row_url(self, rate_card: RateCard) -> str:
         return reverse("packages:ratecard-detail", args=[rate_card.pk])
@@ -73,7 +103,7 @@ def _day(value: str | None, default: dt.datetime) -> dt.datetime:
 
 @login_required
 @permission_required("packages_app.view_ratecard", raise_exception=True)
-def rate_card_detail(request, rate_card_id):
+def rate_card_detail(request, rate_card_id, **bound_forms):
     """Rates in force at a chosen date (in the URL), every rate with its window, aliases."""
     rate_card = get_object_or_404(
         RateCard.objects.select_related("fiat_credit_type"), pk=rate_card_id
@@ -97,6 +127,7 @@ def rate_card_detail(request, rate_card_id):
         "in_force": in_force,
         "page": page,
         "assignments": assignments,
+        **_rate_card_forms(request, rate_card, **bound_forms),
     }
     if request.htmx and request.htmx.target == "rates-at":
         return render(request, "packages_app/rate_card_detail.html#rates-at", context)
@@ -254,3 +285,148 @@ def alias_schedule(request):
             )
             context["starting_at"] = start
     return render(request, "packages_app/alias_schedule.html", context)
+
+
+# --- catalog building: rate cards, rates, products, billable metrics ------------------------
+
+
+@login_required
+@permission_required("packages_app.add_ratecard", raise_exception=True)
+def rate_card_new(request):
+    form = RateCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        card = submit_through(
+            form,
+            RateCardCreateInput,
+            form.body(),
+            lambda data: rate_card_create(created_by=request.user.get_username(), **data),
+        )
+        if card is not None:
+            return HttpResponseRedirect(reverse("packages:ratecard-detail", args=[card.pk]))
+    return render(request, "packages_app/rate_card_new.html", {"form": form})
+
+
+def _rate_card_forms(request, rate_card, **bound) -> dict:
+    rate_form = bound.get("rate_form") or RateForm(
+        initial={"starting_at": timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)}
+    )
+    rate_form.fields["product"].choices = product_choices()
+    return {
+        "rate_form": rate_form,
+        "alias_form": bound.get("alias_form") or RateCardAliasForm(),
+        "can_edit": request.user.has_perm("packages_app.add_rate"),
+    }
+
+
+@login_required
+@permission_required("packages_app.add_rate", raise_exception=True)
+def rate_card_rate_add(request, rate_card_id):
+    rate_card = get_object_or_404(RateCard, pk=rate_card_id)
+    form = RateForm(request.POST or None)
+    form.fields["product"].choices = product_choices()
+    if request.method == "POST" and form.is_valid():
+        rate = submit_through(
+            form,
+            RateAddInput,
+            form.body(rate_card.pk),
+            lambda data: rate_add(rate_card_id=data.pop("rate_card_id"), rate=data),
+        )
+        if rate is not None:
+            return HttpResponseRedirect(
+                reverse("packages:ratecard-detail", args=[rate_card.pk])
+                + f"?at={rate.starting_at:%Y-%m-%d}#rates-at"
+            )
+    return rate_card_detail(request, rate_card_id, rate_form=form)
+
+
+@login_required
+@permission_required("packages_app.change_ratecard", raise_exception=True)
+def rate_card_alias_add(request, rate_card_id):
+    rate_card = get_object_or_404(RateCard, pk=rate_card_id)
+    form = RateCardAliasForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = submit_through(
+            form,
+            RateCardUpdateInput,
+            form.body(rate_card.pk),
+            lambda data: rate_card_update(**data),
+        )
+        if done is not None:
+            return HttpResponseRedirect(reverse("packages:ratecard-detail", args=[rate_card.pk]))
+    return rate_card_detail(request, rate_card_id, alias_form=form)
+
+
+def _catalog_list(request, *, queryset, template, form, per_page=50):
+    query = request.GET.get("q", "").strip()[:200]
+    if query:
+        queryset = queryset.filter(name__icontains=query)
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    context = {"page": page, "q": query, "form": form}
+    if request.htmx and request.htmx.target == "catalog-table":
+        return render(request, f"{template}#catalog-table", context)
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("packages_app.view_product", raise_exception=True)
+def product_list(request):
+    form = None
+    if request.user.has_perm("packages_app.add_product"):
+        form = ProductForm(request.POST or None)
+        form.fields["billable_metric"].choices = [
+            ("", "— none —"),
+            *(
+                (str(pk), name)
+                for pk, name in BillableMetric.objects.filter(archived_at__isnull=True)
+                .order_by("name")
+                .values_list("id", "name")
+            ),
+        ]
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+
+            def create(data):
+                attributes, rest = split_product_fields(data)
+                return product_create(
+                    name=attributes.pop("name"),
+                    type=rest["type"],
+                    created_by=request.user.get_username(),
+                    attributes=attributes,
+                )
+
+            if submit_through(form, ProductCreateInput, form.body(), create) is not None:
+                return HttpResponseRedirect(reverse("packages:product-list"))
+    queryset = Product.objects.select_related("billable_metric").order_by("name", "id")
+    return _catalog_list(
+        request, queryset=queryset, template="packages_app/product_list.html", form=form
+    )
+
+
+@login_required
+@permission_required("packages_app.view_billablemetric", raise_exception=True)
+def billable_metric_list(request):
+    form = (
+        BillableMetricForm(request.POST or None)
+        if request.user.has_perm("packages_app.add_billablemetric")
+        else None
+    )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            created = submit_through(
+                form,
+                BillableMetricCreateInput,
+                form.body(),
+                lambda data: billable_metric_create(**data),
+            )
+            if created is not None:
+                return HttpResponseRedirect(reverse("packages:billable-metric-list"))
+    return _catalog_list(
+        request,
+        queryset=BillableMetric.objects.order_by("name", "id"),
+        template="packages_app/billable_metric_list.html",
+        form=form,
+    )
