@@ -1,4 +1,5 @@
-"""A pricing team member logs in, opens a package and pages through its cohort."""
+"""A pricing team member logs in, opens a package, sees its cohort count and pages through
+its cohort."""
 
 import datetime as dt
 import os
@@ -42,7 +43,9 @@ def test_login_package_page_and_cohort_load_more(live_server, page):
     # and open the package from the packages list
     page.click("nav.mainnav >> text=Packages")
     page.click("text=Starter Plan v1")
-    page.wait_for_selector("#cohort")  # the cohort arrives through htmx
+    assert "55 starting later" in page.inner_text(".cohort-summary")  # they start in 2027
+    page.click("text=See who is on it")
+    page.wait_for_selector("#cohort")
     assert page.locator("#cohort-rows tr").count() == 51  # 50 contracts + the "Load more" row
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, "package.png"), full_page=True)

@@ -120,7 +120,8 @@ def test_rate_card_page_shows_rates_at_a_date(pricing_client, django_assert_max_
     Rate.objects.create(
         rate_card=card, product=product, starting_at=JUNE, rate_type="FLAT", price=2
     )
-    with django_assert_max_num_queries(7):
+    # session, user, card, rates at the date, every rate (count + page), aliases, products
+    with django_assert_max_num_queries(8):
         html = pricing_client.get(f"/rate-cards/{card.id}/?at=2027-02-01").content.decode()
     assert "<td>3 USD (cents)</td>" in html and "Every rate (2)" in html
     partial = pricing_client.get(
