@@ -149,7 +149,8 @@ def _product_id(data: Mapping[str, Any], name: str = "product") -> str | None:
 
 
 def _clean(body: dict) -> dict:
-    """Drops keys left empty, so the API sees an absent field rather than a null."""
+    """Drops keys left empty, so the API sees an absent field ("This field is required.")
+    rather than a null."""
     return {key: value for key, value in body.items() if value not in (None, "", [], {})}
 
 
@@ -177,11 +178,13 @@ class DrawdownForm(TermForm):
         return {
             "credit_type_id": str(USD_CENTS_ID),
             "schedule_items": [
-                {
-                    "amount": data.get("amount"),
-                    "starting_at_offset": _offset(data, "start", zero_default=True),
-                    "duration": _offset(data, "length"),
-                }
+                _clean(
+                    {
+                        "amount": data.get("amount"),
+                        "starting_at_offset": _offset(data, "start", zero_default=True),
+                        "duration": _offset(data, "length"),
+                    }
+                )
             ],
         }
 
@@ -413,11 +416,13 @@ class ScheduledChargeForm(TermForm):
                 "schedule": {
                     "credit_type_id": str(USD_CENTS_ID),
                     "schedule_items": [
-                        {
-                            "date_offset": _offset(data, "at", zero_default=True),
-                            "quantity": data.get("quantity"),
-                            "unit_price": data.get("unit_price"),
-                        }
+                        _clean(
+                            {
+                                "date_offset": _offset(data, "at", zero_default=True),
+                                "quantity": data.get("quantity"),
+                                "unit_price": data.get("unit_price"),
+                            }
+                        )
                     ],
                 },
             }

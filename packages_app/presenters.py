@@ -31,6 +31,7 @@ def alias_timeline(
     now: dt.datetime,
     lane_label=None,
     highlight_package_id=None,
+    new_interval_start: dt.datetime | None = None,
 ) -> Timeline:
     """One lane per alias name (or per target with `lane_label`), one bar per interval;
     superseded intervals are drawn muted and say so."""

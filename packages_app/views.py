@@ -281,7 +281,7 @@ def alias_schedule(request):
                 result,
                 title=f"{data['name']} after this change",
                 now=now,
-                highlight_package_id=package.pk,
+                new_interval_start=start,
             )
             context["starting_at"] = start
     return render(request, "packages_app/alias_schedule.html", context)
