@@ -30,6 +30,7 @@ from packages_app.forms import (
     VersionForm,
     add_row_to,
     builder_initial_from_package,
+    not_carried_over,
     remove_row_from,
     today_utc,
 )
@@ -156,10 +157,11 @@ def package_builder(request, package_id=None):
     takeover = TakeOverForm(request.POST if request.method == "POST" else None) if source else None
     if request.method != "POST":
         initial = builder_initial_from_package(source, source.terms.all()) if source else None
+        lost = not_carried_over(source, source.terms.all()) if source else []
         forms = BuilderForms(initial=initial)
         if source:
             forms.package.initial["name"] = f"{source.name} (new version)"
-        return _builder_page(request, forms, source=source, takeover=takeover)
+        return _builder_page(request, forms, source=source, takeover=takeover, lost=lost)
 
     action = request.POST.get("_action", "save")
     data = request.POST
@@ -218,8 +220,9 @@ def _builder_context(request, forms, *, source, takeover, fresh_rows=False) -> d
     }
 
 
-def _builder_page(request, forms, *, source, takeover):
+def _builder_page(request, forms, *, source, takeover, lost=()):
     context = _builder_context(request, forms, source=source, takeover=takeover)
+    context["not_carried_over"] = list(lost)
     if request.method == "POST":
         context["errors"] = _error_list(forms)
     return render(request, "packages_app/builder.html", context)

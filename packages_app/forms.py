@@ -748,6 +748,33 @@ class BuilderForms:
         return count
 
 
+def not_carried_over(package, terms) -> list[str]:
+    """What the builder cannot show of `package`, so a new version made with it would drop:
+    said on the page rather than lost silently."""
+    lost = []
+    counts: dict[str, int] = {}
+    for term in terms:
+        counts[term.kind] = counts.get(term.kind, 0) + 1
+        index = counts[term.kind]
+        if term.kind == "spend_tracker":
+            lost.append(f"spend tracker “{term.body.get('alias', '')}”")
+            continue
+        for key in ("access_schedule", "invoice_schedule", "schedule"):
+            items = (term.body.get(key) or {}).get("schedule_items") or []
+            if len(items) > 1:
+                lost.append(
+                    f"{term.get_kind_display().lower()} {index}: {len(items) - 1} "
+                    f"{key.replace('_', ' ')} item(s) after the first"
+                )
+        for key in ("specifiers", "applicable_product_ids", "applicable_product_tags"):
+            if term.body.get(key):
+                lost.append(f"{term.get_kind_display().lower()} {index}: {key.replace('_', ' ')}")
+    for key in ("spend_threshold_configuration", "prepaid_balance_threshold_configuration"):
+        if (package.settings or {}).get(key):
+            lost.append(key.replace("_", " "))
+    return lost
+
+
 def builder_initial_from_package(package, terms, *, alias_rows=()) -> dict:
     """Builder initial data that reproduces an existing package (for a new version)."""
     usage = (package.settings or {}).get("usage_statement_schedule") or {}

@@ -327,3 +327,9 @@ def test_pages_need_login_and_their_permission(client, url, permission):
     assert response.status_code == 403
     user.user_permissions.add(Permission.objects.get(codename=permission))
     assert client.get(url).status_code == 200
+
+
+def test_new_version_says_what_the_builder_cannot_carry_over(pricing_client):
+    package = make_package(name="Rich", terms=eight_terms(make_product("Tokens", "USAGE")))
+    html = pricing_client.get(f"/packages/{package.id}/new-version/").content.decode()
+    assert "not carried into the new version" in html and "spend tracker" in html
