@@ -20,6 +20,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from config.api.errors import ApplicationError, Conflict, ValidationFailed, flatten_errors
+from config.api.ids import parse_uuid
 from config.api.pagination import keyset_paginate
 from config.api.views_base import validated
 from config.web import ObjectListView, redirect_after_write
@@ -43,7 +44,7 @@ from contracts_app.services.previews import contract_preview_of, dry_run
 from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
 from contracts_app.services.provisioning import contract_provision
 from packages_app.forms import package_choices, today_utc
-from packages_app.models import AliasName, CreditType, Package
+from packages_app.models import AliasName, CreditType, Package, Product
 
 COHORT_PAGE_SIZE = 50
 
@@ -97,13 +98,7 @@ class CustomerListView(ObjectListView):
 
 
 def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+    return parse_uuid(value) is not None
 
 
 @login_required
@@ -200,7 +195,7 @@ def _customer_context(request, customer: Customer, **forms) -> dict:
         "now": now,
     }
     context.update({key: value for key, value in forms.items() if value is not None})
-    context["_choices"] = (packages, aliases, subscription_choices)
+    context["choices"] = (packages, aliases, subscription_choices)
     return context
 
 
@@ -215,8 +210,6 @@ def customer_detail(request, customer_id):
 
 def _preview_payload(preview, *, credit_type_names) -> dict:
     product_ids = {str(row.product_id) for row in preview.rows if row.product_id}
-    from packages_app.models import Product
-
     names = {
         str(pk): name
         for pk, name in Product.objects.filter(pk__in=product_ids).values_list("id", "name")
@@ -292,7 +285,7 @@ def customer_schedule_change(request, customer_id):
     if request.method != "POST":
         return HttpResponseRedirect(reverse("contracts:customer-detail", args=[customer.pk]))
     base = _customer_context(request, customer)
-    packages, aliases, subscriptions = base["_choices"]
+    packages, aliases, subscriptions = base["choices"]
     form = ScheduleChangeForm(
         request.POST,
         subscription_choices=subscriptions,

@@ -132,21 +132,39 @@ def _diff(source: Package | None, forms: BuilderForms, body: dict | None) -> dic
     def words(kind, term_body):
         return describe_term(kind, term_body, product_names=names, credit_type_names=credit_types)
 
-    old = [words(term.kind, term.body) for term in source.terms.all()]
-    new = [words(kind, term) for key, kind in kinds.items() for term in body.get(key) or []]
-    kept = [text for text in new if text in old]
+    def product_of(term_body):
+        rate = term_body.get("subscription_rate") or {}
+        specifiers = term_body.get("override_specifiers") or [{}]
+        return str(
+            term_body.get("product_id")
+            or rate.get("product_id")
+            or specifiers[0].get("product_id")
+            or ""
+        )
+
+    old = [(t.kind, product_of(t.body), words(t.kind, t.body)) for t in source.terms.all()]
+    new = [
+        (kind, product_of(term), words(kind, term))
+        for key, kind in kinds.items()
+        for term in body.get(key) or []
+    ]
+    old_texts, new_texts = [t for _, _, t in old], [t for _, _, t in new]
+    removed = [row for row in old if row[2] not in new_texts]
+    added = [row for row in new if row[2] not in old_texts]
+    # A removed and an added term of the same kind on the same product: one changed term.
+    changed = []
+    for row in list(added):
+        twin = next((r for r in removed if r[:2] == row[:2]), None)
+        if twin is not None:
+            removed.remove(twin)
+            added.remove(row)
+            changed.append((twin[2], row[2]))
     return {
-        "added": [text for text in new if text not in old],
-        "removed": [text for text in old if text not in new],
-        "kept": kept,
+        "added": [text for _, _, text in added],
+        "removed": [text for _, _, text in removed],
+        "changed": changed,
+        "kept": [text for text in new_texts if text in old_texts],
     }
-
-
-class TakeOverForm:
-    """The new-version option: take over the old package's aliases from a date."""
-
-    def __init__(self, data=None):
-        self.form = VersionForm(data, prefix="version")
 
 
 @login_required
@@ -154,7 +172,11 @@ class TakeOverForm:
 def package_builder(request, package_id=None):
     """`/packages/new/` and `/packages/<id>/new-version/`."""
     source = package_for_page(package_id=package_id) if package_id else None
-    takeover = TakeOverForm(request.POST if request.method == "POST" else None) if source else None
+    takeover = (
+        VersionForm(request.POST if request.method == "POST" else None, prefix="version")
+        if source
+        else None
+    )
     if request.method != "POST":
         initial = builder_initial_from_package(source, source.terms.all()) if source else None
         lost = not_carried_over(source, source.terms.all()) if source else []
@@ -182,14 +204,14 @@ def package_builder(request, package_id=None):
 
     forms = BuilderForms(data)
     body = _validated_body(forms)
-    takeover_valid = takeover is None or takeover.form.is_valid()
+    takeover_valid = takeover is None or takeover.is_valid()
     if body is not None and takeover_valid:
         try:
             if source is not None:
                 package = package_version_create(
                     source=source,
                     created_by=request.user.get_username(),
-                    take_over_aliases_from=takeover.form.cleaned_data.get("take_over_aliases_from"),
+                    take_over_aliases_from=takeover.cleaned_data.get("take_over_aliases_from"),
                     **body,
                 )
             else:
@@ -202,7 +224,7 @@ def package_builder(request, package_id=None):
             forms.add_error(exc.field, exc.message)
         except ApplicationError as exc:
             if exc.field == "take_over_aliases_from" and takeover is not None:
-                takeover.form.add_error("take_over_aliases_from", exc.message)
+                takeover.add_error("take_over_aliases_from", exc.message)
             else:
                 forms.add_error(exc.field, exc.message)
         else:
@@ -214,7 +236,7 @@ def _builder_context(request, forms, *, source, takeover, fresh_rows=False) -> d
     return {
         "forms": forms,
         "source": source,
-        "takeover": takeover.form if takeover else None,
+        "takeover": takeover,
         "preview_start": _start_from(request.POST.get("preview_start")),
         "fresh_rows": fresh_rows,
     }

@@ -739,14 +739,6 @@ class BuilderForms:
         field = self.package.field_for(path or "")
         self.package.add_error(field if field in self.package.fields else None, message)
 
-    @property
-    def errors_count(self) -> int:
-        count = len(self.package.errors)
-        for formset in self.formsets:
-            count += sum(len(form.errors) for form in formset.forms)
-            count += len(formset.non_form_errors())
-        return count
-
 
 def not_carried_over(package, terms) -> list[str]:
     """What the builder cannot show of `package`, so a new version made with it would drop:

@@ -250,7 +250,8 @@ def test_new_version_is_prefilled_takes_over_the_alias_and_shows_the_diff(pricin
     preview = pricing_client.post(
         f"/packages/{source.id}/new-version/preview/", data, HTTP_HX_REQUEST="true"
     ).content.decode()
-    assert 'class="added"' in preview and 'class="removed"' in preview
+    # the same kinds on the same products, other amounts: changed, not added and removed
+    assert 'class="changed"' in preview and "was: " in preview
 
     data["version-take_over_aliases_from"] = "2027-06-01T00:00"
     response = pricing_client.post(f"/packages/{source.id}/new-version/", data)
