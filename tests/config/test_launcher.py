@@ -75,7 +75,11 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
 
 def _worker_of(launcher_pid: int) -> psutil.Process | None:
     for child in psutil.Process(launcher_pid).children():
-        if "celery" in " ".join(child.cmdline()) and "worker" in child.cmdline():
+        try:
+            command = child.cmdline()
+        except psutil.Error:  # the killed worker, a zombie until the launcher reaps it
+            continue
+        if "celery" in " ".join(command) and "worker" in command:
             return child
     return None
 
