@@ -11,15 +11,19 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
 from config.audit.models import AuditLogEntry
-from config.audit.services import audit_record, audit_record_many
+from config.audit.services import audit_record, audit_record_many, changed_fields
 
 
 def _form_changes(form) -> dict:
-    return {
-        field: {"before": form.initial.get(field), "after": form.cleaned_data.get(field)}
-        for field in form.changed_data
-        if field not in ("password",)  # never store secrets, even hashed
-    }
+    """Before/after of the fields the form reports changed (JSON that reads the same is not)."""
+    return changed_fields(
+        {field: form.initial.get(field) for field in form.changed_data},
+        {
+            field: form.cleaned_data.get(field)
+            for field in form.changed_data
+            if field != "password"  # never store secrets, even hashed
+        },
+    )
 
 
 class AuditedAdminMixin:
