@@ -104,8 +104,8 @@ def main() -> int:
     try:
         if not env.get("DATABASE_URL"):
             embedded.ensure_postgres()  # this process holds the server until it exits
-            # Children connect by URL instead of registering as handles of their own: web and
-            # worker processes leave with os._exit, which would leave stale handles behind.
+            # Children connect by URL instead of becoming holders of their own: web and worker
+            # processes leave with os._exit, which skips the hook that releases a hold.
             env["DATABASE_URL"] = embedded.embedded_database_url()
             print(f"[run] embedded PostgreSQL in {embedded.PG_DATA_DIR}", flush=True)
         if not env.get("REDIS_URL"):
@@ -135,16 +135,14 @@ def main() -> int:
     except subprocess.CalledProcessError as exc:
         print(f"[run] set-up step failed: {exc}", flush=True)
         return 1
+    except embedded.EmbeddedServerError as exc:
+        print(f"[run] cannot start: {exc}", flush=True)
+        return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _stop_all(processes)
-        if redis_process is not None and redis_process.poll() is None:
-            redis_process.terminate()
-            try:
-                redis_process.wait(timeout=STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                redis_process.kill()
+        embedded.stop_redis(redis_process)
 
 
 if __name__ == "__main__":
