@@ -12,5 +12,13 @@ class ActivityFilterForm(forms.Form):
     channel = forms.ChoiceField(
         required=False, choices=[("", "Any"), *AuditLogEntry.Channel.choices], label="Channel"
     )
-    since = forms.DateField(required=False, label="From (UTC date, inclusive)")
-    until = forms.DateField(required=False, label="Until (UTC date, inclusive)")
+    since = forms.DateField(
+        required=False,
+        label="From (UTC date, inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        required=False,
+        label="Until (UTC date, inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -27,7 +27,9 @@ def _plain(value: Any) -> Any:
         return str(value.pk)
     if isinstance(value, QuerySet):  # a many-to-many field's cleaned value
         return [str(pk) for pk in value.values_list("pk", flat=True)]
-    if isinstance(value, dt.datetime | dt.date | dt.time):
+    if isinstance(value, dt.datetime):  # RFC 3339 in UTC, as on the wire
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
@@ -44,6 +46,21 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
         if old != new:
             changes[field] = {"before": old, "after": new}
     return changes
+
+
+def _summary(action: str, resource_type: str, changes: Mapping[str, Any] | None) -> str:
+    """A one-line description when the service gives none: "Changed name, description"."""
+    noun = resource_type.replace("_", " ")
+    fields = [
+        field
+        for field, value in (changes or {}).items()
+        if isinstance(value, Mapping) and "after" in value
+    ]
+    if action == "create":
+        return f"Created {noun}"
+    if fields:
+        return f"{action.replace('_', ' ').capitalize()}: {', '.join(fields)}"
+    return f"{action.replace('_', ' ').capitalize()} ({noun})"
 
 
 def _entry(
@@ -70,7 +87,7 @@ def _entry(
         action=action,
         resource_type=resource_type,
         resource_id=str(resource_id),
-        description=description,
+        description=description or _summary(action, resource_type, changes),
         changes=_plain(dict(changes or {})),
     )
 
