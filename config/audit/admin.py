@@ -114,7 +114,8 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
         "resource_id",
         "request_id",
     )
-    list_filter = ("channel", "resource_type", "action")
+    # Choices only: a filter on resource_type or action would scan the table for its values.
+    list_filter = ("channel",)
     search_fields = ("=resource_id", "=request_id", "actor_name", "description")
     ordering = ("-timestamp", "-id")
     date_hierarchy = None

@@ -48,6 +48,8 @@ class Actor:
 
 
 _current: ContextVar[AuditContext | None] = ContextVar("audit_context", default=None)
+# Writes made outside any request or task (a management command's run) share this id.
+PROCESS_RUN_ID = uuid.uuid4().hex
 
 
 def request_id_from(raw: str | None) -> str:
@@ -94,14 +96,16 @@ def audit_actor(
 ) -> Iterator[AuditContext]:
     """Attribute the writes inside the block to `user` (or to a named system actor).
 
-    For management commands and Celery tasks; inside a request the request's own context wins
-    only for the request id, IP and user agent, which are kept.
+    For management commands and Celery tasks. Inside a request or a task, that context's
+    channel, request id, IP and user agent are kept; only the actor changes.
     """
     outer = _current.get()
-    if outer is not None and outer.request is not None:
-        context = replace(outer, user=user, name=name)
+    if outer is not None:
+        context = replace(outer, user=user, name=name, request_id=request_id or outer.request_id)
     else:
-        context = AuditContext(channel=channel, user=user, name=name, request_id=request_id)
+        context = AuditContext(
+            channel=channel, user=user, name=name, request_id=request_id or PROCESS_RUN_ID
+        )
     token = _current.set(context)
     try:
         yield context

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from config.audit.context import current_actor
+from config.audit.context import PROCESS_RUN_ID, current_actor
 from config.audit.models import AuditLogEntry
 
 
@@ -81,7 +81,7 @@ def _entry(
         api_token_id=actor.token_id,
         api_token_prefix=actor.token_prefix,
         channel=actor.channel,
-        request_id=context.request_id if context else "",
+        request_id=context.request_id if context else PROCESS_RUN_ID,
         ip=context.ip if context else None,
         user_agent=context.user_agent if context else "",
         action=action,

@@ -358,3 +358,30 @@ def test_package_page_shows_its_history(admin_client):
     assert f"/activity/history/package/{package.pk}/" in page
     assert fragment.count("<tr>") == 1 + 3
     assert "v3" in fragment and "All activity on this package" in fragment
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [2, 40])
+def test_audit_log_api_and_history_cost_fixed_queries(client, count, django_assert_max_num_queries):
+    # given
+    package = _seed(count)
+    _, token = user_with_token(superuser=True)
+    # when / then: the token (with its user) and the page, whatever the number of entries
+    with django_assert_max_num_queries(2):
+        response = client.get("/v1/auditLogs", {"limit": 100}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert len(response.json()["data"]) == count + 1  # the token's own creation
+    client.force_login(UserFactory(is_superuser=True, username="viewer"))
+    with django_assert_max_num_queries(4):  # session, user, the entries (+ savepoint slack)
+        fragment = client.get(f"/activity/history/package/{package.pk}/")
+    assert fragment.content.decode().count("<tr>") == 1 + min(count, 20)
+
+
+@pytest.mark.django_db
+def test_writes_outside_any_context_share_the_run_id():
+    # when a command writes twice without naming an actor
+    credit_type_create(name="A")
+    credit_type_create(name="B")
+    # then both entries carry one run id and a system actor
+    first, second = _entries(resource_type="credit_type")
+    assert first.request_id == second.request_id != ""
+    assert first.channel == "system"
