@@ -193,6 +193,13 @@ def _renew(previous: Contract, contract: Contract, link: dict) -> None:
     if previous.subscription_id != contract.subscription_id:  # renewing a contract of no chain
         previous.subscription = contract.subscription
         previous.save(update_fields=["subscription"])
+    audit_record(
+        action="transition",
+        resource_type="contract",
+        resource_id=previous.pk,
+        description=f"{link['type'].capitalize()}: followed by contract {contract.id}",
+        changes={"to_contract_id": contract.id, "type": link["type"]},
+    )
 
 
 def _contract_insert(

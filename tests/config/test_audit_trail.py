@@ -385,3 +385,26 @@ def test_writes_outside_any_context_share_the_run_id():
     first, second = _entries(resource_type="credit_type")
     assert first.request_id == second.request_id != ""
     assert first.channel == "system"
+
+
+@pytest.mark.django_db
+def test_a_renewal_records_the_new_contract_and_the_link_on_the_old_one():
+    from contracts_app.services.provisioning import contract_provision
+
+    # given a one-year contract
+    customer, package = make_customer(), make_package(duration_unit="YEARS", duration_value=1)
+    jan = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    old = contract_provision(customer=customer, package=package, starting_at=jan)
+    # when it is superseded half-way
+    new = contract_provision(
+        customer=customer,
+        package=package,
+        starting_at=jan.replace(month=7),
+        transition={"type": "SUPERSEDE", "from_contract_id": str(old.id)},
+    )
+    # then: the old contract's end move and its link, and the new contract
+    old_entries = [e.action for e in _entries(resource_type="contract", resource_id=str(old.id))]
+    assert old_entries == ["create", "update_end_date", "transition"]
+    (link,) = _entries(resource_id=str(old.id), action="transition")
+    assert link.changes == {"to_contract_id": str(new.id), "type": "SUPERSEDE"}
+    assert [e.action for e in _entries(resource_id=str(new.id))] == ["create"]
