@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import views as api_views
+from config.audit import api as audit_api
 from config.metrics.views import MetricsView
 from contracts_app import views as contracts_views
 
@@ -16,10 +17,12 @@ urlpatterns = [
     path("", contracts_views.dashboard, name="home"),
     path("", include("packages_app.urls")),
     path("", include("contracts_app.urls")),
+    path("", include("config.audit.urls")),
     # API (Metronome-compatible paths, no trailing slashes).
     path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("v1/noop", api_views.NoopView.as_view(), name="api-noop"),
+    path("v1/auditLogs", audit_api.AuditLogListApi.as_view(), name="api-audit-logs"),
     path("", include("packages_app.api.urls")),
     path("", include("contracts_app.api.urls")),
 ]

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 
+from config.audit.models import AuditLogEntry
 from contracts_app.models import ContractTerm
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import AliasAssignment, Package
@@ -181,6 +182,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
     html = response.content.decode()
     assert response.status_code == 200
     assert Package.objects.count() == 0 and AliasAssignment.objects.count() == 0
+    assert AuditLogEntry.objects.count() == 0  # the audit trail saw nothing either
     assert "2027-01-31 → 2028-01-31" in html
     periods = re.findall(r"<td>period (\d)</td><td>([\d-]+)</td><td>([\d-]+)</td>", html)
     assert periods == [
@@ -199,8 +201,9 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
         (t.starting_at.date().isoformat(), t.ending_before.date().isoformat()) for t in generated
     ) == [(start, end) for _, start, end in periods]
     # Whatever the rows: the form's choices (5), then inside a transaction that is rolled back
-    # the create's own checks and inserts, a stand-in customer, the provisioning's writes and
-    # the contract read back; credit type names (savepoints count: the test runs in one).
+    # the create's own checks and inserts, a stand-in customer, the provisioning's writes (and
+    # their audit entries, rolled back with them) and the contract read back; credit type
+    # names (savepoints count: the test runs in one).
     data.update(
         {
             "recurring_credits-TOTAL_FORMS": "3",
@@ -222,7 +225,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
             },
         }
     )
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(30):
         response = pricing_client.post("/packages/new/preview/", data, HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<td>period 3</td>") == 3
 
