@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 
+from config.audit.models import AuditLogEntry
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
@@ -122,6 +123,11 @@ def test_provision_preview_writes_nothing_then_confirm_creates_one_contract(
     contract = Contract.objects.get()
     assert first["Location"] == second["Location"] == f"/contracts/{contract.id}/"
     assert contract.package_id == starter.id and contract.starting_at == JAN31
+    # the browser write is in the audit trail, attributed to its user (the preview is not)
+    entries = AuditLogEntry.objects.filter(resource_type="contract")
+    assert [(e.resource_id, e.actor_user.username) for e in entries] == [
+        (str(contract.id), "pricing")
+    ]
 
 
 def test_provision_errors_name_the_input(pricing_client, starter):
