@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.celery import app as celery_app
+from config.redis_clients import health_check_client
 
 
 def _database_state() -> str:
@@ -19,13 +20,16 @@ def _database_state() -> str:
 
 
 def _broker_state() -> str:
+    # A client of its own with a ~1 s timeout and no retries, not kombu's connection: kombu
+    # retries, and a paused broker accepts the connection and then never answers a PING.
+    client = health_check_client(celery_app.conf.broker_url)
     try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            conn.default_channel.client.ping()
+        client.ping()
         return "ok"
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"
+    finally:
+        client.close()
 
 
 @require_GET
