@@ -33,7 +33,7 @@ class CursorPage:
 def parse_limit(
     raw: Any, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT, field: str = "limit"
 ) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         limit = int(raw)

@@ -17,7 +17,9 @@ class DecimalJSONParser(JSONParser):
         if not raw.strip():
             return {}  # the SDK sends an empty body for some list calls
         try:
-            data = loads_bounded(raw.decode(encoding), parse_float=bounded_decimal)
+            data = loads_bounded(
+                raw.decode(encoding), parse_float=bounded_decimal, parse_constant=refuse_constant
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
         _refuse_nul(data, "")
@@ -34,6 +36,11 @@ def bounded_decimal(text: str) -> Decimal:
     if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
         raise ValueError(f"number {text[:40]} is out of range (|exponent| <= {MAX_EXPONENT})")
     return number
+
+
+def refuse_constant(name: str):
+    """NaN and Infinity are not JSON (RFC 8259) and no amount can be one: refuse them."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _refuse_nul(value, path: str) -> None:
