@@ -198,6 +198,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 BULK_QUEUE = "bulk"
 CELERY_TASK_ROUTES = {"contracts_app.tasks.migration_*": {"queue": BULK_QUEUE}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic tasks registered in code; django-celery-beat's DatabaseScheduler installs them.
+CELERY_BEAT_SCHEDULE = {
+    "recurring-terms-extend": {
+        "task": "contracts_app.tasks.recurring_terms_extend_task",
+        "schedule": 6 * 3600,  # a day's new periods appear well within the day
+    },
+}
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {
