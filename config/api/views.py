@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
@@ -35,11 +37,14 @@ def _broker_state() -> str:
 @require_GET
 def healthz(request):
     """Liveness for load balancers and `make run`: no auth, no secrets, just states."""
+    started = time.monotonic()
+    broker_state = _broker_state()
     checks = {
         "database": {"engine": connection.vendor, "state": _database_state()},
         "broker": {
             "transport": celery_app.conf.broker_url.split(":", 1)[0],
-            "state": _broker_state(),
+            "state": broker_state,
+            "checked_in_ms": round((time.monotonic() - started) * 1000),
         },
     }
     healthy = all(check["state"] == "ok" for check in checks.values())
