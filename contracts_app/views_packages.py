@@ -29,6 +29,7 @@ from packages_app.forms import (
     BuilderForms,
     VersionForm,
     add_row_to,
+    as_wire,
     builder_initial_from_package,
     not_carried_over,
     remove_row_from,
@@ -66,7 +67,7 @@ def _validated_body(forms: BuilderForms) -> dict | None:
     if not forms.is_valid():
         return None
     try:
-        return validated(PackageCreateInput, forms.body())
+        return validated(PackageCreateInput, as_wire(forms.body()))
     except ValidationError as exc:
         for path, messages in flatten_errors(exc.detail).items():
             forms.add_error(path, " ".join(messages))

@@ -887,6 +887,19 @@ class ServiceForm(forms.Form):
         self.add_error(None, message)
 
 
+def as_wire(value: Any) -> Any:
+    """A form-built body as JSON would carry it: datetimes as RFC 3339 strings (the API's
+    serializers take strings only), everything else as is."""
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dict):
+        return {key: as_wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_wire(item) for item in value]
+    return value
+
+
 def submit_through(form: ServiceForm, serializer, body: dict, call):
     """Validate `body` with the API's `serializer`, then `call(data)` (the API's service):
     one validation path. Errors land on `form`; None is returned then."""
@@ -897,7 +910,7 @@ def submit_through(form: ServiceForm, serializer, body: dict, call):
     from packages_app.api.billable_metrics import plain
 
     try:
-        return call(plain(validated(serializer, body)))
+        return call(plain(validated(serializer, as_wire(body))))
     except ValidationError as exc:
         for path, messages in flatten_errors(exc.detail).items():
             form.add_service_error(path, " ".join(messages))
