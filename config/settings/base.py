@@ -131,7 +131,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.DecimalJSONParser"],
     "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Amounts stay Decimal end to end; JSON numbers are parsed as Decimal (config.api.parsers).
     "COERCE_DECIMAL_TO_STRING": False,

@@ -12,6 +12,8 @@ import functools
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -26,6 +28,7 @@ NULL_CREDIT_TYPE_ID = "00000000-0000-0000-0000-000000000000"
 # --- input ------------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class NumberField(serializers.Field):
     """A JSON number (the parser already made it a Decimal or int); never a float, never a bool."""
 
