@@ -30,12 +30,17 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """Metronome-style error: a message, and for invalid input the fields at fault."""
+    """Metronome-style error: a message, and the field at fault when there is one."""
 
     message = serializers.CharField()
     field = serializers.CharField(
         required=False, help_text="The first field at fault, as a path: `commits[0].product_id`"
     )
+
+
+class InvalidRequestErrorSerializer(ErrorSerializer):
+    """A 400: the message, and for invalid input every field at fault."""
+
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
@@ -81,11 +86,27 @@ class ApiAutoSchema(AutoSchema):
         prefix = COMPONENT_PREFIXES.get(type(serializer).__module__, "")
         return name if name.startswith(prefix) else prefix + name
 
+    def get_tags(self):
+        """One tag per resource (`packages`, `rate-cards`, `pricing-plan-schedules`, ...), not
+        the path's version segment."""
+        segments = [
+            segment
+            for segment in self.path.strip("/").split("/")[1:]
+            if segment != "contract-pricing" and not segment.startswith("{")
+        ]
+        resource = segments[0]
+        if resource.endswith("CustomerBillingProviderConfigurations"):
+            resource = "customers"
+        return [resource]
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         solvimon = getattr(self.view, "error_style", None) == "solvimon"
-        error = SolvimonErrorSerializer if solvimon else ErrorSerializer
         for code, description in ERROR_RESPONSES.items():
+            if solvimon:
+                error = SolvimonErrorSerializer
+            else:
+                error = InvalidRequestErrorSerializer if code == "400" else ErrorSerializer
             if code not in responses:
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(error, description=description), code, direction=direction

@@ -80,8 +80,11 @@ def test_every_operation_documents_its_bodies_and_its_errors(schema):
             body = json_schema(operation["responses"][code])
             if not body or not resolve(schema, body).get("properties"):
                 missing.append(f"{name}: {code} response schema")
-        error_shape = "SolvimonError" if path.startswith(SOLVIMON_PREFIX) else "Error"
         for code in ERROR_CODES:
+            if path.startswith(SOLVIMON_PREFIX):
+                error_shape = "SolvimonError"
+            else:
+                error_shape = "InvalidRequestError" if code == "400" else "Error"
             body = json_schema(operation["responses"].get(code, {})) or {}
             if body.get("$ref") != f"#/components/schemas/{error_shape}":
                 missing.append(f"{name}: {code} response with the {error_shape} shape")
@@ -98,7 +101,9 @@ def test_no_operation_falls_back_to_a_free_form_body(schema):
 def test_the_error_shapes_are_those_the_exception_handler_renders(schema):
     components = schema["components"]["schemas"]
     assert components["Error"]["required"] == ["message"]
-    assert set(components["Error"]["properties"]) == {"message", "field", "errors"}
+    assert set(components["Error"]["properties"]) == {"message", "field"}
+    assert components["InvalidRequestError"]["required"] == ["message"]
+    assert set(components["InvalidRequestError"]["properties"]) == {"message", "field", "errors"}
     assert sorted(components["SolvimonError"]["required"]) == ["code", "field", "message", "type"]
 
 
@@ -137,3 +142,13 @@ def test_logged_in_docs_show_the_swagger_ui(admin_client):
     response = admin_client.get("/api/docs")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+def test_operations_are_grouped_by_resource(schema):
+    tags = {(m, p): o["tags"] for p, m, o in operations(schema)}
+    assert tags[("post", "/v1/contracts/create")] == ["contracts"]
+    assert tags[("post", "/v1/contract-pricing/rate-cards/addRate")] == ["rate-cards"]
+    assert tags[("post", "/v1/setCustomerBillingProviderConfigurations")] == ["customers"]
+    assert tags[("get", "/v{version}/pricing-plan-schedules/{schedule_id}")] == [
+        "pricing-plan-schedules"
+    ]
