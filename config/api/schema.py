@@ -99,6 +99,16 @@ class ApiAutoSchema(AutoSchema):
             resource = "customers"
         return [resource]
 
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if str(status_code) == "409":
+            # config.api.errors: Metronome's SDK retries a 409 unless told not to.
+            headers["x-should-retry"] = {
+                "schema": {"type": "string", "enum": ["false"]},
+                "description": "Retrying cannot succeed",
+            }
+        return headers
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         solvimon = getattr(self.view, "error_style", None) == "solvimon"

@@ -155,6 +155,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Enums stay inline where they are used: the default hook would lift them into components
+    # and, as our rooms reuse field names (`type`, `unit`, ...), name them by hash (`Type819Enum`).
+    "POSTPROCESSING_HOOKS": [],
 }
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---

@@ -88,6 +88,8 @@ def test_every_operation_documents_its_bodies_and_its_errors(schema):
             body = json_schema(operation["responses"].get(code, {})) or {}
             if body.get("$ref") != f"#/components/schemas/{error_shape}":
                 missing.append(f"{name}: {code} response with the {error_shape} shape")
+        if "x-should-retry" not in operation["responses"].get("409", {}).get("headers", {}):
+            missing.append(f"{name}: 409 x-should-retry header")
     assert missing == []
 
 
