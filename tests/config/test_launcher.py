@@ -75,7 +75,11 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
 
 def _worker_of(launcher_pid: int) -> psutil.Process | None:
     for child in psutil.Process(launcher_pid).children():
-        if "celery" in " ".join(child.cmdline()) and "worker" in child.cmdline():
+        try:
+            command = child.cmdline()
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue  # a set-up step or a killed worker that exited and is not reaped yet
+        if "celery" in " ".join(command) and "worker" in command:
             return child
     return None
 
