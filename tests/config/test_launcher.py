@@ -76,10 +76,10 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
 def _worker_of(launcher_pid: int) -> psutil.Process | None:
     for child in psutil.Process(launcher_pid).children():
         try:
-            command = child.cmdline()
+            cmdline = child.cmdline()
         except (psutil.ZombieProcess, psutil.NoSuchProcess):
-            continue  # a set-up step or a killed worker that exited and is not reaped yet
-        if "celery" in " ".join(command) and "worker" in command:
+            continue  # the killed worker, not yet reaped by the launcher
+        if "celery" in " ".join(cmdline) and "worker" in cmdline:
             return child
     return None
 
