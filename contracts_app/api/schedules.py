@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from config.api.errors import NotFound
 from config.api.schema import PAGE_PARAMETERS, page_of
-from config.api.views_base import page_body, query_page, rfc3339, validated
+from config.api.views_base import page_body, query_page, rfc3339, validated, validated_query
 from contracts_app.api.response_serializers import (
     PricingPlanScheduleOutput,
     PricingPlanSubscriptionOutput,
@@ -178,7 +178,7 @@ class SchedulesApi(SolvimonApi):
         responses={201: PricingPlanScheduleOutput},
     )
     def post(self, request, version: str = "1"):
-        flags = validated(
+        flags = validated_query(
             ScheduleFlagsInput,
             {
                 name: request.query_params[name]
