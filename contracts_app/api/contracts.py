@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from config.api.errors import ValidationFailed
 from config.api.pagination import keyset_paginate, parse_limit
 from config.api.views_base import page_body, query_page, validated
+from contracts_app.api.contract_edits import contract_v1_data
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,
     ContractListInput,
@@ -17,9 +18,9 @@ from contracts_app.api.contract_serializers import (
     ContractUpdateEndDateInput,
     NegotiatedContractCreateInput,
     cohort_item,
-    contract_data,
     package_contract_input,
 )
+from contracts_app.selectors.contract_edits import with_edits
 from contracts_app.selectors.contracts import (
     contract_get,
     contract_list,
@@ -87,9 +88,12 @@ class ContractGetApi(APIView):
     def post(self, request):
         data = validated(ContractRefInput, request.data)
         contract = contract_get(
-            customer_id=data["customer_id"], contract_id=data["contract_id"], full=True
+            customer_id=data["customer_id"],
+            contract_id=data["contract_id"],
+            full=True,
+            edits=True,
         )
-        return Response({"data": contract_data(contract, credit_type_names())})
+        return Response({"data": contract_v1_data(contract, credit_type_names())})
 
 
 class ContractListApi(APIView):
@@ -107,7 +111,7 @@ class ContractListApi(APIView):
             include_archived=data["include_archived"],
         )
         page = keyset_paginate(
-            with_terms(queryset),
+            with_edits(with_terms(queryset)),
             limit=data["limit"],
             cursor=data.get("cursor") or None,
             keys=KEYSET,
@@ -116,7 +120,7 @@ class ContractListApi(APIView):
         names = credit_type_names() if page.items else {}
         return Response(
             {
-                "data": [contract_data(contract, names) for contract in page.items],
+                "data": [contract_v1_data(contract, names) for contract in page.items],
                 "cursor": page.next_cursor,
             }
         )

@@ -190,9 +190,12 @@ def _rematerialised(
         contract_end=end,
         usage_frequency=usage.get("frequency") or "MONTHLY",
     )
+    # Only the package's own rows are re-materialised: terms an edit added (no package term)
+    # stay as they were edited, like a negotiated contract's.
     existing = {
         _identity(t.package_term_id, t.generated_from_id is not None, t.starting_at): t
         for t in terms
+        if t.package_term_id is not None
     }
     pairs: list[tuple[TermRow, ContractTerm | None]] = []
     ids: dict[str, str] = {}
