@@ -371,3 +371,62 @@ def billing_provider_configurations_archive(
         id__in=[config.id for config in configurations if config.archived_at is None]
     ).update(archived_at=now)
     return configurations
+
+
+# --- changes to an existing customer (setName, setIngestAliases, updateConfig) ---------------
+
+
+def _active(customer: Customer) -> None:
+    if customer.archived_at is not None:
+        raise ValidationFailed("The customer is archived", field="customer_id")
+
+
+@transaction.atomic
+def customer_set_name(*, customer: Customer, name: str) -> Customer:
+    """Rename; longer names are cut to 160 characters, as Metronome does."""
+    _active(customer)
+    if not name.strip():
+        raise ValidationFailed("The name cannot be blank", field="name")
+    customer.name = name[:CUSTOMER_NAME_MAX_LENGTH]
+    customer.save(update_fields=["name", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def customer_set_ingest_aliases(*, customer: Customer, ingest_aliases: Sequence[str]) -> Customer:
+    """Replace the customer's ingest aliases (idempotent). Aliases share one namespace with
+    external ids among active customers: one another active customer answers to is a 409
+    naming it. Writers of the same alias are serialised (customers._lock_identifiers)."""
+    _active(customer)
+    aliases = _unique_in_order(ingest_aliases)
+    _lock_identifiers(aliases)
+    taken = _identifier_in_use(aliases, exclude_id=customer.id)
+    if taken is not None:
+        raise Conflict(
+            f"Another active customer already answers to {taken!r}",
+            field=f"ingest_aliases[{aliases.index(taken)}]",
+        )
+    customer.ingest_aliases = aliases
+    customer.save(update_fields=["ingest_aliases", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def customer_update_config(
+    *, customer: Customer, changes: dict[str, str | bool | None]
+) -> Customer:
+    """Set configuration fields (salesforce_account_id, leave_stripe_invoices_in_draft); a field
+    sent as null is cleared, one not sent is kept. Stored in `details.customer_config`, which
+    the customer's `customer_config` shows."""
+    _active(customer)
+    details = dict(customer.details or {})
+    config = dict(details.get("customer_config") or {})
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    details["customer_config"] = config
+    customer.details = details
+    customer.save(update_fields=["details", "updated_at"])
+    return customer
