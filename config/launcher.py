@@ -9,6 +9,7 @@ process it started; the worker gets a warm shutdown (the batch in hand finishes)
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -191,6 +192,12 @@ def main() -> int:
         if not env.get("REDIS_URL"):
             redis_process = embedded.start_redis()
             print(f"[run] embedded Redis at {embedded.REDIS_SOCKET}", flush=True)
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Web and worker processes write their series here; /metrics adds them up.
+            metrics_dir = embedded.VAR_DIR / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         _manage("migrate", "--noinput", env=env)
         _manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
         _manage("ensure_admin", env=env)

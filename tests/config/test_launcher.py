@@ -48,7 +48,7 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
         answer = None
         while time.monotonic() < deadline and launcher.poll() is None:
             answer = _healthz(port)
@@ -106,7 +106,7 @@ def test_a_killed_worker_is_restarted_while_the_api_answers_and_a_queued_task_st
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
         while time.monotonic() < deadline and _worker_of(launcher.pid) is None:
             time.sleep(0.2)
         while time.monotonic() < deadline and (_healthz(port) or (0,))[0] != 200:
