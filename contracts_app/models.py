@@ -270,6 +270,9 @@ class ContractTerm(models.Model):
     # Set by an edit (archive_commits, remove_overrides, ...): the row stays, for history and
     # for ids clients hold; reads show it archived or leave it out (contracts_app.api).
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Last changed by an edit. An edited package term is the contract's own from then on: a
+    # later end re-materialises the package's other terms, never this one (contract_ends).
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["contract", "kind", "ordinal"]

@@ -120,6 +120,7 @@ def _terms(contract: Contract) -> dict[str, ContractTerm]:
             "ending_before",
             "body",
             "archived_at",
+            "edited_at",
         )
     }
 
@@ -168,8 +169,9 @@ def _term_named(
 class _EditWriter:
     """Collects what an edit changes, then writes it with a fixed number of statements."""
 
-    def __init__(self, contract: Contract, terms: dict[str, ContractTerm]):
+    def __init__(self, contract: Contract, terms: dict[str, ContractTerm], now: dt.datetime):
         self.contract = contract
+        self.now = now
         self.terms = terms
         self.changed: dict[uuid.UUID, ContractTerm] = {}
         self.deleted: set[uuid.UUID] = set()
@@ -179,6 +181,7 @@ class _EditWriter:
             self.next_ordinal[term.kind] = max(self.next_ordinal[term.kind], term.ordinal + 1)
 
     def change(self, term: ContractTerm) -> None:
+        term.edited_at = self.now
         self.changed[term.id] = term
 
     def flush(self) -> None:
@@ -190,7 +193,7 @@ class _EditWriter:
 @functools.cache
 def _rewrite_sql() -> str:
     table = connection.ops.quote_name(ContractTerm._meta.db_table)
-    columns = ("starting_at", "ending_before", "body", "archived_at", "product_id")
+    columns = ("starting_at", "ending_before", "body", "archived_at", "edited_at", "product_id")
     fields = [ContractTerm._meta.get_field(name) for name in ("id", *columns)]
     record = ", ".join(
         f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields
@@ -207,8 +210,8 @@ def _rewrite_sql() -> str:
 
 
 def _terms_rewrite(*, changed: Iterable[ContractTerm], deleted: Iterable[uuid.UUID]) -> None:
-    """Delete some term rows and rewrite others (window, body, archive mark, product): one
-    statement."""
+    """Delete some term rows and rewrite others (window, body, archive and edit marks, product):
+    one statement."""
 
     def column(value):
         if isinstance(value, dt.datetime):
@@ -225,6 +228,7 @@ def _terms_rewrite(*, changed: Iterable[ContractTerm], deleted: Iterable[uuid.UU
             "ending_before": column(term.ending_before),
             "body": term.body,
             "archived_at": column(term.archived_at),
+            "edited_at": column(term.edited_at),
             "product_id": column(term.product_id),
         }
         for term in changed
@@ -498,7 +502,7 @@ def contract_edit(
         contract_end_move(contract=contract, ending_before=as_utc(data["update_contract_end_date"]))
     terms = _terms(contract)
     products = _named_products(data)
-    writer = _EditWriter(contract, terms)
+    writer = _EditWriter(contract, terms, now)
     wire: dict[str, Any] = {}
     wire.update(_apply_archives(data, writer, now))
     wire.update(_apply_updates(data, writer))

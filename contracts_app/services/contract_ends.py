@@ -190,15 +190,28 @@ def _rematerialised(
         contract_end=end,
         usage_frequency=usage.get("frequency") or "MONTHLY",
     )
-    # Only the package's own rows are re-materialised: terms an edit added (no package term)
-    # stay as they were edited, like a negotiated contract's.
+    # Only the package's own rows are re-materialised: terms an edit added (no package term),
+    # and package terms an edit changed or archived (with their periods), stay as edited, like
+    # a negotiated contract's.
+    edited = {t.package_term_id for t in terms if t.edited_at is not None}
+    ids: dict[str, str] = {}
+    if edited:
+        # References to an edited term (override specifiers, ...) keep naming its row.
+        own_rows = {
+            t.package_term_id: str(t.id)
+            for t in terms
+            if t.package_term_id in edited and t.generated_from_id is None
+        }
+        for row in fresh:
+            if row.package_term_id in own_rows and row.generated_from_id is None:
+                ids[str(row.id)] = own_rows[row.package_term_id]
+        fresh = [row for row in fresh if row.package_term_id not in edited]
     existing = {
         _identity(t.package_term_id, t.generated_from_id is not None, t.starting_at): t
         for t in terms
-        if t.package_term_id is not None
+        if t.package_term_id is not None and t.package_term_id not in edited
     }
     pairs: list[tuple[TermRow, ContractTerm | None]] = []
-    ids: dict[str, str] = {}
     for row in fresh:
         kept = existing.pop(
             _identity(row.package_term_id, row.generated_from_id is not None, row.starting_at),
@@ -275,6 +288,7 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
             "starting_at",
             "ending_before",
             "body",
+            "edited_at",
         )
     )
     inserted: list[TermRow] = []

@@ -321,3 +321,27 @@ def test_edited_terms_survive_a_later_end_and_archived_contracts_refuse_edits(sd
     with pytest.raises(metronome.BadRequestError) as archived:
         sdk.v2.contracts.edit(**ids, update_contract_name="x")
     assert archived.value.body["field"] == "contract_id"
+
+
+def test_an_edited_package_term_keeps_its_edit_when_the_end_moves_later(sdk, ids):
+    contract = sdk.v2.contracts.retrieve(**ids).data
+    commit = contract.commits[0]
+    item = commit.access_schedule.schedule_items[0]
+    untouched = contract.credits[0]
+    sdk.v2.contracts.edit(
+        **ids,
+        update_commits=[
+            {
+                "commit_id": commit.id,
+                "access_schedule": {"update_schedule_items": [{"id": item.id, "amount": 77}]},
+            }
+        ],
+    )
+    sdk.v1.contracts.update_end_date(**ids, ending_before=at(2026, 1, 1))
+    after = sdk.v2.contracts.retrieve(**ids).data
+    edited = next(c for c in after.commits if c.id == commit.id)
+    assert edited.access_schedule.schedule_items[0].amount == 77
+    assert len([c for c in after.commits if c.recurring_commit_id is None]) == len(
+        [c for c in contract.commits if c.recurring_commit_id is None]
+    )
+    assert untouched.id in {c.id for c in after.credits}
