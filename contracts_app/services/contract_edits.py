@@ -2,8 +2,8 @@
 v1 contracts/amend): one edit is one transaction, all of it or nothing.
 
 A constant number of statements whatever the number of terms: the contract and its subscription
-locked, the contract's terms read once, the named products read once, the credit-type names
-read once, then one rewrite of changed term rows, one insert of new rows, the contract row and
+locked, the terms the edit names read once (never the whole contract), the first free ordinal
+per kind read once, the named products read once, then one rewrite of changed term rows, one insert of new rows, the contract row and
 the edit row (plus contract_ends' own constant statements when the end date moves).
 
 Added terms go through the provisioning code (materialise.materialise_negotiated_terms), so a
@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.api import jsonutil
@@ -105,24 +106,74 @@ def _lock(contract: Contract) -> Contract:
     return current
 
 
-def _terms(contract: Contract) -> dict[str, ContractTerm]:
+_TERM_COLUMNS = (
+    "id",
+    "contract_id",
+    "kind",
+    "ordinal",
+    "product_id",
+    "package_term_id",
+    "generated_from_id",
+    "starting_at",
+    "ending_before",
+    "body",
+    "archived_at",
+    "edited_at",
+)
+
+
+def _named_term_ids(data: dict) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """(ids of the terms the edit names, ids of the recurring terms it updates)."""
+    named: set[uuid.UUID] = set()
+    recurring: set[uuid.UUID] = set()
+    for field, (_, key) in ARCHIVE_FIELDS.items():
+        named |= {pk for entry in data.get(field) or [] if (pk := parse_uuid(entry[key]))}
+    for field, (kind, key) in UPDATE_FIELDS.items():
+        ids = {pk for entry in data.get(field) or [] if (pk := parse_uuid(entry[key]))}
+        named |= ids
+        if kind.startswith("recurring_"):
+            recurring |= ids
+    for override in data.get("add_overrides") or []:
+        for specifier in override.get("override_specifiers") or []:
+            for key in _OVERRIDE_REFERENCES:
+                named |= {pk for value in specifier.get(key) or [] if (pk := parse_uuid(value))}
+    return named, recurring
+
+
+def _terms(contract: Contract, data: dict) -> dict[str, ContractTerm]:
+    """The terms the edit names (and the periods of recurring terms it updates, and the spend
+    trackers when it archives one): one query, whatever the size of the contract."""
+    named, recurring = _named_term_ids(data)
+    wanted = Q(id__in=named) | Q(generated_from_id__in=recurring)
+    if data.get("archive_spend_trackers"):
+        wanted |= Q(kind="spend_tracker")
+    if not named and not data.get("archive_spend_trackers"):
+        return {}
     return {
         str(term.id): term
-        for term in ContractTerm.objects.filter(contract_id=contract.id).only(
-            "id",
-            "contract_id",
-            "kind",
-            "ordinal",
-            "product_id",
-            "package_term_id",
-            "generated_from_id",
-            "starting_at",
-            "ending_before",
-            "body",
-            "archived_at",
-            "edited_at",
+        for term in ContractTerm.objects.filter(wanted, contract_id=contract.id).only(
+            *_TERM_COLUMNS
         )
     }
+
+
+def _next_ordinals(contract: Contract, data: dict) -> dict[str, int]:
+    """Per kind, the first free ordinal (one aggregate over the (contract, kind, ordinal) index),
+    when the edit adds rows."""
+    adds = any(data.get(field) for field in ADD_FIELDS) or any(
+        data.get(field) for field in ("update_recurring_commits", "update_recurring_credits")
+    )
+    ordinals = dict.fromkeys(KIND_FIELDS, 0)
+    if adds:
+        rows = (
+            ContractTerm.objects.filter(contract_id=contract.id)
+            .order_by()
+            .values("kind")
+            .annotate(last=Max("ordinal"))
+        )
+        for row in rows:
+            ordinals[row["kind"]] = row["last"] + 1
+    return ordinals
 
 
 def _named_products(data: dict) -> dict[str, Product]:
@@ -169,16 +220,20 @@ def _term_named(
 class _EditWriter:
     """Collects what an edit changes, then writes it with a fixed number of statements."""
 
-    def __init__(self, contract: Contract, terms: dict[str, ContractTerm], now: dt.datetime):
+    def __init__(
+        self,
+        contract: Contract,
+        terms: dict[str, ContractTerm],
+        next_ordinal: dict[str, int],
+        now: dt.datetime,
+    ):
         self.contract = contract
         self.now = now
         self.terms = terms
         self.changed: dict[uuid.UUID, ContractTerm] = {}
         self.deleted: set[uuid.UUID] = set()
         self.inserted: list[TermRow] = []
-        self.next_ordinal: dict[str, int] = dict.fromkeys(KIND_FIELDS, 0)
-        for term in terms.values():
-            self.next_ordinal[term.kind] = max(self.next_ordinal[term.kind], term.ordinal + 1)
+        self.next_ordinal = next_ordinal
 
     def change(self, term: ContractTerm) -> None:
         term.edited_at = self.now
@@ -500,9 +555,9 @@ def contract_edit(
     now = timezone.now()
     if "update_contract_end_date" in data:
         contract_end_move(contract=contract, ending_before=as_utc(data["update_contract_end_date"]))
-    terms = _terms(contract)
+    terms = _terms(contract, data)
     products = _named_products(data)
-    writer = _EditWriter(contract, terms, now)
+    writer = _EditWriter(contract, terms, _next_ordinals(contract, data), now)
     wire: dict[str, Any] = {}
     wire.update(_apply_archives(data, writer, now))
     wire.update(_apply_updates(data, writer))

@@ -96,8 +96,9 @@ def _edit_body(contract, count: int) -> dict:
 def test_edit_query_count_is_constant(post, django_assert_num_queries, contract, count):
     body = _edit_body(contract, count)
     # token (+ user), contract (404 check), credit-type names, savepoint pair, subscription lock,
-    # contract lock, terms, products, contract update, term rewrite, term insert, edit insert
-    with django_assert_num_queries(13):
+    # contract lock, the named terms, first free ordinals, products, contract update, term
+    # rewrite, term insert, edit insert
+    with django_assert_num_queries(14):
         response = post("/v2/contracts/edit", body)
     assert response.status_code == 200, response.content
     # each recurring commit added was expanded into its 12 monthly periods
