@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "config.api",
+    "config.audit",
     "config.metrics",
     "packages_app",
     "contracts_app",
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Request id (X-Request-Id) and the audit trail's actor context for every write.
+    "config.audit.middleware.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -38,6 +38,7 @@ from django.utils import timezone
 from config.api import jsonutil
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
+from config.audit.services import audit_record, changed_fields
 from contracts_app.models import Contract, ContractEdit, ContractTerm, Subscription
 from contracts_app.services.contract_edit_terms import (
     commit_or_credit_updated,
@@ -59,6 +60,13 @@ from contracts_app.services.provisioning import as_utc
 from contracts_app.services.term_rows import contract_terms_write
 from packages_app.models import Product
 
+# One audit entry per edit, named by how it was made.
+AUDIT_ACTIONS = {
+    ContractEdit.Kind.EDIT: "edit",
+    ContractEdit.Kind.EDIT_COMMIT: "edit_commit",
+    ContractEdit.Kind.EDIT_CREDIT: "edit_credit",
+    ContractEdit.Kind.AMENDMENT: "amend",
+}
 # Edit field → term kind it adds.
 ADD_FIELDS = {f"add_{field}": kind for kind, field in KIND_FIELDS.items()}
 # Edit field → (term kinds it may name, key of the id in each entry).
@@ -553,8 +561,17 @@ def contract_edit(
     """
     contract = _lock(contract)
     now = timezone.now()
+    before = {
+        "name": contract.name,
+        "ending_before": contract.ending_before,
+        "net_payment_terms_days": contract.net_payment_terms_days,
+    }
     if "update_contract_end_date" in data:
-        contract_end_move(contract=contract, ending_before=as_utc(data["update_contract_end_date"]))
+        contract_end_move(
+            contract=contract,
+            ending_before=as_utc(data["update_contract_end_date"]),
+            audited=False,
+        )
     terms = _terms(contract, data)
     products = _named_products(data)
     writer = _EditWriter(contract, terms, _next_ordinals(contract, data), now)
@@ -577,7 +594,7 @@ def contract_edit(
     if data.get("uniqueness_key"):
         wire["uniqueness_key"] = data["uniqueness_key"]
     wire.update(recorded or {})
-    return _save_edit(
+    edit = _save_edit(
         contract=contract,
         kind=kind,
         wire=wire,
@@ -585,6 +602,20 @@ def contract_edit(
         created_by=created_by,
         starting_at=as_utc(starting_at),
     )
+    after = {key: getattr(contract, key) for key in before}
+    audit_record(
+        action=AUDIT_ACTIONS[kind],
+        resource_type="contract",
+        resource_id=contract.pk,
+        description=f"{AUDIT_ACTIONS[kind].replace('_', ' ').capitalize()} {edit.id}: "
+        + ", ".join(sorted(key for key in wire if key != "uniqueness_key")),
+        changes={
+            "edit_id": str(edit.id),
+            "counts": {key: len(v) for key, v in wire.items() if isinstance(v, list)},
+            **changed_fields(before, after),
+        },
+    )
+    return edit
 
 
 # v1 amend field → the v2 edit field that does the same.

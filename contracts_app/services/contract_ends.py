@@ -32,6 +32,7 @@ from django.db import IntegrityError
 
 from config.api.errors import Conflict, ValidationFailed
 from config.api.views_base import rfc3339
+from config.audit.services import audit_record, changed_fields
 from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm
 from contracts_app.services.materialise import (
     TermRow,
@@ -257,7 +258,9 @@ def _rematerialised(
 # --- the move -------------------------------------------------------------------------------
 
 
-def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) -> Contract:
+def contract_end_move(
+    *, contract: Contract, ending_before: dt.datetime | None, audited: bool = True
+) -> Contract:
     """Set the contract's end and bring its terms into the new window (module docstring).
 
     Statements: the contract's terms, the package's terms (later end of a package contract
@@ -275,7 +278,7 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
         return contract
     earlier = ending_before is not None and (previous_end is None or ending_before < previous_end)
     if not earlier and contract.package_id is None:
-        _save_end(contract, ending_before, contract.settings)
+        _save_end(contract, ending_before, contract.settings, audited=audited)
         return contract
 
     terms = list(
@@ -302,13 +305,16 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
             "id", "kind", "ordinal", "product_id", "body"
         )
         changed, deleted, inserted = _rematerialised(contract, terms, package_terms, ending_before)
-    _save_end(contract, ending_before, settings)
+    _save_end(contract, ending_before, settings, audited=audited)
     contract_terms_rewrite(changed=changed, deleted=deleted)
     contract_terms_write(contract=contract, rows=inserted)
     return contract
 
 
-def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: dict) -> None:
+def _save_end(
+    contract: Contract, ending_before: dt.datetime | None, settings: dict, *, audited: bool
+) -> None:
+    previous_end = contract.ending_before
     contract.ending_before = ending_before
     contract.settings = settings
     try:
@@ -320,3 +326,11 @@ def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: d
                 field="ending_before",
             ) from None
         raise
+    if not audited:  # the caller records the change as part of its own entry (an edit)
+        return
+    audit_record(
+        action="update_end_date",
+        resource_type="contract",
+        resource_id=contract.pk,
+        changes=changed_fields({"ending_before": previous_end}, {"ending_before": ending_before}),
+    )

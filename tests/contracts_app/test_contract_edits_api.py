@@ -359,3 +359,27 @@ def test_v2_list_pages_contracts_with_edits_applied(sdk, customer, product, prov
         page.data[0].net_payment_terms_days is None
         or Decimal(str(page.data[0].net_payment_terms_days)) >= 0
     )
+
+
+def test_each_edit_is_one_audit_entry_and_a_failed_edit_none(sdk, customer, product, provisioned):
+    from config.audit.models import AuditLogEntry
+
+    ids = {"customer_id": str(customer.id), "contract_id": provisioned}
+    # an edit that also moves the end date is still one entry
+    first = sdk.v2.contracts.edit(
+        **ids, add_credits=[credit(product)], update_contract_end_date=at(2024, 10, 1)
+    )
+    sdk.v1.contracts.amend(**ids, starting_at=at(2024, 2, 1), credits=[credit(product)])
+    with pytest.raises(metronome.BadRequestError):
+        sdk.v2.contracts.edit(**ids, archive_credits=[{"id": "nope"}])
+    entries = list(
+        AuditLogEntry.objects.filter(resource_type="contract", resource_id=provisioned).order_by(
+            "timestamp"
+        )
+    )
+    edit_entries = [e for e in entries if e.action in ("edit", "amend")]
+    assert [e.action for e in edit_entries] == ["edit", "amend"]
+    assert edit_entries[0].changes["edit_id"] == first.data.edit.id
+    assert edit_entries[0].changes["counts"]["add_credits"] == 1
+    assert edit_entries[0].changes["ending_before"]["after"] == "2024-10-01T00:00:00Z"
+    assert not [e for e in entries if e.action == "update_end_date"]

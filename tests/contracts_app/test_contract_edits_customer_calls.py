@@ -72,3 +72,14 @@ def test_customer_calls_need_the_change_permission(sdk_for, customer):
         reader.v1.customers.set_name(customer_id=str(customer.id), name="x")
     with pytest.raises(metronome.PermissionDeniedError):
         reader.v1.customers.update_config(customer_id=str(customer.id), salesforce_account_id="x")
+
+
+def test_each_customer_call_is_one_audit_entry(sdk, customer):
+    from config.audit.models import AuditLogEntry
+
+    sdk.v1.customers.set_name(customer_id=str(customer.id), name="Renamed")
+    sdk.v1.customers.set_ingest_aliases(customer_id=str(customer.id), ingest_aliases=["n"])
+    sdk.v1.customers.update_config(customer_id=str(customer.id), salesforce_account_id="sf")
+    entries = AuditLogEntry.objects.filter(resource_id=str(customer.id)).order_by("timestamp")
+    assert [e.action for e in entries] == ["set_name", "set_ingest_aliases", "update_config"]
+    assert entries[0].changes == {"name": {"before": "Acme", "after": "Renamed"}}
