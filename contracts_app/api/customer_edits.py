@@ -79,7 +79,7 @@ class CustomerSetIngestAliasesApi(APIView):
     def post(self, request, customer_id: str):
         data = validated(SetIngestAliasesInput, request.data)
         customer_set_ingest_aliases(customer=customer_get(customer_id=customer_id), **data)
-        return Response(status=200)
+        return Response({})  # the SDK expects no body; an empty object is valid JSON for others
 
 
 class CustomerUpdateConfigApi(APIView):
@@ -93,4 +93,4 @@ class CustomerUpdateConfigApi(APIView):
     def post(self, request, customer_id: str):
         data = validated(UpdateConfigInput, request.data)
         customer_update_config(customer=customer_get(customer_id=customer_id), changes=dict(data))
-        return Response(status=200)
+        return Response({})

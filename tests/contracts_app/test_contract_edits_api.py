@@ -383,3 +383,11 @@ def test_each_edit_is_one_audit_entry_and_a_failed_edit_none(sdk, customer, prod
     assert edit_entries[0].changes["counts"]["add_credits"] == 1
     assert edit_entries[0].changes["ending_before"]["after"] == "2024-10-01T00:00:00Z"
     assert not [e for e in entries if e.action == "update_end_date"]
+
+
+def test_v2_get_refuses_as_of_date_rather_than_answer_with_today(sdk, customer, provisioned):
+    with pytest.raises(metronome.BadRequestError) as refused:
+        sdk.v2.contracts.retrieve(
+            customer_id=str(customer.id), contract_id=provisioned, as_of_date=at(2024, 2, 1)
+        )
+    assert refused.value.body["field"] == "as_of_date"
