@@ -171,8 +171,12 @@ _task_tokens: dict[str, Token] = {}
 def _task_started(task_id=None, task=None, **_kwargs) -> None:
     if task_id is None or task is None:
         return
+    from config.logs import task_request_id
+
+    # The queuing request's id when it sent one (config.logs stamps it), else the task's own.
+    request_id = task_request_id(task) or task_id
     _task_tokens[task_id] = _current.set(
-        AuditContext(channel="task", name=f"task {task.name}", request_id=task_id)
+        AuditContext(channel="task", name=f"task {task.name}", request_id=request_id)
     )
 
 

@@ -61,13 +61,18 @@ def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None
     Columns come from the model, so a field added to ContractTerm is written too (with its
     default when TermRow lacks it), as bulk_create would.
     """
+    contract_terms_write_many(rows=((contract.id, row) for row in rows))
+
+
+def contract_terms_write_many(*, rows: Iterable[tuple[uuid.UUID, TermRow]]) -> None:
+    """Insert term rows of several contracts, given as (contract id, row), in one statement."""
     sql, sources = _terms_insert()
     payload = []
-    for row in rows:
+    for contract_id, row in rows:
         record = {}
         for column, attname, default_from in sources:
             if attname == "contract_id":
-                value = contract.id
+                value = contract_id
             elif default_from is None:
                 value = getattr(row, attname)
             else:
