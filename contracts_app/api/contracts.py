@@ -11,6 +11,7 @@ from config.api.errors import ValidationFailed
 from config.api.pagination import keyset_paginate, parse_limit
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, validated
+from contracts_app.api.contract_edits import contract_v1_data
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,
     ContractListInput,
@@ -20,10 +21,10 @@ from contracts_app.api.contract_serializers import (
     NegotiatedContractCreateInput,
     PackageContractCreateInput,
     cohort_item,
-    contract_data,
     package_contract_input,
 )
 from contracts_app.api.response_serializers import CohortContractOutput, ContractOutput
+from contracts_app.selectors.contract_edits import with_edits
 from contracts_app.selectors.contracts import (
     contract_get,
     contract_list,
@@ -105,9 +106,12 @@ class ContractGetApi(APIView):
     def post(self, request):
         data = validated(ContractRefInput, request.data)
         contract = contract_get(
-            customer_id=data["customer_id"], contract_id=data["contract_id"], full=True
+            customer_id=data["customer_id"],
+            contract_id=data["contract_id"],
+            full=True,
+            edits=True,
         )
-        return Response({"data": contract_data(contract, credit_type_names())})
+        return Response({"data": contract_v1_data(contract, credit_type_names())})
 
 
 class ContractListApi(APIView):
@@ -130,7 +134,7 @@ class ContractListApi(APIView):
             include_archived=data["include_archived"],
         )
         page = keyset_paginate(
-            with_terms(queryset),
+            with_edits(with_terms(queryset)),
             limit=data["limit"],
             cursor=data.get("cursor") or None,
             keys=KEYSET,
@@ -139,7 +143,7 @@ class ContractListApi(APIView):
         names = credit_type_names() if page.items else {}
         return Response(
             {
-                "data": [contract_data(contract, names) for contract in page.items],
+                "data": [contract_v1_data(contract, names) for contract in page.items],
                 "cursor": page.next_cursor,
             }
         )
