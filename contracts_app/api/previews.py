@@ -7,8 +7,7 @@ and `customer_id` (nothing was created; `package_id` only when one was given). T
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,7 +41,16 @@ class PackagePreviewApi(APIView):
     @extend_schema(
         operation_id="packages_preview",
         request=PackagePreviewInput,
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            200: inline_serializer(
+                "ContractsPackagePreviewResponse",
+                {
+                    "data": serializers.DictField(
+                        help_text="The contract, as contracts/get shows it"
+                    )
+                },
+            )
+        },
         description=__doc__,
     )
     def post(self, request):

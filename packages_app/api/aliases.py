@@ -9,8 +9,7 @@ package alias name with its schedule, in keyset pages.
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,7 +50,11 @@ class AliasScheduleApi(APIView):
     @extend_schema(
         operation_id="packages_aliases_schedule",
         request=AliasScheduleInput,
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            200: inline_serializer(
+                "PackagesAliasScheduleResponse", {"data": serializers.DictField()}
+            )
+        },
         description=__doc__,
     )
     def post(self, request):
@@ -80,7 +83,15 @@ class AliasListApi(APIView):
             OpenApiParameter("limit", int, description="Page size, 1..100 (default 10)"),
             OpenApiParameter("next_page", str, description="Cursor from the previous page"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            200: inline_serializer(
+                "PackagesAliasListResponse",
+                {
+                    "data": serializers.ListField(child=serializers.DictField()),
+                    "next_page": serializers.CharField(allow_null=True),
+                },
+            )
+        },
     )
     def post(self, request):
         data = validated(AliasListInput, request.data)
