@@ -170,9 +170,23 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-BULK_QUEUE = "bulk"
+# Bulk work (cohort migrations) has a queue of its own, so it never starves interactive tasks.
+BULK_QUEUE = os.environ.get("CELERY_BULK_QUEUE", "bulk")
 CELERY_TASK_ROUTES = {"contracts_app.tasks.migration_*": {"queue": BULK_QUEUE}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Registered from code: the database scheduler copies these entries into its tables at start.
+CELERY_BEAT_SCHEDULE = {
+    # Starts due cohort migrations (no long ETA countdowns on Redis) and revives stalled ones.
+    "cohort-migrations-dispatch": {
+        "task": "contracts_app.tasks.migration_dispatch",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+}
+# Batch chains started per cohort migration: how many workers share one job.
+COHORT_MIGRATION_CHAINS = int(os.environ.get("COHORT_MIGRATION_CHAINS", "2"))
+# Items per cohort-migration batch (services.cohort_migration_batches.BATCH_SIZE says why 500).
+COHORT_MIGRATION_BATCH_SIZE = int(os.environ.get("COHORT_MIGRATION_BATCH_SIZE", "500"))
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

@@ -240,6 +240,30 @@ def _rematerialised(
 
 # --- the move -------------------------------------------------------------------------------
 
+# What clipping reads of a contract's terms.
+CLIPPED_TERM_FIELDS = (
+    "id",
+    "kind",
+    "ordinal",
+    "package_term_id",
+    "generated_from_id",
+    "starting_at",
+    "ending_before",
+    "body",
+)
+
+
+def contract_end_clip(
+    *, contract: Contract, terms: list[ContractTerm], ending_before: dt.datetime
+) -> tuple[dict, list[ContractTerm], set[uuid.UUID]]:
+    """An earlier end, computed and not written: (the contract's new settings, the terms whose
+    window changed, the ids of the terms to delete). `terms` (all of the contract's, with
+    CLIPPED_TERM_FIELDS) are changed in place. contract_end_move writes one contract's; a
+    cohort-migration batch writes a whole batch's with the same statements."""
+    settings = _clip_discounts(contract.settings or {}, ending_before)
+    changed, deleted = _clip_all(terms, ending_before)
+    return settings, changed, deleted
+
 
 def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) -> Contract:
     """Set the contract's end and bring its terms into the new window (module docstring).
@@ -262,23 +286,13 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
         _save_end(contract, ending_before, contract.settings)
         return contract
 
-    terms = list(
-        ContractTerm.objects.filter(contract_id=contract.id).only(
-            "id",
-            "kind",
-            "ordinal",
-            "package_term_id",
-            "generated_from_id",
-            "starting_at",
-            "ending_before",
-            "body",
-        )
-    )
+    terms = list(ContractTerm.objects.filter(contract_id=contract.id).only(*CLIPPED_TERM_FIELDS))
     inserted: list[TermRow] = []
     if earlier:
         assert ending_before is not None
-        settings = _clip_discounts(contract.settings or {}, ending_before)
-        changed, deleted = _clip_all(terms, ending_before)
+        settings, changed, deleted = contract_end_clip(
+            contract=contract, terms=terms, ending_before=ending_before
+        )
     else:
         settings = contract.settings
         package_terms = PackageTerm.objects.filter(package_id=contract.package_id).only(

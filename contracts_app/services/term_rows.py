@@ -56,24 +56,31 @@ def _terms_insert() -> tuple[str, tuple[tuple[str, str, Field | None], ...]]:
 
 
 def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
-    """Insert materialised term rows for `contract` in one statement.
+    """Insert materialised term rows for `contract` in one statement."""
+    contracts_terms_write(pairs=[(contract, rows)])
+
+
+def contracts_terms_write(*, pairs: Iterable[tuple[Contract, Iterable[TermRow]]]) -> None:
+    """Insert the materialised term rows of several contracts in one statement (provisioning
+    writes one contract's, a cohort-migration batch a whole batch's).
 
     Columns come from the model, so a field added to ContractTerm is written too (with its
     default when TermRow lacks it), as bulk_create would.
     """
     sql, sources = _terms_insert()
     payload = []
-    for row in rows:
-        record = {}
-        for column, attname, default_from in sources:
-            if attname == "contract_id":
-                value = contract.id
-            elif default_from is None:
-                value = getattr(row, attname)
-            else:
-                value = default_from.get_default()
-            record[column] = _json_column(value)
-        payload.append(record)
+    for contract, rows in pairs:
+        for row in rows:
+            record = {}
+            for column, attname, default_from in sources:
+                if attname == "contract_id":
+                    value = contract.id
+                elif default_from is None:
+                    value = getattr(row, attname)
+                else:
+                    value = default_from.get_default()
+                record[column] = _json_column(value)
+            payload.append(record)
     if payload:
         with connection.cursor() as cursor:
             cursor.execute(sql, [jsonutil.dumps(payload)])
