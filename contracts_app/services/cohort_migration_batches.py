@@ -131,7 +131,10 @@ def _lock_contracts(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, Contract]:
     }
 
 
-def _term_snapshot(term: ContractTerm) -> dict:
+def _term_snapshot(term: ContractTerm, window: tuple) -> dict:
+    """A term row as it was: `window` is its (starting_at, ending_before, body) before the clip
+    (clipping replaces those attributes, it never edits the old body in place)."""
+    starting_at, ending_before, body = window
     return {
         "id": str(term.id),
         "kind": term.kind,
@@ -139,9 +142,9 @@ def _term_snapshot(term: ContractTerm) -> dict:
         "product_id": str(term.product_id) if term.product_id else None,
         "package_term_id": str(term.package_term_id) if term.package_term_id else None,
         "generated_from_id": str(term.generated_from_id) if term.generated_from_id else None,
-        "starting_at": rfc3339(term.starting_at),
-        "ending_before": rfc3339(term.ending_before),
-        "body": term.body,
+        "starting_at": starting_at.isoformat() if starting_at else None,
+        "ending_before": ending_before.isoformat() if ending_before else None,
+        "body": body,
     }
 
 
@@ -391,7 +394,7 @@ def _decide(
     }
     link = transition_link(contract, new, transition)
     terms = terms_of[contract.id]
-    snapshot_terms = {t.id: _term_snapshot(t) for t in terms}
+    windows = {t.id: (t.starting_at, t.ending_before, t.body) for t in terms}
     snapshot = {
         "ending_before": rfc3339(contract.ending_before),
         "settings": contract.settings,
@@ -404,7 +407,7 @@ def _decide(
         settings, changed, deleted = contract.settings or {}, [], set()
     settings = {**settings, "transitions": [*settings.get("transitions", []), link]}
     touched = {t.id for t in changed} | deleted
-    snapshot["terms"] = [snapshot_terms[term_id] for term_id in touched]
+    snapshot["terms"] = [_term_snapshot(t, windows[t.id]) for t in terms if t.id in touched]
     outcome.status = ItemStatus.MIGRATED
     outcome.new_contract_id = new.id
     outcome.snapshot = snapshot

@@ -308,7 +308,10 @@ def package_contract_build(
         contract_end=end,
         usage_frequency=usage["frequency"],
     )
-    settings: dict[str, Any] = {"usage_statement_schedule": usage}
+    settings: dict[str, Any] = {
+        "usage_statement_schedule": usage,
+        "initial_ending_before": rfc3339(end),
+    }
     for key in PACKAGE_SETTINGS_COPIED:
         if (package.settings or {}).get(key) is not None:
             settings[key] = package.settings[key]

@@ -131,13 +131,25 @@ def test_batches_write_the_same_contract_as_contracts_create_and_update_end_date
 
     # then both old contracts and both new contracts are the same but for ids
     def shape(contract_id):
-        start, end, _, archived, package, terms = contract_state(contract_id)
-        return start, end, archived, package, sorted((t[1], t[2], t[3], t[4]) for t in terms)
+        start, end, settings, archived, package, terms = contract_state(contract_id)
+        settings = {k: v for k, v in settings.items() if k not in ("transition", "transitions")}
+        return (
+            start,
+            end,
+            settings,
+            archived,
+            package,
+            sorted((t[1], t[2], t[3], t[4]) for t in terms),
+        )
 
     new_job = Contract.objects.get(customer=by_job[0].customer, starting_at=AT)
     new_hand = Contract.objects.get(customer=by_hand[0].customer, starting_at=AT)
     assert shape(by_job[0].id) == shape(by_hand[0].id)
     assert shape(new_job.id) == shape(new_hand.id)
+    assert new_job.settings["transition"]["type"] == new_hand.settings["transition"]["type"]
+    assert len(Contract.objects.get(id=by_job[0].id).settings["transitions"]) == len(
+        Contract.objects.get(id=by_hand[0].id).settings["transitions"]
+    )
 
 
 def test_revert_restores_the_old_contracts_exactly_and_archives_the_new_ones():
