@@ -46,7 +46,7 @@ from contracts_app.models import (
     Subscription,
 )
 from contracts_app.services.contract_ends import CLIPPED_TERM_FIELDS, contract_end_clip
-from contracts_app.services.materialise import TermRow
+from contracts_app.services.materialise import TermRow, materialise_package_terms
 from contracts_app.services.provisioning import (
     AmbiguousBillingConfiguration,
     NoBillingConfiguration,
@@ -68,6 +68,69 @@ Reason = CohortMigrationItem.Reason
 # per contract, 2 workers): 100 → ~X items/s, 500 → best, 2000 → no faster and a killed worker
 # redoes more. See the bench's output for the figures of this machine.
 BATCH_SIZE = 500
+
+
+class MaterialiseOnce:
+    """materialise_package_terms for one batch, computed once per package and window.
+
+    Every contract a batch moves to one package at one instant gets the same terms but for
+    their ids, so the first contract's rows are computed and the others get copies with fresh
+    ids (term ids, the links of recurrence periods and override specifiers to them, schedule
+    item ids). Materialising is most of a move's Python time; this makes it once per batch.
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[tuple, tuple[object, list[TermRow]]] = {}
+
+    def __call__(self, package_terms, *, contract_start, contract_end, usage_frequency):
+        key = (id(package_terms), contract_start, contract_end, usage_frequency)
+        if key in self._done:
+            return _with_fresh_ids(self._done[key][1])
+        rows = materialise_package_terms(
+            package_terms,
+            contract_start=contract_start,
+            contract_end=contract_end,
+            usage_frequency=usage_frequency,
+        )
+        # The terms object is kept with the rows, so its id() is not reused while cached.
+        self._done[key] = (package_terms, rows)
+        return rows
+
+
+def _with_fresh_ids(rows: list[TermRow]) -> list[TermRow]:
+    ids = {str(row.id): str(uuid.uuid4()) for row in rows}
+
+    def copied(value):
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if key == "id" and isinstance(item, str):
+                    out[key] = ids.setdefault(item, str(uuid.uuid4()))
+                else:
+                    out[key] = copied(item)
+            return out
+        if isinstance(value, list):
+            return [copied(item) for item in value]
+        if isinstance(value, str):
+            return ids.get(value, value)
+        return value
+
+    return [
+        TermRow(
+            kind=row.kind,
+            ordinal=row.ordinal,
+            body=copied(row.body),
+            id=uuid.UUID(ids[str(row.id)]),
+            product_id=row.product_id,
+            package_term_id=row.package_term_id,
+            generated_from_id=uuid.UUID(ids[str(row.generated_from_id)])
+            if row.generated_from_id
+            else None,
+            starting_at=row.starting_at,
+            ending_before=row.ending_before,
+        )
+        for row in rows
+    ]
 
 
 @dataclass
@@ -274,6 +337,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
 
         outcomes: list[_Outcome] = []
         moves: list[_Move] = []
+        materialise = MaterialiseOnce()
         for item in items:
             outcome = _Outcome(item_id=item.id, status=ItemStatus.SKIPPED)
             try:
@@ -289,6 +353,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
                     successors=successors,
                     end_of_term=end_of_term,
                     created_by=migration.created_by,
+                    materialise=materialise,
                 )
             except ApplicationError as exc:
                 outcome.status, outcome.message = ItemStatus.FAILED, exc.message
@@ -336,6 +401,7 @@ def _decide(
     successors: set,
     end_of_term: bool,
     created_by: str,
+    materialise: MaterialiseOnce,
 ) -> _Move | None:
     """One item's move (None: skipped, the outcome says why). Raises ApplicationError for a
     failure (FAILED with its message)."""
@@ -386,6 +452,7 @@ def _decide(
         rate_card_id=package_rate_card_id(target, at),
         configuration=configuration,
         created_by=created_by,
+        materialise=materialise,
     )
     new.subscription_id = contract.subscription_id
     transition = {

@@ -289,10 +289,13 @@ def package_contract_build(
     custom_fields: dict | None = None,
     created_by: str = "",
     settings_extra: dict | None = None,
+    materialise=materialise_package_terms,
 ) -> tuple[Contract, list[TermRow]]:
     """The unsaved contract a package gives at `starting_at`, and its materialised term rows:
     what contract_provision inserts for one contract and a cohort-migration batch for many
-    (one path). The package, its rate card and the billing configuration are resolved."""
+    (one path). The package, its rate card and the billing configuration are resolved.
+    `materialise` is materialise_package_terms, or a batch's memo of it (one computation per
+    package and window, copied with fresh ids: cohort_migration_batches.MaterialiseOnce)."""
     if override_ending_before or ending_before is not None:
         end = ending_before
     elif package.duration_unit:
@@ -302,7 +305,7 @@ def package_contract_build(
     usage = absolute_usage_statement_schedule(
         starting_at, (package.settings or {}).get("usage_statement_schedule")
     )
-    rows = materialise_package_terms(
+    rows = materialise(
         package_terms,
         contract_start=starting_at,
         contract_end=end,

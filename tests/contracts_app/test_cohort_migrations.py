@@ -534,3 +534,36 @@ def test_progress_comes_from_counter_rows():
     assert progress["counts"]["pending"] == 4
     assert progress["percent"] == pytest.approx(33.3)
     assert CohortMigrationProgress.objects.filter(migration=migration).count() == 2
+
+
+def test_contracts_moved_in_one_batch_get_their_own_term_and_item_ids():
+    # given two contracts moved in the same batch (their terms materialised once, then copied)
+    source, target = two_packages()
+    first, second = cohort(source, 2)
+    run_to_end(create(source, target), batch_size=10)
+    new = [Contract.objects.get(customer=c.customer, package=target) for c in (first, second)]
+
+    def ids(contract):
+        terms = list(contract.terms.all())
+        row_ids = {str(t.id) for t in terms}
+        item_ids = {
+            item["id"]
+            for t in terms
+            for key in ("access_schedule", "invoice_schedule", "schedule")
+            for item in (t.body.get(key) or {}).get("schedule_items", [])
+        }
+        links = {
+            t.body[k]
+            for t in terms
+            for k in ("recurring_commit_id", "recurring_credit_id")
+            if k in t.body
+        }
+        parents = {str(t.generated_from_id) for t in terms if t.generated_from_id}
+        return row_ids, item_ids, links, parents
+
+    (rows_a, items_a, links_a, parents_a), (rows_b, items_b, links_b, parents_b) = map(ids, new)
+    # then nothing is shared, and every link points inside its own contract
+    assert not rows_a & rows_b and not items_a & items_b
+    assert links_a <= rows_a and parents_a <= rows_a and links_a
+    assert links_b <= rows_b and parents_b <= rows_b and links_b
+    assert len(items_a) == len(items_b) > 10
