@@ -567,3 +567,15 @@ def test_contracts_moved_in_one_batch_get_their_own_term_and_item_ids():
     assert links_a <= rows_a and parents_a <= rows_a and links_a
     assert links_b <= rows_b and parents_b <= rows_b and links_b
     assert len(items_a) == len(items_b) > 10
+
+
+def test_processed_items_are_counted_for_metrics(django_capture_on_commit_callbacks):
+    from config.metrics.registry import cohort_migration_items_processed
+
+    source, target = two_packages()
+    cohort(source, 3)
+    migration = create(source, target)
+    before = cohort_migration_items_processed.labels("migrated")._value.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        migration_batch_run(migration_id=migration.id, batch_size=10)
+    assert cohort_migration_items_processed.labels("migrated")._value.get() == before + 3
