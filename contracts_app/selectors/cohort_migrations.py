@@ -200,8 +200,12 @@ def cohort_migration_preview(
                 "customer_id": str(row["customer_id"]),
                 "contract_id": str(row["contract_id"]),
                 "effective_at": rfc3339(at),
-                "old_ending_before": rfc3339(row["ending_before"]),
-                "new_old_ending_before": rfc3339(at) if eligible else None,
+                # old end → new end of the contract that moves
+                "old_contract": {
+                    "starting_at": rfc3339(row["starting_at"]),
+                    "ending_before": rfc3339(row["ending_before"]),
+                    "new_ending_before": rfc3339(at) if eligible else None,
+                },
                 "new_contract": {
                     "package_id": str(new_package.id),
                     "starting_at": rfc3339(at),

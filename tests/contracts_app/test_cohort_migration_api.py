@@ -174,6 +174,12 @@ def test_preview_answers_totals_sample_and_diff(client, token, packages):
     assert (data["total"], data["eligible"], data["skipped"]) == (2, 2, {})
     assert data["sample"][0]["effective_at"] == AT
     assert data["sample"][0]["outcome"] == "MIGRATE"
+    assert data["sample"][0]["old_contract"] == {
+        "starting_at": "2030-01-01T00:00:00Z",
+        "ending_before": "2031-01-01T00:00:00Z",
+        "new_ending_before": AT,
+    }
+    assert data["sample"][0]["new_contract"]["starting_at"] == AT
     assert set(data["diff"]) >= {"terms_added", "terms_removed", "terms_changed", "fields_changed"}
     assert not CohortMigration.objects.exists()
 
