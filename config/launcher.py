@@ -62,6 +62,8 @@ def _children(port: int) -> dict[str, list[str]]:
             "3",
             "--access-logfile",
             "-",
+            "--access-logformat",
+            '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s',
         ],
         "worker": [
             py,

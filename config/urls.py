@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views as web_views
 from config.api import views as api_views
+from config.audit import api as audit_api
 from config.metrics.views import MetricsView
 
 urlpatterns = [
@@ -16,10 +17,12 @@ urlpatterns = [
     path("", web_views.home, name="home"),
     path("", include("packages_app.urls")),
     path("", include("contracts_app.urls")),
+    path("", include("config.audit.urls")),
     # API (Metronome-compatible paths, no trailing slashes).
     path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("v1/noop", api_views.NoopView.as_view(), name="api-noop"),
+    path("v1/auditLogs", audit_api.AuditLogListApi.as_view(), name="api-audit-logs"),
     path("", include("packages_app.api.urls")),
     path("", include("contracts_app.api.urls")),
 ]

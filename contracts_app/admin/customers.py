@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from config.admin import ArchivedFilter, archive_action
+from config.audit.admin import AuditedAdminMixin
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customers_archive
 
@@ -32,7 +33,7 @@ class BillingProviderConfigurationInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "external_id",

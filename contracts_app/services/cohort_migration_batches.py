@@ -36,6 +36,7 @@ from config.api import jsonutil
 from config.api.errors import ApplicationError
 from config.api.jsonutil import DecimalDecoder
 from config.api.views_base import rfc3339
+from config.audit.services import audit_record_many
 from contracts_app.models import (
     BillingProviderConfiguration,
     CohortMigration,
@@ -213,6 +214,47 @@ def _write_moves(moves: list[_Move]) -> None:
     )
     Contract.objects.bulk_create([m.new for m in moves])
     contracts_terms_write(pairs=[(m.new, m.rows) for m in moves])
+    # The entries the single-contract services write for the same change, one bulk INSERT each.
+    audit_record_many(
+        action="update_end_date",
+        resource_type="contract",
+        resource_ids=[m.old.pk for m in moves],
+        changes=[
+            {
+                "ending_before": {
+                    "before": rfc3339(m.old.ending_before),
+                    "after": rfc3339(m.new.starting_at),
+                }
+            }
+            for m in moves
+        ],
+    )
+    audit_record_many(
+        action="transition",
+        resource_type="contract",
+        resource_ids=[m.old.pk for m in moves],
+        description="Cohort migration: followed by a contract on the target package",
+        changes=[
+            {"to_contract_id": str(m.new.pk), "type": m.new.settings["transition"]["type"]}
+            for m in moves
+        ],
+    )
+    audit_record_many(
+        action="create",
+        resource_type="contract",
+        resource_ids=[m.new.pk for m in moves],
+        changes=[
+            {
+                "id": str(m.new.pk),
+                "customer_id": str(m.new.customer_id),
+                "package_id": str(m.new.package_id),
+                "subscription_id": str(m.new.subscription_id),
+                "starting_at": rfc3339(m.new.starting_at),
+                "ending_before": rfc3339(m.new.ending_before),
+            }
+            for m in moves
+        ],
+    )
 
 
 def _write_outcomes(migration_id, outcomes: list[_Outcome], deltas: dict[str, int]) -> None:
@@ -575,6 +617,19 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
                 f"DELETE FROM {term_table} WHERE id = ANY(%s::uuid[])", [restored_term_ids]
             )
         contracts_terms_write(pairs=pairs)
+        audit_record_many(
+            action="archive",
+            resource_type="contract",
+            resource_ids=[i.new_contract_id for i in items],
+            description="Cohort migration reverted",
+        )
+        audit_record_many(
+            action="revert_migration",
+            resource_type="contract",
+            resource_ids=[i.contract_id for i in items],
+            description="Cohort migration reverted: end, settings and terms restored",
+            changes=[{"ending_before": {"after": r["ending_before"]}} for r in restores],
+        )
         outcomes = [_Outcome(item_id=i.id, status=ItemStatus.REVERTED) for i in items]
         # Keep the snapshot and the new contract's id: the item's history.
         for outcome, item in zip(outcomes, items, strict=True):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
+from config.audit.services import audit_record
 from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
@@ -193,6 +194,19 @@ def cohort_migration_create(
                 field="uniqueness_key",
             ) from None
         raise
+    audit_record(
+        action="create",
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        changes={
+            "id": migration.pk,
+            "name": migration.name,
+            "source": migration.source,
+            "target": migration.target,
+            "effective": migration.effective,
+            "run_at": migration.run_at,
+        },
+    )
     if migration.run_at <= timezone.now():
         from contracts_app import tasks
 
@@ -231,6 +245,14 @@ def migration_start(*, migration_id) -> bool:
         )
         migration.status, migration.started_at = Status.RUNNING, now
         migration.save(update_fields=["status", "started_at"])
+        audit_record(
+            action="start",
+            resource_type="cohort_migration",
+            resource_id=migration.pk,
+            description=f"Planned {counts['pending']} contracts to move, "
+            f"{counts['skipped']} skipped",
+            changes={"status": {"before": Status.SCHEDULED, "after": Status.RUNNING}},
+        )
         transaction.on_commit(lambda: _queue_batches(migration.id, revert=False))
     return True
 
@@ -266,6 +288,13 @@ def migration_finish_if_done(*, migration_id) -> str | None:
             [migration_id],
         )
         row = cursor.fetchone()
+        if row:
+            audit_record(
+                action="finish",
+                resource_type="cohort_migration",
+                resource_id=migration_id,
+                changes={"status": {"after": row[0]}},
+            )
     return row[0] if row else None
 
 
@@ -297,6 +326,13 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
         CohortMigrationProgress.objects.create(
             migration=migration, pending=-cancelled, cancelled=cancelled
         )
+    audit_record(
+        action="cancel",
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        description=f"Cancelled; {cancelled} pending contracts will not move",
+        changes={"status": {"after": Status.CANCELLED}},
+    )
     return migration
 
 
@@ -319,6 +355,12 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
         )
     locked.status, locked.revert_started_at, locked.finished_at = Status.REVERTING, now, None
     locked.save(update_fields=["status", "revert_started_at", "finished_at"])
+    audit_record(
+        action="revert",
+        resource_type="cohort_migration",
+        resource_id=locked.pk,
+        changes={"status": {"before": migration.status, "after": Status.REVERTING}},
+    )
     transaction.on_commit(lambda: _queue_batches(locked.id, revert=True))
     migration.refresh_from_db()
     return migration

@@ -32,6 +32,7 @@ from django.db import IntegrityError
 
 from config.api.errors import Conflict, ValidationFailed
 from config.api.views_base import rfc3339
+from config.audit.services import audit_record, changed_fields
 from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm
 from contracts_app.services.materialise import (
     TermRow,
@@ -306,6 +307,7 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
 
 
 def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: dict) -> None:
+    previous_end = contract.ending_before
     contract.ending_before = ending_before
     contract.settings = settings
     try:
@@ -317,3 +319,9 @@ def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: d
                 field="ending_before",
             ) from None
         raise
+    audit_record(
+        action="update_end_date",
+        resource_type="contract",
+        resource_id=contract.pk,
+        changes=changed_fields({"ending_before": previous_end}, {"ending_before": ending_before}),
+    )

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from config.audit.services import audit_record, queryset_update_recorded
 from contracts_app.models import Contract, Subscription
 from contracts_app.services.contract_ends import contract_end_move
 from contracts_app.services.provisioning import as_utc
@@ -37,12 +38,24 @@ def contract_update_end_date(*, contract: Contract, ending_before: datetime | No
 @transaction.atomic
 def contracts_archive(*, queryset) -> int:
     """Archive many contracts in one UPDATE (admin action); already archived ones keep their date."""
-    return queryset.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+    return queryset_update_recorded(
+        queryset.filter(archived_at__isnull=True),
+        action="archive",
+        resource_type="contract",
+        archived_at=timezone.now(),
+    )
 
 
+@transaction.atomic
 def contract_archive(*, contract: Contract) -> Contract:
     """Archive for good (one way). Archiving an archived contract changes nothing."""
     if contract.archived_at is None:
         contract.archived_at = timezone.now()
         contract.save(update_fields=["archived_at"])
+        audit_record(
+            action="archive",
+            resource_type="contract",
+            resource_id=contract.pk,
+            changes={"archived_at": {"before": None, "after": contract.archived_at}},
+        )
     return contract

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
+from config.audit.services import audit_record, audit_record_many, queryset_update_recorded
 from contracts_app.models import BillingProviderConfiguration, Customer
 
 CUSTOMER_NAME_MAX_LENGTH = 160  # Metronome truncates longer names
@@ -168,6 +169,15 @@ def _customers_insert(specs: Sequence[dict[str, Any]], prefixes: Sequence[str]) 
     ]
     if configurations:
         _configurations_insert(configurations, customers_are_new=True)
+    audit_record_many(
+        action="create",
+        resource_type="customer",
+        resource_ids=[customer.pk for customer in customers],
+        changes=[
+            {"id": customer.pk, "name": customer.name, "external_id": customer.external_id}
+            for customer in customers
+        ],
+    )
     return customers
 
 
@@ -214,16 +224,24 @@ def customer_archive(*, customer: Customer) -> Customer:
     if customer.archived_at is None:
         customer.archived_at = timezone.now()
         customer.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            action="archive",
+            resource_type="customer",
+            resource_id=customer.pk,
+            changes={"archived_at": {"before": None, "after": customer.archived_at}},
+        )
     return customer
 
 
 def customers_archive(*, customer_ids: Sequence) -> int:
     """Archive many customers at once (admin action); returns how many were active."""
     now = timezone.now()
-    return (
-        Customer.objects.not_archived()
-        .filter(id__in=customer_ids)
-        .update(archived_at=now, updated_at=now)
+    return queryset_update_recorded(
+        Customer.objects.not_archived().filter(id__in=customer_ids),
+        action="archive",
+        resource_type="customer",
+        archived_at=now,
+        updated_at=now,
     )
 
 
@@ -296,6 +314,20 @@ def _configurations_insert(
             )
 
     BillingProviderConfiguration.objects.bulk_create(rows)
+    if not customers_are_new:  # new customers' entries name their configurations already
+        audit_record_many(
+            action="add_billing_provider_configuration",
+            resource_type="customer",
+            resource_ids=[row.customer_id for row in rows],
+            changes=[
+                {
+                    "billing_provider_configuration_id": row.id,
+                    "billing_provider": row.billing_provider,
+                    "delivery_method": row.delivery_method,
+                }
+                for row in rows
+            ],
+        )
     if tax_providers:
         customers = {customer.id: customer for customer, _, _ in items}
         for customer_id, by_config in tax_providers.items():
@@ -367,7 +399,13 @@ def billing_provider_configurations_archive(
                 field=f"customer_billing_provider_configuration_ids[{index}]",
             )
     now = timezone.now()
-    BillingProviderConfiguration.objects.filter(
-        id__in=[config.id for config in configurations if config.archived_at is None]
-    ).update(archived_at=now)
+    archived = [config.id for config in configurations if config.archived_at is None]
+    BillingProviderConfiguration.objects.filter(id__in=archived).update(archived_at=now)
+    if archived:
+        audit_record(
+            action="archive_billing_provider_configurations",
+            resource_type="customer",
+            resource_id=customer.pk,
+            changes={"billing_provider_configuration_ids": archived, "archived_at": now},
+        )
     return configurations

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.api.errors import Conflict, ValidationFailed
+from config.audit.services import audit_record, changed_fields
 from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm, Subscription
 from contracts_app.selectors.customers import customer_get
 from contracts_app.selectors.schedules import (
@@ -42,9 +43,16 @@ def pricing_plan_subscription_create(
     *, customer_id, details: dict[str, Any], platform_id: str = ""
 ) -> Subscription:
     customer = customer_get(customer_id=customer_id)
-    return Subscription.objects.create(
+    subscription = Subscription.objects.create(
         customer=customer, platform_id=platform_id or "", details=details
     )
+    audit_record(
+        action="create",
+        resource_type="subscription",
+        resource_id=subscription.pk,
+        changes={"id": subscription.pk, "customer_id": customer.pk},
+    )
+    return subscription
 
 
 def _package_end(*, package: Package, start_at: dt.datetime) -> dt.datetime | None:
@@ -103,6 +111,7 @@ def _schedule_move_start(*, contract: Contract, starting_at: dt.datetime) -> Non
         contract_end=contract.ending_before,
         usage_frequency=usage["frequency"],
     )
+    previous_start = contract.starting_at
     contract.starting_at = starting_at
     contract.settings = {**(contract.settings or {}), "usage_statement_schedule": usage}
     try:
@@ -116,6 +125,12 @@ def _schedule_move_start(*, contract: Contract, starting_at: dt.datetime) -> Non
         raise
     ContractTerm.objects.filter(contract=contract).delete()
     contract_terms_write(contract=contract, rows=rows)
+    audit_record(
+        action="move_start",
+        resource_type="contract",
+        resource_id=contract.pk,
+        changes=changed_fields({"starting_at": previous_start}, {"starting_at": starting_at}),
+    )
 
 
 def _make_room(

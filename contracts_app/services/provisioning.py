@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
+from config.audit.services import audit_record
 from contracts_app.models import (
     TIMELINE_CONSTRAINT,
     BillingProviderConfiguration,
@@ -230,6 +231,13 @@ def _renew(previous: Contract, contract: Contract, link: dict) -> None:
     if previous.subscription_id != contract.subscription_id:  # renewing a contract of no chain
         previous.subscription = contract.subscription
         previous.save(update_fields=["subscription"])
+    audit_record(
+        action="transition",
+        resource_type="contract",
+        resource_id=previous.pk,
+        description=f"{link['type'].capitalize()}: followed by contract {contract.id}",
+        changes={"to_contract_id": contract.id, "type": link["type"]},
+    )
 
 
 def _contract_insert(
@@ -269,6 +277,19 @@ def _contract_insert(
             ) from None
         raise
     contract_terms_write(contract=contract, rows=rows)
+    audit_record(
+        action="create",
+        resource_type="contract",
+        resource_id=contract.pk,
+        changes={
+            "id": contract.pk,
+            "customer_id": contract.customer_id,
+            "package_id": contract.package_id,
+            "subscription_id": contract.subscription_id,
+            "starting_at": contract.starting_at,
+            "ending_before": contract.ending_before,
+        },
+    )
     return contract
 
 

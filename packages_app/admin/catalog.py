@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from config.admin import ArchivedFilter, archive_action
+from config.audit.admin import AuditedAdminMixin
 from packages_app.models import (
     AliasAssignment,
     BillableMetric,
@@ -26,7 +27,7 @@ from packages_app.services.products import products_archive
 from packages_app.services.rate_cards import rate_cards_archive
 
 
-class ArchiveOnlyAdmin(admin.ModelAdmin):
+class ArchiveOnlyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Archive instead of delete: references elsewhere must keep resolving."""
 
     readonly_fields = ("id", "created_at", "archived_at")

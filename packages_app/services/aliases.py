@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.api.errors import ValidationFailed
+from config.audit.services import audit_record, audit_record_many
 from packages_app.models import AliasAssignment, AliasName, Package, RateCard
 
 
@@ -48,7 +49,7 @@ def alias_assign_many(
     entries of one name keep their request order (a later entry wins). Call it inside the
     caller's transaction: each assignment is atomic on its own."""
     order = sorted(range(len(entries)), key=lambda index: entries[index]["name"])
-    return [
+    assignments = [
         alias_assign(
             kind=kind,
             name=entries[index]["name"],
@@ -57,9 +58,28 @@ def alias_assign_many(
             starting_at=entries[index].get("starting_at"),
             ending_before=entries[index].get("ending_before"),
             field=f"{field}[{index}]",
+            record=False,
         )
         for index in order
     ]
+    # One bulk INSERT for the trail, whatever the number of names.
+    audit_record_many(
+        action="assign",
+        resource_type="alias",
+        resource_ids=[assignment.alias_name_id for assignment in assignments],
+        changes=[_assignment_changes(assignment) for assignment in assignments],
+    )
+    return assignments
+
+
+def _assignment_changes(assignment: AliasAssignment) -> dict:
+    return {
+        "name": assignment.alias_name.name,
+        "package_id": assignment.package_id,
+        "rate_card_id": assignment.rate_card_id,
+        "starting_at": assignment.starting_at,
+        "ending_before": assignment.ending_before,
+    }
 
 
 @transaction.atomic
@@ -72,7 +92,9 @@ def alias_assign(
     starting_at: dt.datetime | None = None,
     ending_before: dt.datetime | None = None,
     field: str = "aliases",
+    record: bool = True,
 ) -> AliasAssignment:
+    """`record=False` when the caller records the assignment itself (alias_assign_many)."""
     # The wire shows milliseconds; a default start kept finer would read back a little early.
     if starting_at is None:
         now = timezone.now()
@@ -123,4 +145,11 @@ def alias_assign(
         ending_before=end,
     )
     AliasAssignment.objects.bulk_create([*to_create, assignment])
+    if record:
+        audit_record(
+            action="assign",
+            resource_type="alias",
+            resource_id=alias_name.pk,
+            changes=_assignment_changes(assignment),
+        )
     return assignment

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from config.api.errors import ValidationFailed
+from config.audit.services import audit_record, changed_fields, queryset_update_recorded
 from packages_app.models import BillableMetric
 from packages_app.selectors.catalog import billable_metric_get
 
@@ -116,6 +117,12 @@ def billable_metric_create(
     )
     full_clean_or_400(metric)
     metric.save()
+    audit_record(
+        action="create",
+        resource_type="billable_metric",
+        resource_id=metric.pk,
+        changes={"id": metric.pk, "name": name},
+    )
     return metric
 
 
@@ -123,8 +130,15 @@ def billable_metric_create(
 def billable_metric_rename(*, billable_metric_id: Any, name: str) -> BillableMetric:
     """Only the name changes: the definition is fixed once usage may have been counted with it."""
     metric = billable_metric_get(billable_metric_id=billable_metric_id, field="billable_metric_id")
+    before = metric.name
     metric.name = name
     metric.save(update_fields=["name"])
+    audit_record(
+        action="update",
+        resource_type="billable_metric",
+        resource_id=metric.pk,
+        changes=changed_fields({"name": before}, {"name": name}),
+    )
     return metric
 
 
@@ -135,9 +149,20 @@ def billable_metric_archive(*, billable_metric_id: Any) -> BillableMetric:
     if metric.archived_at is None:
         metric.archived_at = timezone.now()
         metric.save(update_fields=["archived_at"])
+        audit_record(
+            action="archive",
+            resource_type="billable_metric",
+            resource_id=metric.pk,
+            changes={"archived_at": {"before": None, "after": metric.archived_at}},
+        )
     return metric
 
 
 def billable_metrics_archive(*, queryset) -> int:
     """Archive every not-yet-archived metric of `queryset` in one UPDATE (admin bulk action)."""
-    return queryset.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+    return queryset_update_recorded(
+        queryset.filter(archived_at__isnull=True),
+        action="archive",
+        resource_type="billable_metric",
+        archived_at=timezone.now(),
+    )

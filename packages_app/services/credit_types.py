@@ -15,13 +15,21 @@ from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
+from config.audit.services import audit_record, queryset_update_recorded
 from packages_app.models import CreditType
 
 
 def credit_type_create(*, name: str) -> CreditType:
     try:
         with transaction.atomic():
-            return CreditType.objects.create(name=name, is_currency=False)
+            credit_type = CreditType.objects.create(name=name, is_currency=False)
+            audit_record(
+                action="create",
+                resource_type="credit_type",
+                resource_id=credit_type.pk,
+                changes={"id": credit_type.pk, "name": name},
+            )
+            return credit_type
     except IntegrityError:
         raise Conflict(f"A pricing unit named {name!r} already exists", field="name") from None
 
@@ -43,11 +51,20 @@ def credit_type_archive(*, credit_type_id: Any) -> CreditType:
     if credit_type.archived_at is None:
         credit_type.archived_at = timezone.now()
         credit_type.save(update_fields=["archived_at"])
+        audit_record(
+            action="archive",
+            resource_type="credit_type",
+            resource_id=credit_type.pk,
+            changes={"archived_at": {"before": None, "after": credit_type.archived_at}},
+        )
     return credit_type
 
 
 def credit_types_archive(*, queryset: QuerySet[CreditType]) -> int:
     """Archive the custom (non-fiat) credit types of `queryset` in one UPDATE (admin action)."""
-    return queryset.filter(archived_at__isnull=True, is_currency=False).update(
-        archived_at=timezone.now()
+    return queryset_update_recorded(
+        queryset.filter(archived_at__isnull=True, is_currency=False),
+        action="archive",
+        resource_type="credit_type",
+        archived_at=timezone.now(),
     )

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from config.api.errors import Conflict, ValidationFailed
 from config.api.jsonutil import ExactDecimalEncoder
+from config.audit.services import audit_record, queryset_update_recorded
 from packages_app.amounts import exact_product, exact_sum
 from packages_app.api.package_serializers import Output
 from packages_app.models import (
@@ -592,11 +593,18 @@ def package_create(
     package.wire_expires_at = product_names.expiry(str(term.product_id) for term in terms)
     _insert(package)
     PackageTerm.objects.bulk_create(terms)
+    audit_record(
+        action="create",
+        resource_type="package",
+        resource_id=package.pk,
+        changes={"id": package.pk, "name": name, "terms": len(terms)},
+    )
     # Without a starting_at an alias points here from now (cut to the millisecond the API shows).
     alias_assign_many(kind=AliasName.Kind.PACKAGE, entries=aliases, package=package)
     return package
 
 
+@transaction.atomic
 def package_archive(*, package: Package) -> Package:
     """Archive once: a second archive is accepted and keeps the first `archived_at`.
 
@@ -610,6 +618,12 @@ def package_archive(*, package: Package) -> Package:
     )
     if updated:
         package.archived_at = now
+        audit_record(
+            action="archive",
+            resource_type="package",
+            resource_id=package.pk,
+            changes={"archived_at": {"before": None, "after": now}},
+        )
     else:
         package.refresh_from_db(fields=["archived_at"])
     return package
@@ -617,7 +631,12 @@ def package_archive(*, package: Package) -> Package:
 
 def packages_archive(*, packages: QuerySet[Package]) -> int:
     """Archive many packages in one statement (admin action); returns how many were archived."""
-    return packages.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+    return queryset_update_recorded(
+        packages.filter(archived_at__isnull=True),
+        action="archive",
+        resource_type="package",
+        archived_at=timezone.now(),
+    )
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.utils import timezone
 from config.api.errors import ValidationFailed
 from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
+from config.audit.services import audit_record, changed_fields, queryset_update_recorded
 from packages_app.models import BillableMetric, Product
 from packages_app.selectors.catalog import (
     PRODUCT_STATE_FIELDS,
@@ -151,6 +152,12 @@ def product_create(
     )
     full_clean_or_400(product)
     product.save()
+    audit_record(
+        action="create",
+        resource_type="product",
+        resource_id=product.pk,
+        changes={"id": product.pk, "name": name, "type": product_type},
+    )
     return product
 
 
@@ -178,6 +185,7 @@ def product_update(
         )
 
     state = product_state_at(product, starting_at)
+    before = {key: state.get(key) for key in changes}
     state.update(changes)
     _check_state(
         product_type=product.type,
@@ -201,6 +209,13 @@ def product_update(
     product.billable_metric_id = parse_uuid(current.get("billable_metric_id"))
     full_clean_or_400(product)
     product.save()
+    audit_record(
+        action="update",
+        resource_type="product",
+        resource_id=product.pk,
+        description=f"from {rfc3339(starting_at)}",
+        changes=changed_fields(before, changes),
+    )
     # Packages show the name: they render again at their next read, or from the instant a
     # scheduled rename takes effect.
     if renamed:
@@ -217,10 +232,22 @@ def product_archive(*, product_id: Any) -> Product:
     if product.archived_at is None:
         product.archived_at = timezone.now()
         product.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            action="archive",
+            resource_type="product",
+            resource_id=product.pk,
+            changes={"archived_at": {"before": None, "after": product.archived_at}},
+        )
     return product
 
 
 def products_archive(*, queryset) -> int:
     """Archive every not-yet-archived product of `queryset` in one UPDATE (admin bulk action)."""
     now = timezone.now()
-    return queryset.filter(archived_at__isnull=True).update(archived_at=now, updated_at=now)
+    return queryset_update_recorded(
+        queryset.filter(archived_at__isnull=True),
+        action="archive",
+        resource_type="product",
+        archived_at=now,
+        updated_at=now,
+    )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.api.errors import ValidationFailed
 from config.api.ids import parse_uuid
+from config.audit.services import audit_record, changed_fields, queryset_update_recorded
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
 from packages_app.selectors.catalog import rate_card_get
 from packages_app.services.aliases import alias_assign_many
@@ -146,6 +147,12 @@ def rate_card_create(
     )
     full_clean_or_400(rate_card)
     rate_card.save()
+    audit_record(
+        action="create",
+        resource_type="rate_card",
+        resource_id=rate_card.pk,
+        changes={"id": rate_card.pk, "name": name},
+    )
     _assign_aliases(rate_card, aliases or [])
     return rate_card
 
@@ -168,6 +175,11 @@ def rate_card_update(
 ) -> RateCard:
     """Rename, re-describe, add conversions (existing ones never change), assign aliases."""
     rate_card = _rate_card_for_change(rate_card_id)
+    before = {
+        "name": rate_card.name,
+        "description": rate_card.description,
+        "credit_type_conversions": rate_card.details.get("credit_type_conversions", []),
+    }
     if name is not None:
         rate_card.name = name
     if description is not None:
@@ -186,6 +198,19 @@ def rate_card_update(
         rate_card.details = {**rate_card.details, "credit_type_conversions": [*existing, *added]}
     full_clean_or_400(rate_card)
     rate_card.save()
+    audit_record(
+        action="update",
+        resource_type="rate_card",
+        resource_id=rate_card.pk,
+        changes=changed_fields(
+            before,
+            {
+                "name": rate_card.name,
+                "description": rate_card.description,
+                "credit_type_conversions": rate_card.details.get("credit_type_conversions", []),
+            },
+        ),
+    )
     _assign_aliases(rate_card, aliases or [])
     return rate_card
 
@@ -197,12 +222,23 @@ def rate_card_archive(*, rate_card_id: Any) -> RateCard:
     if rate_card.archived_at is None:
         rate_card.archived_at = timezone.now()
         rate_card.save(update_fields=["archived_at"])
+        audit_record(
+            action="archive",
+            resource_type="rate_card",
+            resource_id=rate_card.pk,
+            changes={"archived_at": {"before": None, "after": rate_card.archived_at}},
+        )
     return rate_card
 
 
 def rate_cards_archive(*, queryset) -> int:
     """Archive every not-yet-archived rate card of `queryset` in one UPDATE (admin bulk action)."""
-    return queryset.filter(archived_at__isnull=True).update(archived_at=timezone.now())
+    return queryset_update_recorded(
+        queryset.filter(archived_at__isnull=True),
+        action="archive",
+        resource_type="rate_card",
+        archived_at=timezone.now(),
+    )
 
 
 # Rates --------------------------------------------------------------------------------------
@@ -371,7 +407,15 @@ def rates_add(
         )
         for index, rate in enumerate(rates)
     ]
-    return Rate.objects.bulk_create(built)
+    created = Rate.objects.bulk_create(built)
+    audit_record(
+        action="add_rates",
+        resource_type="rate_card",
+        resource_id=rate_card.pk,
+        description=f"{len(created)} rate(s) added",
+        changes={"rate_ids": [rate.pk for rate in created]},
+    )
+    return created
 
 
 def rate_add(*, rate_card_id: Any, rate: dict[str, Any]) -> Rate:

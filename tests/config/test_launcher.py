@@ -75,7 +75,11 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
 
 def _worker_of(launcher_pid: int) -> psutil.Process | None:
     for child in psutil.Process(launcher_pid).children():
-        if "celery" in " ".join(child.cmdline()) and "worker" in child.cmdline():
+        try:
+            cmdline = child.cmdline()
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue  # the killed worker, not yet reaped by the launcher
+        if "celery" in " ".join(cmdline) and "worker" in cmdline:
             return child
     return None
 

@@ -63,8 +63,8 @@ def test_create_from_package_is_constant(post, django_assert_num_queries, term_c
     }
     # then: token (+ user), customer, package with its terms, billing config, subscription,
     # contract, all terms in one insert, and the service's savepoint pair (the test runs in a
-    # transaction; in production that pair is the request's BEGIN/COMMIT)
-    with django_assert_num_queries(9):
+    # transaction; in production that pair is the request's BEGIN/COMMIT), the audit entry
+    with django_assert_num_queries(10):
         response = post("/v1/contracts/create", body)
     assert response.status_code == 200, response.content
     assert Contract.objects.get(id=response.json()["data"]["id"]).terms.count() >= term_count
@@ -80,8 +80,8 @@ def test_create_from_a_package_without_terms(post, django_assert_num_queries):
         "package_id": str(package.id),
     }
     # then: token, customer, the join (empty), the package alone, subscription, contract,
-    # and the savepoint pair: no terms insert
-    with django_assert_num_queries(8):
+    # the savepoint pair and the audit entry: no terms insert
+    with django_assert_num_queries(9):
         response = post("/v1/contracts/create", body)
     assert response.status_code == 200, response.content
     contract = Contract.objects.get(id=response.json()["data"]["id"])

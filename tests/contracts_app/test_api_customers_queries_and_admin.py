@@ -50,8 +50,8 @@ def test_create_with_configurations_uses_a_fixed_number_of_queries(
     ]
 
     # when / then: auth (3), one advisory-lock query, conflict check, insert, bulk insert,
-    # savepoints (3)
-    with django_assert_max_num_queries(11):
+    # savepoints (3), the audit entry
+    with django_assert_max_num_queries(12):
         response = _post(
             client,
             "/v1/customers",
@@ -187,8 +187,9 @@ def _spec(index: int, **overrides) -> dict:
 
 
 def test_customers_create_is_a_fixed_number_of_queries(django_assert_max_num_queries):
-    # when: one advisory-lock query, the conflict check, two bulk inserts, 4 savepoint lines
-    with django_assert_max_num_queries(8):
+    # when: one advisory-lock query, the conflict check, two bulk inserts, 4 savepoint lines,
+    # one bulk insert of the audit entries
+    with django_assert_max_num_queries(9):
         customers = customers_create(customers=[_spec(i) for i in range(50)])
 
     # then

@@ -13,8 +13,9 @@ from tests.packages_app.test_api_packages import eight_terms, every_field, make_
 
 pytestmark = pytest.mark.django_db
 
-# token, savepoint, rate card, products, credit types, savepoint/insert/release, terms, release
-CREATE_QUERIES = 10
+# token, savepoint, rate card, products, credit types, savepoint/insert/release, terms, audit
+# entry, release
+CREATE_QUERIES = 11
 # token, then the package's stored response with its aliases as one JSON text
 GET_QUERIES = 2
 # the same for a page of any size (one keyset query returns every package's JSON text)

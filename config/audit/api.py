@@ -1,0 +1,89 @@
+"""`GET /v1/auditLogs`, as Metronome's (the SDK's `client.v1.audit_logs.list`)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.errors import ValidationFailed
+from config.api.pagination import parse_limit
+from config.api.serializers import StrictSerializer
+from config.api.views_base import page_body, rfc3339, validated
+from config.audit.models import AuditLogEntry
+from config.audit.selectors import ASC, DESC, audit_entries, audit_page
+
+
+class AuditLogListQuery(StrictSerializer):
+    starting_on = serializers.DateTimeField(required=False)
+    ending_before = serializers.DateTimeField(required=False)
+    resource_type = serializers.CharField(required=False, max_length=64)
+    resource_id = serializers.CharField(required=False, max_length=128)
+    sort = serializers.ChoiceField(choices=[ASC, DESC], required=False, default=ASC)
+    limit = serializers.CharField(required=False, allow_blank=True)
+    next_page = serializers.CharField(required=False)
+
+    def validate(self, attrs):
+        # Metronome: the two resource filters go together.
+        if bool(attrs.get("resource_type")) != bool(attrs.get("resource_id")):
+            missing = "resource_id" if attrs.get("resource_type") else "resource_type"
+            raise ValidationFailed(
+                "resource_type and resource_id must be given together", field=missing
+            )
+        return attrs
+
+
+def audit_log_data(entry: AuditLogEntry) -> dict:
+    if entry.actor_user_id is not None:
+        actor_id = str(entry.actor_user_id)
+    else:
+        actor_id = f"{entry.channel}:{entry.actor_name}"
+    actor = {"id": actor_id, "name": entry.actor_name, "email": entry.actor_email or None}
+    if entry.api_token_id is not None:  # ours: which of the user's tokens made the call
+        actor["api_token"] = {"id": str(entry.api_token_id), "prefix": entry.api_token_prefix}
+    return {
+        "id": str(entry.id),
+        "timestamp": rfc3339(entry.timestamp),
+        "actor": actor,
+        "request": {
+            "id": entry.request_id or str(entry.id),
+            "ip": entry.ip,
+            "user_agent": entry.user_agent or None,
+        },
+        "resource_type": entry.resource_type,
+        "resource_id": entry.resource_id,
+        "action": entry.action,
+        "description": entry.description,
+        "status": "success",  # only committed writes are recorded
+        # Ours, beyond Metronome's shape: how the write came in and what it changed.
+        "channel": entry.channel,
+        "changes": entry.changes,
+    }
+
+
+class AuditLogListApi(APIView):
+    required_permission = "audit.view_auditlogentry"
+
+    @extend_schema(
+        operation_id="audit_logs_list",
+        parameters=[AuditLogListQuery],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        params = {key: request.query_params.get(key) for key in request.query_params}
+        query = validated(AuditLogListQuery, params)
+        entries = audit_entries(
+            resource_type=query.get("resource_type"),
+            resource_id=query.get("resource_id"),
+            starting_on=query.get("starting_on"),
+            ending_before=query.get("ending_before"),
+        )
+        page = audit_page(
+            entries,
+            limit=parse_limit(query.get("limit")),
+            cursor=query.get("next_page"),
+            sort=query["sort"],
+        )
+        return Response(page_body(page, [audit_log_data(entry) for entry in page.items]))

@@ -1,0 +1,450 @@
+"""Every write endpoint records exactly its audit entries, and the URL conf is walked so a new
+endpoint that writes cannot land without being classified here (and so without an audit test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from config.audit.models import AuditLogEntry
+from contracts_app.models import Contract, Subscription
+from packages_app.models import BillableMetric, CreditType, Package
+from packages_app.services.aliases import alias_assign
+from tests.contracts_app.contract_builders import (
+    make_billing_configuration,
+    make_customer,
+    make_package,
+    make_product,
+    make_rate_card,
+)
+from tests.factories import user_with_token
+
+pytestmark = pytest.mark.django_db
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+# API operations that take a body (POST) but only read: they must record nothing.
+POST_READS = {
+    "v1/packages/get",
+    "v1/packages/list",
+    "v1/packages/listContractsOnPackage",
+    "v1/contracts/get",
+    "v1/contracts/list",
+    "v1/contract-pricing/products/get",
+    "v1/contract-pricing/products/list",
+    "v1/contract-pricing/rate-cards/get",
+    "v1/contract-pricing/rate-cards/list",
+    "v1/contract-pricing/rate-cards/getRates",
+    "v1/contract-pricing/rate-cards/getRateSchedule",
+    "v1/getCustomerBillingProviderConfigurations",
+    "v1/noop",
+}
+# Browser pages and plumbing (not DRF views): classified by hand, since a function view's
+# methods cannot be read from the URL conf. A new page that writes belongs in WRITES.
+PAGES_WITHOUT_WRITES = {
+    "healthz",
+    "login",  # a session, not a change of pricing data
+    "logout",
+    "home",
+    "openapi-schema",
+    "api-docs",
+    "packages:package-list",
+    "packages:package-detail",
+    "packages:ratecard-list",
+    "contracts:customer-list",
+    "contracts:package-cohort",
+    "contracts:migration-list",
+    "audit:activity",
+    "audit:history",
+}
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue  # admin writes: tests/config/test_audit_trail.py
+            inner = f"{pattern.namespace}:" if pattern.namespace else ""
+            yield from _walk(pattern, route, namespace + inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}{pattern.name}" if pattern.name else None
+            yield route.lstrip("^").rstrip("$"), name, pattern.callback
+
+
+def _api_writes() -> tuple[set[tuple[str, str]], set[str]]:
+    """(method, route) of every DRF write operation, and the names of non-DRF views."""
+    writes, others = set(), set()
+    for route, name, callback in _walk(get_resolver()):
+        view_class = getattr(callback, "cls", None)
+        if view_class is None:
+            others.add(name or route)
+            continue
+        for method in WRITE_METHODS:
+            if hasattr(view_class, method) and route not in POST_READS:
+                writes.add((method.upper(), route))
+    return writes, others
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: dict | None
+    resource_type: str
+    resource_id: Callable[[dict], str]  # from the response body
+    entries: int = 1
+
+
+def _id(body: dict) -> str:
+    return body["data"]["id"]
+
+
+def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
+    """(method, route) → a callable that prepares data and says what to send and expect."""
+
+    def credit_type_create():
+        return Call("POST", "/v1/credit-types/create", {"name": "Tokens"}, "credit_type", _id)
+
+    def credit_type_archive():
+        unit = CreditType.objects.create(name="Old tokens")
+        return Call("POST", "/v1/credit-types/archive", {"id": str(unit.id)}, "credit_type", _id)
+
+    def metric_create():
+        body = {
+            "name": "Calls",
+            "aggregation_type": "COUNT",
+            "event_type_filter": {"in_values": ["call"]},
+        }
+        return Call("POST", "/v1/billable-metrics/create", body, "billable_metric", _id)
+
+    def metric_archive():
+        metric = BillableMetric.objects.create(name="Old", aggregation_type="COUNT")
+        return Call(
+            "POST", "/v1/billable-metrics/archive", {"id": str(metric.id)}, "billable_metric", _id
+        )
+
+    def metric_rename():
+        metric = BillableMetric.objects.create(name="Before", aggregation_type="COUNT")
+        return Call(
+            "PUT",
+            f"/v1/billable-metrics/{metric.id}",
+            {"name": "After"},
+            "billable_metric",
+            lambda _body: str(metric.id),
+        )
+
+    pricing = "/v1/contract-pricing"
+
+    def product_create():
+        return Call(
+            "POST", f"{pricing}/products/create", {"name": "Seat", "type": "FIXED"}, "product", _id
+        )
+
+    def product_update():
+        product = make_product("Seat")
+        body = {
+            "product_id": str(product.id),
+            "starting_at": "2024-01-01T00:00:00Z",
+            "name": "Chair",
+        }
+        return Call("POST", f"{pricing}/products/update", body, "product", _id)
+
+    def product_archive():
+        product = make_product("Seat")
+        return Call(
+            "POST", f"{pricing}/products/archive", {"product_id": str(product.id)}, "product", _id
+        )
+
+    def rate_card_create():
+        make_rate_card()  # USD cents present
+        body = {"name": "List prices", "aliases": [{"name": "list"}]}
+        # the card, and its alias assignment
+        return Call("POST", f"{pricing}/rate-cards/create", body, "rate_card", _id, entries=2)
+
+    def rate_card_update():
+        card = make_rate_card()
+        body = {"rate_card_id": str(card.id), "name": "Renamed"}
+        return Call("POST", f"{pricing}/rate-cards/update", body, "rate_card", _id)
+
+    def rate_card_archive():
+        card = make_rate_card()
+        return Call("POST", f"{pricing}/rate-cards/archive", {"id": str(card.id)}, "rate_card", _id)
+
+    def rate(card, product) -> dict:
+        return {
+            "product_id": str(product.id),
+            "starting_at": "2024-01-01T00:00:00Z",
+            "entitled": True,
+            "rate_type": "FLAT",
+            "price": 100,
+        }
+
+    def rate_add():
+        card, product = make_rate_card(), make_product("Seat")
+        body = {"rate_card_id": str(card.id), **rate(card, product)}
+        return Call(
+            "POST", f"{pricing}/rate-cards/addRate", body, "rate_card", lambda _b: str(card.id)
+        )
+
+    def rates_add():
+        card, product = make_rate_card(), make_product("Seat")
+        body = {"rate_card_id": str(card.id), "rates": [rate(card, product)] * 3}
+        return Call(
+            "POST", f"{pricing}/rate-cards/addRates", body, "rate_card", lambda _b: str(card.id)
+        )
+
+    def package_create():
+        card = make_rate_card()
+        body = {"name": "Starter", "rate_card_id": str(card.id)}
+        return Call("POST", "/v1/packages/create", body, "package", _id)
+
+    def package_archive():
+        package = make_package()
+        body = {"package_id": str(package.id)}
+        return Call("POST", "/v1/packages/archive", body, "package", _id)
+
+    def customer_create():
+        return Call("POST", "/v1/customers", {"name": "Acme"}, "customer", _id)
+
+    def customer_archive():
+        customer = make_customer()
+        return Call("POST", "/v1/customers/archive", {"id": str(customer.id)}, "customer", _id)
+
+    def configurations_set():
+        customer = make_customer()
+        item = {
+            "customer_id": str(customer.id),
+            "billing_provider": "stripe",
+            "delivery_method": "direct_to_billing_provider",
+            "configuration": {
+                "stripe_customer_id": "cus_1",
+                "stripe_collection_method": "charge_automatically",
+            },
+        }
+        return Call(
+            "POST",
+            "/v1/setCustomerBillingProviderConfigurations",
+            {"data": [item]},
+            "customer",
+            lambda _b: str(customer.id),
+        )
+
+    def configurations_archive():
+        customer = make_customer()
+        config = make_billing_configuration(customer)
+        body = {
+            "customer_id": str(customer.id),
+            "customer_billing_provider_configuration_ids": [str(config.id)],
+        }
+        return Call(
+            "POST",
+            "/v1/archiveCustomerBillingProviderConfigurations",
+            body,
+            "customer",
+            lambda _b: str(customer.id),
+        )
+
+    def contract_create():
+        package, customer = make_package(), make_customer()
+        body = {
+            "customer_id": str(customer.id),
+            "package_id": str(package.id),
+            "starting_at": "2024-01-01T00:00:00Z",
+        }
+        return Call("POST", "/v1/contracts/create", body, "contract", _id)
+
+    def _contract() -> Contract:
+        from contracts_app.services.provisioning import contract_provision
+
+        return contract_provision(
+            customer=make_customer(),
+            package=make_package(),
+            starting_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        )
+
+    def contract_end():
+        contract = _contract()
+        body = {
+            "customer_id": str(contract.customer_id),
+            "contract_id": str(contract.id),
+            "ending_before": "2025-01-01T00:00:00Z",
+        }
+        return Call(
+            "POST",
+            "/v1/contracts/updateEndDate",
+            body,
+            "contract",
+            lambda _b: str(contract.id),
+        )
+
+    def contract_archive():
+        contract = _contract()
+        body = {
+            "customer_id": str(contract.customer_id),
+            "contract_id": str(contract.id),
+            "void_invoices": False,
+        }
+        return Call("POST", "/v1/contracts/archive", body, "contract", lambda _b: str(contract.id))
+
+    def plan_package() -> Package:
+        package = make_package(name="Plan v1")
+        alias_assign(
+            kind="package",
+            name="Plan",
+            package=package,
+            starting_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        )
+        return package
+
+    def subscription_create():
+        customer = make_customer()
+        return Call(
+            "POST",
+            "/v<version>/pricing-plan-subscriptions".replace("<version>", "1"),
+            {"customer_id": str(customer.id)},
+            "subscription",
+            lambda body: body["id"],
+        )
+
+    def schedule_body() -> dict:
+        subscription = Subscription.objects.create(customer=make_customer())
+        plan_package()
+        return {
+            "pricing_plan_subscription_id": str(subscription.id),
+            "start_at": "2024-02-01T00:00:00Z",
+            "end_at": "2025-02-01T00:00:00Z",
+            "pricing_plan_version_selector": {"pricing_plan_reference": "Plan", "type": "LATEST"},
+        }
+
+    def schedule_create():
+        return Call(
+            "POST", "/v1/pricing-plan-schedules", schedule_body(), "contract", lambda b: b["id"]
+        )
+
+    def schedule_migrate():
+        from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
+
+        body = schedule_body()
+        original = pricing_plan_schedule_create(
+            subscription_id=body["pricing_plan_subscription_id"],
+            start_at=dt.datetime(2024, 2, 1, tzinfo=dt.UTC),
+            end_at=dt.datetime(2025, 2, 1, tzinfo=dt.UTC),
+            end_at_sent=True,
+            version_selector=body["pricing_plan_version_selector"],
+        )
+        return Call(
+            "POST",
+            f"/v1/pricing-plan-schedules/{original.id}/migrate",
+            {
+                "start_at": "2024-07-01T00:00:00Z",
+                "pricing_plan_version_selector": body["pricing_plan_version_selector"],
+            },
+            "contract",
+            lambda b: b["id"],
+            entries=2,  # the original's new end, and the new schedule
+        )
+
+    versioned = "v(?P<version>[^/]+)/"
+    schedule_id = "(?P<schedule_id>[^/]+)"
+    return {
+        ("POST", "v1/credit-types/create"): credit_type_create,
+        ("POST", "v1/credit-types/archive"): credit_type_archive,
+        ("POST", "v1/billable-metrics/create"): metric_create,
+        ("POST", "v1/billable-metrics/archive"): metric_archive,
+        ("PUT", "v1/billable-metrics/<str:billable_metric_id>"): metric_rename,
+        ("POST", f"{pricing[1:]}/products/create"): product_create,
+        ("POST", f"{pricing[1:]}/products/update"): product_update,
+        ("POST", f"{pricing[1:]}/products/archive"): product_archive,
+        ("POST", f"{pricing[1:]}/rate-cards/create"): rate_card_create,
+        ("POST", f"{pricing[1:]}/rate-cards/update"): rate_card_update,
+        ("POST", f"{pricing[1:]}/rate-cards/archive"): rate_card_archive,
+        ("POST", f"{pricing[1:]}/rate-cards/addRate"): rate_add,
+        ("POST", f"{pricing[1:]}/rate-cards/addRates"): rates_add,
+        ("POST", "v1/packages/create"): package_create,
+        ("POST", "v1/packages/archive"): package_archive,
+        ("POST", "v1/customers"): customer_create,
+        ("POST", "v1/customers/archive"): customer_archive,
+        ("POST", "v1/setCustomerBillingProviderConfigurations"): configurations_set,
+        ("POST", "v1/archiveCustomerBillingProviderConfigurations"): configurations_archive,
+        ("POST", "v1/contracts/create"): contract_create,
+        ("POST", "v1/contracts/updateEndDate"): contract_end,
+        ("POST", "v1/contracts/archive"): contract_archive,
+        ("POST", f"{versioned}pricing-plan-subscriptions"): subscription_create,
+        ("POST", f"{versioned}pricing-plan-schedules"): schedule_create,
+        ("POST", f"{versioned}pricing-plan-schedules/{schedule_id}/migrate"): schedule_migrate,
+    }
+
+
+CASES = _cases()
+
+
+def test_every_write_endpoint_is_classified_and_has_an_audit_case():
+    # given the URL conf as it stands
+    writes, others = _api_writes()
+    # then every DRF write operation has an audit case here, and no stale case is left
+    missing = sorted(writes - set(CASES))
+    assert not missing, f"write endpoints without an audit test (add a case to CASES): {missing}"
+    stale = sorted(set(CASES) - writes)
+    assert not stale, f"cases for endpoints that no longer exist: {stale}"
+    # and every other view is a known page or plumbing that does not write
+    unknown = sorted(others - PAGES_WITHOUT_WRITES)
+    assert not unknown, f"views not classified (PAGES_WITHOUT_WRITES or a write case): {unknown}"
+
+
+@pytest.mark.parametrize("operation", sorted(CASES), ids=lambda op: f"{op[0]} {op[1]}")
+def test_write_endpoint_records_its_entries(client, operation):
+    # given a user with a token, and the data the call needs
+    user, token = user_with_token(superuser=True, first_name="Ada", last_name="Lovelace")
+    call = CASES[operation]()
+    before = set(AuditLogEntry.objects.values_list("id", flat=True))
+    # when the write is made through the API
+    response = getattr(client, call.method.lower())(
+        call.path,
+        data=json.dumps(call.body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_USER_AGENT="audit-test/1.0",
+        HTTP_X_REQUEST_ID="req-audit-test-1",
+        REMOTE_ADDR="203.0.113.7",
+    )
+    # then it succeeded and recorded its entries, with the whole context
+    assert response.status_code in (200, 201), response.content
+    assert response["X-Request-Id"] == "req-audit-test-1"
+    entries = list(AuditLogEntry.objects.exclude(id__in=before).order_by("timestamp"))
+    assert len(entries) == call.entries, [(e.action, e.resource_type) for e in entries]
+    resource_id = call.resource_id(response.json())
+    assert (call.resource_type, resource_id) in {(e.resource_type, e.resource_id) for e in entries}
+    for entry in entries:
+        assert entry.actor_user_id == user.pk
+        assert entry.actor_name == "Ada Lovelace"
+        assert entry.actor_email == user.email
+        assert entry.api_token_id is not None and entry.api_token_prefix
+        assert entry.channel == "api"
+        assert entry.request_id == "req-audit-test-1"
+        assert entry.ip == "203.0.113.7"
+        assert entry.user_agent == "audit-test/1.0"
+        assert entry.action and entry.changes
+
+
+@pytest.mark.parametrize("route", sorted(POST_READS - {"v1/noop"}))
+def test_post_reads_record_nothing(client, route):
+    # given data to read
+    _, token = user_with_token(superuser=True)
+    make_package()
+    count = AuditLogEntry.objects.count()
+    # when a read that takes a body is called (its answer may be 400 for the empty body)
+    response = client.post(
+        f"/{route}",
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    # then nothing was recorded
+    assert response.status_code < 500
+    assert AuditLogEntry.objects.count() == count
