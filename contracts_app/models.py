@@ -17,6 +17,7 @@ from packages_app.models import (
     PackageTerm,
     Product,
     RateCard,
+    minute_label,
 )
 
 
@@ -275,6 +276,11 @@ class ContractTerm(models.Model):
                 fields=["contract", "kind", "ordinal"], name="contract_term_position"
             )
         ]
+
+    def __str__(self) -> str:
+        window = f"{minute_label(self.starting_at)} to {minute_label(self.ending_before)}"
+        period = " period" if self.generated_from_id else ""
+        return f"{self.get_kind_display()}{period} #{self.ordinal} ({window})"
 
 
 # --- bulk cohort migrations (DESIGN.md §7) ------------------------------------------------------

@@ -1,19 +1,31 @@
-"""Celery tasks of contracts_app: thin, idempotent, late-acknowledged (DESIGN.md §7).
-
-Each task takes an id, reads the state back from the database and calls a service, so running
-one twice (redelivery after a killed worker) changes nothing. Every `migration_*` task is routed
-to the `bulk` queue (settings.CELERY_TASK_ROUTES), away from interactive work.
-"""
+"""Celery tasks of the contracts room: thin, idempotent, late-acknowledged; each takes ids,
+reads the state back from the database and calls a service, so running one twice
+(redelivery after a killed worker) changes nothing. Every `migration_*` task is routed to the
+bulk queue (settings.CELERY_TASK_ROUTES / BULK_QUEUE), away from interactive work."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from contracts_app.services import cohort_migration_batches as batches
 from contracts_app.services import cohort_migrations as migrations
+from contracts_app.services.recurring_horizon import recurring_terms_extend
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="contracts_app.tasks.recurring_terms_extend_task", acks_late=True)
+def recurring_terms_extend_task() -> int:
+    """Beat (daily): keep the next 12 months of recurring periods materialised for every
+    open-ended contract. Safe to re-run or run twice at once (see the service)."""
+    added = recurring_terms_extend(now=timezone.now())
+    logger.info("recurring terms extended: %d periods added", added)
+    return added
 
 
 def enqueue(task, *args) -> None:

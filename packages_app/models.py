@@ -20,6 +20,11 @@ from config.api.jsonutil import DecimalDecoder, ExactDecimalEncoder
 USD_CENTS_ID = uuid.UUID("2714e483-4ff1-48e4-9e25-ac732e8f24f2")
 
 
+def minute_label(moment) -> str:
+    """An instant as a short ISO 8601 UTC label (object names in admin)."""
+    return moment.strftime("%Y-%m-%dT%H:%MZ") if moment else "-"
+
+
 class DecimalJSONField(models.JSONField):
     """JSON whose numbers stay Decimal in and out (no float rounding in storage)."""
 
@@ -196,6 +201,10 @@ class Rate(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        price = "" if self.price is None else f" {format(self.price.normalize(), 'f')}"
+        return f"{self.rate_type}{price} from {minute_label(self.starting_at)}"
+
 
 class AliasName(models.Model):
     """The stable handle ("Starter Plan") that points at one target at a time.
@@ -299,6 +308,13 @@ class AliasAssignment(models.Model):
                 violation_error_message="An alias points at one target at any instant.",
             ),
         ]
+
+    def __str__(self) -> str:
+        # The name only when it was loaded with the row: a label must not cost a query.
+        alias_name = AliasAssignment.alias_name.field.get_cached_value(self, default=None)
+        name = f"{alias_name.name!r} " if alias_name is not None else ""
+        until = minute_label(self.ending_before) if self.ending_before else "open end"
+        return f"alias interval {name}{minute_label(self.starting_at)} to {until}"
 
 
 class Package(models.Model):

@@ -3,7 +3,9 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
+from config.api.models import ApiToken
 from config.api.services import api_token_create
 
 
@@ -17,13 +19,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-def user_with_token(*permissions: str, superuser: bool = False, **user_fields) -> tuple:
-    """A user holding `permissions` ("app_label.codename") and a fresh API token for it."""
+def user_with_token(
+    *permissions: str, superuser: bool = False, never_used: bool = False, **user_fields
+) -> tuple:
+    """A user holding `permissions` ("app_label.codename") and an API token for it.
+
+    The token counts as used a moment ago (unless `never_used`): tokens in use stamp
+    `last_used_at` at most once a minute, so pinned query counts measure the steady state,
+    not the one extra write of a token's first request in a minute.
+    """
     user = UserFactory(is_superuser=superuser, **user_fields)
     for dotted in permissions:
         app_label, codename = dotted.split(".")
         user.user_permissions.add(
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
-    _, raw = api_token_create(user=user)
+    token, raw = api_token_create(user=user)
+    if not never_used:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return user, raw

@@ -49,6 +49,49 @@ class DecimalDecoder(json.JSONDecoder):
         super().__init__(*args, **kwargs)
 
 
+# Deeper than any body or cursor we accept (terms nest about six levels); anything deeper is
+# refused before a recursive walk (ours, DRF's, the JSON decoder's) can run out of stack.
+MAX_NESTING_DEPTH = 32
+
+
+class TooDeeplyNested(ValueError):
+    pass
+
+
+def loads_bounded(text: str | bytes, **kwargs: Any) -> Any:
+    """`json.loads` that refuses nesting deeper than MAX_NESTING_DEPTH with a ValueError.
+
+    The C decoder recurses once per level and raises RecursionError near Python's recursion
+    limit, so that is caught here; shallower but still deep values are measured afterwards
+    without recursion.
+    """
+    try:
+        value = json.loads(text, **kwargs)
+    except RecursionError:
+        raise TooDeeplyNested(
+            f"JSON nested deeper than {MAX_NESTING_DEPTH} levels is not accepted"
+        ) from None
+    if _nesting_depth_exceeds(value, MAX_NESTING_DEPTH):
+        raise TooDeeplyNested(f"JSON nested deeper than {MAX_NESTING_DEPTH} levels is not accepted")
+    return value
+
+
+def _nesting_depth_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, cls=ExactDecimalEncoder)
 

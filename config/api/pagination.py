@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from config.api.errors import ValidationFailed
+from config.api.jsonutil import loads_bounded
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -32,7 +33,7 @@ class CursorPage:
 def parse_limit(
     raw: Any, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT, field: str = "limit"
 ) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         limit = int(raw)
@@ -51,7 +52,7 @@ def _encode(values: list[Any]) -> str:
 def _decode(cursor: str, size: int, field: str) -> list[str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = loads_bounded(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise ValidationFailed(f"{field} is not a valid cursor", field=field) from None
     if (

@@ -1,12 +1,12 @@
 """JSON numbers become Decimal, never float, so amounts keep every digit (DESIGN.md standards)."""
 
-import json
 from decimal import Decimal
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from config.api.errors import ValidationFailed
+from config.api.jsonutil import loads_bounded
 
 
 class DecimalJSONParser(JSONParser):
@@ -17,7 +17,9 @@ class DecimalJSONParser(JSONParser):
         if not raw.strip():
             return {}  # the SDK sends an empty body for some list calls
         try:
-            data = json.loads(raw.decode(encoding), parse_float=bounded_decimal)
+            data = loads_bounded(
+                raw.decode(encoding), parse_float=bounded_decimal, parse_constant=refuse_constant
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
         _refuse_nul(data, "")
@@ -34,6 +36,11 @@ def bounded_decimal(text: str) -> Decimal:
     if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
         raise ValueError(f"number {text[:40]} is out of range (|exponent| <= {MAX_EXPONENT})")
     return number
+
+
+def refuse_constant(name: str):
+    """NaN and Infinity are not JSON (RFC 8259) and no amount can be one: refuse them."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _refuse_nul(value, path: str) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
@@ -7,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.celery import app as celery_app
+from config.redis_clients import health_check_client
 
 
 def _database_state() -> str:
@@ -19,23 +22,29 @@ def _database_state() -> str:
 
 
 def _broker_state() -> str:
+    # A client of its own with a ~1 s timeout and no retries, not kombu's connection: kombu
+    # retries, and a paused broker accepts the connection and then never answers a PING.
+    client = health_check_client(celery_app.conf.broker_url)
     try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            conn.default_channel.client.ping()
+        client.ping()
         return "ok"
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"
+    finally:
+        client.close()
 
 
 @require_GET
 def healthz(request):
     """Liveness for load balancers and `make run`: no auth, no secrets, just states."""
+    started = time.monotonic()
+    broker_state = _broker_state()
     checks = {
         "database": {"engine": connection.vendor, "state": _database_state()},
         "broker": {
             "transport": celery_app.conf.broker_url.split(":", 1)[0],
-            "state": _broker_state(),
+            "state": broker_state,
+            "checked_in_ms": round((time.monotonic() - started) * 1000),
         },
     }
     healthy = all(check["state"] == "ok" for check in checks.values())

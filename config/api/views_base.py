@@ -8,15 +8,28 @@ from rest_framework import serializers
 
 from config.api.errors import ValidationFailed
 from config.api.pagination import CursorPage, keyset_paginate, parse_limit
+from config.api.serializers import json_type_errors
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **context) -> dict:
-    """Validate `data` with `serializer_class`; a failure becomes a 400 naming the field."""
-    if data is None:
-        data = {}
+    """Validate a JSON body with `serializer_class`; a failure becomes a 400 naming the field.
+
+    JSON types are strict: a number where a string belongs is refused, never converted.
+    `null` is not an empty object (an absent body already parses as `{}`).
+    """
     if not isinstance(data, dict):
         raise ValidationFailed("The request body must be a JSON object", field="body")
     serializer = serializer_class(data=data, context=context)
+    type_errors = json_type_errors(serializer, data)
+    if type_errors:
+        raise serializers.ValidationError(type_errors)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def validated_query(serializer_class: type[serializers.Serializer], params: dict) -> dict:
+    """Validate query-string parameters: all text, so DRF's conversions ("true", "5") apply."""
+    serializer = serializer_class(data=params)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 

@@ -176,15 +176,38 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 # Must exceed the longest countdown/eta we schedule plus the hard time limit (Celery optimizing guide).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Socket timeouts on every Redis client: a broker that accepts connections but never answers
+# (paused, overloaded) must fail a request in bounded time, not hold its thread forever
+# (https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html).
+# The worker's BRPOP polls with a 1 s timeout, below socket_timeout, so idle workers are unaffected.
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "3"))
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "2"))
+REDIS_HEALTH_CHECK_TIMEOUT = 1.0  # /healthz answers 503 within ~1 s when the broker hangs
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+# Tasks queued from a request: one quick retry, then the request fails (bounded wait).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Bulk work (cohort migrations) has a queue of its own, so it never starves interactive tasks.
 BULK_QUEUE = os.environ.get("CELERY_BULK_QUEUE", "bulk")
 CELERY_TASK_ROUTES = {"contracts_app.tasks.migration_*": {"queue": BULK_QUEUE}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Registered from code: the database scheduler copies these entries into its tables at start.
+# Periodic tasks registered in code; django-celery-beat's DatabaseScheduler installs them.
 CELERY_BEAT_SCHEDULE = {
+    "recurring-terms-extend": {
+        "task": "contracts_app.tasks.recurring_terms_extend_task",
+        "schedule": 6 * 3600,  # a day's new periods appear well within the day
+    },
     # Starts due cohort migrations (no long ETA countdowns on Redis) and revives stalled ones.
     "cohort-migrations-dispatch": {
         "task": "contracts_app.tasks.migration_dispatch",

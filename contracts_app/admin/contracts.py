@@ -7,7 +7,13 @@ date goes through the service, which checks it.
 
 from django.contrib import admin
 
-from config.admin import ArchivedFilter, ReadOnlyInline, archive_action
+from config.admin import (
+    ArchivedFilter,
+    LargeTableAdminMixin,
+    ReadOnlyInline,
+    archive_action,
+    pretty_json,
+)
 from config.audit.admin import AuditedAdminMixin
 from contracts_app.models import Contract, ContractTerm, Subscription
 from contracts_app.services.contracts import contracts_archive
@@ -23,17 +29,21 @@ class ContractTermInline(ReadOnlyInline):
         "ending_before",
         "package_term",
         "generated_from",
-        "body",
+        "term_body",
     ]
     readonly_fields = fields
     ordering = ["kind", "ordinal"]
+
+    @admin.display(description="body")
+    def term_body(self, term: ContractTerm) -> str:
+        return pretty_json(term.body)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "package_term")
 
 
 @admin.register(Contract)
-class ContractAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ContractAdmin(AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "name",
@@ -47,7 +57,6 @@ class ContractAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = [ArchivedFilter, "starting_at", ("package", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=id", "=customer__id", "customer__name", "=package__id", "package__name"]
     ordering = ["-created_at", "-id"]
-    show_full_result_count = False  # one COUNT fewer per changelist page on big tables
     raw_id_fields = ["customer", "package", "rate_card", "subscription"]
     inlines = [ContractTermInline]
     actions = [archive_action(lambda qs: contracts_archive(queryset=qs), "contracts")]
@@ -63,12 +72,16 @@ class ContractAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "ending_before",
         "net_payment_terms_days",
         "uniqueness_key",
-        "settings",
+        "contract_settings",
         "created_at",
         "created_by",
         "archived_at",
     ]
     readonly_fields = [f for f in fields if f != "name"]
+
+    @admin.display(description="settings")
+    def contract_settings(self, contract: Contract) -> str:
+        return pretty_json(contract.settings)
 
     def has_add_permission(self, request):
         return False  # provisioned through the API, which materialises the package's terms
@@ -89,12 +102,11 @@ class SubscriptionContractInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class SubscriptionAdmin(AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "platform_id", "created_at"]
     list_select_related = ["customer"]
     search_fields = ["=id", "=customer__id", "customer__name", "platform_id"]
     ordering = ["-created_at", "-id"]
-    show_full_result_count = False
     fields = ["id", "customer", "platform_id", "details", "created_at"]
     readonly_fields = fields
     inlines = [SubscriptionContractInline]

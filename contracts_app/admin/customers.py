@@ -7,7 +7,7 @@ deleted; here an operator can find them, rename them and archive them in bulk.
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from config.admin import ArchivedFilter, archive_action
+from config.admin import ArchivedFilter, LargeTableAdminMixin, archive_action
 from config.audit.admin import AuditedAdminMixin
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customers_archive
@@ -33,7 +33,7 @@ class BillingProviderConfigurationInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "external_id",
@@ -45,7 +45,6 @@ class CustomerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "external_id", "=id"]
     list_filter = [ArchivedFilter]
     ordering = ["-created_at", "-id"]
-    show_full_result_count = False  # one COUNT fewer per changelist page on big tables
     actions = [
         archive_action(
             lambda qs: customers_archive(customer_ids=list(qs.values_list("id", flat=True))),

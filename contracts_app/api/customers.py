@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.views_base import page_body, query_page, rfc3339, validated
+from config.api.views_base import page_body, query_page, rfc3339, validated, validated_query
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.selectors.customers import (
     billing_provider_configurations_of,
@@ -276,7 +276,7 @@ class CustomersApi(APIView):
     )
     def get(self, request):
         params = {key: ",".join(request.query_params.getlist(key)) for key in request.query_params}
-        filters = validated(CustomerListQuery, params)
+        filters = validated_query(CustomerListQuery, params)
         page = query_page(request, customer_list(**filters))
         return Response(page_body(page, [customer_detail_data(c) for c in page.items]))
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import NotFound
-from config.api.views_base import page_body, query_page, rfc3339, validated
+from config.api.views_base import page_body, query_page, rfc3339, validated, validated_query
 from contracts_app.api.schedule_serializers import (
     SCHEDULE_EXTRA_FIELDS,
     SUBSCRIPTION_DETAIL_FIELDS,
@@ -155,7 +155,7 @@ class SchedulesApi(SolvimonApi):
         responses={201: OpenApiTypes.OBJECT},
     )
     def post(self, request, version: str = "1"):
-        flags = validated(
+        flags = validated_query(
             ScheduleFlagsInput,
             {
                 name: request.query_params[name]

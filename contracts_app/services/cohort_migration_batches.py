@@ -311,7 +311,7 @@ class _Term:
     """A contract term as clipping reads and changes it (the ContractTerm attributes that
     contract_end_clip and contract_terms_rewrite use), without a model instance per row."""
 
-    __slots__ = (*CLIPPED_TERM_FIELDS, "product_id")
+    __slots__ = CLIPPED_TERM_FIELDS
 
     def __init__(self, values) -> None:
         for name, value in zip(self.__slots__, values, strict=True):

@@ -12,8 +12,11 @@ starts). `contract_end_move` therefore, in a constant number of statements:
   package for the longer window gives (materialise_package_terms), merged into the rows in
   place: a term or period that exists in both keeps its id and its schedule items' ids, so ids
   that clients hold stay valid; periods and terms new to the window are added.
-- later end on a negotiated contract: its terms were negotiated with their own dates and stay as
-  they are (what a clip removed is not brought back).
+- later end on a negotiated contract: there is no package to re-materialise from, so the first
+  clip of each term (and of the discounts) keeps the term as negotiated in the contract's
+  settings (`clipped_terms`, `discounts_as_negotiated`); a later end restores each of them
+  clipped to the new end instead (deleted rows come back with their ids and ordinals), and
+  forgets those restored in full.
 
 Callers run it inside a transaction that holds the lock of the contract's subscription row
 (contracts.contract_update_end_date takes it; provisioning and the schedule services already
@@ -246,6 +249,7 @@ CLIPPED_TERM_FIELDS = (
     "id",
     "kind",
     "ordinal",
+    "product_id",
     "package_term_id",
     "generated_from_id",
     "starting_at",
@@ -261,8 +265,16 @@ def contract_end_clip(
     window changed, the ids of the terms to delete). `terms` (all of the contract's, with
     CLIPPED_TERM_FIELDS) are changed in place. contract_end_move writes one contract's; a
     cohort-migration batch writes a whole batch's with the same statements."""
-    settings = _clip_discounts(contract.settings or {}, ending_before)
+    settings = contract.settings or {}
+    negotiated = contract.package_id is None
+    if negotiated:  # what a later end restores (no package to re-materialise from)
+        as_negotiated = {str(t.id): _snapshot(t) for t in terms}
     changed, deleted = _clip_all(terms, ending_before)
+    if negotiated:
+        settings = _remember_negotiated(
+            settings, as_negotiated, {str(t.id) for t in changed} | {str(i) for i in deleted}
+        )
+    settings = _clip_discounts(settings, ending_before)
     return settings, changed, deleted
 
 
@@ -283,8 +295,9 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
     if ending_before == previous_end:
         return contract
     earlier = ending_before is not None and (previous_end is None or ending_before < previous_end)
-    if not earlier and contract.package_id is None:
-        _save_end(contract, ending_before, contract.settings)
+    negotiated = contract.package_id is None
+    if not earlier and negotiated and not (contract.settings or {}).get(CLIPPED_TERMS):
+        _save_end(contract, ending_before, _restored_discounts(contract.settings, ending_before))
         return contract
 
     terms = list(ContractTerm.objects.filter(contract_id=contract.id).only(*CLIPPED_TERM_FIELDS))
@@ -294,6 +307,10 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
         settings, changed, deleted = contract_end_clip(
             contract=contract, terms=terms, ending_before=ending_before
         )
+    elif negotiated:
+        settings = _restored_discounts(contract.settings, ending_before)
+        changed, inserted, settings = _restored_terms(contract, terms, settings, ending_before)
+        deleted = set()
     else:
         settings = contract.settings
         package_terms = PackageTerm.objects.filter(package_id=contract.package_id).only(
@@ -304,6 +321,123 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
     contract_terms_rewrite(changed=changed, deleted=deleted)
     contract_terms_write(contract=contract, rows=inserted)
     return contract
+
+
+# --- a later end on a negotiated contract: restore what earlier clips took -------------------
+
+CLIPPED_TERMS = "clipped_terms"
+DISCOUNTS_AS_NEGOTIATED = "discounts_as_negotiated"
+
+
+def _snapshot(term: ContractTerm) -> dict:
+    return {
+        "id": str(term.id),
+        "kind": term.kind,
+        "ordinal": term.ordinal,
+        "product_id": str(term.product_id) if term.product_id else None,
+        "package_term_id": str(term.package_term_id) if term.package_term_id else None,
+        "generated_from_id": str(term.generated_from_id) if term.generated_from_id else None,
+        # isoformat, not rfc3339: full precision, so a restored window is exactly the original
+        "starting_at": term.starting_at.isoformat() if term.starting_at else None,
+        "ending_before": term.ending_before.isoformat() if term.ending_before else None,
+        "body": json_copy(term.body),
+    }
+
+
+def _remember_negotiated(settings: dict, snapshots: dict[str, dict], touched: set[str]) -> dict:
+    """Settings that also keep, for every term this clip touches, the term as negotiated (its
+    first snapshot only: a second clip must not overwrite the original with a clipped one)."""
+    kept = dict(settings.get(CLIPPED_TERMS) or {})
+    for term_id in touched:
+        kept.setdefault(term_id, snapshots[term_id])
+    settings = {**settings, CLIPPED_TERMS: kept}
+    if settings.get("discounts") and DISCOUNTS_AS_NEGOTIATED not in settings:
+        settings[DISCOUNTS_AS_NEGOTIATED] = json_copy(settings["discounts"])
+    return settings
+
+
+def _term_from(snapshot: dict, contract_id: uuid.UUID) -> ContractTerm:
+    return ContractTerm(
+        id=uuid.UUID(snapshot["id"]),
+        contract_id=contract_id,
+        kind=snapshot["kind"],
+        ordinal=snapshot["ordinal"],
+        product_id=snapshot.get("product_id"),
+        package_term_id=snapshot["package_term_id"],
+        generated_from_id=snapshot["generated_from_id"],
+        starting_at=_instant(snapshot["starting_at"]) if snapshot["starting_at"] else None,
+        ending_before=_instant(snapshot["ending_before"]) if snapshot["ending_before"] else None,
+        body=json_copy(snapshot["body"]),
+    )
+
+
+def _restored_terms(
+    contract: Contract, terms: list[ContractTerm], settings: dict, end: dt.datetime | None
+) -> tuple[list[ContractTerm], list[TermRow], dict]:
+    """(rows to rewrite, rows to insert, settings) bringing every clipped term back to what was
+    negotiated, clipped to `end`."""
+    snapshots = dict(settings.get(CLIPPED_TERMS) or {})
+    current = {str(t.id): t for t in terms}
+    contract_id = contract.id
+    changed: list[ContractTerm] = []
+    inserted: list[TermRow] = []
+    still_clipped: dict[str, dict] = {}
+    for term_id, snapshot in snapshots.items():
+        original = _term_from(snapshot, contract_id)
+        restored = clipped(_term_from(snapshot, contract_id), end) if end else original
+        if restored is None:
+            still_clipped[term_id] = snapshot  # still wholly after the end
+            continue
+        if (restored.starting_at, restored.ending_before, restored.body) != (
+            original.starting_at,
+            original.ending_before,
+            original.body,
+        ):
+            still_clipped[term_id] = snapshot
+        row = current.get(term_id)
+        if row is None:
+            inserted.append(
+                TermRow(
+                    kind=restored.kind,
+                    ordinal=restored.ordinal,
+                    body=restored.body,
+                    id=restored.id,
+                    product_id=restored.product_id,
+                    package_term_id=restored.package_term_id,
+                    generated_from_id=restored.generated_from_id,
+                    starting_at=restored.starting_at,
+                    ending_before=restored.ending_before,
+                )
+            )
+        elif (row.starting_at, row.ending_before, row.body) != (
+            restored.starting_at,
+            restored.ending_before,
+            restored.body,
+        ):
+            row.starting_at, row.ending_before, row.body = (
+                restored.starting_at,
+                restored.ending_before,
+                restored.body,
+            )
+            changed.append(row)
+    settings = {key: value for key, value in settings.items() if key != CLIPPED_TERMS}
+    if still_clipped:
+        settings[CLIPPED_TERMS] = still_clipped
+    return changed, inserted, settings
+
+
+def _restored_discounts(settings: dict | None, end: dt.datetime | None) -> dict:
+    settings = dict(settings or {})
+    negotiated = settings.pop(DISCOUNTS_AS_NEGOTIATED, None)
+    if negotiated is None:
+        return settings
+    settings["discounts"] = negotiated
+    if end is None:
+        return settings
+    clipped_settings = _clip_discounts(settings, end)
+    if clipped_settings["discounts"] != negotiated:
+        clipped_settings[DISCOUNTS_AS_NEGOTIATED] = negotiated
+    return clipped_settings
 
 
 def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: dict) -> None:

@@ -43,10 +43,9 @@ PERIODS: dict[str, Offset] = {
     "ANNUAL": ("YEARS", 1),
 }
 # Without an end (open-ended contract, no duration) a recurring term is expanded this far ahead
-# of ITS START, once, when the contract is provisioned (or re-materialised: a later end, a moved
-# start). Nothing extends it afterwards: an open-ended recurring credit shows its first year of
-# periods and no more, whatever the date. A periodic job adding the next periods is not built
-# yet; it would append generated rows (generated_from, ordinal after the last) per contract.
+# of ITS START when the contract is provisioned (or re-materialised: a later end, a moved
+# start). A beat task (services/recurring_horizon.py) then keeps the periods of the next
+# RECURRING_HORIZON from today materialised, appending generated rows after the last ordinal.
 # A guard against runaway expansion bounds every term.
 OPEN_ENDED_HORIZON: Offset = ("YEARS", 1)
 MAX_PERIODS_PER_TERM = 1000
@@ -245,18 +244,23 @@ def expand_recurring(
     usage_frequency: str,
     first_ordinal: int,
     field_name: str,
+    first_period: int = 0,
+    open_ended_until: dt.datetime | None = None,
 ) -> list[TermRow]:
     """The commits (or credits) a recurring term generates, one per period.
 
     Period k starts at `origin + base_offsets + k periods`, computed directly (never from period
     k-1), and each lasts `commit_duration.value` periods, clipped to the recurring term's end.
+    Without an end, periods starting before `open_ended_until` (default: OPEN_ENDED_HORIZON after
+    the term's start) are generated; `first_period` skips the periods already stored.
     """
     body = row.body
     unit, size = recurrence_period(body, usage_frequency)
     periods_each = _whole_periods(body, field_name)
     start = row.starting_at
     end = row.ending_before
-    horizon = end if end is not None else shift(start, OPEN_ENDED_HORIZON)
+    open_ended_until = open_ended_until or shift(start, OPEN_ENDED_HORIZON)
+    horizon = end if end is not None else open_ended_until
     child_kind = "commit" if row.kind == "recurring_commit" else "credit"
     access = body.get("access_amount") or {}
     credit_type_id = access.get("credit_type_id")
@@ -271,7 +275,7 @@ def expand_recurring(
             boundaries[n] = (moment, rfc3339(moment))
         return boundaries[n]
 
-    k = 0
+    k = first_period
     while True:
         period_start, start_text = boundary(k)
         if period_start >= horizon:

@@ -40,6 +40,7 @@ from contracts_app.services.materialise import (
 from contracts_app.services.term_rows import contract_terms_write
 from packages_app.models import Package, PackageTerm, Product, RateCard
 from packages_app.selectors.aliases import package_for_alias, rate_card_for_alias
+from packages_app.services.packages import package_hold_for_provisioning
 from packages_app.time_offsets import add_offset
 
 PACKAGE_SETTINGS_COPIED = (
@@ -146,7 +147,7 @@ def _resolve_package(
                 field=field,
             )
     assert package is not None
-    if package.archived_at is not None:
+    if package_hold_for_provisioning(package=package) is not None:
         raise ValidationFailed("Archived packages cannot be used for new contracts", field=field)
     return package
 

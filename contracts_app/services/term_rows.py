@@ -78,6 +78,17 @@ def _records(contract_id, rows: Iterable[TermRow]) -> list[dict]:
     return records
 
 
+def contract_terms_write_many(*, rows: Iterable[tuple[uuid.UUID, TermRow]]) -> None:
+    """Insert term rows of several contracts, given as (contract id, row), in one statement."""
+    sql, _ = _terms_insert()
+    payload = []
+    for contract_id, row in rows:
+        payload += _records(contract_id, [row])
+    if payload:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [jsonutil.dumps(payload)])
+
+
 # Where a contract's id goes in a TermRowsCopy's text (a version-4 UUID no generator makes).
 _CONTRACT_SLOT = "00000000-0000-4000-8000-000000000000"
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

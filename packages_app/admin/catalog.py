@@ -7,10 +7,11 @@ show, so a page costs the same number of queries whatever its length.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
-from config.admin import ArchivedFilter, archive_action
+from config.admin import ArchivedFilter, archive_action, plain_decimal, pretty_json
 from config.audit.admin import AuditedAdminMixin
 from packages_app.models import (
     AliasAssignment,
@@ -76,8 +77,23 @@ class ProductAdmin(ArchiveOnlyAdmin):
         return fields if obj is None else ("name", *fields)
 
 
+class RateForm(forms.ModelForm):
+    class Meta:
+        model = Rate
+        fields = ("rate_type", "price", "starting_at", "ending_before", "entitled")
+        widgets = {"price": forms.TextInput(attrs={"size": 14})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The column keeps 20 decimal places; show the price as it was entered (12.5, not
+        # 12.50000000000000000000).
+        if self.instance.price is not None and "price" in self.fields:
+            self.initial["price"] = plain_decimal(self.instance.price)
+
+
 class RateInline(admin.TabularInline):
     model = Rate
+    form = RateForm
     extra = 0
     fields = (
         "product",
@@ -87,14 +103,23 @@ class RateInline(admin.TabularInline):
         "starting_at",
         "ending_before",
         "entitled",
-        "pricing_group_values",
-        "details",
+        "pricing_groups",
+        "rate_details",
     )
     # Read-only references, shown from the rows' own join: an editable widget (select or raw
     # id) would query each label again for every rate. New rates come through the API, which
-    # checks them against the card's credit types (services/rate_cards.py).
-    readonly_fields = ("product", "credit_type")
+    # checks them against the card's credit types (services/rate_cards.py). The JSON columns
+    # are shown, not edited: two 40-column text areas per row pushed the page past 1400 px.
+    readonly_fields = ("product", "credit_type", "pricing_groups", "rate_details")
     show_change_link = False
+
+    @admin.display(description="pricing group values")
+    def pricing_groups(self, rate: Rate) -> str:
+        return pretty_json(rate.pricing_group_values, compact=True)
+
+    @admin.display(description="details")
+    def rate_details(self, rate: Rate) -> str:
+        return pretty_json(rate.details, compact=True)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "credit_type")

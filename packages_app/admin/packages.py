@@ -12,15 +12,26 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from config.admin import ArchivedFilter, ReadOnlyInline, ViewOnlyAdminMixin, archive_action
+from config.admin import (
+    ArchivedFilter,
+    LargeTableAdminMixin,
+    ReadOnlyInline,
+    ViewOnlyAdminMixin,
+    archive_action,
+    pretty_json,
+)
 from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
 from packages_app.services.packages import packages_archive
 
 
 class PackageTermInline(ReadOnlyInline):
     model = PackageTerm
-    fields = readonly_fields = ("kind", "ordinal", "product", "id", "body")
+    fields = readonly_fields = ("kind", "ordinal", "product", "id", "term_body")
     ordering = ("kind", "ordinal")
+
+    @admin.display(description="body")
+    def term_body(self, term: PackageTerm) -> str:
+        return pretty_json(term.body)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product")
@@ -38,7 +49,7 @@ class PackageAliasInline(ReadOnlyInline):
 
 
 @admin.register(Package)
-class PackageAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class PackageAdmin(LargeTableAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     """Immutable: viewable and archivable, never added, edited or deleted here."""
 
     list_display = (
@@ -56,7 +67,6 @@ class PackageAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_filter = (ArchivedFilter, "billing_provider")
     search_fields = ("name", "id", "uniqueness_key")
     ordering = ("-created_at", "-id")
-    show_full_result_count = False  # one COUNT fewer per page on big tables
     inlines = (PackageTermInline, PackageAliasInline)
     # Packages are read-only here, so the action needs its own permission check: change_package.
     actions = (

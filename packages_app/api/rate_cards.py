@@ -270,7 +270,7 @@ class RateCardListApi(APIView):
 
     def post(self, request):
         # The SDK sends no body at all unless the caller passes one.
-        data = validated(RateCardListInput, request.data or {})
+        data = validated(RateCardListInput, request.data)
         page = query_page(request, rate_card_list(archive_filter=data["archive_filter"]))
         names = credit_type_names(page.items)
         return Response(page_body(page, [rate_card_data(card, names) for card in page.items]))

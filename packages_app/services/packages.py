@@ -36,7 +36,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from config.api.errors import Conflict, ValidationFailed
+from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.jsonutil import ExactDecimalEncoder
 from config.audit.services import audit_record, queryset_update_recorded
 from packages_app.amounts import exact_product, exact_sum
@@ -604,35 +604,63 @@ def package_create(
     return package
 
 
+def package_hold_for_provisioning(*, package: Package) -> dt.datetime | None:
+    """Lock the package row FOR SHARE until the caller's transaction ends; its `archived_at`.
+
+    Provisioning calls this before writing a contract: concurrent provisions share the lock,
+    while an archive's FOR UPDATE waits for them to commit, and a provision that comes during
+    an archive waits for it and then reads the committed `archived_at`. So no contract is ever
+    created on a package after its archive commits.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT archived_at FROM "{Package._meta.db_table}" WHERE id = %s FOR SHARE',
+            [package.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("Package not found", field="package_id")
+    package.archived_at = row[0]
+    return row[0]
+
+
 @transaction.atomic
 def package_archive(*, package: Package) -> Package:
     """Archive once: a second archive is accepted and keeps the first `archived_at`.
 
     Metronome documents archiving as one-way and says nothing of repeats; answering 200 again
     (rather than 400) makes a retried request after a timeout harmless, which is what the SDK's
-    automatic retries need.
+    automatic retries need. The row lock (FOR UPDATE) waits for provisions holding the package
+    (see `package_hold_for_provisioning`), and `archived_at` is read after it, so every
+    contract of the package was created before it.
     """
-    now = timezone.now()
-    updated = Package.objects.filter(pk=package.pk, archived_at__isnull=True).update(
-        archived_at=now
-    )
-    if updated:
-        package.archived_at = now
+    locked = Package.objects.select_for_update().only("archived_at").get(pk=package.pk)
+    if locked.archived_at is None:
+        locked.archived_at = timezone.now()
+        Package.objects.filter(pk=package.pk).update(archived_at=locked.archived_at)
         audit_record(
             action="archive",
             resource_type="package",
             resource_id=package.pk,
-            changes={"archived_at": {"before": None, "after": now}},
+            changes={"archived_at": {"before": None, "after": locked.archived_at}},
         )
-    else:
-        package.refresh_from_db(fields=["archived_at"])
+    package.archived_at = locked.archived_at
     return package
 
 
+@transaction.atomic
 def packages_archive(*, packages: QuerySet[Package]) -> int:
-    """Archive many packages in one statement (admin action); returns how many were archived."""
+    """Archive many packages (admin action); returns how many were archived. Locks them first
+    in id order (no deadlock between two archives), like `package_archive`, and stamps
+    `archived_at` after the locks are held."""
+    ids = list(
+        Package.objects.filter(pk__in=packages.values("pk"), archived_at__isnull=True)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     return queryset_update_recorded(
-        packages.filter(archived_at__isnull=True),
+        Package.objects.filter(pk__in=ids, archived_at__isnull=True),
         action="archive",
         resource_type="package",
         archived_at=timezone.now(),

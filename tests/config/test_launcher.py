@@ -24,9 +24,11 @@ def _port_is_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _healthz(port: int) -> tuple[int, dict] | None:
+def _healthz(port: int, timeout: float = 2) -> tuple[int, dict] | None:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/healthz", timeout=timeout
+        ) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -127,7 +129,8 @@ def test_a_killed_worker_is_restarted_while_the_api_answers_and_a_queued_task_st
         answers, replacement = [], None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            answers.append((_healthz(port) or (0,))[0])
+            # a generous timeout: "no answer" must mean the web server is down, not slow
+            answers.append((_healthz(port, timeout=15) or (0,))[0])
             replacement = _worker_of(launcher.pid)
             if (
                 replacement is not None

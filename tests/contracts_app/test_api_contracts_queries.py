@@ -61,10 +61,11 @@ def test_create_from_package_is_constant(post, django_assert_num_queries, term_c
         "starting_at": "2024-01-31T00:00:00Z",
         "package_id": str(package.id),
     }
-    # then: token (+ user), customer, package with its terms, billing config, subscription,
-    # contract, all terms in one insert, and the service's savepoint pair (the test runs in a
-    # transaction; in production that pair is the request's BEGIN/COMMIT), the audit entry
-    with django_assert_num_queries(10):
+    # then: token (+ user), customer, package with its terms, the package's share lock,
+    # billing config, subscription, contract, all terms in one insert, and the service's
+    # savepoint pair (the test runs in a transaction; in production that pair is the
+    # request's BEGIN/COMMIT), and the audit entry
+    with django_assert_num_queries(11):
         response = post("/v1/contracts/create", body)
     assert response.status_code == 200, response.content
     assert Contract.objects.get(id=response.json()["data"]["id"]).terms.count() >= term_count
@@ -79,9 +80,9 @@ def test_create_from_a_package_without_terms(post, django_assert_num_queries):
         "starting_at": "2024-01-31T00:00:00Z",
         "package_id": str(package.id),
     }
-    # then: token, customer, the join (empty), the package alone, subscription, contract,
-    # the savepoint pair and the audit entry: no terms insert
-    with django_assert_num_queries(9):
+    # then: token, customer, the join (empty), the package alone, its share lock,
+    # subscription, contract, the savepoint pair and the audit entry: no terms insert
+    with django_assert_num_queries(10):
         response = post("/v1/contracts/create", body)
     assert response.status_code == 200, response.content
     contract = Contract.objects.get(id=response.json()["data"]["id"])

@@ -139,7 +139,7 @@ def test_an_end_between_periods_cuts_the_running_period():
     assert item["ending_before"] == "2024-02-15T00:00:00Z"
 
 
-def test_negotiated_terms_and_discounts_are_clipped_and_stay_on_a_later_end():
+def test_negotiated_terms_and_discounts_are_clipped_and_restored_on_a_later_end():
     # given a negotiated year with a monthly recurring credit and a discount each quarter
     product = make_product()
     data = {
@@ -167,6 +167,8 @@ def test_negotiated_terms_and_discounts_are_clipped_and_stay_on_a_later_end():
         ],
     }
     contract = contract_create_negotiated(customer=make_customer(), data=data)
+    negotiated = rows_with_ids(contract)
+    negotiated_discounts = Contract.objects.get(pk=contract.pk).settings["discounts"]
     # when it ends on May 1
     contract_update_end_date(contract=contract, ending_before=at(2024, 5))
     contract.refresh_from_db()
@@ -176,11 +178,66 @@ def test_negotiated_terms_and_discounts_are_clipped_and_stay_on_a_later_end():
         "2024-01-01T00:00:00Z",
         "2024-04-01T00:00:00Z",
     ]
-    # then a later end moves the contract only: negotiated terms keep their dates
-    before = shape(contract)
+    # and then on March 1, and then on Sep 1: what the negotiated year gives, clipped to Sep 1
+    contract_update_end_date(contract=contract, ending_before=at(2024, 3))
+    contract_update_end_date(contract=contract, ending_before=at(2024, 9))
+    credits = terms_of(contract)["credit"]
+    assert [t.starting_at for t in credits] == [at(2024, m) for m in range(1, 9)]
+    # then back to the negotiated end: every term as negotiated, with its id and ordinal
     contract_update_end_date(contract=contract, ending_before=at(2025, 1))
-    assert Contract.objects.get(pk=contract.pk).ending_before == at(2025, 1)
-    assert shape(contract) == before
+    restored = Contract.objects.get(pk=contract.pk)
+    assert restored.ending_before == at(2025, 1)
+    assert rows_with_ids(contract) == negotiated
+    assert restored.settings["discounts"] == negotiated_discounts
+    assert "clipped_terms" not in restored.settings
+
+
+def rows_with_ids(contract) -> list[tuple]:
+    return sorted(
+        (
+            str(t.id),
+            t.kind,
+            t.ordinal,
+            t.product_id,
+            t.generated_from_id,
+            t.starting_at,
+            t.ending_before,
+            json.dumps(t.body, sort_keys=True, default=str),
+        )
+        for t in ContractTerm.objects.filter(contract=contract)
+    )
+
+
+def test_an_open_ended_negotiated_contract_gets_its_terms_back_when_open_ended_again():
+    product = make_product()
+    data = {
+        "starting_at": JAN_1,
+        "overrides": [
+            {
+                "starting_at": at(2024, 2),
+                "type": "MULTIPLIER",
+                "multiplier": 0.5,
+                "override_specifiers": [{"product_id": str(product.id)}],
+            }
+        ],
+        "scheduled_charges": [
+            {
+                "product_id": str(product.id),
+                "schedule": {
+                    "schedule_items": [
+                        {"timestamp": at(2024, m), "unit_price": 100, "quantity": 1}
+                        for m in (3, 6, 9)
+                    ]
+                },
+            }
+        ],
+    }
+    contract = contract_create_negotiated(customer=make_customer(), data=data)
+    negotiated = rows_with_ids(contract)
+    contract_update_end_date(contract=contract, ending_before=at(2024, 2))
+    assert "override" not in terms_of(contract)
+    contract_update_end_date(contract=contract, ending_before=None)
+    assert rows_with_ids(contract) == negotiated
 
 
 # --- later end on a package contract ---------------------------------------------------------

@@ -254,9 +254,10 @@ def test_provision_costs_the_same_queries_whatever_the_terms(term_count, django_
         rate_card=make_rate_card(),
     )
     customer = make_customer()
-    # then: terms fetch, subscription insert, contract insert, one insert for all terms,
-    # plus the service's own savepoint pair (the test runs inside a transaction), the audit entry
-    with django_assert_num_queries(7):
+    # then: the package's share lock, terms fetch, subscription insert, contract insert, one
+    # insert for all terms, plus the service's own savepoint pair (the test runs in a transaction),
+    # and the audit entry
+    with django_assert_num_queries(8):
         contract_provision(customer=customer, package=package, starting_at=JAN_31)
 
 
