@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularYAMLAPIView
 
 from config import views as web_views
 from config.api import views as api_views
@@ -19,8 +19,10 @@ urlpatterns = [
     path("", include("contracts_app.urls")),
     path("", include("config.audit.urls")),
     # API (Metronome-compatible paths, no trailing slashes).
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
+    # JSON whatever the Accept header says (curl and fuzzers send none); YAML on its own path.
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
+    path("openapi.yaml", SpectacularYAMLAPIView.as_view(), name="openapi-schema-yaml"),
+    path("api/docs", api_views.ApiDocsView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("v1/noop", api_views.NoopView.as_view(), name="api-noop"),
     path("v1/auditLogs", audit_api.AuditLogListApi.as_view(), name="api-audit-logs"),
     path("", include("packages_app.api.urls")),

@@ -268,6 +268,12 @@ class ContractTerm(models.Model):
     starting_at = models.DateTimeField(null=True, blank=True)
     ending_before = models.DateTimeField(null=True, blank=True)
     body = DecimalJSONField(default=dict)
+    # Set by an edit (archive_commits, remove_overrides, ...): the row stays, for history and
+    # for ids clients hold; reads show it archived or leave it out (contracts_app.api).
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # Last changed by an edit. An edited package term is the contract's own from then on: a
+    # later end re-materialises the package's other terms, never this one (contract_ends).
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["contract", "kind", "ordinal"]
@@ -281,6 +287,46 @@ class ContractTerm(models.Model):
         window = f"{minute_label(self.starting_at)} to {minute_label(self.ending_before)}"
         period = " period" if self.generated_from_id else ""
         return f"{self.get_kind_display()}{period} #{self.ordinal} ({window})"
+
+
+class ContractEdit(models.Model):
+    """One edit of a contract (v2 contracts/edit, commits/edit, credits/edit, v1 amend), applied
+    in one transaction. `edit` is its wire form (the SDK's edit-history entry: the terms it
+    added as rendered then, what it updated, archived or removed, and the stored-only fields),
+    so the history is read back as written, one query whatever its size."""
+
+    class Kind(models.TextChoices):
+        EDIT = "EDIT"
+        EDIT_COMMIT = "EDIT_COMMIT"
+        EDIT_CREDIT = "EDIT_CREDIT"
+        AMENDMENT = "AMENDMENT"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="edits")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    timestamp = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    uniqueness_key = models.CharField(max_length=128, null=True, blank=True)
+    # Amendments take effect from this instant (v1 amend's starting_at).
+    starting_at = models.DateTimeField(null=True, blank=True)
+    edit = DecimalJSONField(default=dict)
+
+    class Meta:
+        ordering = ["contract", "timestamp", "id"]
+        indexes = [
+            models.Index(fields=["contract", "timestamp", "id"], name="contract_edit_history")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "uniqueness_key"],
+                condition=Q(uniqueness_key__isnull=False),
+                name="contract_edit_uniqueness_key",
+                violation_error_message="An edit with this uniqueness_key already exists.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} of {self.contract_id}"
 
 
 # --- bulk cohort migrations (DESIGN.md §7) ------------------------------------------------------

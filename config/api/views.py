@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import time
 
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -53,6 +57,7 @@ def healthz(request):
     )
 
 
+@extend_schema(exclude=True)  # internal: not part of the public API
 class NoopView(APIView):
     """Authenticated no-op: the floor that benchmarks compare real endpoints against."""
 
@@ -65,3 +70,15 @@ class NoopView(APIView):
 
 def api_not_found(request, exception=None):
     return JsonResponse({"message": f"No route for {request.method} {request.path}"}, status=404)
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """The Swagger UI; a person who is not logged in is sent to the login page, not a bare 401."""
+
+    def handle_exception(self, exc):
+        if (
+            isinstance(exc, exceptions.NotAuthenticated)
+            and "HTTP_AUTHORIZATION" not in self.request.META
+        ):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)

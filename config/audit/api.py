@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 
 from config.api.errors import ValidationFailed
 from config.api.pagination import parse_limit
+from config.api.schema import page_of
 from config.api.serializers import StrictSerializer
 from config.api.views_base import page_body, rfc3339, validated
 from config.audit.models import AuditLogEntry
@@ -33,6 +33,22 @@ class AuditLogListQuery(StrictSerializer):
                 "resource_type and resource_id must be given together", field=missing
             )
         return attrs
+
+
+class AuditLogOutput(serializers.Serializer):
+    """What `audit_log_data` renders (documentation for the OpenAPI schema)."""
+
+    id = serializers.UUIDField()
+    timestamp = serializers.DateTimeField()
+    actor = serializers.DictField(help_text="{id, name, email, api_token?}")
+    request = serializers.DictField(help_text="{id, ip, user_agent}")
+    resource_type = serializers.CharField()
+    resource_id = serializers.CharField(allow_blank=True)
+    action = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=["success"])
+    channel = serializers.CharField()
+    changes = serializers.JSONField(allow_null=True)
 
 
 def audit_log_data(entry: AuditLogEntry) -> dict:
@@ -69,7 +85,7 @@ class AuditLogListApi(APIView):
     @extend_schema(
         operation_id="audit_logs_list",
         parameters=[AuditLogListQuery],
-        responses=OpenApiTypes.OBJECT,
+        responses=page_of(AuditLogOutput),
     )
     def get(self, request):
         params = {key: request.query_params.get(key) for key in request.query_params}

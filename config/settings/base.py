@@ -140,7 +140,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.DecimalJSONParser"],
     "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Amounts stay Decimal end to end; JSON numbers are parsed as Decimal (config.api.parsers).
     "COERCE_DECIMAL_TO_STRING": False,
@@ -158,6 +158,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Enums stay inline where they are used: the default hook would lift them into components
+    # and, as our rooms reuse field names (`type`, `unit`, ...), name them by hash (`Type819Enum`).
+    "POSTPROCESSING_HOOKS": [],
 }
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---

@@ -12,6 +12,8 @@ import functools
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -26,6 +28,7 @@ NULL_CREDIT_TYPE_ID = "00000000-0000-0000-0000-000000000000"
 # --- input ------------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class NumberField(serializers.Field):
     """A JSON number (the parser already made it a Decimal or int); never a float, never a bool."""
 
@@ -661,6 +664,8 @@ class Renderer:
         for key in (*COMMON_COMMIT_FIELDS, "subscription_config"):
             if key in body:
                 out[key] = body[key]
+        if term.archived_at is not None:
+            out["archived_at"] = rfc3339(term.archived_at)
         return out
 
     def override(self, term: ContractTerm) -> dict:
@@ -705,6 +710,8 @@ class Renderer:
         for key in ("custom_fields", "name", "netsuite_sales_order_id", "description"):
             if key in body:
                 out[key] = body[key]
+        if term.archived_at is not None:
+            out["archived_at"] = rfc3339(term.archived_at)
         return out
 
     def recurring(self, term: ContractTerm) -> dict:
@@ -862,11 +869,18 @@ def _billing_configuration(contract: Contract) -> dict | None:
     return out
 
 
+_SHOWN_ARCHIVED = ("commit", "credit", "scheduled_charge")
+
+
 def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
     """The SDK's v1 `Contract` for a contract fetched with `selectors.contracts.with_terms`."""
     render = Renderer(contract, credit_types)
     by_kind: dict[str, list[ContractTerm]] = {}
     for term in contract.terms.all():
+        # Archived by an edit: commits, credits and scheduled charges show it (`archived_at`);
+        # removed overrides and archived spend trackers are gone from the contract.
+        if term.archived_at is not None and term.kind not in _SHOWN_ARCHIVED:
+            continue
         by_kind.setdefault(term.kind, []).append(term)
     settings = contract.settings or {}
     usage = settings.get("usage_statement_schedule") or {}

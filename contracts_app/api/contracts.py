@@ -3,12 +3,15 @@ package's cohort (listContractsOnPackage). Thin: validate, call a service or sel
 
 from __future__ import annotations
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ValidationFailed
 from config.api.pagination import keyset_paginate, parse_limit
+from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, validated
+from contracts_app.api.contract_edits import contract_v1_data
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,
     ContractListInput,
@@ -16,10 +19,12 @@ from contracts_app.api.contract_serializers import (
     ContractsOnPackageInput,
     ContractUpdateEndDateInput,
     NegotiatedContractCreateInput,
+    PackageContractCreateInput,
     cohort_item,
-    contract_data,
     package_contract_input,
 )
+from contracts_app.api.response_serializers import CohortContractOutput, ContractOutput
+from contracts_app.selectors.contract_edits import with_edits
 from contracts_app.selectors.contracts import (
     contract_get,
     contract_list,
@@ -36,10 +41,21 @@ from contracts_app.services.provisioning import contract_create_negotiated, cont
 
 KEYSET = ("starting_at", "id")
 
+# A body naming `package_id` or `package_alias` provisions from that package; any other body
+# is a negotiated contract with terms of its own.
+CONTRACT_CREATE_REQUEST = PolymorphicProxySerializer(
+    component_name="ContractCreateInput",
+    serializers=[PackageContractCreateInput, NegotiatedContractCreateInput],
+    resource_type_field_name=None,
+)
+
 
 class ContractCreateApi(APIView):
     required_permission = "contracts_app.add_contract"
 
+    @extend_schema(
+        operation_id="contracts_create", request=CONTRACT_CREATE_REQUEST, responses=ID_DATA
+    )
     def post(self, request):
         body = request.data if isinstance(request.data, dict) else None
         if body is None:
@@ -84,12 +100,18 @@ class ContractGetApi(APIView):
 
     required_permission = "contracts_app.view_contract"
 
+    @extend_schema(
+        operation_id="contracts_get", request=ContractRefInput, responses=data_of(ContractOutput)
+    )
     def post(self, request):
         data = validated(ContractRefInput, request.data)
         contract = contract_get(
-            customer_id=data["customer_id"], contract_id=data["contract_id"], full=True
+            customer_id=data["customer_id"],
+            contract_id=data["contract_id"],
+            full=True,
+            edits=True,
         )
-        return Response({"data": contract_data(contract, credit_type_names())})
+        return Response({"data": contract_v1_data(contract, credit_type_names())})
 
 
 class ContractListApi(APIView):
@@ -97,6 +119,11 @@ class ContractListApi(APIView):
 
     required_permission = "contracts_app.view_contract"
 
+    @extend_schema(
+        operation_id="contracts_list",
+        request=ContractListInput,
+        responses=page_of(ContractOutput, cursor="cursor"),
+    )
     def post(self, request):
         data = validated(ContractListInput, request.data)
         customer = customer_get(customer_id=data["customer_id"])
@@ -107,7 +134,7 @@ class ContractListApi(APIView):
             include_archived=data["include_archived"],
         )
         page = keyset_paginate(
-            with_terms(queryset),
+            with_edits(with_terms(queryset)),
             limit=data["limit"],
             cursor=data.get("cursor") or None,
             keys=KEYSET,
@@ -116,7 +143,7 @@ class ContractListApi(APIView):
         names = credit_type_names() if page.items else {}
         return Response(
             {
-                "data": [contract_data(contract, names) for contract in page.items],
+                "data": [contract_v1_data(contract, names) for contract in page.items],
                 "cursor": page.next_cursor,
             }
         )
@@ -125,6 +152,11 @@ class ContractListApi(APIView):
 class ContractUpdateEndDateApi(APIView):
     required_permission = "contracts_app.change_contract"
 
+    @extend_schema(
+        operation_id="contracts_update_end_date",
+        request=ContractUpdateEndDateInput,
+        responses=ID_DATA,
+    )
     def post(self, request):
         data = validated(ContractUpdateEndDateInput, request.data)
         contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
@@ -135,6 +167,9 @@ class ContractUpdateEndDateApi(APIView):
 class ContractArchiveApi(APIView):
     required_permission = "contracts_app.change_contract"
 
+    @extend_schema(
+        operation_id="contracts_archive", request=ContractArchiveInput, responses=ID_DATA
+    )
     def post(self, request):
         data = validated(ContractArchiveInput, request.data)
         contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
@@ -147,6 +182,12 @@ class ContractsOnPackageApi(APIView):
 
     required_permission = "contracts_app.view_contract"
 
+    @extend_schema(
+        operation_id="packages_list_contracts_on_package",
+        request=ContractsOnPackageInput,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(CohortContractOutput),
+    )
     def post(self, request):
         data = validated(ContractsOnPackageInput, request.data)
         package = package_get(package_id=data["package_id"])

@@ -1,12 +1,27 @@
 from django.urls import path
 
-from contracts_app.api import customers
+from contracts_app.api import customer_edits, customers
 
 # `customers/archive` precedes `customers/<customer_id>` so the literal path wins.
 urlpatterns = [
     path("v1/customers", customers.CustomersApi.as_view(), name="api-customers"),
     path(
         "v1/customers/archive", customers.CustomerArchiveApi.as_view(), name="api-customer-archive"
+    ),
+    path(
+        "v1/customers/<str:customer_id>/setName",
+        customer_edits.CustomerSetNameApi.as_view(),
+        name="api-customer-set-name",
+    ),
+    path(
+        "v1/customers/<str:customer_id>/setIngestAliases",
+        customer_edits.CustomerSetIngestAliasesApi.as_view(),
+        name="api-customer-set-ingest-aliases",
+    ),
+    path(
+        "v1/customers/<str:customer_id>/updateConfig",
+        customer_edits.CustomerUpdateConfigApi.as_view(),
+        name="api-customer-update-config",
     ),
     path(
         "v1/customers/<str:customer_id>",

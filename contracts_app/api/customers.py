@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, rfc3339, validated, validated_query
+from contracts_app.api.response_serializers import (
+    BillingConfigurationOutput,
+    BillingConfigurationsArchivedOutput,
+    BillingConfigurationSetOutput,
+    CustomerDetailOutput,
+    CustomerOutput,
+)
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.selectors.customers import (
     billing_provider_configurations_of,
@@ -272,7 +279,9 @@ class CustomersApi(APIView):
     }
 
     @extend_schema(
-        operation_id="customers_list", parameters=[CustomerListQuery], responses=OpenApiTypes.OBJECT
+        operation_id="customers_list",
+        parameters=[CustomerListQuery, *PAGE_PARAMETERS],
+        responses=page_of(CustomerDetailOutput),
     )
     def get(self, request):
         params = {key: ",".join(request.query_params.getlist(key)) for key in request.query_params}
@@ -281,7 +290,9 @@ class CustomersApi(APIView):
         return Response(page_body(page, [customer_detail_data(c) for c in page.items]))
 
     @extend_schema(
-        operation_id="customers_create", request=CustomerCreateInput, responses=OpenApiTypes.OBJECT
+        operation_id="customers_create",
+        request=CustomerCreateInput,
+        responses=data_of(CustomerOutput),
     )
     def post(self, request):
         data = _plain(dict(validated(CustomerCreateInput, request.data)))
@@ -302,7 +313,7 @@ class CustomersApi(APIView):
 class CustomerGetApi(APIView):
     required_permission = "contracts_app.view_customer"
 
-    @extend_schema(operation_id="customers_get", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="customers_get", responses=data_of(CustomerDetailOutput))
     def get(self, request, customer_id: str):
         return Response({"data": customer_detail_data(customer_get(customer_id=customer_id))})
 
@@ -313,7 +324,7 @@ class CustomerArchiveApi(APIView):
     @extend_schema(
         operation_id="customers_archive",
         request=CustomerArchiveInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=ID_DATA,
     )
     def post(self, request):
         data = validated(CustomerArchiveInput, request.data)
@@ -327,7 +338,7 @@ class SetBillingConfigurationsApi(APIView):
     @extend_schema(
         operation_id="customers_billing_configurations_set",
         request=SetConfigurationsInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=data_of(BillingConfigurationSetOutput, many=True),
     )
     def post(self, request):
         data = _plain(dict(validated(SetConfigurationsInput, request.data)))
@@ -341,7 +352,7 @@ class GetBillingConfigurationsApi(APIView):
     @extend_schema(
         operation_id="customers_billing_configurations_get",
         request=GetConfigurationsInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=data_of(BillingConfigurationOutput, many=True),
     )
     def post(self, request):
         data = validated(GetConfigurationsInput, request.data)
@@ -358,7 +369,7 @@ class ArchiveBillingConfigurationsApi(APIView):
     @extend_schema(
         operation_id="customers_billing_configurations_archive",
         request=ArchiveConfigurationsInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=data_of(BillingConfigurationsArchivedOutput),
     )
     def post(self, request):
         data = validated(ArchiveConfigurationsInput, request.data)

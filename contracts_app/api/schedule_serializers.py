@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import StrictSerializer
@@ -54,6 +56,7 @@ class StrictStringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):
     default_error_messages = {"invalid": "Must be true or false."}
 
@@ -66,6 +69,7 @@ class StrictBooleanField(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class StrictIntegerField(serializers.Field):
     default_error_messages = {"invalid": "Must be an integer."}
 
@@ -114,6 +118,7 @@ class InstantStringField(serializers.DateTimeField):
         return rfc3339(super().to_internal_value(value))
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class ObjectField(serializers.Field):
     """A JSON object kept as sent (for deep Solvimon types we only store and echo)."""
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import NotFound
+from config.api.schema import PAGE_PARAMETERS, page_of
 from config.api.views_base import page_body, query_page, rfc3339, validated, validated_query
+from contracts_app.api.response_serializers import (
+    PricingPlanScheduleOutput,
+    PricingPlanSubscriptionOutput,
+)
 from contracts_app.api.schedule_serializers import (
     SCHEDULE_EXTRA_FIELDS,
     SUBSCRIPTION_DETAIL_FIELDS,
@@ -40,6 +44,10 @@ from contracts_app.services.pricing_plan_schedules import (
 )
 
 SUPPORTED_VERSIONS = ("1",)
+# Solvimon versions its paths; only v1 exists (any other answers 404).
+VERSION = OpenApiParameter(
+    "version", str, OpenApiParameter.PATH, enum=list(SUPPORTED_VERSIONS), description="API version"
+)
 _VERSION_FIELDS = ("pricing_plan_id", "pricing_plan_version_id", "pricing_plan_version_selector")
 
 
@@ -80,6 +88,7 @@ def subscription_data(subscription: Subscription) -> dict[str, Any]:
     return body
 
 
+@extend_schema(parameters=[VERSION])
 class SolvimonApi(APIView):
     error_style = "solvimon"
 
@@ -102,7 +111,11 @@ class SubscriptionsApi(SolvimonApi):
         "GET": "contracts_app.view_subscription",
     }
 
-    @extend_schema(request=SubscriptionCreateInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="pricing_plan_subscriptions_create",
+        request=SubscriptionCreateInput,
+        responses={201: PricingPlanSubscriptionOutput},
+    )
     def post(self, request, version: str = "1"):
         data = validated(SubscriptionCreateInput, request.data)
         details = {name: data[name] for name in SUBSCRIPTION_DETAIL_FIELDS if name in data}
@@ -112,7 +125,14 @@ class SubscriptionsApi(SolvimonApi):
         subscription.active_schedules = []
         return Response(subscription_data(subscription), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="pricing_plan_subscriptions_list",
+        parameters=[
+            OpenApiParameter("customer_id", str, description="Only this customer's"),
+            *PAGE_PARAMETERS,
+        ],
+        responses=page_of(PricingPlanSubscriptionOutput),
+    )
     def get(self, request, version: str = "1"):
         subscriptions = subscription_list(customer_id=request.query_params.get("customer_id"))
         page = query_page(request, subscriptions)
@@ -122,7 +142,9 @@ class SubscriptionsApi(SolvimonApi):
 class SubscriptionGetApi(SolvimonApi):
     required_permission = "contracts_app.view_subscription"
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="pricing_plan_subscriptions_get", responses=PricingPlanSubscriptionOutput
+    )
     def get(self, request, subscription_id: str, version: str = "1"):
         return Response(subscription_data(subscription_get(subscription_id=subscription_id)))
 
@@ -146,13 +168,14 @@ class SchedulesApi(SolvimonApi):
     }
 
     @extend_schema(
+        operation_id="pricing_plan_schedules_create",
         request=ScheduleCreateInput,
         parameters=[
             OpenApiParameter("set_previous_end_at", bool),
             OpenApiParameter("set_next_start_at", bool),
             OpenApiParameter("x-platform-id", str, location=OpenApiParameter.HEADER),
         ],
-        responses={201: OpenApiTypes.OBJECT},
+        responses={201: PricingPlanScheduleOutput},
     )
     def post(self, request, version: str = "1"):
         flags = validated_query(
@@ -179,7 +202,16 @@ class SchedulesApi(SolvimonApi):
         )
         return Response(schedule_data(schedule), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="pricing_plan_schedules_list",
+        parameters=[
+            OpenApiParameter(
+                "pricing_plan_subscription_id", str, description="Only this subscription's"
+            ),
+            *PAGE_PARAMETERS,
+        ],
+        responses=page_of(PricingPlanScheduleOutput),
+    )
     def get(self, request, version: str = "1"):
         schedules = schedule_list(
             subscription_id=request.query_params.get("pricing_plan_subscription_id")
@@ -191,7 +223,7 @@ class SchedulesApi(SolvimonApi):
 class ScheduleGetApi(SolvimonApi):
     required_permission = "contracts_app.view_subscription"
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="pricing_plan_schedules_get", responses=PricingPlanScheduleOutput)
     def get(self, request, schedule_id: str, version: str = "1"):
         return Response(schedule_data(schedule_get(schedule_id=schedule_id)))
 
@@ -199,7 +231,11 @@ class ScheduleGetApi(SolvimonApi):
 class ScheduleMigrateApi(SolvimonApi):
     required_permission = "contracts_app.pricing_plan_schedule_create"
 
-    @extend_schema(request=ScheduleMigrateInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="pricing_plan_schedules_migrate",
+        request=ScheduleMigrateInput,
+        responses={201: PricingPlanScheduleOutput},
+    )
     def post(self, request, schedule_id: str, version: str = "1"):
         data = validated(ScheduleMigrateInput, request.data)
         schedule = pricing_plan_schedule_migrate(

@@ -16,6 +16,7 @@ from contracts_app.models import (
     PACKAGE_KEY_SQL,
     SPAN_SQL,
     Contract,
+    ContractEdit,
     ContractTerm,
     Customer,
     package_key,
@@ -38,16 +39,21 @@ def credit_type_names() -> dict[str, str]:
 
 
 def contract_get(
-    *, customer_id, contract_id, for_update: bool = False, full: bool = False
+    *, customer_id, contract_id, for_update: bool = False, full: bool = False, edits: bool = False
 ) -> Contract:
     """The contract of that customer (archived ones included), or 404. `full` fetches what
-    rendering it needs; `for_update` locks it (inside a transaction)."""
+    rendering it needs, `edits` its edit history (v1 amendments); `for_update` locks it (inside
+    a transaction)."""
     customer_pk, contract_pk = parse_uuid(customer_id), parse_uuid(contract_id)
     contract = None
     if customer_pk and contract_pk:
         queryset = Contract.objects.filter(id=contract_pk, customer_id=customer_pk)
         if full:
             queryset = with_terms(queryset)
+        if edits:
+            queryset = queryset.prefetch_related(
+                Prefetch("edits", queryset=ContractEdit.objects.order_by("timestamp", "id"))
+            )
         if for_update:
             queryset = queryset.select_for_update()
         contract = queryset.first()

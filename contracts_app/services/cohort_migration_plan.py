@@ -10,7 +10,7 @@ Each contract's effective instant:
 - AT: the instant given;
 - NEXT_BILLING_PERIOD: its first usage-statement boundary on or after `not_before`, from its own
   schedule (billing anchor + k periods, computed from the anchor, month ends clamped as in
-  DESIGN.md §4): the SQL function `cohort_next_billing_boundary` (migration 0005), whose Python
+  DESIGN.md §4): the SQL function `cohort_next_billing_boundary` (migration 0006), whose Python
   twin `next_billing_boundary` the tests hold it to;
 - END_OF_TERM: its own `ending_before` (open-ended contracts are skipped as OPEN_ENDED).
 """
@@ -56,7 +56,7 @@ def next_billing_boundary(
 
 
 # Its SQL twin, `cohort_next_billing_boundary(anchor, frequency, not_before)`, is created by
-# migration 0005_cohort_migrations (timestamps taken to UTC wall time, so month arithmetic
+# migration 0006_cohort_migrations (timestamps taken to UTC wall time, so month arithmetic
 # clamps at UTC month ends whatever the session's time zone).
 
 

@@ -194,12 +194,28 @@ def _rematerialised(
         contract_end=end,
         usage_frequency=usage.get("frequency") or "MONTHLY",
     )
+    # Only the package's own rows are re-materialised: terms an edit added (no package term),
+    # and package terms an edit changed or archived (with their periods), stay as edited, like
+    # a negotiated contract's.
+    edited = {t.package_term_id for t in terms if t.edited_at is not None}
+    ids: dict[str, str] = {}
+    if edited:
+        # References to an edited term (override specifiers, ...) keep naming its row.
+        own_rows = {
+            t.package_term_id: str(t.id)
+            for t in terms
+            if t.package_term_id in edited and t.generated_from_id is None
+        }
+        for row in fresh:
+            if row.package_term_id in own_rows and row.generated_from_id is None:
+                ids[str(row.id)] = own_rows[row.package_term_id]
+        fresh = [row for row in fresh if row.package_term_id not in edited]
     existing = {
         _identity(t.package_term_id, t.generated_from_id is not None, t.starting_at): t
         for t in terms
+        if t.package_term_id is not None and t.package_term_id not in edited
     }
     pairs: list[tuple[TermRow, ContractTerm | None]] = []
-    ids: dict[str, str] = {}
     for row in fresh:
         kept = existing.pop(
             _identity(row.package_term_id, row.generated_from_id is not None, row.starting_at),
@@ -255,6 +271,7 @@ CLIPPED_TERM_FIELDS = (
     "starting_at",
     "ending_before",
     "body",
+    "edited_at",
 )
 
 
@@ -278,7 +295,9 @@ def contract_end_clip(
     return settings, changed, deleted
 
 
-def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) -> Contract:
+def contract_end_move(
+    *, contract: Contract, ending_before: dt.datetime | None, audited: bool = True
+) -> Contract:
     """Set the contract's end and bring its terms into the new window (module docstring).
 
     Statements: the contract's terms, the package's terms (later end of a package contract
@@ -297,7 +316,12 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
     earlier = ending_before is not None and (previous_end is None or ending_before < previous_end)
     negotiated = contract.package_id is None
     if not earlier and negotiated and not (contract.settings or {}).get(CLIPPED_TERMS):
-        _save_end(contract, ending_before, _restored_discounts(contract.settings, ending_before))
+        _save_end(
+            contract,
+            ending_before,
+            _restored_discounts(contract.settings, ending_before),
+            audited=audited,
+        )
         return contract
 
     terms = list(ContractTerm.objects.filter(contract_id=contract.id).only(*CLIPPED_TERM_FIELDS))
@@ -317,7 +341,7 @@ def contract_end_move(*, contract: Contract, ending_before: dt.datetime | None) 
             "id", "kind", "ordinal", "product_id", "body"
         )
         changed, deleted, inserted = _rematerialised(contract, terms, package_terms, ending_before)
-    _save_end(contract, ending_before, settings)
+    _save_end(contract, ending_before, settings, audited=audited)
     contract_terms_rewrite(changed=changed, deleted=deleted)
     contract_terms_write(contract=contract, rows=inserted)
     return contract
@@ -440,7 +464,9 @@ def _restored_discounts(settings: dict | None, end: dt.datetime | None) -> dict:
     return clipped_settings
 
 
-def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: dict) -> None:
+def _save_end(
+    contract: Contract, ending_before: dt.datetime | None, settings: dict, *, audited: bool
+) -> None:
     previous_end = contract.ending_before
     contract.ending_before = ending_before
     contract.settings = settings
@@ -453,6 +479,8 @@ def _save_end(contract: Contract, ending_before: dt.datetime | None, settings: d
                 field="ending_before",
             ) from None
         raise
+    if not audited:  # the caller records the change as part of its own entry (an edit)
+        return
     audit_record(
         action="update_end_date",
         resource_type="contract",

@@ -20,7 +20,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.audit.services import audit_record, audit_record_many, queryset_update_recorded
+from config.audit.services import (
+    audit_record,
+    audit_record_many,
+    changed_fields,
+    queryset_update_recorded,
+)
 from contracts_app.models import BillingProviderConfiguration, Customer
 
 CUSTOMER_NAME_MAX_LENGTH = 160  # Metronome truncates longer names
@@ -409,3 +414,83 @@ def billing_provider_configurations_archive(
             changes={"billing_provider_configuration_ids": archived, "archived_at": now},
         )
     return configurations
+
+
+# --- changes to an existing customer (setName, setIngestAliases, updateConfig) ---------------
+
+
+def _active(customer: Customer) -> None:
+    if customer.archived_at is not None:
+        raise ValidationFailed("The customer is archived", field="customer_id")
+
+
+@transaction.atomic
+def customer_set_name(*, customer: Customer, name: str) -> Customer:
+    """Rename; longer names are cut to 160 characters, as Metronome does."""
+    _active(customer)
+    if not name.strip():
+        raise ValidationFailed("The name cannot be blank", field="name")
+    before = customer.name
+    customer.name = name[:CUSTOMER_NAME_MAX_LENGTH]
+    customer.save(update_fields=["name", "updated_at"])
+    audit_record(
+        action="set_name",
+        resource_type="customer",
+        resource_id=customer.pk,
+        changes=changed_fields({"name": before}, {"name": customer.name}),
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_set_ingest_aliases(*, customer: Customer, ingest_aliases: Sequence[str]) -> Customer:
+    """Replace the customer's ingest aliases (idempotent). Aliases share one namespace with
+    external ids among active customers: one another active customer answers to is a 409
+    naming it. Writers of the same alias are serialised (customers._lock_identifiers)."""
+    _active(customer)
+    aliases = _unique_in_order(ingest_aliases)
+    _lock_identifiers(aliases)
+    taken = _identifier_in_use(aliases, exclude_id=customer.id)
+    if taken is not None:
+        raise Conflict(
+            f"Another active customer already answers to {taken!r}",
+            field=f"ingest_aliases[{aliases.index(taken)}]",
+        )
+    before = list(customer.ingest_aliases)
+    customer.ingest_aliases = aliases
+    customer.save(update_fields=["ingest_aliases", "updated_at"])
+    audit_record(
+        action="set_ingest_aliases",
+        resource_type="customer",
+        resource_id=customer.pk,
+        changes=changed_fields({"ingest_aliases": before}, {"ingest_aliases": aliases}),
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update_config(
+    *, customer: Customer, changes: dict[str, str | bool | None]
+) -> Customer:
+    """Set configuration fields (salesforce_account_id, leave_stripe_invoices_in_draft); a field
+    sent as null is cleared, one not sent is kept. Stored in `details.customer_config`, which
+    the customer's `customer_config` shows."""
+    _active(customer)
+    details = dict(customer.details or {})
+    config = dict(details.get("customer_config") or {})
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    before = dict((customer.details or {}).get("customer_config") or {})
+    details["customer_config"] = config
+    customer.details = details
+    customer.save(update_fields=["details", "updated_at"])
+    audit_record(
+        action="update_config",
+        resource_type="customer",
+        resource_id=customer.pk,
+        changes=changed_fields({"customer_config": before}, {"customer_config": config}),
+    )
+    return customer

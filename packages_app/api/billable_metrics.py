@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ValidationFailed
+from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
 from config.api.views_base import page_body, query_page, rfc3339, validated
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
+from packages_app.api.response_serializers import BillableMetricOutput
 from packages_app.models import BillableMetric
 from packages_app.selectors.catalog import billable_metric_get, billable_metric_list
 from packages_app.services.billable_metrics import (
@@ -91,6 +94,11 @@ def plain(value):
 class BillableMetricCreateApi(APIView):
     required_permission = "packages_app.add_billablemetric"
 
+    @extend_schema(
+        operation_id="billable_metrics_create",
+        request=BillableMetricCreateInput,
+        responses=ID_DATA,
+    )
     def post(self, request):
         data = plain(validated(BillableMetricCreateInput, request.data))
         metric = billable_metric_create(**data)
@@ -103,10 +111,16 @@ class BillableMetricDetailApi(APIView):
         "PUT": "packages_app.change_billablemetric",
     }
 
+    @extend_schema(operation_id="billable_metrics_get", responses=data_of(BillableMetricOutput))
     def get(self, request, billable_metric_id: str):
         metric = billable_metric_get(billable_metric_id=billable_metric_id)
         return Response({"data": billable_metric_data(metric)})
 
+    @extend_schema(
+        operation_id="billable_metrics_rename",
+        request=BillableMetricRenameInput,
+        responses=ID_DATA,
+    )
     def put(self, request, billable_metric_id: str):
         data = validated(BillableMetricRenameInput, request.data)
         metric = billable_metric_rename(billable_metric_id=billable_metric_id, name=data["name"])
@@ -125,6 +139,14 @@ def query_bool(request, name: str) -> bool:
 class BillableMetricListApi(APIView):
     required_permission = "packages_app.view_billablemetric"
 
+    @extend_schema(
+        operation_id="billable_metrics_list",
+        parameters=[
+            query_flag("include_archived", "Also list archived billable metrics"),
+            *PAGE_PARAMETERS,
+        ],
+        responses=page_of(BillableMetricOutput),
+    )
     def get(self, request):
         metrics = billable_metric_list(include_archived=query_bool(request, "include_archived"))
         page = query_page(request, metrics)
@@ -134,6 +156,7 @@ class BillableMetricListApi(APIView):
 class BillableMetricArchiveApi(APIView):
     required_permission = "packages_app.change_billablemetric"
 
+    @extend_schema(operation_id="billable_metrics_archive", request=IdInput, responses=ID_DATA)
     def post(self, request):
         data = validated(IdInput, request.data)
         metric = billable_metric_archive(billable_metric_id=data["id"])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.schema import ID_DATA, PAGE_PARAMETERS, page_of, query_flag
 from config.api.views_base import page_body, query_page, validated
 from packages_app.api.billable_metrics import query_bool
 from packages_app.api.package_serializers import Text
+from packages_app.api.response_serializers import CreditTypeOutput
 from packages_app.models import CreditType
 from packages_app.services.credit_types import credit_type_archive, credit_type_create
 
@@ -32,6 +35,9 @@ def credit_type_data(credit_type: CreditType) -> dict:
 class CreditTypeCreateApi(APIView):
     required_permission = "packages_app.add_credittype"
 
+    @extend_schema(
+        operation_id="credit_types_create", request=CreditTypeCreateInput, responses=ID_DATA
+    )
     def post(self, request):
         data = validated(CreditTypeCreateInput, request.data)
         credit_type = credit_type_create(name=data["name"])
@@ -44,6 +50,14 @@ class CreditTypeListApi(APIView):
 
     required_permission = "packages_app.view_credittype"
 
+    @extend_schema(
+        operation_id="credit_types_list",
+        parameters=[
+            query_flag("include_archived", "Also list archived credit types"),
+            *PAGE_PARAMETERS,
+        ],
+        responses=page_of(CreditTypeOutput),
+    )
     def get(self, request):
         credit_types = CreditType.objects.all()
         if not query_bool(request, "include_archived"):
@@ -55,6 +69,9 @@ class CreditTypeListApi(APIView):
 class CreditTypeArchiveApi(APIView):
     required_permission = "packages_app.change_credittype"
 
+    @extend_schema(
+        operation_id="credit_types_archive", request=CreditTypeArchiveInput, responses=ID_DATA
+    )
     def post(self, request):
         data = validated(CreditTypeArchiveInput, request.data)
         credit_type = credit_type_archive(credit_type_id=data["id"])

@@ -12,14 +12,15 @@ import json
 from collections.abc import Iterable
 
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.pagination import parse_limit
+from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import validated
 from packages_app.api import package_serializers as wire
+from packages_app.api.response_serializers import PackageOutput
 from packages_app.selectors.packages import (
     AnswerRow,
     package_answer,
@@ -47,7 +48,7 @@ class PackageCreateApi(APIView):
     @extend_schema(
         operation_id="packages_create",
         request=wire.PackageCreateInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=ID_DATA,
     )
     def post(self, request):
         data = validated(wire.PackageCreateInput, request.data)
@@ -59,7 +60,7 @@ class PackageGetApi(APIView):
     required_permission = "packages_app.view_package"
 
     @extend_schema(
-        operation_id="packages_get", request=wire.PackageIdInput, responses=OpenApiTypes.OBJECT
+        operation_id="packages_get", request=wire.PackageIdInput, responses=data_of(PackageOutput)
     )
     def post(self, request):
         data = validated(wire.PackageIdInput, request.data)
@@ -73,11 +74,8 @@ class PackageListApi(APIView):
     @extend_schema(
         operation_id="packages_list",
         request=wire.PackageListInput,
-        parameters=[
-            OpenApiParameter("limit", int, description="Page size, 1..100 (default 10)"),
-            OpenApiParameter("next_page", str, description="Cursor from the previous page"),
-        ],
-        responses=OpenApiTypes.OBJECT,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(PackageOutput),
     )
     def post(self, request):
         data = validated(wire.PackageListInput, request.data)
@@ -93,9 +91,7 @@ class PackageListApi(APIView):
 class PackageArchiveApi(APIView):
     required_permission = "packages_app.change_package"
 
-    @extend_schema(
-        operation_id="packages_archive", request=wire.PackageIdInput, responses=OpenApiTypes.OBJECT
-    )
+    @extend_schema(operation_id="packages_archive", request=wire.PackageIdInput, responses=ID_DATA)
     def post(self, request):
         data = validated(wire.PackageIdInput, request.data)
         package = package_archive(package=package_get(package_id=data["package_id"]))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, rfc3339, validated
 from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
@@ -20,6 +22,7 @@ from packages_app.api.package_serializers import (
     string_list,
     string_map,
 )
+from packages_app.api.response_serializers import ProductOutput
 from packages_app.models import Product
 from packages_app.selectors.catalog import (
     PRODUCT_STATE_FIELDS,
@@ -135,6 +138,7 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 class ProductCreateApi(APIView):
     required_permission = "packages_app.add_product"
 
+    @extend_schema(operation_id="products_create", request=ProductCreateInput, responses=ID_DATA)
     def post(self, request):
         attributes, rest = _split(plain(validated(ProductCreateInput, request.data)))
         product = product_create(
@@ -151,6 +155,9 @@ class ProductCreateApi(APIView):
 class ProductGetApi(APIView):
     required_permission = "packages_app.view_product"
 
+    @extend_schema(
+        operation_id="products_get", request=ProductGetInput, responses=data_of(ProductOutput)
+    )
     def post(self, request):
         data = validated(ProductGetInput, request.data)
         return Response({"data": product_data(product_get(product_id=data["id"]))})
@@ -159,6 +166,12 @@ class ProductGetApi(APIView):
 class ProductListApi(APIView):
     required_permission = "packages_app.view_product"
 
+    @extend_schema(
+        operation_id="products_list",
+        request=ProductListInput,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(ProductOutput),
+    )
     def post(self, request):
         data = validated(ProductListInput, request.data)
         page = query_page(request, product_list(archive_filter=data["archive_filter"]))
@@ -169,6 +182,7 @@ class ProductListApi(APIView):
 class ProductUpdateApi(APIView):
     required_permission = "packages_app.change_product"
 
+    @extend_schema(operation_id="products_update", request=ProductUpdateInput, responses=ID_DATA)
     def post(self, request):
         changes = plain(validated(ProductUpdateInput, request.data))
         product = product_update(
@@ -183,6 +197,7 @@ class ProductUpdateApi(APIView):
 class ProductArchiveApi(APIView):
     required_permission = "packages_app.change_product"
 
+    @extend_schema(operation_id="products_archive", request=ProductIdInput, responses=ID_DATA)
     def post(self, request):
         data = validated(ProductIdInput, request.data)
         product = product_archive(product_id=data["product_id"])

@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, rfc3339, validated
 from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
@@ -21,6 +23,11 @@ from packages_app.api.package_serializers import (
     choice,
     string_list,
     string_map,
+)
+from packages_app.api.response_serializers import (
+    RateCardOutput,
+    RateOutput,
+    RateScheduleItemOutput,
 )
 from packages_app.models import Rate, RateCard
 from packages_app.selectors.catalog import (
@@ -250,6 +257,7 @@ def rate_schedule_item(rate: Rate, *, at) -> dict[str, Any]:
 class RateCardCreateApi(APIView):
     required_permission = "packages_app.add_ratecard"
 
+    @extend_schema(operation_id="rate_cards_create", request=RateCardCreateInput, responses=ID_DATA)
     def post(self, request):
         data = plain(validated(RateCardCreateInput, request.data))
         rate_card = rate_card_create(created_by=request.user.get_username(), **data)
@@ -259,6 +267,9 @@ class RateCardCreateApi(APIView):
 class RateCardGetApi(APIView):
     required_permission = "packages_app.view_ratecard"
 
+    @extend_schema(
+        operation_id="rate_cards_get", request=IdInput, responses=data_of(RateCardOutput)
+    )
     def post(self, request):
         data = validated(IdInput, request.data)
         rate_card = rate_card_get(rate_card_id=data["id"])
@@ -268,6 +279,12 @@ class RateCardGetApi(APIView):
 class RateCardListApi(APIView):
     required_permission = "packages_app.view_ratecard"
 
+    @extend_schema(
+        operation_id="rate_cards_list",
+        request=RateCardListInput,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(RateCardOutput),
+    )
     def post(self, request):
         # The SDK sends no body at all unless the caller passes one.
         data = validated(RateCardListInput, request.data)
@@ -279,6 +296,7 @@ class RateCardListApi(APIView):
 class RateCardUpdateApi(APIView):
     required_permission = "packages_app.change_ratecard"
 
+    @extend_schema(operation_id="rate_cards_update", request=RateCardUpdateInput, responses=ID_DATA)
     def post(self, request):
         data = plain(validated(RateCardUpdateInput, request.data))
         rate_card = rate_card_update(**data)
@@ -288,6 +306,7 @@ class RateCardUpdateApi(APIView):
 class RateCardArchiveApi(APIView):
     required_permission = "packages_app.change_ratecard"
 
+    @extend_schema(operation_id="rate_cards_archive", request=IdInput, responses=ID_DATA)
     def post(self, request):
         data = validated(IdInput, request.data)
         rate_card = rate_card_archive(rate_card_id=data["id"])
@@ -297,6 +316,9 @@ class RateCardArchiveApi(APIView):
 class RateAddApi(APIView):
     required_permission = "packages_app.add_rate"
 
+    @extend_schema(
+        operation_id="rate_cards_add_rate", request=RateAddInput, responses=data_of(RateOutput)
+    )
     def post(self, request):
         data = plain(validated(RateAddInput, request.data))
         rate = rate_add(rate_card_id=data.pop("rate_card_id"), rate=data)
@@ -306,6 +328,7 @@ class RateAddApi(APIView):
 class RatesAddApi(APIView):
     required_permission = "packages_app.add_rate"
 
+    @extend_schema(operation_id="rate_cards_add_rates", request=RatesAddInput, responses=ID_DATA)
     def post(self, request):
         data = plain(validated(RatesAddInput, request.data))
         rates_add(rate_card_id=data["rate_card_id"], rates=data["rates"])
@@ -315,6 +338,12 @@ class RatesAddApi(APIView):
 class RatesGetApi(APIView):
     required_permission = "packages_app.view_ratecard"
 
+    @extend_schema(
+        operation_id="rate_cards_get_rates",
+        request=RatesGetInput,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(RateScheduleItemOutput),
+    )
     def post(self, request):
         data = plain(validated(RatesGetInput, request.data))
         rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
@@ -328,6 +357,12 @@ class RatesGetApi(APIView):
 class RateScheduleGetApi(APIView):
     required_permission = "packages_app.view_ratecard"
 
+    @extend_schema(
+        operation_id="rate_cards_get_rate_schedule",
+        request=RateScheduleInput,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(RateScheduleItemOutput),
+    )
     def post(self, request):
         data = plain(validated(RateScheduleInput, request.data))
         rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")

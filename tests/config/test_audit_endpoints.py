@@ -35,6 +35,9 @@ POST_READS = {
     "v1/packages/listContractsOnPackage",
     "v1/contracts/get",
     "v1/contracts/list",
+    "v2/contracts/get",
+    "v2/contracts/list",
+    "v2/contracts/getEditHistory",
     "v1/contract-pricing/products/get",
     "v1/contract-pricing/products/list",
     "v1/contract-pricing/rate-cards/get",
@@ -296,6 +299,107 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         }
         return Call("POST", "/v1/contracts/archive", body, "contract", lambda _b: str(contract.id))
 
+    def _package_contract() -> Contract:
+        from contracts_app.services.provisioning import contract_provision
+
+        product = make_product("Edited")
+        package = make_package(
+            terms=[
+                (
+                    "commit",
+                    {
+                        "product_id": str(product.id),
+                        "type": "PREPAID",
+                        "access_schedule": {
+                            "schedule_items": [
+                                {
+                                    "amount": 100,
+                                    "starting_at_offset": {"unit": "DAYS", "value": 0},
+                                    "duration": {"unit": "MONTHS", "value": 1},
+                                }
+                            ]
+                        },
+                    },
+                ),
+                (
+                    "credit",
+                    {
+                        "product_id": str(product.id),
+                        "access_schedule": {
+                            "schedule_items": [
+                                {
+                                    "amount": 50,
+                                    "starting_at_offset": {"unit": "DAYS", "value": 0},
+                                    "duration": {"unit": "MONTHS", "value": 1},
+                                }
+                            ]
+                        },
+                    },
+                ),
+            ]
+        )
+        return contract_provision(
+            customer=make_customer(),
+            package=package,
+            starting_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        )
+
+    def contract_edit():
+        contract = _contract()
+        body = {
+            "customer_id": str(contract.customer_id),
+            "contract_id": str(contract.id),
+            "update_contract_name": "Edited",
+            "update_contract_end_date": "2025-01-01T00:00:00Z",
+        }
+        return Call("POST", "/v2/contracts/edit", body, "contract", _id)
+
+    def term_edit(kind: str):
+        def case():
+            contract = _package_contract()
+            term = contract.terms.get(kind=kind)
+            body = {"customer_id": str(contract.customer_id), f"{kind}_id": str(term.id)}
+            return Call(
+                "POST",
+                f"/v2/contracts/{kind}s/edit",
+                {**body, "name": "Edited"},
+                "contract",
+                lambda _b: str(contract.id),
+            )
+
+        return case
+
+    def contract_amend():
+        contract = _package_contract()
+        product_id = str(contract.terms.first().product_id)
+        body = {
+            "customer_id": str(contract.customer_id),
+            "contract_id": str(contract.id),
+            "starting_at": "2024-02-01T00:00:00Z",
+            "scheduled_charges": [
+                {
+                    "product_id": product_id,
+                    "schedule": {
+                        "schedule_items": [{"timestamp": "2024-02-01T00:00:00Z", "amount": 5}]
+                    },
+                }
+            ],
+        }
+        return Call("POST", "/v1/contracts/amend", body, "contract", lambda _b: str(contract.id))
+
+    def customer_call(action: str, body: dict):
+        def case():
+            customer = make_customer("Before")
+            return Call(
+                "POST",
+                f"/v1/customers/{customer.id}/{action}",
+                body,
+                "customer",
+                lambda _b: str(customer.id),
+            )
+
+        return case
+
     def plan_package() -> Package:
         package = make_package(name="Plan v1")
         alias_assign(
@@ -438,6 +542,19 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         ("POST", "v1/packages/migrations/create"): migration_create,
         ("POST", "v1/packages/migrations/cancel"): migration_cancel,
         ("POST", "v1/packages/migrations/revert"): migration_revert,
+        ("POST", "v1/contracts/amend"): contract_amend,
+        ("POST", "v2/contracts/edit"): contract_edit,
+        ("POST", "v2/contracts/commits/edit"): term_edit("commit"),
+        ("POST", "v2/contracts/credits/edit"): term_edit("credit"),
+        ("POST", "v1/customers/<str:customer_id>/setName"): customer_call(
+            "setName", {"name": "After"}
+        ),
+        ("POST", "v1/customers/<str:customer_id>/setIngestAliases"): customer_call(
+            "setIngestAliases", {"ingest_aliases": ["after"]}
+        ),
+        ("POST", "v1/customers/<str:customer_id>/updateConfig"): customer_call(
+            "updateConfig", {"salesforce_account_id": "sf-1"}
+        ),
         ("POST", f"{versioned}pricing-plan-subscriptions"): subscription_create,
         ("POST", f"{versioned}pricing-plan-schedules"): schedule_create,
         ("POST", f"{versioned}pricing-plan-schedules/{schedule_id}/migrate"): schedule_migrate,

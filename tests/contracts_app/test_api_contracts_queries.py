@@ -114,11 +114,12 @@ def test_get_and_list_are_constant(post, django_assert_num_queries, contract_cou
         for _ in range(contract_count)
     ]
     ref = {"customer_id": str(customer.id), "contract_id": str(contracts[0].id)}
-    # token (+ user), contract (+ billing config), terms (+ products), credit types
-    with django_assert_num_queries(4):
-        assert post("/v1/contracts/get", ref).status_code == 200
-    # token (+ user), customer, contracts page, terms (+ products), credit types
+    # token (+ user), contract (+ billing config), terms (+ products), edits (amendments),
+    # credit types
     with django_assert_num_queries(5):
+        assert post("/v1/contracts/get", ref).status_code == 200
+    # token (+ user), customer, contracts page, terms (+ products), edits, credit types
+    with django_assert_num_queries(6):
         response = post("/v1/contracts/list", {"customer_id": str(customer.id)})
     assert len(response.json()["data"]) == contract_count
     # token (+ user), package, page

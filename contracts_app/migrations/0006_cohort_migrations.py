@@ -38,7 +38,7 @@ $$;
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts_app', '0004_contract_timeline_and_cohort_span'),
+        ('contracts_app', '0005_contract_edits'),
         ('packages_app', '0005_credit_type_archive_wire_expiry'),
     ]
 

@@ -1,0 +1,96 @@
+"""Customer changes (Metronome v1): setName, setIngestAliases, updateConfig. Thin views."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.serializers import StrictSerializer
+from config.api.views_base import validated
+from contracts_app.api.customers import customer_data
+from contracts_app.selectors.customers import customer_get
+from contracts_app.services.customers import (
+    customer_set_ingest_aliases,
+    customer_set_name,
+    customer_update_config,
+)
+
+
+class SetNameInput(StrictSerializer):
+    name = serializers.CharField(allow_blank=True)
+
+
+class SetIngestAliasesInput(StrictSerializer):
+    ingest_aliases = serializers.ListField(child=serializers.CharField(max_length=400))
+
+
+class UpdateConfigInput(StrictSerializer):
+    leave_stripe_invoices_in_draft = serializers.BooleanField(required=False, allow_null=True)
+    salesforce_account_id = serializers.CharField(required=False, allow_null=True)
+
+
+class CustomerOutput(serializers.Serializer):
+    id = serializers.CharField()
+    external_id = serializers.CharField()
+    ingest_aliases = serializers.ListField(child=serializers.CharField())
+    name = serializers.CharField()
+    custom_fields = serializers.DictField(child=serializers.CharField())
+
+
+class CustomerResponse(serializers.Serializer):
+    data = CustomerOutput()
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    text = {
+        400: "Invalid input; `field` names it",
+        401: "No valid bearer token",
+        403: "The token's user lacks contracts_app.change_customer",
+        404: "Unknown customer",
+        409: "Another active customer answers to that alias",
+    }
+    return {code: OpenApiResponse(description=text[code]) for code in codes}
+
+
+class CustomerSetNameApi(APIView):
+    required_permission = "contracts_app.change_customer"
+
+    @extend_schema(
+        operation_id="customers_set_name",
+        request=SetNameInput,
+        responses={200: CustomerResponse, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, customer_id: str):
+        data = validated(SetNameInput, request.data)
+        customer = customer_set_name(customer=customer_get(customer_id=customer_id), **data)
+        return Response({"data": customer_data(customer)})
+
+
+class CustomerSetIngestAliasesApi(APIView):
+    required_permission = "contracts_app.change_customer"
+
+    @extend_schema(
+        operation_id="customers_set_ingest_aliases",
+        request=SetIngestAliasesInput,
+        responses={200: None, **_errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, customer_id: str):
+        data = validated(SetIngestAliasesInput, request.data)
+        customer_set_ingest_aliases(customer=customer_get(customer_id=customer_id), **data)
+        return Response({})  # the SDK expects no body; an empty object is valid JSON for others
+
+
+class CustomerUpdateConfigApi(APIView):
+    required_permission = "contracts_app.change_customer"
+
+    @extend_schema(
+        operation_id="customers_update_config",
+        request=UpdateConfigInput,
+        responses={200: None, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, customer_id: str):
+        data = validated(UpdateConfigInput, request.data)
+        customer_update_config(customer=customer_get(customer_id=customer_id), changes=dict(data))
+        return Response({})

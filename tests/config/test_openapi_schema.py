@@ -1,0 +1,156 @@
+"""The OpenAPI document: served as JSON (and YAML), complete for every operation, and its docs
+page behind the login."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.factories import user_with_token
+
+METHODS = ("get", "put", "post", "patch", "delete")
+ERROR_CODES = ("400", "401", "403", "404", "409")
+SOLVIMON_PREFIX = "/v{version}/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    """The document /openapi.json serves, generated once for the module (needs no database)."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(document))
+
+
+def operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def json_schema(part: dict) -> dict | None:
+    return part.get("content", {}).get("application/json", {}).get("schema")
+
+
+def resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def test_openapi_json_is_json_without_an_accept_header(client):
+    # given a client that sends no Accept header (curl, schemathesis)
+    _, token = user_with_token()
+    # when it fetches /openapi.json
+    response = client.get("/openapi.json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    # then the answer is JSON
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_openapi_yaml_is_offered_on_its_own_path(client):
+    _, token = user_with_token()
+    response = client.get("/openapi.yaml", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert response.content.decode().startswith("openapi: 3.")
+
+
+def test_every_operation_documents_its_bodies_and_its_errors(schema):
+    missing: list[str] = []
+    for path, method, operation in operations(schema):
+        name = f"{method.upper()} {path}"
+        if not operation.get("operationId"):
+            missing.append(f"{name}: operationId")
+        if method in ("post", "put", "patch"):
+            body = json_schema(operation.get("requestBody", {}))
+            described = body and resolve(schema, body)
+            if not described or not (described.get("properties") or described.get("oneOf")):
+                missing.append(f"{name}: request body schema")
+        successes = [code for code in operation["responses"] if code.startswith("2")]
+        if len(successes) != 1:
+            missing.append(f"{name}: one success response")
+        for code in successes:
+            body = json_schema(operation["responses"][code])
+            if not body or not resolve(schema, body).get("properties"):
+                missing.append(f"{name}: {code} response schema")
+        for code in ERROR_CODES:
+            if path.startswith(SOLVIMON_PREFIX):
+                error_shape = "SolvimonError"
+            else:
+                error_shape = "InvalidRequestError" if code == "400" else "Error"
+            body = json_schema(operation["responses"].get(code, {})) or {}
+            if body.get("$ref") != f"#/components/schemas/{error_shape}":
+                missing.append(f"{name}: {code} response with the {error_shape} shape")
+        if "x-should-retry" not in operation["responses"].get("409", {}).get("headers", {}):
+            missing.append(f"{name}: 409 x-should-retry header")
+    assert missing == []
+
+
+def test_no_operation_falls_back_to_a_free_form_body(schema):
+    # drf-spectacular's fallback for an undeclared answer: an object of any shape
+    text = str(schema)
+    assert "Unspecified response body" not in text
+    assert "Unspecified request body" not in text
+
+
+def test_the_error_shapes_are_those_the_exception_handler_renders(schema):
+    components = schema["components"]["schemas"]
+    assert components["Error"]["required"] == ["message"]
+    assert set(components["Error"]["properties"]) == {"message", "field"}
+    assert components["InvalidRequestError"]["required"] == ["message"]
+    assert set(components["InvalidRequestError"]["properties"]) == {"message", "field", "errors"}
+    assert sorted(components["SolvimonError"]["required"]) == ["code", "field", "message", "type"]
+
+
+def test_the_pricing_plan_routes_take_version_1_only(schema):
+    solvimon = [(p, m, o) for p, m, o in operations(schema) if p.startswith(SOLVIMON_PREFIX)]
+    assert len(solvimon) == 7
+    for path, method, operation in solvimon:
+        (version,) = [p for p in operation["parameters"] if p["name"] == "version"]
+        assert version["in"] == "path" and version["schema"]["enum"] == ["1"], (method, path)
+
+
+def test_the_internal_noop_is_not_in_the_public_schema(schema, client):
+    assert "/v1/noop" not in schema["paths"]
+    # but it still answers (benchmarks use it as their floor)
+    _, token = user_with_token()
+    assert client.get("/v1/noop", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_the_schema_lists_every_api_route(schema):
+    # 48 operations less the two of /v1/noop, plus GET /v1/auditLogs
+    assert len(list(operations(schema))) == 47
+
+
+def test_logged_out_docs_send_a_person_to_the_login_page(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/api/docs"
+
+
+def test_docs_answer_a_bad_token_with_401_not_a_login_page(client):
+    response = client.get("/api/docs", HTTP_AUTHORIZATION="Bearer nope")
+    assert response.status_code == 401
+
+
+def test_logged_in_docs_show_the_swagger_ui(admin_client):
+    response = admin_client.get("/api/docs")
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content
+
+
+def test_operations_are_grouped_by_resource(schema):
+    tags = {(m, p): o["tags"] for p, m, o in operations(schema)}
+    assert tags[("post", "/v1/contracts/create")] == ["contracts"]
+    assert tags[("post", "/v1/contract-pricing/rate-cards/addRate")] == ["rate-cards"]
+    assert tags[("post", "/v1/setCustomerBillingProviderConfigurations")] == ["customers"]
+    assert tags[("get", "/v{version}/pricing-plan-schedules/{schedule_id}")] == [
+        "pricing-plan-schedules"
+    ]
