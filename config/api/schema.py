@@ -73,6 +73,8 @@ COMPONENT_PREFIXES = {
     "contracts_app.api.contract_serializers": "Contract",
     "contracts_app.api.customers": "Customer",
     "contracts_app.api.schedule_serializers": "PricingPlan",
+    "contracts_app.api.contract_edit_serializers": "ContractEdit",
+    "contracts_app.api.customer_edits": "CustomerEdit",
     "packages_app.api.billable_metrics": "BillableMetric",
     "packages_app.api.rate_cards": "RateCard",
 }

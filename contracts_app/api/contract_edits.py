@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -44,20 +44,6 @@ from contracts_app.services.contract_edits import (
     contract_commit_edit,
     contract_edit,
 )
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    descriptions = {
-        400: "Invalid input; `field` names the offending field",
-        401: "No valid bearer token",
-        403: "The token's user lacks the permission",
-        404: "Unknown customer, contract or term",
-        409: "uniqueness_key already used for this contract",
-    }
-    return {code: OpenApiResponse(description=descriptions[code]) for code in codes}
-
-
-ALL_ERRORS = (400, 401, 403, 404, 409)
 
 
 def term_renderer(contract: Contract, names: dict[str, str]):
@@ -186,7 +172,7 @@ class ContractEditApi(APIView):
     @extend_schema(
         operation_id="v2_contracts_edit",
         request=ContractEditInput,
-        responses={200: EditResponse, **_errors(*ALL_ERRORS)},
+        responses={200: EditResponse},
     )
     def post(self, request):
         data = validated(ContractEditInput, request.data)
@@ -225,7 +211,7 @@ class CommitEditApi(_TermEditApi):
     @extend_schema(
         operation_id="v2_contracts_commits_edit",
         request=CommitEditInput,
-        responses={200: IdResponse, **_errors(400, 401, 403, 404)},
+        responses={200: IdResponse},
     )
     def post(self, request):
         return super().post(request)
@@ -238,7 +224,7 @@ class CreditEditApi(_TermEditApi):
     @extend_schema(
         operation_id="v2_contracts_credits_edit",
         request=CreditEditInput,
-        responses={200: IdResponse, **_errors(400, 401, 403, 404)},
+        responses={200: IdResponse},
     )
     def post(self, request):
         return super().post(request)
@@ -250,7 +236,7 @@ class EditHistoryApi(APIView):
     @extend_schema(
         operation_id="v2_contracts_get_edit_history",
         request=EditHistoryInput,
-        responses={200: EditHistoryResponse, **_errors(400, 401, 403, 404)},
+        responses={200: EditHistoryResponse},
     )
     def post(self, request):
         data = validated(EditHistoryInput, request.data)
@@ -264,7 +250,7 @@ class ContractV2GetApi(APIView):
     @extend_schema(
         operation_id="v2_contracts_get",
         request=ContractV2RefInput,
-        responses={200: ContractV2Response, **_errors(400, 401, 403, 404)},
+        responses={200: ContractV2Response},
     )
     def post(self, request):
         data = validated(ContractV2RefInput, request.data)
@@ -285,7 +271,7 @@ class ContractV2ListApi(APIView):
     @extend_schema(
         operation_id="v2_contracts_list",
         request=ContractListInput,
-        responses={200: ContractV2ListResponse, **_errors(400, 401, 403, 404)},
+        responses={200: ContractV2ListResponse},
     )
     def post(self, request):
         data = validated(ContractListInput, request.data)
@@ -318,7 +304,7 @@ class ContractAmendApi(APIView):
     @extend_schema(
         operation_id="v1_contracts_amend",
         request=AmendInput,
-        responses={200: IdResponse, **_errors(400, 401, 403, 404)},
+        responses={200: IdResponse},
     )
     def post(self, request):
         data = validated(AmendInput, request.data)
