@@ -327,3 +327,183 @@ class ContractEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} of {self.contract_id}"
+
+
+# --- bulk cohort migrations (DESIGN.md §7) ------------------------------------------------------
+
+
+class CohortMigration(models.Model):
+    """A job moving a package's contracts (a cohort) to another package (DESIGN.md §7).
+
+    Progress counters are not columns of this row: each batch appends one
+    CohortMigrationProgress row of deltas, so batches never write (nor wait for) this row, and
+    status transitions (an UPDATE of this row) wait for the batches in flight, which hold it
+    FOR SHARE (services.cohort_migrations).
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "SCHEDULED"
+        RUNNING = "RUNNING"
+        COMPLETED = "COMPLETED"
+        FAILED = "FAILED"
+        CANCELLED = "CANCELLED"
+        REVERTING = "REVERTING"
+        REVERTED = "REVERTED"
+
+    class Timing(models.TextChoices):
+        AT = "AT"
+        NEXT_BILLING_PERIOD = "NEXT_BILLING_PERIOD"
+        END_OF_TERM = "END_OF_TERM"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=400, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    # As sent (echoed by the API), and resolved: the source package is fixed at create.
+    source = models.JSONField(default=dict)
+    source_package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, related_name="cohort_migrations_from"
+    )
+    target = models.JSONField(default=dict)
+    # One of these: a package, or an alias name resolved as of each item's effective instant.
+    target_package = models.ForeignKey(
+        Package,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cohort_migrations_to",
+    )
+    target_alias = models.CharField(max_length=400, blank=True)
+    effective = models.JSONField(default=dict)
+    timing = models.CharField(max_length=20, choices=Timing.choices)
+    effective_at = models.DateTimeField(
+        null=True, blank=True, help_text="AT: the instant; NEXT_BILLING_PERIOD: not_before"
+    )
+    customer_ids = models.JSONField(null=True, blank=True)
+    exclude_customer_ids = models.JSONField(null=True, blank=True)
+    run_at = models.DateTimeField()
+    created_by = models.CharField(max_length=200, blank=True)
+    uniqueness_key = models.CharField(max_length=128, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    revert_started_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="cohort_migration_keyset"),
+            # The beat dispatcher's scan: due scheduled jobs (and running ones to re-kick).
+            models.Index(
+                fields=["status", "run_at"],
+                condition=Q(status__in=["SCHEDULED", "RUNNING", "REVERTING"]),
+                name="cohort_migration_unfinished",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uniqueness_key"],
+                condition=Q(uniqueness_key__isnull=False),
+                name="cohort_migration_uniqueness_key",
+                violation_error_message="A cohort migration with this uniqueness_key exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_package__isnull=False) ^ ~Q(target_alias=""),
+                name="cohort_migration_one_target",
+                violation_error_message="A migration has a target package or a target alias.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"Cohort migration {self.id}"
+
+
+class CohortMigrationItem(models.Model):
+    """One contract of a migration's cohort and what happened to it."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        MIGRATED = "MIGRATED"
+        SKIPPED = "SKIPPED"
+        FAILED = "FAILED"
+        CANCELLED = "CANCELLED"
+        REVERTED = "REVERTED"
+
+    class Reason(models.TextChoices):
+        TARGET_ARCHIVED = "TARGET_ARCHIVED"
+        TARGET_ALIAS_UNRESOLVED = "TARGET_ALIAS_UNRESOLVED"
+        NO_BILLING_CONFIGURATION = "NO_BILLING_CONFIGURATION"
+        AMBIGUOUS_BILLING_CONFIGURATION = "AMBIGUOUS_BILLING_CONFIGURATION"
+        ALREADY_ON_TARGET = "ALREADY_ON_TARGET"
+        ENDS_BEFORE_EFFECTIVE = "ENDS_BEFORE_EFFECTIVE"
+        STARTS_AFTER_EFFECTIVE = "STARTS_AFTER_EFFECTIVE"
+        OPEN_ENDED = "OPEN_ENDED"
+        SUCCESSOR_EXISTS = "SUCCESSOR_EXISTS"
+        IN_OTHER_MIGRATION = "IN_OTHER_MIGRATION"
+        CONTRACT_ARCHIVED = "CONTRACT_ARCHIVED"
+
+    id = models.BigAutoField(primary_key=True)
+    migration = models.ForeignKey(
+        CohortMigration, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="cohort_migration_items", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=40, choices=Reason.choices, blank=True)
+    message = models.TextField(blank=True)
+    effective_at = models.DateTimeField(null=True, blank=True)
+    target_package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    new_contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    # The old contract's end, settings and the term rows the migration changed or deleted, as
+    # they were: what a revert writes back (only rows that changed, not the whole contract).
+    snapshot = DecimalJSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["migration", "id"]
+        indexes = [
+            # listItems pages (keyset on id) and batch claims (status = PENDING, by id).
+            models.Index(fields=["migration", "status", "id"], name="cohort_item_status"),
+            models.Index(fields=["migration", "id"], name="cohort_item_keyset"),
+        ]
+        constraints = [
+            # A contract is in at most one unfinished migration (DESIGN.md §7).
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=Q(status="PENDING"),
+                name="cohort_item_one_unfinished",
+                violation_error_message="The contract is pending in another migration.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="SKIPPED") | ~Q(reason=""),
+                name="cohort_item_skip_has_reason",
+                violation_error_message="A skipped item names its reason.",
+            ),
+        ]
+
+
+class CohortMigrationProgress(models.Model):
+    """Counter deltas written by one step of a migration (the plan, a batch, a cancel)."""
+
+    id = models.BigAutoField(primary_key=True)
+    migration = models.ForeignKey(
+        CohortMigration, on_delete=models.CASCADE, related_name="progress"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    total = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    migrated = models.IntegerField(default=0)
+    skipped = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    reverted = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["migration", "id"]

@@ -201,7 +201,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-BULK_QUEUE = "bulk"
+# Bulk work (cohort migrations) has a queue of its own, so it never starves interactive tasks.
+BULK_QUEUE = os.environ.get("CELERY_BULK_QUEUE", "bulk")
 CELERY_TASK_ROUTES = {"contracts_app.tasks.migration_*": {"queue": BULK_QUEUE}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks registered in code; django-celery-beat's DatabaseScheduler installs them.
@@ -210,7 +211,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts_app.tasks.recurring_terms_extend_task",
         "schedule": 6 * 3600,  # a day's new periods appear well within the day
     },
+    # Starts due cohort migrations (no long ETA countdowns on Redis) and revives stalled ones.
+    "cohort-migrations-dispatch": {
+        "task": "contracts_app.tasks.migration_dispatch",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }
+# Batch chains started per cohort migration: how many workers share one job.
+COHORT_MIGRATION_CHAINS = int(os.environ.get("COHORT_MIGRATION_CHAINS", "2"))
+# Items per cohort-migration batch (services.cohort_migration_batches.BATCH_SIZE says why 500).
+COHORT_MIGRATION_BATCH_SIZE = int(os.environ.get("COHORT_MIGRATION_BATCH_SIZE", "500"))
 CELERY_TIMEZONE = "UTC"
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one object per line

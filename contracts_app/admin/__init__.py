@@ -1,2 +1,3 @@
-# One module per room: customers (and billing configurations) and contracts (and subscriptions).
-from contracts_app.admin import contracts, customers  # noqa: F401
+# One module per room: customers (and billing configurations), contracts (and subscriptions),
+# cohort migrations (and their items).
+from contracts_app.admin import cohort_migrations, contracts, customers  # noqa: F401

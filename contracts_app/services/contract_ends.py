@@ -260,6 +260,40 @@ def _rematerialised(
 
 # --- the move -------------------------------------------------------------------------------
 
+# What clipping reads of a contract's terms.
+CLIPPED_TERM_FIELDS = (
+    "id",
+    "kind",
+    "ordinal",
+    "product_id",
+    "package_term_id",
+    "generated_from_id",
+    "starting_at",
+    "ending_before",
+    "body",
+    "edited_at",
+)
+
+
+def contract_end_clip(
+    *, contract: Contract, terms: list[ContractTerm], ending_before: dt.datetime
+) -> tuple[dict, list[ContractTerm], set[uuid.UUID]]:
+    """An earlier end, computed and not written: (the contract's new settings, the terms whose
+    window changed, the ids of the terms to delete). `terms` (all of the contract's, with
+    CLIPPED_TERM_FIELDS) are changed in place. contract_end_move writes one contract's; a
+    cohort-migration batch writes a whole batch's with the same statements."""
+    settings = contract.settings or {}
+    negotiated = contract.package_id is None
+    if negotiated:  # what a later end restores (no package to re-materialise from)
+        as_negotiated = {str(t.id): _snapshot(t) for t in terms}
+    changed, deleted = _clip_all(terms, ending_before)
+    if negotiated:
+        settings = _remember_negotiated(
+            settings, as_negotiated, {str(t.id) for t in changed} | {str(i) for i in deleted}
+        )
+    settings = _clip_discounts(settings, ending_before)
+    return settings, changed, deleted
+
 
 def contract_end_move(
     *, contract: Contract, ending_before: dt.datetime | None, audited: bool = True
@@ -290,32 +324,13 @@ def contract_end_move(
         )
         return contract
 
-    terms = list(
-        ContractTerm.objects.filter(contract_id=contract.id).only(
-            "id",
-            "kind",
-            "ordinal",
-            "product_id",
-            "package_term_id",
-            "generated_from_id",
-            "starting_at",
-            "ending_before",
-            "body",
-            "edited_at",
-        )
-    )
+    terms = list(ContractTerm.objects.filter(contract_id=contract.id).only(*CLIPPED_TERM_FIELDS))
     inserted: list[TermRow] = []
     if earlier:
         assert ending_before is not None
-        settings = contract.settings or {}
-        if negotiated:
-            as_negotiated = {str(t.id): _snapshot(t) for t in terms}
-        changed, deleted = _clip_all(terms, ending_before)
-        if negotiated:
-            settings = _remember_negotiated(
-                settings, as_negotiated, {str(t.id) for t in changed} | {str(i) for i in deleted}
-            )
-        settings = _clip_discounts(settings, ending_before)
+        settings, changed, deleted = contract_end_clip(
+            contract=contract, terms=terms, ending_before=ending_before
+        )
     elif negotiated:
         settings = _restored_discounts(contract.settings, ending_before)
         changed, inserted, settings = _restored_terms(contract, terms, settings, ending_before)

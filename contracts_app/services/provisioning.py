@@ -74,15 +74,40 @@ def billing_provider_configuration_for(
     )
     if delivery_method:
         candidates = candidates.filter(delivery_method=delivery_method)
-    matches = list(candidates[:2])
+    return one_billing_configuration(
+        list(candidates[:2]),
+        billing_provider=billing_provider,
+        delivery_method=delivery_method,
+        field=field,
+    )
+
+
+class NoBillingConfiguration(ValidationFailed):
+    pass
+
+
+class AmbiguousBillingConfiguration(ValidationFailed):
+    pass
+
+
+def one_billing_configuration(
+    matches: list[BillingProviderConfiguration],
+    *,
+    billing_provider: str,
+    delivery_method: str = "",
+    field: str = "customer_id",
+) -> BillingProviderConfiguration:
+    """The one match among a customer's active configurations matching the provider (and
+    delivery method), else a 400 saying why (cohort migrations turn the two errors into their
+    skip reasons)."""
     wanted = billing_provider + (f" / {delivery_method}" if delivery_method else "")
     if not matches:
-        raise ValidationFailed(
+        raise NoBillingConfiguration(
             f"The customer has no active billing provider configuration for {wanted}",
             field=field,
         )
     if len(matches) > 1:
-        raise ValidationFailed(
+        raise AmbiguousBillingConfiguration(
             f"The customer has several active billing provider configurations for {wanted}; "
             "exactly one is required",
             field=field,
@@ -90,7 +115,7 @@ def billing_provider_configuration_for(
     return matches[0]
 
 
-def _package_rate_card_id(package: Package, starting_at: datetime):
+def package_rate_card_id(package: Package, starting_at: datetime):
     """The rate card the package names, by id or by alias as of the contract start."""
     if package.rate_card_alias:
         rate_card = rate_card_for_alias(name=package.rate_card_alias, at=starting_at)
@@ -182,6 +207,19 @@ def _chain(
     return subscription, previous
 
 
+def transition_link(previous: Contract, contract: Contract, transition: dict) -> dict:
+    """Record on the successor the transition it was created with and its link to `previous`;
+    the link, which the caller appends to `previous`'s transitions when it ends it."""
+    link = {
+        "from_contract_id": str(previous.id),
+        "to_contract_id": str(contract.id),
+        "type": transition.get("type") or "RENEWAL",
+    }
+    contract.settings["transition"] = transition
+    contract.settings["transitions"] = [link]
+    return link
+
+
 def _renew(previous: Contract, contract: Contract, link: dict) -> None:
     """Link the renewed contract to its successor and end it where the successor starts (its
     terms clipped with it), before the successor is written: the subscription's timeline
@@ -221,14 +259,8 @@ def _contract_insert(
     contract.subscription = subscription
     contract.settings.setdefault("initial_ending_before", rfc3339(contract.ending_before))
     if previous is not None:
-        link = {
-            "from_contract_id": str(previous.id),
-            "to_contract_id": str(contract.id),
-            "type": transition.get("type") or "RENEWAL",
-        }
-        contract.settings["transition"] = transition
-        contract.settings["transitions"] = [link]
-        _renew(previous, contract, link)
+        assert transition is not None
+        _renew(previous, contract, transition_link(previous, contract, transition))
     # No savepoint: a conflict raises Conflict out of the caller's atomic block, which rolls
     # the whole provision back (subscription and renewed contract included).
     try:
@@ -265,6 +297,70 @@ def _contract_insert(
 # --- from a package -----------------------------------------------------------------------------
 
 
+def package_contract_build(
+    *,
+    customer_id,
+    package: Package,
+    package_terms: Iterable[PackageTerm],
+    starting_at: datetime,
+    rate_card_id,
+    configuration: BillingProviderConfiguration | None,
+    ending_before: datetime | None = None,
+    override_ending_before: bool = False,
+    uniqueness_key: str | None = None,
+    custom_fields: dict | None = None,
+    created_by: str = "",
+    settings_extra: dict | None = None,
+    materialise=materialise_package_terms,
+) -> tuple[Contract, list[TermRow]]:
+    """The unsaved contract a package gives at `starting_at`, and its materialised term rows:
+    what contract_provision inserts for one contract and a cohort-migration batch for many
+    (one path). The package, its rate card and the billing configuration are resolved.
+    `materialise` is materialise_package_terms, or a batch's memo of it (one computation per
+    package and window, copied with fresh ids: cohort_migration_batches.MaterialiseOnce)."""
+    if override_ending_before or ending_before is not None:
+        end = ending_before
+    elif package.duration_unit:
+        end = add_offset(starting_at, package.duration_unit, package.duration_value)
+    else:
+        end = None
+    usage = absolute_usage_statement_schedule(
+        starting_at, (package.settings or {}).get("usage_statement_schedule")
+    )
+    rows = materialise(
+        package_terms,
+        contract_start=starting_at,
+        contract_end=end,
+        usage_frequency=usage["frequency"],
+    )
+    settings: dict[str, Any] = {
+        "usage_statement_schedule": usage,
+        "initial_ending_before": rfc3339(end),
+    }
+    for key in PACKAGE_SETTINGS_COPIED:
+        if (package.settings or {}).get(key) is not None:
+            settings[key] = package.settings[key]
+    if custom_fields:
+        settings["custom_fields"] = custom_fields
+    settings.update(settings_extra or {})
+    contract = Contract(
+        customer_id=customer_id,
+        package=package,
+        rate_card_id=rate_card_id,
+        billing_provider_configuration=configuration,
+        name=package.contract_name or package.name,
+        starting_at=starting_at,
+        ending_before=end,
+        net_payment_terms_days=package.net_payment_terms_days,
+        multiplier_override_prioritization=package.multiplier_override_prioritization,
+        scheduled_charges_on_usage_invoices=package.scheduled_charges_on_usage_invoices,
+        settings=settings,
+        uniqueness_key=uniqueness_key,
+        created_by=created_by,
+    )
+    return contract, rows
+
+
 @transaction.atomic
 def contract_provision(
     *,
@@ -297,13 +393,7 @@ def contract_provision(
     package = _resolve_package(
         package=package, package_alias=package_alias, starting_at=starting_at
     )
-    if override_ending_before or ending_before is not None:
-        end = ending_before
-    elif package.duration_unit:
-        end = add_offset(starting_at, package.duration_unit, package.duration_value)
-    else:
-        end = None
-    rate_card_id = _package_rate_card_id(package, starting_at)
+    rate_card_id = package_rate_card_id(package, starting_at)
     configuration = None
     if package.billing_provider:
         configuration = billing_provider_configuration_for(
@@ -311,39 +401,23 @@ def contract_provision(
             billing_provider=package.billing_provider,
             delivery_method=package.delivery_method,
         )
-    usage = absolute_usage_statement_schedule(
-        starting_at, (package.settings or {}).get("usage_statement_schedule")
-    )
     if package_terms is None or package_alias is not None:
         package_terms = package.terms.all()
-    rows = materialise_package_terms(
-        package_terms,
-        contract_start=starting_at,
-        contract_end=end,
-        usage_frequency=usage["frequency"],
-    )
-    settings: dict[str, Any] = {"usage_statement_schedule": usage}
-    for key in PACKAGE_SETTINGS_COPIED:
-        if (package.settings or {}).get(key) is not None:
-            settings[key] = package.settings[key]
-    if custom_fields:
-        settings["custom_fields"] = custom_fields
-    settings.update(settings_extra or {})
-    contract = Contract(
-        customer=customer,
+    contract, rows = package_contract_build(
+        customer_id=customer.id,
         package=package,
-        rate_card_id=rate_card_id,
-        billing_provider_configuration=configuration,
-        name=package.contract_name or package.name,
+        package_terms=package_terms,
         starting_at=starting_at,
-        ending_before=end,
-        net_payment_terms_days=package.net_payment_terms_days,
-        multiplier_override_prioritization=package.multiplier_override_prioritization,
-        scheduled_charges_on_usage_invoices=package.scheduled_charges_on_usage_invoices,
-        settings=settings,
+        ending_before=ending_before,
+        override_ending_before=override_ending_before,
+        rate_card_id=rate_card_id,
+        configuration=configuration,
         uniqueness_key=uniqueness_key,
+        custom_fields=custom_fields,
         created_by=created_by,
+        settings_extra=settings_extra,
     )
+    contract.customer = customer
     return _contract_insert(contract, rows, subscription=subscription, transition=transition)
 
 

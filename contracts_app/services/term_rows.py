@@ -10,6 +10,7 @@ of an eight-term package).
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -56,19 +57,14 @@ def _terms_insert() -> tuple[str, tuple[tuple[str, str, Field | None], ...]]:
 
 
 def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
-    """Insert materialised term rows for `contract` in one statement.
-
-    Columns come from the model, so a field added to ContractTerm is written too (with its
-    default when TermRow lacks it), as bulk_create would.
-    """
-    contract_terms_write_many(rows=((contract.id, row) for row in rows))
+    """Insert materialised term rows for `contract` in one statement."""
+    contracts_terms_write(pairs=[(contract, rows)])
 
 
-def contract_terms_write_many(*, rows: Iterable[tuple[uuid.UUID, TermRow]]) -> None:
-    """Insert term rows of several contracts, given as (contract id, row), in one statement."""
-    sql, sources = _terms_insert()
-    payload = []
-    for contract_id, row in rows:
+def _records(contract_id, rows: Iterable[TermRow]) -> list[dict]:
+    _, sources = _terms_insert()
+    records = []
+    for row in rows:
         record = {}
         for column, attname, default_from in sources:
             if attname == "contract_id":
@@ -78,10 +74,79 @@ def contract_terms_write_many(*, rows: Iterable[tuple[uuid.UUID, TermRow]]) -> N
             else:
                 value = default_from.get_default()
             record[column] = _json_column(value)
-        payload.append(record)
+        records.append(record)
+    return records
+
+
+def contract_terms_write_many(*, rows: Iterable[tuple[uuid.UUID, TermRow]]) -> None:
+    """Insert term rows of several contracts, given as (contract id, row), in one statement."""
+    sql, _ = _terms_insert()
+    payload = []
+    for contract_id, row in rows:
+        payload += _records(contract_id, [row])
     if payload:
         with connection.cursor() as cursor:
             cursor.execute(sql, [jsonutil.dumps(payload)])
+
+
+# Where a contract's id goes in a TermRowsCopy's text (a version-4 UUID no generator makes).
+_CONTRACT_SLOT = "00000000-0000-4000-8000-000000000000"
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class TermRowsCopy:
+    """The term rows of `template` for another contract, every id fresh: the rows' JSON
+    records are written once and each copy substitutes new ids into the text (term ids, the
+    links of periods and override specifiers to them, schedule item ids, the contract id).
+    What a batch writes for the many contracts that get the same terms (see
+    cohort_migration_batches.MaterialiseOnce); contracts_terms_write takes it as rows."""
+
+    def __init__(self, template: TermRowsTemplate) -> None:
+        self.template = template
+
+    def records_json(self, contract_id) -> str:
+        fresh = {old: str(uuid.uuid4()) for old in self.template.ids}
+        fresh[_CONTRACT_SLOT] = str(contract_id)
+        # One linear scan for UUID-shaped text; ids not generated here (products, package
+        # terms, credit types) stay as they are.
+        return _UUID_TEXT.sub(lambda m: fresh.get(m.group(0), m.group(0)), self.template.text)
+
+
+class TermRowsTemplate:
+    """Materialised rows serialised once, for TermRowsCopy."""
+
+    def __init__(self, rows: list[TermRow]) -> None:
+        self.text = jsonutil.dumps(_records(_CONTRACT_SLOT, rows))[1:-1]
+        row_ids = {str(row.id) for row in rows}
+        item_ids = {
+            item["id"]
+            for row in rows
+            for schedule in row.body.values()
+            if isinstance(schedule, dict)
+            for item in schedule.get("schedule_items") or ()
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        }
+        self.ids = row_ids | item_ids
+
+
+def contracts_terms_write(*, pairs: Iterable[tuple[Contract, Iterable[TermRow]]]) -> None:
+    """Insert the materialised term rows of several contracts in one statement (provisioning
+    writes one contract's, a cohort-migration batch a whole batch's, some as TermRowsCopy).
+
+    Columns come from the model, so a field added to ContractTerm is written too (with its
+    default when TermRow lacks it), as bulk_create would.
+    """
+    sql, _ = _terms_insert()
+    payload, copies = [], []
+    for contract, rows in pairs:
+        if isinstance(rows, TermRowsCopy):
+            copies.append(rows.records_json(contract.id))
+        else:
+            payload += _records(contract.id, rows)
+    if payload or copies:
+        parts = [jsonutil.dumps(payload)[1:-1]] if payload else []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ["[" + ",".join(parts + [c for c in copies if c]) + "]"])
 
 
 # Columns a change of a term's window rewrites; the rest (kind, product, links) never moves.

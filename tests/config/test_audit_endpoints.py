@@ -45,6 +45,10 @@ POST_READS = {
     "v1/contract-pricing/rate-cards/getRates",
     "v1/contract-pricing/rate-cards/getRateSchedule",
     "v1/getCustomerBillingProviderConfigurations",
+    "v1/packages/migrations/preview",
+    "v1/packages/migrations/get",
+    "v1/packages/migrations/list",
+    "v1/packages/migrations/listItems",
     "v1/noop",
     "v1/packages/preview",  # a dry run, rolled back: tests/contracts_app/test_views_packages.py
     "v1/packages/aliases/list",
@@ -495,6 +499,62 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
             entries=2,  # the original's new end, and the new schedule
         )
 
+    def migration_body() -> dict:
+        source, target = make_package(name="From"), make_package(name="To")
+        return {
+            "source": {"package_id": str(source.id)},
+            "target": {"package_id": str(target.id)},
+            "effective": {"type": "AT", "at": "2030-01-01T00:00:00Z"},
+        }
+
+    def migration(**kwargs):
+        from contracts_app.services.cohort_migrations import (
+            cohort_migration_create,
+            migration_input,
+        )
+
+        body = migration_body()
+        return cohort_migration_create(
+            data=migration_input(
+                source=body["source"],
+                target=body["target"],
+                effective={"type": "AT", "at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)},
+            ),
+            **kwargs,
+        )
+
+    def migration_create():
+        return Call(
+            "POST", "/v1/packages/migrations/create", migration_body(), "cohort_migration", _id
+        )
+
+    def migration_cancel():
+        job = migration(run_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
+        return Call(
+            "POST",
+            "/v1/packages/migrations/cancel",
+            {"migration_id": str(job.id)},
+            "cohort_migration",
+            _id,
+        )
+
+    def migration_revert():
+        from contracts_app.services.cohort_migrations import (
+            migration_finish_if_done,
+            migration_start,
+        )
+
+        job = migration()  # an empty cohort: started, then completed at once
+        migration_start(migration_id=job.id)
+        migration_finish_if_done(migration_id=job.id)
+        return Call(
+            "POST",
+            "/v1/packages/migrations/revert",
+            {"migration_id": str(job.id)},
+            "cohort_migration",
+            _id,
+        )
+
     versioned = "v(?P<version>[^/]+)/"
     schedule_id = "(?P<schedule_id>[^/]+)"
     return {
@@ -521,6 +581,9 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         ("POST", "v1/contracts/create"): contract_create,
         ("POST", "v1/contracts/updateEndDate"): contract_end,
         ("POST", "v1/contracts/archive"): contract_archive,
+        ("POST", "v1/packages/migrations/create"): migration_create,
+        ("POST", "v1/packages/migrations/cancel"): migration_cancel,
+        ("POST", "v1/packages/migrations/revert"): migration_revert,
         ("POST", "v1/contracts/amend"): contract_amend,
         ("POST", "v2/contracts/edit"): contract_edit,
         ("POST", "v2/contracts/commits/edit"): term_edit("commit"),

@@ -1,0 +1,221 @@
+"""Cohort migrations on the wire: request shapes (checked here; resolved by the services) and the
+response forms (declared for the OpenAPI schema, rendered by the functions below)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from config.api.serializers import StrictSerializer
+from config.api.views_base import rfc3339
+from contracts_app.models import CohortMigration, CohortMigrationItem
+from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS
+
+Timing = CohortMigration.Timing
+
+
+class SourceInput(StrictSerializer):
+    package_id = serializers.UUIDField(required=False)
+    package_alias = serializers.CharField(required=False, max_length=400)
+    as_of = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if ("package_id" in attrs) == ("package_alias" in attrs):
+            raise serializers.ValidationError(
+                {"package_id": ["Give exactly one of package_id or package_alias."]}
+            )
+        if "package_alias" in attrs and "as_of" not in attrs:
+            raise serializers.ValidationError(
+                {"as_of": ["Required with package_alias: the alias's package at that time."]}
+            )
+        if "package_id" in attrs and "as_of" in attrs:
+            raise serializers.ValidationError({"as_of": ["Only with package_alias."]})
+        return attrs
+
+
+class TargetInput(StrictSerializer):
+    package_id = serializers.UUIDField(required=False)
+    package_alias = serializers.CharField(required=False, max_length=400)
+
+    def validate(self, attrs):
+        if ("package_id" in attrs) == ("package_alias" in attrs):
+            raise serializers.ValidationError(
+                {"package_id": ["Give exactly one of package_id or package_alias."]}
+            )
+        return attrs
+
+
+class EffectiveInput(StrictSerializer):
+    type = serializers.ChoiceField(choices=Timing.values)
+    at = serializers.DateTimeField(required=False)
+    not_before = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        needs = {Timing.AT: "at", Timing.NEXT_BILLING_PERIOD: "not_before"}.get(attrs["type"])
+        if needs and needs not in attrs:
+            raise serializers.ValidationError({needs: [f"Required when type is {attrs['type']}."]})
+        for name in ("at", "not_before"):
+            if name in attrs and name != needs:
+                raise serializers.ValidationError({name: [f"Not used with {attrs['type']}."]})
+        return attrs
+
+
+class MigrationPreviewInput(StrictSerializer):
+    source = SourceInput()
+    target = TargetInput()
+    effective = EffectiveInput()
+    customer_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=MAX_CUSTOMER_IDS
+    )
+    exclude_customer_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=MAX_CUSTOMER_IDS
+    )
+
+
+class MigrationCreateInput(MigrationPreviewInput):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=400)
+    run_at = serializers.DateTimeField(required=False)
+    uniqueness_key = serializers.CharField(required=False, min_length=1, max_length=128)
+
+
+class MigrationRefInput(StrictSerializer):
+    migration_id = serializers.UUIDField()
+
+
+class MigrationListInput(StrictSerializer):
+    status = serializers.ChoiceField(choices=CohortMigration.Status.values, required=False)
+    package_id = serializers.UUIDField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    next_page = serializers.CharField(required=False, allow_null=True)
+
+
+class MigrationItemsInput(StrictSerializer):
+    migration_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=CohortMigrationItem.Status.values, required=False)
+    reason = serializers.ChoiceField(choices=CohortMigrationItem.Reason.values, required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    next_page = serializers.CharField(required=False, allow_null=True)
+
+
+# --- output (schema declarations; rendering below) ----------------------------------------------
+
+
+class CountsOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    migrated = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    reverted = serializers.IntegerField()
+
+
+class ProgressOutput(serializers.Serializer):
+    percent = serializers.FloatField()
+    items_per_second = serializers.FloatField(allow_null=True)
+    eta = serializers.DateTimeField(allow_null=True)
+
+
+class MigrationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=CohortMigration.Status.values)
+    source = serializers.DictField()
+    target = serializers.DictField()
+    effective = serializers.DictField()
+    run_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    created_by = serializers.CharField()
+    counts = CountsOutput()
+    progress = ProgressOutput()
+    last_error = serializers.CharField(allow_null=True)
+
+
+class MigrationEnvelope(serializers.Serializer):
+    data = MigrationOutput()
+
+
+class MigrationListEnvelope(serializers.Serializer):
+    data = MigrationOutput(many=True)
+    next_page = serializers.CharField(allow_null=True)
+
+
+class IdOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+
+
+class IdEnvelope(serializers.Serializer):
+    data = IdOutput()
+
+
+class ItemOutput(serializers.Serializer):
+    contract_id = serializers.UUIDField()
+    customer_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=CohortMigrationItem.Status.values)
+    reason = serializers.ChoiceField(choices=CohortMigrationItem.Reason.values, allow_null=True)
+    message = serializers.CharField(allow_null=True)
+    effective_at = serializers.DateTimeField(allow_null=True)
+    new_contract_id = serializers.UUIDField(allow_null=True)
+
+
+class ItemListEnvelope(serializers.Serializer):
+    data = ItemOutput(many=True)
+    next_page = serializers.CharField(allow_null=True)
+
+
+class PreviewSampleOutput(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    contract_id = serializers.UUIDField()
+    effective_at = serializers.DateTimeField(allow_null=True)
+    old_contract = serializers.DictField()
+    new_contract = serializers.DictField(allow_null=True)
+    outcome = serializers.ChoiceField(choices=["MIGRATE", "SKIP"])
+    reason = serializers.ChoiceField(choices=CohortMigrationItem.Reason.values, allow_null=True)
+
+
+class PreviewOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    eligible = serializers.IntegerField()
+    skipped = serializers.DictField(child=serializers.IntegerField())
+    sample = PreviewSampleOutput(many=True)
+    diff = serializers.DictField(allow_null=True)
+
+
+class PreviewEnvelope(serializers.Serializer):
+    data = PreviewOutput()
+
+
+def migration_data(migration: CohortMigration, progress: dict) -> dict:
+    return {
+        "id": str(migration.id),
+        "name": migration.name,
+        "status": migration.status,
+        "source": migration.source,
+        "target": migration.target,
+        "effective": migration.effective,
+        "run_at": rfc3339(migration.run_at),
+        "created_at": rfc3339(migration.created_at),
+        "started_at": rfc3339(migration.started_at),
+        "finished_at": rfc3339(migration.finished_at),
+        "created_by": migration.created_by,
+        "counts": progress["counts"],
+        "progress": {
+            "percent": progress["percent"],
+            "items_per_second": progress["items_per_second"],
+            "eta": rfc3339(progress["eta"]),
+        },
+        "last_error": migration.last_error or None,
+    }
+
+
+def item_data(item: CohortMigrationItem) -> dict:
+    return {
+        "contract_id": str(item.contract_id),
+        "customer_id": str(item.customer_id),
+        "status": item.status,
+        "reason": item.reason or None,
+        "message": item.message or None,
+        "effective_at": rfc3339(item.effective_at),
+        "new_contract_id": str(item.new_contract_id) if item.new_contract_id else None,
+    }

@@ -1,0 +1,160 @@
+"""Cohort migrations API (ours, Metronome style: POST with JSON bodies, `{"data": ...}`, keyset
+pages). Thin: validate the shape, call a service or selector, render."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.pagination import keyset_paginate, parse_limit
+from config.api.views_base import validated
+from contracts_app.api import cohort_migration_serializers as shapes
+from contracts_app.selectors.cohort_migrations import (
+    cohort_migration_preview,
+    migration_get,
+    migration_items,
+    migration_list,
+    migration_progress,
+)
+from contracts_app.services.cohort_migrations import (
+    cohort_migration_cancel,
+    cohort_migration_create,
+    cohort_migration_revert,
+    migration_input,
+)
+
+VIEW = "contracts_app.view_cohortmigration"
+ADD = "contracts_app.add_cohortmigration"
+CHANGE = "contracts_app.change_cohortmigration"
+TAG = ["cohort migrations"]
+
+
+def _resolved(data: dict):
+    return migration_input(
+        source=data["source"],
+        target=data["target"],
+        effective=data["effective"],
+        customer_ids=data.get("customer_ids"),
+        exclude_customer_ids=data.get("exclude_customer_ids"),
+    )
+
+
+def _one(migration) -> Response:
+    progress = migration_progress([migration])[migration.id]
+    return Response({"data": shapes.migration_data(migration, progress)})
+
+
+def _page_args(request, data: dict) -> tuple[int, str | None]:
+    """`limit` / `next_page` from the body, else from the query string (as listContractsOnPackage)."""
+    limit = data.get("limit") or parse_limit(request.query_params.get("limit"))
+    cursor = data.get("next_page") or request.query_params.get("next_page") or None
+    return limit, cursor
+
+
+class MigrationPreviewApi(APIView):
+    """A dry run: totals by outcome and skip reason, a sample of per-customer plans, and the
+    diff between the source and target packages. Nothing is written."""
+
+    required_permission = VIEW
+
+    @extend_schema(tags=TAG, request=shapes.MigrationPreviewInput, responses=shapes.PreviewEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationPreviewInput, request.data)
+        resolved = _resolved(data)
+        preview = cohort_migration_preview(
+            spec=resolved.spec,
+            source=resolved.source_package,
+            target=resolved.target_package,
+            target_alias=resolved.target_alias,
+        )
+        return Response({"data": preview})
+
+
+class MigrationCreateApi(APIView):
+    required_permission = ADD
+
+    @extend_schema(tags=TAG, request=shapes.MigrationCreateInput, responses=shapes.IdEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationCreateInput, request.data)
+        migration = cohort_migration_create(
+            data=_resolved(data),
+            name=data.get("name", ""),
+            run_at=data.get("run_at"),
+            uniqueness_key=data.get("uniqueness_key"),
+            created_by=request.user.get_username(),
+        )
+        return Response({"data": {"id": str(migration.id)}})
+
+
+class MigrationGetApi(APIView):
+    required_permission = VIEW
+
+    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationRefInput, request.data)
+        return _one(migration_get(migration_id=data["migration_id"]))
+
+
+class MigrationListApi(APIView):
+    required_permission = VIEW
+
+    @extend_schema(
+        tags=TAG, request=shapes.MigrationListInput, responses=shapes.MigrationListEnvelope
+    )
+    def post(self, request):
+        data = validated(shapes.MigrationListInput, request.data)
+        limit, cursor = _page_args(request, data)
+        page = keyset_paginate(
+            migration_list(status=data.get("status"), package_id=data.get("package_id")),
+            limit=limit,
+            cursor=cursor,
+        )
+        progress = migration_progress(page.items)
+        return Response(
+            {
+                "data": [shapes.migration_data(m, progress[m.id]) for m in page.items],
+                "next_page": page.next_cursor,
+            }
+        )
+
+
+class MigrationItemsApi(APIView):
+    required_permission = VIEW
+
+    @extend_schema(tags=TAG, request=shapes.MigrationItemsInput, responses=shapes.ItemListEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationItemsInput, request.data)
+        migration = migration_get(migration_id=data["migration_id"])
+        limit, cursor = _page_args(request, data)
+        page = keyset_paginate(
+            migration_items(
+                migration=migration, status=data.get("status"), reason=data.get("reason")
+            ),
+            limit=limit,
+            cursor=cursor,
+            keys=("id",),
+        )
+        return Response(
+            {"data": [shapes.item_data(i) for i in page.items], "next_page": page.next_cursor}
+        )
+
+
+class MigrationCancelApi(APIView):
+    required_permission = CHANGE
+
+    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationRefInput, request.data)
+        migration = migration_get(migration_id=data["migration_id"])
+        return _one(cohort_migration_cancel(migration=migration))
+
+
+class MigrationRevertApi(APIView):
+    required_permission = CHANGE
+
+    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationRefInput, request.data)
+        migration = migration_get(migration_id=data["migration_id"])
+        return _one(cohort_migration_revert(migration=migration))

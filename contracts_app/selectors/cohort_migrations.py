@@ -1,0 +1,229 @@
+"""Reads of cohort migrations: one job, pages of jobs and items, progress, and the preview.
+
+Progress comes from the per-batch counter rows (CohortMigrationProgress: a few thousand rows for
+a million contracts), never from counting items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
+
+from config.api.errors import NotFound, ValidationFailed
+from config.api.ids import parse_uuid
+from config.api.views_base import rfc3339
+from contracts_app.models import CohortMigration, CohortMigrationItem, CohortMigrationProgress
+from contracts_app.services.cohort_migration_plan import (
+    CohortSpec,
+    cohort_counts,
+    cohort_sample,
+)
+from packages_app.models import Package, PackageTerm
+from packages_app.selectors.aliases import package_for_alias
+from packages_app.time_offsets import add_offset
+
+COUNTERS = ("total", "pending", "migrated", "skipped", "failed", "cancelled", "reverted")
+PREVIEW_SAMPLE = 20
+
+
+def migration_get(*, migration_id) -> CohortMigration:
+    pk = parse_uuid(migration_id)
+    migration = (
+        CohortMigration.objects.select_related("source_package", "target_package")
+        .filter(id=pk)
+        .first()
+        if pk
+        else None
+    )
+    if migration is None:
+        raise NotFound("Cohort migration not found", field="migration_id")
+    return migration
+
+
+def migration_list(*, status: str | None = None, package_id=None) -> QuerySet:
+    """Jobs, newest last (keyset on created_at, id), optionally by status or by a package as
+    source or target."""
+    queryset = CohortMigration.objects.select_related("source_package", "target_package")
+    if status:
+        queryset = queryset.filter(status=status)
+    if package_id is not None:
+        pk = parse_uuid(package_id)
+        if pk is None:
+            raise ValidationFailed("package_id is not a valid id", field="package_id")
+        queryset = queryset.filter(Q(source_package_id=pk) | Q(target_package_id=pk))
+    return queryset
+
+
+def migration_items(
+    *, migration: CohortMigration, status: str | None = None, reason: str | None = None
+) -> QuerySet:
+    """A job's items (keyset on id) through the (migration, status, id) index."""
+    queryset = CohortMigrationItem.objects.filter(migration=migration)
+    if status:
+        queryset = queryset.filter(status=status)
+    if reason:
+        queryset = queryset.filter(reason=reason)
+    return queryset
+
+
+def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
+    """Counts by status, percent done, items/s and ETA of each job: one grouped query over the
+    counter rows."""
+    sums = {
+        row["migration_id"]: row
+        for row in CohortMigrationProgress.objects.filter(migration__in=migrations)
+        .values("migration_id")
+        .annotate(
+            **{f"sum_{name}": Sum(name) for name in COUNTERS},
+            # Items batches have taken (negative pending deltas that are not a cancel).
+            processed=-Sum("pending", filter=Q(pending__lt=0, cancelled=0)),
+            first_at=Min("at"),
+            last_at=Max("at"),
+        )
+    }
+    out = {}
+    for migration in migrations:
+        row = sums.get(migration.id) or {}
+        counts = {name: int(row.get(f"sum_{name}") or 0) for name in COUNTERS}
+        total = counts["total"]
+        percent = 100.0 if migration.status == CohortMigration.Status.COMPLETED else 0.0
+        if total:
+            percent = round(100.0 * (total - counts["pending"]) / total, 1)
+        rate, eta = None, None
+        processed = int(row.get("processed") or 0)
+        if processed and migration.started_at and row.get("last_at"):
+            seconds = (row["last_at"] - migration.started_at).total_seconds()
+            if seconds > 0:
+                rate = round(processed / seconds, 1)
+                if counts["pending"] and migration.status == CohortMigration.Status.RUNNING:
+                    eta = row["last_at"] + dt.timedelta(seconds=counts["pending"] / rate)
+        out[migration.id] = {
+            "counts": counts,
+            "percent": percent,
+            "items_per_second": rate,
+            "eta": eta,
+        }
+    return out
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+
+def _without_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k not in ("id", "temporary_id")}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
+
+
+def _scalar_fields(package: Package) -> dict[str, Any]:
+    settings = package.settings or {}
+    duration = (
+        {"unit": package.duration_unit, "value": package.duration_value}
+        if package.duration_unit
+        else None
+    )
+    return {
+        "rate_card_id": str(package.rate_card_id) if package.rate_card_id else None,
+        "rate_card_alias": package.rate_card_alias or None,
+        "duration": duration,
+        "billing_provider": package.billing_provider or None,
+        "delivery_method": package.delivery_method or None,
+        "net_payment_terms_days": package.net_payment_terms_days,
+        "usage_statement_schedule": settings.get("usage_statement_schedule"),
+    }
+
+
+def package_diff(*, source: Package, target: Package) -> dict:
+    """Terms added, removed and changed (by kind and product), and the scalar fields that differ."""
+    terms: dict[Any, dict] = defaultdict(lambda: {"source": [], "target": []})
+    for term in PackageTerm.objects.filter(package__in=[source, target]).order_by(
+        "kind", "ordinal"
+    ):
+        side = "source" if term.package_id == source.id else "target"
+        terms[(term.kind, str(term.product_id) if term.product_id else None)][side].append(
+            _without_ids(term.body)
+        )
+    added, removed, changed = [], [], []
+    for (kind, product_id), sides in sorted(
+        terms.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
+        entry = {"kind": kind, "product_id": product_id}
+        if not sides["source"]:
+            added.append({**entry, "count": len(sides["target"])})
+        elif not sides["target"]:
+            removed.append({**entry, "count": len(sides["source"])})
+        elif sides["source"] != sides["target"]:
+            changed.append({**entry, "source": sides["source"], "target": sides["target"]})
+    before, after = _scalar_fields(source), _scalar_fields(target)
+    fields = {
+        name: {"source": before[name], "target": after[name]}
+        for name in before
+        if before[name] != after[name]
+    }
+    return {
+        "source_package_id": str(source.id),
+        "target_package_id": str(target.id),
+        "terms_added": added,
+        "terms_removed": removed,
+        "terms_changed": changed,
+        "fields_changed": fields,
+    }
+
+
+def cohort_migration_preview(
+    *, spec: CohortSpec, source: Package, target: Package | None, target_alias: str = ""
+) -> dict:
+    """What a job with this input would do now; nothing is written. Totals and the sample are
+    the plan's own SQL (services.cohort_migration_plan), so they agree with the job."""
+    counts = cohort_counts(spec)
+    sample_rows = cohort_sample(spec, limit=PREVIEW_SAMPLE)
+    packages = {
+        p.id: p
+        for p in Package.objects.filter(id__in={r["target_package_id"] for r in sample_rows})
+    }
+    sample = []
+    for row in sample_rows:
+        at = row["effective_at"]
+        new_package = packages.get(row["target_package_id"])
+        eligible = row["reason"] is None
+        new_end = None
+        if eligible and new_package is not None and new_package.duration_unit:
+            new_end = add_offset(at, new_package.duration_unit, new_package.duration_value)
+        sample.append(
+            {
+                "customer_id": str(row["customer_id"]),
+                "contract_id": str(row["contract_id"]),
+                "effective_at": rfc3339(at),
+                # old end → new end of the contract that moves
+                "old_contract": {
+                    "starting_at": rfc3339(row["starting_at"]),
+                    "ending_before": rfc3339(row["ending_before"]),
+                    "new_ending_before": rfc3339(at) if eligible else None,
+                },
+                "new_contract": {
+                    "package_id": str(new_package.id),
+                    "starting_at": rfc3339(at),
+                    "ending_before": rfc3339(new_end),
+                }
+                if eligible and new_package is not None
+                else None,
+                "outcome": "MIGRATE" if eligible else "SKIP",
+                "reason": row["reason"],
+            }
+        )
+    diff_target = target
+    if diff_target is None and target_alias:
+        diff_target = package_for_alias(name=target_alias, at=spec.at or timezone.now())
+    return {
+        "total": sum(counts.values()),
+        "eligible": counts.get(None, 0),
+        "skipped": {reason: n for reason, n in sorted(counts.items(), key=str) if reason},
+        "sample": sample,
+        "diff": package_diff(source=source, target=diff_target) if diff_target else None,
+    }

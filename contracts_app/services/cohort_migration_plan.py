@@ -1,0 +1,244 @@
+"""A cohort migration's cohort in set-based SQL: who is in it, when each contract moves, to which
+package, and why a contract is skipped (DESIGN.md §7).
+
+One SELECT (`_judged_sql`) decides all of it. The preview aggregates it and writes nothing; the
+job's plan is the same SELECT inside one `INSERT … SELECT` of the items, so a preview and the
+job agree by construction. Batches re-check, under lock, what may have changed since the plan
+(services.cohort_migration_batches), with the same reason codes.
+
+Each contract's effective instant:
+- AT: the instant given;
+- NEXT_BILLING_PERIOD: its first usage-statement boundary on or after `not_before`, from its own
+  schedule (billing anchor + k periods, computed from the anchor, month ends clamped as in
+  DESIGN.md §4): the SQL function `cohort_next_billing_boundary` (migration 0006), whose Python
+  twin `next_billing_boundary` the tests hold it to;
+- END_OF_TERM: its own `ending_before` (open-ended contracts are skipped as OPEN_ENDED).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from contracts_app.models import (
+    BillingProviderConfiguration,
+    CohortMigration,
+    CohortMigrationItem,
+    Contract,
+)
+from packages_app.models import AliasAssignment, Package
+from packages_app.time_offsets import add_months
+
+Timing = CohortMigration.Timing
+Reason = CohortMigrationItem.Reason
+
+# Usage statement frequency → months per period (WEEKLY is 7 days).
+FREQUENCY_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "ANNUAL": 12}
+
+
+def next_billing_boundary(
+    anchor: dt.datetime, frequency: str, not_before: dt.datetime
+) -> dt.datetime:
+    """The first `anchor + k periods` (k any integer) on or after `not_before`."""
+    if frequency == "WEEKLY":
+        week = dt.timedelta(days=7)
+        k = -((anchor - not_before) // week)  # ceil((not_before - anchor) / week)
+        return anchor + k * week
+    months = FREQUENCY_MONTHS.get(frequency, 1)
+    elapsed = (not_before.year - anchor.year) * 12 + not_before.month - anchor.month
+    k = elapsed // months
+    boundary = add_months(anchor, k * months)
+    return boundary if boundary >= not_before else add_months(anchor, (k + 1) * months)
+
+
+# Its SQL twin, `cohort_next_billing_boundary(anchor, frequency, not_before)`, is created by
+# migration 0006_cohort_migrations (timestamps taken to UTC wall time, so month arithmetic
+# clamps at UTC month ends whatever the session's time zone).
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    """What a migration moves, resolved (ids checked to exist): the input of preview and plan."""
+
+    source_package_id: uuid.UUID
+    timing: str
+    at: dt.datetime | None = None  # AT: the instant; NEXT_BILLING_PERIOD: not_before
+    target_package_id: uuid.UUID | None = None
+    target_alias_name_id: int | None = None
+    customer_ids: list[str] | None = None
+    exclude_customer_ids: list[str] | None = None
+    now: dt.datetime = field(default_factory=timezone.now)
+
+    @property
+    def cutoff(self) -> dt.datetime:
+        """Contracts ended by then are not in the cohort at all (history, not customers)."""
+        return self.now if self.timing == Timing.END_OF_TERM or self.at is None else self.at
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _effective_sql(timing: str) -> str:
+    if timing == Timing.AT:
+        return "%(at)s::timestamptz"
+    if timing == Timing.NEXT_BILLING_PERIOD:
+        return (
+            "cohort_next_billing_boundary("
+            "COALESCE((c.settings -> 'usage_statement_schedule' ->> 'billing_anchor_date')"
+            "::timestamptz, c.starting_at), "
+            "COALESCE(c.settings -> 'usage_statement_schedule' ->> 'frequency', 'MONTHLY'), "
+            "%(at)s::timestamptz)"
+        )
+    return "c.ending_before"
+
+
+def _cohort_where(spec: CohortSpec) -> str:
+    where = [
+        "c.package_id = %(source)s",
+        "(c.ending_before IS NULL OR c.ending_before > %(cutoff)s)",
+    ]
+    if spec.customer_ids is not None:
+        where.append("c.customer_id = ANY(%(include)s::uuid[])")
+    if spec.exclude_customer_ids:
+        where.append("NOT (c.customer_id = ANY(%(exclude)s::uuid[]))")
+    return " AND ".join(where)
+
+
+def _params(spec: CohortSpec, migration_id: uuid.UUID | None) -> dict:
+    return {
+        "source": spec.source_package_id,
+        "cutoff": spec.cutoff,
+        "at": spec.at,
+        "include": spec.customer_ids or [],
+        "exclude": spec.exclude_customer_ids or [],
+        "target": spec.target_package_id,
+        "alias_name": spec.target_alias_name_id,
+        "me": migration_id,
+        "end_of_term": spec.timing == Timing.END_OF_TERM,
+    }
+
+
+def _judged_sql(spec: CohortSpec) -> str:
+    """Rows (contract_id, customer_id, starting_at, ending_before, effective_at,
+    target_package_id, reason): one per contract of the cohort, reason NULL when eligible."""
+    contract = _table(Contract)
+    item = _table(CohortMigrationItem)
+    package = _table(Package)
+    assignment = _table(AliasAssignment)
+    configuration = _table(BillingProviderConfiguration)
+    if spec.target_package_id is not None:
+        target_join = f"LEFT JOIN {package} tp ON tp.id = %(target)s"
+    else:
+        target_join = (
+            f"LEFT JOIN LATERAL (SELECT p.* FROM {assignment} a JOIN {package} p "
+            "ON p.id = a.package_id WHERE a.alias_name_id = %(alias_name)s "
+            "AND a.superseded_at IS NULL AND a.starting_at <= k.effective_at "
+            "AND (a.ending_before IS NULL OR a.ending_before > k.effective_at) LIMIT 1) tp ON true"
+        )
+    return f"""
+        SELECT k.id AS contract_id, k.customer_id, k.starting_at, k.ending_before,
+               k.effective_at, tp.id AS target_package_id,
+          CASE
+            WHEN k.archived_at IS NOT NULL THEN '{Reason.CONTRACT_ARCHIVED}'
+            WHEN k.effective_at IS NULL THEN '{Reason.OPEN_ENDED}'
+            WHEN EXISTS (SELECT 1 FROM {item} o WHERE o.contract_id = k.id
+                         AND o.status = 'PENDING' AND o.migration_id IS DISTINCT FROM %(me)s)
+              THEN '{Reason.IN_OTHER_MIGRATION}'
+            WHEN NOT %(end_of_term)s AND k.ending_before <= k.effective_at
+              THEN '{Reason.ENDS_BEFORE_EFFECTIVE}'
+            WHEN k.starting_at >= k.effective_at THEN '{Reason.STARTS_AFTER_EFFECTIVE}'
+            WHEN EXISTS (SELECT 1 FROM {contract} s WHERE s.subscription_id = k.subscription_id
+                         AND s.id <> k.id AND s.archived_at IS NULL
+                         AND s.starting_at > k.starting_at)
+              THEN '{Reason.SUCCESSOR_EXISTS}'
+            WHEN tp.id IS NULL THEN '{Reason.TARGET_ALIAS_UNRESOLVED}'
+            WHEN tp.archived_at IS NOT NULL THEN '{Reason.TARGET_ARCHIVED}'
+            WHEN tp.id = k.package_id THEN '{Reason.ALREADY_ON_TARGET}'
+            WHEN bc.n = 0 THEN '{Reason.NO_BILLING_CONFIGURATION}'
+            WHEN bc.n > 1 THEN '{Reason.AMBIGUOUS_BILLING_CONFIGURATION}'
+          END AS reason
+        FROM (
+          SELECT c.id, c.customer_id, c.subscription_id, c.package_id, c.starting_at,
+                 c.ending_before, c.archived_at, {_effective_sql(spec.timing)} AS effective_at
+          FROM {contract} c WHERE {_cohort_where(spec)}
+        ) k
+        {target_join}
+        LEFT JOIN LATERAL (
+          SELECT count(*) AS n FROM (
+            SELECT 1 FROM {configuration} b WHERE b.customer_id = k.customer_id
+              AND b.archived_at IS NULL AND b.billing_provider = tp.billing_provider
+              AND (tp.delivery_method = '' OR b.delivery_method = tp.delivery_method) LIMIT 2
+          ) AS matches
+        ) bc ON tp.billing_provider <> ''
+    """
+
+
+def cohort_counts(spec: CohortSpec) -> dict[str | None, int]:
+    """{reason or None (eligible): contracts}: one aggregate over the cohort."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT reason, count(*) FROM ({_judged_sql(spec)}) j GROUP BY reason",
+            _params(spec, None),
+        )
+        return dict(cursor.fetchall())
+
+
+def cohort_sample(spec: CohortSpec, *, limit: int) -> list[dict]:
+    """Up to `limit` judged contracts, eligible ones first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM ({_judged_sql(spec)}) j ORDER BY reason NULLS FIRST, "
+            "j.customer_id, j.contract_id LIMIT %(limit)s",
+            {**_params(spec, None), "limit": limit},
+        )
+        columns = [col.name for col in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def cohort_plan_insert(*, migration_id: uuid.UUID, spec: CohortSpec) -> dict[str, int]:
+    """Insert the migration's items in one `INSERT … SELECT` (two when another job claimed
+    some of the contracts meanwhile); {"pending": n, "skipped": n}."""
+    item = _table(CohortMigrationItem)
+    contract = _table(Contract)
+    params = _params(spec, migration_id)
+    columns = (
+        "migration_id, contract_id, customer_id, status, reason, message, effective_at, "
+        "target_package_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH inserted AS (
+              INSERT INTO {item} ({columns})
+              SELECT %(me)s, j.contract_id, j.customer_id,
+                     CASE WHEN j.reason IS NULL THEN 'PENDING' ELSE 'SKIPPED' END,
+                     COALESCE(j.reason, ''), '', j.effective_at, j.target_package_id
+              FROM ({_judged_sql(spec)}) j
+              ON CONFLICT (contract_id) WHERE status = 'PENDING' DO NOTHING
+              RETURNING status
+            )
+            SELECT status, count(*) FROM inserted GROUP BY status
+            """,
+            params,
+        )
+        counts = {status.lower(): n for status, n in cursor.fetchall()}
+        # A contract claimed by a job planned concurrently (the unique index said so): skipped.
+        cursor.execute(
+            f"""
+            INSERT INTO {item} ({columns})
+            SELECT %(me)s, c.id, c.customer_id, 'SKIPPED', '{Reason.IN_OTHER_MIGRATION}', '',
+                   NULL, NULL
+            FROM {contract} c WHERE {_cohort_where(spec)}
+              AND NOT EXISTS (SELECT 1 FROM {item} i
+                              WHERE i.migration_id = %(me)s AND i.contract_id = c.id)
+            """,
+            params,
+        )
+        counts["skipped"] = counts.get("skipped", 0) + cursor.rowcount
+    counts.setdefault("pending", 0)
+    return counts

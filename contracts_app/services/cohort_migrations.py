@@ -1,0 +1,394 @@
+"""Cohort migrations: create, start (plan), cancel, revert, complete, dispatch (DESIGN.md §7).
+
+Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
+COMPLETED | CANCELLED → REVERTING → REVERTED. Every transition is one conditional UPDATE (or a
+row lock then an UPDATE) of the migration row, so two concurrent calls never both win; batches
+hold the row FOR SHARE, so a transition waits for the batches in flight and a job is never left
+half cancelled or half reverted (services.cohort_migration_batches).
+
+Tasks are queued on commit (contracts_app.tasks); what to do next is always read back from the
+database, so a task delivered twice or a worker killed mid-batch changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from config.api.errors import Conflict, NotFound, ValidationFailed
+from config.api.ids import parse_uuid
+from config.api.views_base import rfc3339
+from config.audit.services import audit_record
+from contracts_app.models import (
+    CohortMigration,
+    CohortMigrationItem,
+    CohortMigrationProgress,
+)
+from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
+from packages_app.models import AliasName, Package
+from packages_app.selectors.aliases import package_for_alias
+
+Status = CohortMigration.Status
+Timing = CohortMigration.Timing
+ItemStatus = CohortMigrationItem.Status
+
+MAX_CUSTOMER_IDS = 100_000
+
+
+# --- input → what to move -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MigrationInput:
+    """A validated request (preview or create), its packages resolved."""
+
+    source: dict
+    target: dict
+    effective: dict
+    spec: CohortSpec
+    source_package: Package
+    target_package: Package | None
+    target_alias: str
+
+
+def _package(package_id, field: str) -> Package:
+    pk = parse_uuid(package_id)
+    package = Package.objects.filter(id=pk).first() if pk else None
+    if package is None:
+        raise NotFound("Package not found", field=field)
+    return package
+
+
+def migration_input(
+    *,
+    source: dict,
+    target: dict,
+    effective: dict,
+    customer_ids: list | None = None,
+    exclude_customer_ids: list | None = None,
+    now: dt.datetime | None = None,
+) -> MigrationInput:
+    """Resolve shape-checked input (api.cohort_migration_serializers): 404 for unknown
+    packages or alias names, 400 naming the field for a source that is the target."""
+    now = now or timezone.now()
+    if source.get("package_id") is not None:
+        source_package = _package(source["package_id"], "source.package_id")
+    else:
+        source_package = package_for_alias(name=source["package_alias"], at=source["as_of"])
+        if source_package is None:
+            raise NotFound(
+                f"The package alias {source['package_alias']!r} points at no package at "
+                f"{rfc3339(source['as_of'])}",
+                field="source.package_alias",
+            )
+    target_package, target_alias, alias_name_id = None, "", None
+    if target.get("package_id") is not None:
+        target_package = _package(target["package_id"], "target.package_id")
+        if target_package.id == source_package.id:
+            raise ValidationFailed(
+                "The target package is the source package", field="target.package_id"
+            )
+    else:
+        target_alias = target["package_alias"]
+        alias_name_id = (
+            AliasName.objects.filter(kind=AliasName.Kind.PACKAGE, name=target_alias)
+            .values_list("id", flat=True)
+            .first()
+        )
+        if alias_name_id is None:
+            raise NotFound(
+                f"No package alias is named {target_alias!r}", field="target.package_alias"
+            )
+    timing = effective["type"]
+    spec = CohortSpec(
+        source_package_id=source_package.id,
+        timing=timing,
+        at=effective.get("at") if timing == Timing.AT else effective.get("not_before"),
+        target_package_id=target_package.id if target_package else None,
+        target_alias_name_id=alias_name_id,
+        customer_ids=[str(c) for c in customer_ids] if customer_ids is not None else None,
+        exclude_customer_ids=[str(c) for c in exclude_customer_ids or []] or None,
+        now=now,
+    )
+    return MigrationInput(
+        source=_wire(source),
+        target=_wire(target),
+        effective=_wire(effective),
+        spec=spec,
+        source_package=source_package,
+        target_package=target_package,
+        target_alias=target_alias,
+    )
+
+
+def _wire(value: dict) -> dict:
+    return {
+        key: rfc3339(item) if isinstance(item, dt.datetime) else str(item)
+        for key, item in value.items()
+        if item is not None
+    }
+
+
+def spec_of(migration: CohortMigration, *, now: dt.datetime | None = None) -> CohortSpec:
+    alias_name_id = None
+    if migration.target_alias:
+        alias_name_id = (
+            AliasName.objects.filter(kind=AliasName.Kind.PACKAGE, name=migration.target_alias)
+            .values_list("id", flat=True)
+            .first()
+        )
+    return CohortSpec(
+        source_package_id=migration.source_package_id,
+        timing=migration.timing,
+        at=migration.effective_at,
+        target_package_id=migration.target_package_id,
+        target_alias_name_id=alias_name_id,
+        customer_ids=migration.customer_ids,
+        exclude_customer_ids=migration.exclude_customer_ids,
+        now=now or timezone.now(),
+    )
+
+
+# --- create ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cohort_migration_create(
+    *,
+    data: MigrationInput,
+    name: str = "",
+    run_at: dt.datetime | None = None,
+    uniqueness_key: str | None = None,
+    created_by: str = "",
+) -> CohortMigration:
+    """A SCHEDULED job. Due now: started on commit; later: the beat dispatcher starts it
+    (migrations_dispatch). The cohort is evaluated when it starts, not now."""
+    spec = data.spec
+    migration = CohortMigration(
+        name=name,
+        source=data.source,
+        source_package=data.source_package,
+        target=data.target,
+        target_package=data.target_package,
+        target_alias=data.target_alias,
+        effective=data.effective,
+        timing=spec.timing,
+        effective_at=spec.at,
+        customer_ids=spec.customer_ids,
+        exclude_customer_ids=spec.exclude_customer_ids,
+        run_at=run_at or timezone.now(),
+        uniqueness_key=uniqueness_key,
+        created_by=created_by,
+    )
+    try:
+        with transaction.atomic():
+            migration.save(force_insert=True)
+    except IntegrityError as exc:
+        if "cohort_migration_uniqueness_key" in str(exc):
+            raise Conflict(
+                "A cohort migration with this uniqueness_key already exists",
+                field="uniqueness_key",
+            ) from None
+        raise
+    audit_record(
+        action="create",
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        changes={
+            "id": migration.pk,
+            "name": migration.name,
+            "source": migration.source,
+            "target": migration.target,
+            "effective": migration.effective,
+            "run_at": migration.run_at,
+        },
+    )
+    if migration.run_at <= timezone.now():
+        from contracts_app import tasks
+
+        transaction.on_commit(lambda: tasks.enqueue(tasks.migration_start, migration.id))
+    return migration
+
+
+# --- start: plan the items -------------------------------------------------------------------
+
+
+def migration_start(*, migration_id) -> bool:
+    """Plan a due SCHEDULED job (one INSERT … SELECT of its items) and make it RUNNING; False
+    when it is not due, not SCHEDULED, or another dispatcher holds it (SKIP LOCKED)."""
+    with transaction.atomic():
+        migration = (
+            CohortMigration.objects.select_for_update(skip_locked=True)
+            .filter(id=migration_id, status=Status.SCHEDULED, run_at__lte=timezone.now())
+            .first()
+        )
+        if migration is None:
+            return False
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                counts = cohort_plan_insert(migration_id=migration.id, spec=spec_of(migration))
+        except Exception as exc:  # a job that cannot be planned says why, and stops
+            migration.status, migration.finished_at = Status.FAILED, now
+            migration.last_error = f"Planning failed: {type(exc).__name__}: {exc}"[:4000]
+            migration.save(update_fields=["status", "finished_at", "last_error"])
+            return False
+        CohortMigrationProgress.objects.create(
+            migration=migration,
+            total=counts["pending"] + counts["skipped"],
+            pending=counts["pending"],
+            skipped=counts["skipped"],
+        )
+        migration.status, migration.started_at = Status.RUNNING, now
+        migration.save(update_fields=["status", "started_at"])
+        audit_record(
+            action="start",
+            resource_type="cohort_migration",
+            resource_id=migration.pk,
+            description=f"Planned {counts['pending']} contracts to move, "
+            f"{counts['skipped']} skipped",
+            changes={"status": {"before": Status.SCHEDULED, "after": Status.RUNNING}},
+        )
+        transaction.on_commit(lambda: _queue_batches(migration.id, revert=False))
+    return True
+
+
+def _queue_batches(migration_id, *, revert: bool, chains: int | None = None) -> None:
+    """Start `chains` self-requeueing batch tasks (several workers share one job)."""
+    from django.conf import settings
+
+    from contracts_app import tasks
+
+    task = tasks.migration_revert_batch if revert else tasks.migration_batch
+    for _ in range(chains or settings.COHORT_MIGRATION_CHAINS):
+        tasks.enqueue(task, migration_id)
+
+
+def migration_finish_if_done(*, migration_id) -> str | None:
+    """RUNNING with nothing pending → COMPLETED; REVERTING with nothing migrated → REVERTED.
+    The new status, or None when the job is not done (or already finished)."""
+    table = connection.ops.quote_name(CohortMigration._meta.db_table)
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} m SET
+              status = CASE m.status WHEN 'RUNNING' THEN 'COMPLETED' ELSE 'REVERTED' END,
+              finished_at = now()
+            WHERE m.id = %s AND m.status IN ('RUNNING', 'REVERTING')
+              AND NOT EXISTS (
+                SELECT 1 FROM {items} i WHERE i.migration_id = m.id
+                AND i.status = CASE m.status WHEN 'RUNNING' THEN 'PENDING' ELSE 'MIGRATED' END)
+            RETURNING m.status
+            """,
+            [migration_id],
+        )
+        row = cursor.fetchone()
+        if row:
+            audit_record(
+                action="finish",
+                resource_type="cohort_migration",
+                resource_id=migration_id,
+                changes={"status": {"after": row[0]}},
+            )
+    return row[0] if row else None
+
+
+# --- cancel and revert -----------------------------------------------------------------------
+
+
+def _status_error(migration: CohortMigration, action: str, allowed: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"A {migration.status} migration cannot be {action} (only {allowed} ones)",
+        field="migration_id",
+    )
+
+
+@transaction.atomic
+def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
+    """SCHEDULED | RUNNING → CANCELLED. Waits for the batches in flight (they finish); pending
+    items become CANCELLED; migrated items stay until reverted."""
+    now = timezone.now()
+    changed = CohortMigration.objects.filter(
+        id=migration.id, status__in=[Status.SCHEDULED, Status.RUNNING]
+    ).update(status=Status.CANCELLED, finished_at=now)
+    migration.refresh_from_db()
+    if not changed:
+        raise _status_error(migration, "cancelled", "SCHEDULED or RUNNING")
+    cancelled = CohortMigrationItem.objects.filter(
+        migration=migration, status=ItemStatus.PENDING
+    ).update(status=ItemStatus.CANCELLED)
+    if cancelled:
+        CohortMigrationProgress.objects.create(
+            migration=migration, pending=-cancelled, cancelled=cancelled
+        )
+    audit_record(
+        action="cancel",
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        description=f"Cancelled; {cancelled} pending contracts will not move",
+        changes={"status": {"after": Status.CANCELLED}},
+    )
+    return migration
+
+
+@transaction.atomic
+def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
+    """COMPLETED | CANCELLED → REVERTING, while no migrated item has taken effect; the revert
+    batches then restore the old contracts and archive the new ones, and end it REVERTED."""
+    locked = CohortMigration.objects.select_for_update().get(id=migration.id)
+    if locked.status not in (Status.COMPLETED, Status.CANCELLED):
+        raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
+    now = timezone.now()
+    taken = CohortMigrationItem.objects.filter(
+        migration=locked, status=ItemStatus.MIGRATED, effective_at__lte=now
+    ).count()
+    if taken:
+        raise ValidationFailed(
+            f"{taken} migrated contract(s) have already taken effect (their effective instant "
+            "has passed); a migration can be reverted only before any of them does",
+            field="migration_id",
+        )
+    locked.status, locked.revert_started_at, locked.finished_at = Status.REVERTING, now, None
+    locked.save(update_fields=["status", "revert_started_at", "finished_at"])
+    audit_record(
+        action="revert",
+        resource_type="cohort_migration",
+        resource_id=locked.pk,
+        changes={"status": {"before": migration.status, "after": Status.REVERTING}},
+    )
+    transaction.on_commit(lambda: _queue_batches(locked.id, revert=True))
+    migration.refresh_from_db()
+    return migration
+
+
+# --- the beat dispatcher -----------------------------------------------------------------------
+
+
+def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) -> dict:
+    """Start every due SCHEDULED job (each planned under SKIP LOCKED, so two dispatchers start
+    it once), and re-queue batches of RUNNING / REVERTING jobs that made no progress for
+    `stale_after` (their chain died with a killed worker; batches are idempotent, so an extra
+    chain is harmless)."""
+    now = timezone.now()
+    due = list(
+        CohortMigration.objects.filter(status=Status.SCHEDULED, run_at__lte=now)
+        .order_by("run_at")
+        .values_list("id", flat=True)[:50]
+    )
+    started = [migration_id for migration_id in due if migration_start(migration_id=migration_id)]
+    stalled = (
+        CohortMigration.objects.filter(status__in=[Status.RUNNING, Status.REVERTING])
+        .annotate(last=Max("progress__at"))
+        .filter(Q(last__lt=now - stale_after) | Q(last__isnull=True))
+        .values_list("id", "status")
+    )
+    requeued = []
+    for migration_id, status in stalled:
+        _queue_batches(migration_id, revert=status == Status.REVERTING, chains=1)
+        requeued.append(migration_id)
+    return {"started": started, "requeued": requeued}

@@ -1,0 +1,279 @@
+"""Cohort migration status changes under real concurrent transactions (threads, each with its
+own PostgreSQL connection), the beat dispatcher, and the billing-boundary arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.db.models import Count
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from config.api.errors import ValidationFailed
+from contracts_app import tasks
+from contracts_app.models import CohortMigration, CohortMigrationItem
+from contracts_app.selectors.cohort_migrations import migration_progress
+from contracts_app.services import cohort_migration_batches as batches
+from contracts_app.services.cohort_migration_plan import next_billing_boundary
+from contracts_app.services.cohort_migrations import (
+    cohort_migration_cancel,
+    cohort_migration_create,
+    cohort_migration_revert,
+    migration_finish_if_done,
+    migration_input,
+    migration_start,
+    migrations_dispatch,
+)
+from packages_app.time_offsets import add_months
+from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
+
+AT = T0 + dt.timedelta(days=40)
+
+
+@pytest.fixture
+def no_broker(settings):
+    """Jobs queued on commit go to a queue nobody consumes: these tests drive the steps."""
+    settings.BULK_QUEUE = "test-unconsumed"
+    yield
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.delete("test-unconsumed")
+
+
+def in_threads(*calls):
+    """Run each call in its own thread (its own database connection); their results or errors."""
+    results: list = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def job(source, target, *, run_at=None, start=True) -> CohortMigration:
+    migration = cohort_migration_create(
+        data=migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective={"type": "AT", "at": AT},
+        ),
+        run_at=run_at,
+    )
+    if start:
+        migration_start(migration_id=migration.id)
+    return migration
+
+
+def counts(migration):
+    return migration_progress([migration])[migration.id]["counts"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_waits_for_the_batch_in_flight_and_never_mixes(no_broker, monkeypatch):
+    # given a running job whose first batch is held open mid-write
+    source, target = two_packages()
+    bulk_cohort(source, 30)
+    migration = job(source, target)
+    writing, release = threading.Event(), threading.Event()
+    real_write = batches._write_moves
+
+    def slow_write(moves):
+        writing.set()
+        release.wait(timeout=30)
+        real_write(moves)
+
+    monkeypatch.setattr(batches, "_write_moves", slow_write)
+    outcome = {}
+
+    def batch():
+        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
+        connections.close_all()
+
+    def cancel():
+        writing.wait(timeout=30)
+        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
+        connections.close_all()
+
+    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
+    batch_thread.start()
+    cancel_thread.start()
+    # when the cancel comes while the batch writes
+    writing.wait(timeout=30)
+    cancel_thread.join(timeout=1.5)
+    waited = cancel_thread.is_alive()
+    release.set()
+    batch_thread.join(timeout=30)
+    cancel_thread.join(timeout=30)
+    # then the cancel waited, the batch finished, and every item is in one final state
+    assert waited
+    assert outcome == {"claimed": 10, "cancelled": "CANCELLED"}
+    statuses = dict(
+        CohortMigrationItem.objects.filter(migration=migration)
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    assert statuses == {"MIGRATED": 10, "CANCELLED": 20}
+    assert counts(migration) | {} == {
+        "total": 30,
+        "pending": 0,
+        "migrated": 10,
+        "skipped": 0,
+        "failed": 0,
+        "cancelled": 20,
+        "reverted": 0,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_cancels_and_reverts_each_win_once(no_broker):
+    # given a running job and a completed one
+    source, target = two_packages()
+    bulk_cohort(source, 6)
+    running = job(source, target)
+    other_source, other_target = two_packages()
+    bulk_cohort(other_source, 4, name="Other")
+    done = job(other_source, other_target)
+    while batches.migration_batch_run(migration_id=done.id):
+        pass
+    migration_finish_if_done(migration_id=done.id)
+    # when two cancels race, and two reverts race
+    cancels = in_threads(
+        lambda: cohort_migration_cancel(migration=CohortMigration.objects.get(id=running.id)),
+        lambda: cohort_migration_cancel(migration=CohortMigration.objects.get(id=running.id)),
+    )
+    reverts = in_threads(
+        lambda: cohort_migration_revert(migration=CohortMigration.objects.get(id=done.id)),
+        lambda: cohort_migration_revert(migration=CohortMigration.objects.get(id=done.id)),
+    )
+    # then exactly one of each wins and the other is told why
+    for results, winner_status in ((cancels, "CANCELLED"), (reverts, "REVERTING")):
+        wins = [r for r in results if isinstance(r, CohortMigration)]
+        losses = [r for r in results if isinstance(r, ValidationFailed)]
+        assert len(wins) == 1 and len(losses) == 1, results
+        assert wins[0].status == winner_status
+    assert counts(running)["cancelled"] == 6
+    assert counts(running)["pending"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_racing_the_start_leaves_no_pending_item(no_broker):
+    source, target = two_packages()
+    bulk_cohort(source, 20)
+    migration = job(source, target, start=False)
+    in_threads(
+        lambda: migration_start(migration_id=migration.id),
+        lambda: cohort_migration_cancel(migration=CohortMigration.objects.get(id=migration.id)),
+    )
+    migration.refresh_from_db()
+    assert migration.status == "CANCELLED"
+    assert not CohortMigrationItem.objects.filter(migration=migration, status="PENDING").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(no_broker):
+    # given a due job (run_at passed) and a future one, neither started
+    source, target = two_packages()
+    bulk_cohort(source, 25)
+    due = job(source, target, start=False)
+    other_source, _ = two_packages()
+    bulk_cohort(other_source, 3, name="Other")
+    future = cohort_migration_create(
+        data=migration_input(
+            source={"package_id": other_source.id},
+            target={"package_id": target.id},
+            effective={"type": "AT", "at": AT},
+        ),
+        run_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
+    )
+    # when two dispatchers run at once
+    results = in_threads(migrations_dispatch, migrations_dispatch)
+    # then the due job was started by one of them, planned once; the future one waits
+    started = [r["started"] for r in results]
+    assert sorted(len(s) for s in started) == [0, 1], results
+    due.refresh_from_db()
+    future.refresh_from_db()
+    assert due.status == "RUNNING"
+    assert future.status == "SCHEDULED"
+    assert CohortMigrationItem.objects.filter(migration=due).count() == 25
+    assert due.progress.filter(total__gt=0).count() == 1
+    assert not CohortMigrationItem.objects.filter(migration=future).exists()
+
+
+def test_the_dispatcher_is_registered_with_beat_in_code():
+    entry = settings.CELERY_BEAT_SCHEDULE["cohort-migrations-dispatch"]
+    assert entry["task"] == tasks.migration_dispatch.name
+    assert entry["schedule"] <= 30
+    assert tasks.migration_batch.acks_late and tasks.migration_revert_batch.acks_late
+
+
+# --- NEXT_BILLING_PERIOD boundaries: the SQL function against its Python twin -------------------
+
+anchors = st.datetimes(min_value=dt.datetime(1996, 1, 1), max_value=dt.datetime(2104, 12, 31)).map(
+    lambda d: d.replace(tzinfo=dt.UTC)
+)
+# Anchors on the 28th to 31st (and Feb 29) are where month arithmetic goes wrong.
+month_ends = st.builds(
+    lambda year, month, day, hour: dt.datetime(
+        year,
+        month,
+        min(
+            day,
+            [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1],
+        ),
+        hour,
+        tzinfo=dt.UTC,
+    ),
+    st.integers(1996, 2104),
+    st.integers(1, 12),
+    st.integers(28, 31),
+    st.integers(0, 23),
+)
+frequencies = st.sampled_from(["MONTHLY", "QUARTERLY", "ANNUAL", "WEEKLY"])
+PERIOD_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "ANNUAL": 12}
+
+
+@pytest.mark.django_db
+@hypothesis_settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(anchor=st.one_of(month_ends, anchors), frequency=frequencies, not_before=anchors)
+def test_next_billing_boundary_sql_equals_python_and_is_the_first_boundary(
+    anchor, frequency, not_before
+):
+    python = next_billing_boundary(anchor, frequency, not_before)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cohort_next_billing_boundary(%s, %s, %s)", [anchor, frequency, not_before]
+        )
+        sql = cursor.fetchone()[0]
+    assert sql == python
+    # it is a boundary: anchor + k periods, computed from the anchor (month ends clamped) ...
+    assert python >= not_before
+    if frequency == "WEEKLY":
+        assert (python - anchor) % dt.timedelta(days=7) == dt.timedelta(0)
+        assert python - dt.timedelta(days=7) < not_before
+    else:
+        months = PERIOD_MONTHS[frequency]
+        elapsed = (python.year - anchor.year) * 12 + python.month - anchor.month
+        assert elapsed % months == 0
+        assert python == add_months(anchor, elapsed)
+        # ... and the first one: the boundary before it is before not_before
+        assert add_months(anchor, elapsed - months) < not_before
