@@ -25,7 +25,7 @@ from contracts_app.services.materialise import (
     absolute_usage_statement_schedule,
     materialise_package_terms,
 )
-from contracts_app.services.provisioning import _package_rate_card_id, as_utc, contract_provision
+from contracts_app.services.provisioning import as_utc, contract_provision, package_rate_card_id
 from packages_app.models import Package, PackageTerm, RateCard
 from packages_app.services.packages import package_create
 from packages_app.time_offsets import add_offset
@@ -64,7 +64,7 @@ def _materialised(
         starting_at, (package.settings or {}).get("usage_statement_schedule")
     )
     terms = list(terms)
-    rate_card_id = _package_rate_card_id(package, starting_at)
+    rate_card_id = package_rate_card_id(package, starting_at)
     if rate_card_id and not package.rate_card_alias and "rate_card" in package._state.fields_cache:
         rate_card = package.rate_card  # fetched with the package
     else:
