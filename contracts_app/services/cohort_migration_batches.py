@@ -71,7 +71,7 @@ Status = CohortMigration.Status
 ItemStatus = CohortMigrationItem.Status
 Reason = CohortMigrationItem.Reason
 
-# Items per batch. Measured with bench/bench_cohort_migrations.py (8-term package, ~24 term
+# Items per batch. Measured with bench/bench_migrations.py (8-term package, ~24 term
 # rows per contract, in-process, 2-core machine under load): 100 items in 2.27 s, 500 in 6.74 s
 # (44 → 74 contracts/s): the fixed ~20 statements amortise; beyond 500 the transaction holds
 # its locks longer and a killed worker redoes more for little gain.

@@ -16,8 +16,8 @@ term rows per contract) migrated to another 8-term package:
 Targets (issue 7): ≥ 30% of the floor's throughput, ≥ 20x the naive loop, worker RSS flat from
 10k to 100k, preview of 100k under 3 s. Runs against `<DATABASE_URL>_bench` (created, migrated).
 
-    .venv/bin/python -m bench.bench_cohort_migrations
-    BENCH_MIGRATION_SIZES=10000,100000,1000000 .venv/bin/python -m bench.bench_cohort_migrations
+    .venv/bin/python -m bench.bench_migrations
+    BENCH_MIGRATION_SIZES=10000,100000,1000000 .venv/bin/python -m bench.bench_migrations
 """
 
 from __future__ import annotations
