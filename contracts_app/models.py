@@ -355,6 +355,13 @@ class CohortMigration(models.Model):
         NEXT_BILLING_PERIOD = "NEXT_BILLING_PERIOD"
         END_OF_TERM = "END_OF_TERM"
 
+    class EditedContracts(models.TextChoices):
+        """What to do with contracts edited since provisioning (they hold terms their package
+        does not, which the new contract, built from the target package, will not have)."""
+
+        SKIP = "SKIP"
+        MIGRATE = "MIGRATE"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=400, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
@@ -380,6 +387,9 @@ class CohortMigration(models.Model):
     )
     customer_ids = models.JSONField(null=True, blank=True)
     exclude_customer_ids = models.JSONField(null=True, blank=True)
+    edited_contracts = models.CharField(
+        max_length=8, choices=EditedContracts.choices, default=EditedContracts.SKIP
+    )
     run_at = models.DateTimeField()
     created_by = models.CharField(max_length=200, blank=True)
     uniqueness_key = models.CharField(max_length=128, null=True, blank=True)
@@ -441,6 +451,7 @@ class CohortMigrationItem(models.Model):
         SUCCESSOR_EXISTS = "SUCCESSOR_EXISTS"
         IN_OTHER_MIGRATION = "IN_OTHER_MIGRATION"
         CONTRACT_ARCHIVED = "CONTRACT_ARCHIVED"
+        HAS_EDITS = "HAS_EDITS"
 
     id = models.BigAutoField(primary_key=True)
     migration = models.ForeignKey(

@@ -69,6 +69,9 @@ class MigrationPreviewInput(StrictSerializer):
     exclude_customer_ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=MAX_CUSTOMER_IDS
     )
+    edited_contracts = serializers.ChoiceField(
+        choices=CohortMigration.EditedContracts.values, required=False
+    )
 
 
 class MigrationCreateInput(MigrationPreviewInput):
@@ -122,6 +125,7 @@ class MigrationOutput(serializers.Serializer):
     source = serializers.DictField()
     target = serializers.DictField()
     effective = serializers.DictField()
+    edited_contracts = serializers.ChoiceField(choices=CohortMigration.EditedContracts.values)
     run_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
@@ -164,6 +168,13 @@ class ItemListEnvelope(serializers.Serializer):
     next_page = serializers.CharField(allow_null=True)
 
 
+class EditNotCarriedOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    fields = serializers.ListField(child=serializers.CharField())
+
+
 class PreviewSampleOutput(serializers.Serializer):
     customer_id = serializers.UUIDField()
     contract_id = serializers.UUIDField()
@@ -172,12 +183,23 @@ class PreviewSampleOutput(serializers.Serializer):
     new_contract = serializers.DictField(allow_null=True)
     outcome = serializers.ChoiceField(choices=["MIGRATE", "SKIP"])
     reason = serializers.ChoiceField(choices=CohortMigrationItem.Reason.values, allow_null=True)
+    has_edits = serializers.BooleanField()
+    edits_not_carried = EditNotCarriedOutput(many=True)
+
+
+class PreviewEditsOutput(serializers.Serializer):
+    contracts = serializers.IntegerField(help_text="Contracts of the cohort with any edit")
+    by_kind = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Contracts with an edit of each kind"
+    )
 
 
 class PreviewOutput(serializers.Serializer):
     total = serializers.IntegerField()
     eligible = serializers.IntegerField()
     skipped = serializers.DictField(child=serializers.IntegerField())
+    edited_contracts = serializers.ChoiceField(choices=CohortMigration.EditedContracts.values)
+    edits = PreviewEditsOutput()
     sample = PreviewSampleOutput(many=True)
     diff = serializers.DictField(allow_null=True)
 
@@ -194,6 +216,7 @@ def migration_data(migration: CohortMigration, progress: dict) -> dict:
         "source": migration.source,
         "target": migration.target,
         "effective": migration.effective,
+        "edited_contracts": migration.edited_contracts,
         "run_at": rfc3339(migration.run_at),
         "created_at": rfc3339(migration.created_at),
         "started_at": rfc3339(migration.started_at),

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from config.api.pagination import keyset_paginate, parse_limit
 from config.api.views_base import validated
 from contracts_app.api import cohort_migration_serializers as shapes
+from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (
     cohort_migration_preview,
     migration_get,
@@ -37,6 +38,7 @@ def _resolved(data: dict):
         effective=data["effective"],
         customer_ids=data.get("customer_ids"),
         exclude_customer_ids=data.get("exclude_customer_ids"),
+        edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
     )
 
 

@@ -16,10 +16,16 @@ from django.utils import timezone
 from config.api.errors import NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
-from contracts_app.models import CohortMigration, CohortMigrationItem, CohortMigrationProgress
+from contracts_app.models import (
+    CohortMigration,
+    CohortMigrationItem,
+    CohortMigrationProgress,
+    ContractEdit,
+)
 from contracts_app.services.cohort_migration_plan import (
     CohortSpec,
     cohort_counts,
+    cohort_edit_counts,
     cohort_sample,
 )
 from packages_app.models import Package, PackageTerm
@@ -176,13 +182,37 @@ def package_diff(*, source: Package, target: Package) -> dict:
     }
 
 
+def _edits_not_carried(contract_ids: list) -> dict[Any, list[dict]]:
+    """The edits of the sample's edited contracts that would move (one query, none when there
+    are none): id, kind, time, and which parts of the contract each one touched."""
+    if not contract_ids:
+        return {}
+    edits: dict[Any, list[dict]] = defaultdict(list)
+    for edit in ContractEdit.objects.filter(contract_id__in=contract_ids).order_by(
+        "contract_id", "timestamp", "id"
+    ):
+        edits[edit.contract_id].append(
+            {
+                "id": str(edit.id),
+                "kind": edit.kind,
+                "timestamp": rfc3339(edit.timestamp),
+                "fields": sorted(key for key in edit.edit if key != "uniqueness_key"),
+            }
+        )
+    return edits
+
+
 def cohort_migration_preview(
     *, spec: CohortSpec, source: Package, target: Package | None, target_alias: str = ""
 ) -> dict:
     """What a job with this input would do now; nothing is written. Totals and the sample are
     the plan's own SQL (services.cohort_migration_plan), so they agree with the job."""
     counts = cohort_counts(spec)
+    edit_counts = cohort_edit_counts(spec)
     sample_rows = cohort_sample(spec, limit=PREVIEW_SAMPLE)
+    not_carried = _edits_not_carried(
+        [r["contract_id"] for r in sample_rows if r["has_edits"] and r["reason"] is None]
+    )
     packages = {
         p.id: p
         for p in Package.objects.filter(id__in={r["target_package_id"] for r in sample_rows})
@@ -215,6 +245,9 @@ def cohort_migration_preview(
                 else None,
                 "outcome": "MIGRATE" if eligible else "SKIP",
                 "reason": row["reason"],
+                "has_edits": row["has_edits"],
+                # Built from the target package only: these edits do not carry over.
+                "edits_not_carried": not_carried.get(row["contract_id"], []) if eligible else [],
             }
         )
     diff_target = target
@@ -224,6 +257,11 @@ def cohort_migration_preview(
         "total": sum(counts.values()),
         "eligible": counts.get(None, 0),
         "skipped": {reason: n for reason, n in sorted(counts.items(), key=str) if reason},
+        "edited_contracts": spec.edited_contracts,
+        "edits": {
+            "contracts": edit_counts.get(None, 0),
+            "by_kind": {kind: n for kind, n in sorted(edit_counts.items(), key=str) if kind},
+        },
         "sample": sample,
         "diff": package_diff(source=source, target=diff_target) if diff_target else None,
     }

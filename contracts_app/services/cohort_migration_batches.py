@@ -43,6 +43,7 @@ from contracts_app.models import (
     CohortMigrationItem,
     CohortMigrationProgress,
     Contract,
+    ContractEdit,
     ContractTerm,
     Customer,
     Subscription,
@@ -295,7 +296,9 @@ def _count_processed(deltas: dict[str, int]) -> None:
             cohort_migration_items_processed.labels(outcome).inc(deltas[outcome])
 
 
-def _recheck(contract: Contract, at: dt.datetime, *, end_of_term: bool, successors: set) -> str:
+def _recheck(
+    contract: Contract, at: dt.datetime, *, end_of_term: bool, successors: set, edited: set
+) -> str:
     """The plan's reasons that can change between plan and batch (the plan's SQL, per row)."""
     if contract.archived_at is not None:
         return Reason.CONTRACT_ARCHIVED
@@ -305,6 +308,8 @@ def _recheck(contract: Contract, at: dt.datetime, *, end_of_term: bool, successo
         return Reason.STARTS_AFTER_EFFECTIVE
     if contract.id in successors:
         return Reason.SUCCESSOR_EXISTS
+    if contract.id in edited:  # edited since the plan, and the job skips edited contracts
+        return Reason.HAS_EDITS
     return ""
 
 
@@ -342,19 +347,24 @@ def _terms_of(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     return terms_of
 
 
-def _successors(contracts: list[Contract]) -> set[uuid.UUID]:
-    """Ids of the contracts a later live contract of their subscription already follows."""
+def _successors_and_edited(contracts: list[Contract]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Ids of the contracts a later live contract of their subscription already follows, and
+    ids of the contracts with an edit: one query."""
     if not contracts:
-        return set()
+        return set(), set()
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(Contract._meta.db_table)
+        edits = connection.ops.quote_name(ContractEdit._meta.db_table)
         cursor.execute(
-            f"SELECT c.id FROM {table} c WHERE c.id = ANY(%s::uuid[]) AND EXISTS ("
+            f"SELECT c.id, EXISTS ("
             f"SELECT 1 FROM {table} s WHERE s.subscription_id = c.subscription_id "
-            "AND s.id <> c.id AND s.archived_at IS NULL AND s.starting_at > c.starting_at)",
+            "AND s.id <> c.id AND s.archived_at IS NULL AND s.starting_at > c.starting_at), "
+            f"EXISTS (SELECT 1 FROM {edits} e WHERE e.contract_id = c.id) "
+            f"FROM {table} c WHERE c.id = ANY(%s::uuid[])",
             [[c.id for c in contracts]],
         )
-        return {row[0] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    return {i for i, later, _ in rows if later}, {i for i, _, edited in rows if edited}
 
 
 def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
@@ -366,10 +376,14 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
         items = _claim(migration_id, ItemStatus.PENDING, batch_size)
         if not items:
             return 0
-        migration = CohortMigration.objects.only("timing", "created_by").get(id=migration_id)
+        migration = CohortMigration.objects.only("timing", "created_by", "edited_contracts").get(
+            id=migration_id
+        )
         end_of_term = migration.timing == CohortMigration.Timing.END_OF_TERM
         contracts = _lock_contracts([i.contract_id for i in items])
-        successors = _successors(list(contracts.values()))
+        successors, edited = _successors_and_edited(list(contracts.values()))
+        if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
+            edited = set()
         terms_of = _terms_of(list(contracts))
         target_ids = {i.target_package_id for i in items if i.target_package_id}
         targets = {p.id: p for p in Package.objects.filter(id__in=target_ids)}
@@ -407,6 +421,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
                     configurations=configurations,
                     archived_customers=archived_customers,
                     successors=successors,
+                    edited=edited,
                     end_of_term=end_of_term,
                     created_by=migration.created_by,
                     materialise=materialise,
@@ -455,6 +470,7 @@ def _decide(
     configurations: dict,
     archived_customers: set,
     successors: set,
+    edited: set,
     end_of_term: bool,
     created_by: str,
     materialise: MaterialiseOnce,
@@ -464,7 +480,9 @@ def _decide(
     at = item.effective_at
     if contract is None or at is None:
         raise ApplicationError("The item has no contract or no effective instant")
-    outcome.reason = _recheck(contract, at, end_of_term=end_of_term, successors=successors)
+    outcome.reason = _recheck(
+        contract, at, end_of_term=end_of_term, successors=successors, edited=edited
+    )
     if outcome.reason:
         return None
     if target is None:

@@ -13,6 +13,10 @@ Each contract's effective instant:
   DESIGN.md §4): the SQL function `cohort_next_billing_boundary` (migration 0006), whose Python
   twin `next_billing_boundary` the tests hold it to;
 - END_OF_TERM: its own `ending_before` (open-ended contracts are skipped as OPEN_ENDED).
+
+An edited contract (one with a ContractEdit row) holds terms its package does not; the new
+contract is built from the target package only, so by default (`edited_contracts` SKIP) it is
+skipped as HAS_EDITS, and moved only when MIGRATE is asked for.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
     Contract,
+    ContractEdit,
 )
 from packages_app.models import AliasAssignment, Package
 from packages_app.time_offsets import add_months
@@ -71,6 +76,7 @@ class CohortSpec:
     target_alias_name_id: int | None = None
     customer_ids: list[str] | None = None
     exclude_customer_ids: list[str] | None = None
+    edited_contracts: str = CohortMigration.EditedContracts.SKIP
     now: dt.datetime = field(default_factory=timezone.now)
 
     @property
@@ -120,13 +126,16 @@ def _params(spec: CohortSpec, migration_id: uuid.UUID | None) -> dict:
         "alias_name": spec.target_alias_name_id,
         "me": migration_id,
         "end_of_term": spec.timing == Timing.END_OF_TERM,
+        "migrate_edited": spec.edited_contracts == CohortMigration.EditedContracts.MIGRATE,
     }
 
 
 def _judged_sql(spec: CohortSpec) -> str:
     """Rows (contract_id, customer_id, starting_at, ending_before, effective_at,
-    target_package_id, reason): one per contract of the cohort, reason NULL when eligible."""
+    target_package_id, has_edits, reason): one per contract of the cohort, reason NULL when
+    eligible."""
     contract = _table(Contract)
+    edit = _table(ContractEdit)
     item = _table(CohortMigrationItem)
     package = _table(Package)
     assignment = _table(AliasAssignment)
@@ -142,7 +151,7 @@ def _judged_sql(spec: CohortSpec) -> str:
         )
     return f"""
         SELECT k.id AS contract_id, k.customer_id, k.starting_at, k.ending_before,
-               k.effective_at, tp.id AS target_package_id,
+               k.effective_at, tp.id AS target_package_id, k.has_edits,
           CASE
             WHEN k.archived_at IS NOT NULL THEN '{Reason.CONTRACT_ARCHIVED}'
             WHEN k.effective_at IS NULL THEN '{Reason.OPEN_ENDED}'
@@ -156,6 +165,7 @@ def _judged_sql(spec: CohortSpec) -> str:
                          AND s.id <> k.id AND s.archived_at IS NULL
                          AND s.starting_at > k.starting_at)
               THEN '{Reason.SUCCESSOR_EXISTS}'
+            WHEN k.has_edits AND NOT %(migrate_edited)s THEN '{Reason.HAS_EDITS}'
             WHEN tp.id IS NULL THEN '{Reason.TARGET_ALIAS_UNRESOLVED}'
             WHEN tp.archived_at IS NOT NULL THEN '{Reason.TARGET_ARCHIVED}'
             WHEN tp.id = k.package_id THEN '{Reason.ALREADY_ON_TARGET}'
@@ -164,7 +174,8 @@ def _judged_sql(spec: CohortSpec) -> str:
           END AS reason
         FROM (
           SELECT c.id, c.customer_id, c.subscription_id, c.package_id, c.starting_at,
-                 c.ending_before, c.archived_at, {_effective_sql(spec.timing)} AS effective_at
+                 c.ending_before, c.archived_at, {_effective_sql(spec.timing)} AS effective_at,
+                 EXISTS (SELECT 1 FROM {edit} e WHERE e.contract_id = c.id) AS has_edits
           FROM {contract} c WHERE {_cohort_where(spec)}
         ) k
         {target_join}
@@ -183,6 +194,21 @@ def cohort_counts(spec: CohortSpec) -> dict[str | None, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT reason, count(*) FROM ({_judged_sql(spec)}) j GROUP BY reason",
+            _params(spec, None),
+        )
+        return dict(cursor.fetchall())
+
+
+def cohort_edit_counts(spec: CohortSpec) -> dict[str | None, int]:
+    """{edit kind: contracts of the cohort with at least one edit of that kind, None: contracts
+    with any edit}: one aggregate (grouping sets) over the cohort's edits."""
+    contract = _table(Contract)
+    edit = _table(ContractEdit)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.kind, count(DISTINCT c.id) FROM {contract} c "
+            f"JOIN {edit} e ON e.contract_id = c.id WHERE {_cohort_where(spec)} "
+            "GROUP BY GROUPING SETS ((e.kind), ())",
             _params(spec, None),
         )
         return dict(cursor.fetchall())

@@ -70,6 +70,7 @@ def migration_input(
     effective: dict,
     customer_ids: list | None = None,
     exclude_customer_ids: list | None = None,
+    edited_contracts: str = CohortMigration.EditedContracts.SKIP,
     now: dt.datetime | None = None,
 ) -> MigrationInput:
     """Resolve shape-checked input (api.cohort_migration_serializers): 404 for unknown
@@ -112,6 +113,7 @@ def migration_input(
         target_alias_name_id=alias_name_id,
         customer_ids=[str(c) for c in customer_ids] if customer_ids is not None else None,
         exclude_customer_ids=[str(c) for c in exclude_customer_ids or []] or None,
+        edited_contracts=edited_contracts,
         now=now,
     )
     return MigrationInput(
@@ -149,6 +151,7 @@ def spec_of(migration: CohortMigration, *, now: dt.datetime | None = None) -> Co
         target_alias_name_id=alias_name_id,
         customer_ids=migration.customer_ids,
         exclude_customer_ids=migration.exclude_customer_ids,
+        edited_contracts=migration.edited_contracts,
         now=now or timezone.now(),
     )
 
@@ -180,6 +183,7 @@ def cohort_migration_create(
         effective_at=spec.at,
         customer_ids=spec.customer_ids,
         exclude_customer_ids=spec.exclude_customer_ids,
+        edited_contracts=spec.edited_contracts,
         run_at=run_at or timezone.now(),
         uniqueness_key=uniqueness_key,
         created_by=created_by,
@@ -204,6 +208,7 @@ def cohort_migration_create(
             "source": migration.source,
             "target": migration.target,
             "effective": migration.effective,
+            "edited_contracts": migration.edited_contracts,
             "run_at": migration.run_at,
         },
     )

@@ -98,6 +98,7 @@ def test_create_run_get_list_items_and_revert_round_trip(client, token, packages
     assert set(got) == {
         "id",
         "name",
+        "edited_contracts",
         "status",
         "source",
         "target",
@@ -170,7 +171,17 @@ def test_preview_answers_totals_sample_and_diff(client, token, packages):
     response = post(client, f"{BASE}/preview", token, body(packages))
     assert response.status_code == 200, response.content
     data = response.json()["data"]
-    assert set(data) == {"total", "eligible", "skipped", "sample", "diff"}
+    assert set(data) == {
+        "total",
+        "eligible",
+        "skipped",
+        "edited_contracts",
+        "edits",
+        "sample",
+        "diff",
+    }
+    assert (data["edited_contracts"], data["edits"]) == ("SKIP", {"contracts": 0, "by_kind": {}})
+    assert data["sample"][0]["has_edits"] is False
     assert (data["total"], data["eligible"], data["skipped"]) == (2, 2, {})
     assert data["sample"][0]["effective_at"] == AT
     assert data["sample"][0]["outcome"] == "MIGRATE"

@@ -69,6 +69,11 @@ class Command(BaseCommand):
             timing.add_argument("--end-of-term", action="store_true")
             sub.add_argument("--customer-id", action="append", dest="customer_ids")
             sub.add_argument("--exclude-customer-id", action="append", dest="exclude_customer_ids")
+            sub.add_argument(
+                "--edited-contracts",
+                help="SKIP (default: contracts with edits are skipped as HAS_EDITS) or MIGRATE "
+                "(moved; their edits do not carry over)",
+            )
             if name == "create":
                 sub.add_argument("--name", default="")
                 sub.add_argument("--run-at", metavar="TIME")
@@ -130,7 +135,7 @@ class Command(BaseCommand):
         for key in ("customer_ids", "exclude_customer_ids"):
             if options.get(key):
                 body[key] = options[key]
-        for key in ("name", "run_at", "uniqueness_key"):
+        for key in ("name", "run_at", "uniqueness_key", "edited_contracts"):
             if options.get(key):
                 body[key] = options[key]
         return validated(MigrationCreateInput, body)
@@ -142,6 +147,7 @@ class Command(BaseCommand):
             effective=data["effective"],
             customer_ids=data.get("customer_ids"),
             exclude_customer_ids=data.get("exclude_customer_ids"),
+            edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
         )
 
     # --- actions -------------------------------------------------------------------------------
