@@ -44,6 +44,7 @@ class CohortMigrationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "target_package",
         "target_alias",
         "effective",
+        "edited_contracts",
         "run_at",
         "created_by",
         "uniqueness_key",

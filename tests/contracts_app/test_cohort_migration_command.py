@@ -95,3 +95,4 @@ def test_admin_lists_jobs_and_items_read_only_in_constant_queries(
     detail = client.get(reverse("admin:contracts_app_cohortmigration_change", args=[migration.id]))
     assert detail.status_code == 200
     assert b"Save" not in detail.content
+    assert b"Edited contracts" in detail.content
