@@ -1,7 +1,7 @@
 """Checks run by `make` before installing anything (standard library only, any Python 3).
 
-Run from stdin, not as a file path: a script in config/ would shadow the standard library
-(config/selectors.py) for itself.
+Run from stdin, not as a file path: run as config/preflight.py, its folder would come first on
+sys.path, and a module there named like a standard one would shadow it.
 
 Prints, on stderr, which interpreter the two commands use and why; on stdout, the extra
 `uv sync` arguments. Exits non-zero with a message naming what to install when the project
