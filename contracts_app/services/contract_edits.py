@@ -50,13 +50,11 @@ from contracts_app.services.contract_ends import contract_end_move
 from contracts_app.services.materialise import (
     KIND_FIELDS,
     TermRow,
-    expand_recurring_schedule,
     json_copy,
     json_dates,
     materialise_negotiated_terms,
-    new_id,
 )
-from contracts_app.services.provisioning import as_utc
+from contracts_app.services.provisioning import as_utc, stored_with_ids
 from contracts_app.services.term_rows import contract_terms_write
 from packages_app.models import Product
 
@@ -414,27 +412,6 @@ def _apply_adds(data: dict, writer: _EditWriter) -> list[TermRow]:
     return rows
 
 
-def _stored_with_ids(items: list[dict], products: dict[str, Product], field: str) -> list[dict]:
-    out = []
-    for index, item in enumerate(items):
-        item = dict(item)
-        if item.get("schedule"):
-            item["schedule"] = expand_recurring_schedule(
-                item["schedule"], field_name=f"{field}[{index}].schedule"
-            )
-        entry = json_dates(item)
-        entry["id"] = new_id()
-        if "product_id" in item:
-            entry["product_name"] = products[str(item["product_id"])].name
-        schedule = entry.get("schedule")
-        if schedule and schedule.get("schedule_items"):
-            schedule["schedule_items"] = [
-                {**si, "id": new_id()} for si in schedule["schedule_items"]
-            ]
-        out.append(entry)
-    return out
-
-
 def _apply_contract_fields(
     data: dict, contract: Contract, products: dict[str, Product], now: dt.datetime, render_term
 ) -> dict:
@@ -469,7 +446,7 @@ def _apply_contract_fields(
             out[f"update_{key}"] = json_dates(data[f"update_{key}"])
     for field, key in STORED_LISTS.items():
         if data.get(field):
-            added = _stored_with_ids(data[field], products, field)
+            added = stored_with_ids(data[field], products, field)
             settings[key] = [*settings.get(key, []), *added]
             wire = "add_pro_services" if field == "add_professional_services" else field
             if field == "add_discounts" and render_term is not None:

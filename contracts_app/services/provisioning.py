@@ -521,9 +521,12 @@ def _negotiated_billing_configuration(
     )
 
 
-def _with_ids(items: list[dict] | None, products: dict[str, Product], field: str) -> list[dict]:
+def stored_with_ids(
+    items: list[dict] | None, products: dict[str, Product], field: str
+) -> list[dict]:
     """Discounts / professional services as stored: a server id on each (and on each schedule
-    item), and the product's name, which the discount response shows."""
+    item), and the product's name, which the discount response shows. Shared with contract
+    edits (`add_discounts`, ...)."""
     out = []
     for index, item in enumerate(items or []):
         item = dict(item)
@@ -533,7 +536,8 @@ def _with_ids(items: list[dict] | None, products: dict[str, Product], field: str
             )
         entry = json_dates(item)
         entry["id"] = new_id()
-        entry["product_name"] = products[str(item["product_id"])].name
+        if "product_id" in item:
+            entry["product_name"] = products[str(item["product_id"])].name
         schedule = entry.get("schedule")
         if schedule and schedule.get("schedule_items"):
             schedule["schedule_items"] = [
@@ -570,7 +574,7 @@ def contract_create_negotiated(*, customer: Customer, data: dict, created_by: st
         settings["usage_filter"] = json_dates(data["usage_filter"])
     for key in ("discounts", "professional_services"):
         if data.get(key):
-            settings[key] = _with_ids(data[key], products, key)
+            settings[key] = stored_with_ids(data[key], products, key)
     if data.get("custom_fields"):
         settings["custom_fields"] = data["custom_fields"]
     contract = Contract(
