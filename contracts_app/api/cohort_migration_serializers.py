@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api.schema import IdOutput
 from config.api.serializers import StrictSerializer
 from config.api.views_base import rfc3339
 from contracts_app.models import CohortMigration, CohortMigrationItem
@@ -143,10 +144,6 @@ class MigrationEnvelope(serializers.Serializer):
 class MigrationListEnvelope(serializers.Serializer):
     data = MigrationOutput(many=True)
     next_page = serializers.CharField(allow_null=True)
-
-
-class IdOutput(serializers.Serializer):
-    id = serializers.UUIDField()
 
 
 class IdEnvelope(serializers.Serializer):
