@@ -4,6 +4,7 @@ request form (a server `id` on each term and schedule item), built directly with
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -19,6 +20,11 @@ from packages_app.models import (
 )
 
 _SCHEDULES = ("access_schedule", "invoice_schedule", "schedule")
+
+
+def at(y: int, m: int, d: int = 1) -> dt.datetime:
+    """Midnight UTC of a date."""
+    return dt.datetime(y, m, d, tzinfo=dt.UTC)
 
 
 def offset(unit: str, value: int) -> dict:

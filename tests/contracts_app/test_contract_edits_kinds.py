@@ -11,6 +11,7 @@ import pytest
 
 from contracts_app.models import Contract
 from tests.contracts_app.contract_builders import (
+    at,
     eight_terms,
     make_billing_configuration,
     make_customer,
@@ -20,10 +21,6 @@ from tests.contracts_app.contract_builders import (
 )
 
 UTC = dt.UTC
-
-
-def at(y, m, d) -> dt.datetime:
-    return dt.datetime(y, m, d, tzinfo=UTC)
 
 
 @pytest.fixture
