@@ -174,6 +174,9 @@ def _stop_all(children: list[Child]) -> None:
             _log(f"{child.name} did not stop within {grace} s; killing it")
             child.process.kill()
             child.process.wait()
+        _log(
+            f"{child.name} (pid {child.process.pid}) stopped: {describe_exit(child.process.returncode)}"
+        )
 
 
 def main() -> int:

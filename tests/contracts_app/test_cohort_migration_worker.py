@@ -181,3 +181,103 @@ def test_a_worker_killed_mid_job_loses_nothing_and_migrates_nobody_twice(workers
         .exists()
     )
     assert_each_customer_moved_once(source, target, 600)
+
+
+class HeldSubscriptions:
+    """The cohort's subscriptions locked FOR UPDATE on a connection of the test's own.
+
+    This is how a test holds a worker deterministically *mid-batch* without any test-only path
+    in the engine: a batch claims its items (FOR UPDATE SKIP LOCKED), then locks the items'
+    subscriptions, so it waits here with its items claimed until `release()`.
+    """
+
+    def __init__(self, database_url: str, package):
+        import psycopg
+
+        self.connection = psycopg.connect(database_url)
+        self.connection.execute(
+            "SELECT id FROM contracts_app_subscription WHERE id IN (SELECT subscription_id "
+            "FROM contracts_app_contract WHERE package_id = %s) FOR UPDATE",
+            [package.id],
+        )
+        self.pid = self.connection.info.backend_pid
+
+    def waiting_backends(self) -> int:
+        """How many other backends wait for these locks (a batch in hand, blocked)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                [self.pid],
+            )
+            return cursor.fetchone()[0]
+
+    def release(self) -> None:
+        if not self.connection.closed:
+            self.connection.rollback()
+            self.connection.close()
+
+
+def claimed_items(migration_id) -> set[int]:
+    """Ids of the PENDING items a batch holds (the ones SKIP LOCKED passes over)."""
+    from django.db import transaction
+
+    table = CohortMigrationItem._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE migration_id = %s AND status = 'PENDING'",
+            [migration_id],
+        )
+        pending = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE migration_id = %s AND status = 'PENDING' "
+            "FOR UPDATE SKIP LOCKED",
+            [migration_id],
+        )
+        free = {row[0] for row in cursor.fetchall()}
+        transaction.set_rollback(True)
+    return pending - free
+
+
+def wait_until(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_sigterm_mid_batch_lets_the_batch_in_hand_finish_and_the_worker_exit_0(workers):
+    # given a worker in the middle of a batch of 40 (held on the subscriptions' locks)
+    source, target = two_packages()
+    bulk_cohort(source, 100)
+    held = HeldSubscriptions(workers.env["DATABASE_URL"], source)
+    try:
+        worker = workers.start(COHORT_MIGRATION_BATCH_SIZE="40", COHORT_MIGRATION_CHAINS="1")
+        migration = create(source, target)
+        wait_until(held.waiting_backends, 60, "the batch to block on the held locks")
+        in_hand = claimed_items(migration.id)
+        assert len(in_hand) == 40
+
+        # when the worker is asked to stop (SIGTERM: what `make run`, systemd and docker send)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.reader.wait_for("Warm shutdown", timeout=10), "".join(worker.reader.lines)
+        time.sleep(0.5)
+        assert worker.poll() is None  # still finishing the batch in hand
+        held.release()
+
+        # then the batch in hand finishes and the worker exits 0, taking no further batch
+        assert worker.wait(timeout=30) == 0, "".join(worker.reader.lines[-40:])
+    finally:
+        held.release()
+    items = CohortMigrationItem.objects.filter(migration_id=migration.id)
+    assert set(items.filter(status="MIGRATED").values_list("id", flat=True)) == in_hand
+    assert items.filter(status="PENDING").count() == 60
+    assert claimed_items(migration.id) == set()  # nothing left half-done for redelivery
+
+    # and the job completes once a worker is up again: the chain's next batch waited in Redis
+    workers.start(COHORT_MIGRATION_BATCH_SIZE="40", COHORT_MIGRATION_CHAINS="1")
+    migration = wait_for(migration.id, lambda m: m.status == "COMPLETED", timeout=120)
+    assert counts(migration)["migrated"] == 100
+    assert_each_customer_moved_once(source, target, 100)
