@@ -161,12 +161,23 @@ class Child:
         self.backoff = min(self.backoff * 2, RESTART_BACKOFF_CAP)
 
 
-def _stop_all(children: list[Child]) -> None:
-    alive = [c for c in children if c.process is not None and c.process.poll() is None]
+def _stop_all(children: list[Child], *, own_signal_first: float = 0.0) -> None:
+    """SIGTERM every live child (Celery: warm shutdown) and wait for it within its grace.
+
+    `own_signal_first`: seconds to let the children stop on a signal they got themselves (a
+    Ctrl-C reaches the whole process group); a second signal in the middle of a child's own
+    shutdown would kill it (beat) instead of letting it finish.
+    """
+    running = [c for c in children if c.process is not None and c.process.poll() is None]
+    alive = running
+    deadline = time.monotonic() + own_signal_first
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [c for c in alive if c.process.poll() is None]
     for child in alive:
         child.process.send_signal(signal.SIGTERM)  # Celery: warm shutdown
     started = time.monotonic()
-    for child in alive:
+    for child in running:
         grace = WORKER_STOP_GRACE_SECONDS if child.name == "worker" else STOP_GRACE_SECONDS
         try:
             child.process.wait(timeout=max(0.1, started + grace - time.monotonic()))
@@ -187,6 +198,7 @@ def main() -> int:
     port = int(env.get("PORT", "8000"))
     redis_process: subprocess.Popen | None = None
     children: list[Child] = []
+    stopped_by = ""
     try:
         if not env.get("DATABASE_URL"):
             embedded.ensure_postgres()  # this process holds the server until it exits
@@ -221,6 +233,7 @@ def main() -> int:
         return 1
     except Stop as stop:
         print(f"[run] {stop}: stopping", flush=True)
+        stopped_by = str(stop)
         return 0
     except subprocess.CalledProcessError as exc:
         print(f"[run] set-up step failed: {exc}", flush=True)
@@ -231,7 +244,8 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _stop_all(children)
+        # Ctrl-C reached the children too (same process group): they are already stopping.
+        _stop_all(children, own_signal_first=5.0 if stopped_by == "SIGINT" else 0.0)
         embedded.stop_redis(redis_process)
 
 

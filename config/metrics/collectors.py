@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
@@ -13,7 +14,11 @@ from prometheus_client.core import GaugeMetricFamily
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
-QUEUES = ("default", "bulk")
+
+
+def queue_names() -> list[str]:
+    """The queues the product sends to (settings name them, so a renamed queue is still seen)."""
+    return list(dict.fromkeys([settings.CELERY_TASK_DEFAULT_QUEUE, settings.BULK_QUEUE]))
 
 
 class StateCollector:
@@ -30,7 +35,7 @@ class StateCollector:
         try:
             with celery_app.connection_for_read() as conn:
                 client = conn.default_channel.client
-                for queue in QUEUES:
+                for queue in queue_names():
                     family.add_metric([queue], client.llen(queue))
         except Exception:  # a broker that does not answer must not fail the scrape
             logger.warning("metrics: the broker did not answer the queue-depth read")

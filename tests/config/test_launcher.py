@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -64,9 +65,24 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "gunicorn" in names and "worker" in names and "beat" in names
 
+        # Ctrl-C once every child is up (one pressed during Celery's own boot aborts it with 1)
+        while time.monotonic() < deadline and not all(
+            ready in log.read() for ready in (" ready.", "beat: Starting")
+        ):
+            log.seek(0)
+            time.sleep(0.3)
         os.killpg(launcher.pid, signal.SIGINT)
-        launcher.wait(timeout=20)
+        assert launcher.wait(timeout=30) == 0
 
+        log.seek(0)
+        output = log.read()
+        # Each stops on its own Ctrl-C, none is killed; Celery's worker exits 1 on SIGINT (its
+        # convention for Ctrl-C) after the same warm shutdown as SIGTERM's exit 0.
+        for name, code in (("web", 0), ("worker", 1), ("beat", 0)):
+            assert re.search(
+                rf"\[run\] {name} \(pid \d+\) stopped: exited with code {code}", output
+            ), output[-3000:]
+        assert "killing it" not in output
         _gone, alive = psutil.wait_procs(children, timeout=5)
         assert alive == [], [p.pid for p in alive]
         assert _port_is_free(port)
@@ -179,3 +195,88 @@ def test_a_child_that_keeps_dying_stops_everything_with_a_clear_message(subproce
         result.stdout
     ), result.stdout[-3000:]
     assert _port_is_free(port)
+
+
+def test_sigterm_to_the_launcher_mid_batch_finishes_the_batch_and_stops_every_child_with_0(
+    subprocess_env, tmp_path, settings
+):
+    from contracts_app.models import CohortMigrationItem
+    from tests.contracts_app.cohort_builders import (
+        HeldSubscriptions,
+        bulk_cohort,
+        claimed_items,
+        two_packages,
+    )
+    from tests.contracts_app.test_cohort_migration_worker import create
+
+    # given a cohort whose subscriptions the test holds, so the first batch waits mid-way
+    source, target = two_packages()
+    bulk_cohort(source, 50)
+    queue = f"launcher-{uuid.uuid4().hex[:8]}"
+    settings.BULK_QUEUE = queue
+    port = free_port()
+    env = {
+        **subprocess_env,
+        "PORT": str(port),
+        "ADMIN_PASSWORD": "launcher-test-password",
+        "CELERY_WORKER_QUEUES": queue,
+        "CELERY_BULK_QUEUE": queue,
+        "CELERY_CONCURRENCY": "1",
+        "COHORT_MIGRATION_BATCH_SIZE": "20",
+        "COHORT_MIGRATION_CHAINS": "1",
+    }
+    held = HeldSubscriptions(env["DATABASE_URL"], source)
+    log = (tmp_path / "run.log").open("w+")
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "config.launcher"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
+        while time.monotonic() < deadline and (_healthz(port) or (0,))[0] != 200:
+            time.sleep(0.3)
+        migration = create(source, target)
+        while time.monotonic() < deadline and not held.waiting_backends():
+            time.sleep(0.2)
+        log.seek(0)
+        assert held.waiting_backends(), log.read()[-3000:]
+        in_hand = claimed_items(migration.id)
+        assert len(in_hand) == 20
+        children = psutil.Process(launcher.pid).children(recursive=True)
+
+        # when the launcher alone gets SIGTERM (docker stop, systemctl stop)
+        launcher.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "Warm shutdown" not in log.read():
+            time.sleep(0.2)
+        time.sleep(0.5)
+        assert launcher.poll() is None  # waiting for the worker's batch in hand
+        held.release()
+
+        # then every child stops on its own with exit code 0, and none is left behind
+        assert launcher.wait(timeout=60) == 0
+        log.seek(0)
+        output = log.read()
+        # Each stops on its own Ctrl-C, none is killed; Celery's worker exits 1 on SIGINT (its
+        # convention for Ctrl-C) after the same warm shutdown as SIGTERM's exit 0.
+        for name, code in (("web", 0), ("worker", 1), ("beat", 0)):
+            assert re.search(
+                rf"\[run\] {name} \(pid \d+\) stopped: exited with code {code}", output
+            ), output[-3000:]
+        assert "killing it" not in output
+        assert "killing it" not in output
+        _gone, alive = psutil.wait_procs(children, timeout=5)
+        assert alive == [], [p.pid for p in alive]
+        assert _port_is_free(port)
+    finally:
+        held.release()
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+    # the batch in hand finished: its items are MIGRATED, none left claimed for redelivery
+    items = CohortMigrationItem.objects.filter(migration_id=migration.id)
+    assert set(items.filter(status="MIGRATED").values_list("id", flat=True)) == in_hand
+    assert claimed_items(migration.id) == set()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from contracts_app.models import Contract, ContractTerm
+from django.db import connection, transaction
+
+from contracts_app.models import CohortMigrationItem, Contract, ContractTerm
 from contracts_app.services.provisioning import contract_provision
 from tests.contracts_app.contract_builders import (
     eight_terms,
@@ -107,3 +109,56 @@ def bulk_cohort(package, n: int, *, start: dt.datetime = T0, name: str = "Custom
     for first in range(0, len(pairs), 2000):
         contracts_terms_write(pairs=pairs[first : first + 2000])
     return n
+
+
+class HeldSubscriptions:
+    """The cohort's subscriptions locked FOR UPDATE on a connection of the test's own.
+
+    This is how a test holds a worker deterministically *mid-batch* without any test-only path
+    in the engine: a batch claims its items (FOR UPDATE SKIP LOCKED), then locks the items'
+    subscriptions, so it waits here with its items claimed until `release()`.
+    """
+
+    def __init__(self, database_url: str, package):
+        import psycopg
+
+        self.connection = psycopg.connect(database_url)
+        self.connection.execute(
+            "SELECT id FROM contracts_app_subscription WHERE id IN (SELECT subscription_id "
+            "FROM contracts_app_contract WHERE package_id = %s) FOR UPDATE",
+            [package.id],
+        )
+        self.pid = self.connection.info.backend_pid
+
+    def waiting_backends(self) -> int:
+        """How many other backends wait for these locks (a batch in hand, blocked)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                [self.pid],
+            )
+            return cursor.fetchone()[0]
+
+    def release(self) -> None:
+        if not self.connection.closed:
+            self.connection.rollback()
+            self.connection.close()
+
+
+def claimed_items(migration_id) -> set[int]:
+    """Ids of the PENDING items a batch holds (the ones SKIP LOCKED passes over)."""
+    table = CohortMigrationItem._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE migration_id = %s AND status = 'PENDING'",
+            [migration_id],
+        )
+        pending = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE migration_id = %s AND status = 'PENDING' "
+            "FOR UPDATE SKIP LOCKED",
+            [migration_id],
+        )
+        free = {row[0] for row in cursor.fetchall()}
+        transaction.set_rollback(True)
+    return pending - free

@@ -22,7 +22,13 @@ from contracts_app.services.cohort_migrations import (
     migrations_dispatch,
 )
 from tests.conftest import BASE_DIR, _OutputReader
-from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
+from tests.contracts_app.cohort_builders import (
+    T0,
+    HeldSubscriptions,
+    bulk_cohort,
+    claimed_items,
+    two_packages,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 
@@ -181,61 +187,6 @@ def test_a_worker_killed_mid_job_loses_nothing_and_migrates_nobody_twice(workers
         .exists()
     )
     assert_each_customer_moved_once(source, target, 600)
-
-
-class HeldSubscriptions:
-    """The cohort's subscriptions locked FOR UPDATE on a connection of the test's own.
-
-    This is how a test holds a worker deterministically *mid-batch* without any test-only path
-    in the engine: a batch claims its items (FOR UPDATE SKIP LOCKED), then locks the items'
-    subscriptions, so it waits here with its items claimed until `release()`.
-    """
-
-    def __init__(self, database_url: str, package):
-        import psycopg
-
-        self.connection = psycopg.connect(database_url)
-        self.connection.execute(
-            "SELECT id FROM contracts_app_subscription WHERE id IN (SELECT subscription_id "
-            "FROM contracts_app_contract WHERE package_id = %s) FOR UPDATE",
-            [package.id],
-        )
-        self.pid = self.connection.info.backend_pid
-
-    def waiting_backends(self) -> int:
-        """How many other backends wait for these locks (a batch in hand, blocked)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
-                [self.pid],
-            )
-            return cursor.fetchone()[0]
-
-    def release(self) -> None:
-        if not self.connection.closed:
-            self.connection.rollback()
-            self.connection.close()
-
-
-def claimed_items(migration_id) -> set[int]:
-    """Ids of the PENDING items a batch holds (the ones SKIP LOCKED passes over)."""
-    from django.db import transaction
-
-    table = CohortMigrationItem._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {table} WHERE migration_id = %s AND status = 'PENDING'",
-            [migration_id],
-        )
-        pending = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            f"SELECT id FROM {table} WHERE migration_id = %s AND status = 'PENDING' "
-            "FOR UPDATE SKIP LOCKED",
-            [migration_id],
-        )
-        free = {row[0] for row in cursor.fetchall()}
-        transaction.set_rollback(True)
-    return pending - free
 
 
 def wait_until(condition, timeout: float, what: str):
