@@ -8,6 +8,8 @@ process it started; the worker gets a warm shutdown (the batch in hand finishes)
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
@@ -30,6 +32,22 @@ RESTART_BACKOFF_CAP = 30.0
 STABLE_AFTER_SECONDS = 60.0
 MAX_RESTARTS = int(os.environ.get("MAX_RESTARTS", "5"))
 RESTART_WINDOW_SECONDS = float(os.environ.get("RESTART_WINDOW_SECONDS", "120"))
+
+
+# Children run in process groups of their own, so a Ctrl-C (SIGINT to the terminal's group)
+# reaches the launcher alone and each child gets exactly one SIGTERM from it: a second signal in
+# the middle of a Celery worker's warm shutdown would kill it with its batch half done. So that
+# none outlives the launcher (kill -9, a closed terminal), each asks Linux for SIGTERM when its
+# parent dies.
+_PR_SET_PDEATHSIG = 1
+_libc = (
+    ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
+)
+
+
+def _die_with_launcher() -> None:
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Stop(Exception):
@@ -126,7 +144,12 @@ class Child:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            self.command, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL
+            self.command,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            process_group=0,
+            preexec_fn=_die_with_launcher,
         )
         self.started_at = time.monotonic()
         self.restart_due = None
@@ -161,23 +184,13 @@ class Child:
         self.backoff = min(self.backoff * 2, RESTART_BACKOFF_CAP)
 
 
-def _stop_all(children: list[Child], *, own_signal_first: float = 0.0) -> None:
-    """SIGTERM every live child (Celery: warm shutdown) and wait for it within its grace.
-
-    `own_signal_first`: seconds to let the children stop on a signal they got themselves (a
-    Ctrl-C reaches the whole process group); a second signal in the middle of a child's own
-    shutdown would kill it (beat) instead of letting it finish.
-    """
-    running = [c for c in children if c.process is not None and c.process.poll() is None]
-    alive = running
-    deadline = time.monotonic() + own_signal_first
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.1)
-        alive = [c for c in alive if c.process.poll() is None]
+def _stop_all(children: list[Child]) -> None:
+    """SIGTERM every live child once (Celery: warm shutdown) and wait for it within its grace."""
+    alive = [c for c in children if c.process is not None and c.process.poll() is None]
     for child in alive:
-        child.process.send_signal(signal.SIGTERM)  # Celery: warm shutdown
+        child.process.send_signal(signal.SIGTERM)
     started = time.monotonic()
-    for child in running:
+    for child in alive:
         grace = WORKER_STOP_GRACE_SECONDS if child.name == "worker" else STOP_GRACE_SECONDS
         try:
             child.process.wait(timeout=max(0.1, started + grace - time.monotonic()))
@@ -193,12 +206,12 @@ def _stop_all(children: list[Child], *, own_signal_first: float = 0.0) -> None:
 def main() -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGHUP, _raise_stop)  # the terminal closed
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     env = dict(os.environ)
     port = int(env.get("PORT", "8000"))
     redis_process: subprocess.Popen | None = None
     children: list[Child] = []
-    stopped_by = ""
     try:
         if not env.get("DATABASE_URL"):
             embedded.ensure_postgres()  # this process holds the server until it exits
@@ -233,7 +246,6 @@ def main() -> int:
         return 1
     except Stop as stop:
         print(f"[run] {stop}: stopping", flush=True)
-        stopped_by = str(stop)
         return 0
     except subprocess.CalledProcessError as exc:
         print(f"[run] set-up step failed: {exc}", flush=True)
@@ -244,8 +256,8 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        # Ctrl-C reached the children too (same process group): they are already stopping.
-        _stop_all(children, own_signal_first=5.0 if stopped_by == "SIGINT" else 0.0)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        _stop_all(children)
         embedded.stop_redis(redis_process)
 
 

@@ -23,6 +23,7 @@ from config.api.errors import ApplicationError, Conflict, ValidationFailed, flat
 from config.api.ids import parse_uuid
 from config.api.pagination import keyset_paginate
 from config.api.views_base import validated
+from config.db_router import reads_from_replica
 from config.web import ObjectListView, redirect_after_write
 from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
 from contracts_app.forms import (
@@ -411,6 +412,7 @@ def contract_detail(request, contract_id):
 
 @login_required
 @permission_required("contracts_app.view_contract", raise_exception=True)
+@reads_from_replica
 def package_cohort(request, package_id):
     """Who is on a package: keyset pages of its contracts, "Load more" appends the next page."""
     package = get_object_or_404(Package, pk=package_id)

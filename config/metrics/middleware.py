@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 
-from django.db import connection
+from django.db import connections
 
 from config.metrics.registry import (
     db_queries,
@@ -35,7 +36,9 @@ class RequestMetricsMiddleware:
             return execute(sql, params, many, context)
 
         started = time.perf_counter()
-        with connection.execute_wrapper(count):
+        with ExitStack() as wrapped:
+            for connection in connections.all():  # default and, when configured, the replica
+                wrapped.enter_context(connection.execute_wrapper(count))
             response = self.get_response(request)
         elapsed = time.perf_counter() - started
         route = route_name(request)

@@ -109,6 +109,15 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError("PostgreSQL is the only supported database (DATABASE_URL=postgres://...)")
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Optional read replica for cohort pages and CSV exports (config.db_router); off without the URL.
+READ_REPLICA_ALIAS = None
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=60
+    )
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    READ_REPLICA_ALIAS = "replica"
+DATABASE_ROUTERS = ["config.db_router.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,3 +9,7 @@ ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Live-server threads open their own connections; persistent ones outlive the test DB.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# A `replica` alias on the test database itself (TEST MIRROR), so the router can be shown to
+# pick it; off unless a test sets READ_REPLICA_ALIAS (config.db_router).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+READ_REPLICA_ALIAS = None

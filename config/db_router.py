@@ -1,0 +1,56 @@
+"""Optional read replica for read-heavy pages (cohort pages, CSV exports).
+
+Off by default: with no `DATABASE_REPLICA_URL`, `settings.READ_REPLICA_ALIAS` is None and every
+query runs on `default`. With it, reads made inside `replica_reads()` (a context manager and a
+view decorator) go to the `replica` alias; everything else stays on `default`, and writes never
+leave it. Only pages that tolerate replication lag (seconds) opt in: a cohort list, an export.
+A streaming response (CSV export) evaluates its queryset after the view returns, so its
+generator must enter `replica_reads()` itself.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
+
+from django.conf import settings
+
+_replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
+
+
+@contextmanager
+def replica_reads():
+    token = _replica_reads.set(True)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
+def reads_from_replica(view):
+    """View decorator: the view's reads (template rendering included) may use the replica."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        with replica_reads():
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
+class ReadReplicaRouter:
+    def db_for_read(self, model, **hints):
+        alias = settings.READ_REPLICA_ALIAS
+        if alias and _replica_reads.get():
+            return alias
+        return None  # the next router, or default
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True  # one database and its copy: the same rows
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db == "default"  # the replica follows default by replication
