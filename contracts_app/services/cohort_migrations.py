@@ -405,7 +405,8 @@ def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) 
     """Start every due SCHEDULED job (each planned under SKIP LOCKED, so two dispatchers start
     it once), and re-queue batches of RUNNING / REVERTING jobs that made no progress for
     `stale_after` (their chain died with a killed worker; batches are idempotent, so an extra
-    chain is harmless)."""
+    chain is harmless). A re-queue writes an empty progress row, so a job whose workers are all
+    down gets one more chain per `stale_after`, not one per dispatch."""
     now = timezone.now()
     due = list(
         CohortMigration.objects.filter(status=Status.SCHEDULED, run_at__lte=now)
@@ -423,4 +424,7 @@ def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) 
     for migration_id, status in stalled:
         _queue_batches(migration_id, revert=status == Status.REVERTING, chains=1)
         requeued.append(migration_id)
+    CohortMigrationProgress.objects.bulk_create(
+        [CohortMigrationProgress(migration_id=migration_id) for migration_id in requeued]
+    )
     return {"started": started, "requeued": requeued}
