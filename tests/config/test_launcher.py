@@ -15,7 +15,7 @@ import uuid
 import psutil
 import pytest
 
-from tests.conftest import BASE_DIR, free_port
+from tests.conftest import BASE_DIR, forget_queue, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -276,6 +276,7 @@ def test_sigterm_to_the_launcher_mid_batch_finishes_the_batch_and_stops_every_ch
         held.release()
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
+        forget_queue(queue)
     # the batch in hand finished: its items are MIGRATED, none left claimed for redelivery
     items = CohortMigrationItem.objects.filter(migration_id=migration.id)
     assert set(items.filter(status="MIGRATED").values_list("id", flat=True)) == in_hand

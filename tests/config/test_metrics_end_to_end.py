@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from contracts_app.models import CohortMigration
 from packages_app.services.packages import package_create
-from tests.conftest import BASE_DIR, _OutputReader, free_port
+from tests.conftest import BASE_DIR, _OutputReader, forget_queue, free_port
 from tests.contracts_app.cohort_builders import (
     HeldSubscriptions,
     bulk_cohort,
@@ -138,6 +138,7 @@ def stack(subprocess_env, tmp_path, settings):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+    forget_queue(queue)
 
 
 def test_a_scrape_after_a_provision_and_a_migration_carries_every_named_series(stack):
