@@ -292,6 +292,14 @@ def main() -> None:
             f"{_share(states, 'waiting LWLock', total):>6}  "
             f"{_share(states, 'waiting IO', total)}  {run.load[0]:5.2f}"
         )
+    cores = os.cpu_count() or 1
+    for run in runs:
+        ours = (run.worker_cpu_s + run.backend_cpu_s) / run.batches_s
+        busy = run.machine_busy * cores
+        print(
+            f"  {run.workers} worker(s): workers + their backends used {ours:.2f} of the "
+            f"{busy:.2f} busy cores ({ours / busy if busy else 0:.0%}); the rest was other load"
+        )
     for run in runs:
         top = ", ".join(f"{k} {v}" for k, v in run.samples.waits.most_common(4)) or "none"
         print(f"  {run.workers} worker(s), top waits (samples): {top}")
