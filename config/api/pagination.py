@@ -106,9 +106,7 @@ def keyset_paginate(
         values = _typed(model, keys, _decode(cursor, len(keys), cursor_field), cursor_field)
         placeholders = ", ".join(["%s"] * len(values))
         after = "<" if descending else ">"
-        queryset = queryset.extra(
-            where=[f"({qualified}) {after} ({placeholders})"], params=values
-        )
+        queryset = queryset.extra(where=[f"({qualified}) {after} ({placeholders})"], params=values)
     rows = list(queryset[: limit + 1])
     if len(rows) <= limit:
         return CursorPage(items=rows, next_cursor=None)
