@@ -69,10 +69,29 @@ def _credit_type_id(value: str) -> str | None:
     return value if value and value != str(USD_CENTS_ID) else None
 
 
+def _access_paths(field: str) -> dict[str, str | None]:
+    """Field paths of one added commit or credit (`add_credits[0]...`) onto the inputs."""
+    item = f"{field}[0].access_schedule.schedule_items[0]"
+    return {
+        f"{field}[0].product_id": "product",
+        f"{field}[0].access_schedule.credit_type_id": "credit_type",
+        f"{item}.amount": "amount",
+        f"{item}.starting_at": "starting_at",
+        f"{item}.ending_before": "ending_before",
+        f"{field}[0].access_schedule": "amount",
+        f"{field}[0].priority": "priority",
+        f"{field}[0].name": "name",
+        "uniqueness_key": None,
+    }
+
+
 class AddCreditForm(ContractEditForm):
+    """A credit usable over a period (add_credits); the commit form adds its invoice."""
+
     kind = "credit"
     title = "Add a credit"
     submit_label = "Add credit"
+    edit_field = "add_credits"
     product = forms.ChoiceField(label="Product", choices=BLANK)
     amount = _positive_amount("Amount")
     credit_type = forms.ChoiceField(label="Credit type", choices=BLANK, required=False)
@@ -82,84 +101,15 @@ class AddCreditForm(ContractEditForm):
         label="Priority", required=False, help_text="Lower is drawn down first"
     )
     name = forms.CharField(label="Name", required=False, max_length=400)
-    item = "add_credits[0].access_schedule.schedule_items[0]"
-    paths = {
-        "add_credits[0].product_id": "product",
-        "add_credits[0].access_schedule.credit_type_id": "credit_type",
-        f"{item}.amount": "amount",
-        f"{item}.starting_at": "starting_at",
-        f"{item}.ending_before": "ending_before",
-        "add_credits[0].access_schedule": "amount",
-        "add_credits[0].priority": "priority",
-        "add_credits[0].name": "name",
-        "uniqueness_key": None,
-    }
+    paths = _access_paths("add_credits")
 
     def clean(self):
         data = super().clean()
         self._check_window(data, "starting_at", "ending_before")
         return data
 
-    def body(self) -> dict:
+    def term(self, credit_type: str | None) -> dict:
         data = self.cleaned_data
-        schedule: dict = {
-            "schedule_items": [
-                {
-                    "amount": data["amount"],
-                    "starting_at": data["starting_at"],
-                    "ending_before": data["ending_before"],
-                }
-            ]
-        }
-        if _credit_type_id(data.get("credit_type") or ""):
-            schedule["credit_type_id"] = data["credit_type"]
-        credit: dict = {"product_id": data["product"], "access_schedule": schedule}
-        if data.get("priority") is not None:
-            credit["priority"] = data["priority"]
-        if data.get("name"):
-            credit["name"] = data["name"]
-        return {"add_credits": [credit]}
-
-
-class AddCommitForm(ContractEditForm):
-    """A prepaid commit: invoiced once on a date, usable over an access period."""
-
-    kind = "commit"
-    title = "Add a prepaid commit"
-    submit_label = "Add commit"
-    product = forms.ChoiceField(label="Product", choices=BLANK)
-    amount = _positive_amount("Amount")
-    credit_type = forms.ChoiceField(label="Credit type", choices=BLANK, required=False)
-    invoice_date = utc_datetime_field("Invoiced on", required=True)
-    starting_at = utc_datetime_field("Usable from", required=True)
-    ending_before = utc_datetime_field("Usable until", required=True, help_text="UTC, exclusive")
-    priority = forms.DecimalField(label="Priority", required=False)
-    name = forms.CharField(label="Name", required=False, max_length=400)
-    item = "add_commits[0].access_schedule.schedule_items[0]"
-    invoice = "add_commits[0].invoice_schedule.schedule_items[0]"
-    paths = {
-        "add_commits[0].product_id": "product",
-        "add_commits[0].access_schedule.credit_type_id": "credit_type",
-        "add_commits[0].invoice_schedule.credit_type_id": "credit_type",
-        f"{item}.amount": "amount",
-        f"{item}.starting_at": "starting_at",
-        f"{item}.ending_before": "ending_before",
-        "add_commits[0].access_schedule": "amount",
-        f"{invoice}.timestamp": "invoice_date",
-        "add_commits[0].invoice_schedule": "amount",
-        "add_commits[0].priority": "priority",
-        "add_commits[0].name": "name",
-        "uniqueness_key": None,
-    }
-
-    def clean(self):
-        data = super().clean()
-        self._check_window(data, "starting_at", "ending_before")
-        return data
-
-    def body(self) -> dict:
-        data = self.cleaned_data
-        credit_type = _credit_type_id(data.get("credit_type") or "")
         access: dict = {
             "schedule_items": [
                 {
@@ -169,24 +119,49 @@ class AddCommitForm(ContractEditForm):
                 }
             ]
         }
+        if credit_type:
+            access["credit_type_id"] = credit_type
+        term: dict = {"product_id": data["product"], "access_schedule": access}
+        if data.get("priority") is not None:
+            term["priority"] = data["priority"]
+        if data.get("name"):
+            term["name"] = data["name"]
+        return term
+
+    def body(self) -> dict:
+        credit_type = _credit_type_id(self.cleaned_data.get("credit_type") or "")
+        return {self.edit_field: [self.term(credit_type)]}
+
+
+class AddCommitForm(AddCreditForm):
+    """A prepaid commit: invoiced once on a date, usable over an access period."""
+
+    kind = "commit"
+    title = "Add a prepaid commit"
+    submit_label = "Add commit"
+    edit_field = "add_commits"
+    invoice_date = utc_datetime_field("Invoiced on", required=True)
+    field_order = ["product", "amount", "credit_type", "invoice_date"]
+    paths = {
+        **_access_paths("add_commits"),
+        "add_commits[0].invoice_schedule.credit_type_id": "credit_type",
+        "add_commits[0].invoice_schedule.schedule_items[0].timestamp": "invoice_date",
+        "add_commits[0].invoice_schedule": "amount",
+    }
+
+    def term(self, credit_type: str | None) -> dict:
         invoice: dict = {
             "schedule_items": [
-                {"timestamp": data["invoice_date"], "quantity": 1, "unit_price": data["amount"]}
+                {
+                    "timestamp": self.cleaned_data["invoice_date"],
+                    "quantity": 1,
+                    "unit_price": self.cleaned_data["amount"],
+                }
             ]
         }
         if credit_type:
-            access["credit_type_id"] = invoice["credit_type_id"] = credit_type
-        commit: dict = {
-            "product_id": data["product"],
-            "type": "PREPAID",
-            "access_schedule": access,
-            "invoice_schedule": invoice,
-        }
-        if data.get("priority") is not None:
-            commit["priority"] = data["priority"]
-        if data.get("name"):
-            commit["name"] = data["name"]
-        return {"add_commits": [commit]}
+            invoice["credit_type_id"] = credit_type
+        return {**super().term(credit_type), "type": "PREPAID", "invoice_schedule": invoice}
 
 
 class AddOverrideForm(ContractEditForm):
