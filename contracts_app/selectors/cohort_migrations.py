@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from config.api.errors import NotFound, ValidationFailed
@@ -74,6 +74,47 @@ def migration_items(
     if reason:
         queryset = queryset.filter(reason=reason)
     return queryset
+
+
+def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> dict:
+    """Whether a revert is still possible: how many migrated contracts there are, how many
+    have taken effect (their effective instant has passed; any blocks a revert), and until
+    when a revert is allowed (the earliest effective instant). One aggregate query."""
+    row = CohortMigrationItem.objects.filter(
+        migration=migration, status=CohortMigrationItem.Status.MIGRATED
+    ).aggregate(
+        migrated=Count("id"),
+        taken=Count("id", filter=Q(effective_at__lte=now)),
+        until=Min("effective_at"),
+    )
+    return {"migrated": row["migrated"], "taken": row["taken"], "until": row["until"]}
+
+
+def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
+    """What a user may ask of the job now, by the services' own rules: cancel (its status),
+    revert (its status, and none of its moves has taken effect: the revert window)."""
+    window = (
+        migration_revert_window(migration=migration, now=now)
+        if migration.can_revert_status
+        else None
+    )
+    return {
+        "cancel": migration.can_cancel,
+        "revert": window is not None and window["taken"] == 0,
+        "revert_window": window,
+    }
+
+
+def migration_skip_reasons(*, migration: CohortMigration) -> dict[str, int]:
+    """Skipped items by reason code (one grouped query through the status index)."""
+    return dict(
+        CohortMigrationItem.objects.filter(
+            migration=migration, status=CohortMigrationItem.Status.SKIPPED
+        )
+        .values_list("reason")
+        .annotate(n=Count("id"))
+        .order_by("reason")
+    )
 
 
 def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:

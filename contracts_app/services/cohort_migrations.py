@@ -28,6 +28,7 @@ from contracts_app.models import (
     CohortMigrationItem,
     CohortMigrationProgress,
 )
+from contracts_app.selectors.cohort_migrations import migration_revert_window
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
 from packages_app.models import AliasName, Package
 from packages_app.selectors.aliases import package_for_alias
@@ -319,7 +320,7 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
     items become CANCELLED; migrated items stay until reverted."""
     now = timezone.now()
     changed = CohortMigration.objects.filter(
-        id=migration.id, status__in=[Status.SCHEDULED, Status.RUNNING]
+        id=migration.id, status__in=CohortMigration.CANCELLABLE
     ).update(status=Status.CANCELLED, finished_at=now)
     migration.refresh_from_db()
     if not changed:
@@ -346,12 +347,10 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     """COMPLETED | CANCELLED → REVERTING, while no migrated item has taken effect; the revert
     batches then restore the old contracts and archive the new ones, and end it REVERTED."""
     locked = CohortMigration.objects.select_for_update().get(id=migration.id)
-    if locked.status not in (Status.COMPLETED, Status.CANCELLED):
+    if not locked.can_revert_status:
         raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
     now = timezone.now()
-    taken = CohortMigrationItem.objects.filter(
-        migration=locked, status=ItemStatus.MIGRATED, effective_at__lte=now
-    ).count()
+    taken = migration_revert_window(migration=locked, now=now)["taken"]
     if taken:
         raise ValidationFailed(
             f"{taken} migrated contract(s) have already taken effect (their effective instant "
