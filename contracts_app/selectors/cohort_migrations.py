@@ -118,8 +118,8 @@ def migration_skip_reasons(*, migration: CohortMigration) -> dict[str, int]:
 
 
 def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
-    """Counts by status, percent done, items/s and ETA of each job: one grouped query over the
-    counter rows."""
+    """Counts by status, percent done, items/s and ETA of each job (of its revert, once it is
+    reverting): one grouped query over the counter rows."""
     sums = {
         row["migration_id"]: row
         for row in CohortMigrationProgress.objects.filter(migration__in=migrations)
@@ -141,13 +141,21 @@ def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
         if total:
             percent = round(100.0 * (total - counts["pending"]) / total, 1)
         rate, eta = None, None
-        processed = int(row.get("processed") or 0)
-        if processed and migration.started_at and row.get("last_at"):
-            seconds = (row["last_at"] - migration.started_at).total_seconds()
+        processed, since, left = int(row.get("processed") or 0), migration.started_at, "pending"
+        if migration.status in (CohortMigration.Status.REVERTING, CohortMigration.Status.REVERTED):
+            # The revert's own progress: moved contracts given back, since the revert began.
+            to_undo = counts["migrated"] + counts["reverted"]
+            percent = round(100.0 * counts["reverted"] / to_undo, 1) if to_undo else 100.0
+            processed, since, left = counts["reverted"], migration.revert_started_at, "migrated"
+        if processed and since and row.get("last_at"):
+            seconds = (row["last_at"] - since).total_seconds()
             if seconds > 0:
                 rate = round(processed / seconds, 1)
-                if counts["pending"] and migration.status == CohortMigration.Status.RUNNING:
-                    eta = row["last_at"] + dt.timedelta(seconds=counts["pending"] / rate)
+                if counts[left] and migration.status in (
+                    CohortMigration.Status.RUNNING,
+                    CohortMigration.Status.REVERTING,
+                ):
+                    eta = row["last_at"] + dt.timedelta(seconds=counts[left] / rate)
         out[migration.id] = {
             "counts": counts,
             "percent": percent,

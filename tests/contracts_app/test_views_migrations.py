@@ -411,6 +411,10 @@ def test_detail_of_a_completed_job_offers_revert_until_the_move(
     assert response.status_code == 302 and response["Location"] == url
     migration.refresh_from_db()
     assert migration.status == "REVERTING"
+    # the bar follows the revert: 7 of 30 given back
+    migration_revert_batch_run(migration_id=migration.id, batch_size=7)
+    live = pricing_client.get(reverse("contracts:migration-live", args=[migration.id]))
+    assert live.status_code == 200 and 'aria-valuenow="23"' in live.content.decode()
 
 
 def test_revert_is_not_offered_once_a_move_took_effect(pricing_client):
