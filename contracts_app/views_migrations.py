@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from urllib.parse import urlencode
 
@@ -157,12 +158,22 @@ def _digest(body: dict) -> str:
     return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:32]
 
 
+_LISTED = re.compile(r"^(customer_ids|exclude_customer_ids)\[(\d+)\]$")
+
+
 def _validated_input(form: CohortMigrationForm, body: dict) -> dict | None:
+    """The body checked by the API's serializer; its errors go beside the fields they name (a
+    bad id in a pasted list says which one)."""
     try:
         return validated(MigrationCreateInput, body)
     except ValidationError as exc:
         for path, messages in flatten_errors(exc.detail).items():
-            form.add_service_error(path, " ".join(messages))
+            message = " ".join(messages)
+            listed = _LISTED.match(path)
+            if listed:
+                key, index = listed.group(1), int(listed.group(2))
+                message = f"“{body[key][index][:60]}” (id {index + 1}): {message}"
+            form.add_service_error(path, message)
     return None
 
 
