@@ -77,8 +77,9 @@ def migration_items(
 
 def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> dict:
     """Whether a revert is still possible: how many migrated contracts there are, how many
-    have taken effect (their effective instant has passed; any blocks a revert), and until
-    when a revert is allowed (the earliest effective instant). One aggregate query."""
+    have taken effect (their effective instant has passed; any blocks a revert), which were
+    edited since the move (a revert would discard the edit; any blocks it), and until when a
+    revert is allowed (the earliest effective instant). Two queries."""
     row = CohortMigrationItem.objects.filter(
         migration=migration, status=CohortMigrationItem.Status.MIGRATED
     ).aggregate(
@@ -86,7 +87,32 @@ def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> 
         taken=Count("id", filter=Q(effective_at__lte=now)),
         until=Min("effective_at"),
     )
-    return {"migrated": row["migrated"], "taken": row["taken"], "until": row["until"]}
+    return {
+        "migrated": row["migrated"],
+        "taken": row["taken"],
+        "until": row["until"],
+        "edited": _edited_since_migration(migration) if row["migrated"] else [],
+    }
+
+
+def _edited_since_migration(migration: CohortMigration, *, limit: int = 100) -> list:
+    """Ids (up to `limit`) of the contracts a revert would overwrite edits of: any edit of a
+    new contract (it exists only since the job), and edits of an old contract made after the
+    job started. One query."""
+    moved = CohortMigrationItem.objects.filter(
+        migration=migration, status=CohortMigrationItem.Status.MIGRATED
+    )
+    return list(
+        ContractEdit.objects.filter(
+            Q(contract_id__in=moved.values("new_contract_id"))
+            | Q(
+                contract_id__in=moved.values("contract_id"),
+                timestamp__gte=migration.started_at or migration.created_at,
+            )
+        )
+        .values_list("contract_id", flat=True)
+        .distinct()[:limit]
+    )
 
 
 def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
@@ -99,7 +125,7 @@ def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
     )
     return {
         "cancel": migration.can_cancel,
-        "revert": window is not None and window["taken"] == 0,
+        "revert": window is not None and not window["taken"] and not window["edited"],
         "revert_window": window,
     }
 

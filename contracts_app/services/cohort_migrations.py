@@ -27,7 +27,6 @@ from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
     CohortMigrationProgress,
-    ContractEdit,
 )
 from contracts_app.selectors.cohort_migrations import migration_revert_window
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
@@ -351,14 +350,14 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     if not locked.can_revert_status:
         raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
     now = timezone.now()
-    taken = migration_revert_window(migration=locked, now=now)["taken"]
+    window = migration_revert_window(migration=locked, now=now)
+    taken, edited = window["taken"], window["edited"]
     if taken:
         raise ValidationFailed(
             f"{taken} migrated contract(s) have already taken effect (their effective instant "
             "has passed); a migration can be reverted only before any of them does",
             field="migration_id",
         )
-    edited = _edited_since_migration(locked)
     if edited:
         raise ValidationFailed(
             f"{len(edited)} contract(s) of this migration were edited after it moved them "
@@ -377,24 +376,6 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     transaction.on_commit(lambda: _queue_batches(locked.id, revert=True))
     migration.refresh_from_db()
     return migration
-
-
-def _edited_since_migration(migration: CohortMigration, *, limit: int = 100) -> list:
-    """Ids (up to `limit`) of the contracts a revert would overwrite edits of: any edit of a
-    new contract (it exists only since the job), and edits of an old contract made after the
-    job started. One query."""
-    moved = CohortMigrationItem.objects.filter(migration=migration, status=ItemStatus.MIGRATED)
-    return list(
-        ContractEdit.objects.filter(
-            Q(contract_id__in=moved.values("new_contract_id"))
-            | Q(
-                contract_id__in=moved.values("contract_id"),
-                timestamp__gte=migration.started_at or migration.created_at,
-            )
-        )
-        .values_list("contract_id", flat=True)
-        .distinct()[:limit]
-    )
 
 
 # --- the beat dispatcher -----------------------------------------------------------------------

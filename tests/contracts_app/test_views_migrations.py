@@ -32,6 +32,7 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migration_start,
 )
+from contracts_app.services.contract_edits import contract_edit
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
 from tests.factories import UserFactory
@@ -432,6 +433,23 @@ def test_revert_is_not_offered_once_a_move_took_effect(pricing_client):
     assert "3 migrated contract(s) have already taken effect" in response.content.decode()
     migration.refresh_from_db()
     assert migration.status == "COMPLETED"
+
+
+def test_revert_is_not_offered_once_a_moved_contract_was_edited(pricing_client, packages):
+    migration = run_to_end(create(*packages))
+    item = CohortMigrationItem.objects.filter(migration=migration).first()
+    contract_edit(
+        contract=Contract.objects.get(id=item.new_contract_id),
+        data={"update_contract_name": "Renamed"},
+    )
+    url = reverse("contracts:migration-detail", args=[migration.id])
+    html = pricing_client.get(url).content.decode()
+    assert "Revert…" not in html
+    assert "Not revertible: 1 moved contract was edited since the move" in html
+    revert = reverse("contracts:migration-revert", args=[migration.id])
+    assert "cannot be reverted: 1 moved contract was edited" in (
+        pricing_client.get(revert).content.decode()
+    )
 
 
 def test_cancel_says_what_happens_and_cancels(pricing_client, packages):
