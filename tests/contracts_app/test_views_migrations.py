@@ -28,13 +28,12 @@ from contracts_app.services.cohort_migration_batches import (
 )
 from contracts_app.services.cohort_migrations import (
     cohort_migration_create,
-    migration_finish_if_done,
     migration_input,
     migration_start,
 )
 from contracts_app.services.contract_edits import contract_edit
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
+from tests.contracts_app.cohort_builders import T0, bulk_cohort, run_to_end, two_packages
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,15 +82,6 @@ def create(source, target, *, at=AT, start=True, name="Starter v1 → v2", **kwa
     )
     if start:
         assert migration_start(migration_id=migration.id)
-    return migration
-
-
-def run_to_end(migration, *, revert=False):
-    step = migration_revert_batch_run if revert else migration_batch_run
-    while step(migration_id=migration.id, batch_size=7):
-        pass
-    migration_finish_if_done(migration_id=migration.id)
-    migration.refresh_from_db()
     return migration
 
 
