@@ -255,7 +255,10 @@ def test_preview_shows_counts_diff_and_sample_and_writes_nothing(pricing_client,
     assert "Recurring credit on Support" in html  # the diff, in words, no raw JSON
     assert '"kind"' not in html and "terms_added" not in html
     assert f'data-before="{source.id}">29<' in html and f'data-after="{target.id}">29<' in html
-    assert "Customer 0" in html
+    # the sample: customers linked, each with its old contract's new end and its new contract
+    assert len(re.findall(r'/customers/[0-9a-f-]{36}/">Customer \d+</a>', html)) == 20
+    moving = html.count("Starter v2: 2030-02-10 → 2031-02-10")
+    assert moving >= 19 and moving + html.count("skipped: the contract starts after") == 20
     assert "Confirm: move 29 contracts" in html
     # and nothing was written
     assert row_counts() == before
