@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from config.audit.models import AuditLogEntry
 from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
@@ -285,6 +286,8 @@ def test_double_confirm_creates_one_migration(pricing_client, packages):
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"] == detail
     assert migration.created_by == "pricing" and migration.status == "SCHEDULED"
+    entries = AuditLogEntry.objects.filter(resource_type="cohort_migration")
+    assert [(e.action, e.actor_user.username) for e in entries] == [("create", "pricing")]
     assert migration.effective == {"type": "AT", "at": "2030-02-10T00:00:00Z"}
 
 
