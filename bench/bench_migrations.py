@@ -298,6 +298,9 @@ def _stop(processes):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+    from tests.conftest import forget_queue
+
+    forget_queue(os.environ["CELERY_BULK_QUEUE"])
 
 
 def _queries_per_batch(source, target) -> list[tuple[int, int, float]]:

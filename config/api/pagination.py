@@ -96,8 +96,8 @@ def keyset_paginate(
     cursor_field: str = "next_page",
     descending: bool = False,
 ) -> CursorPage:
-    """One page of `queryset` ordered by `keys` (the last key must be unique), ascending or,
-    for the pages that show the newest first, descending."""
+    """One page of `queryset` ordered by `keys` (the last key must be unique), ascending, or
+    newest first with `descending` (the same index, scanned backwards)."""
     model = queryset.model
     columns = [model._meta.get_field(key).column for key in keys]
     qualified = ", ".join(f'"{model._meta.db_table}"."{column}"' for column in columns)
@@ -105,10 +105,8 @@ def keyset_paginate(
     if cursor:
         values = _typed(model, keys, _decode(cursor, len(keys), cursor_field), cursor_field)
         placeholders = ", ".join(["%s"] * len(values))
-        operator = "<" if descending else ">"
-        queryset = queryset.extra(
-            where=[f"({qualified}) {operator} ({placeholders})"], params=values
-        )
+        after = "<" if descending else ">"
+        queryset = queryset.extra(where=[f"({qualified}) {after} ({placeholders})"], params=values)
     rows = list(queryset[: limit + 1])
     if len(rows) <= limit:
         return CursorPage(items=rows, next_cursor=None)
