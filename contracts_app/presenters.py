@@ -244,15 +244,6 @@ REASON_WORDS = {
     "CONTRACT_ARCHIVED": "the contract is archived",
     "HAS_EDITS": "edited since it was provisioned (edited contracts are skipped)",
 }
-STATUS_TONES = {
-    "SCHEDULED": "",
-    "RUNNING": "info",
-    "COMPLETED": "ok",
-    "FAILED": "warn",
-    "CANCELLED": "",
-    "REVERTING": "info",
-    "REVERTED": "",
-}
 FIELD_WORDS = {
     "rate_card_id": "Rate card",
     "rate_card_alias": "Rate card alias",

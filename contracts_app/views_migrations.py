@@ -35,7 +35,6 @@ from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
 from contracts_app.forms import CohortMigrationForm
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, Customer
 from contracts_app.presenters import (
-    STATUS_TONES,
     diff_product_ids,
     package_diff_words,
     reason_words,
@@ -124,7 +123,6 @@ def _row(migration: CohortMigration, progress: dict) -> dict:
     return {
         "migration": migration,
         "progress": progress,
-        "tone": STATUS_TONES.get(migration.status, ""),
         "timing": timing_words(migration.timing, migration.effective_at),
     }
 
@@ -340,7 +338,6 @@ def _live_context(request, migration: CohortMigration) -> dict:
     return {
         "migration": migration,
         "progress": progress,
-        "tone": STATUS_TONES.get(migration.status, ""),
         "skipped": [
             (code, reason_words(code), n)
             for code, n in migration_skip_reasons(migration=migration).items()
