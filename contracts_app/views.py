@@ -402,9 +402,3 @@ def package_cohort(request, package_id):
         )
         return render(request, template, context)
     return render(request, "contracts_app/cohort.html", context)
-
-
-@login_required
-def migration_list(request):
-    # Bulk migration jobs (DESIGN.md §7) are not built yet; the page says so instead of a 404.
-    return render(request, "contracts_app/migrations.html")
