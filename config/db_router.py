@@ -4,8 +4,8 @@ Off by default: with no `DATABASE_REPLICA_URL`, `settings.READ_REPLICA_ALIAS` is
 query runs on `default`. With it, reads made inside `replica_reads()` (a context manager and a
 view decorator) go to the `replica` alias; everything else stays on `default`, and writes never
 leave it. Only pages that tolerate replication lag (seconds) opt in: a cohort list, an export.
-A streaming response (CSV export) evaluates its queryset after the view returns, so its
-generator must enter `replica_reads()` itself.
+A streaming response (CSV export) evaluates its queryset after the view returns, outside the
+decorator: `config.web.csv_response` sends its rows to `read_alias()` instead.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ def reads_from_replica(view):
             return view(*args, **kwargs)
 
     return wrapped
+
+
+def read_alias() -> str:
+    """The alias for reads that tolerate lag: the replica when configured, else default. For
+    querysets evaluated after the view returns (a streamed CSV): `rows.using(read_alias())`."""
+    return settings.READ_REPLICA_ALIAS or "default"
 
 
 class ReadReplicaRouter:

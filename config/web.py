@@ -109,6 +109,10 @@ def csv_response(filename: str, header: list[str], rows, *, chunk_size: int = 20
             return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return "" if value is None else value
 
+    from config.db_router import read_alias
+
+    rows = rows.using(read_alias())  # the read replica when one is configured
+
     def lines():
         yield writer.writerow(header)
         for row in rows.iterator(chunk_size=chunk_size):

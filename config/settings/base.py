@@ -118,6 +118,11 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     READ_REPLICA_ALIAS = "replica"
 DATABASE_ROUTERS = ["config.db_router.ReadReplicaRouter"]
+# Behind PgBouncer in transaction mode: CSV exports' server-side cursors cannot span its
+# transactions, so fetch their rows client-side instead.
+if os.environ.get("DATABASE_DISABLE_SERVER_SIDE_CURSORS") == "1":
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -80,3 +80,26 @@ def test_writes_never_go_to_the_replica_even_inside_replica_reads(settings):
 
     assert "INSERT" not in _tables(replica) and "INSERT" in _tables(default)
     assert '"packages_app_product"' in _tables(replica)
+
+
+def test_csv_exports_stream_from_the_replica_when_there_is_one(settings):
+    from config.web import csv_response
+
+    Product.objects.create(name="Exported", type="FIXED")
+
+    def export():
+        response = csv_response("p.csv", ["name"], Product.objects.values_list("name"))
+        return b"".join(response.streaming_content).decode()
+
+    with CaptureQueriesContext(connections["replica"]) as replica:
+        assert "Exported" in export()
+    assert len(replica) == 0  # off by default
+
+    settings.READ_REPLICA_ALIAS = "replica"
+    with (
+        CaptureQueriesContext(connections["replica"]) as replica,
+        CaptureQueriesContext(connections["default"]) as default,
+    ):
+        assert "Exported" in export()
+    assert '"packages_app_product"' in _tables(replica)
+    assert '"packages_app_product"' not in _tables(default)
