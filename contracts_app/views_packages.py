@@ -23,6 +23,7 @@ from config.api.views_base import validated
 from contracts_app.models import Contract
 from contracts_app.presenters import preview_timeline
 from contracts_app.services.previews import package_preview, package_preview_saved
+from contracts_app.views_cohort import chart_context
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.describe import describe_term
 from packages_app.forms import (
@@ -317,6 +318,20 @@ def package_detail(request, package_id):
         "periods": periods,
         "preview_error": preview_error,
     }
+    page_url = reverse("contracts:package-detail", args=[package.id])
+    context.update(
+        chart_context(
+            request,
+            packages=[package],
+            assignments=package.alias_assignments.all(),
+            title=f"Contracts on {package.name} over time",
+            page_url=page_url,
+            chart_url=page_url,
+            now=now,
+        )
+    )
+    if request.htmx and request.htmx.target == "cohort-chart":
+        return render(request, "contracts_app/cohort_chart.html", context)
     if request.htmx and request.htmx.target == "package-preview":
         return render(request, "packages_app/package_detail.html#package-preview", context)
     return render(request, "packages_app/package_detail.html", context)
