@@ -198,7 +198,7 @@ def test_the_alias_cohort_lists_every_version_grouped_in_alias_order(
     staff_client, client, alias_with_versions, django_assert_max_num_queries
 ):
     # given
-    alias_name, (v1, v3, v2) = alias_with_versions
+    alias_name, (v1, _v3, v2) = alias_with_versions
     _, token = user_with_token(superuser=True)
     url = f"/aliases/{alias_name.id}/cohort/?starting_at=2025-01-01&archived=1"
     # when
@@ -225,7 +225,7 @@ def test_the_alias_cohort_lists_every_version_grouped_in_alias_order(
 def test_the_alias_cohort_filters_by_date_like_the_package_pages(
     staff_client, client, alias_with_versions
 ):
-    alias_name, (v1, v3, v2) = alias_with_versions
+    alias_name, (v1, _v3, v2) = alias_with_versions
     _, token = user_with_token(superuser=True)
     seen, _ = walk(staff_client, f"/aliases/{alias_name.id}/cohort/?at=2026-04-15&q=a")
     on = "2026-04-15T00:00:00Z"
