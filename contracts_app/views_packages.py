@@ -317,7 +317,10 @@ def package_detail(request, package_id):
         "timeline": timeline,
         "periods": periods,
         "preview_error": preview_error,
+        "now": now,
     }
+    if request.htmx and request.htmx.target == "package-preview":
+        return render(request, "packages_app/package_detail.html#package-preview", context)
     page_url = reverse("contracts:package-detail", args=[package.id])
     context.update(
         chart_context(
@@ -332,8 +335,6 @@ def package_detail(request, package_id):
     )
     if request.htmx and request.htmx.target == "cohort-chart":
         return render(request, "contracts_app/cohort_chart.html", context)
-    if request.htmx and request.htmx.target == "package-preview":
-        return render(request, "packages_app/package_detail.html#package-preview", context)
     return render(request, "packages_app/package_detail.html", context)
 
 
