@@ -272,6 +272,23 @@ def package_builder_preview(request, package_id=None):
 def package_detail(request, package_id):
     package = package_for_page(package_id=package_id)
     now = timezone.now()
+    page_url = reverse("contracts:package-detail", args=[package.id])
+    target = request.htmx.target if request.htmx else None
+    chart = (
+        {}  # the example-start preview alone does not need the chart
+        if target == "package-preview"
+        else chart_context(
+            request,
+            packages=[package],
+            assignments=package.alias_assignments.all(),
+            title=f"Contracts on {package.name} over time",
+            page_url=page_url,
+            chart_url=page_url,
+            now=now,
+        )
+    )
+    if target == "cohort-chart":
+        return render(request, "contracts_app/cohort_chart.html", chart)
     credit_types = _credit_type_names()
     names = {a.alias_name_id for a in package.alias_assignments.all()}
     schedule = (
@@ -318,23 +335,10 @@ def package_detail(request, package_id):
         "periods": periods,
         "preview_error": preview_error,
         "now": now,
+        **chart,
     }
-    if request.htmx and request.htmx.target == "package-preview":
+    if target == "package-preview":
         return render(request, "packages_app/package_detail.html#package-preview", context)
-    page_url = reverse("contracts:package-detail", args=[package.id])
-    context.update(
-        chart_context(
-            request,
-            packages=[package],
-            assignments=package.alias_assignments.all(),
-            title=f"Contracts on {package.name} over time",
-            page_url=page_url,
-            chart_url=page_url,
-            now=now,
-        )
-    )
-    if request.htmx and request.htmx.target == "cohort-chart":
-        return render(request, "contracts_app/cohort_chart.html", context)
     return render(request, "packages_app/package_detail.html", context)
 
 
