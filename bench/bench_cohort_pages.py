@@ -69,7 +69,8 @@ def _cohort(conn, size: int) -> str:
         """
         INSERT INTO contracts_app_customer (id, name, external_id, ingest_aliases, custom_fields,
             details, created_at, updated_at)
-        SELECT md5(%(package)s || '-' || n)::uuid, 'Bench customer ' || n, 'bench-' || n,
+        SELECT md5(%(package)s || '-' || n)::uuid, 'Bench customer ' || n,
+            'bench-' || %(package)s || '-' || n,
             '[]', '{}', '{}', now(), now()
         FROM generate_series(1, %(customers)s) AS n
         ON CONFLICT (id) DO NOTHING
@@ -188,13 +189,27 @@ def main() -> None:
                     10,
                 )
                 print(selector.line(floor_count))
-                plan = conn.execute(
-                    "EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM contracts_app_contract "
-                    "WHERE package_id = %s AND starting_at <= '2025-12-31' AND archived_at IS NULL "
-                    "AND (ending_before IS NULL OR ending_before > '2024-06-01')",
-                    [package_id],
-                ).fetchall()
-                print("  scan the chart reads: " + " | ".join(r[0].strip() for r in plan[1:3]))
+                from django.db import connection
+
+                from contracts_app.selectors import cohorts
+
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "EXPLAIN (ANALYZE, BUFFERS) "
+                        + cohorts._SIZES_SQL.format(
+                            table="contracts_app_contract", live="AND c.archived_at IS NULL"
+                        ),
+                        {
+                            "bucket": "day",
+                            "step": "1 day",
+                            "start": dt.datetime(2024, 6, 1, tzinfo=dt.UTC),
+                            "end": dt.datetime(2025, 12, 31, tzinfo=dt.UTC),
+                            "packages": [package_id],
+                        },
+                    )
+                    plan = [row[0].strip() for row in cursor.fetchall()]
+                scans = [line for line in plan if "Scan on contracts_app_contract" in line]
+                print("  the chart's scan: " + " | ".join(scans + plan[-2:]))
 
                 # the cohort page: first page and the count of the cohort on the date
                 for label, query in (

@@ -261,7 +261,7 @@ class CohortChart:
     plot_width: int
     plot_height: int
     series: list[ChartSeries]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]
     y_ticks: list[tuple[float, int]]
     marks: list[ChartMark]
     rows: list[tuple[dt.datetime, list[int], int]]  # the numbers, for the table under it
@@ -334,7 +334,15 @@ def cohort_chart(
     shown = sorted({*range(0, len(points), every), len(points) - 1} if points else set())
     if len(shown) > 1 and shown[-1] - shown[-2] < every:
         shown.pop(-2)
-    x_ticks = [(x_of(i), points[i].strftime("%Y-%m-%d")) for i in shown]
+    # (x, label, anchor): the first label starts at its point, the last one ends there
+    x_ticks = [
+        (
+            x_of(i),
+            points[i].strftime("%Y-%m-%d"),
+            "start" if i == 0 and len(shown) > 1 else "end" if i == shown[-1] else "middle",
+        )
+        for i in shown
+    ]
     y_ticks = [(y_of(y_top * f / 4), round(y_top * f / 4)) for f in range(5)]
 
     placed = []

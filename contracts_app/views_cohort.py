@@ -192,6 +192,10 @@ def alias_cohort(request, alias_id):
 # --- the chart ----------------------------------------------------------------------------------
 
 
+def _target_name(assignment) -> str:
+    return assignment.package.name if assignment.package_id else assignment.rate_card.name
+
+
 def chart_context(
     request,
     *,
@@ -204,7 +208,8 @@ def chart_context(
 ) -> dict:
     """What `contracts_app/cohort_chart.html` needs: the chart of these packages' cohorts over
     the range the request's `chart_from`/`chart_to`/`bucket` choose (one query for the sizes,
-    one for the migrations), with `assignments` (rows already read) marked where they start."""
+    one for the migrations), with `assignments` (in-force rows already read, with their alias
+    name and package) marked where they start."""
     form = CohortChartForm(request.GET, now=now)
     start, end, bucket = form.range()
     ids = [p.id for p in packages]
@@ -213,8 +218,8 @@ def chart_context(
     marks = [
         ChartMark(
             at=a.starting_at,
-            label=f"{a.alias_name.name} → {names.get(a.package_id, '')}"[:40],
-            title=f"{a.alias_name.name} points at {names.get(a.package_id, 'another package')} "
+            label=f"{a.alias_name.name} → {_target_name(a)}"[:40],
+            title=f"{a.alias_name.name} points at {_target_name(a)} "
             f"from {a.starting_at:%Y-%m-%dT%H:%MZ}",
             kind="alias",
         )

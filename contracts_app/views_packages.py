@@ -272,6 +272,18 @@ def package_builder_preview(request, package_id=None):
 def package_detail(request, package_id):
     package = package_for_page(package_id=package_id)
     now = timezone.now()
+    names = {a.alias_name_id for a in package.alias_assignments.all()}
+    # Every interval of this package's aliases (drawn as a timeline, and marked on the chart
+    # where an alias moves onto or off this package).
+    schedule = (
+        list(
+            AliasAssignment.objects.filter(alias_name_id__in=names)
+            .select_related("alias_name", "package", "rate_card")
+            .order_by("alias_name__name", "starting_at", "id")
+        )
+        if names
+        else []
+    )
     page_url = reverse("contracts:package-detail", args=[package.id])
     target = request.htmx.target if request.htmx else None
     chart = (
@@ -280,7 +292,7 @@ def package_detail(request, package_id):
         else chart_context(
             request,
             packages=[package],
-            assignments=package.alias_assignments.all(),
+            assignments=schedule,
             title=f"Contracts on {package.name} over time",
             page_url=page_url,
             chart_url=page_url,
@@ -290,12 +302,6 @@ def package_detail(request, package_id):
     if target == "cohort-chart":
         return render(request, "contracts_app/cohort_chart.html", chart)
     credit_types = _credit_type_names()
-    names = {a.alias_name_id for a in package.alias_assignments.all()}
-    schedule = (
-        AliasAssignment.objects.filter(alias_name_id__in=names)
-        .select_related("alias_name", "package", "rate_card")
-        .order_by("alias_name__name", "starting_at", "id")
-    )
     cohort = (
         Contract.objects.not_archived()
         .filter(package=package)

@@ -129,6 +129,9 @@ CSV_COLUMNS = (
 )
 
 
+CSV_CHUNK_BYTES = 1 << 16  # one write to the client per 64 KiB, not one per row
+
+
 class _Rfc3339(Func):
     """An instant as the API writes it (config.api.views_base.rfc3339), formatted by
     PostgreSQL: `2024-01-01T00:00:00Z`, milliseconds kept when present."""
@@ -171,8 +174,13 @@ def cohort_export_csv(
     yield (",".join(CSV_COLUMNS) + "\r\n").encode()
     copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
-        for block in copy:
-            yield bytes(block)
+        buffer = bytearray()
+        for block in copy:  # libpq hands COPY data over about a row at a time
+            buffer += block
+            if len(buffer) >= CSV_CHUNK_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+        yield bytes(buffer)
 
 
 def alias_package_history(*, alias_name: AliasName) -> list[AliasAssignment]:
