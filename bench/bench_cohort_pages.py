@@ -19,6 +19,7 @@ import os
 import time
 import urllib.request
 
+from bench.bench_contracts import _connect, _django
 from bench.harness import Stats, floor_stats, measure, running_server
 
 COHORT_SIZES = tuple(
@@ -28,23 +29,6 @@ COHORT_SIZES = tuple(
 )
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 CONTRACTS_PER_CUSTOMER = 10
-
-
-def _django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    import logging
-
-    import django
-
-    django.setup()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # Django's logging config lets it chat
-
-
-def _connect(database_url: str):
-    import psycopg
-
-    return psycopg.connect(database_url.replace("postgres://", "postgresql://"), autocommit=True)
 
 
 def _cohort(conn, size: int) -> str:

@@ -21,12 +21,6 @@ UTC = dt.UTC
 
 
 @pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def two_versions():
     v1 = make_package(name="Starter Plan v1")
     v2 = make_package(name="Starter Plan v2")

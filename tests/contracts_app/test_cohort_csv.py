@@ -21,12 +21,6 @@ from tests.factories import UserFactory, user_with_token
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
 def read_csv(response) -> list[dict]:
     assert isinstance(response, StreamingHttpResponse)
     text = b"".join(response.streaming_content).decode()

@@ -21,12 +21,6 @@ UTC = dt.UTC
 
 
 @pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def cohort():
     package = make_package(name="Starter Plan v1")
     random_cohort(package, 180, seed=3)

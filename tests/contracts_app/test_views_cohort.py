@@ -29,12 +29,6 @@ def package_with_cohort():
     return package
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
 def test_cohort_pages_with_load_more_until_every_contract_was_shown(
     staff_client, package_with_cohort, django_assert_max_num_queries
 ):
