@@ -8,8 +8,8 @@ term rows per contract) migrated to another 8-term package:
 - plan time (one INSERT … SELECT of the items), queries per batch (one batch run in-process);
 - contracts/s and wall time of the two workers, and each worker's peak RSS (VmHWM);
 - the floor, measured on the same database in the same run: the same writes as set-based
-  statements (one UPDATE of the old contracts' ends, COPY of as many contract and term rows),
-  rolled back afterwards;
+  statements (one UPDATE of the old contracts' ends, COPY of as many contract and term rows,
+  their deferred foreign keys checked as a commit would), rolled back afterwards;
 - the naive loop: the single-contract services (updateEndDate, then contracts/create with a
   transition) per contract, on a 1,000-contract sample.
 
@@ -158,7 +158,8 @@ def _load_cohort(package, n: int) -> tuple[int, float]:
 
 def _floor(source, target, n: int) -> float:
     """Seconds for the same writes as set-based statements, rolled back: one UPDATE of the old
-    contracts' ends, COPY of n contract rows and their term rows."""
+    contracts' ends, COPY of n contract rows and their term rows, their deferred foreign keys
+    checked."""
     from django.db import connection, transaction
 
     from contracts_app.models import Contract, ContractTerm
@@ -233,6 +234,10 @@ def _floor(source, target, n: int) -> float:
             "package_term_id, starting_at, ending_before, body) FROM STDIN"
         ) as copy:
             copy.write(terms.getvalue())
+        # The foreign keys are deferred to commit: check them now, as the job's commits do
+        # (without this the floor skipped some 25 checks per contract that every real write
+        # pays), then roll back instead of committing so the cohort stays as it was.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     return seconds
@@ -293,6 +298,9 @@ def _stop(processes):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+    from tests.conftest import forget_queue
+
+    forget_queue(os.environ["CELERY_BULK_QUEUE"])
 
 
 def _queries_per_batch(source, target) -> list[tuple[int, int, float]]:
@@ -430,7 +438,10 @@ def main() -> None:
             f"  floor: UPDATE + COPY of {n} contracts and {n * terms} term rows "
             f"{floor_s:.2f} s = {floor_per_s:8.1f} contracts/s\n"
             f"  ratio: {result['per_s'] / floor_per_s:6.1%} of the floor (target >= 30%), "
-            f"{result['per_s'] / naive_per_s:5.1f}x the naive loop (target >= 20x)",
+            f"{result['per_s'] / naive_per_s:5.1f}x the naive loop (target >= 20x)\n"
+            # The floor bounds any job: when it is itself under 20x the naive loop, the 20x
+            # target asks for more than the set-based writes alone can do on this machine.
+            f"  the floor itself is {floor_per_s / naive_per_s:5.1f}x the naive loop",
             flush=True,
         )
     if len(rss_by_size) > 1:

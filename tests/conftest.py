@@ -84,6 +84,18 @@ class _OutputReader(threading.Thread):
         return False
 
 
+def forget_queue(queue: str) -> None:
+    """Delete a test's own queue from the broker: its list (messages a stopped worker left)
+    and the binding sets kombu keeps per queue, which would otherwise pile up run after run."""
+    import redis
+    from django.conf import settings
+
+    from config.redis_clients import redis_url_for_client
+
+    with redis.Redis.from_url(redis_url_for_client(settings.CELERY_BROKER_URL)) as client:
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
 @pytest.fixture
 def celery_worker_queue(subprocess_env) -> Iterator[str]:
     """A real `celery worker` process consuming a queue of its own through the real broker."""
@@ -126,6 +138,7 @@ def celery_worker_queue(subprocess_env) -> Iterator[str]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+        forget_queue(queue)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 
 from config.audit.models import AuditLogEntry
@@ -137,9 +138,32 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" page saves through this form, not save_model: the change
+    is recorded (that it happened, never the password)."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        audit_record(
+            action="change_password",
+            resource_type="user",
+            resource_id=user.pk,
+            description="password changed in admin",
+            changes={"password": "changed"},
+        )
+        return user
+
+
+class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
+    change_password_form = AuditedPasswordChangeForm
+
+
+class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
+    pass
+
+
 # Users and groups decide what people and tokens may do: their changes are recorded too.
-User = get_user_model()
-for model, base in ((User, UserAdmin), (Group, GroupAdmin)):
+for model, model_admin in ((get_user_model(), AuditedUserAdmin), (Group, AuditedGroupAdmin)):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
-    admin.site.register(model, type(f"Audited{base.__name__}", (AuditedAdminMixin, base), {}))
+    admin.site.register(model, model_admin)

@@ -60,6 +60,8 @@ class AuditLogEntry(models.Model):
                 name="audit_resource_idx",
             ),
             models.Index(fields=["actor_user", "timestamp", "id"], name="audit_actor_idx"),
+            # The actor filter matches process actors ("task …", "seed") by name.
+            models.Index(fields=["actor_name", "timestamp", "id"], name="audit_actor_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
@@ -31,7 +32,9 @@ def audit_entries(
     if resource_id:
         entries = entries.filter(resource_id=str(resource_id))
     if actor:
-        entries = entries.filter(Q(actor_name=actor) | Q(actor_user__username=actor))
+        # Two indexed conditions (no join): the user's id by a subquery, or the recorded name.
+        users = get_user_model().objects.filter(username=actor).values("id")
+        entries = entries.filter(Q(actor_name=actor) | Q(actor_user_id__in=users))
     if starting_on is not None:
         entries = entries.filter(timestamp__gte=starting_on)
     if ending_before is not None:

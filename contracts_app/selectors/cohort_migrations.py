@@ -24,9 +24,8 @@ from contracts_app.models import (
 )
 from contracts_app.services.cohort_migration_plan import (
     CohortSpec,
-    cohort_counts,
+    cohort_counts_and_sample,
     cohort_edit_counts,
-    cohort_sample,
 )
 from packages_app.models import Package, PackageTerm
 from packages_app.selectors.aliases import package_for_alias
@@ -207,9 +206,8 @@ def cohort_migration_preview(
 ) -> dict:
     """What a job with this input would do now; nothing is written. Totals and the sample are
     the plan's own SQL (services.cohort_migration_plan), so they agree with the job."""
-    counts = cohort_counts(spec)
+    counts, sample_rows = cohort_counts_and_sample(spec, limit=PREVIEW_SAMPLE)
     edit_counts = cohort_edit_counts(spec)
-    sample_rows = cohort_sample(spec, limit=PREVIEW_SAMPLE)
     not_carried = _edits_not_carried(
         [r["contract_id"] for r in sample_rows if r["has_edits"] and r["reason"] is None]
     )

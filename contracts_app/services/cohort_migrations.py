@@ -27,6 +27,7 @@ from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
     CohortMigrationProgress,
+    ContractEdit,
 )
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
 from packages_app.models import AliasName, Package
@@ -358,6 +359,14 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
             "has passed); a migration can be reverted only before any of them does",
             field="migration_id",
         )
+    edited = _edited_since_migration(locked)
+    if edited:
+        raise ValidationFailed(
+            f"{len(edited)} contract(s) of this migration were edited after it moved them "
+            f"(e.g. {', '.join(str(i) for i in edited[:3])}); reverting would discard those "
+            "edits, so the migration cannot be reverted",
+            field="migration_id",
+        )
     locked.status, locked.revert_started_at, locked.finished_at = Status.REVERTING, now, None
     locked.save(update_fields=["status", "revert_started_at", "finished_at"])
     audit_record(
@@ -371,6 +380,24 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     return migration
 
 
+def _edited_since_migration(migration: CohortMigration, *, limit: int = 100) -> list:
+    """Ids (up to `limit`) of the contracts a revert would overwrite edits of: any edit of a
+    new contract (it exists only since the job), and edits of an old contract made after the
+    job started. One query."""
+    moved = CohortMigrationItem.objects.filter(migration=migration, status=ItemStatus.MIGRATED)
+    return list(
+        ContractEdit.objects.filter(
+            Q(contract_id__in=moved.values("new_contract_id"))
+            | Q(
+                contract_id__in=moved.values("contract_id"),
+                timestamp__gte=migration.started_at or migration.created_at,
+            )
+        )
+        .values_list("contract_id", flat=True)
+        .distinct()[:limit]
+    )
+
+
 # --- the beat dispatcher -----------------------------------------------------------------------
 
 
@@ -378,7 +405,8 @@ def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) 
     """Start every due SCHEDULED job (each planned under SKIP LOCKED, so two dispatchers start
     it once), and re-queue batches of RUNNING / REVERTING jobs that made no progress for
     `stale_after` (their chain died with a killed worker; batches are idempotent, so an extra
-    chain is harmless)."""
+    chain is harmless). A re-queue writes an empty progress row, so a job whose workers are all
+    down gets one more chain per `stale_after`, not one per dispatch."""
     now = timezone.now()
     due = list(
         CohortMigration.objects.filter(status=Status.SCHEDULED, run_at__lte=now)
@@ -396,4 +424,7 @@ def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) 
     for migration_id, status in stalled:
         _queue_batches(migration_id, revert=status == Status.REVERTING, chains=1)
         requeued.append(migration_id)
+    CohortMigrationProgress.objects.bulk_create(
+        [CohortMigrationProgress(migration_id=migration_id) for migration_id in requeued]
+    )
     return {"started": started, "requeued": requeued}

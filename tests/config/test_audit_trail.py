@@ -218,6 +218,23 @@ def test_a_user_permission_change_in_admin_is_recorded(admin_client):
     assert entry.changes["is_staff"] == {"before": False, "after": True}
 
 
+def test_a_password_change_in_admin_is_recorded_without_the_password(admin_client):
+    # given
+    user = UserFactory(username="sam")
+    # when an admin sets sam's password on the admin's own page
+    response = admin_client.post(
+        f"/admin/auth/user/{user.pk}/password/",
+        {"password1": "a-Long-new-pass-42", "password2": "a-Long-new-pass-42"},
+    )
+    # then
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user.refresh_from_db()
+    assert user.check_password("a-Long-new-pass-42")
+    (entry,) = _entries(resource_type="user", action="change_password")
+    assert entry.resource_id == str(user.pk)
+    assert "a-Long-new-pass-42" not in json.dumps(entry.changes) + entry.description
+
+
 # --- commands and Celery tasks ------------------------------------------------------------------
 
 

@@ -10,13 +10,14 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.db.models import Count
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from config.api.errors import ValidationFailed
 from contracts_app import tasks
-from contracts_app.models import CohortMigration, CohortMigrationItem
+from contracts_app.models import CohortMigration, CohortMigrationItem, CohortMigrationProgress
 from contracts_app.selectors.cohort_migrations import migration_progress
 from contracts_app.services import cohort_migration_batches as batches
 from contracts_app.services.cohort_migration_plan import next_billing_boundary
@@ -215,6 +216,23 @@ def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(no_broker)
     assert CohortMigrationItem.objects.filter(migration=due).count() == 25
     assert due.progress.filter(total__gt=0).count() == 1
     assert not CohortMigrationItem.objects.filter(migration=future).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stalled_job_is_requeued_once_per_stale_window(no_broker):
+    # given a running job whose chain died (no progress since its plan)
+    source, target = two_packages()
+    bulk_cohort(source, 5)
+    stalled = job(source, target)
+    CohortMigrationProgress.objects.filter(migration=stalled).update(
+        at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    # when the dispatcher runs twice within the window (beat every 30 s)
+    first = migrations_dispatch(stale_after=dt.timedelta(minutes=2))
+    second = migrations_dispatch(stale_after=dt.timedelta(minutes=2))
+    # then one chain was added, not one per dispatch
+    assert first["requeued"] == [stalled.id]
+    assert second["requeued"] == []
 
 
 def test_the_dispatcher_is_registered_with_beat_in_code():

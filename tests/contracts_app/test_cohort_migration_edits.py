@@ -29,8 +29,8 @@ pytestmark = pytest.mark.django_db
 AT = T0 + dt.timedelta(days=40)
 AT_WIRE = "2030-02-10T00:00:00Z"
 Kind = ContractEdit.Kind
-# counts, edit counts, sample, the sample's edits, target packages, diff terms
-PREVIEW_QUERIES = 6
+# counts with the sample, edit counts, the sample's edits, target packages, diff terms
+PREVIEW_QUERIES = 5
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migrations_dispatch,
 )
-from tests.conftest import BASE_DIR, _OutputReader
+from tests.conftest import BASE_DIR, _OutputReader, forget_queue
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
@@ -88,6 +88,7 @@ def workers(subprocess_env, settings):
     pool = Workers(subprocess_env, queue)
     yield pool
     pool.stop()
+    forget_queue(queue)
 
 
 def wait_for(migration_id, condition, timeout: float = 180.0) -> CohortMigration:

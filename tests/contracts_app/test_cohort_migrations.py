@@ -27,6 +27,7 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migration_start,
 )
+from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
 from tests.contracts_app.cohort_builders import T0, cohort, contract_state, two_packages
@@ -186,6 +187,25 @@ def test_revert_is_refused_once_an_item_has_taken_effect():
         cohort_migration_revert(migration=migration)
     migration.refresh_from_db()
     assert migration.status == "COMPLETED"
+
+
+@pytest.mark.parametrize("edited", ["new contract", "old contract"])
+def test_revert_is_refused_when_a_moved_contract_was_edited_after_the_move(edited):
+    # given a completed job, then an edit a revert would silently discard
+    source, target = two_packages()
+    cohort(source, 3)
+    migration = run_to_end(create(source, target))
+    item = CohortMigrationItem.objects.filter(migration=migration).first()
+    contract_id = item.new_contract_id if edited == "new contract" else item.contract_id
+    contract_edit(
+        contract=Contract.objects.get(id=contract_id), data={"update_contract_name": "Renamed"}
+    )
+    # when / then
+    with pytest.raises(ValidationFailed, match=f"1 contract.*edited.*{contract_id}"):
+        cohort_migration_revert(migration=migration)
+    migration.refresh_from_db()
+    assert migration.status == "COMPLETED"
+    assert counts(migration)["migrated"] == 3
 
 
 def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
