@@ -192,7 +192,7 @@ def main() -> None:
                         },
                     )
                     plan = [row[0].strip() for row in cursor.fetchall()]
-                scans = [line for line in plan if "Scan on contracts_app_contract" in line]
+                scans = [line for line in plan if "on contracts_app_contract" in line]
                 print("  the chart's scan: " + " | ".join(scans + plan[-2:]))
 
                 # the cohort page: first page and the count of the cohort on the date

@@ -203,36 +203,46 @@ def packages_of(assignments: Sequence[AliasAssignment]) -> list[Package]:
 # One query. The chart's points are a generated series (bucket starts, UTC); a contract is in
 # the cohort at point t when starting_at <= t < ending_before, exactly listContractsOnPackage's
 # covering_date rule. Instead of joining every contract to every point (contracts x points
-# comparisons), each contract is read once: width_bucket finds how many points fall before its
-# start and before its end (a binary search in the points array), a grouping-sets aggregate
-# counts starts and ends per point index, and a running sum over the points gives the cohort's
-# size at each. The scan is the `contract_cohort` index (package, start), index-only.
-_SIZES_SQL = """
+# comparisons), each contract is counted where it starts and where it ends: width_bucket finds
+# how many points fall before its start (its end), a binary search in the points array; a
+# running sum of starts minus ends over the points gives the cohort's size at each.
+# Starts and ends are two scans of the `contract_cohort` index (package, start; index-only),
+# each hash-aggregated into at most one row per point. Measured at 1M contracts, day buckets
+# over 19 months (579 points), load average 3 on 2 cores: 554 ms, against 985 ms for one scan
+# aggregated by GROUPING SETS (the planner cannot estimate the buckets' count, so it sorts the
+# million rows on disk) and 158 ms for the bare scan computing the buckets.
+_SCAN = """
+    FROM {table} c CROSS JOIN points p
+    WHERE c.package_id = ANY(%(packages)s::uuid[])
+      AND c.starting_at <= p.ts[cardinality(p.ts)] {live}"""
+_SIZES_SQL = (
+    """
 WITH points AS (
     SELECT array_agg(t ORDER BY t) AS ts
     FROM generate_series(
         date_trunc(%(bucket)s, %(start)s::timestamptz), %(end)s::timestamptz,
         %(step)s::interval) AS t
 ),
-scanned AS (
-    SELECT c.package_id,
-           width_bucket(c.starting_at - interval '1 microsecond', p.ts) AS before_start,
-           width_bucket(c.ending_before - interval '1 microsecond', p.ts) AS before_end
-    FROM {table} c CROSS JOIN points p
-    WHERE c.package_id = ANY(%(packages)s::uuid[])
-      AND c.starting_at <= p.ts[cardinality(p.ts)]
+starts AS (
+    SELECT c.package_id, width_bucket(c.starting_at - interval '1 microsecond', p.ts) AS j,
+           count(*) AS n"""
+    + _SCAN
+    + """
       AND (c.ending_before IS NULL OR c.ending_before > p.ts[1])
-      {live}
+    GROUP BY 1, 2
 ),
-counted AS (
-    SELECT package_id, GROUPING(before_start) AS is_end,
-           coalesce(before_start, before_end) AS j, count(*) AS n
-    FROM scanned
-    GROUP BY GROUPING SETS ((package_id, before_start), (package_id, before_end))
+ends AS (
+    SELECT c.package_id, width_bucket(c.ending_before - interval '1 microsecond', p.ts) AS j,
+           count(*) AS n"""
+    + _SCAN
+    + """
+      AND c.ending_before > p.ts[1]
+    GROUP BY 1, 2
 ),
 deltas AS (
-    SELECT package_id, j, sum(CASE WHEN is_end = 1 THEN -n ELSE n END) AS delta
-    FROM counted WHERE j IS NOT NULL GROUP BY package_id, j
+    SELECT package_id, j, sum(n) AS delta
+    FROM (SELECT package_id, j, n FROM starts UNION ALL SELECT package_id, j, -n FROM ends) AS e
+    GROUP BY package_id, j
 )
 SELECT p.ts[k.k], pk.id,
        (sum(coalesce(d.delta, 0)) OVER (PARTITION BY pk.id ORDER BY k.k))::bigint
@@ -242,6 +252,7 @@ CROSS JOIN generate_series(1, cardinality(p.ts)) AS k(k)
 LEFT JOIN deltas d ON d.package_id = pk.id AND d.j = k.k - 1
 ORDER BY pk.id, k.k
 """
+)
 
 
 @dataclass(frozen=True)
