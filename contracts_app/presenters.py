@@ -227,6 +227,125 @@ def subscription_timeline(contracts: Iterable, *, now: dt.datetime, title: str) 
     return build_timeline(list(lanes.values()), title=title, markers=[(now, "now")])
 
 
+# --- edit history in words ----------------------------------------------------------------------
+
+_ADDED_WORDS = {
+    "add_commits": "commit",
+    "add_credits": "credit",
+    "add_recurring_commits": "recurring commit",
+    "add_recurring_credits": "recurring credit",
+    "add_overrides": "override",
+    "add_scheduled_charges": "scheduled charge",
+    "add_subscriptions": "subscription",
+    "add_spend_trackers": "spend tracker",
+    "add_discounts": "discount (stored)",
+    "add_pro_services": "professional service (stored)",
+    "add_reseller_royalties": "reseller royalty (stored)",
+}
+_CHANGED_WORDS = {
+    "archive_commits": "Archived commit",
+    "archive_credits": "Archived credit",
+    "archive_scheduled_charges": "Archived scheduled charge",
+    "remove_overrides": "Removed override",
+    "update_commits": "Changed commit",
+    "update_credits": "Changed credit",
+    "update_scheduled_charges": "Changed scheduled charge",
+    "update_subscriptions": "Changed subscription",
+    "update_recurring_commits": "Changed recurring commit",
+    "update_recurring_credits": "Changed recurring credit",
+}
+_QUIET_KEYS = {"id", "timestamp", "created_by", "uniqueness_key"}
+
+
+def _day(value) -> str:
+    from packages_app.templatetags.ui import iso
+
+    return iso(value)
+
+
+def _window(item: Mapping) -> str:
+    start, end = item.get("starting_at"), item.get("ending_before")
+    return f"{_day(start)} → {_day(end) if end else 'open-ended'}"
+
+
+def _amount_in(schedule: Mapping, amount) -> str:
+    credit_type = schedule.get("credit_type") or {}
+    names = {str(credit_type.get("id")): credit_type.get("name") or "units"}
+    return money(amount, credit_type.get("id"), names)
+
+
+def _added_term(field: str, term: Mapping) -> str:
+    product = (term.get("product") or {}).get("name") or ""
+    if field in ("add_commits", "add_credits"):
+        access = term.get("access_schedule") or {}
+        windows = "; ".join(
+            f"{_amount_in(access, item.get('amount'))}, usable {_window(item)}"
+            for item in access.get("schedule_items") or []
+        )
+        what = (
+            f"{str(term.get('type', 'prepaid')).lower()} commit"
+            if field == "add_commits"
+            else "credit"
+        )
+        text = f"Added {what} on {product or 'a product'}: {windows or 'no access schedule'}"
+        invoices = (term.get("invoice_schedule") or {}).get("schedule_items") or []
+        if invoices:
+            text += "; invoiced " + ", ".join(
+                f"{_amount_in(term['invoice_schedule'], i.get('amount'))} on {_day(i.get('timestamp'))}"
+                for i in invoices
+            )
+        if term.get("priority") is not None:
+            text += f"; priority {term['priority']}"
+        return text
+    if field == "add_overrides":
+        targets = [product] if product else []
+        for specifier in term.get("override_specifiers") or []:
+            targets += [f"tag {tag}" for tag in specifier.get("product_tags") or []]
+        targets += [f"tag {tag}" for tag in term.get("applicable_product_tags") or []]
+        if term.get("multiplier") is not None:
+            change = f"rates multiplied by {term['multiplier']}"
+        elif term.get("overwrite_rate"):
+            change = "rate overwritten"
+        else:
+            change = str(term.get("type") or "changed").lower()
+        return (
+            f"Added override on {', '.join(targets) or 'every product'}: {change}, {_window(term)}"
+        )
+    words = _ADDED_WORDS.get(field, field.removeprefix("add_").replace("_", " "))
+    on = f" on {product}" if product else ""
+    window = f", {_window(term)}" if term.get("starting_at") else ""
+    return f"Added {words}{on}{window}"
+
+
+def edit_in_words(entry: Mapping) -> list[str]:
+    """One line per change an edit-history entry (getEditHistory's form) records: what it
+    added, changed, archived or removed, with ISO dates. Pure; the entry carries the names."""
+    lines: list[str] = []
+    for field, value in entry.items():
+        if field in _QUIET_KEYS:
+            continue
+        if field.startswith("add_") and isinstance(value, list):
+            lines += [_added_term(field, term) for term in value if isinstance(term, Mapping)]
+        elif field in _CHANGED_WORDS:
+            for item in value or []:
+                changed = sorted(k for k in item if k != "id")
+                detail = f" ({', '.join(k.replace('_', ' ') for k in changed)})" if changed else ""
+                lines.append(f"{_CHANGED_WORDS[field]} {str(item.get('id', ''))[:8]}{detail}")
+        elif field == "update_contract_end_date":
+            lines.append(
+                f"End date moved to {_day(value)}" if value else "End date cleared: open-ended"
+            )
+        elif field == "update_contract_name":
+            lines.append(f"Renamed to “{value}”")
+        elif field == "update_net_payment_terms_days":
+            lines.append(f"Payment terms set to {value} days")
+        elif field == "archive_spend_trackers":
+            lines.append("Archived spend trackers " + ", ".join(map(str, value or [])))
+        else:
+            lines.append(field.replace("_", " ").capitalize())
+    return lines or ["No changes recorded"]
+
+
 # --- cohort size over time --------------------------------------------------------------------
 
 CHART_TONES = 8  # css classes cc-0 … cc-7, cycled

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts_app import views, views_cohort, views_packages
+from contracts_app import views, views_cohort, views_contract_edits, views_packages
 
 app_name = "contracts"
 urlpatterns = [
@@ -59,6 +59,20 @@ urlpatterns = [
         views.customer_billing_archive,
         name="customer-billing-archive",
     ),
-    path("contracts/<uuid:contract_id>/", views.contract_detail, name="contract-detail"),
+    path(
+        "contracts/<uuid:contract_id>/",
+        views_contract_edits.contract_detail,
+        name="contract-detail",
+    ),
+    path(
+        "contracts/<uuid:contract_id>/edits/",
+        views_contract_edits.contract_edit_history_more,
+        name="contract-edit-history",
+    ),
+    path(
+        "contracts/<uuid:contract_id>/edits/<slug:kind>/",
+        views_contract_edits.contract_edit_apply,
+        name="contract-edit",
+    ),
     path("migrations/", views.migration_list, name="migration-list"),
 ]

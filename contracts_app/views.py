@@ -29,7 +29,7 @@ from contracts_app.forms import (
     ProvisionForm,
     ScheduleChangeForm,
 )
-from contracts_app.models import BillingProviderConfiguration, Contract, ContractTerm, Customer
+from contracts_app.models import BillingProviderConfiguration, Contract, Customer
 from contracts_app.presenters import preview_timeline, subscription_timeline
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
@@ -37,7 +37,7 @@ from contracts_app.services.customers import (
     billing_provider_configurations_set,
     customer_create,
 )
-from contracts_app.services.previews import contract_preview_of, dry_run
+from contracts_app.services.previews import dry_run
 from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
 from contracts_app.services.provisioning import contract_provision
 from packages_app.forms import package_choices, today_utc
@@ -355,52 +355,6 @@ def customer_billing_archive(request, customer_id, configuration_id):
             )
     return HttpResponseRedirect(
         reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
-    )
-
-
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
-def contract_detail(request, contract_id):
-    contract = get_object_or_404(
-        Contract.objects.select_related(
-            "customer", "package", "rate_card", "billing_provider_configuration", "subscription"
-        ),
-        pk=contract_id,
-    )
-    terms = list(
-        ContractTerm.objects.filter(contract=contract)
-        .select_related("product")
-        .order_by("kind", "ordinal")
-    )
-    preview = contract_preview_of(contract, terms)
-    names = {str(t.product_id): t.product.name for t in terms if t.product_id}
-    timeline, periods = preview_timeline(
-        preview, product_names=names, credit_type_names=_credit_type_names()
-    )
-    neighbours = (
-        list(
-            Contract.objects.filter(subscription_id=contract.subscription_id)
-            .exclude(pk=contract.pk)
-            .select_related("package")
-            .order_by("starting_at", "id")
-        )
-        if contract.subscription_id
-        else []
-    )
-    transitions = (contract.settings or {}).get("transitions") or []
-    return render(
-        request,
-        "contracts_app/contract_detail.html",
-        {
-            "contract": contract,
-            "terms": [t for t in terms if t.generated_from_id is None],
-            "timeline": timeline,
-            "periods": periods,
-            "periods_open": True,
-            "previous": [c for c in neighbours if c.starting_at < contract.starting_at],
-            "following": [c for c in neighbours if c.starting_at > contract.starting_at],
-            "transitions": transitions,
-        },
     )
 
 

@@ -94,16 +94,19 @@ def keyset_paginate(
     cursor: str | None,
     keys: tuple[str, ...] = ("created_at", "id"),
     cursor_field: str = "next_page",
+    descending: bool = False,
 ) -> CursorPage:
-    """One page of `queryset` ordered ascending by `keys` (the last key must be unique)."""
+    """One page of `queryset` ordered by `keys` (the last key must be unique), ascending, or
+    newest first with `descending` (the same index, scanned backwards)."""
     model = queryset.model
     columns = [model._meta.get_field(key).column for key in keys]
     qualified = ", ".join(f'"{model._meta.db_table}"."{column}"' for column in columns)
-    queryset = queryset.order_by(*keys)
+    queryset = queryset.order_by(*(f"-{key}" if descending else key for key in keys))
     if cursor:
         values = _typed(model, keys, _decode(cursor, len(keys), cursor_field), cursor_field)
         placeholders = ", ".join(["%s"] * len(values))
-        queryset = queryset.extra(where=[f"({qualified}) > ({placeholders})"], params=values)
+        after = "<" if descending else ">"
+        queryset = queryset.extra(where=[f"({qualified}) {after} ({placeholders})"], params=values)
     rows = list(queryset[: limit + 1])
     if len(rows) <= limit:
         return CursorPage(items=rows, next_cursor=None)

@@ -346,7 +346,8 @@ class ContractEditInput(StrictSerializer):
     remove_overrides = typed_list(IdInput())
     uniqueness_key = optional(serializers.CharField, max_length=128)
     update_commits = typed_list(UpdateCommitInput())
-    update_contract_end_date = optional(serializers.DateTimeField)
+    # null: open-ended (the SDK's type allows None; v1 updateEndDate clears the same way).
+    update_contract_end_date = optional(serializers.DateTimeField, allow_null=True)
     update_contract_name = optional(serializers.CharField, max_length=400, allow_blank=True)
     update_credits = typed_list(UpdateCreditInput())
     update_net_payment_terms_days = optional(NumberField, min_value=0)

@@ -46,3 +46,18 @@ def offset_pair(form, name: str):
 @register.filter
 def split(value: str) -> list[str]:
     return value.split()
+
+
+@register.filter
+def change_text(value) -> str:
+    """An audit entry's recorded value in words: ISO dates, `key: value` pairs for objects,
+    comma-separated lists, `—` for nothing (never a Python repr on the page)."""
+    if value is None or value == {} or value == []:
+        return "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {change_text(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(change_text(item) for item in value)
+    if isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and value[10:11] == "T":
+        return iso(value)
+    return str(value)

@@ -388,3 +388,16 @@ def test_v2_get_refuses_as_of_date_rather_than_answer_with_today(sdk, customer, 
             customer_id=str(customer.id), contract_id=provisioned, as_of_date=at(2024, 2, 1)
         )
     assert refused.value.body["field"] == "as_of_date"
+
+
+def test_a_null_end_date_makes_the_contract_open_ended(sdk, customer, provisioned):
+    # given a contract with an end date
+    ids = {"customer_id": str(customer.id), "contract_id": provisioned}
+    assert sdk.v2.contracts.retrieve(**ids).data.ending_before == at(2025, 1, 1)
+    # when an edit sends update_contract_end_date null (the SDK's type allows None)
+    sdk.v2.contracts.edit(**ids, update_contract_end_date=None)
+    # then the contract is open-ended and the history records the clearing
+    assert sdk.v2.contracts.retrieve(**ids).data.ending_before is None
+    (entry,) = sdk.v2.contracts.get_edit_history(**ids).data
+    assert entry.update_contract_end_date is None
+    assert "update_contract_end_date" in entry.model_fields_set

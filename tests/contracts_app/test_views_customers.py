@@ -206,7 +206,8 @@ def test_contract_page_shows_terms_with_absolute_dates(
     pricing_client, starter, django_assert_max_num_queries
 ):
     contract = contract_provision(customer=make_customer(), starting_at=JAN31, package=starter)
-    with django_assert_max_num_queries(6):
+    # + the edit history page and the edit forms' product choices (test_contract_edit_pages)
+    with django_assert_max_num_queries(8):
         response = pricing_client.get(f"/contracts/{contract.id}/")
     html = response.content.decode()
     assert response.status_code == 200
