@@ -4,14 +4,18 @@ errors, named by field path, are put back on the inputs with `add_service_error`
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 import uuid
 
 from django import forms
 
+from config.api.ids import parse_uuid
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
 from contracts_app.services.customers import DELIVERY_METHODS
-from packages_app.forms import BLANK, ServiceForm, utc_datetime_field
+from packages_app.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
 
 BILLING_PROVIDERS = [
     ("stripe", "Stripe"),
@@ -135,6 +139,170 @@ class ScheduleChangeForm(ServiceForm):
         if bool(data.get("package")) == bool(data.get("package_alias")):
             self.add_error("package", "Choose a package or an alias (one of them).")
         return data
+
+
+TIMING_CHOICES = [
+    ("AT", "At one instant: every contract moves then"),
+    ("NEXT_BILLING_PERIOD", "At each contract's next billing period on or after a date"),
+    ("END_OF_TERM", "At the end of each contract's term (renewal)"),
+]
+EDITED_CHOICES = [
+    ("SKIP", "Skip them: they stay on their edited contracts"),
+    ("MIGRATE", "Move them too: their edits are not carried over"),
+]
+_ID_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def ids_from_text(text: str) -> list[str]:
+    """Ids pasted one a line, or separated by commas, semicolons or spaces (quotes dropped)."""
+    return [part.strip("\"'") for part in _ID_SEPARATORS.split(text or "") if part.strip("\"'")]
+
+
+def ids_from_csv(upload) -> list[str]:
+    """The first column of an uploaded CSV file; a header row (not an id) is skipped. The ids
+    are checked by the API's serializer with the rest of the input."""
+    text = upload.read().decode("utf-8-sig")
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+    ids = [row[0].strip() for row in rows]
+    if ids and parse_uuid(ids[0]) is None and not any(ch.isdigit() for ch in ids[0]):
+        ids = ids[1:]
+    return ids
+
+
+class CohortMigrationForm(ServiceForm):
+    """The migration wizard's input: what the API's create body carries, checked by the API's
+    serializer (api.cohort_migration_serializers), whose field paths name these inputs."""
+
+    source_package = forms.ChoiceField(label="Package", choices=BLANK, required=False)
+    source_alias = forms.ChoiceField(label="or the package an alias", choices=BLANK, required=False)
+    source_as_of = utc_datetime_field("pointed at on", help_text="UTC; with an alias only")
+    target_package = forms.ChoiceField(label="Package", choices=BLANK, required=False)
+    target_alias = forms.ChoiceField(
+        label="or an alias",
+        choices=BLANK,
+        required=False,
+        help_text="Resolved at each contract's move, so a scheduled re-point is honoured",
+    )
+    timing = forms.ChoiceField(
+        label="When each contract moves",
+        choices=TIMING_CHOICES,
+        initial="AT",
+        widget=forms.RadioSelect,
+    )
+    effective_at = utc_datetime_field(
+        "From", help_text="UTC; the instant (AT) or the earliest date (next billing period)"
+    )
+    edited_contracts = forms.ChoiceField(
+        label="Contracts edited since they were provisioned",
+        choices=EDITED_CHOICES,
+        initial="SKIP",
+        widget=forms.RadioSelect,
+    )
+    customer_ids = forms.CharField(
+        label="Only these customers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "customer ids, one a line"}),
+        help_text="Optional: paste customer ids, or upload a CSV file of them below",
+    )
+    customer_file = forms.FileField(label="CSV file of customer ids", required=False)
+    exclude_customer_ids = forms.CharField(
+        label="Leave out these customers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "customer ids, one a line"}),
+    )
+    exclude_file = forms.FileField(label="CSV file of customer ids to leave out", required=False)
+    name = forms.CharField(label="Name", max_length=400, required=False)
+    run_at = utc_datetime_field("Run at", help_text="UTC; empty: as soon as you confirm")
+    uniqueness_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    previewed = forms.CharField(widget=forms.HiddenInput, required=False)
+    paths = {
+        "source.package_id": "source_package",
+        "source.package_alias": "source_alias",
+        "source.as_of": "source_as_of",
+        "source": "source_package",
+        "target.package_id": "target_package",
+        "target.package_alias": "target_alias",
+        "target": "target_package",
+        "effective.type": "timing",
+        "effective.at": "effective_at",
+        "effective.not_before": "effective_at",
+        "effective": "timing",
+        "customer_ids": "customer_ids",
+        "exclude_customer_ids": "exclude_customer_ids",
+        "edited_contracts": "edited_contracts",
+        "name": "name",
+        "run_at": "run_at",
+        "uniqueness_key": None,
+    }
+
+    def __init__(self, *args, source_choices=(), target_choices=(), alias_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        aliases = [*BLANK, *((a, a) for a in alias_choices)]
+        self.fields["source_package"].choices = list(source_choices)
+        self.fields["target_package"].choices = list(target_choices)
+        self.fields["source_alias"].choices = aliases
+        self.fields["target_alias"].choices = aliases
+
+    def clean(self):
+        data = super().clean()
+        for text, upload in (
+            ("customer_ids", "customer_file"),
+            ("exclude_customer_ids", "exclude_file"),
+        ):
+            ids = ids_from_text(data.get(text) or "")
+            if data.get(upload):
+                try:
+                    ids += ids_from_csv(data[upload])
+                except (UnicodeDecodeError, csv.Error):
+                    self.add_error(upload, "Not a CSV file of ids (UTF-8 text, one id a line).")
+            data[f"{text}_list"] = list(dict.fromkeys(ids))
+        return data
+
+    def body(self) -> dict:
+        """The create body as the API receives it (RFC 3339 strings, ids as text)."""
+        data = self.cleaned_data
+        source: dict = {}
+        if data.get("source_package"):
+            source["package_id"] = data["source_package"]
+        if data.get("source_alias"):
+            source["package_alias"] = data["source_alias"]
+        if data.get("source_as_of"):
+            source["as_of"] = data["source_as_of"]
+        target: dict = {}
+        if data.get("target_package"):
+            target["package_id"] = data["target_package"]
+        if data.get("target_alias"):
+            target["package_alias"] = data["target_alias"]
+        effective: dict = {"type": data["timing"]}
+        if data.get("effective_at"):
+            key = "not_before" if data["timing"] == "NEXT_BILLING_PERIOD" else "at"
+            effective[key] = data["effective_at"]
+        body = {
+            "source": source,
+            "target": target,
+            "effective": effective,
+            "edited_contracts": data["edited_contracts"],
+            "name": data.get("name") or "",
+        }
+        for key in ("customer_ids", "exclude_customer_ids"):
+            if data.get(f"{key}_list"):
+                body[key] = data[f"{key}_list"]
+        if data.get("run_at"):
+            body["run_at"] = data["run_at"]
+        return as_wire(body)
+
+    def rebound(self, **values: str) -> CohortMigrationForm:
+        """The same input with uploaded files' ids moved into the text boxes (the confirm step
+        carries no file, so it sends what was previewed) and `values` set (hidden fields)."""
+        data = self.data.copy()
+        for key in ("customer_ids", "exclude_customer_ids"):
+            data[key] = "\n".join(self.cleaned_data.get(f"{key}_list") or [])
+        for key, value in values.items():
+            data[key] = value  # QueryDict.update would append
+        form = type(self)(data, initial=self.initial)
+        for name in ("source_package", "target_package", "source_alias", "target_alias"):
+            form.fields[name].choices = self.fields[name].choices
+        return form
 
 
 class CohortFilterForm(forms.Form):

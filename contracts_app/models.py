@@ -424,8 +424,29 @@ class CohortMigration(models.Model):
             ),
         ]
 
+    # The transitions a user can ask for, by status (DESIGN.md §7); the services enforce them
+    # with conditional UPDATEs and the pages ask these before offering a button.
+    CANCELLABLE = frozenset({Status.SCHEDULED, Status.RUNNING})
+    REVERTIBLE = frozenset({Status.COMPLETED, Status.CANCELLED})
+    # Still moving: pages poll its progress.
+    UNFINISHED = frozenset({Status.SCHEDULED, Status.RUNNING, Status.REVERTING})
+
     def __str__(self) -> str:
         return self.name or f"Cohort migration {self.id}"
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in self.CANCELLABLE
+
+    @property
+    def can_revert_status(self) -> bool:
+        """Its status allows a revert; whether none of its moves has taken effect yet is
+        asked of selectors.cohort_migrations.migration_revert_window."""
+        return self.status in self.REVERTIBLE
+
+    @property
+    def is_unfinished(self) -> bool:
+        return self.status in self.UNFINISHED
 
 
 class CohortMigrationItem(models.Model):

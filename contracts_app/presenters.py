@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
 from contracts_app.services.materialise import PERIODS, TermRow, shift
-from packages_app.describe import KIND_WORDS, money
+from packages_app.describe import KIND_WORDS, describe_term, length_words, money
+from packages_app.templatetags.ui import iso
 
 MAX_STATEMENT_POINTS = 60
 
@@ -225,6 +226,132 @@ def subscription_timeline(contracts: Iterable, *, now: dt.datetime, title: str) 
             )
         )
     return build_timeline(list(lanes.values()), title=title, markers=[(now, "now")])
+
+
+# --- cohort migrations in words ---------------------------------------------------------------
+
+REASON_WORDS = {
+    "TARGET_ARCHIVED": "the target package is archived",
+    "TARGET_ALIAS_UNRESOLVED": "the target alias points at no package then",
+    "NO_BILLING_CONFIGURATION": "the customer has no billing-provider configuration",
+    "AMBIGUOUS_BILLING_CONFIGURATION": "the customer has several matching billing configurations",
+    "ALREADY_ON_TARGET": "already on the target package",
+    "ENDS_BEFORE_EFFECTIVE": "the contract ends before it would move",
+    "STARTS_AFTER_EFFECTIVE": "the contract starts after it would move",
+    "OPEN_ENDED": "open-ended: it has no end of term",
+    "SUCCESSOR_EXISTS": "a later contract already follows it",
+    "IN_OTHER_MIGRATION": "pending in another migration",
+    "CONTRACT_ARCHIVED": "the contract is archived",
+    "HAS_EDITS": "edited since it was provisioned (edited contracts are skipped)",
+}
+FIELD_WORDS = {
+    "rate_card_id": "Rate card",
+    "rate_card_alias": "Rate card alias",
+    "duration": "Length",
+    "billing_provider": "Billing provider",
+    "delivery_method": "Delivery method",
+    "net_payment_terms_days": "Payment terms",
+    "usage_statement_schedule": "Usage statements",
+}
+
+
+def reason_words(code: str | None) -> str:
+    return REASON_WORDS.get(code or "", (code or "").replace("_", " ").lower())
+
+
+def timing_words(timing: str, at: dt.datetime | None) -> str:
+    """`AT` / `NEXT_BILLING_PERIOD` / `END_OF_TERM` with its date, in words (ISO 8601, UTC)."""
+    if timing == "AT":
+        return f"at {iso(at)}"
+    if timing == "NEXT_BILLING_PERIOD":
+        return f"at each contract's next billing period on or after {iso(at)}"
+    return "at the end of each contract's term"
+
+
+def _field_value(name: str, value, rate_card_names: Mapping[str, str]) -> str:
+    if value in (None, "", {}):
+        return "—" if name != "duration" else "open-ended"
+    if name == "rate_card_id":
+        return rate_card_names.get(str(value), str(value))
+    if name == "duration":
+        return length_words(value)
+    if name == "net_payment_terms_days":
+        return f"net {value} days"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {str(v).lower()}" for k, v in value.items())
+    return str(value)
+
+
+def package_diff_words(
+    diff: Mapping | None,
+    *,
+    product_names: Mapping[str, str],
+    credit_type_names: Mapping[str, str],
+    rate_card_names: Mapping[str, str],
+) -> dict | None:
+    """The preview's package diff (selectors.cohort_migrations.package_diff) as sentences:
+    terms added and removed (kind on product), changed terms before → after, fields changed."""
+    if not diff:
+        return None
+
+    def where(entry) -> str:
+        kind = KIND_WORDS.get(entry["kind"], entry["kind"])
+        product = product_names.get(str(entry.get("product_id") or ""), "")
+        return f"{kind.capitalize()} on {product}" if product else kind.capitalize()
+
+    def words(kind, bodies) -> list[str]:
+        return [
+            describe_term(
+                kind, body, product_names=product_names, credit_type_names=credit_type_names
+            )
+            for body in bodies
+        ]
+
+    def counted(entry) -> str:
+        n = entry.get("count", 1)
+        return f"{where(entry)}" + (f" ({n} terms)" if n != 1 else "")
+
+    return {
+        "added": [counted(e) for e in diff.get("terms_added", [])],
+        "removed": [counted(e) for e in diff.get("terms_removed", [])],
+        "changed": [
+            (where(e), words(e["kind"], e["source"]), words(e["kind"], e["target"]))
+            for e in diff.get("terms_changed", [])
+        ],
+        "fields": [
+            (
+                FIELD_WORDS.get(name, name),
+                _field_value(name, sides.get("source"), rate_card_names),
+                _field_value(name, sides.get("target"), rate_card_names),
+            )
+            for name, sides in (diff.get("fields_changed") or {}).items()
+        ],
+    }
+
+
+def diff_product_ids(diff: Mapping | None) -> set[str]:
+    """Every product a diff names (its entries and the bodies of changed terms)."""
+    if not diff:
+        return set()
+    ids = set()
+    for key in ("terms_added", "terms_removed", "terms_changed"):
+        for entry in diff.get(key, []):
+            if entry.get("product_id"):
+                ids.add(str(entry["product_id"]))
+            for body in [*entry.get("source", []), *entry.get("target", [])]:
+                ids |= _product_ids_in(body)
+    return ids
+
+
+def _product_ids_in(value) -> set[str]:
+    if isinstance(value, dict):
+        found = {str(v) for k, v in value.items() if k == "product_id" and v}
+        for item in value.values():
+            found |= _product_ids_in(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_product_ids_in(v) for v in value)) if value else set()
+    return set()
 
 
 # --- edit history in words ----------------------------------------------------------------------

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from contracts_app import views, views_cohort, views_contract_edits, views_packages
+from contracts_app import (
+    views,
+    views_cohort,
+    views_contract_edits,
+    views_migrations,
+    views_packages,
+)
 
 app_name = "contracts"
 urlpatterns = [
@@ -74,5 +80,31 @@ urlpatterns = [
         views_contract_edits.contract_edit_apply,
         name="contract-edit",
     ),
-    path("migrations/", views.migration_list, name="migration-list"),
+    path("migrations/", views_migrations.migration_list, name="migration-list"),
+    path("migrations/new/", views_migrations.migration_new, name="migration-new"),
+    path(
+        "migrations/<uuid:migration_id>/",
+        views_migrations.migration_detail,
+        name="migration-detail",
+    ),
+    path(
+        "migrations/<uuid:migration_id>/live/",
+        views_migrations.migration_live,
+        name="migration-live",
+    ),
+    path(
+        "migrations/<uuid:migration_id>/items.csv",
+        views_migrations.migration_items_csv,
+        name="migration-items-csv",
+    ),
+    path(
+        "migrations/<uuid:migration_id>/cancel/",
+        views_migrations.migration_cancel,
+        name="migration-cancel",
+    ),
+    path(
+        "migrations/<uuid:migration_id>/revert/",
+        views_migrations.migration_revert,
+        name="migration-revert",
+    ),
 ]

@@ -356,9 +356,3 @@ def customer_billing_archive(request, customer_id, configuration_id):
     return HttpResponseRedirect(
         reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
     )
-
-
-@login_required
-def migration_list(request):
-    # Bulk migration jobs (DESIGN.md §7) are not built yet; the page says so instead of a 404.
-    return render(request, "contracts_app/migrations.html")

@@ -97,9 +97,12 @@ def forget_queue(queue: str) -> None:
 
 
 @pytest.fixture
-def celery_worker_queue(subprocess_env) -> Iterator[str]:
-    """A real `celery worker` process consuming a queue of its own through the real broker."""
+def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
+    """A real `celery worker` process consuming a queue of its own through the real broker.
+    It is the bulk queue too (settings.BULK_QUEUE, here and in the worker), so cohort
+    migrations the test (or its live server) starts run on this worker."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    settings.BULK_QUEUE = queue
     process = subprocess.Popen(
         [
             sys.executable,
@@ -121,7 +124,7 @@ def celery_worker_queue(subprocess_env) -> Iterator[str]:
             "INFO",
         ],
         cwd=BASE_DIR,
-        env=subprocess_env,
+        env={**subprocess_env, "CELERY_BULK_QUEUE": queue},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from config.api.errors import NotFound, ValidationFailed
@@ -75,9 +75,76 @@ def migration_items(
     return queryset
 
 
+def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> dict:
+    """Whether a revert is still possible: how many migrated contracts there are, how many
+    have taken effect (their effective instant has passed; any blocks a revert), which were
+    edited since the move (a revert would discard the edit; any blocks it), and until when a
+    revert is allowed (the earliest effective instant). Two queries."""
+    row = CohortMigrationItem.objects.filter(
+        migration=migration, status=CohortMigrationItem.Status.MIGRATED
+    ).aggregate(
+        migrated=Count("id"),
+        taken=Count("id", filter=Q(effective_at__lte=now)),
+        until=Min("effective_at"),
+    )
+    return {
+        "migrated": row["migrated"],
+        "taken": row["taken"],
+        "until": row["until"],
+        "edited": _edited_since_migration(migration) if row["migrated"] else [],
+    }
+
+
+def _edited_since_migration(migration: CohortMigration, *, limit: int = 100) -> list:
+    """Ids (up to `limit`) of the contracts a revert would overwrite edits of: any edit of a
+    new contract (it exists only since the job), and edits of an old contract made after the
+    job started. One query."""
+    moved = CohortMigrationItem.objects.filter(
+        migration=migration, status=CohortMigrationItem.Status.MIGRATED
+    )
+    return list(
+        ContractEdit.objects.filter(
+            Q(contract_id__in=moved.values("new_contract_id"))
+            | Q(
+                contract_id__in=moved.values("contract_id"),
+                timestamp__gte=migration.started_at or migration.created_at,
+            )
+        )
+        .values_list("contract_id", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
+    """What a user may ask of the job now, by the services' own rules: cancel (its status),
+    revert (its status, and none of its moves has taken effect: the revert window)."""
+    window = (
+        migration_revert_window(migration=migration, now=now)
+        if migration.can_revert_status
+        else None
+    )
+    return {
+        "cancel": migration.can_cancel,
+        "revert": window is not None and not window["taken"] and not window["edited"],
+        "revert_window": window,
+    }
+
+
+def migration_skip_reasons(*, migration: CohortMigration) -> dict[str, int]:
+    """Skipped items by reason code (one grouped query through the status index)."""
+    return dict(
+        CohortMigrationItem.objects.filter(
+            migration=migration, status=CohortMigrationItem.Status.SKIPPED
+        )
+        .values_list("reason")
+        .annotate(n=Count("id"))
+        .order_by("reason")
+    )
+
+
 def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
-    """Counts by status, percent done, items/s and ETA of each job: one grouped query over the
-    counter rows."""
+    """Counts by status, percent done, items/s and ETA of each job (of its revert, once it is
+    reverting): one grouped query over the counter rows."""
     sums = {
         row["migration_id"]: row
         for row in CohortMigrationProgress.objects.filter(migration__in=migrations)
@@ -99,13 +166,21 @@ def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
         if total:
             percent = round(100.0 * (total - counts["pending"]) / total, 1)
         rate, eta = None, None
-        processed = int(row.get("processed") or 0)
-        if processed and migration.started_at and row.get("last_at"):
-            seconds = (row["last_at"] - migration.started_at).total_seconds()
+        processed, since, left = int(row.get("processed") or 0), migration.started_at, "pending"
+        if migration.status in (CohortMigration.Status.REVERTING, CohortMigration.Status.REVERTED):
+            # The revert's own progress: moved contracts given back, since the revert began.
+            to_undo = counts["migrated"] + counts["reverted"]
+            percent = round(100.0 * counts["reverted"] / to_undo, 1) if to_undo else 100.0
+            processed, since, left = counts["reverted"], migration.revert_started_at, "migrated"
+        if processed and since and row.get("last_at"):
+            seconds = (row["last_at"] - since).total_seconds()
             if seconds > 0:
                 rate = round(processed / seconds, 1)
-                if counts["pending"] and migration.status == CohortMigration.Status.RUNNING:
-                    eta = row["last_at"] + dt.timedelta(seconds=counts["pending"] / rate)
+                if counts[left] and migration.status in (
+                    CohortMigration.Status.RUNNING,
+                    CohortMigration.Status.REVERTING,
+                ):
+                    eta = row["last_at"] + dt.timedelta(seconds=counts[left] / rate)
         out[migration.id] = {
             "counts": counts,
             "percent": percent,

@@ -1,5 +1,6 @@
 """The dashboard's reads: headline counts, alias changes coming up, recent packages and
-provisions. A fixed number of queries whatever the data (DESIGN.md §9)."""
+provisions, cohort migrations running or scheduled with their progress. A fixed number of
+queries whatever the data (DESIGN.md §9)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import datetime as dt
 
 from django.db.models import Count, Q
 
-from contracts_app.models import Contract, Customer
+from contracts_app.models import CohortMigration, Contract, Customer
+from contracts_app.selectors.cohort_migrations import migration_progress
 from packages_app.models import AliasAssignment, Package, RateCard
 
 UPCOMING_DAYS = 90
@@ -26,7 +28,14 @@ def dashboard_facts(*, now: dt.datetime) -> dict:
             & (Q(ending_before__isnull=True) | Q(ending_before__gt=now)),
         ),
     )
+    migrations = list(
+        CohortMigration.objects.filter(status__in=CohortMigration.UNFINISHED)
+        .select_related("source_package", "target_package")
+        .order_by("run_at", "id")[:RECENT]
+    )
+    progress = migration_progress(migrations) if migrations else {}
     return {
+        "migrations": [(m, progress[m.id]) for m in migrations],
         "counts": {
             "packages": packages["total"],
             "active_packages": packages["active"],

@@ -27,8 +27,8 @@ from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
     CohortMigrationProgress,
-    ContractEdit,
 )
+from contracts_app.selectors.cohort_migrations import migration_revert_window
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
 from packages_app.models import AliasName, Package
 from packages_app.selectors.aliases import package_for_alias
@@ -320,7 +320,7 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
     items become CANCELLED; migrated items stay until reverted."""
     now = timezone.now()
     changed = CohortMigration.objects.filter(
-        id=migration.id, status__in=[Status.SCHEDULED, Status.RUNNING]
+        id=migration.id, status__in=CohortMigration.CANCELLABLE
     ).update(status=Status.CANCELLED, finished_at=now)
     migration.refresh_from_db()
     if not changed:
@@ -347,19 +347,17 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     """COMPLETED | CANCELLED → REVERTING, while no migrated item has taken effect; the revert
     batches then restore the old contracts and archive the new ones, and end it REVERTED."""
     locked = CohortMigration.objects.select_for_update().get(id=migration.id)
-    if locked.status not in (Status.COMPLETED, Status.CANCELLED):
+    if not locked.can_revert_status:
         raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
     now = timezone.now()
-    taken = CohortMigrationItem.objects.filter(
-        migration=locked, status=ItemStatus.MIGRATED, effective_at__lte=now
-    ).count()
+    window = migration_revert_window(migration=locked, now=now)
+    taken, edited = window["taken"], window["edited"]
     if taken:
         raise ValidationFailed(
             f"{taken} migrated contract(s) have already taken effect (their effective instant "
             "has passed); a migration can be reverted only before any of them does",
             field="migration_id",
         )
-    edited = _edited_since_migration(locked)
     if edited:
         raise ValidationFailed(
             f"{len(edited)} contract(s) of this migration were edited after it moved them "
@@ -378,24 +376,6 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     transaction.on_commit(lambda: _queue_batches(locked.id, revert=True))
     migration.refresh_from_db()
     return migration
-
-
-def _edited_since_migration(migration: CohortMigration, *, limit: int = 100) -> list:
-    """Ids (up to `limit`) of the contracts a revert would overwrite edits of: any edit of a
-    new contract (it exists only since the job), and edits of an old contract made after the
-    job started. One query."""
-    moved = CohortMigrationItem.objects.filter(migration=migration, status=ItemStatus.MIGRATED)
-    return list(
-        ContractEdit.objects.filter(
-            Q(contract_id__in=moved.values("new_contract_id"))
-            | Q(
-                contract_id__in=moved.values("contract_id"),
-                timestamp__gte=migration.started_at or migration.created_at,
-            )
-        )
-        .values_list("contract_id", flat=True)
-        .distinct()[:limit]
-    )
 
 
 # --- the beat dispatcher -----------------------------------------------------------------------

@@ -57,6 +57,22 @@ def cohort(package, n: int, *, start: dt.datetime = T0, name: str = "Customer") 
     ]
 
 
+def run_to_end(migration, *, batch_size=7, revert=False):
+    """Run a started job's batches (or its revert's) in-process to the end, then finish it."""
+    from contracts_app.services.cohort_migration_batches import (
+        migration_batch_run,
+        migration_revert_batch_run,
+    )
+    from contracts_app.services.cohort_migrations import migration_finish_if_done
+
+    step = migration_revert_batch_run if revert else migration_batch_run
+    while step(migration_id=migration.id, batch_size=batch_size):
+        pass
+    migration_finish_if_done(migration_id=migration.id)
+    migration.refresh_from_db()
+    return migration
+
+
 def contract_state(contract_id) -> tuple:
     """Everything a migration and its revert may touch on one contract."""
     contract = Contract.objects.get(id=contract_id)

@@ -17,20 +17,24 @@ from contracts_app.models import CohortMigrationItem, CohortMigrationProgress, C
 from contracts_app.selectors.cohort_migrations import migration_progress
 from contracts_app.services.cohort_migration_batches import (
     migration_batch_run,
-    migration_revert_batch_run,
 )
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
     cohort_migration_create,
     cohort_migration_revert,
-    migration_finish_if_done,
     migration_input,
     migration_start,
 )
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.cohort_builders import T0, cohort, contract_state, two_packages
+from tests.contracts_app.cohort_builders import (
+    T0,
+    cohort,
+    contract_state,
+    run_to_end,
+    two_packages,
+)
 from tests.contracts_app.contract_builders import (
     make_billing_configuration,
     make_customer,
@@ -50,15 +54,6 @@ def no_broker(django_capture_on_commit_callbacks):
     """Batches run in-process here: what the services queue on commit is not sent."""
     with django_capture_on_commit_callbacks(execute=False):
         yield
-
-
-def run_to_end(migration, *, batch_size=7, revert=False):
-    step = migration_revert_batch_run if revert else migration_batch_run
-    while step(migration_id=migration.id, batch_size=batch_size):
-        pass
-    migration_finish_if_done(migration_id=migration.id)
-    migration.refresh_from_db()
-    return migration
 
 
 def create(source, target=None, *, effective=None, start=True, target_ref=None, **kwargs):

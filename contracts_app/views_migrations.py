@@ -1,0 +1,480 @@
+"""The cohort-migration pages (DESIGN.md §7, §9): the list, the wizard (input → preview →
+confirm), a job's page with live progress, its items and CSV export, cancel and revert.
+
+Everything goes through what the API uses: the wizard's input is checked by the API's create
+serializer and resolved by the same service (one validation path; errors land beside the field
+the service names), the preview is the API's preview selector (nothing written), and cancel and
+revert are the API's services. Which buttons a job offers is asked of the model and selectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from rest_framework.exceptions import ValidationError
+
+from config.api.errors import ApplicationError, Conflict, NotFound, ValidationFailed, flatten_errors
+from config.api.ids import parse_uuid
+from config.api.pagination import keyset_paginate
+from config.api.views_base import validated
+from config.web import csv_response, redirect_after_write
+from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
+from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
+from contracts_app.forms import CohortMigrationForm
+from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, Customer
+from contracts_app.presenters import (
+    diff_product_ids,
+    package_diff_words,
+    reason_words,
+    timing_words,
+)
+from contracts_app.selectors.cohort_migrations import (
+    cohort_migration_preview,
+    migration_actions,
+    migration_get,
+    migration_items,
+    migration_progress,
+    migration_skip_reasons,
+)
+from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
+from contracts_app.services.cohort_migrations import (
+    cohort_migration_cancel,
+    cohort_migration_create,
+    cohort_migration_revert,
+    migration_input,
+)
+from packages_app.forms import package_choices
+from packages_app.models import AliasName, CreditType, Package, Product, RateCard
+
+PAGE_SIZE = 50
+Status = CohortMigration.Status
+ItemStatus = CohortMigrationItem.Status
+Reason = CohortMigrationItem.Reason
+
+
+def _page(queryset, cursor: str | None, **options):
+    """A keyset page; a stale or edited cursor starts again from the first page."""
+    try:
+        return keyset_paginate(queryset, limit=PAGE_SIZE, cursor=cursor, **options)
+    except ValidationFailed:
+        return keyset_paginate(queryset, limit=PAGE_SIZE, cursor=None, **options)
+
+
+def _migration(migration_id) -> CohortMigration:
+    try:
+        return migration_get(migration_id=migration_id)
+    except NotFound:
+        raise Http404("No such migration") from None
+
+
+def _chosen(value: str | None, choices) -> str:
+    return value if value in choices else ""
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def migration_list(request):
+    """`/migrations/`: newest first, filtered by status and by a package (as source or target)."""
+    status = _chosen(request.GET.get("status"), Status.values)
+    package_id = parse_uuid(request.GET.get("package"))
+    page = _page(
+        migrations_selector(status=status or None, package_id=package_id),
+        request.GET.get("after"),
+        descending=True,
+    )
+    progress = migration_progress(page.items)
+    kept = {"status": status, "package": str(package_id) if package_id else ""}
+    kept = {key: value for key, value in kept.items() if value}
+    packages = list(Package.objects.order_by("name", "-created_at").values_list("id", "name"))
+    context = {
+        "rows": [_row(m, progress[m.id]) for m in page.items],
+        "page": page,
+        "status": status,
+        "package_id": str(package_id) if package_id else "",
+        "package_name": next((name for pk, name in packages if pk == package_id), ""),
+        "statuses": Status.values,
+        "packages": packages,
+        "filtered": bool(kept),
+        "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
+        "can_add": request.user.has_perm(ADD),
+    }
+    if request.htmx and not request.htmx.boosted:
+        partial = "rows" if request.GET.get("after") else "migrations"
+        return render(request, f"contracts_app/migrations/list.html#{partial}", context)
+    return render(request, "contracts_app/migrations/list.html", context)
+
+
+def _row(migration: CohortMigration, progress: dict) -> dict:
+    return {
+        "migration": migration,
+        "progress": progress,
+        "timing": timing_words(migration.timing, migration.effective_at),
+    }
+
+
+# --- the wizard ----------------------------------------------------------------------------
+
+
+def _wizard_form(data=None, files=None, *, initial=None) -> CohortMigrationForm:
+    packages = Package.objects.order_by("name", "-created_at").values_list(
+        "id", "name", "created_at", "archived_at"
+    )
+    sources = [("", "— choose a package —")] + [
+        (str(pk), f"{name} · {created:%Y-%m-%d}" + (" (archived)" if archived else ""))
+        for pk, name, created, archived in packages
+    ]
+    aliases = AliasName.objects.filter(kind=AliasName.Kind.PACKAGE).order_by("name")
+    return CohortMigrationForm(
+        data,
+        files,
+        initial=initial,
+        source_choices=sources,
+        target_choices=package_choices(),
+        alias_choices=list(aliases.values_list("name", flat=True)),
+    )
+
+
+def _digest(body: dict) -> str:
+    """What was previewed (all but the name and the key): a confirm of other input previews
+    again instead of creating something nobody saw."""
+    seen = {k: v for k, v in body.items() if k not in ("name", "uniqueness_key")}
+    return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:32]
+
+
+_LISTED = re.compile(r"^(customer_ids|exclude_customer_ids)\[(\d+)\]$")
+
+
+def _validated_input(form: CohortMigrationForm, body: dict) -> dict | None:
+    """The body checked by the API's serializer; its errors go beside the fields they name (a
+    bad id in a pasted list says which one)."""
+    try:
+        return validated(MigrationCreateInput, body)
+    except ValidationError as exc:
+        for path, messages in flatten_errors(exc.detail).items():
+            message = " ".join(messages)
+            listed = _LISTED.match(path)
+            if listed:
+                key, index = listed.group(1), int(listed.group(2))
+                message = f"“{body[key][index][:60]}” (id {index + 1}): {message}"
+            form.add_service_error(path, message)
+    return None
+
+
+@login_required
+@permission_required(ADD, raise_exception=True)
+def migration_new(request):
+    """`/migrations/new/`: GET the form (`?source_package=<id>` or `?source_alias=<name>`
+    fill in the source); POST "preview" shows what it would do (nothing written); POST
+    "confirm" creates the job, once per preview (its uniqueness key)."""
+    if request.method != "POST":
+        initial = {"source_package": request.GET.get("source_package", "")}
+        if request.GET.get("source_alias"):
+            initial.update(source_alias=request.GET["source_alias"], source_as_of=timezone.now())
+        return render(
+            request, "contracts_app/migrations/new.html", {"form": _wizard_form(initial=initial)}
+        )
+
+    form = _wizard_form(request.POST, request.FILES)
+    action = request.POST.get("_action", "preview")
+    context: dict = {}
+    data = _validated_input(form, form.body()) if form.is_valid() else None
+    if data is not None:
+        body = form.body()
+        digest = _digest(body)
+        try:
+            resolved = migration_input(
+                source=data["source"],
+                target=data["target"],
+                effective=data["effective"],
+                customer_ids=data.get("customer_ids"),
+                exclude_customer_ids=data.get("exclude_customer_ids"),
+                edited_contracts=data.get("edited_contracts", "SKIP"),
+            )
+            if action == "confirm" and form.cleaned_data.get("previewed") == digest:
+                migration = cohort_migration_create(
+                    data=resolved,
+                    name=data.get("name", ""),
+                    run_at=data.get("run_at"),
+                    uniqueness_key=form.cleaned_data.get("uniqueness_key") or None,
+                    created_by=request.user.get_username(),
+                )
+                return redirect_after_write(
+                    request, reverse("contracts:migration-detail", args=[migration.pk])
+                )
+            context = _preview_context(resolved)
+            context["changed_since_preview"] = action == "confirm"
+            form = form.rebound(previewed=digest, uniqueness_key=f"ui-{uuid.uuid4()}")
+        except Conflict as exc:
+            key = form.cleaned_data.get("uniqueness_key")
+            existing = CohortMigration.objects.filter(uniqueness_key=key).first() if key else None
+            if exc.field == "uniqueness_key" and existing is not None:
+                # A double confirm: the first one created it; show that one.
+                return redirect_after_write(
+                    request, reverse("contracts:migration-detail", args=[existing.pk])
+                )
+            form.add_service_error(exc.field, exc.message)
+        except ApplicationError as exc:
+            form.add_service_error(exc.field, exc.message)
+    context["form"] = form
+    return render(request, "contracts_app/migrations/new.html", context)
+
+
+def _preview_context(resolved) -> dict:
+    """The preview and the names it needs, in a fixed number of queries."""
+    preview = cohort_migration_preview(
+        spec=resolved.spec,
+        source=resolved.source_package,
+        target=resolved.target_package,
+        target_alias=resolved.target_alias,
+    )
+    sample = preview["sample"]
+    customers = Customer.objects.in_bulk([row["customer_id"] for row in sample])
+    new_packages = Package.objects.in_bulk(
+        {row["new_contract"]["package_id"] for row in sample if row["new_contract"]}
+    )
+    diff = preview["diff"]
+    product_names = {
+        str(pk): name
+        for pk, name in Product.objects.filter(id__in=diff_product_ids(diff)).values_list(
+            "id", "name"
+        )
+    }
+    rate_cards = {
+        str(diff["fields_changed"]["rate_card_id"][side])
+        for side in ("source", "target")
+        if diff
+        and "rate_card_id" in diff["fields_changed"]
+        and diff["fields_changed"]["rate_card_id"][side]
+    }
+    rate_card_names = {
+        str(pk): name
+        for pk, name in RateCard.objects.filter(id__in=rate_cards).values_list("id", "name")
+    }
+    credit_type_names = {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
+    spec = resolved.spec
+    return {
+        "preview": preview,
+        "resolved": resolved,
+        "timing": timing_words(spec.timing, spec.at),
+        "skipped": [(code, reason_words(code), n) for code, n in preview["skipped"].items()],
+        "skipped_total": preview["total"] - preview["eligible"],
+        "sample": [
+            {
+                **row,
+                "customer": customers.get(parse_uuid(row["customer_id"])),
+                "reason_words": reason_words(row["reason"]) if row["reason"] else "",
+                "new_package": new_packages.get(parse_uuid(row["new_contract"]["package_id"]))
+                if row["new_contract"]
+                else None,
+            }
+            for row in sample
+        ],
+        "diff": package_diff_words(
+            diff,
+            product_names=product_names,
+            credit_type_names=credit_type_names,
+            rate_card_names=rate_card_names,
+        ),
+        "cohort_counts": _cohort_counts(resolved, preview),
+    }
+
+
+def _cohort_counts(resolved, preview) -> list[dict] | None:
+    """Contracts on the source and target packages on the effective date, before and after
+    (timing AT or the next billing period's date; end of term has no single date)."""
+    spec = resolved.spec
+    if spec.at is None:
+        return None
+    packages = [resolved.source_package]
+    if resolved.target_package is not None:
+        packages.append(resolved.target_package)
+    counts = {
+        row["package_id"]: row["n"]
+        for row in Contract.objects.not_archived()
+        .filter(package__in=packages)
+        .covering(spec.at)
+        .values("package_id")
+        .annotate(n=Count("id"))
+    }
+    moved = preview["eligible"]
+    rows = [
+        {
+            "package": resolved.source_package,
+            "before": counts.get(resolved.source_package.id, 0),
+            "after": counts.get(resolved.source_package.id, 0) - moved,
+        }
+    ]
+    if resolved.target_package is not None:
+        before = counts.get(resolved.target_package.id, 0)
+        rows.append({"package": resolved.target_package, "before": before, "after": before + moved})
+    return rows
+
+
+# --- one migration -------------------------------------------------------------------------
+
+
+def _live_context(request, migration: CohortMigration) -> dict:
+    """The part of a job's page that changes while it runs: status, progress, outcome, and
+    which of cancel / revert it allows now (asked of the model and the selector)."""
+    now = timezone.now()
+    progress = migration_progress([migration])[migration.id]
+    actions = migration_actions(migration=migration, now=now)
+    may_change = request.user.has_perm(CHANGE)
+    return {
+        "migration": migration,
+        "progress": progress,
+        "skipped": [
+            (code, reason_words(code), n)
+            for code, n in migration_skip_reasons(migration=migration).items()
+        ],
+        "can_cancel": may_change and actions["cancel"],
+        "can_revert": may_change and actions["revert"],
+        "revert_window": actions["revert_window"],
+        "poll_every": "1s" if migration.status != Status.SCHEDULED else "5s",
+        "now": now,
+    }
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def migration_detail(request, migration_id):
+    """`/migrations/<id>/`: live progress, the outcome, and its items (`?status=`, `?reason=`,
+    keyset "load more")."""
+    migration = _migration(migration_id)
+    status = _chosen(request.GET.get("status"), ItemStatus.values)
+    reason = _chosen(request.GET.get("reason"), Reason.values)
+    page = _page(
+        migration_items(
+            migration=migration, status=status or None, reason=reason or None
+        ).select_related("customer"),
+        request.GET.get("after"),
+        keys=("id",),
+    )
+    kept = {key: value for key, value in {"status": status, "reason": reason}.items() if value}
+    context = {
+        **_live_context(request, migration),
+        "timing": timing_words(migration.timing, migration.effective_at),
+        "items": [
+            {"item": item, "reason_words": reason_words(item.reason) if item.reason else ""}
+            for item in page.items
+        ],
+        "page": page,
+        "item_status": status,
+        "item_reason": reason,
+        "item_statuses": ItemStatus.values,
+        "item_reasons": [(code, reason_words(code)) for code in Reason.values],
+        "filter_query": urlencode(kept),
+        "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
+    }
+    if request.htmx and not request.htmx.boosted:
+        partial = "item-rows" if request.GET.get("after") else "items"
+        return render(request, f"contracts_app/migrations/detail.html#{partial}", context)
+    return render(request, "contracts_app/migrations/detail.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def migration_live(request, migration_id):
+    """The polled fragment: while the job moves, the same fragment polls again; once it has
+    ended, 286 (htmx stops polling) and a `migrationFinished` event refreshes the items."""
+    migration = _migration(migration_id)
+    context = _live_context(request, migration)
+    template = "contracts_app/migrations/detail.html#live"
+    if migration.is_unfinished:
+        return render(request, template, context)
+    response = HttpResponseStopPolling(render_to_string(template, context, request))
+    return trigger_client_event(response, "migrationFinished")
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def migration_items_csv(request, migration_id):
+    """`/migrations/<id>/items.csv`: every item (same `?status=` / `?reason=`), streamed."""
+    migration = _migration(migration_id)
+    status = _chosen(request.GET.get("status"), ItemStatus.values)
+    reason = _chosen(request.GET.get("reason"), Reason.values)
+    rows = (
+        migration_items(migration=migration, status=status or None, reason=reason or None)
+        .order_by("id")
+        .values_list(
+            "contract_id",
+            "customer_id",
+            "customer__name",
+            "customer__external_id",
+            "status",
+            "reason",
+            "message",
+            "effective_at",
+            "new_contract_id",
+        )
+    )
+    header = [
+        "contract_id",
+        "customer_id",
+        "customer_name",
+        "customer_external_id",
+        "status",
+        "reason",
+        "message",
+        "effective_at",
+        "new_contract_id",
+    ]
+    return csv_response(f"migration-{migration.id}-items.csv", header, rows)
+
+
+# --- cancel and revert ---------------------------------------------------------------------
+
+
+def _transition(request, migration_id, *, action: str):
+    migration = _migration(migration_id)
+    context = _live_context(request, migration)
+    allowed = context["can_cancel"] if action == "cancel" else context["can_revert"]
+    error = ""
+    if request.method == "POST":
+        try:
+            if action == "cancel":
+                cohort_migration_cancel(migration=migration)
+            else:
+                cohort_migration_revert(migration=migration)
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            return HttpResponseRedirect(reverse("contracts:migration-detail", args=[migration.pk]))
+        context = _live_context(request, _migration(migration_id))
+        allowed = False
+    context.update(action=action, allowed=allowed, error=error)
+    return render(
+        request,
+        "contracts_app/migrations/confirm.html",
+        context,
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+def migration_cancel(request, migration_id):
+    """GET: what cancelling will do; POST: cancel (the API's service)."""
+    return _transition(request, migration_id, action="cancel")
+
+
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+def migration_revert(request, migration_id):
+    """GET: what reverting will do and until when it is allowed; POST: revert."""
+    return _transition(request, migration_id, action="revert")
