@@ -5,6 +5,7 @@ errors, named by field path, are put back on the inputs with `add_service_error`
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import uuid
@@ -12,6 +13,7 @@ import uuid
 from django import forms
 
 from config.api.ids import parse_uuid
+from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
 from contracts_app.services.customers import DELIVERY_METHODS
 from packages_app.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
 
@@ -301,3 +303,78 @@ class CohortMigrationForm(ServiceForm):
         for name in ("source_package", "target_package", "source_alias", "target_alias"):
             form.fields[name].choices = self.fields[name].choices
         return form
+
+
+class CohortFilterForm(forms.Form):
+    """The cohort pages' filters, bound to the query string (GET): bookmarkable, and an
+    invalid date is an error beside its input, never a 500."""
+
+    at = utc_datetime_field("On", help_text="Contracts running at this instant; empty: now")
+    starting_at = utc_datetime_field(
+        "Or starting on/after", help_text="Instead of a date they cover"
+    )
+    archived = forms.BooleanField(label="Include archived", required=False)
+    q = forms.CharField(
+        label="Customer",
+        required=False,
+        max_length=400,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or external id"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("at") and data.get("starting_at"):
+            self.add_error("starting_at", "Choose either a date they cover or a start date.")
+        return data
+
+    def filters(self):
+        """The valid filters (the default ones when the form is invalid, beside its errors)."""
+        if not self.is_valid():
+            return CohortFilter()
+        data = self.cleaned_data
+        return CohortFilter(
+            at=data.get("at"),
+            starting_at=data.get("starting_at"),
+            include_archived=bool(data.get("archived")),
+            query=(data.get("q") or "").strip(),
+        )
+
+
+class CohortChartForm(forms.Form):
+    """The chart's range and bucket (`?chart_from=&chart_to=&bucket=`), last 12 months by
+    month when absent."""
+
+    chart_from = utc_datetime_field("From", help_text="")
+    chart_to = utc_datetime_field("To", help_text="")
+    bucket = forms.ChoiceField(
+        label="Every",
+        required=False,
+        choices=[("day", "day"), ("week", "week"), ("month", "month")],
+    )
+
+    def __init__(self, data=None, *, now, **kwargs):
+        self.now = now
+        super().__init__(data, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("chart_to") or self.now
+        start = data.get("chart_from") or (end - dt.timedelta(days=365))
+        bucket = data.get("bucket") or "month"
+        if "chart_from" in self.errors or "chart_to" in self.errors:
+            return data
+        if start >= end:
+            self.add_error("chart_to", "Must be after the start of the range.")
+        elif chart_points(start=start, end=end, bucket=bucket) > MAX_CHART_POINTS:
+            self.add_error(
+                "bucket", f"Too many points (more than {MAX_CHART_POINTS}): choose a longer bucket."
+            )
+        data.update(start=start, end=end, bucket=bucket)
+        return data
+
+    def range(self) -> tuple[dt.datetime, dt.datetime, str]:
+        """(start, end, bucket): the valid choice, else the default."""
+        if self.is_valid():
+            data = self.cleaned_data
+            return data["start"], data["end"], data["bucket"]
+        return self.now - dt.timedelta(days=365), self.now, "month"

@@ -471,3 +471,153 @@ def edit_in_words(entry: Mapping) -> list[str]:
         else:
             lines.append(field.replace("_", " ").capitalize())
     return lines or ["No changes recorded"]
+
+
+# --- cohort size over time --------------------------------------------------------------------
+
+CHART_TONES = 8  # css classes cc-0 … cc-7, cycled
+
+
+@dataclass
+class ChartSeries:
+    label: str
+    href: str
+    tone: int
+    total: int  # size at the last point
+    path: str = ""  # the stacked area, as SVG path data
+
+
+@dataclass
+class ChartMark:
+    at: dt.datetime
+    label: str
+    title: str
+    kind: str  # "alias" or "migration"
+    x: float = 0
+    y: float = 0
+
+
+@dataclass
+class CohortChart:
+    title: str
+    width: int
+    height: int
+    plot_left: int
+    plot_top: int
+    plot_width: int
+    plot_height: int
+    series: list[ChartSeries]
+    x_ticks: list[tuple[float, str, str]]
+    y_ticks: list[tuple[float, int]]
+    marks: list[ChartMark]
+    rows: list[tuple[dt.datetime, list[int], int]]  # the numbers, for the table under it
+    empty: bool
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest 1, 2 or 5 times 10^k at least `value` (the y axis' top)."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * step >= value:
+                return factor * step
+        step *= 10
+
+
+def cohort_chart(
+    sizes,
+    *,
+    labels: Mapping,
+    hrefs: Mapping,
+    marks: Iterable[ChartMark],
+    title: str,
+    width: int = 960,
+    height: int = 300,
+) -> CohortChart:
+    """Stacked areas (one per package, in `sizes.sizes` order) of the cohort's size at each
+    point, with ISO-date ticks and vertical marks; every coordinate computed here."""
+    left, top, right, bottom = 64, 28, 16, 34
+    plot_width, plot_height = width - left - right, height - top - bottom
+    points = sizes.points
+    totals = sizes.totals() if points else []
+    peak = max(totals, default=0)
+    y_top = _nice_ceiling(max(peak, 1))
+
+    def x_of(index: int) -> float:
+        if len(points) < 2:
+            return left + plot_width / 2
+        return round(left + plot_width * index / (len(points) - 1), 1)
+
+    def y_of(value: float) -> float:
+        return round(top + plot_height * (1 - value / y_top), 1)
+
+    series, below = [], [0] * len(points)
+    for tone, (package_id, values) in enumerate(sizes.sizes.items()):
+        above = [b + v for b, v in zip(below, values, strict=True)]
+        if len(points) == 1:  # one point: a column rather than an area
+            x0, x1 = left + plot_width / 2 - 20, left + plot_width / 2 + 20
+            path = (
+                f"M{x0},{y_of(below[0])} L{x0},{y_of(above[0])} L{x1},{y_of(above[0])} "
+                f"L{x1},{y_of(below[0])} Z"
+            )
+        else:
+            upper = " L".join(f"{x_of(i)},{y_of(v)}" for i, v in enumerate(above))
+            lower = " L".join(f"{x_of(i)},{y_of(v)}" for i, v in reversed(list(enumerate(below))))
+            path = f"M{upper} L{lower} Z"
+        series.append(
+            ChartSeries(
+                label=labels.get(package_id, str(package_id)),
+                href=hrefs.get(package_id, ""),
+                tone=tone % CHART_TONES,
+                total=values[-1] if values else 0,
+                path=path,
+            )
+        )
+        below = above
+
+    # x labels: at most one per ~90 px, always the first and the last point
+    every = max(1, -(-len(points) * 90 // max(plot_width, 1)))
+    shown = sorted({*range(0, len(points), every), len(points) - 1} if points else set())
+    if len(shown) > 1 and shown[-1] - shown[-2] < every:
+        shown.pop(-2)
+    # (x, label, anchor): the first label starts at its point, the last one ends there
+    x_ticks = [
+        (
+            x_of(i),
+            points[i].strftime("%Y-%m-%d"),
+            "start" if i == 0 and len(shown) > 1 else "end" if i == shown[-1] else "middle",
+        )
+        for i in shown
+    ]
+    y_ticks = [(y_of(y_top * f / 4), round(y_top * f / 4)) for f in range(5)]
+
+    placed = []
+    if points:
+        first, last = points[0], points[-1]
+        span = (last - first).total_seconds() or 1
+        for n, mark in enumerate(sorted(marks, key=lambda m: m.at)):
+            if not first <= mark.at <= last:
+                continue
+            offset = (mark.at - first).total_seconds() / span
+            mark.x = round(left + plot_width * offset, 1) if len(points) > 1 else x_of(0)
+            mark.y = top - 6 - 10 * (n % 2)  # alternate rows so neighbours do not overlap
+            placed.append(mark)
+    rows = [
+        (at, [values[i] for values in sizes.sizes.values()], totals[i])
+        for i, at in enumerate(points)
+    ]
+    return CohortChart(
+        title=title,
+        width=width,
+        height=height,
+        plot_left=left,
+        plot_top=top,
+        plot_width=plot_width,
+        plot_height=plot_height,
+        series=series,
+        x_ticks=x_ticks,
+        y_ticks=y_ticks,
+        marks=placed,
+        rows=rows,
+        empty=peak == 0,
+    )

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from contracts_app import views, views_contract_edits, views_migrations, views_packages
+from contracts_app import (
+    views,
+    views_cohort,
+    views_contract_edits,
+    views_migrations,
+    views_packages,
+)
 
 app_name = "contracts"
 urlpatterns = [
@@ -26,7 +32,18 @@ urlpatterns = [
         views_packages.package_archive_confirm,
         name="package-archive",
     ),
-    path("packages/<uuid:package_id>/cohort/", views.package_cohort, name="package-cohort"),
+    path("packages/<uuid:package_id>/cohort/", views_cohort.package_cohort, name="package-cohort"),
+    path(
+        "packages/<uuid:package_id>/cohort.csv",
+        views_cohort.package_cohort_csv,
+        name="package-cohort-csv",
+    ),
+    path("aliases/<int:alias_id>/cohort/", views_cohort.alias_cohort, name="alias-cohort"),
+    path(
+        "aliases/<int:alias_id>/cohort/chart/",
+        views_cohort.alias_cohort_chart,
+        name="alias-cohort-chart",
+    ),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
     path("customers/new/", views.customer_new, name="customer-new"),
     path("customers/<uuid:customer_id>/", views.customer_detail, name="customer-detail"),

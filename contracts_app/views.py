@@ -9,7 +9,6 @@ a double submit makes one contract.
 from __future__ import annotations
 
 import contextlib
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Q
@@ -19,11 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from config.api.errors import ApplicationError, Conflict, ValidationFailed, flatten_errors
+from config.api.errors import ApplicationError, Conflict, flatten_errors
 from config.api.ids import parse_uuid
-from config.api.pagination import keyset_paginate
 from config.api.views_base import validated
-from config.db_router import reads_from_replica
 from config.web import ObjectListView, redirect_after_write
 from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
 from contracts_app.forms import (
@@ -34,7 +31,6 @@ from contracts_app.forms import (
 )
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
 from contracts_app.presenters import preview_timeline, subscription_timeline
-from contracts_app.selectors.contracts import contracts_on_package
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
     billing_provider_configurations_archive,
@@ -46,8 +42,6 @@ from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_
 from contracts_app.services.provisioning import contract_provision
 from packages_app.forms import package_choices, today_utc
 from packages_app.models import AliasName, CreditType, Package, Product
-
-COHORT_PAGE_SIZE = 50
 
 
 @login_required
@@ -362,43 +356,3 @@ def customer_billing_archive(request, customer_id, configuration_id):
     return HttpResponseRedirect(
         reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
     )
-
-
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
-@reads_from_replica
-def package_cohort(request, package_id):
-    """Who is on a package: keyset pages of its contracts, "Load more" appends the next page."""
-    package = get_object_or_404(Package, pk=package_id)
-    active_only = request.GET.get("active") == "1"
-    cohort = contracts_on_package(
-        package=package,
-        covering_date=timezone.now() if active_only else None,
-        include_archived=request.GET.get("archived") == "1",
-    ).select_related("customer")
-    try:
-        page = keyset_paginate(
-            cohort,
-            limit=COHORT_PAGE_SIZE,
-            cursor=request.GET.get("after"),
-            keys=("starting_at", "id"),
-        )
-    except ValidationFailed:
-        page = keyset_paginate(
-            cohort, limit=COHORT_PAGE_SIZE, cursor=None, keys=("starting_at", "id")
-        )
-    flags = {key: "1" for key in ("active", "archived") if request.GET.get(key) == "1"}
-    context = {
-        "package": package,
-        "page": page,
-        "active_only": active_only,
-        "more_query": urlencode({**flags, "after": page.next_cursor}) if page.next_cursor else "",
-    }
-    if request.htmx:
-        template = (
-            "contracts_app/cohort.html#rows"
-            if request.GET.get("after")
-            else "contracts_app/cohort.html#cohort"
-        )
-        return render(request, template, context)
-    return render(request, "contracts_app/cohort.html", context)

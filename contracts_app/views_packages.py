@@ -23,6 +23,7 @@ from config.api.views_base import validated
 from contracts_app.models import Contract
 from contracts_app.presenters import preview_timeline
 from contracts_app.services.previews import package_preview, package_preview_saved
+from contracts_app.views_cohort import chart_context
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.describe import describe_term
 from packages_app.forms import (
@@ -271,13 +272,36 @@ def package_builder_preview(request, package_id=None):
 def package_detail(request, package_id):
     package = package_for_page(package_id=package_id)
     now = timezone.now()
-    credit_types = _credit_type_names()
     names = {a.alias_name_id for a in package.alias_assignments.all()}
+    # Every interval of this package's aliases (drawn as a timeline, and marked on the chart
+    # where an alias moves onto or off this package).
     schedule = (
-        AliasAssignment.objects.filter(alias_name_id__in=names)
-        .select_related("alias_name", "package", "rate_card")
-        .order_by("alias_name__name", "starting_at", "id")
+        list(
+            AliasAssignment.objects.filter(alias_name_id__in=names)
+            .select_related("alias_name", "package", "rate_card")
+            .order_by("alias_name__name", "starting_at", "id")
+        )
+        if names
+        else []
     )
+    page_url = reverse("contracts:package-detail", args=[package.id])
+    target = request.htmx.target if request.htmx else None
+    chart = (
+        {}  # the example-start preview alone does not need the chart
+        if target == "package-preview"
+        else chart_context(
+            request,
+            packages=[package],
+            assignments=schedule,
+            title=f"Contracts on {package.name} over time",
+            page_url=page_url,
+            chart_url=page_url,
+            now=now,
+        )
+    )
+    if target == "cohort-chart":
+        return render(request, "contracts_app/cohort_chart.html", chart)
+    credit_types = _credit_type_names()
     cohort = (
         Contract.objects.not_archived()
         .filter(package=package)
@@ -316,8 +340,10 @@ def package_detail(request, package_id):
         "timeline": timeline,
         "periods": periods,
         "preview_error": preview_error,
+        "now": now,
+        **chart,
     }
-    if request.htmx and request.htmx.target == "package-preview":
+    if target == "package-preview":
         return render(request, "packages_app/package_detail.html#package-preview", context)
     return render(request, "packages_app/package_detail.html", context)
 

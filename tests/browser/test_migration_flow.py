@@ -89,7 +89,7 @@ def test_move_a_cohort_watch_it_run_and_revert_it(live_server, page, celery_work
     page.goto(f"{base}/packages/{v2.id}/")
     assert "30 starting later" in page.inner_text(".cohort-summary")
     shot(page, "5-package-v2")
-    page.goto(f"{base}/packages/{v2.id}/cohort/")
+    page.goto(f"{base}/packages/{v2.id}/cohort/?at={MOVE}")
     assert "Customer 0" in page.inner_text("#cohort")
     assert Contract.objects.not_archived().filter(package=v2).count() == 30
 
@@ -109,7 +109,7 @@ def test_move_a_cohort_watch_it_run_and_revert_it(live_server, page, celery_work
     # and the customers are back on v1, as before
     page.goto(f"{base}/packages/{v1.id}/")
     assert "30 contracts running now" in " ".join(page.inner_text(".cohort-summary").split())
-    page.goto(f"{base}/packages/{v2.id}/cohort/")
+    page.goto(f"{base}/packages/{v2.id}/cohort/?at={MOVE}")
     assert "Customer 0" not in page.inner_text("#cohort")
     shot(page, "8-v2-cohort-after-revert")
     assert Contract.objects.not_archived().filter(package=v2).count() == 0

@@ -128,7 +128,7 @@ def test_build_preview_save_version_and_provision_by_alias(live_server, page):
     shot(page, "5-contract")
 
     # The customer is in the new version's cohort.
-    page.goto(f"{base}/packages/{v2.id}/cohort/")
+    page.goto(f"{base}/packages/{v2.id}/cohort/?at=2027-07-01")
     assert "Initech" in page.inner_text("#cohort")
     assert customer.contracts.get().package_id == v2.id
     shot(page, "6-cohort")

@@ -44,7 +44,7 @@ def test_login_package_page_and_cohort_load_more(live_server, page):
     page.click("nav.mainnav >> text=Packages")
     page.click("text=Starter Plan v1")
     assert "55 starting later" in page.inner_text(".cohort-summary")  # they start in 2027
-    page.click("text=See who is on it")
+    page.click("text=55 starting later")
     page.wait_for_selector("#cohort")
     assert page.locator("#cohort-rows tr").count() == 51  # 50 contracts + the "Load more" row
     if SCREENSHOTS:
