@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
+from django.db import connections
 
 _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
 
@@ -43,6 +44,13 @@ def read_alias() -> str:
     """The alias for reads that tolerate lag: the replica when configured, else default. For
     querysets evaluated after the view returns (a streamed CSV): `rows.using(read_alias())`."""
     return settings.READ_REPLICA_ALIAS or "default"
+
+
+def lag_tolerant_connection():
+    """The connection for raw SQL (the router sees only the ORM) that may read from the
+    replica: the replica inside `replica_reads()` when one is configured, else default."""
+    alias = settings.READ_REPLICA_ALIAS
+    return connections[alias if alias and _replica_reads.get() else "default"]
 
 
 class ReadReplicaRouter:

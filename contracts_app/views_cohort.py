@@ -163,6 +163,7 @@ def _alias_page(packages, counts, *, filters: CohortFilter, now, cursor: str | N
 
 @login_required
 @permission_required("contracts_app.view_contract", raise_exception=True)
+@reads_from_replica
 def alias_cohort(request, alias_id):
     """`/aliases/<id>/cohort/`: everyone on any package the alias has pointed at."""
     alias_name = get_object_or_404(AliasName, pk=alias_id, kind=AliasName.Kind.PACKAGE)
@@ -267,6 +268,7 @@ def chart_context(
 
 @login_required
 @permission_required("packages_app.view_aliasassignment", raise_exception=True)
+@reads_from_replica
 def alias_cohort_chart(request, alias_id):
     """The alias page's chart, stacked by package version, loaded by htmx."""
     alias_name = get_object_or_404(AliasName, pk=alias_id, kind=AliasName.Kind.PACKAGE)

@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import CharField, Count, Func, Q, QuerySet
 
 from config.api.pagination import CursorPage, keyset_paginate
+from config.db_router import lag_tolerant_connection, read_alias
 from contracts_app.models import CohortMigration, Contract, Customer
 from contracts_app.selectors.contracts import contracts_covering_page, contracts_on_package
 from packages_app.models import AliasAssignment, AliasName, Package
@@ -173,7 +174,9 @@ def cohort_export_csv(
     sql, params = queryset.query.sql_with_params()
     yield (",".join(CSV_COLUMNS) + "\r\n").encode()
     copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
-    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
+    # Runs as the response streams, after the view (and any replica_reads()) has returned.
+    reads = connections[read_alias()]
+    with reads.cursor() as cursor, cursor.cursor.copy(copy_sql, params) as copy:
         buffer = bytearray()
         for block in copy:  # libpq hands COPY data over about a row at a time
             buffer += block
@@ -300,7 +303,7 @@ def cohort_sizes_over_time(
         "end": end,
         "packages": ids,
     }
-    with connection.cursor() as cursor:
+    with lag_tolerant_connection().cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     sizes: dict[uuid.UUID, list[int]] = {package_id: [] for package_id in ids}

@@ -60,8 +60,6 @@ def test_with_a_replica_the_cohort_page_reads_there_and_other_pages_do_not(
     default, replica = _get(client, cohort_url)
     # the cohort's reads went to the replica; the session and user stayed on default
     assert '"contracts_app_contract"' in _tables(replica)
-    # (the page's raw-SQL counts still run on `connection`, i.e. default: routers do not see
-    # raw cursors; moving them needs `connections[read_alias()]` in the cohort selectors)
     assert '"django_session"' in _tables(default)
 
     # a page that did not opt in reads from default
@@ -105,3 +103,23 @@ def test_csv_exports_stream_from_the_replica_when_there_is_one(settings):
         assert "Exported" in export()
     assert '"packages_app_product"' in _tables(replica)
     assert '"packages_app_product"' not in _tables(default)
+
+
+def test_the_cohort_chart_and_csv_raw_sql_read_from_the_replica(client, cohort_url, settings):
+    from contracts_app.selectors.cohorts import cohort_sizes_over_time
+
+    settings.READ_REPLICA_ALIAS = "replica"
+    package_id = cohort_url.split("/")[2]
+    now = timezone.now()
+    # the chart's one query (raw SQL, which routers do not see) inside replica_reads()
+    with CaptureQueriesContext(connections["replica"]) as replica, replica_reads():
+        sizes = cohort_sizes_over_time(
+            package_ids=[package_id], start=now - dt.timedelta(days=30), end=now, bucket="day"
+        )
+    assert "generate_series" in _tables(replica)
+    assert sizes.totals()[-1] == 3
+    # the CSV's COPY runs as the response streams, on the replica's connection
+    connections["replica"].close()
+    response = client.get(cohort_url.replace("cohort/", "cohort.csv"))
+    assert b"".join(response.streaming_content).count(b"Customer ") == 3
+    assert connections["replica"].connection is not None
