@@ -35,13 +35,17 @@ from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
 from contracts_app.forms import CohortMigrationForm
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, Customer
 from contracts_app.presenters import (
+    ChartMark,
+    cohort_chart,
     diff_product_ids,
     package_diff_words,
     reason_words,
     timing_words,
 )
 from contracts_app.selectors.cohort_migrations import (
+    ALIAS_TARGET_SERIES,
     cohort_migration_preview,
+    cohort_projection,
     migration_actions,
     migration_get,
     migration_items,
@@ -291,7 +295,39 @@ def _preview_context(resolved) -> dict:
             rate_card_names=rate_card_names,
         ),
         "cohort_counts": _cohort_counts(resolved, preview),
+        "after_chart": _after_chart(resolved),
     }
+
+
+def _after_chart(resolved):
+    """The source and target cohorts over time as they would be after the move (projected)."""
+    spec, source, target = resolved.spec, resolved.source_package, resolved.target_package
+    sizes = cohort_projection(spec=spec, source=source, target=target, now=timezone.now())
+    labels = {source.id: f"{source.name} (after the move)"}
+    hrefs = {source.id: reverse("contracts:package-detail", args=[source.id])}
+    if target is not None:
+        labels[target.id] = target.name
+        hrefs[target.id] = reverse("contracts:package-detail", args=[target.id])
+    else:
+        labels[ALIAS_TARGET_SERIES] = f"moved to alias {resolved.target_alias}"
+    marks = []
+    if spec.at is not None:
+        moment = "moves" if spec.timing == CohortMigration.Timing.AT else "first moves"
+        marks.append(
+            ChartMark(
+                at=spec.at,
+                label=moment,
+                title=f"The cohort {moment} {spec.at:%Y-%m-%dT%H:%MZ}",
+                kind="migration",
+            )
+        )
+    return cohort_chart(
+        sizes,
+        labels=labels,
+        hrefs=hrefs,
+        marks=marks,
+        title=f"{source.name} and its target after the move, projected",
+    )
 
 
 def _cohort_counts(resolved, preview) -> list[dict] | None:

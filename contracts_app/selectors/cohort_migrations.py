@@ -7,6 +7,7 @@ a million contracts), never from counting items.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -22,10 +23,12 @@ from contracts_app.models import (
     CohortMigrationProgress,
     ContractEdit,
 )
+from contracts_app.selectors.cohorts import CohortSizes, cohort_sizes_over_time
 from contracts_app.services.cohort_migration_plan import (
     CohortSpec,
     cohort_counts_and_sample,
     cohort_edit_counts,
+    cohort_moves_over_time,
 )
 from packages_app.models import Package, PackageTerm
 from packages_app.selectors.aliases import package_for_alias
@@ -338,3 +341,34 @@ def cohort_migration_preview(
         "sample": sample,
         "diff": package_diff(source=source, target=diff_target) if diff_target else None,
     }
+
+
+# A target alias's packages, as one series of the projected chart.
+ALIAS_TARGET_SERIES = uuid.UUID(int=0)
+
+
+def cohort_projection(
+    *, spec: CohortSpec, source: Package, target: Package | None, now: dt.datetime
+) -> CohortSizes:
+    """The source's and the target's cohorts at the start of each month, from two months
+    before the move (or now) to a year after it, as they would be after this migration:
+    today's sizes (the cohort chart's query) minus the contracts that would leave the source,
+    plus those that would arrive on the target. Nothing is written; two queries."""
+    anchor = spec.at or now
+    start = min(now, anchor) - dt.timedelta(days=61)
+    end = max(now, anchor) + dt.timedelta(days=366)
+    packages = [source.id] + ([target.id] if target is not None else [])
+    before = cohort_sizes_over_time(package_ids=packages, start=start, end=end, bucket="month")
+    moves = cohort_moves_over_time(spec, points=before.points)
+    leaving = [left for left, _ in moves]
+    arriving = [arrived for _, arrived in moves]
+    sizes = {
+        source.id: [n - left for n, left in zip(before.sizes[source.id], leaving, strict=True)]
+    }
+    if target is not None:
+        sizes[target.id] = [
+            n + new for n, new in zip(before.sizes[target.id], arriving, strict=True)
+        ]
+    else:
+        sizes[ALIAS_TARGET_SERIES] = arriving
+    return CohortSizes(points=before.points, sizes=sizes)

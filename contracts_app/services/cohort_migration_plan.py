@@ -220,6 +220,40 @@ def cohort_counts_and_sample(
     return counts, sample
 
 
+def cohort_moves_over_time(spec: CohortSpec, *, points: list[dt.datetime]) -> list[tuple[int, int]]:
+    """At each point, (contracts the job would take off the source while they would still
+    have run there, contracts the job would have on their target then): one pass over the
+    judged cohort, for the preview's "after" chart. An eligible contract runs on the source
+    until its effective instant instead of its end, and a new contract runs from that instant
+    for the target package's duration (open-ended when it has none)."""
+    package = _table(Package)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT p.at,
+              count(m.contract_id) FILTER (WHERE m.effective_at <= p.at
+                AND (m.ending_before IS NULL OR m.ending_before > p.at)),
+              count(m.contract_id) FILTER (WHERE m.effective_at <= p.at
+                AND (m.new_ending_before IS NULL OR m.new_ending_before > p.at))
+            FROM unnest(%(points)s::timestamptz[]) AS p(at)
+            LEFT JOIN (
+              SELECT j.contract_id, j.effective_at, j.ending_before,
+                     j.effective_at + CASE np.duration_unit
+                       WHEN 'DAYS' THEN make_interval(days => np.duration_value)
+                       WHEN 'WEEKS' THEN make_interval(weeks => np.duration_value)
+                       WHEN 'MONTHS' THEN make_interval(months => np.duration_value)
+                       WHEN 'YEARS' THEN make_interval(years => np.duration_value)
+                     END AS new_ending_before
+              FROM ({_judged_sql(spec)}) j JOIN {package} np ON np.id = j.target_package_id
+              WHERE j.reason IS NULL
+            ) m ON true
+            GROUP BY p.at ORDER BY p.at
+            """,
+            {**_params(spec, None), "points": list(points)},
+        )
+        return [(int(leaving), int(arriving)) for _, leaving, arriving in cursor.fetchall()]
+
+
 def cohort_edit_counts(spec: CohortSpec) -> dict[str | None, int]:
     """{edit kind: contracts of the cohort with at least one edit of that kind, None: contracts
     with any edit}: one aggregate (grouping sets) over the cohort's edits."""

@@ -261,9 +261,36 @@ def test_preview_shows_counts_diff_and_sample_and_writes_nothing(pricing_client,
     moving = html.count("Starter v2: 2030-02-10 → 2031-02-10")
     assert moving >= 19 and moving + html.count("skipped: the contract starts after") == 20
     assert "Confirm: move 29 contracts" in html
+    # the cohorts as they would be after the move, month by month: [v1, v2]
+    chart = response.context["after_chart"]
+    rows = {at.date(): values for at, values, _ in chart.rows}
+    assert rows[dt.date(2030, 1, 1)] == [29, 0]  # before the move (one starts later)
+    assert rows[dt.date(2030, 3, 1)] == [1, 29]  # the 29 moved; the late one stays
+    assert rows[dt.date(2031, 2, 1)] == [0, 29]  # v1's contracts would have ended by now
+    assert "The cohorts after the move (projected)" in html
     # and nothing was written
     assert row_counts() == before
     assert hidden(html, "uniqueness_key").startswith("ui-")
+
+
+def test_preview_to_an_alias_projects_the_arrivals_as_one_series(pricing_client, packages):
+    # given an alias that points at v2 from before the move
+    source, target = packages
+    alias_assign(kind="package", name="Starter Plan", package=target, starting_at=T0)
+    # when the wizard previews v1 → the alias at AT
+    response = pricing_client.post(
+        reverse("contracts:migration-new"),
+        wizard_post(source, target, target_package="", target_alias="Starter Plan"),
+    )
+    # then the chart has v1 after the move and the arrivals on the alias
+    assert response.status_code == 200
+    chart = response.context["after_chart"]
+    assert [series.label for series in chart.series] == [
+        f"{source.name} (after the move)",
+        "moved to alias Starter Plan",
+    ]
+    rows = {at.date(): values for at, values, _ in chart.rows}
+    assert rows[dt.date(2030, 3, 1)] == [0, 30]
 
 
 def test_double_confirm_creates_one_migration(pricing_client, packages):
