@@ -513,6 +513,11 @@ class CohortChart:
     rows: list[tuple[dt.datetime, list[int], int]]  # the numbers, for the table under it
     empty: bool
 
+    @property
+    def mark_kinds(self) -> set[str]:
+        """The kinds of marks shown (the legend lists only those)."""
+        return {mark.kind for mark in self.marks}
+
 
 def _nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 times 10^k at least `value` (the y axis' top)."""
