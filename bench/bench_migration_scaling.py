@@ -196,13 +196,7 @@ def _run(env: dict[str, str], workers: int) -> Run:
 
 
 def _start_workers(env: dict[str, str], count: int):
-    """bench_migrations' worker start-up, for `count` workers (it starts its module's WORKERS)."""
-    saved = engine_bench.WORKERS
-    engine_bench.WORKERS = count
-    try:
-        return engine_bench._start_workers(env)
-    finally:
-        engine_bench.WORKERS = saved
+    return engine_bench._start_workers(env, count)
 
 
 def _share(counter: Counter, key: str, total: int) -> str:

@@ -243,28 +243,14 @@ def _floor(source, target, n: int) -> float:
     return seconds
 
 
-def _start_workers(env: dict[str, str]) -> list[subprocess.Popen]:
+def _start_workers(env: dict[str, str], count: int = WORKERS) -> list[subprocess.Popen]:
     """Real workers on the bench queue, returned once each says it is ready."""
+    from tests.conftest import celery_worker_argv
+
     processes = []
-    for _ in range(WORKERS):
+    for _ in range(count):
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--queues",
-                env["CELERY_BULK_QUEUE"],
-                "--pool",
-                "solo",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
+            celery_worker_argv(env["CELERY_BULK_QUEUE"]),
             cwd=BASE_DIR,
             env={**env, "LOG_LEVEL": "INFO"},
             stdout=subprocess.PIPE,

@@ -84,6 +84,28 @@ class _OutputReader(threading.Thread):
         return False
 
 
+def celery_worker_argv(queue: str) -> list[str]:
+    """A real `celery worker` on one queue: one process (solo pool, so a signal reaches the
+    process running the task), no heartbeat/gossip/mingle chatter between test workers."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--queues",
+        queue,
+        "--pool",
+        "solo",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "INFO",
+    ]
+
+
 def forget_queue(queue: str) -> None:
     """Delete a test's own queue from the broker: its list (messages a stopped worker left)
     and the binding sets kombu keeps per queue, which would otherwise pile up run after run."""
@@ -104,25 +126,7 @@ def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
     queue = f"test-{uuid.uuid4().hex[:8]}"
     settings.BULK_QUEUE = queue
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--queues",
-            queue,
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],
+        celery_worker_argv(queue),
         cwd=BASE_DIR,
         env={**subprocess_env, "CELERY_BULK_QUEUE": queue},
         stdout=subprocess.PIPE,

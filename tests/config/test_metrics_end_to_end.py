@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from contracts_app.models import CohortMigration
 from packages_app.services.packages import package_create
-from tests.conftest import BASE_DIR, _OutputReader, forget_queue, free_port
+from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue, free_port
 from tests.contracts_app.cohort_builders import (
     HeldSubscriptions,
     bulk_cohort,
@@ -110,23 +110,7 @@ def stack(subprocess_env, tmp_path, settings):
         @staticmethod
         def start_worker():
             return spawn(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--queues",
-                    queue,
-                    "--pool",
-                    "solo",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--loglevel",
-                    "INFO",
-                ],
+                celery_worker_argv(queue),
                 " ready.",
             )
 

@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
@@ -21,7 +20,7 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migrations_dispatch,
 )
-from tests.conftest import BASE_DIR, _OutputReader, forget_queue
+from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue
 from tests.contracts_app.cohort_builders import (
     T0,
     HeldSubscriptions,
@@ -45,23 +44,7 @@ class Workers:
 
     def start(self, **env: str) -> subprocess.Popen:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--queues",
-                self.queue,
-                "--pool",
-                "solo",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
+            celery_worker_argv(self.queue),
             cwd=BASE_DIR,
             env={**self.env, **env},
             stdout=subprocess.PIPE,
