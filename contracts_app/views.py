@@ -31,6 +31,7 @@ from contracts_app.forms import (
 )
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
 from contracts_app.presenters import preview_timeline, subscription_timeline
+from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
     billing_provider_configurations_archive,
@@ -41,7 +42,7 @@ from contracts_app.services.previews import dry_run
 from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
 from contracts_app.services.provisioning import contract_provision
 from packages_app.forms import package_choices, today_utc
-from packages_app.models import AliasName, CreditType, Package, Product
+from packages_app.models import AliasName, Package, Product
 
 
 @login_required
@@ -215,10 +216,6 @@ def _preview_payload(preview, *, credit_type_names) -> dict:
     return {"preview": preview, "preview_timeline": timeline, "periods": periods}
 
 
-def _credit_type_names() -> dict[str, str]:
-    return {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
-
-
 @login_required
 @permission_required("contracts_app.add_contract", raise_exception=True)
 def customer_provision(request, customer_id):
@@ -252,7 +249,7 @@ def customer_provision(request, customer_id):
                     request, reverse("contracts:contract-detail", args=[contract.pk])
                 )
             preview = dry_run(contract_provision, **arguments)
-            extra = _preview_payload(preview, credit_type_names=_credit_type_names())
+            extra = _preview_payload(preview, credit_type_names=credit_type_names())
         except Conflict as exc:
             existing = Contract.objects.filter(
                 customer=customer, uniqueness_key=data["uniqueness_key"]
@@ -310,7 +307,7 @@ def customer_schedule_change(request, customer_id):
                     request, reverse("contracts:contract-detail", args=[contract.pk])
                 )
             preview = dry_run(pricing_plan_schedule_create, **arguments)
-            extra = _preview_payload(preview, credit_type_names=_credit_type_names())
+            extra = _preview_payload(preview, credit_type_names=credit_type_names())
         except ApplicationError as exc:
             form.add_service_error(exc.field, exc.message)
     context = _customer_context(request, customer, change_form=form)

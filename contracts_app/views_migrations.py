@@ -53,6 +53,7 @@ from contracts_app.selectors.cohort_migrations import (
     migration_skip_reasons,
 )
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
+from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
     cohort_migration_create,
@@ -60,7 +61,7 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
 )
 from packages_app.forms import package_choices
-from packages_app.models import AliasName, CreditType, Package, Product, RateCard
+from packages_app.models import AliasName, Package, Product, RateCard
 
 PAGE_SIZE = 50
 Status = CohortMigration.Status
@@ -269,7 +270,6 @@ def _preview_context(resolved) -> dict:
         str(pk): name
         for pk, name in RateCard.objects.filter(id__in=rate_cards).values_list("id", "name")
     }
-    credit_type_names = {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
     spec = resolved.spec
     return {
         "preview": preview,
@@ -291,7 +291,7 @@ def _preview_context(resolved) -> dict:
         "diff": package_diff_words(
             diff,
             product_names=product_names,
-            credit_type_names=credit_type_names,
+            credit_type_names=credit_type_names(),
             rate_card_names=rate_card_names,
         ),
         "cohort_counts": _cohort_counts(resolved, preview),

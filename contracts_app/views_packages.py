@@ -22,6 +22,7 @@ from config.api.errors import ApplicationError, Conflict, flatten_errors
 from config.api.views_base import validated
 from contracts_app.models import Contract
 from contracts_app.presenters import preview_timeline
+from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.previews import package_preview, package_preview_saved
 from contracts_app.views_cohort import chart_context
 from packages_app.api.package_serializers import PackageCreateInput
@@ -36,7 +37,7 @@ from packages_app.forms import (
     remove_row_from,
     today_utc,
 )
-from packages_app.models import AliasAssignment, CreditType, Package
+from packages_app.models import AliasAssignment, Package
 from packages_app.presenters import alias_timeline, terms_in_words
 from packages_app.selectors.browse import package_for_page
 from packages_app.services.packages import package_archive, package_create
@@ -50,10 +51,6 @@ def _start_from(value: str | None) -> dt.datetime:
     except ValueError:
         return today_utc()
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
-def _credit_type_names() -> dict[str, str]:
-    return {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
 
 
 def _product_names(forms: BuilderForms) -> dict[str, str]:
@@ -91,7 +88,7 @@ def _preview_context(forms: BuilderForms, request) -> dict:
     timeline, table = preview_timeline(
         preview,
         product_names=_product_names(forms),
-        credit_type_names=_credit_type_names(),
+        credit_type_names=credit_type_names(),
         width=640,
         label_width=170,
     )
@@ -119,7 +116,7 @@ def _diff(source: Package | None, forms: BuilderForms, body: dict | None) -> dic
     """Terms added, removed and kept between `source` and the body being built, in words."""
     if source is None or body is None:
         return None
-    names, credit_types = _product_names(forms), _credit_type_names()
+    names, credit_types = _product_names(forms), credit_type_names()
     kinds = {
         "commits": "commit",
         "credits": "credit",
@@ -301,7 +298,7 @@ def package_detail(request, package_id):
     )
     if target == "cohort-chart":
         return render(request, "contracts_app/cohort_chart.html", chart)
-    credit_types = _credit_type_names()
+    credit_types = credit_type_names()
     cohort = (
         Contract.objects.not_archived()
         .filter(package=package)
