@@ -30,6 +30,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bench.harness import BASE_DIR, _bench_database_url
 
@@ -66,6 +68,26 @@ def _setup() -> dict[str, str]:
 
     django.setup()
     return env
+
+
+@contextmanager
+def bench_services() -> Iterator[dict[str, str]]:
+    """The bench database (created, migrated) and, when REDIS_URL is unset, the embedded Redis
+    the workers need, started here and stopped on the way out (as harness.running_server does
+    for the HTTP benches): the module runs alone or under run_all with nothing else started."""
+    redis_process = None
+    if not os.environ.get("REDIS_URL"):
+        from config import embedded
+
+        redis_process = embedded.start_redis()
+    try:
+        yield _setup()
+    finally:
+        if redis_process is not None:
+            from config import embedded
+
+            # Waits until the server has exited: the next benchmark must start its own.
+            embedded.stop_redis(redis_process)
 
 
 def _packages(label: str):
@@ -391,7 +413,11 @@ def _naive(source, target, n: int) -> float:
 
 
 def main() -> None:
-    env = _setup()
+    with bench_services() as env:
+        _main(env)
+
+
+def _main(env: dict[str, str]) -> None:
     print(f"cohort migrations, {WORKERS} workers, sizes {SIZES}", flush=True)
     naive_source, naive_target = _packages("naive")
     _load_cohort(naive_source, NAIVE_SAMPLE + 600)

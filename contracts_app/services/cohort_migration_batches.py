@@ -24,6 +24,7 @@ rolls the whole transaction back: its items are PENDING again and the next batch
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections import defaultdict
@@ -48,7 +49,12 @@ from contracts_app.models import (
     Customer,
     Subscription,
 )
-from contracts_app.services.contract_ends import CLIPPED_TERM_FIELDS, contract_end_clip
+from contracts_app.services.contract_ends import (
+    CLIPPED_TERM_FIELDS,
+    clip_deletes_sql,
+    clip_may_change_sql,
+    contract_end_clip,
+)
 from contracts_app.services.materialise import TermRow, materialise_package_terms
 from contracts_app.services.provisioning import (
     AmbiguousBillingConfiguration,
@@ -83,30 +89,27 @@ class MaterialiseOnce:
     """materialise_package_terms for one batch, computed once per package and window.
 
     Every contract a batch moves to one package at one instant gets the same terms but for
-    their ids, so the first contract's rows are computed and the others get a TermRowsCopy of
-    them (the same records with fresh ids, substituted into their JSON text when written).
-    Materialising and serialising are most of a move's Python time; this does them once.
+    their ids, so the rows are computed and serialised once (a TermRowsTemplate) and every
+    contract gets a TermRowsCopy of them, which PostgreSQL writes with fresh ids
+    (term_rows.contracts_terms_write). Materialising and serialising were most of a move's
+    Python time; this does them once per batch.
     """
 
     def __init__(self) -> None:
-        self._done: dict[tuple, tuple[object, list[TermRow], list]] = {}
+        self._done: dict[tuple, tuple[object, TermRowsTemplate]] = {}
 
     def __call__(self, package_terms, *, contract_start, contract_end, usage_frequency):
         key = (id(package_terms), contract_start, contract_end, usage_frequency)
-        if key in self._done:
-            _, rows, template = self._done[key]
-            if not template:
-                template.append(TermRowsTemplate(rows))
-            return TermRowsCopy(template[0])
-        rows = materialise_package_terms(
-            package_terms,
-            contract_start=contract_start,
-            contract_end=contract_end,
-            usage_frequency=usage_frequency,
-        )
-        # The terms object is kept with the rows, so its id() is not reused while cached.
-        self._done[key] = (package_terms, rows, [])
-        return rows
+        if key not in self._done:
+            rows = materialise_package_terms(
+                package_terms,
+                contract_start=contract_start,
+                contract_end=contract_end,
+                usage_frequency=usage_frequency,
+            )
+            # The terms object is kept with the template, so its id() is not reused while cached.
+            self._done[key] = (package_terms, TermRowsTemplate(rows))
+        return TermRowsCopy(self._done[key][1])
 
 
 @dataclass
@@ -117,6 +120,9 @@ class _Outcome:
     message: str = ""
     new_contract_id: uuid.UUID | None = None
     snapshot: dict | None = None
+    # (contract id, end): the old contract's term rows that clipping at the end deletes, which
+    # the outcome's statement deletes and parks in the snapshot (never read into Python).
+    clip: tuple[uuid.UUID, dt.datetime] | None = None
 
 
 @dataclass
@@ -168,6 +174,21 @@ def _lock_contracts(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, Contract]:
         .filter(id__in=contract_ids)
         .order_by("id")
     }
+
+
+# A parked term row in a revert snapshot: _term_snapshot writes these keys for a row clipping
+# changes, _outcomes_update for a row it deletes, _snapshot_rows reads them back.
+_SNAPSHOT_TERM_FIELDS = (
+    "id",
+    "kind",
+    "ordinal",
+    "product_id",
+    "package_term_id",
+    "generated_from_id",
+    "starting_at",
+    "ending_before",
+    "body",
+)
 
 
 def _term_snapshot(term: ContractTerm, window: tuple) -> dict:
@@ -259,29 +280,51 @@ def _write_moves(moves: list[_Move]) -> None:
     )
 
 
+@functools.cache
+def _outcomes_update() -> str:
+    """The items' outcomes, and for each clipped move the old contract's term rows that the
+    clip deletes: deleted here and appended to the item's snapshot terms in the same
+    statement, so their bodies stay in PostgreSQL (contract_ends.clip_deletes_sql is the rule).
+    """
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    terms = connection.ops.quote_name(ContractTerm._meta.db_table)
+    # The keys of _term_snapshot; timestamps in ISO 8601 as isoformat writes them (UTC session).
+    parked = ", ".join(f"'{name}', t.{name}" for name in _SNAPSHOT_TERM_FIELDS)
+    return (
+        "WITH v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status text, "
+        "reason text, message text, new_contract_id uuid, snapshot jsonb, clip_contract_id uuid, "
+        "clip_at timestamptz)), "
+        f"gone AS (DELETE FROM {terms} t USING v WHERE t.contract_id = v.clip_contract_id "
+        f"AND {clip_deletes_sql('t', 'v.clip_at')} RETURNING v.id AS item_id, t.*), "
+        f"parked AS (SELECT t.item_id, jsonb_agg(jsonb_build_object({parked})) AS terms "
+        "FROM gone t GROUP BY t.item_id) "
+        f"UPDATE {items} AS i SET status = v.status, reason = v.reason, "
+        "message = v.message, new_contract_id = v.new_contract_id, "
+        "snapshot = CASE WHEN parked.terms IS NULL THEN COALESCE(v.snapshot, i.snapshot) "
+        "ELSE jsonb_set(v.snapshot, '{terms}', (v.snapshot -> 'terms') || parked.terms) END "
+        "FROM v LEFT JOIN parked ON parked.item_id = v.id WHERE i.id = v.id"
+    )
+
+
 def _write_outcomes(migration_id, outcomes: list[_Outcome], deltas: dict[str, int]) -> None:
-    table = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
-    payload = [
-        {
-            "id": o.item_id,
-            "status": o.status,
-            "reason": o.reason,
-            "message": o.message[:2000],
-            "new_contract_id": str(o.new_contract_id) if o.new_contract_id else None,
-            "snapshot": o.snapshot,
-        }
-        for o in outcomes
-    ]
+    payload = []
+    for o in outcomes:
+        clip = o.clip if o.status == ItemStatus.MIGRATED else None
+        payload.append(
+            {
+                "id": o.item_id,
+                "status": o.status,
+                "reason": o.reason,
+                "message": o.message[:2000],
+                "new_contract_id": str(o.new_contract_id) if o.new_contract_id else None,
+                "snapshot": o.snapshot,
+                "clip_contract_id": str(clip[0]) if clip else None,
+                "clip_at": clip[1].isoformat() if clip else None,
+            }
+        )
     if payload:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS i SET status = v.status, reason = v.reason, "
-                "message = v.message, new_contract_id = v.new_contract_id, "
-                "snapshot = COALESCE(v.snapshot, i.snapshot) "
-                "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status text, reason text, "
-                "message text, new_contract_id uuid, snapshot jsonb) WHERE i.id = v.id",
-                [jsonutil.dumps(payload)],
-            )
+            cursor.execute(_outcomes_update(), [jsonutil.dumps(payload)])
     if any(deltas.values()):
         CohortMigrationProgress.objects.create(migration_id=migration_id, **deltas)
         transaction.on_commit(lambda: _count_processed(deltas))
@@ -319,12 +362,14 @@ def _recheck(
 _Term = make_dataclass("_Term", CLIPPED_TERM_FIELDS, slots=True)
 
 
-def _terms_of(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
-    """The terms of the contracts, by contract: one query, bodies decoded by one decoder
-    (a batch reads some 12,000 of them)."""
+def _terms_of(ends: dict[uuid.UUID, dt.datetime | None]) -> dict[uuid.UUID, list]:
+    """The terms of the contracts, by contract, that clipping at their end may rewrite
+    (contract_ends.clip_may_change_sql; all of them where the end is None): one query, bodies
+    decoded by one decoder. The rows clipping deletes stay in PostgreSQL (_outcomes_update)."""
     decoder = DecimalDecoder()
     columns = ", ".join(
-        connection.ops.quote_name(ContractTerm._meta.get_field(name).column)
+        "t."
+        + connection.ops.quote_name(ContractTerm._meta.get_field(name).column)
         + ("::text" if name == "body" else "")
         for name in CLIPPED_TERM_FIELDS
     )
@@ -332,8 +377,10 @@ def _terms_of(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     terms_of: dict[uuid.UUID, list] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT contract_id, {columns} FROM {table} WHERE contract_id = ANY(%s::uuid[])",
-            [contract_ids],
+            f"SELECT t.contract_id, {columns} FROM {table} t JOIN unnest(%s::uuid[], "
+            "%s::timestamptz[]) AS b(contract_id, end_at) ON t.contract_id = b.contract_id "
+            f"WHERE b.end_at IS NULL OR {clip_may_change_sql('t', 'b.end_at')}",
+            [list(ends), list(ends.values())],
         )
         body_at = CLIPPED_TERM_FIELDS.index("body")
         for contract_id, *values in cursor.fetchall():
@@ -379,7 +426,15 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
         successors, edited = _successors_and_edited(list(contracts.values()))
         if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
             edited = set()
-        terms_of = _terms_of(list(contracts))
+        # Package contracts' clips delete rows in SQL; a negotiated contract's clip remembers
+        # every term as negotiated (contract_end_clip), so it reads them all.
+        terms_of = _terms_of(
+            {
+                i.contract_id: i.effective_at if contracts[i.contract_id].package_id else None
+                for i in items
+                if i.contract_id in contracts
+            }
+        )
         target_ids = {i.target_package_id for i in items if i.target_package_id}
         targets = {p.id: p for p in Package.objects.filter(id__in=target_ids)}
         target_terms: dict[uuid.UUID, list[PackageTerm]] = defaultdict(list)
@@ -446,6 +501,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
                     move.outcome.message = str(exc).splitlines()[0]
                     move.outcome.new_contract_id = None
                     move.outcome.snapshot = None
+                    move.outcome.clip = None
         deltas = {"pending": -len(items)}
         for outcome in outcomes:
             key = outcome.status.lower()
@@ -536,9 +592,13 @@ def _decide(
         "settings": contract.settings,
     }
     if contract.ending_before is None or contract.ending_before > at:
+        # `terms` are the rows the clip may rewrite (_terms_of); for a package contract the
+        # rows it deletes are deleted with the outcome (clip), for a negotiated one here.
         settings, changed, deleted = contract_end_clip(
             contract=contract, terms=terms, ending_before=at
         )
+        if contract.package_id is not None:
+            outcome.clip = (contract.id, at)
     else:
         settings, changed, deleted = contract.settings or {}, [], set()
     settings = {**settings, "transitions": [*settings.get("transitions", []), link]}

@@ -89,34 +89,20 @@ def contract_terms_write_many(*, rows: Iterable[tuple[uuid.UUID, TermRow]]) -> N
             cursor.execute(sql, [jsonutil.dumps(payload)])
 
 
-# Where a contract's id goes in a TermRowsCopy's text (a version-4 UUID no generator makes).
-_CONTRACT_SLOT = "00000000-0000-4000-8000-000000000000"
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-class TermRowsCopy:
-    """The term rows of `template` for another contract, every id fresh: the rows' JSON
-    records are written once and each copy substitutes new ids into the text (term ids, the
-    links of periods and override specifiers to them, schedule item ids, the contract id).
-    What a batch writes for the many contracts that get the same terms (see
-    cohort_migration_batches.MaterialiseOnce); contracts_terms_write takes it as rows."""
-
-    def __init__(self, template: TermRowsTemplate) -> None:
-        self.template = template
-
-    def records_json(self, contract_id) -> str:
-        fresh = {old: str(uuid.uuid4()) for old in self.template.ids}
-        fresh[_CONTRACT_SLOT] = str(contract_id)
-        # One linear scan for UUID-shaped text; ids not generated here (products, package
-        # terms, credit types) stay as they are.
-        return _UUID_TEXT.sub(lambda m: fresh.get(m.group(0), m.group(0)), self.template.text)
-
-
 class TermRowsTemplate:
-    """Materialised rows serialised once, for TermRowsCopy."""
+    """Materialised rows, serialised once, that PostgreSQL copies for many contracts.
+
+    Every id the rows generate (term ids, the links of periods and override specifiers to
+    them, schedule item ids) becomes, in each copy, md5(contract id || template id) as a UUID:
+    fresh per contract, the same wherever it appears, and computed by the INSERT … SELECT, so
+    no body is encoded or rewritten per contract in Python. Each body travels as its text cut
+    at those ids (`parts` around `refs`); ids not generated here (products, package terms,
+    credit types) stay as they are."""
 
     def __init__(self, rows: list[TermRow]) -> None:
-        self.text = jsonutil.dumps(_records(_CONTRACT_SLOT, rows))[1:-1]
         row_ids = {str(row.id) for row in rows}
         item_ids = {
             item["id"]
@@ -126,27 +112,96 @@ class TermRowsTemplate:
             for item in schedule.get("schedule_items") or ()
             if isinstance(item, dict) and isinstance(item.get("id"), str)
         }
-        self.ids = row_ids | item_ids
+        ids = row_ids | item_ids
+        self.records = []
+        for record in _records(None, rows):
+            text = jsonutil.dumps(record.pop("body"))
+            parts, refs, at = [], [], 0
+            for match in _UUID_TEXT.finditer(text):
+                if match.group(0) in ids:
+                    parts.append(text[at : match.start()])
+                    refs.append(match.group(0))
+                    at = match.end()
+            parts.append(text[at:])
+            self.records.append({**record, "body_parts": parts, "body_refs": refs})
+
+
+class TermRowsCopy:
+    """The rows of `template` for one more contract (what contracts_terms_write takes as its
+    rows): see TermRowsTemplate. What a batch writes for the many contracts that get the same
+    terms (cohort_migration_batches.MaterialiseOnce)."""
+
+    def __init__(self, template: TermRowsTemplate) -> None:
+        self.template = template
+
+
+@functools.cache
+def _copies_insert() -> str:
+    """`INSERT … SELECT` of every template row for every (contract, template) pair; the ids
+    as TermRowsTemplate says. Columns come from the model, as in _terms_insert."""
+    fields = ContractTerm._meta.concrete_fields
+    columns = ", ".join(_quote(f.column) for f in fields)
+    fresh = "md5(c.contract_id::text || {}::text)::uuid"
+    values = []
+    record = ["template int"]
+    for f in fields:
+        column = _quote(f.column)
+        if f.attname == "contract_id":
+            values.append("c.contract_id")
+            continue
+        if f.attname == "body":
+            # The body's text with every generated id replaced, cast back to jsonb.
+            values.append(
+                "(SELECT string_agg(p.part || COALESCE(" + fresh.format("p.ref") + "::text, ''), "
+                "'' ORDER BY p.n) FROM unnest(t.body_parts, t.body_refs) WITH ORDINALITY "
+                "AS p(part, ref, n))::jsonb"
+            )
+            record += ["body_parts text[]", "body_refs text[]"]
+            continue
+        record.append(f"{column} {f.db_type(connection)}")
+        if f.attname == "id":
+            values.append(fresh.format("t.id"))
+        elif f.attname == "generated_from_id":
+            values.append(
+                "CASE WHEN t.generated_from_id IS NULL THEN NULL ELSE "
+                + fresh.format("t.generated_from_id")
+                + " END"
+            )
+        else:
+            values.append(f"t.{column}")
+    return (
+        f"INSERT INTO {_quote(ContractTerm._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(values)} "
+        "FROM jsonb_to_recordset(%s::jsonb) AS c(contract_id uuid, template int) "
+        f"JOIN jsonb_to_recordset(%s::jsonb) AS t({', '.join(record)}) USING (template)"
+    )
 
 
 def contracts_terms_write(*, pairs: Iterable[tuple[Contract, Iterable[TermRow]]]) -> None:
-    """Insert the materialised term rows of several contracts in one statement (provisioning
-    writes one contract's, a cohort-migration batch a whole batch's, some as TermRowsCopy).
+    """Insert the materialised term rows of several contracts (provisioning writes one
+    contract's, a cohort-migration batch a whole batch's as TermRowsCopy): one statement for
+    rows given as TermRows, one for copies (PostgreSQL writes those from their templates).
 
     Columns come from the model, so a field added to ContractTerm is written too (with its
     default when TermRow lacks it), as bulk_create would.
     """
-    sql, _ = _terms_insert()
-    payload, copies = [], []
+    payload, copies, templates = [], [], {}
     for contract, rows in pairs:
         if isinstance(rows, TermRowsCopy):
-            copies.append(rows.records_json(contract.id))
+            number = templates.setdefault(id(rows.template), (len(templates), rows.template))[0]
+            copies.append({"contract_id": str(contract.id), "template": number})
         else:
             payload += _records(contract.id, rows)
-    if payload or copies:
-        parts = [jsonutil.dumps(payload)[1:-1]] if payload else []
-        with connection.cursor() as cursor:
-            cursor.execute(sql, ["[" + ",".join(parts + [c for c in copies if c]) + "]"])
+    with connection.cursor() as cursor:
+        if payload:
+            cursor.execute(_terms_insert()[0], [jsonutil.dumps(payload)])
+        if copies:
+            records = [
+                {**record, "template": number}
+                for number, template in templates.values()
+                for record in template.records
+            ]
+            cursor.execute(_copies_insert(), [jsonutil.dumps(copies), jsonutil.dumps(records)])
 
 
 # Columns a change of a term's window rewrites; the rest (kind, product, links) never moves.
