@@ -53,6 +53,7 @@ from contracts_app.services.contract_ends import (
     CLIPPED_TERM_FIELDS,
     clip_deletes_sql,
     clip_may_change_sql,
+    clip_windows_sql,
     contract_end_clip,
 )
 from contracts_app.services.materialise import TermRow, materialise_package_terms
@@ -148,10 +149,13 @@ def _hold(migration_id, expected: str) -> bool:
     return row is not None and row[0] == expected
 
 
-def _claim(migration_id, status: str, size: int) -> list[CohortMigrationItem]:
+def _claim(
+    migration_id, status: str, size: int, defer: tuple[str, ...] = ()
+) -> list[CohortMigrationItem]:
     return list(
         CohortMigrationItem.objects.select_for_update(skip_locked=True)
         .filter(migration_id=migration_id, status=status)
+        .defer(*defer)
         .order_by("id")[:size]
     )
 
@@ -176,22 +180,17 @@ def _lock_contracts(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, Contract]:
     }
 
 
-# A parked term row in a revert snapshot: _term_snapshot writes these keys for a row clipping
-# changes, _outcomes_update for a row it deletes, _snapshot_rows reads them back.
-_SNAPSHOT_TERM_FIELDS = (
-    "id",
-    "kind",
-    "ordinal",
-    "product_id",
-    "package_term_id",
-    "generated_from_id",
-    "starting_at",
-    "ending_before",
-    "body",
-)
+# A move's revert snapshot (the item's `snapshot`), what revert_snapshots_apply writes back:
+#   ending_before, settings  the old contract's end (rfc3339) and settings before the move;
+#   terms    term rows as they were, whole (the ContractTerm columns but contract_id, as
+#            to_jsonb writes a row): those the clip deleted (parked by _outcomes_update, in
+#            SQL) and those whose dated items it cut (_term_snapshot, from Python);
+#   windows  [{id, ending_before, body_ending_before, body_had_end}]: the windowed rows the clip
+#            ended, by id and their old window (column and body key), bodies left in place.
+# Snapshots written before `windows` existed keep every touched row in `terms`; they apply alike.
 
 
-def _term_snapshot(term: ContractTerm, window: tuple) -> dict:
+def _term_snapshot(term, window: tuple) -> dict:
     """A term row as it was: `window` is its (starting_at, ending_before, body) before the clip
     (clipping replaces those attributes, it never edits the old body in place)."""
     starting_at, ending_before, body = window
@@ -205,6 +204,7 @@ def _term_snapshot(term: ContractTerm, window: tuple) -> dict:
         "starting_at": starting_at.isoformat() if starting_at else None,
         "ending_before": ending_before.isoformat() if ending_before else None,
         "body": body,
+        "edited_at": term.edited_at.isoformat() if term.edited_at else None,
     }
 
 
@@ -282,27 +282,36 @@ def _write_moves(moves: list[_Move]) -> None:
 
 @functools.cache
 def _outcomes_update() -> str:
-    """The items' outcomes, and for each clipped move the old contract's term rows that the
-    clip deletes: deleted here and appended to the item's snapshot terms in the same
-    statement, so their bodies stay in PostgreSQL (contract_ends.clip_deletes_sql is the rule).
-    """
+    """The items' outcomes and, for each clipped move, the clip of the old contract's rows that
+    Python never reads (contract_ends' SQL conditions): the rows it deletes are deleted and
+    parked whole in the item's snapshot `terms`, the windowed rows it ends are ended and their
+    old windows kept in `windows`. One statement; the bodies stay in PostgreSQL."""
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     terms = connection.ops.quote_name(ContractTerm._meta.db_table)
-    # The keys of _term_snapshot; timestamps in ISO 8601 as isoformat writes them (UTC session).
-    parked = ", ".join(f"'{name}', t.{name}" for name in _SNAPSHOT_TERM_FIELDS)
     return (
         "WITH v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status text, "
         "reason text, message text, new_contract_id uuid, snapshot jsonb, clip_contract_id uuid, "
-        "clip_at timestamptz)), "
+        "clip_at timestamptz, clip_at_text text)), "
         f"gone AS (DELETE FROM {terms} t USING v WHERE t.contract_id = v.clip_contract_id "
-        f"AND {clip_deletes_sql('t', 'v.clip_at')} RETURNING v.id AS item_id, t.*), "
-        f"parked AS (SELECT t.item_id, jsonb_agg(jsonb_build_object({parked})) AS terms "
-        "FROM gone t GROUP BY t.item_id) "
+        f"AND {clip_deletes_sql('t', 'v.clip_at')} "
+        "RETURNING v.id AS item_id, to_jsonb(t) - 'contract_id' AS term), "
+        f"ended AS (UPDATE {terms} t SET ending_before = v.clip_at, "
+        "body = jsonb_set(t.body, '{ending_before}', to_jsonb(v.clip_at_text)) "
+        f"FROM v, {terms} old WHERE t.contract_id = v.clip_contract_id AND old.id = t.id "
+        f"AND {clip_windows_sql('old', 'v.clip_at')} "
+        "RETURNING v.id AS item_id, jsonb_build_object('id', t.id, 'ending_before', "
+        "old.ending_before, 'body_ending_before', old.body -> 'ending_before', "
+        "'body_had_end', jsonb_exists(old.body, 'ending_before')) AS term_window), "
+        "parked AS (SELECT item_id, jsonb_agg(term) AS terms FROM gone GROUP BY item_id), "
+        "windows AS (SELECT item_id, jsonb_agg(term_window) AS windows FROM ended GROUP BY item_id) "
         f"UPDATE {items} AS i SET status = v.status, reason = v.reason, "
         "message = v.message, new_contract_id = v.new_contract_id, "
-        "snapshot = CASE WHEN parked.terms IS NULL THEN COALESCE(v.snapshot, i.snapshot) "
-        "ELSE jsonb_set(v.snapshot, '{terms}', (v.snapshot -> 'terms') || parked.terms) END "
-        "FROM v LEFT JOIN parked ON parked.item_id = v.id WHERE i.id = v.id"
+        "snapshot = CASE WHEN v.clip_contract_id IS NULL THEN COALESCE(v.snapshot, i.snapshot) "
+        "ELSE v.snapshot || jsonb_build_object("
+        "'terms', (v.snapshot -> 'terms') || COALESCE(parked.terms, '[]'), "
+        "'windows', COALESCE(windows.windows, '[]')) END "
+        "FROM v LEFT JOIN parked ON parked.item_id = v.id "
+        "LEFT JOIN windows ON windows.item_id = v.id WHERE i.id = v.id"
     )
 
 
@@ -320,6 +329,7 @@ def _write_outcomes(migration_id, outcomes: list[_Outcome], deltas: dict[str, in
                 "snapshot": o.snapshot,
                 "clip_contract_id": str(clip[0]) if clip else None,
                 "clip_at": clip[1].isoformat() if clip else None,
+                "clip_at_text": rfc3339(clip[1]) if clip else None,
             }
         )
     if payload:
@@ -363,9 +373,10 @@ _Term = make_dataclass("_Term", CLIPPED_TERM_FIELDS, slots=True)
 
 
 def _terms_of(ends: dict[uuid.UUID, dt.datetime | None]) -> dict[uuid.UUID, list]:
-    """The terms of the contracts, by contract, that clipping at their end may rewrite
+    """The terms of the contracts, by contract, whose dated items clipping at their end may cut
     (contract_ends.clip_may_change_sql; all of them where the end is None): one query, bodies
-    decoded by one decoder. The rows clipping deletes stay in PostgreSQL (_outcomes_update)."""
+    decoded by one decoder. The rows the clip deletes or ends by their window alone are
+    clipped in PostgreSQL, never read (_outcomes_update)."""
     decoder = DecimalDecoder()
     columns = ", ".join(
         "t."
@@ -621,59 +632,78 @@ def _decide(
 # --- revert -----------------------------------------------------------------------------------
 
 
-def _snapshot_rows(snapshot: dict) -> list[TermRow]:
-    def instant(text):
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+@functools.cache
+def _snapshot_statements() -> tuple[str, str, str, str]:
+    """revert_snapshots_apply's statements (see the snapshot's format above _term_snapshot)."""
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    contracts = connection.ops.quote_name(Contract._meta.db_table)
+    terms = connection.ops.quote_name(ContractTerm._meta.db_table)
+    rows = f"{items} i CROSS JOIN jsonb_array_elements(i.snapshot -> 'terms') AS term"
+    restore_contracts = (
+        f"UPDATE {contracts} c SET ending_before = (i.snapshot ->> 'ending_before')::timestamptz, "
+        "settings = CASE WHEN jsonb_typeof(i.snapshot -> 'settings') = 'object' "
+        "THEN i.snapshot -> 'settings' ELSE '{}' END "
+        f"FROM {items} i WHERE i.id = ANY(%s::bigint[]) AND c.id = i.contract_id "
+        "RETURNING c.id, i.snapshot ->> 'ending_before'"
+    )
+    delete_rows = (
+        f"DELETE FROM {terms} WHERE id IN (SELECT (term ->> 'id')::uuid FROM {rows} "
+        "WHERE i.id = ANY(%s::bigint[]))"
+    )
+    # Every column from the parked row (a key it lacks, e.g. a column added since, is NULL).
+    fields = ContractTerm._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = ", ".join(
+        "parked.contract_id"
+        if f.attname == "contract_id"
+        else f"(parked.r).{connection.ops.quote_name(f.column)}"
+        for f in fields
+    )
+    insert_rows = (
+        f"INSERT INTO {terms} ({columns}) SELECT {values} FROM (SELECT i.contract_id, "
+        f"jsonb_populate_record(NULL::{terms}, term) AS r FROM {rows} "
+        "WHERE i.id = ANY(%s::bigint[])) AS parked"
+    )
+    restore_windows = (
+        f"UPDATE {terms} t SET ending_before = w.ending_before, body = CASE WHEN w.body_had_end "
+        "THEN jsonb_set(t.body, '{ending_before}', w.body_ending_before) "
+        "ELSE t.body - 'ending_before' END "
+        f"FROM {items} i CROSS JOIN jsonb_to_recordset(i.snapshot -> 'windows') AS w(id uuid, "
+        "ending_before timestamptz, body_ending_before jsonb, body_had_end boolean) "
+        "WHERE i.id = ANY(%s::bigint[]) AND t.id = w.id"
+    )
+    return restore_contracts, delete_rows, insert_rows, restore_windows
 
-    def ident(text):
-        return uuid.UUID(text) if text else None
 
-    return [
-        TermRow(
-            id=uuid.UUID(t["id"]),
-            kind=t["kind"],
-            ordinal=t["ordinal"],
-            body=t["body"],
-            product_id=t["product_id"],
-            package_term_id=ident(t["package_term_id"]),
-            generated_from_id=ident(t["generated_from_id"]),
-            starting_at=instant(t["starting_at"]),
-            ending_before=instant(t["ending_before"]),
-        )
-        for t in snapshot.get("terms") or []
-    ]
+def revert_snapshots_apply(item_ids: list[int]) -> dict[uuid.UUID, str | None]:
+    """Write back what the migration of these items did to their old contracts, from their
+    snapshots: each old contract's end and settings, the term rows the move deleted or cut
+    (re-inserted whole, ids and all), the windows it ended. Four statements for any number of
+    items, the snapshots never read into Python. The caller holds the contracts' locks and has
+    taken the new contracts off the timeline first. Returns each old contract's restored end
+    (rfc3339, as snapshotted)."""
+    restore_contracts, delete_rows, insert_rows, restore_windows = _snapshot_statements()
+    with connection.cursor() as cursor:
+        cursor.execute(restore_contracts, [item_ids])
+        ends = dict(cursor.fetchall())
+        cursor.execute(delete_rows, [item_ids])
+        cursor.execute(insert_rows, [item_ids])
+        cursor.execute(restore_windows, [item_ids])
+    return ends
 
 
 def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     """Revert up to `batch_size` migrated items of a REVERTING job: archive the new contracts,
-    write back each old contract's end, settings and term rows as they were. Statements: a
-    constant number per batch."""
+    write back each old contract's end, settings and term rows as they were
+    (revert_snapshots_apply). Statements: a constant number per batch."""
     with transaction.atomic():
         if not _hold(migration_id, Status.REVERTING):
             return 0
-        items = _claim(migration_id, ItemStatus.MIGRATED, batch_size)
+        items = _claim(migration_id, ItemStatus.MIGRATED, batch_size, defer=("snapshot",))
         if not items:
             return 0
-        contracts = _lock_contracts(
-            [i.contract_id for i in items] + [i.new_contract_id for i in items]
-        )
+        _lock_contracts([i.contract_id for i in items] + [i.new_contract_id for i in items])
         contract_table = connection.ops.quote_name(Contract._meta.db_table)
-        term_table = connection.ops.quote_name(ContractTerm._meta.db_table)
-        restores = []
-        restored_term_ids = []
-        pairs = []
-        for item in items:
-            snapshot = item.snapshot or {}
-            restores.append(
-                {
-                    "id": str(item.contract_id),
-                    "ending_before": snapshot.get("ending_before"),
-                    "settings": snapshot.get("settings") or {},
-                }
-            )
-            rows = _snapshot_rows(snapshot)
-            restored_term_ids += [str(r.id) for r in rows]
-            pairs.append((contracts[item.contract_id], rows))
         with connection.cursor() as cursor:
             # The successors leave the timeline first, so the old contracts can take it back.
             cursor.execute(
@@ -681,16 +711,7 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
                 "AND archived_at IS NULL",
                 [timezone.now(), [i.new_contract_id for i in items]],
             )
-            cursor.execute(
-                f"UPDATE {contract_table} AS c SET ending_before = v.ending_before, "
-                "settings = v.settings FROM jsonb_to_recordset(%s::jsonb) AS "
-                "v(id uuid, ending_before timestamptz, settings jsonb) WHERE c.id = v.id",
-                [jsonutil.dumps(restores)],
-            )
-            cursor.execute(
-                f"DELETE FROM {term_table} WHERE id = ANY(%s::uuid[])", [restored_term_ids]
-            )
-        contracts_terms_write(pairs=pairs)
+        ends = revert_snapshots_apply([i.id for i in items])
         audit_record_many(
             action="archive",
             resource_type="contract",
@@ -702,7 +723,7 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
             resource_type="contract",
             resource_ids=[i.contract_id for i in items],
             description="Cohort migration reverted: end, settings and terms restored",
-            changes=[{"ending_before": {"after": r["ending_before"]}} for r in restores],
+            changes=[{"ending_before": {"after": ends.get(i.contract_id)}} for i in items],
         )
         outcomes = [_Outcome(item_id=i.id, status=ItemStatus.REVERTED) for i in items]
         # Keep the snapshot and the new contract's id: the item's history.

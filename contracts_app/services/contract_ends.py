@@ -151,15 +151,22 @@ def clip_deletes_sql(term: str, end: str) -> str:
     )
 
 
-def clip_may_change_sql(term: str, end: str) -> str:
-    """The rows clipping at `end` may rewrite (a superset of those it does; never one it
-    deletes), as an SQL condition on `term`: not deleted, not a spend tracker, and either
-    dated items in its body or a window reaching past the end."""
+def clip_windows_sql(term: str, end: str) -> str:
+    """The rows clipped() ends by their window alone (a windowed kind reaching past `end`, not
+    deleted), as an SQL condition on `term`: their new end is `end`, in the column and in the
+    body's `ending_before` (rfc3339)."""
+    kinds = ", ".join(f"'{kind}'" for kind in _WINDOWED)
     return (
-        f"(NOT {clip_deletes_sql(term, end)} AND {term}.kind <> 'spend_tracker' AND "
-        f"({term}.kind IN ('commit', 'credit', 'scheduled_charge') "
-        f"OR {term}.ending_before IS NULL OR {term}.ending_before > {end}))"
+        f"({term}.kind IN ({kinds}) AND ({term}.ending_before IS NULL OR "
+        f"{term}.ending_before > {end}) AND NOT {clip_deletes_sql(term, end)})"
     )
+
+
+def clip_may_change_sql(term: str, end: str) -> str:
+    """The rows whose dated items clipping at `end` may cut (a superset of those it does; never
+    one it deletes, never a windowed one), as an SQL condition on `term`: what a set-based
+    caller reads and clips with contract_end_clip, the rest done by the two conditions above."""
+    return f"({term}.kind IN ('commit', 'credit', 'scheduled_charge') AND NOT {clip_deletes_sql(term, end)})"
 
 
 def _clip_discounts(settings: dict, end: dt.datetime) -> dict:
