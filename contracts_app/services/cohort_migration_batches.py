@@ -70,6 +70,7 @@ from contracts_app.services.term_rows import (
     TermRowsTemplate,
     contract_terms_rewrite,
     contracts_terms_write,
+    model_rows_insert,
 )
 from packages_app.models import Package, PackageTerm
 
@@ -235,7 +236,7 @@ def _write_moves(moves: list[_Move]) -> None:
         changed=[t for m in moves for t in m.changed],
         deleted={term_id for m in moves for term_id in m.deleted},
     )
-    Contract.objects.bulk_create([m.new for m in moves])
+    model_rows_insert([m.new for m in moves])
     contracts_terms_write(pairs=[(m.new, m.rows) for m in moves])
     # The entries the single-contract services write for the same change, one bulk INSERT each.
     audit_record_many(

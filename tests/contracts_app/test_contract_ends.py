@@ -427,7 +427,7 @@ def test_the_database_refuses_overlapping_contracts_of_one_subscription():
         at(2024, 12, 31),
     ],
 )
-def test_the_sql_clip_rule_deletes_what_the_python_clip_deletes(end):
+def test_the_sql_clip_rule_is_the_python_clip_rule(end):
     # given a package contract with every kind of term, generated periods included
     from django.db import connection
 
@@ -435,6 +435,7 @@ def test_the_sql_clip_rule_deletes_what_the_python_clip_deletes(end):
         CLIPPED_TERM_FIELDS,
         clip_deletes_sql,
         clip_may_change_sql,
+        clip_windows_sql,
         contract_end_clip,
     )
 
@@ -446,13 +447,21 @@ def test_the_sql_clip_rule_deletes_what_the_python_clip_deletes(end):
     _, changed, deleted = contract_end_clip(contract=contract, terms=terms, ending_before=end)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT t.id, {clip_deletes_sql('t', 'e.at')}, {clip_may_change_sql('t', 'e.at')} "
+            f"SELECT t.id, {clip_deletes_sql('t', 'e.at')}, {clip_windows_sql('t', 'e.at')}, "
+            f"{clip_may_change_sql('t', 'e.at')} "
             "FROM contracts_app_contractterm t, (SELECT %s::timestamptz AS at) e "
             "WHERE t.contract_id = %s",
             [end, contract.id],
         )
-        judged = {term_id: (gone, may_change) for term_id, gone, may_change in cursor.fetchall()}
-    # then SQL deletes exactly those rows, and reads every row the clip rewrites
-    assert {i for i, (gone, _) in judged.items() if gone} == deleted
-    assert {t.id for t in changed} <= {i for i, (_, may) in judged.items() if may}
-    assert not any(gone and may for gone, may in judged.values())
+        judged = {term_id: flags for term_id, *flags in cursor.fetchall()}
+    # then SQL deletes exactly those rows, ends exactly the windowed rows the clip ends, and
+    # reads every other row the clip rewrites; no row is in two of the three
+    windowed = {"override", "recurring_commit", "recurring_credit", "subscription"}
+    assert {i for i, (gone, _, _) in judged.items() if gone} == deleted
+    assert {i for i, (_, ended, _) in judged.items() if ended} == {
+        t.id for t in changed if t.kind in windowed
+    }
+    assert {t.id for t in changed if t.kind not in windowed} <= {
+        i for i, (_, _, may) in judged.items() if may
+    }
+    assert all(sum(flags) <= 1 for flags in judged.values())
