@@ -124,10 +124,11 @@ class TermRowsTemplate:
     """Materialised rows, serialised once, that PostgreSQL copies for many contracts.
 
     Every id the rows generate (term ids, the links of periods and override specifiers to
-    them, schedule item ids) becomes, in each copy, md5(contract id || template id) as a UUID:
-    fresh per contract, the same wherever it appears, and computed by the INSERT … SELECT, so
-    no body is encoded or rewritten per contract in Python. Each body travels as its text cut
-    at those ids (`parts` around `refs`); ids not generated here (products, package terms,
+    them, schedule item ids) gets, in each copy, a fresh random UUID, the same wherever it
+    appears, drawn by the INSERT … SELECT, so no body is encoded or rewritten per contract in
+    Python. The generated ids are `refs`; each
+    body travels as a format() string with `%k$s` where refs[k] was, each row's id and
+    generator as their positions in refs. Ids not generated here (products, package terms,
     credit types) stay as they are."""
 
     def __init__(self, rows: list[TermRow]) -> None:
@@ -140,18 +141,26 @@ class TermRowsTemplate:
             for item in schedule.get("schedule_items") or ()
             if isinstance(item, dict) and isinstance(item.get("id"), str)
         }
-        ids = row_ids | item_ids
+        self.refs = sorted(row_ids | item_ids)
+        slot = {ref: k for k, ref in enumerate(self.refs, start=1)}  # format() counts from 1
+
+        def placeholder(match: re.Match) -> str:
+            k = slot.get(match.group(0))
+            return f"%{k}$s" if k else match.group(0)
+
         self.records = []
         for record in _records(None, rows):
-            text = jsonutil.dumps(record.pop("body"))
-            parts, refs, at = [], [], 0
-            for match in _UUID_TEXT.finditer(text):
-                if match.group(0) in ids:
-                    parts.append(text[at : match.start()])
-                    refs.append(match.group(0))
-                    at = match.end()
-            parts.append(text[at:])
-            self.records.append({**record, "body_parts": parts, "body_refs": refs})
+            text = jsonutil.dumps(record.pop("body")).replace("%", "%%")
+            generator = record.pop("generated_from_id")
+            self.records.append(
+                {
+                    **record,
+                    "id": None,
+                    "id_slot": slot[record["id"]],
+                    "generated_from_slot": slot[generator] if generator else None,
+                    "body_format": _UUID_TEXT.sub(placeholder, text),
+                }
+            )
 
 
 class TermRowsCopy:
@@ -165,43 +174,36 @@ class TermRowsCopy:
 
 @functools.cache
 def _copies_insert() -> str:
-    """`INSERT … SELECT` of every template row for every (contract, template) pair; the ids
-    as TermRowsTemplate says. Columns come from the model, as in _terms_insert."""
+    """`INSERT … SELECT` of every template row for every (contract, template) pair: each
+    contract's fresh ids drawn once per template (`fresh`, materialised, so every row of one
+    contract sees the same ids), then every row's id, generator and body from them. Columns
+    come from the model, as in _terms_insert."""
     fields = ContractTerm._meta.concrete_fields
     columns = ", ".join(_quote(f.column) for f in fields)
-    fresh = "md5(c.contract_id::text || {}::text)::uuid"
     values = []
-    record = ["template int"]
+    record = ["template int", "id_slot int", "generated_from_slot int", "body_format text"]
     for f in fields:
         column = _quote(f.column)
         if f.attname == "contract_id":
             values.append("c.contract_id")
-            continue
-        if f.attname == "body":
-            # The body's text with every generated id replaced, cast back to jsonb.
-            values.append(
-                "(SELECT string_agg(p.part || COALESCE(" + fresh.format("p.ref") + "::text, ''), "
-                "'' ORDER BY p.n) FROM unnest(t.body_parts, t.body_refs) WITH ORDINALITY "
-                "AS p(part, ref, n))::jsonb"
-            )
-            record += ["body_parts text[]", "body_refs text[]"]
-            continue
-        record.append(f"{column} {f.db_type(connection)}")
-        if f.attname == "id":
-            values.append(fresh.format("t.id"))
+        elif f.attname == "id":
+            values.append("c.fresh[t.id_slot]::uuid")
         elif f.attname == "generated_from_id":
-            values.append(
-                "CASE WHEN t.generated_from_id IS NULL THEN NULL ELSE "
-                + fresh.format("t.generated_from_id")
-                + " END"
-            )
+            values.append("c.fresh[t.generated_from_slot]::uuid")  # NULL slot: NULL
+        elif f.attname == "body":
+            values.append("format(t.body_format, VARIADIC c.fresh)::jsonb")
         else:
+            record.append(f"{column} {f.db_type(connection)}")
             values.append(f"t.{column}")
     return (
-        f"INSERT INTO {_quote(ContractTerm._meta.db_table)} ({columns}) "
-        f"SELECT {', '.join(values)} "
+        "WITH f AS MATERIALIZED (SELECT c.contract_id, c.template, ARRAY(SELECT "
+        "gen_random_uuid()::text FROM generate_series(1, tm.refs)) AS fresh "
         "FROM jsonb_to_recordset(%s::jsonb) AS c(contract_id uuid, template int) "
-        f"JOIN jsonb_to_recordset(%s::jsonb) AS t({', '.join(record)}) USING (template)"
+        "JOIN jsonb_to_recordset(%s::jsonb) AS tm(template int, refs int) USING (template)) "
+        f"INSERT INTO {_quote(ContractTerm._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(values)} FROM f AS c "
+        f"JOIN jsonb_to_recordset(%s::jsonb) AS t({', '.join(record)}) "
+        "ON t.template = c.template"
     )
 
 
@@ -224,12 +226,19 @@ def contracts_terms_write(*, pairs: Iterable[tuple[Contract, Iterable[TermRow]]]
         if payload:
             cursor.execute(_terms_insert()[0], [jsonutil.dumps(payload)])
         if copies:
+            refs = [
+                {"template": number, "refs": len(template.refs)}
+                for number, template in templates.values()
+            ]
             records = [
                 {**record, "template": number}
                 for number, template in templates.values()
                 for record in template.records
             ]
-            cursor.execute(_copies_insert(), [jsonutil.dumps(copies), jsonutil.dumps(records)])
+            cursor.execute(
+                _copies_insert(),
+                [jsonutil.dumps(copies), jsonutil.dumps(refs), jsonutil.dumps(records)],
+            )
 
 
 # Columns a change of a term's window rewrites; the rest (kind, product, links) never moves.
