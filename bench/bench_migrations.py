@@ -73,23 +73,30 @@ def _setup() -> dict[str, str]:
 
 
 @contextmanager
-def bench_services() -> Iterator[dict[str, str]]:
-    """The bench database (created, migrated) and, when REDIS_URL is unset, the embedded Redis
-    the workers need, started here and stopped on the way out (as harness.running_server does
-    for the HTTP benches): the module runs alone or under run_all with nothing else started."""
+def broker() -> Iterator[None]:
+    """The embedded Redis the workers need when REDIS_URL is unset, started here and stopped
+    on the way out (as harness.running_server does for the HTTP benches), so the module runs
+    alone or under run_all with nothing else started; with REDIS_URL, that server."""
     redis_process = None
     if not os.environ.get("REDIS_URL"):
         from config import embedded
 
         redis_process = embedded.start_redis()
     try:
-        yield _setup()
+        yield
     finally:
         if redis_process is not None:
             from config import embedded
 
             # Waits until the server has exited: the next benchmark must start its own.
             embedded.stop_redis(redis_process)
+
+
+@contextmanager
+def bench_services() -> Iterator[dict[str, str]]:
+    """The bench database (created, migrated) and the broker; the workers' environment."""
+    with broker():
+        yield _setup()
 
 
 def _packages(label: str):
