@@ -122,6 +122,13 @@ def test_links_stored_as_supersede_read_as_renewal_after_the_data_migration(sdk)
         for statement in rewrite.REWRITE_SQL:
             cursor.execute(statement)
     # then nothing stored says SUPERSEDE, the SDK reads both contracts, and so after a revert
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM contracts_app_contract WHERE settings::text "
+            "LIKE '%%SUPERSEDE%%') + (SELECT count(*) FROM contracts_app_cohortmigrationitem "
+            "WHERE snapshot::text LIKE '%%SUPERSEDE%%')"
+        )
+        assert cursor.fetchone() == (0,)
     for contract in Contract.objects.filter(id__in=[old.id, new.id]):
         ids = {"customer_id": str(old.customer_id), "contract_id": str(contract.id)}
         assert [t.type for t in sdk.v1.contracts.retrieve(**ids).data.current.transitions] == [
@@ -396,6 +403,32 @@ def provisioning_states(b: Builder) -> None:
         **_thresholds(b.product),
     )
     b.add("negotiated (no package, every kind of term)", (customer.id, created.data.id))
+    customer = sdk.v1.customers.create(
+        name="Billed through Stripe",
+        external_id="billed-ext",
+        ingest_aliases=["billed", "billed@example.com"],
+        custom_fields={"tier": "gold"},
+        customer_billing_provider_configurations=[
+            {
+                "billing_provider": "stripe",
+                "delivery_method": "direct_to_billing_provider",
+                "configuration": {"stripe_customer_id": "cus_123"},
+            }
+        ],
+    ).data
+    billed = make_package(
+        name="Billed",
+        rate_card=b.source.rate_card,
+        terms=eight_terms(b.product),
+        billing_provider="stripe",
+        delivery_method="direct_to_billing_provider",
+    )
+    created = sdk.v1.contracts.create(
+        customer_id=customer.id, starting_at=T0, package_id=str(billed.id)
+    )
+    contract = b.contract({"contract_id": created.data.id})
+    assert contract.billing_provider_configuration_id is not None
+    b.add("provisioned with a billing provider configuration (customer with aliases)", contract)
     ids = b.provisioned("Renewed")
     renewal = sdk.v1.contracts.create(
         customer_id=ids["customer_id"],
@@ -588,6 +621,7 @@ def migration_states(b: Builder) -> None:
     assert job([plain, skipped], {"type": "AT", "at": AT}).status == "COMPLETED"
     b.add("migrated AT: old", plain)
     b.add("migrated AT: new", _successor(plain))
+    assert CohortMigrationItem.objects.get(contract=skipped).reason == "HAS_EDITS"
     b.add("edited, skipped by an AT migration", skipped)
     moved = edited(one("AT edited, migrated"))
     job([moved], {"type": "AT", "at": AT}, edited_contracts="MIGRATE")
