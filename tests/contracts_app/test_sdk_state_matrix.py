@@ -527,6 +527,69 @@ def edit_states(b: Builder) -> None:
             ],
         )
 
+    def schedule_items_changed(ids, contract):
+        commit = _first(contract.commits, recurring_commit_id=True)
+        credit = _first(contract.credits, recurring_credit_id=True)
+        sdk.v2.contracts.edit(
+            **ids,
+            update_commits=[
+                {
+                    "commit_id": commit.id,
+                    "access_schedule": {
+                        "add_schedule_items": [
+                            {"amount": 50, "starting_at": at(8), "ending_before": at(9)}
+                        ]
+                    },
+                    "invoice_schedule": {
+                        "add_schedule_items": [
+                            {"timestamp": at(8), "quantity": 1, "unit_price": 50}
+                        ]
+                    },
+                }
+            ],
+            update_credits=[
+                {
+                    "credit_id": credit.id,
+                    "access_schedule": {
+                        "add_schedule_items": [
+                            {"amount": 20, "starting_at": at(6), "ending_before": at(7)}
+                        ],
+                        "remove_schedule_items": [
+                            {"id": credit.access_schedule.schedule_items[0].id}
+                        ],
+                    },
+                }
+            ],
+        )
+
+    def seats(ids, contract):
+        added = sdk.v2.contracts.edit(
+            **ids,
+            add_subscriptions=[
+                {
+                    "collection_schedule": "ADVANCE",
+                    "proration": {"is_prorated": True},
+                    "subscription_rate": {"billing_frequency": "MONTHLY", "product_id": pid},
+                    "quantity_management_mode": "SEAT_BASED",
+                    "seat_config": {"initial_seat_ids": ["a", "b"], "seat_group_key": "team"},
+                    "starting_at": at(2),
+                }
+            ],
+        )
+        sdk.v2.contracts.edit(
+            **ids,
+            update_subscriptions=[
+                {
+                    "subscription_id": added.data.edit.add_subscriptions[0].id,
+                    "seat_updates": {
+                        "add_seat_ids": [{"seat_ids": ["c"], "starting_at": at(4)}],
+                        "remove_seat_ids": [{"seat_ids": ["a"], "starting_at": at(5)}],
+                        "add_unassigned_seats": [{"quantity": 2, "starting_at": at(6)}],
+                    },
+                }
+            ],
+        )
+
     def archived_terms(ids, contract):
         sdk.v2.contracts.edit(
             **ids,
@@ -568,6 +631,8 @@ def edit_states(b: Builder) -> None:
         "v2 edit: update scheduled charges": scheduled_charge_updated,
         "v2 edit: update recurring commits and credits": recurring_updated,
         "v2 edit: update subscriptions": subscription_updated,
+        "v2 edit: schedule items added and removed": schedule_items_changed,
+        "v2 edit: seat-based subscription, seats added and removed": seats,
         "v2 edit: archive terms, remove overrides and spend trackers": archived_terms,
         "v2 edit: name and payment terms": edit(
             update_contract_name="Renamed deal", update_net_payment_terms_days=45
@@ -659,17 +724,28 @@ def migration_states(b: Builder) -> None:
     b.add("reverted: old (restored)", reverted)
     b.add("reverted: new (archived)", new)
 
+    def cancelled_after_one(contracts):
+        data = migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective={"type": "AT", "at": AT},
+            customer_ids=[c.customer_id for c in contracts],
+        )
+        migration = cohort_migration_create(data=data)
+        assert migration_start(migration_id=migration.id)
+        assert migration_batch_run(migration_id=migration.id, batch_size=1) == 1
+        return cohort_migration_cancel(migration=migration)
+
+    undone = cohort(source, 2, name="Cancelled, then reverted")
+    migration = cancelled_after_one(undone)
+    (moved,) = CohortMigrationItem.objects.filter(migration=migration, status="MIGRATED")
+    migration = run_to_end(cohort_migration_revert(migration=migration), revert=True)
+    assert migration.status == "REVERTED"
+    b.add("cancelled, then reverted: old (restored)", moved.contract)
+    b.add("cancelled, then reverted: new (archived)", moved.new_contract)
+
     running = cohort(source, 3, name="Cancelled mid-run")
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": AT},
-        customer_ids=[c.customer_id for c in running],
-    )
-    migration = cohort_migration_create(data=data)
-    assert migration_start(migration_id=migration.id)
-    assert migration_batch_run(migration_id=migration.id, batch_size=1) == 1
-    cohort_migration_cancel(migration=migration)
+    migration = cancelled_after_one(running)
     items = dict(
         CohortMigrationItem.objects.filter(migration=migration).values_list("contract_id", "status")
     )
