@@ -521,6 +521,34 @@ class CohortMigrationItem(models.Model):
         ]
 
 
+class CohortMigrationChain(models.Model):
+    """One chain of a job's batches (a worker's share of it) and its lease (issue 19 item 4).
+
+    A batch holds its chain's row locked for its whole transaction (so a chain at work is never
+    taken for dead) and, on commit, leaves `expires_at` a short while ahead: the time its next
+    task may wait in the broker. A chain whose row is unlocked and expired died with its worker:
+    the dispatcher bumps `token` and queues it again. A task carries the token it was queued
+    with, so a stale or redelivered message of a superseded chain does nothing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    migration = models.ForeignKey(
+        CohortMigration, on_delete=models.CASCADE, related_name="chains", db_index=False
+    )
+    number = models.PositiveSmallIntegerField()
+    token = models.BigIntegerField(default=0)
+    # Null: the chain ended (found nothing left to claim).
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["migration", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "number"], name="cohort_chain_one_per_number"
+            ),
+        ]
+
+
 class CohortMigrationProgress(models.Model):
     """Counter deltas written by one step of a migration (the plan, a batch, a cancel)."""
 
