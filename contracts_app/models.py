@@ -336,9 +336,9 @@ class CohortMigration(models.Model):
     """A job moving a package's contracts (a cohort) to another package (DESIGN.md §7).
 
     Progress counters are not columns of this row: each batch appends one
-    CohortMigrationProgress row of deltas, so batches never write (nor wait for) this row, and
-    status transitions (an UPDATE of this row) wait for the batches in flight, which hold it
-    FOR SHARE (services.cohort_migrations).
+    CohortMigrationProgress row of deltas, so batches never write (nor lock) this row, and a
+    status transition (an UPDATE of this row) never waits for them; a cancel takes effect at
+    each chain's next batch (services.cohort_migrations, services.cohort_migration_batches).
     """
 
     class Status(models.TextChoices):

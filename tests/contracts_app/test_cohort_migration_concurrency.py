@@ -326,6 +326,25 @@ def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(no_broker):
     assert migrations_dispatch()["requeued"] == [running.id]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_chains_all_ended_unfinished_is_finished_by_the_dispatcher(no_broker):
+    # given a running job with nothing left pending whose finishing step died with its worker
+    source, target = two_packages()
+    bulk_cohort(source, 4)
+    running = job(source, target)
+    while batches.migration_batch_run(migration_id=running.id):
+        pass
+    chains = CohortMigrationChain.objects.filter(migration=running)
+    chains.update(expires_at=None)  # every chain ended
+    # when the dispatcher runs
+    assert migrations_dispatch()["requeued"] == [running.id, running.id]
+    # then a revived chain's task, as a worker runs it, finishes the job
+    tasks.migration_batch(str(running.id), "0", str(chains.get(number=0).token))
+    running.refresh_from_db()
+    assert running.status == "COMPLETED"
+    assert migrations_dispatch()["requeued"] == []
+
+
 def test_the_dispatcher_is_registered_with_beat_in_code():
     entry = settings.CELERY_BEAT_SCHEDULE["cohort-migrations-dispatch"]
     assert entry["task"] == tasks.migration_dispatch.name
