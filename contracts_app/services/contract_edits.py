@@ -56,6 +56,7 @@ from contracts_app.services.materialise import (
 )
 from contracts_app.services.provisioning import as_utc, stored_with_ids
 from contracts_app.services.term_rows import contract_terms_write
+from packages_app.amounts import amounts_check
 from packages_app.models import Product
 
 # One audit entry per edit, named by how it was made.
@@ -536,6 +537,7 @@ def contract_edit(
     edit history (the API's renderer; services do not import the API). Unknown or archived term ids are a 400
     naming the field; a reused `uniqueness_key` is a 409.
     """
+    amounts_check(data)
     contract = _lock(contract)
     now = timezone.now()
     before = {
@@ -619,6 +621,7 @@ def contract_amend(
 ) -> ContractEdit:
     """v1 contracts/amend: terms added to the contract (each with its own dates) as an
     amendment effective from `starting_at`, through the same path as a v2 edit."""
+    amounts_check(data)  # named by the amend request's own field paths
     starting_at = as_utc(data["starting_at"])
     if starting_at < contract.starting_at:
         raise ValidationFailed(
@@ -643,6 +646,7 @@ def contract_commit_edit(
 ) -> ContractEdit:
     """v2 contracts/commits/edit or credits/edit: one commit (credit) of the customer, found by
     its id alone, changed as update_commits would, recorded in its contract's edit history."""
+    amounts_check(data)  # named by the commits/edit request's own field paths
     field = "commit_id" if kind == "commit" else "credit_id"
     customer_pk, term_pk = parse_uuid(customer_id), parse_uuid(term_id)
     term = (
