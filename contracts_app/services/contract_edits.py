@@ -36,7 +36,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.api import jsonutil
-from config.api.errors import Conflict, NotFound, ValidationFailed
+from config.api.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.audit.services import audit_record, changed_fields
 from contracts_app.models import Contract, ContractEdit, ContractTerm, Subscription
@@ -659,11 +659,16 @@ def contract_edit(
     }
     settings_before = json_copy(contract.settings or {})
     if "update_contract_end_date" in data:
-        contract_end_move(
-            contract=contract,
-            ending_before=as_utc(data["update_contract_end_date"]),
-            audited=False,
-        )
+        try:
+            contract_end_move(
+                contract=contract,
+                ending_before=as_utc(data["update_contract_end_date"]),
+                audited=False,
+            )
+        except ApplicationError as exc:  # named by this request's field, not updateEndDate's
+            if exc.field == "ending_before":
+                exc.field = "update_contract_end_date"
+            raise
     terms = _terms(contract, data)
     terms_before = {pk: _term_state(term) for pk, term in terms.items()}
     products = _named_products(data)
