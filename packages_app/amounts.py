@@ -71,9 +71,7 @@ def amount_check(value: object, *, field: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return
     if value < 0:
-        raise ValidationFailed(
-            f"Must be 0 or more (amounts cannot be negative; got {value})", field=field
-        )
+        raise ValidationFailed(f"Must be 0 or more (got {value})", field=field)
 
 
 def amounts_check(value: object, *, field: str = "") -> None:

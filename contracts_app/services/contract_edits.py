@@ -256,8 +256,7 @@ class _EditWriter:
         )
         if kept is None:
             raise ValidationFailed(
-                "Nothing of this term falls inside the contract's window "
-                f"[{_day(self.contract.starting_at)}, {_day(self.contract.ending_before)})",
+                _outside(self.contract),
                 field=field,
             )
         return kept
@@ -316,8 +315,12 @@ def _terms_rewrite(*, changed: Iterable[ContractTerm], deleted: Iterable[uuid.UU
             cursor.execute(_rewrite_sql(), [deleted_ids, jsonutil.dumps(payload)])
 
 
-def _day(moment: dt.datetime | None) -> str:
-    return moment.date().isoformat() if moment is not None else "open-ended"
+def _outside(contract: Contract) -> str:
+    end = contract.ending_before.date().isoformat() if contract.ending_before else "open-ended"
+    return (
+        f"Outside the contract ({contract.starting_at.date().isoformat()} → {end}, end "
+        "exclusive): nothing of this term would apply"
+    )
 
 
 def _usage_frequency(contract: Contract) -> str:
@@ -465,8 +468,7 @@ def _apply_adds(data: dict, writer: _EditWriter) -> list[TermRow]:
                 row.starting_at is not None and row.starting_at >= writer.contract.ending_before
             )
             raise ValidationFailed(
-                "Nothing of this term falls inside the contract's window "
-                f"[{_day(writer.contract.starting_at)}, {_day(writer.contract.ending_before)})",
+                _outside(writer.contract),
                 field=outside_window_field(
                     row.kind,
                     f"{field}[{row.ordinal}]",
@@ -684,7 +686,7 @@ def contract_edit(
             key for key in data if key not in ("contract_id", "customer_id", "uniqueness_key")
         ]
         raise ValidationFailed(
-            "This edit changes nothing: the contract already is as it asks"
+            "This edit changes nothing: the contract already has it"
             if requested
             else "This edit names no change",
             field=requested[0] if requested else None,
