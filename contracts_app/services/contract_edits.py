@@ -25,6 +25,7 @@ allow_contract_ending_before_finalized_invoice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import uuid
@@ -761,15 +762,33 @@ def contract_amend(
         )
     edit = {AMEND_FIELDS[key]: value for key, value in data.items() if key in AMEND_FIELDS}
     recorded = {key: json_dates(data[key]) for key in AMEND_RECORDED if key in data}
-    return contract_edit(
-        contract=contract,
-        data=edit,
-        created_by=created_by,
-        kind=ContractEdit.Kind.AMENDMENT,
-        render_term=render_term,
-        starting_at=starting_at,
-        recorded=recorded,
-    )
+    with _fields_renamed({edit_field: key for key, edit_field in AMEND_FIELDS.items()}):
+        return contract_edit(
+            contract=contract,
+            data=edit,
+            created_by=created_by,
+            kind=ContractEdit.Kind.AMENDMENT,
+            render_term=render_term,
+            starting_at=starting_at,
+            recorded=recorded,
+        )
+
+
+@contextlib.contextmanager
+def _fields_renamed(names: dict[str, str]):
+    """Errors of the v2 edit a v1 or single-term request became, named by that request's own
+    fields (`add_credits[0].x` → `credits[0].x`; `update_commits[0].x` → `x`)."""
+    try:
+        yield
+    except ApplicationError as exc:
+        for edit_field, own in names.items():
+            if exc.field == edit_field or (exc.field or "").startswith(
+                (edit_field + ".", edit_field + "[")
+            ):
+                rest = exc.field[len(edit_field) :]
+                exc.field = (own + rest if own else rest.lstrip(".")) or None
+                break
+        raise
 
 
 @transaction.atomic
@@ -792,9 +811,12 @@ def contract_commit_edit(
         raise NotFound(f"No {kind} of this customer has that id", field=field)
     update_field = "update_commits" if kind == "commit" else "update_credits"
     change = {field: str(term.id), **{k: v for k, v in data.items() if k != field}}
-    return contract_edit(
-        contract=term.contract,
-        data={update_field: [change]},
-        created_by=created_by,
-        kind=ContractEdit.Kind.EDIT_COMMIT if kind == "commit" else ContractEdit.Kind.EDIT_CREDIT,
-    )
+    with _fields_renamed({f"{update_field}[0]": "", update_field: ""}):
+        return contract_edit(
+            contract=term.contract,
+            data={update_field: [change]},
+            created_by=created_by,
+            kind=ContractEdit.Kind.EDIT_COMMIT
+            if kind == "commit"
+            else ContractEdit.Kind.EDIT_CREDIT,
+        )

@@ -671,3 +671,56 @@ def test_contract_edit_refuses_a_negative_credit_naming_it(api, contracts, token
     assert response.status_code == 400
     assert response.json()["field"] == "add_credits[0].access_schedule.schedule_items[0].amount"
     assert edit_state(contract) == before
+
+
+def test_credits_edit_moving_a_credit_out_of_the_contract_is_refused_naming_its_own_field(
+    api, contracts, tokens
+):
+    contract, _ = contracts
+    added = edit(api, contract, add_credits=[credit(tokens, "2027-03-01", "2027-06-01")])
+    term = added.json()["data"]["edit"]["add_credits"][0]
+    item_id = term["access_schedule"]["schedule_items"][0]["id"]
+    before = edit_state(contract)
+    response = api(
+        "/v2/contracts/credits/edit",
+        {
+            "customer_id": str(contract.customer_id),
+            "credit_id": term["id"],
+            "access_schedule": {
+                "update_schedule_items": [
+                    {
+                        "id": item_id,
+                        "starting_at": "2029-01-01T00:00:00Z",
+                        "ending_before": "2029-02-01T00:00:00Z",
+                    }
+                ]
+            },
+        },
+    )
+    assert response.status_code == 400, response.content
+    assert (
+        response.json()["field"] == "access_schedule"
+    )  # commits/edit's field, not update_credits[0]
+    assert edit_state(contract) == before
+
+
+def test_amend_refuses_a_negative_credit_and_a_credit_after_the_end_naming_its_own_fields(
+    api, contracts, tokens
+):
+    contract, _ = contracts
+    before = edit_state(contract)
+    body = {
+        "customer_id": str(contract.customer_id),
+        "contract_id": str(contract.id),
+        "starting_at": "2027-02-01T00:00:00Z",
+    }
+    negative = api(
+        "/v1/contracts/amend",
+        {**body, "credits": [credit(tokens, "2027-03-01", "2027-06-01", -1)]},
+    )
+    late = api(
+        "/v1/contracts/amend", {**body, "credits": [credit(tokens, "2029-03-01", "2029-06-01")]}
+    )
+    assert negative.json()["field"] == "credits[0].access_schedule.schedule_items[0].amount"
+    assert late.json()["field"] == "credits[0].access_schedule.schedule_items[0].starting_at"
+    assert edit_state(contract) == before
