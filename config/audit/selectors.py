@@ -68,6 +68,11 @@ FINAL_BELOW = RawSQL(
 )
 
 
+OWN_TRANSACTION = RawSQL(
+    "SELECT pg_current_xact_id_if_assigned()::text::bigint", [], output_field=BigIntegerField()
+)
+
+
 def _bad_cursor(field: str) -> ValidationFailed:
     return ValidationFailed(f"{field} is not a valid cursor", field=field)
 
@@ -131,7 +136,8 @@ def audit_page(
             raise _bad_cursor(cursor_field)
         after = _typed(keys, values, cursor_field)
     if not descending:
-        entries = entries.filter(xact_id__lt=FINAL_BELOW)
+        # A reader inside a writing transaction also sees its own entries (as any read does).
+        entries = entries.filter(Q(xact_id__lt=FINAL_BELOW) | Q(xact_id=OWN_TRANSACTION))
     if after is not None:
         entries = entries.filter(_after(keys, after, descending=descending))
     order = [f"-{key}" for key in keys] if descending else list(keys)
