@@ -336,9 +336,9 @@ class CohortMigration(models.Model):
     """A job moving a package's contracts (a cohort) to another package (DESIGN.md §7).
 
     Progress counters are not columns of this row: each batch appends one
-    CohortMigrationProgress row of deltas, so batches never write (nor wait for) this row, and
-    status transitions (an UPDATE of this row) wait for the batches in flight, which hold it
-    FOR SHARE (services.cohort_migrations).
+    CohortMigrationProgress row of deltas, so batches never write (nor lock) this row, and a
+    status transition (an UPDATE of this row) never waits for them; a cancel takes effect at
+    each chain's next batch (services.cohort_migrations, services.cohort_migration_batches).
     """
 
     class Status(models.TextChoices):
@@ -517,6 +517,34 @@ class CohortMigrationItem(models.Model):
                 condition=~Q(status="SKIPPED") | ~Q(reason=""),
                 name="cohort_item_skip_has_reason",
                 violation_error_message="A skipped item names its reason.",
+            ),
+        ]
+
+
+class CohortMigrationChain(models.Model):
+    """One chain of a job's batches (a worker's share of it) and its lease (issue 19 item 4).
+
+    A batch holds its chain's row locked for its whole transaction (so a chain at work is never
+    taken for dead) and, on commit, leaves `expires_at` a short while ahead: the time its next
+    task may wait in the broker. A chain whose row is unlocked and expired died with its worker:
+    the dispatcher bumps `token` and queues it again. A task carries the token it was queued
+    with, so a stale or redelivered message of a superseded chain does nothing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    migration = models.ForeignKey(
+        CohortMigration, on_delete=models.CASCADE, related_name="chains", db_index=False
+    )
+    number = models.PositiveSmallIntegerField()
+    token = models.BigIntegerField(default=0)
+    # Null: the chain ended (found nothing left to claim).
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["migration", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "number"], name="cohort_chain_one_per_number"
             ),
         ]
 

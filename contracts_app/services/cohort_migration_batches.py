@@ -1,10 +1,12 @@
 """Cohort migration batches: migrate (or revert) N items in one transaction, with bulk writes.
 
 A batch, in one transaction:
-1. holds the migration row FOR SHARE and stops unless the job is RUNNING (REVERTING for a
-   revert batch); status changes (cancel, revert, complete) are UPDATEs of that row, so they
-   wait for the batches in flight and a job is never half cancelled;
-2. claims N items with `SELECT … FOR UPDATE SKIP LOCKED` (several workers share one job);
+1. reads the job's status (no lock: a cancel never waits for a batch) and stops unless the
+   job is RUNNING (REVERTING for a revert batch);
+2. claims N items with `SELECT … FOR UPDATE SKIP LOCKED` (several workers share one job), and
+   reads the status again under their locks: a cancel skips the items a batch holds, so a
+   batch that now sees CANCELLED cancels its items itself and one that still sees RUNNING is
+   in flight and finishes (at most one batch per chain moves after a cancel);
 3. locks the items' subscriptions, then their contracts (the order every contract writer uses);
 4. reads what it needs for all items at once (contracts, terms, target packages and their terms,
    billing configurations) and decides each item in Python with the single-contract code:
@@ -132,14 +134,50 @@ class _Move:
     rows: list[TermRow] = field(default_factory=list)
 
 
-def _hold(migration_id, expected: str) -> bool:
-    """Hold the migration row FOR SHARE (status changes wait for us; batches of one job run
-    side by side); is the job `expected`?"""
+def _job_status(migration_id) -> str | None:
+    """The job's status as committed now. Read without a lock: a row lock held by batches would
+    make a cancel wait for them, and overlapping chains would never let it in."""
     table = connection.ops.quote_name(CohortMigration._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status FROM {table} WHERE id = %s FOR SHARE", [migration_id])
+        cursor.execute(f"SELECT status FROM {table} WHERE id = %s", [migration_id])
         row = cursor.fetchone()
-    return row is not None and row[0] == expected
+    return row[0] if row else None
+
+
+def pending_items_cancel(migration_id, *, wait: bool = False) -> int:
+    """PENDING items of a cancelled job → CANCELLED, with their progress row; how many.
+
+    Items a batch in flight holds are skipped (that batch finishes them, or cancels them
+    itself when it sees the job cancelled), so a cancel never waits; with `wait`, it waits for
+    those batches and cancels what they leave (a revert must not start under them)."""
+    table = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    pending = f"migration_id = %s AND status = '{ItemStatus.PENDING}'"
+    # Without SKIP LOCKED the WHERE is on the UPDATE itself, so PostgreSQL re-checks it on the
+    # row a finished batch left (an item it migrated is not cancelled).
+    where = (
+        pending
+        if wait
+        else f"id IN (SELECT id FROM {table} WHERE {pending} FOR UPDATE SKIP LOCKED)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = '{ItemStatus.CANCELLED}' WHERE {where}", [migration_id]
+        )
+        cancelled = cursor.rowcount
+    if cancelled:
+        CohortMigrationProgress.objects.create(
+            migration_id=migration_id, pending=-cancelled, cancelled=cancelled
+        )
+    return cancelled
+
+
+def _still_running(migration_id) -> bool:
+    """Read again once the batch holds its items: False (and the items cancelled) when a
+    cancel has committed since the first read."""
+    status = _job_status(migration_id)
+    if status == Status.CANCELLED:
+        pending_items_cancel(migration_id)
+    return status == Status.RUNNING
 
 
 def _claim(migration_id, status: str, size: int) -> list[CohortMigrationItem]:
@@ -366,10 +404,11 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     """Migrate up to `batch_size` pending items of a RUNNING job; the number claimed (0: none
     left, or the job is no longer running)."""
     with transaction.atomic():
-        if not _hold(migration_id, Status.RUNNING):
+        # A cancelled job: cancel what a batch rolled back after the cancel left PENDING.
+        if not _still_running(migration_id):
             return 0
         items = _claim(migration_id, ItemStatus.PENDING, batch_size)
-        if not items:
+        if not items or not _still_running(migration_id):
             return 0
         migration = CohortMigration.objects.only("timing", "created_by", "edited_contracts").get(
             id=migration_id
@@ -591,7 +630,7 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
     write back each old contract's end, settings and term rows as they were. Statements: a
     constant number per batch."""
     with transaction.atomic():
-        if not _hold(migration_id, Status.REVERTING):
+        if _job_status(migration_id) != Status.REVERTING:
             return 0
         items = _claim(migration_id, ItemStatus.MIGRATED, batch_size)
         if not items:

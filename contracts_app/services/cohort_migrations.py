@@ -2,9 +2,9 @@
 
 Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
 COMPLETED | CANCELLED → REVERTING → REVERTED. Every transition is one conditional UPDATE (or a
-row lock then an UPDATE) of the migration row, so two concurrent calls never both win; batches
-hold the row FOR SHARE, so a transition waits for the batches in flight and a job is never left
-half cancelled or half reverted (services.cohort_migration_batches).
+row lock then an UPDATE) of the migration row, so two concurrent calls never both win. Batches
+do not lock that row: a cancel answers at once and takes effect at each chain's next batch
+(services.cohort_migration_batches); a revert waits for the batches still in flight.
 
 Tasks are queued on commit (contracts_app.tasks); what to do next is always read back from the
 database, so a task delivered twice or a worker killed mid-batch changes nothing.
@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
@@ -29,6 +29,12 @@ from contracts_app.models import (
     CohortMigrationProgress,
 )
 from contracts_app.selectors.cohort_migrations import migration_revert_window
+from contracts_app.services.cohort_migration_batches import pending_items_cancel
+from contracts_app.services.cohort_migration_chains import (
+    QueuedChain,
+    chains_claim,
+    chains_expired_claim,
+)
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
 from packages_app.models import AliasName, Package
 from packages_app.selectors.aliases import package_for_alias
@@ -263,15 +269,22 @@ def migration_start(*, migration_id) -> bool:
     return True
 
 
-def _queue_batches(migration_id, *, revert: bool, chains: int | None = None) -> None:
-    """Start `chains` self-requeueing batch tasks (several workers share one job)."""
+def _queue_batches(migration_id, *, revert: bool) -> None:
+    """Start the job's chains of self-requeueing batch tasks (several workers share one job;
+    services.cohort_migration_chains)."""
     from django.conf import settings
 
+    _queue_chains(
+        chains_claim(migration_id, chains=settings.COHORT_MIGRATION_CHAINS, revert=revert)
+    )
+
+
+def _queue_chains(chains: list[QueuedChain]) -> None:
     from contracts_app import tasks
 
-    task = tasks.migration_revert_batch if revert else tasks.migration_batch
-    for _ in range(chains or settings.COHORT_MIGRATION_CHAINS):
-        tasks.enqueue(task, migration_id)
+    for chain in chains:
+        task = tasks.migration_revert_batch if chain.revert else tasks.migration_batch
+        tasks.enqueue(task, chain.migration_id, chain.number, chain.token)
 
 
 def migration_finish_if_done(*, migration_id) -> str | None:
@@ -316,8 +329,9 @@ def _status_error(migration: CohortMigration, action: str, allowed: str) -> Vali
 
 @transaction.atomic
 def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
-    """SCHEDULED | RUNNING → CANCELLED. Waits for the batches in flight (they finish); pending
-    items become CANCELLED; migrated items stay until reverted."""
+    """SCHEDULED | RUNNING → CANCELLED, at once: pending items become CANCELLED but those
+    of the batches in flight, which finish (or cancel them: cohort_migration_batches); each
+    chain stops at its next batch. Migrated items stay until reverted."""
     now = timezone.now()
     changed = CohortMigration.objects.filter(
         id=migration.id, status__in=CohortMigration.CANCELLABLE
@@ -325,13 +339,7 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
     migration.refresh_from_db()
     if not changed:
         raise _status_error(migration, "cancelled", "SCHEDULED or RUNNING")
-    cancelled = CohortMigrationItem.objects.filter(
-        migration=migration, status=ItemStatus.PENDING
-    ).update(status=ItemStatus.CANCELLED)
-    if cancelled:
-        CohortMigrationProgress.objects.create(
-            migration=migration, pending=-cancelled, cancelled=cancelled
-        )
+    cancelled = pending_items_cancel(migration.id)
     audit_record(
         action="cancel",
         resource_type="cohort_migration",
@@ -346,6 +354,10 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
 def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     """COMPLETED | CANCELLED → REVERTING, while no migrated item has taken effect; the revert
     batches then restore the old contracts and archive the new ones, and end it REVERTED."""
+    if CohortMigration.objects.filter(id=migration.id, status=Status.CANCELLED).exists():
+        # A cancel does not wait for the batches in flight; a revert does, and sees their
+        # moves (before locking the job: their progress rows need its key share).
+        pending_items_cancel(migration.id, wait=True)
     locked = CohortMigration.objects.select_for_update().get(id=migration.id)
     if not locked.can_revert_status:
         raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
@@ -381,12 +393,12 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
 # --- the beat dispatcher -----------------------------------------------------------------------
 
 
-def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) -> dict:
-    """Start every due SCHEDULED job (each planned under SKIP LOCKED, so two dispatchers start
-    it once), and re-queue batches of RUNNING / REVERTING jobs that made no progress for
-    `stale_after` (their chain died with a killed worker; batches are idempotent, so an extra
-    chain is harmless). A re-queue writes an empty progress row, so a job whose workers are all
-    down gets one more chain per `stale_after`, not one per dispatch."""
+def migrations_dispatch() -> dict:
+    """Beat, every few seconds: start every due SCHEDULED job (each planned under SKIP LOCKED,
+    so two dispatchers start it once); queue again every chain of a RUNNING / REVERTING job
+    that died with its worker (services.cohort_migration_chains: within a lease of the death,
+    each chain once); cancel what batches rolled back after a cancel left PENDING. The ids of
+    the jobs started, and of each chain's job re-queued (one entry per chain)."""
     now = timezone.now()
     due = list(
         CohortMigration.objects.filter(status=Status.SCHEDULED, run_at__lte=now)
@@ -394,17 +406,15 @@ def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) 
         .values_list("id", flat=True)[:50]
     )
     started = [migration_id for migration_id in due if migration_start(migration_id=migration_id)]
-    stalled = (
-        CohortMigration.objects.filter(status__in=[Status.RUNNING, Status.REVERTING])
-        .annotate(last=Max("progress__at"))
-        .filter(Q(last__lt=now - stale_after) | Q(last__isnull=True))
-        .values_list("id", "status")
-    )
-    requeued = []
-    for migration_id, status in stalled:
-        _queue_batches(migration_id, revert=status == Status.REVERTING, chains=1)
-        requeued.append(migration_id)
-    CohortMigrationProgress.objects.bulk_create(
-        [CohortMigrationProgress(migration_id=migration_id) for migration_id in requeued]
-    )
-    return {"started": started, "requeued": requeued}
+    revived = chains_expired_claim()
+    _queue_chains(revived)
+    left_pending = CohortMigration.objects.filter(
+        Exists(
+            CohortMigrationItem.objects.filter(migration=OuterRef("pk"), status=ItemStatus.PENDING)
+        ),
+        status=Status.CANCELLED,
+    ).values_list("id", flat=True)
+    for migration_id in left_pending:
+        with transaction.atomic():
+            pending_items_cancel(migration_id)
+    return {"started": started, "requeued": [chain.migration_id for chain in revived]}
