@@ -21,7 +21,6 @@ from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
     CohortMigrationProgress,
-    Contract,
     ContractEdit,
 )
 from contracts_app.selectors.cohorts import CohortSizes, cohort_sizes_over_time
@@ -29,8 +28,8 @@ from contracts_app.services.cohort_migration_plan import (
     CohortSpec,
     cohort_counts_and_sample,
     cohort_edit_counts,
-    cohort_ended_before_effective,
     cohort_moves_over_time,
+    cohort_on_date_counts,
     cohort_sql_session,
 )
 from packages_app.models import Package, PackageTerm
@@ -292,7 +291,7 @@ def cohort_migration_preview(
 
 
 def _preview(*, spec: CohortSpec, source: Package, target: Package | None, target_alias: str):
-    counts, sample_rows = cohort_counts_and_sample(spec, limit=PREVIEW_SAMPLE)
+    counts, sample_rows, ended = cohort_counts_and_sample(spec, limit=PREVIEW_SAMPLE)
     edit_counts = cohort_edit_counts(spec)
     not_carried = _edits_not_carried(
         [r["contract_id"] for r in sample_rows if r["has_edits"] and r["reason"] is None]
@@ -340,7 +339,7 @@ def _preview(*, spec: CohortSpec, source: Package, target: Package | None, targe
     return {
         "total": sum(counts.values()),
         "eligible": counts.get(None, 0),
-        "ended_before_effective": cohort_ended_before_effective(spec),
+        "ended_before_effective": ended,
         "on_date": cohort_on_date(spec=spec, source=source, target=diff_target),
         "skipped": {reason: n for reason, n in sorted(counts.items(), key=str) if reason},
         "edited_contracts": spec.edited_contracts,
@@ -363,31 +362,21 @@ def cohort_on_date(*, spec: CohortSpec, source: Package, target: Package | None)
     count only if it moves on or before the date (one that moves at a later boundary is still
     there), and its new contract counts on the target from the same instant. `target` is the
     target package, or the package a target alias names on the date: every contract that moves
-    by then moves there. Two queries."""
+    by then moves there. One query."""
     if spec.at is None:
         return None
-    date = spec.at
-    packages = {source.id} | ({target.id} if target is not None else set())
-    now_on = dict(
-        Contract.objects.not_archived()
-        .filter(package_id__in=packages)
-        .covering(date)
-        .values("package_id")
-        .annotate(n=Count("id"))
-        .values_list("package_id", "n")
+    source_before, target_before, leaving, arriving = cohort_on_date_counts(
+        spec, target_id=target.id if target is not None else None
     )
-    [(leaving, arriving)] = cohort_moves_over_time(spec, points=[date])
-    source_before = now_on.get(source.id, 0)
     target_side = None
     if target is not None:
-        target_before = now_on.get(target.id, 0)
         target_side = {
             "package_id": str(target.id),
             "before": target_before,
             "after": target_before + arriving,
         }
     return {
-        "date": rfc3339(date),
+        "date": rfc3339(spec.at),
         "source": {
             "package_id": str(source.id),
             "before": source_before,
@@ -407,7 +396,8 @@ def cohort_projection(
     """The source's and the target's cohorts at the start of each month, from two months
     before the move (or now) to a year after it, as they would be after this migration:
     today's sizes (the cohort chart's query) minus the contracts that would leave the source,
-    plus those that would arrive on the target. Nothing is written; two queries."""
+    plus those that would arrive on the target. Nothing is written; three queries (one sets
+    the session's JIT off)."""
     anchor = spec.at or now
     start = min(now, anchor) - dt.timedelta(days=61)
     end = max(now, anchor) + dt.timedelta(days=366)

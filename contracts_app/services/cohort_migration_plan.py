@@ -92,7 +92,7 @@ def cohort_sql_session():
     joins, CASEs and aggregates, and compiling it cost more than it saved (0.85 s of 1.0 s
     at 10k, 2.6 s per statement at 100k on a busy machine). SET LOCAL ends with the outermost
     transaction."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         yield
 
@@ -209,33 +209,64 @@ def _judged_sql(spec: CohortSpec) -> str:
 
 def cohort_counts_and_sample(
     spec: CohortSpec, *, limit: int
-) -> tuple[dict[str | None, int], list[dict]]:
+) -> tuple[dict[str | None, int], list[dict], int]:
     """({reason or None (eligible): contracts}, up to `limit` judged contracts, eligible ones
-    first): one pass over the cohort. Each reason's first `limit` rows carry its count, so
-    the counts and the sample come from the same scan (a preview at 100,000 contracts judged
-    them twice before)."""
+    first, the source's contracts that ended before the effective time): one pass over the
+    cohort. Each reason's first `limit` rows carry its count, so the counts and the sample
+    come from the same scan (a preview at 100,000 contracts judged them twice before)."""
+    contract = _table(Contract)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT * FROM (
+            SELECT ranked.*,
+                   (SELECT count(*) FROM {contract} c WHERE {_cohort_where(spec, ended=True)})
+                     AS ended_before_effective
+            FROM (SELECT 1) AS one LEFT JOIN (
               SELECT j.*,
                      row_number() OVER (PARTITION BY j.reason
                                         ORDER BY j.customer_id, j.contract_id) AS reason_rank,
                      count(*) OVER (PARTITION BY j.reason) AS reason_total
               FROM ({_judged_sql(spec)}) j
-            ) ranked WHERE reason_rank <= %(limit)s
+            ) ranked ON ranked.reason_rank <= %(limit)s
             ORDER BY reason NULLS FIRST, customer_id, contract_id
             """,
             {**_params(spec, None), "limit": limit},
         )
         columns = [col.name for col in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    # An empty cohort is one row of NULLs (the LEFT JOIN), kept only for the ended count.
+    ended = rows[0]["ended_before_effective"]
+    rows = [row for row in rows if row["contract_id"] is not None]
     counts = {row["reason"]: row["reason_total"] for row in rows}
-    sample = [
-        {k: v for k, v in row.items() if k not in ("reason_rank", "reason_total")}
-        for row in rows[:limit]
-    ]
-    return counts, sample
+    hidden = ("reason_rank", "reason_total", "ended_before_effective")
+    sample = [{k: v for k, v in row.items() if k not in hidden} for row in rows[:limit]]
+    return counts, sample, ended
+
+
+def _moves_sql(spec: CohortSpec) -> str:
+    """The eligible contracts of the judged cohort with their effective instant, their end
+    now, and their new contract's end (the target package's duration from the effective
+    instant; NULL when open-ended)."""
+    package = _table(Package)
+    return f"""
+        SELECT j.contract_id, j.effective_at, j.ending_before,
+               j.effective_at + CASE np.duration_unit
+                 WHEN 'DAYS' THEN make_interval(days => np.duration_value)
+                 WHEN 'WEEKS' THEN make_interval(weeks => np.duration_value)
+                 WHEN 'MONTHS' THEN make_interval(months => np.duration_value)
+                 WHEN 'YEARS' THEN make_interval(years => np.duration_value)
+               END AS new_ending_before
+        FROM ({_judged_sql(spec)}) j JOIN {package} np ON np.id = j.target_package_id
+        WHERE j.reason IS NULL
+    """
+
+
+# At instant p: a moved contract has left the source if it moves by then while it would still
+# have run there, and its new contract runs on the target from its move to its new end.
+_LEAVING_AT = """count(m.contract_id) FILTER (WHERE m.effective_at <= p.at
+                AND (m.ending_before IS NULL OR m.ending_before > p.at))"""
+_ARRIVING_AT = """count(m.contract_id) FILTER (WHERE m.effective_at <= p.at
+                AND (m.new_ending_before IS NULL OR m.new_ending_before > p.at))"""
 
 
 def cohort_moves_over_time(spec: CohortSpec, *, points: list[dt.datetime]) -> list[tuple[int, int]]:
@@ -244,32 +275,45 @@ def cohort_moves_over_time(spec: CohortSpec, *, points: list[dt.datetime]) -> li
     judged cohort, for the preview's "after" chart. An eligible contract runs on the source
     until its effective instant instead of its end, and a new contract runs from that instant
     for the target package's duration (open-ended when it has none)."""
-    package = _table(Package)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT p.at,
-              count(m.contract_id) FILTER (WHERE m.effective_at <= p.at
-                AND (m.ending_before IS NULL OR m.ending_before > p.at)),
-              count(m.contract_id) FILTER (WHERE m.effective_at <= p.at
-                AND (m.new_ending_before IS NULL OR m.new_ending_before > p.at))
+            SELECT p.at, {_LEAVING_AT}, {_ARRIVING_AT}
             FROM unnest(%(points)s::timestamptz[]) AS p(at)
-            LEFT JOIN (
-              SELECT j.contract_id, j.effective_at, j.ending_before,
-                     j.effective_at + CASE np.duration_unit
-                       WHEN 'DAYS' THEN make_interval(days => np.duration_value)
-                       WHEN 'WEEKS' THEN make_interval(weeks => np.duration_value)
-                       WHEN 'MONTHS' THEN make_interval(months => np.duration_value)
-                       WHEN 'YEARS' THEN make_interval(years => np.duration_value)
-                     END AS new_ending_before
-              FROM ({_judged_sql(spec)}) j JOIN {package} np ON np.id = j.target_package_id
-              WHERE j.reason IS NULL
-            ) m ON true
+            LEFT JOIN ({_moves_sql(spec)}) m ON true
             GROUP BY p.at ORDER BY p.at
             """,
             {**_params(spec, None), "points": list(points)},
         )
         return [(int(leaving), int(arriving)) for _, leaving, arriving in cursor.fetchall()]
+
+
+def cohort_on_date_counts(
+    spec: CohortSpec, *, target_id: uuid.UUID | None
+) -> tuple[int, int, int, int]:
+    """At the migration's date (`spec.at`): (contracts on the source now, on the target now,
+    leaving the source by then, arriving on the target by then), in one query. "On" is
+    listContractsOnPackage's covering rule: not archived, starting_at <= date < ending_before."""
+    contract = _table(Contract)
+
+    def on_package(param: str) -> str:
+        return (
+            f"(SELECT count(*) FROM {contract} c WHERE c.package_id = %({param})s "
+            "AND c.archived_at IS NULL AND c.starting_at <= %(at)s "
+            "AND (c.ending_before IS NULL OR c.ending_before > %(at)s))"
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT {on_package("source")}, {on_package("on_date_target")},
+                   {_LEAVING_AT}, {_ARRIVING_AT}
+            FROM (SELECT %(at)s::timestamptz AS at) AS p
+            LEFT JOIN ({_moves_sql(spec)}) m ON true
+            """,
+            {**_params(spec, None), "on_date_target": target_id},
+        )
+        return tuple(int(n) for n in cursor.fetchone())
 
 
 def cohort_edit_counts(spec: CohortSpec) -> dict[str | None, int]:
