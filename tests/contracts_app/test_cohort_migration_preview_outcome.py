@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
+import psycopg
 import pytest
+from django.conf import settings as django_settings
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +25,7 @@ from contracts_app.services.cohort_migrations import (
     migration_start,
 )
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
-from tests.contracts_app.cohort_builders import T0, cohort, run_to_end
+from tests.contracts_app.cohort_builders import T0, cohort, run_to_end, two_packages
 from tests.contracts_app.contract_builders import (
     eight_terms,
     make_package,
@@ -314,3 +318,87 @@ def test_every_number_the_preview_shows_is_what_the_run_does(client, token, scen
     wrong = [(name, shown, done) for name, shown, done in table if shown != done]
     assert not wrong, wrong
     assert migrated > 0  # the table compared a run that moved something
+
+
+@pytest.fixture
+def unconsumed_queue(settings):
+    """Jobs queued on a real commit go to a queue nobody consumes: the test drives the steps."""
+    settings.BULK_QUEUE = "test-unconsumed-preview"
+    yield
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.delete("test-unconsumed-preview")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contract_claimed_by_a_job_planned_meanwhile_is_skipped_in_the_same_statement(
+    unconsumed_queue,
+):
+    # given a cohort of five, and another job whose plan has claimed one contract in a
+    # transaction not yet committed (invisible to this plan's snapshot)
+    source, target = two_packages()
+    contracts = cohort(source, 5)
+    claimed = contracts[0]
+    other = cohort_migration_create(
+        data=migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective=TIMINGS["AT"],
+        ),
+        run_at=dt.datetime(2099, 1, 1, tzinfo=UTC),
+    )
+    mine = cohort_migration_create(
+        data=migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective=TIMINGS["AT"],
+        ),
+        run_at=dt.datetime(2099, 1, 1, tzinfo=UTC),  # due below: nothing queued on create
+    )
+    CohortMigration.objects.filter(id=mine.id).update(run_at=timezone.now())
+    url = django_settings.DATABASES["default"]
+    held = psycopg.connect(
+        host=url["HOST"],
+        port=url["PORT"],
+        user=url["USER"],
+        password=url["PASSWORD"],
+        dbname=url["NAME"],
+    )
+    held.execute(
+        "INSERT INTO contracts_app_cohortmigrationitem (migration_id, contract_id, customer_id, "
+        "status, reason, message, effective_at, target_package_id) "
+        "VALUES (%s, %s, %s, 'PENDING', '', '', %s, %s)",
+        [other.id, claimed.id, claimed.customer_id, DATE, target.id],
+    )
+
+    # when this job is planned (its INSERT waits on the claim) and the other commits
+    started: list = []
+
+    def plan():
+        try:
+            started.append(migration_start(migration_id=mine.id))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=plan)
+    thread.start()
+    thread.join(timeout=1.5)
+    assert thread.is_alive()  # waiting on the unique index
+    held.commit()
+    held.close()
+    thread.join(timeout=30)
+
+    # then the claimed contract is skipped as IN_OTHER_MIGRATION, the four others pending
+    assert started == [True]
+    items = dict(
+        CohortMigrationItem.objects.filter(migration=mine).values_list("contract_id", "reason")
+    )
+    assert len(items) == 5
+    assert items[claimed.id] == "IN_OTHER_MIGRATION"
+    assert (
+        CohortMigrationItem.objects.filter(migration=mine, status="PENDING").count(),
+        CohortMigrationItem.objects.filter(migration=mine, status="SKIPPED").count(),
+    ) == (4, 1)
+    progress = mine.progress.get()
+    assert (progress.total, progress.pending, progress.skipped) == (5, 4, 1)
