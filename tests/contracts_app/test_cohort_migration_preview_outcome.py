@@ -16,7 +16,7 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
-from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
+from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractEdit
 from contracts_app.selectors.cohort_migrations import cohort_migration_preview, cohort_projection
 from contracts_app.selectors.cohorts import cohort_sizes_over_time
 from contracts_app.services.cohort_migrations import (
@@ -24,6 +24,7 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migration_start,
 )
+from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
 from tests.contracts_app.cohort_builders import T0, cohort, run_to_end, two_packages
 from tests.contracts_app.contract_builders import (
@@ -93,6 +94,12 @@ def scene():
         contract_update_end_date(contract=contract, ending_before=day(3, 10))
     for contract in groups["archived"]:
         contract_archive(contract=contract)
+    # one edited since provisioning (skipped as HAS_EDITS: it moves after the date anyway)
+    contract_edit(
+        contract=groups["mid_month"][0],
+        data={"update_contract_name": "Negotiated"},
+        kind=ContractEdit.Kind.EDIT,
+    )
     return source, target, groups
 
 
@@ -299,6 +306,7 @@ def test_every_number_the_preview_shows_is_what_the_run_does(client, token, scen
         ("total", preview["total"], total),
         ("eligible → migrated", preview["eligible"], migrated),
         ("skipped by reason", preview["skipped"], skipped),
+        ("edited → HAS_EDITS", preview["edits"]["contracts"], skipped.get("HAS_EDITS", 0)),
         ("ended before", preview["ended_before_effective"], migration.ended_before_effective),
         ("chart: source", projected.sizes[source.id], after.sizes[source.id]),
         ("chart: target", projected.sizes[target.id], after.sizes[target.id]),
