@@ -195,6 +195,9 @@ def _judged_sql(spec: CohortSpec) -> str:
                  c.ending_before, c.archived_at, {_effective_sql(spec.timing)} AS effective_at,
                  EXISTS (SELECT 1 FROM {edit} e WHERE e.contract_id = c.id) AS has_edits
           FROM {contract} c WHERE {_cohort_where(spec)}
+          -- A fence: each contract's effective instant is computed once, not wherever the
+          -- outer query names it (NEXT_BILLING_PERIOD's boundary is a subquery per call).
+          OFFSET 0
         ) k
         {target_join}
         LEFT JOIN LATERAL (
