@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts_app', '0007_cohort_migration_edited_contracts'),
+        ('contracts_app', '0008_transition_type_supersede_to_renewal'),
     ]
 
     operations = [
