@@ -275,6 +275,10 @@ def test_contracts_ended_before_the_move_are_reported_and_the_numbers_add_up(
         HTTP_AUTHORIZATION=f"Bearer {token}",
     ).json()["data"]
     assert got["ended_before_effective"] == ended
+    # and the job's page says it
+    client.force_login(UserFactory(username="pricing", is_superuser=True))
+    html = client.get(reverse("contracts:migration-detail", args=[migration.id])).content.decode()
+    assert (f'data-count="ended_before_effective">{ended}<' in html) == bool(ended)
 
 
 @pytest.mark.parametrize("timing", ["AT", "NEXT_BILLING_PERIOD", "END_OF_TERM"])
