@@ -326,8 +326,9 @@ def _queries_per_batch(source, target) -> list[tuple[int, int, float]]:
 def _plan_dry_run(source, target) -> tuple[float, str]:
     """Seconds of the plan step (cohort_plan_insert, rolled back) on the cohort as loaded, and
     its EXPLAIN (ANALYZE, BUFFERS) when slower than PLAN_EXPLAIN_OVER_S ("" otherwise)."""
-    from django.db import transaction
+    from django.db import connection, transaction
 
+    from contracts_app.models import CohortMigrationItem
     from contracts_app.services.cohort_migration_plan import cohort_plan_insert, plan_explain
     from contracts_app.services.cohort_migrations import cohort_migration_create, migration_input
 
@@ -349,6 +350,10 @@ def _plan_dry_run(source, target) -> tuple[float, str]:
         if seconds > PLAN_EXPLAIN_OVER_S:
             explain = plan_explain(migration_id=migration.id, spec=data.spec)
         transaction.set_rollback(True)
+    # The rolled-back items are dead rows in the items' indexes: cleared, so that the job's own
+    # plan that follows does not step over them.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {CohortMigrationItem._meta.db_table}")
     return seconds, explain
 
 
