@@ -398,6 +398,9 @@ class CohortMigration(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     revert_started_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Set by the plan: the source's live contracts (within the customer filters) that had ended
+    # by the effective time, so not items; items + these = the package's contracts.
+    ended_before_effective = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at", "id"]

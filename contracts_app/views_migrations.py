@@ -16,7 +16,6 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -33,7 +32,7 @@ from config.web import csv_response, redirect_after_write
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
 from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
 from contracts_app.forms import CohortMigrationForm
-from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, Customer
+from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
     ChartMark,
     cohort_chart,
@@ -271,12 +270,20 @@ def _preview_context(resolved) -> dict:
         for pk, name in RateCard.objects.filter(id__in=rate_cards).values_list("id", "name")
     }
     spec = resolved.spec
+    archived = preview["skipped"].get(Reason.CONTRACT_ARCHIVED, 0)
     return {
         "preview": preview,
         "resolved": resolved,
         "timing": timing_words(spec.timing, spec.at),
-        "skipped": [(code, reason_words(code), n) for code, n in preview["skipped"].items()],
-        "skipped_total": preview["total"] - preview["eligible"],
+        "skipped": [
+            (code, reason_words(code), n)
+            for code, n in preview["skipped"].items()
+            if code != Reason.CONTRACT_ARCHIVED
+        ],
+        # The headline is the live cohort: archived contracts are counted apart.
+        "archived": archived,
+        "live_total": preview["total"] - archived,
+        "skipped_total": preview["total"] - preview["eligible"] - archived,
         "sample": [
             {
                 **row,
@@ -331,34 +338,21 @@ def _after_chart(resolved):
 
 
 def _cohort_counts(resolved, preview) -> list[dict] | None:
-    """Contracts on the source and target packages on the effective date, before and after
-    (timing AT or the next billing period's date; end of term has no single date)."""
-    spec = resolved.spec
-    if spec.at is None:
+    """The preview's on-date figures (the selector's, as the API gives them) with their
+    packages, for the "Contracts on <date>" table."""
+    on_date = preview["on_date"]
+    if on_date is None:
         return None
-    packages = [resolved.source_package]
+    known = {str(resolved.source_package.id): resolved.source_package}
     if resolved.target_package is not None:
-        packages.append(resolved.target_package)
-    counts = {
-        row["package_id"]: row["n"]
-        for row in Contract.objects.not_archived()
-        .filter(package__in=packages)
-        .covering(spec.at)
-        .values("package_id")
-        .annotate(n=Count("id"))
-    }
-    moved = preview["eligible"]
-    rows = [
-        {
-            "package": resolved.source_package,
-            "before": counts.get(resolved.source_package.id, 0),
-            "after": counts.get(resolved.source_package.id, 0) - moved,
-        }
+        known[str(resolved.target_package.id)] = resolved.target_package
+    sides = [on_date["source"]] + ([on_date["target"]] if on_date["target"] else [])
+    missing = [side["package_id"] for side in sides if side["package_id"] not in known]
+    known.update({str(p.id): p for p in Package.objects.filter(id__in=missing)} if missing else {})
+    return [
+        {"package": known[side["package_id"]], "before": side["before"], "after": side["after"]}
+        for side in sides
     ]
-    if resolved.target_package is not None:
-        before = counts.get(resolved.target_package.id, 0)
-        rows.append({"package": resolved.target_package, "before": before, "after": before + moved})
-    return rows
 
 
 # --- one migration -------------------------------------------------------------------------

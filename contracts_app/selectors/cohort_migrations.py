@@ -29,6 +29,8 @@ from contracts_app.services.cohort_migration_plan import (
     cohort_counts_and_sample,
     cohort_edit_counts,
     cohort_moves_over_time,
+    cohort_on_date_counts,
+    cohort_sql_session,
 )
 from packages_app.models import Package, PackageTerm
 from packages_app.selectors.aliases import package_for_alias
@@ -284,7 +286,12 @@ def cohort_migration_preview(
 ) -> dict:
     """What a job with this input would do now; nothing is written. Totals and the sample are
     the plan's own SQL (services.cohort_migration_plan), so they agree with the job."""
-    counts, sample_rows = cohort_counts_and_sample(spec, limit=PREVIEW_SAMPLE)
+    with cohort_sql_session():
+        return _preview(spec=spec, source=source, target=target, target_alias=target_alias)
+
+
+def _preview(*, spec: CohortSpec, source: Package, target: Package | None, target_alias: str):
+    counts, sample_rows, ended = cohort_counts_and_sample(spec, limit=PREVIEW_SAMPLE)
     edit_counts = cohort_edit_counts(spec)
     not_carried = _edits_not_carried(
         [r["contract_id"] for r in sample_rows if r["has_edits"] and r["reason"] is None]
@@ -332,6 +339,8 @@ def cohort_migration_preview(
     return {
         "total": sum(counts.values()),
         "eligible": counts.get(None, 0),
+        "ended_before_effective": ended,
+        "on_date": cohort_on_date(spec=spec, source=source, target=diff_target),
         "skipped": {reason: n for reason, n in sorted(counts.items(), key=str) if reason},
         "edited_contracts": spec.edited_contracts,
         "edits": {
@@ -340,6 +349,40 @@ def cohort_migration_preview(
         },
         "sample": sample,
         "diff": package_diff(source=source, target=diff_target) if diff_target else None,
+    }
+
+
+def cohort_on_date(*, spec: CohortSpec, source: Package, target: Package | None) -> dict | None:
+    """Contracts on the source and the target package on the migration's date (AT: its
+    instant; NEXT_BILLING_PERIOD: `not_before`), now and after the job, as
+    listContractsOnPackage lists them at that date (not archived, starting_at <= date <
+    ending_before). None for END_OF_TERM (each contract has its own date).
+
+    After the job, a moved contract ends at its effective instant, so it leaves the source's
+    count only if it moves on or before the date (one that moves at a later boundary is still
+    there), and its new contract counts on the target from the same instant. `target` is the
+    target package, or the package a target alias names on the date: every contract that moves
+    by then moves there. One query."""
+    if spec.at is None:
+        return None
+    source_before, target_before, leaving, arriving = cohort_on_date_counts(
+        spec, target_id=target.id if target is not None else None
+    )
+    target_side = None
+    if target is not None:
+        target_side = {
+            "package_id": str(target.id),
+            "before": target_before,
+            "after": target_before + arriving,
+        }
+    return {
+        "date": rfc3339(spec.at),
+        "source": {
+            "package_id": str(source.id),
+            "before": source_before,
+            "after": source_before - leaving,
+        },
+        "target": target_side,
     }
 
 
@@ -353,13 +396,15 @@ def cohort_projection(
     """The source's and the target's cohorts at the start of each month, from two months
     before the move (or now) to a year after it, as they would be after this migration:
     today's sizes (the cohort chart's query) minus the contracts that would leave the source,
-    plus those that would arrive on the target. Nothing is written; two queries."""
+    plus those that would arrive on the target. Nothing is written; three queries (one sets
+    the session's JIT off)."""
     anchor = spec.at or now
     start = min(now, anchor) - dt.timedelta(days=61)
     end = max(now, anchor) + dt.timedelta(days=366)
     packages = [source.id] + ([target.id] if target is not None else [])
     before = cohort_sizes_over_time(package_ids=packages, start=start, end=end, bucket="month")
-    moves = cohort_moves_over_time(spec, points=before.points)
+    with cohort_sql_session():
+        moves = cohort_moves_over_time(spec, points=before.points)
     leaving = [left for left, _ in moves]
     arriving = [arrived for _, arrived in moves]
     sizes = {

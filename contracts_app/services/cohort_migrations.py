@@ -256,7 +256,8 @@ def migration_start(*, migration_id) -> bool:
             skipped=counts["skipped"],
         )
         migration.status, migration.started_at = Status.RUNNING, now
-        migration.save(update_fields=["status", "started_at"])
+        migration.ended_before_effective = counts["ended_before_effective"]
+        migration.save(update_fields=["status", "started_at", "ended_before_effective"])
         audit_record(
             action="start",
             resource_type="cohort_migration",

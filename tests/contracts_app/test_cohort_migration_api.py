@@ -111,6 +111,7 @@ def test_create_run_get_list_items_and_revert_round_trip(client, token, packages
         "counts",
         "progress",
         "last_error",
+        "ended_before_effective",
     }
     assert got["status"] == "COMPLETED"
     assert got["effective"] == {"type": "AT", "at": AT}
@@ -179,6 +180,8 @@ def test_preview_answers_totals_sample_and_diff(client, token, packages):
         "edits",
         "sample",
         "diff",
+        "ended_before_effective",
+        "on_date",
     }
     assert (data["edited_contracts"], data["edits"]) == ("SKIP", {"contracts": 0, "by_kind": {}})
     assert data["sample"][0]["has_edits"] is False
