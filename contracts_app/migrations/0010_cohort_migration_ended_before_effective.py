@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts_app', '0008_transition_type_supersede_to_renewal'),
+        ('contracts_app', '0009_cohort_migration_chain_leases'),
     ]
 
     operations = [
