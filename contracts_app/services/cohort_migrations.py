@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
@@ -54,6 +54,7 @@ class MigrationInput:
     source_package: Package
     target_package: Package | None
     target_alias: str
+    allow_past: bool = False
 
 
 def _package(package_id, field: str) -> Package:
@@ -72,10 +73,12 @@ def migration_input(
     customer_ids: list | None = None,
     exclude_customer_ids: list | None = None,
     edited_contracts: str = CohortMigration.EditedContracts.SKIP,
+    allow_past: bool = False,
     now: dt.datetime | None = None,
 ) -> MigrationInput:
     """Resolve shape-checked input (api.cohort_migration_serializers): 404 for unknown
-    packages or alias names, 400 naming the field for a source that is the target."""
+    packages or alias names, 400 naming the field for a source that is the target or an
+    effective time in the past without `allow_past` (refuse_past)."""
     now = now or timezone.now()
     if source.get("package_id") is not None:
         source_package = _package(source["package_id"], "source.package_id")
@@ -117,6 +120,7 @@ def migration_input(
         edited_contracts=edited_contracts,
         now=now,
     )
+    refuse_past(spec, since=now, allow_past=allow_past)
     return MigrationInput(
         source=_wire(source),
         target=_wire(target),
@@ -125,6 +129,22 @@ def migration_input(
         source_package=source_package,
         target_package=target_package,
         target_alias=target_alias,
+        allow_past=allow_past,
+    )
+
+
+def refuse_past(spec: CohortSpec, *, since: dt.datetime, allow_past: bool) -> None:
+    """An AT instant (or a next-billing-period not_before) before `since` (now, or the job's
+    run_at) moves contracts retroactively, over periods already billed, and such a move can
+    never be reverted (its moves have taken effect): only when the request says allow_past."""
+    if allow_past or spec.at is None or spec.timing == Timing.END_OF_TERM or spec.at >= since:
+        return
+    field = "effective.at" if spec.timing == Timing.AT else "effective.not_before"
+    raise ValidationFailed(
+        f"{field} {rfc3339(spec.at)} is in the past (before {rfc3339(since)}): the migration "
+        "would change contracts from then on, over periods already billed, and could not be "
+        "reverted. Send allow_past: true to do it anyway",
+        field=field,
     )
 
 
@@ -172,6 +192,8 @@ def cohort_migration_create(
     """A SCHEDULED job. Due now: started on commit; later: the beat dispatcher starts it
     (migrations_dispatch). The cohort is evaluated when it starts, not now."""
     spec = data.spec
+    # Past by the time it runs, too (the input was checked against now).
+    refuse_past(spec, since=run_at or timezone.now(), allow_past=data.allow_past)
     migration = CohortMigration(
         name=name,
         source=data.source,
@@ -275,15 +297,21 @@ def _queue_batches(migration_id, *, revert: bool, chains: int | None = None) -> 
 
 
 def migration_finish_if_done(*, migration_id) -> str | None:
-    """RUNNING with nothing pending → COMPLETED; REVERTING with nothing migrated → REVERTED.
-    The new status, or None when the job is not done (or already finished)."""
+    """RUNNING with nothing pending → COMPLETED; REVERTING with nothing migrated → REVERTED, or
+    PARTIALLY_REVERTED (with last_error saying how many stayed and why) when a revert batch
+    left some items REVERT_BLOCKED. The new status, or None when the job is not done (or
+    already finished)."""
     table = connection.ops.quote_name(CohortMigration._meta.db_table)
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {table} m SET
-              status = CASE m.status WHEN 'RUNNING' THEN 'COMPLETED' ELSE 'REVERTED' END,
+              status = CASE
+                WHEN m.status = 'RUNNING' THEN 'COMPLETED'
+                WHEN EXISTS (SELECT 1 FROM {items} b WHERE b.migration_id = m.id
+                             AND b.status = 'REVERT_BLOCKED') THEN 'PARTIALLY_REVERTED'
+                ELSE 'REVERTED' END,
               finished_at = now()
             WHERE m.id = %s AND m.status IN ('RUNNING', 'REVERTING')
               AND NOT EXISTS (
@@ -294,6 +322,20 @@ def migration_finish_if_done(*, migration_id) -> str | None:
             [migration_id],
         )
         row = cursor.fetchone()
+        if row and row[0] == Status.PARTIALLY_REVERTED:
+            blocked = dict(
+                CohortMigrationItem.objects.filter(
+                    migration_id=migration_id, status=ItemStatus.REVERT_BLOCKED
+                )
+                .values_list("reason")
+                .annotate(n=Count("id"))
+            )
+            last_error = (
+                f"{sum(blocked.values())} moved contract(s) were not reverted and stay on the "
+                f"new package: {_blocked_words(blocked)}; the items with status REVERT_BLOCKED "
+                "name each contract and its reason"
+            )
+            CohortMigration.objects.filter(id=migration_id).update(last_error=last_error)
         if row:
             audit_record(
                 action="finish",
@@ -302,6 +344,11 @@ def migration_finish_if_done(*, migration_id) -> str | None:
                 changes={"status": {"after": row[0]}},
             )
     return row[0] if row else None
+
+
+def _blocked_words(blocked: dict[str, int]) -> str:
+    """{"SUCCESSOR_EXISTS": 2, …} → "2 SUCCESSOR_EXISTS, …" (codes: this is the API's text)."""
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(blocked.items()))
 
 
 # --- cancel and revert -----------------------------------------------------------------------
@@ -345,24 +392,26 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
 @transaction.atomic
 def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     """COMPLETED | CANCELLED → REVERTING, while no migrated item has taken effect; the revert
-    batches then restore the old contracts and archive the new ones, and end it REVERTED."""
+    batches then restore the old contracts and archive the new ones, and end it REVERTED, or
+    PARTIALLY_REVERTED when some moved contracts had to stay (items REVERT_BLOCKED, by
+    selectors.cohort_migrations.revert_blocks: changed, archived or followed since the move).
+    Refused when no moved contract could be given back."""
     locked = CohortMigration.objects.select_for_update().get(id=migration.id)
     if not locked.can_revert_status:
         raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
     now = timezone.now()
     window = migration_revert_window(migration=locked, now=now)
-    taken, edited = window["taken"], window["edited"]
-    if taken:
+    if window["taken"]:
         raise ValidationFailed(
-            f"{taken} migrated contract(s) have already taken effect (their effective instant "
-            "has passed); a migration can be reverted only before any of them does",
+            f"{window['taken']} migrated contract(s) have already taken effect (their effective "
+            "instant has passed); a migration can be reverted only before any of them does",
             field="migration_id",
         )
-    if edited:
+    if window["migrated"] and not window["revertible"]:
         raise ValidationFailed(
-            f"{len(edited)} contract(s) of this migration were edited after it moved them "
-            f"(e.g. {', '.join(str(i) for i in edited[:3])}); reverting would discard those "
-            "edits, so the migration cannot be reverted",
+            f"None of the {window['migrated']} moved contract(s) can be reverted: "
+            f"{_blocked_words(window['blocked'])} (e.g. "
+            f"{', '.join(str(i) for i in window['blocked_ids'][:3])})",
             field="migration_id",
         )
     locked.status, locked.revert_started_at, locked.finished_at = Status.REVERTING, now, None

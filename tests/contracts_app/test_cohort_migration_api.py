@@ -123,6 +123,7 @@ def test_create_run_get_list_items_and_revert_round_trip(client, token, packages
         "failed": 0,
         "cancelled": 0,
         "reverted": 0,
+        "revert_blocked": 0,
     }
     assert got["progress"]["percent"] == 100.0
     assert got["run_at"].endswith("Z")

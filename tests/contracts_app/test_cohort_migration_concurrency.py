@@ -140,6 +140,7 @@ def test_cancel_waits_for_the_batch_in_flight_and_never_mixes(no_broker, monkeyp
         "failed": 0,
         "cancelled": 20,
         "reverted": 0,
+        "revert_blocked": 0,
     }
 
 
