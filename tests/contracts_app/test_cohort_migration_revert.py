@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import time
 
 import pytest
 from django.utils import timezone
@@ -263,3 +264,64 @@ def test_a_move_that_took_effect_while_reverting_is_kept_not_retried():
     # then the item is kept, with its reason, and the job has ended
     assert migration.status == "PARTIALLY_REVERTED"
     assert item_outcomes(migration) == {old.id: ("REVERT_BLOCKED", "TOOK_EFFECT")}
+
+
+def wait_for_status(migration_id, statuses: set[str], timeout: float = 90.0) -> CohortMigration:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        migration = CohortMigration.objects.get(id=migration_id)
+        if migration.status in statuses:
+            return migration
+        time.sleep(0.3)
+    migration = CohortMigration.objects.get(id=migration_id)
+    pytest.fail(f"timed out; the migration is {migration.status}: {migration.last_error!r}")
+
+
+@pytest.mark.xdist_group("celery")
+def test_a_real_worker_ends_a_revert_with_a_blocked_contract_in_its_batch(
+    client, celery_worker_queue
+):
+    # given a job moved by a real worker, then a renewal and a v1 end-date change after it
+    source, target = two_packages()
+    olds = cohort(source, 6)
+    migration = cohort_migration_create(
+        data=migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective={"type": "AT", "at": AT},
+        )
+    )
+    migration = wait_for_status(migration.id, {"COMPLETED"})
+    new_of = moved(migration)
+    o = [c.id for c in olds]
+    n = [new_of[i] for i in o]
+    renewal = contract_provision(
+        customer=olds[0].customer,
+        package=target,
+        starting_at=Contract.objects.get(id=n[0]).ending_before,
+        transition={"from_contract_id": str(n[0]), "type": "RENEWAL"},
+    )
+    v1(
+        client,
+        "/v1/contracts/updateEndDate",
+        {
+            "customer_id": olds[1].customer_id,
+            "contract_id": n[1],
+            "ending_before": "2030-09-10T00:00:00Z",
+        },
+    )
+    # when it is reverted (one batch holds all six)
+    cohort_migration_revert(migration=migration)
+    # then the worker ends it: four back, two kept with their reasons, nothing retried
+    migration = wait_for_status(migration.id, {"PARTIALLY_REVERTED", "REVERTED"})
+    assert migration.status == "PARTIALLY_REVERTED"
+    assert migration.last_error.startswith("2 moved contract(s) were not reverted")
+    outcomes = item_outcomes(migration)
+    assert outcomes[o[0]] == ("REVERT_BLOCKED", "SUCCESSOR_EXISTS")
+    assert outcomes[o[1]] == ("REVERT_BLOCKED", "CHANGED_SINCE_MOVE")
+    assert {outcomes[i] for i in o[2:]} == {("REVERTED", "")}
+    assert_timeline(o[0], [o[0], n[0], renewal.id])
+    assert_timeline(o[1], [o[1], n[1]])
+    for old in olds[2:]:
+        assert_timeline(old.id, [old.id])
+        assert Contract.objects.get(id=old.id).ending_before == old.ending_before
