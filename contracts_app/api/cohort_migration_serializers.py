@@ -78,8 +78,7 @@ class MigrationPreviewInput(StrictSerializer):
         default=False,
         help_text="An effective.at (or effective.not_before) in the past moves contracts "
         "retroactively, over periods already billed, and such a migration cannot be reverted: "
-        "it is refused (400 naming the field) unless this is true. For create, the past is "
-        "counted from run_at when it is later than now.",
+        "it is refused (400 naming the field) unless this is true.",
     )
 
 

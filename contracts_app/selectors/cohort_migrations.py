@@ -200,12 +200,13 @@ def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
     }
 
 
-def migration_skip_reasons(*, migration: CohortMigration) -> dict[str, int]:
-    """Skipped items by reason code (one grouped query through the status index)."""
+def migration_skip_reasons(
+    *, migration, status: str = CohortMigrationItem.Status.SKIPPED
+) -> dict[str, int]:
+    """Items of `status` (skipped, or not reverted) by reason code (one grouped query through
+    the status index); `migration` a job or its id."""
     return dict(
-        CohortMigrationItem.objects.filter(
-            migration=migration, status=CohortMigrationItem.Status.SKIPPED
-        )
+        CohortMigrationItem.objects.filter(migration=migration, status=status)
         .values_list("reason")
         .annotate(n=Count("id"))
         .order_by("reason")

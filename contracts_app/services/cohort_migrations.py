@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
@@ -28,7 +28,10 @@ from contracts_app.models import (
     CohortMigrationItem,
     CohortMigrationProgress,
 )
-from contracts_app.selectors.cohort_migrations import migration_revert_window
+from contracts_app.selectors.cohort_migrations import (
+    migration_revert_window,
+    migration_skip_reasons,
+)
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
 from packages_app.models import AliasName, Package
 from packages_app.selectors.aliases import package_for_alias
@@ -54,7 +57,6 @@ class MigrationInput:
     source_package: Package
     target_package: Package | None
     target_alias: str
-    allow_past: bool = False
 
 
 def _package(package_id, field: str) -> Package:
@@ -129,22 +131,38 @@ def migration_input(
         source_package=source_package,
         target_package=target_package,
         target_alias=target_alias,
-        allow_past=allow_past,
     )
 
 
+class PastEffectiveTime(ValidationFailed):
+    """The effective time is in the past and the request did not say allow_past."""
+
+    def __init__(self, message: str, *, field: str, at: dt.datetime) -> None:
+        super().__init__(message, field=field)
+        self.at = at
+
+
+def effective_in_past(spec: CohortSpec, *, now: dt.datetime) -> dt.datetime | None:
+    """The AT instant (or next-billing-period not_before) when it is before `now`: such a
+    migration moves contracts retroactively, over periods already billed, and can never be
+    reverted (its moves have taken effect)."""
+    if spec.timing == Timing.END_OF_TERM or spec.at is None or spec.at >= now:
+        return None
+    return spec.at
+
+
 def refuse_past(spec: CohortSpec, *, since: dt.datetime, allow_past: bool) -> None:
-    """An AT instant (or a next-billing-period not_before) before `since` (now, or the job's
-    run_at) moves contracts retroactively, over periods already billed, and such a move can
-    never be reverted (its moves have taken effect): only when the request says allow_past."""
-    if allow_past or spec.at is None or spec.timing == Timing.END_OF_TERM or spec.at >= since:
+    """A past effective time only when the request says allow_past (effective_in_past)."""
+    past = effective_in_past(spec, now=since)
+    if past is None or allow_past:
         return
     field = "effective.at" if spec.timing == Timing.AT else "effective.not_before"
-    raise ValidationFailed(
-        f"{field} {rfc3339(spec.at)} is in the past (before {rfc3339(since)}): the migration "
+    raise PastEffectiveTime(
+        f"{field} {rfc3339(past)} is in the past (before {rfc3339(since)}): the migration "
         "would change contracts from then on, over periods already billed, and could not be "
         "reverted. Send allow_past: true to do it anyway",
         field=field,
+        at=past,
     )
 
 
@@ -192,8 +210,6 @@ def cohort_migration_create(
     """A SCHEDULED job. Due now: started on commit; later: the beat dispatcher starts it
     (migrations_dispatch). The cohort is evaluated when it starts, not now."""
     spec = data.spec
-    # Past by the time it runs, too (the input was checked against now).
-    refuse_past(spec, since=run_at or timezone.now(), allow_past=data.allow_past)
     migration = CohortMigration(
         name=name,
         source=data.source,
@@ -323,12 +339,8 @@ def migration_finish_if_done(*, migration_id) -> str | None:
         )
         row = cursor.fetchone()
         if row and row[0] == Status.PARTIALLY_REVERTED:
-            blocked = dict(
-                CohortMigrationItem.objects.filter(
-                    migration_id=migration_id, status=ItemStatus.REVERT_BLOCKED
-                )
-                .values_list("reason")
-                .annotate(n=Count("id"))
+            blocked = migration_skip_reasons(
+                migration=migration_id, status=ItemStatus.REVERT_BLOCKED
             )
             last_error = (
                 f"{sum(blocked.values())} moved contract(s) were not reverted and stay on the "
