@@ -528,7 +528,7 @@ def test_a_partial_revert_says_who_stays_and_why_in_words(pricing_client, packag
         reverse("contracts:migration-detail", args=[migration.id])
     ).content.decode()
     assert "partially reverted</span>" in html
-    assert "29 customers have their old contract back; 1 stays on the new package" in html
+    assert "29 customers have their old contract back; 1 stays on the new package, changed" in html
     assert "Not reverted, and why" in html
     assert "1 · a later contract already follows it" in html
     assert '<th scope="col">not reverted</th>' in html
