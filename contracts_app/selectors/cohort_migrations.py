@@ -118,7 +118,9 @@ def revert_blocks(
     - ARCHIVED_SINCE_MOVE: either contract was archived (a revert would leave the customer
       with no live contract, or bring back one somebody archived);
     - SUCCESSOR_EXISTS: another live contract of the subscription starts after the old one (a
-      renewal, a later migration): the old contract's end would overlap it or leave a gap;
+      renewal, a later migration): the old contract's end would overlap it or leave a gap
+      (looked up through the customer's (customer, starting_at) index: a subscription is one
+      customer's, and subscription_id has no btree index of its own);
     - CHANGED_SINCE_MOVE: either contract or any of its term rows was written after the move
       (Contract.written_xact: the move wrote both in one transaction, so their stamps differ
       once anything writes either; a revert would discard that change);
@@ -136,8 +138,8 @@ def revert_blocks(
                 WHEN o.archived_at IS NOT NULL OR n.archived_at IS NOT NULL
                   THEN '{Reason.ARCHIVED_SINCE_MOVE}'
                 WHEN EXISTS (
-                  SELECT 1 FROM {contracts} s WHERE s.subscription_id = o.subscription_id
-                  AND s.id <> o.id AND s.id <> n.id AND s.archived_at IS NULL
+                  SELECT 1 FROM {contracts} s WHERE s.customer_id = o.customer_id
+                  AND s.subscription_id = o.subscription_id AND s.id <> o.id AND s.id <> n.id AND s.archived_at IS NULL
                   AND s.starting_at > o.starting_at)
                   THEN '{Reason.SUCCESSOR_EXISTS}'
                 WHEN o.written_xact IS DISTINCT FROM n.written_xact
