@@ -385,7 +385,7 @@ def _naive(source, target, n: int) -> float:
             customer=contract.customer,
             starting_at=AT,
             package=target,
-            transition={"type": "SUPERSEDE", "from_contract_id": str(contract.id)},
+            transition={"type": "RENEWAL", "from_contract_id": str(contract.id)},
         )
     return len(contracts) / (time.perf_counter() - started)
 

@@ -120,7 +120,12 @@ def contract_page_context(request, contract: Contract, bound: ContractEditForm |
         "periods_open": True,
         "previous": [c for c in neighbours if c.starting_at < contract.starting_at],
         "following": [c for c in neighbours if c.starting_at > contract.starting_at],
-        "transitions": (contract.settings or {}).get("transitions") or [],
+        # The links into this contract; its link out is its successor, shown as "followed by".
+        "transitions": [
+            t
+            for t in (contract.settings or {}).get("transitions") or []
+            if t.get("to_contract_id") == str(contract.id)
+        ],
         "history": history,
         "history_next": history_next,
         "can_edit": can_edit,

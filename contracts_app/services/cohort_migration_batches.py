@@ -526,7 +526,9 @@ def _decide(
     )
     new.subscription_id = contract.subscription_id
     transition = {
-        "type": "RENEWAL" if end_of_term else "SUPERSEDE",
+        # Metronome's one transition type (the SDK refuses any other); the timing of the
+        # move is the job's (CohortMigration.timing), not the link's.
+        "type": "RENEWAL",
         "from_contract_id": str(contract.id),
     }
     link = transition_link(contract, new, transition)

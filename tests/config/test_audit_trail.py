@@ -424,11 +424,11 @@ def test_a_renewal_records_the_new_contract_and_the_link_on_the_old_one():
         customer=customer,
         package=package,
         starting_at=jan.replace(month=7),
-        transition={"type": "SUPERSEDE", "from_contract_id": str(old.id)},
+        transition={"type": "RENEWAL", "from_contract_id": str(old.id)},
     )
     # then: the old contract's end move and its link, and the new contract
     old_entries = [e.action for e in _entries(resource_type="contract", resource_id=str(old.id))]
     assert old_entries == ["create", "update_end_date", "transition"]
     (link,) = _entries(resource_id=str(old.id), action="transition")
-    assert link.changes == {"to_contract_id": str(new.id), "type": "SUPERSEDE"}
+    assert link.changes == {"to_contract_id": str(new.id), "type": "RENEWAL"}
     assert [e.action for e in _entries(resource_id=str(new.id))] == ["create"]

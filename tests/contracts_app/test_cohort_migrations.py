@@ -107,7 +107,7 @@ def test_a_job_migrates_every_contract_with_no_gap_and_no_overlap():
         new = Contract.objects.get(subscription_id=old.subscription_id, starting_at=AT)
         assert new.package_id == target.id
         assert new.ending_before == dt.datetime(2031, 2, 10, tzinfo=dt.UTC)
-        assert new.settings["transition"] == {"type": "SUPERSEDE", "from_contract_id": str(old.id)}
+        assert new.settings["transition"] == {"type": "RENEWAL", "from_contract_id": str(old.id)}
         assert old.settings["transitions"][-1]["to_contract_id"] == str(new.id)
         assert not old.terms.filter(Q(ending_before__gt=AT) | Q(starting_at__gte=AT)).exists()
         assert new.terms.count() > 8
@@ -123,7 +123,7 @@ def test_batches_write_the_same_contract_as_contracts_create_and_update_end_date
         customer=by_hand[0].customer,
         starting_at=AT,
         package=target,
-        transition={"type": "SUPERSEDE", "from_contract_id": str(by_hand[0].id)},
+        transition={"type": "RENEWAL", "from_contract_id": str(by_hand[0].id)},
     )
 
     # then both old contracts and both new contracts are the same but for ids

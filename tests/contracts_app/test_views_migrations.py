@@ -35,7 +35,7 @@ from contracts_app.services.cohort_migrations import (
 )
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.cohort_builders import T0, bulk_cohort, run_to_end, two_packages
+from tests.contracts_app.cohort_builders import T0, bulk_cohort, cohort, run_to_end, two_packages
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -656,3 +656,23 @@ def test_dashboard_shows_running_and_scheduled_migrations_in_constant_queries(
     assert "Running move" in html and "Later move" in html and "Finished move" not in html
     assert 'aria-valuenow="50"' in html
     assert "runs 2030-02-10" in html
+
+
+def test_a_moved_contracts_pages_link_the_predecessor_and_the_successor(pricing_client):
+    # given one contract moved by a job
+    source, target = two_packages()
+    (old,) = cohort(source, 1)
+    run_to_end(create(source, target))
+    new = Contract.objects.get(subscription_id=old.subscription_id, package=target)
+
+    def page(contract):
+        url = reverse("contracts:contract-detail", args=[contract.id])
+        return url, pricing_client.get(url).content.decode()
+
+    (old_url, old_html), (new_url, new_html) = page(old), page(new)
+    # then the new contract came from the old one, and the old one from nothing before it:
+    # its own outgoing link is its successor ("followed by"), not a predecessor of itself
+    assert f'renewal from <a href="{old_url}">the previous contract</a>' in new_html
+    assert f'from <a href="{old_url}">' not in old_html
+    assert "first of its subscription; followed by" in old_html
+    assert f'<a href="{new_url}">Starter v2</a>' in old_html
