@@ -47,7 +47,7 @@ DROP FUNCTION contracts_app_contract_stamp();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contracts_app", "0007_cohort_migration_edited_contracts"),
+        ("contracts_app", "0008_transition_type_supersede_to_renewal"),
     ]
 
     operations = [
