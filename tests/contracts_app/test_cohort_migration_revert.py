@@ -264,6 +264,37 @@ def test_a_move_that_took_effect_while_reverting_is_kept_not_retried():
     # then the item is kept, with its reason, and the job has ended
     assert migration.status == "PARTIALLY_REVERTED"
     assert item_outcomes(migration) == {old.id: ("REVERT_BLOCKED", "TOOK_EFFECT")}
+    assert_timeline(old.id, [old.id, moved(migration)[old.id]])
+
+
+def test_a_job_cancelled_mid_run_then_reverted_leaves_every_timeline_whole():
+    # given six customers, one archived before the job, a job cancelled after one batch
+    from contracts_app.services.cohort_migration_batches import migration_batch_run
+    from contracts_app.services.cohort_migrations import cohort_migration_cancel
+    from contracts_app.services.contracts import contract_archive
+
+    source, target = two_packages()
+    olds = cohort(source, 6)
+    contract_archive(contract=olds[5])
+    before = {c.id: contract_state(c.id) for c in olds}
+    data = migration_input(
+        source={"package_id": source.id},
+        target={"package_id": target.id},
+        effective={"type": "AT", "at": AT},
+    )
+    migration = cohort_migration_create(data=data)
+    assert migration_start(migration_id=migration.id)
+    assert migration_batch_run(migration_id=migration.id, batch_size=2) == 2
+    cohort_migration_cancel(migration=migration)
+    # when reverted
+    cohort_migration_revert(migration=migration)
+    migration = run_to_end(migration, revert=True)
+    # then every customer is exactly where they were before the job
+    assert migration.status == "REVERTED"
+    assert {c.id: contract_state(c.id) for c in olds} == before
+    for old in olds[:5]:
+        assert_timeline(old.id, [old.id])
+    assert_timeline(olds[5].id, [])
 
 
 def wait_for_status(migration_id, statuses: set[str], timeout: float = 90.0) -> CohortMigration:
