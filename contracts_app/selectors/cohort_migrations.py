@@ -107,7 +107,7 @@ REVERT_BLOCK_WORDS = {
 
 
 def revert_blocks(
-    *, migration_id, now: dt.datetime, item_ids: list[int] | None = None, limit: int | None = None
+    *, migration_id, now: dt.datetime, item_ids: list[int] | None = None
 ) -> list[tuple[int, uuid.UUID, str]]:
     """The moved items a revert must leave as they are, as (item id, old contract id, reason),
     by item id: of `item_ids` (a revert batch, its contracts locked) or of the whole job.
@@ -138,9 +138,10 @@ def revert_blocks(
                 WHEN o.archived_at IS NOT NULL OR n.archived_at IS NOT NULL
                   THEN '{Reason.ARCHIVED_SINCE_MOVE}'
                 WHEN EXISTS (
-                  SELECT 1 FROM {contracts} s WHERE s.customer_id = o.customer_id
-                  AND s.subscription_id = o.subscription_id AND s.id <> o.id AND s.id <> n.id AND s.archived_at IS NULL
-                  AND s.starting_at > o.starting_at)
+                  SELECT 1 FROM {contracts} s
+                  WHERE s.customer_id = o.customer_id AND s.starting_at > o.starting_at
+                  AND s.subscription_id = o.subscription_id AND s.id <> n.id
+                  AND s.archived_at IS NULL)
                   THEN '{Reason.SUCCESSOR_EXISTS}'
                 WHEN o.written_xact IS DISTINCT FROM n.written_xact
                   THEN '{Reason.CHANGED_SINCE_MOVE}'
@@ -151,9 +152,9 @@ def revert_blocks(
               JOIN {contracts} n ON n.id = i.new_contract_id
               WHERE i.migration_id = %(migration_id)s AND i.status = 'MIGRATED' {only_items}
             ) judged
-            WHERE reason IS NOT NULL ORDER BY id {"LIMIT %(limit)s" if limit else ""}
+            WHERE reason IS NOT NULL ORDER BY id
             """,
-            {"migration_id": migration_id, "now": now, "item_ids": item_ids, "limit": limit},
+            {"migration_id": migration_id, "now": now, "item_ids": item_ids},
         )
         return cursor.fetchall()
 

@@ -1,7 +1,8 @@
 """Cohort migrations: create, start (plan), cancel, revert, complete, dispatch (DESIGN.md §7).
 
 Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
-COMPLETED | CANCELLED → REVERTING → REVERTED. Every transition is one conditional UPDATE (or a
+COMPLETED | CANCELLED → REVERTING → REVERTED | PARTIALLY_REVERTED (moved contracts changed,
+archived or followed since the move stay, as items REVERT_BLOCKED with a reason). Every transition is one conditional UPDATE (or a
 row lock then an UPDATE) of the migration row, so two concurrent calls never both win; batches
 hold the row FOR SHARE, so a transition waits for the batches in flight and a job is never left
 half cancelled or half reverted (services.cohort_migration_batches).
@@ -359,8 +360,11 @@ def migration_finish_if_done(*, migration_id) -> str | None:
 
 
 def _blocked_words(blocked: dict[str, int]) -> str:
-    """{"SUCCESSOR_EXISTS": 2, …} → "2 SUCCESSOR_EXISTS, …" (codes: this is the API's text)."""
-    return ", ".join(f"{n} {reason}" for reason, n in sorted(blocked.items()))
+    """{"SUCCESSOR_EXISTS": 2, …} → "2 SUCCESSOR_EXISTS, …" (codes: this is the API's text;
+    no reason: the database refused the item's writes, its message says why)."""
+    return ", ".join(
+        f"{n} {reason or 'refused by the database'}" for reason, n in sorted(blocked.items())
+    )
 
 
 # --- cancel and revert -----------------------------------------------------------------------
