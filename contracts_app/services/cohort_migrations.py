@@ -2,10 +2,11 @@
 
 Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
 COMPLETED | CANCELLED → REVERTING → REVERTED | PARTIALLY_REVERTED (moved contracts changed,
-archived or followed since the move stay, as items REVERT_BLOCKED with a reason). Every transition is one conditional UPDATE (or a
-row lock then an UPDATE) of the migration row, so two concurrent calls never both win; batches
-hold the row FOR SHARE, so a transition waits for the batches in flight and a job is never left
-half cancelled or half reverted (services.cohort_migration_batches).
+archived or followed since the move stay, as items REVERT_BLOCKED with a reason). Every
+transition is one conditional UPDATE (or a row lock then an UPDATE) of the migration row, so
+two concurrent calls never both win; batches hold the row FOR SHARE, so a transition waits for
+the batches in flight and a job is never left half cancelled or half reverted
+(services.cohort_migration_batches).
 
 Tasks are queued on commit (contracts_app.tasks); what to do next is always read back from the
 database, so a task delivered twice or a worker killed mid-batch changes nothing.
