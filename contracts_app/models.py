@@ -184,6 +184,11 @@ class Contract(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=200, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The transaction that last wrote this contract's row or any of its term rows, stamped by
+    # database triggers (migration 0008) so no writer can forget it: API, pages, admin, beat,
+    # raw SQL. A migration writes the old and the new contract in one transaction, so while
+    # both still carry the same stamp neither has changed since the move (a revert's check).
+    written_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = ContractQuerySet.as_manager()
 
@@ -349,6 +354,9 @@ class CohortMigration(models.Model):
         CANCELLED = "CANCELLED"
         REVERTING = "REVERTING"
         REVERTED = "REVERTED"
+        # The revert ended with some moved contracts kept on the new package (changed since
+        # the move, or followed by a later contract): items REVERT_BLOCKED say which and why.
+        PARTIALLY_REVERTED = "PARTIALLY_REVERTED", "Partially reverted"
 
     class Timing(models.TextChoices):
         AT = "AT"
@@ -364,7 +372,7 @@ class CohortMigration(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=400, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     # As sent (echoed by the API), and resolved: the source package is fixed at create.
     source = models.JSONField(default=dict)
     source_package = models.ForeignKey(
@@ -462,6 +470,9 @@ class CohortMigrationItem(models.Model):
         FAILED = "FAILED"
         CANCELLED = "CANCELLED"
         REVERTED = "REVERTED"
+        # Moved, and the revert left it moved: its reason says why (a *_SINCE_MOVE change, a
+        # successor, or the move already took effect).
+        REVERT_BLOCKED = "REVERT_BLOCKED", "Not reverted"
 
     class Reason(models.TextChoices):
         TARGET_ARCHIVED = "TARGET_ARCHIVED"
@@ -476,6 +487,10 @@ class CohortMigrationItem(models.Model):
         IN_OTHER_MIGRATION = "IN_OTHER_MIGRATION"
         CONTRACT_ARCHIVED = "CONTRACT_ARCHIVED"
         HAS_EDITS = "HAS_EDITS"
+        # Why a revert left a moved contract as it is (status REVERT_BLOCKED).
+        CHANGED_SINCE_MOVE = "CHANGED_SINCE_MOVE"
+        ARCHIVED_SINCE_MOVE = "ARCHIVED_SINCE_MOVE"
+        TOOK_EFFECT = "TOOK_EFFECT"
 
     id = models.BigAutoField(primary_key=True)
     migration = models.ForeignKey(
@@ -487,7 +502,7 @@ class CohortMigrationItem(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    status = models.CharField(max_length=10, choices=Status.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
     reason = models.CharField(max_length=40, choices=Reason.choices, blank=True)
     message = models.TextField(blank=True)
     effective_at = models.DateTimeField(null=True, blank=True)
@@ -567,6 +582,7 @@ class CohortMigrationProgress(models.Model):
     failed = models.IntegerField(default=0)
     cancelled = models.IntegerField(default=0)
     reverted = models.IntegerField(default=0)
+    revert_blocked = models.IntegerField(default=0)
 
     class Meta:
         ordering = ["migration", "id"]

@@ -34,6 +34,7 @@ from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
 from contracts_app.forms import CohortMigrationForm
 from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
+    COUNT_WORDS,
     ChartMark,
     cohort_chart,
     diff_product_ids,
@@ -43,6 +44,7 @@ from contracts_app.presenters import (
 )
 from contracts_app.selectors.cohort_migrations import (
     ALIAS_TARGET_SERIES,
+    REVERT_STATUSES,
     cohort_migration_preview,
     cohort_projection,
     migration_actions,
@@ -54,9 +56,11 @@ from contracts_app.selectors.cohort_migrations import (
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.cohort_migrations import (
+    PastEffectiveTime,
     cohort_migration_cancel,
     cohort_migration_create,
     cohort_migration_revert,
+    effective_in_past,
     migration_input,
 )
 from packages_app.forms import package_choices
@@ -111,7 +115,8 @@ def migration_list(request):
         "status": status,
         "package_id": str(package_id) if package_id else "",
         "package_name": next((name for pk, name in packages if pk == package_id), ""),
-        "statuses": Status.values,
+        "statuses": Status.choices,
+        "status_words": Status(status).label if status else "",
         "packages": packages,
         "filtered": bool(kept),
         "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
@@ -208,6 +213,7 @@ def migration_new(request):
                 customer_ids=data.get("customer_ids"),
                 exclude_customer_ids=data.get("exclude_customer_ids"),
                 edited_contracts=data.get("edited_contracts", "SKIP"),
+                allow_past=data.get("allow_past", False),
             )
             if action == "confirm" and form.cleaned_data.get("previewed") == digest:
                 migration = cohort_migration_create(
@@ -222,6 +228,8 @@ def migration_new(request):
                 )
             context = _preview_context(resolved)
             context["changed_since_preview"] = action == "confirm"
+            # Still asked (ticked) while the date is past, so the confirm carries the answer.
+            context["past_from"] = effective_in_past(resolved.spec, now=timezone.now())
             form = form.rebound(previewed=digest, uniqueness_key=f"ui-{uuid.uuid4()}")
         except Conflict as exc:
             key = form.cleaned_data.get("uniqueness_key")
@@ -232,6 +240,13 @@ def migration_new(request):
                     request, reverse("contracts:migration-detail", args=[existing.pk])
                 )
             form.add_service_error(exc.field, exc.message)
+        except PastEffectiveTime as exc:
+            # Asked in words, with the allow_past checkbox beside the date (new.html).
+            context["past_from"] = exc.at
+            form.add_service_error(
+                exc.field,
+                "This date is in the past: say below whether to change contracts from it.",
+            )
         except ApplicationError as exc:
             form.add_service_error(exc.field, exc.message)
     context["form"] = form
@@ -372,9 +387,24 @@ def _live_context(request, migration: CohortMigration) -> dict:
             (code, reason_words(code), n)
             for code, n in migration_skip_reasons(migration=migration).items()
         ],
+        "not_reverted": [
+            (code or "", reason_words(code) if code else "the database refused the write", n)
+            for code, n in migration_skip_reasons(
+                migration=migration, status=ItemStatus.REVERT_BLOCKED
+            ).items()
+        ]
+        if migration.status in REVERT_STATUSES
+        else [],
+        "count_words": [
+            (name, COUNT_WORDS.get(name, name), n) for name, n in progress["counts"].items()
+        ],
         "can_cancel": may_change and actions["cancel"],
         "can_revert": may_change and actions["revert"],
         "revert_window": actions["revert_window"],
+        "blocked_words": [
+            (code, reason_words(code), n)
+            for code, n in (actions["revert_window"] or {}).get("blocked", {}).items()
+        ],
         "poll_every": "1s" if migration.status != Status.SCHEDULED else "5s",
         "now": now,
     }
@@ -406,7 +436,9 @@ def migration_detail(request, migration_id):
         "page": page,
         "item_status": status,
         "item_reason": reason,
-        "item_statuses": ItemStatus.values,
+        "item_statuses": ItemStatus.choices,
+        "item_status_words": ItemStatus(status).label if status else "",
+        "item_reason_words": reason_words(reason) if reason else "",
         "item_reasons": [(code, reason_words(code)) for code in Reason.values],
         "filter_query": urlencode(kept),
         "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",

@@ -73,6 +73,13 @@ class MigrationPreviewInput(StrictSerializer):
     edited_contracts = serializers.ChoiceField(
         choices=CohortMigration.EditedContracts.values, required=False
     )
+    allow_past = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="An effective.at (or effective.not_before) in the past moves contracts "
+        "retroactively, over periods already billed, and such a migration cannot be reverted: "
+        "it is refused (400 naming the field) unless this is true.",
+    )
 
 
 class MigrationCreateInput(MigrationPreviewInput):
@@ -111,6 +118,9 @@ class CountsOutput(serializers.Serializer):
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
     reverted = serializers.IntegerField()
+    revert_blocked = serializers.IntegerField(
+        help_text="Moved contracts a revert left on the new package (items REVERT_BLOCKED)"
+    )
 
 
 class ProgressOutput(serializers.Serializer):

@@ -152,6 +152,7 @@ def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
         "failed": 0,
         "cancelled": 20,
         "reverted": 0,
+        "revert_blocked": 0,
     }
 
 

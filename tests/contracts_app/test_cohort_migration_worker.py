@@ -141,6 +141,7 @@ def test_a_real_worker_pair_migrates_two_thousand_contracts_in_many_batches(work
         "failed": 0,
         "cancelled": 0,
         "reverted": 0,
+        "revert_blocked": 0,
     }
     assert migration.progress.count() > 20  # the plan and one row per batch
     assert_each_customer_moved_once(source, target, 2000)
