@@ -27,7 +27,8 @@ BILLING_PROVIDERS = [
 
 
 class CustomerForm(ServiceForm):
-    name = forms.CharField(label="Name", max_length=400)
+    # No max_length: the service cuts a long name to Metronome's 160 characters, as the API does.
+    name = forms.CharField(label="Name")
     external_id = forms.CharField(label="External id", max_length=400, required=False)
     ingest_aliases = forms.CharField(
         label="Ingest aliases",
@@ -192,6 +193,7 @@ class CohortMigrationForm(ServiceForm):
     effective_at = utc_datetime_field(
         "From", help_text="UTC; the instant (AT) or the earliest date (next billing period)"
     )
+    allow_past = forms.BooleanField(label="Yes, change them from that date", required=False)
     edited_contracts = forms.ChoiceField(
         label="Contracts edited since they were provisioned",
         choices=EDITED_CHOICES,
@@ -230,6 +232,7 @@ class CohortMigrationForm(ServiceForm):
         "customer_ids": "customer_ids",
         "exclude_customer_ids": "exclude_customer_ids",
         "edited_contracts": "edited_contracts",
+        "allow_past": "allow_past",
         "name": "name",
         "run_at": "run_at",
         "uniqueness_key": None,
@@ -289,6 +292,8 @@ class CohortMigrationForm(ServiceForm):
                 body[key] = data[f"{key}_list"]
         if data.get("run_at"):
             body["run_at"] = data["run_at"]
+        if data.get("allow_past"):
+            body["allow_past"] = True
         return as_wire(body)
 
     def rebound(self, **values: str) -> CohortMigrationForm:
