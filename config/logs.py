@@ -13,6 +13,8 @@ import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from config.core.instants import format_instant_millis
+
 READABLE_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 NO_REQUEST = "-"
 
@@ -65,9 +67,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": format_instant_millis(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", NO_REQUEST),
@@ -92,11 +92,7 @@ class ReadableFormatter(logging.Formatter):
         return super().format(record)
 
     def formatTime(self, record, datefmt=None):
-        return (
-            datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z")
-        )
+        return format_instant_millis(datetime.fromtimestamp(record.created, UTC))
 
 
 # --- Celery: the publishing request's id travels in the message headers. ---

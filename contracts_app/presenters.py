@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from config.core.instants import parse_instant
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
 from contracts_app.services.materialise import PERIODS, TermRow, shift
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
@@ -30,9 +31,7 @@ class PeriodRow:
 
 
 def _instant(value) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parse_instant(value)
 
 
 def _lane_label(row: TermRow, product_names: Mapping[str, str]) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from decimal import Decimal
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 
 _EXACT = decimal.Context(
     prec=decimal.MAX_PREC,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 
 UNITS = ("DAYS", "WEEKS", "MONTHS", "YEARS")
 

@@ -35,11 +35,11 @@ from dataclasses import dataclass, field, make_dataclass
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from config.api import jsonutil
-from config.api.errors import ApplicationError
-from config.api.jsonutil import DecimalDecoder
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record_many
+from config.core import jsonutil
+from config.core.errors import ApplicationError
+from config.core.instants import format_instant
+from config.core.jsonutil import DecimalDecoder
 from contracts_app.models import (
     BillingProviderConfiguration,
     CohortMigration,
@@ -221,7 +221,7 @@ def _lock_contracts(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, Contract]:
 
 
 # A move's revert snapshot (the item's `snapshot`), what revert_snapshots_apply writes back:
-#   ending_before, settings  the old contract's end (rfc3339) and settings before the move;
+#   ending_before, settings  the old contract's end (format_instant) and settings before the move;
 #   terms    term rows as they were, whole (the ContractTerm columns but contract_id, as
 #            to_jsonb writes a row): those the clip deleted (parked by _outcomes_update, in
 #            SQL) and those whose dated items it cut (_term_snapshot, from Python);
@@ -285,8 +285,8 @@ def _write_moves(moves: list[_Move]) -> None:
         changes=[
             {
                 "ending_before": {
-                    "before": rfc3339(m.old.ending_before),
-                    "after": rfc3339(m.new.starting_at),
+                    "before": format_instant(m.old.ending_before),
+                    "after": format_instant(m.new.starting_at),
                 }
             }
             for m in moves
@@ -312,8 +312,8 @@ def _write_moves(moves: list[_Move]) -> None:
                 "customer_id": str(m.new.customer_id),
                 "package_id": str(m.new.package_id),
                 "subscription_id": str(m.new.subscription_id),
-                "starting_at": rfc3339(m.new.starting_at),
-                "ending_before": rfc3339(m.new.ending_before),
+                "starting_at": format_instant(m.new.starting_at),
+                "ending_before": format_instant(m.new.ending_before),
             }
             for m in moves
         ],
@@ -372,7 +372,7 @@ def _write_outcomes(migration_id, outcomes: list[_Outcome], deltas: dict[str, in
                 "snapshot": o.snapshot,
                 "clip_contract_id": str(clip[0]) if clip else None,
                 "clip_at": clip[1].isoformat() if clip else None,
-                "clip_at_text": rfc3339(clip[1]) if clip else None,
+                "clip_at_text": format_instant(clip[1]) if clip else None,
             }
         )
     if payload:
@@ -645,7 +645,7 @@ def _decide(
     terms = terms_of[contract.id]
     windows = {t.id: (t.starting_at, t.ending_before, t.body) for t in terms}
     snapshot = {
-        "ending_before": rfc3339(contract.ending_before),
+        "ending_before": format_instant(contract.ending_before),
         "settings": contract.settings,
     }
     if contract.ending_before is None or contract.ending_before > at:
@@ -727,7 +727,7 @@ def revert_snapshots_apply(item_ids: list[int]) -> dict[uuid.UUID, str | None]:
     (re-inserted whole, ids and all), the windows it ended. Four statements for any number of
     items, the snapshots never read into Python. The caller holds the contracts' locks and has
     taken the new contracts off the timeline first. Returns each old contract's restored end
-    (rfc3339, as snapshotted)."""
+    (format_instant, as snapshotted)."""
     restore_contracts, delete_rows, insert_rows, restore_windows = _snapshot_statements()
     with connection.cursor() as cursor:
         cursor.execute(restore_contracts, [item_ids])

@@ -22,10 +22,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.api.ids import parse_uuid
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record
+from config.core.errors import Conflict, NotFound, ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.instants import format_instant
 from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
@@ -98,7 +98,7 @@ def migration_input(
         if source_package is None:
             raise NotFound(
                 f"The package alias {source['package_alias']!r} points at no package at "
-                f"{rfc3339(source['as_of'])}",
+                f"{format_instant(source['as_of'])}",
                 field="source.package_alias",
             )
     target_package, target_alias, alias_name_id = None, "", None
@@ -167,7 +167,7 @@ def refuse_past(spec: CohortSpec, *, since: dt.datetime, allow_past: bool) -> No
         return
     field = "effective.at" if spec.timing == Timing.AT else "effective.not_before"
     raise PastEffectiveTime(
-        f"{field} {rfc3339(past)} is in the past (before {rfc3339(since)}): the migration "
+        f"{field} {format_instant(past)} is in the past (before {format_instant(since)}): the migration "
         "would change contracts from then on, over periods already billed, and could not be "
         "reverted. Send allow_past: true to do it anyway",
         field=field,
@@ -177,7 +177,7 @@ def refuse_past(spec: CohortSpec, *, since: dt.datetime, allow_past: bool) -> No
 
 def _wire(value: dict) -> dict:
     return {
-        key: rfc3339(item) if isinstance(item, dt.datetime) else str(item)
+        key: format_instant(item) if isinstance(item, dt.datetime) else str(item)
         for key, item in value.items()
         if item is not None
     }

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from config.api.errors import ValidationFailed
-from config.api.views_base import rfc3339
+from config.core.errors import ValidationFailed
+from config.core.instants import format_instant
 from packages_app.time_offsets import add_offset
 
 Offset = tuple[str, int]
@@ -152,8 +152,8 @@ def _absolute_access_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict
             {
                 "id": new_id(),
                 "amount": item["amount"],
-                "starting_at": rfc3339(starting_at),
-                "ending_before": rfc3339(ending_before),
+                "starting_at": format_instant(starting_at),
+                "ending_before": format_instant(ending_before),
             }
         )
         spans.append((starting_at, ending_before))
@@ -167,7 +167,7 @@ def _absolute_point_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict,
     for item in schedule.get("schedule_items") or []:
         timestamp = shift(origin, item["date_offset"])
         entry = {k: json_copy(v) for k, v in item.items() if k not in ("id", "date_offset")}
-        entry.update({"id": new_id(), "timestamp": rfc3339(timestamp)})
+        entry.update({"id": new_id(), "timestamp": format_instant(timestamp)})
         items.append(entry)
         spans.append((timestamp, None))
     out["schedule_items"] = items
@@ -210,9 +210,9 @@ def absolute_from_package_term(
             end = shift(contract_start, offset, duration)
         elif kind != "override":
             end = contract_end
-        body["starting_at"] = rfc3339(start)
+        body["starting_at"] = format_instant(start)
         if end is not None:
-            body["ending_before"] = rfc3339(end)
+            body["ending_before"] = format_instant(end)
     return body, start, end
 
 
@@ -272,7 +272,7 @@ def expand_recurring(
         # is computed once.
         if n not in boundaries:
             moment = shift(origin, *base_offsets, (unit, size * n))
-            boundaries[n] = (moment, rfc3339(moment))
+            boundaries[n] = (moment, format_instant(moment))
         return boundaries[n]
 
     k = first_period
@@ -287,7 +287,7 @@ def expand_recurring(
             )
         period_end, end_text = boundary(k + periods_each)
         if end is not None and period_end > end:
-            period_end, end_text = end, rfc3339(end)
+            period_end, end_text = end, format_instant(end)
         schedule = {
             "schedule_items": [
                 {
@@ -465,7 +465,7 @@ def materialise_package_terms(
 def json_dates(value: Any) -> Any:
     """Datetimes anywhere inside `value` as RFC 3339 strings (JSON storage form)."""
     if isinstance(value, dt.datetime):
-        return rfc3339(value)
+        return format_instant(value)
     if isinstance(value, dict):
         return {key: json_dates(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -578,11 +578,11 @@ def materialise_negotiated_terms(
             start, end = _span(spans)
             body = json_dates(body)
             if kind == "subscription":
-                body["starting_at"] = rfc3339(start)
+                body["starting_at"] = format_instant(start)
                 if end is not None:
-                    body["ending_before"] = rfc3339(end)
+                    body["ending_before"] = format_instant(end)
             if kind in ("recurring_commit", "recurring_credit") and end is not None:
-                body["ending_before"] = rfc3339(end)
+                body["ending_before"] = format_instant(end)
             row = TermRow(
                 kind=kind,
                 ordinal=ordinal,
@@ -618,10 +618,10 @@ def absolute_usage_statement_schedule(
     result: dict[str, Any] = {
         "frequency": schedule.get("frequency") or "MONTHLY",
         "day": schedule.get("day") or "FIRST_OF_MONTH",
-        "billing_anchor_date": rfc3339(billing_anchor_date(contract_start, schedule)),
+        "billing_anchor_date": format_instant(billing_anchor_date(contract_start, schedule)),
     }
     if schedule.get("invoice_generation_starting_at_offset"):
-        result["invoice_generation_starting_at"] = rfc3339(
+        result["invoice_generation_starting_at"] = format_instant(
             shift(contract_start, schedule["invoice_generation_starting_at_offset"])
         )
     elif schedule.get("invoice_generation_starting_at"):

@@ -36,9 +36,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.api.jsonutil import ExactDecimalEncoder
 from config.audit.services import audit_record, queryset_update_recorded
+from config.core.errors import Conflict, NotFound, ValidationFailed
+from config.core.jsonutil import ExactDecimalEncoder
 from packages_app.amounts import amounts_check, exact_product, exact_sum
 from packages_app.api.package_serializers import Output
 from packages_app.models import (

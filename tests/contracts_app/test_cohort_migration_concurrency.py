@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 from contracts_app import tasks
 from contracts_app.models import (
     CohortMigration,
