@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from config.core.billing_periods import PERIOD_BY_FREQUENCY
 from config.core.instants import parse_instant
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
-from contracts_app.services.materialise import PERIODS, TermRow, shift
+from contracts_app.services.materialise import TermRow, shift
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
 from packages_app.templatetags.ui import iso
 
@@ -44,7 +45,7 @@ def statement_boundaries(
 ) -> list[dt.datetime]:
     """Usage-statement boundaries from the billing anchor up to the contract end (or horizon)."""
     anchor = _instant(usage.get("billing_anchor_date")) or start
-    unit, value = PERIODS.get(usage.get("frequency") or "MONTHLY", ("MONTHS", 1))
+    unit, value = PERIOD_BY_FREQUENCY.get(usage.get("frequency") or "MONTHLY", ("MONTHS", 1))
     limit = end or horizon
     points = [start] if anchor > start else []
     for n in range(MAX_STATEMENT_POINTS):

@@ -28,20 +28,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from config.core.billing_periods import months_per_period, period_of
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from packages_app.time_offsets import add_offset
 
 Offset = tuple[str, int]
 
-# Recurrence frequency → (unit, value) of one period.
-PERIODS: dict[str, Offset] = {
-    "DAILY": ("DAYS", 1),
-    "WEEKLY": ("WEEKS", 1),
-    "MONTHLY": ("MONTHS", 1),
-    "QUARTERLY": ("MONTHS", 3),
-    "ANNUAL": ("YEARS", 1),
-}
 # Without an end (open-ended contract, no duration) a recurring term is expanded this far ahead
 # of ITS START when the contract is provisioned (or re-materialised: a later end, a moved
 # start). A beat task (services/recurring_horizon.py) then keeps the periods of the next
@@ -222,7 +215,7 @@ def absolute_from_package_term(
 def recurrence_period(body: dict, usage_frequency: str) -> Offset:
     # Without recurrence_frequency, Metronome creates recurring commits on the usage statement
     # frequency; each one lasts commit_duration.value periods.
-    return PERIODS[body.get("recurrence_frequency") or usage_frequency]
+    return period_of(body.get("recurrence_frequency") or usage_frequency)
 
 
 def _whole_periods(body: dict, field_name: str) -> int:
@@ -473,10 +466,6 @@ def json_dates(value: Any) -> Any:
     return value
 
 
-# Invoice recurring_schedule frequency → months between two invoices.
-INVOICE_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "SEMI_ANNUAL": 6, "ANNUAL": 12}
-
-
 def expand_recurring_schedule(schedule: dict, *, field_name: str) -> dict:
     """A dated schedule (invoice schedule, scheduled-charge or discount schedule) with its
     `recurring_schedule` spelled out as schedule items, which is what the response shows.
@@ -491,7 +480,7 @@ def expand_recurring_schedule(schedule: dict, *, field_name: str) -> dict:
     if not recurring:
         return schedule
     start = recurring["starting_at"]
-    months = INVOICE_MONTHS[recurring["frequency"]]
+    months = months_per_period(recurring["frequency"])
     timestamps = []
     while (moment := shift(start, ("MONTHS", months * len(timestamps)))) < recurring[
         "ending_before"

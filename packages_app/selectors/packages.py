@@ -32,8 +32,8 @@ from django.utils import timezone
 from config.core.errors import NotFound, ValidationFailed
 from config.core.instants import format_instant, parse_instant
 from config.core.pagination import CursorPage, cursor_for, cursor_values
-from packages_app.api.package_serializers import term_credit_type_ids
 from packages_app.models import USD_CENTS_ID, AliasAssignment, AliasName, Package, PackageTerm
+from packages_app.package_wire import term_credit_type_ids
 
 
 def _rfc3339_sql(column: str) -> str:

@@ -40,7 +40,6 @@ from config.audit.services import audit_record, queryset_update_recorded
 from config.core.errors import Conflict, NotFound, ValidationFailed
 from config.core.jsonutil import ExactDecimalEncoder
 from packages_app.amounts import amounts_check, exact_product, exact_sum
-from packages_app.api.package_serializers import Output
 from packages_app.models import (
     USD_CENTS_ID,
     AliasName,
@@ -50,6 +49,7 @@ from packages_app.models import (
     Product,
     RateCard,
 )
+from packages_app.package_wire import Output
 from packages_app.selectors.catalog import product_name_at
 from packages_app.selectors.packages import (
     package_answers,

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from config.core.instants import format_instant
 from config.core.jsonutil import dumps
-from packages_app.api.package_serializers import Output
 from packages_app.models import USD_CENTS_ID, CreditType, Package, Product
+from packages_app.package_wire import Output
 from packages_app.selectors.packages import _rfc3339_sql
 from packages_app.services.products import product_update
 from tests.factories import UserFactory, user_with_token
