@@ -75,6 +75,24 @@ def line_amount(
     return Decimal(whole).scaleb(-PRORATED_PLACES)
 
 
+# The share of an evenly split amount keeps what it always kept: 28 significant digits, half
+# to even (Decimal's default, now stated), or whole units rounded half up.
+_SHARE = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def split_evenly(total: Number, parts: int, *, whole_units: bool = False) -> list[Decimal]:
+    """`total` in `parts` shares that add up to it exactly: each share is total / parts
+    (rounded to whole units, half up, with `whole_units`), the last one takes the remainder."""
+    total = as_decimal(total)
+    share = _SHARE.divide(total, Decimal(parts))
+    if whole_units:
+        share = share.quantize(Decimal(1), rounding=decimal.ROUND_HALF_UP, context=_SHARE)
+    shares = [share] * (parts - 1)
+    with exact_context():
+        shares.append(total - exact_sum(shares))
+    return shares
+
+
 def proration_fraction(part_seconds: int, whole_seconds: int) -> Fraction:
     """The share of a period a part of it is (1 for a whole or an empty period)."""
     if whole_seconds <= 0 or part_seconds >= whole_seconds:

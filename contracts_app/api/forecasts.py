@@ -36,7 +36,7 @@ from packages_app.api.response_serializers import NumberOutput
 
 class ForecastUsageInput(StrictSerializer):
     product_id = Text()
-    quantity_per_month = Number(min_value=0)
+    quantity_per_month = Number()  # 0 or more: the amounts rule, in the service
 
 
 class PackageForecastInput(StrictSerializer):

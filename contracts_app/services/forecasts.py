@@ -43,6 +43,7 @@ from contracts_app.models import Customer
 from contracts_app.services.materialise import PERIODS, TermRow, shift, statement_boundaries
 from contracts_app.services.previews import ContractPreview, materialised_package
 from contracts_app.services.provisioning import billing_provider_configuration_for
+from packages_app.amounts import amount_check
 from packages_app.models import USD_CENTS_ID, CreditType, Package, Product, Rate
 from packages_app.selectors.aliases import package_for_alias
 from packages_app.selectors.rate_schedule import rate_schedule, schedule_key, segments_in_force
@@ -215,6 +216,7 @@ class _Pricing:
         self.segments = segments
         self.overrides = overrides
         self.prioritization = prioritization or "LOWEST_MULTIPLIER"
+        self.unpriced: set[str] = set()  # products without a rate when asked
 
     def rate(self, product_id: str, at: dt.datetime, billing_frequency: str = "") -> Rate | None:
         key = schedule_key(
@@ -288,6 +290,8 @@ class _Pricing:
                 chosen = min(multipliers, key=lambda row: Decimal(row.body["multiplier"]))
             multiplier = Decimal(chosen.body["multiplier"])
             term_id = _term_id(chosen)
+        if priced is None:
+            self.unpriced.add(product_id)
         return priced, multiplier, term_id
 
 
@@ -339,8 +343,7 @@ def package_forecast(
     if not MIN_MONTHS <= months <= MAX_MONTHS:
         raise ValidationFailed(f"months must be from {MIN_MONTHS} to {MAX_MONTHS}", field="months")
     for index, entry in enumerate(usage):
-        if Decimal(entry["quantity_per_month"]) < 0:
-            raise ValidationFailed("Must be 0 or more", field=f"usage[{index}].quantity_per_month")
+        amount_check(entry["quantity_per_month"], field=f"usage[{index}].quantity_per_month")
     package = forecast_package(package_id=package_id, package_alias=package_alias, at=starting_at)
     if customer_id is not None:
         _check_customer(package, customer_id)
@@ -407,6 +410,11 @@ def _priced(
         end=end,
         notes=notes,
     )
+    notes += [
+        f"{product_names.get(product_id, product_id)}: no rate in force on the rate card for "
+        "some periods; nothing is charged for it then"
+        for product_id in sorted(pricing.unpriced)
+    ]
     for line in lines:
         period = _period_of(periods, line)
         if period is not None:

@@ -25,12 +25,12 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from config.api.errors import ValidationFailed
 from config.api.views_base import rfc3339
-from config.core.money import line_amount
+from config.core.money import line_amount, split_evenly
 from packages_app.time_offsets import add_offset
 
 Offset = tuple[str, int]
@@ -511,11 +511,11 @@ def expand_recurring_schedule(schedule: dict, *, field_name: str) -> dict:
             if "amount" in recurring
             else line_amount(recurring["unit_price"], recurring["quantity"])
         )
-        share = total / len(timestamps)
-        if recurring["amount_distribution"] == "DIVIDED_ROUNDED":
-            share = share.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        shares = [share] * (len(timestamps) - 1)
-        shares.append(total - sum(shares, Decimal(0)))
+        shares = split_evenly(
+            total,
+            len(timestamps),
+            whole_units=recurring["amount_distribution"] == "DIVIDED_ROUNDED",
+        )
         items += [
             {"timestamp": moment, "amount": amount}
             for moment, amount in zip(timestamps, shares, strict=True)
