@@ -3,6 +3,7 @@ test's docstring (amounts in USD cents, the rate card's fiat credit type)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ import pytest
 
 from config.api.views_base import validated
 from contracts_app.models import Contract, Customer
+from contracts_app.services.previews import package_contract_dry_run
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.api.rate_cards import RatesAddInput
 from packages_app.models import USD_CENTS_ID, Package
@@ -467,3 +469,33 @@ def test_forecast_is_documented_in_openapi(client, token):
     properties = schema["components"]["schemas"][request.rsplit("/", 1)[1]]["properties"]
     assert properties["months"]["maximum"] == 36
     assert {"package_id", "package_alias", "starting_at", "usage", "customer_id"} <= set(properties)
+
+
+def test_grants_and_charges_fall_on_the_dates_provisioning_writes(client, token, starter):
+    """The forecast is a pure computation; the rolled-back provisioning the builder preview
+    runs (package_contract_dry_run) must put every grant and charge on the same instants."""
+    body = starter_body(starter, starting_at="2027-01-31T00:00:00Z")
+    data = forecast(client, token, body)["data"]
+    forecast_dates = sorted(
+        (line["kind"], line["billed_at"])
+        for period in data["periods"]
+        for line in period["lines"]
+        if line["kind"] in ("credit_grant", "commit_grant", "commit_invoice", "scheduled_charge")
+    )
+    contract = package_contract_dry_run(
+        starting_at=dt.datetime(2027, 1, 31, tzinfo=dt.UTC), package=starter["package"]
+    )
+    provisioned = []
+    for term in contract.terms_loaded:
+        access = (term.body.get("access_schedule") or {}).get("schedule_items") or []
+        invoices = (term.body.get("invoice_schedule") or {}).get("schedule_items") or []
+        charges = (term.body.get("schedule") or {}).get("schedule_items") or []
+        provisioned += [(f"{term.kind}_grant", item["starting_at"]) for item in access]
+        provisioned += [("commit_invoice", item["timestamp"]) for item in invoices]
+        provisioned += [("scheduled_charge", item["timestamp"]) for item in charges]
+    assert forecast_dates == sorted(provisioned)
+    assert [date for kind, date in forecast_dates if kind == "credit_grant"] == [
+        "2027-01-31T00:00:00Z",
+        "2027-02-28T00:00:00Z",
+        "2027-03-31T00:00:00Z",
+    ]
