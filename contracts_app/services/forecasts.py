@@ -419,31 +419,13 @@ def _priced(
         period = _period_of(periods, line)
         if period is not None:
             period.lines.append(line)
-    kept = [line for period in periods for line in period.lines]
     for period in periods:
-        period.lines.sort(key=lambda line: (line.billed_at, CHARGE_KINDS_ORDER[line.kind]))
+        period.lines.sort(key=lambda line: (line.billed_at, LINE_KIND_ORDER[line.kind]))
         period.total = exact_sum(
             line.amount
             for line in period.lines
             if line.kind in CHARGE_KINDS and line.credit_type_id == fiat
         )
-    charges = totals_by_credit_type(
-        (line.credit_type_id, line.amount) for line in kept if line.kind in CHARGE_KINDS
-    )
-    grants = totals_by_credit_type(
-        (line.credit_type_id, line.amount) for line in kept if line.kind in GRANT_KINDS
-    )
-    names = dict(
-        CreditType.objects.filter(pk__in=[*charges, *grants, fiat]).values_list("id", "name")
-    )
-    credit_types = {
-        credit_type_id: {
-            "name": names.get(parse_uuid(credit_type_id), ""),
-            "charges": charges.get(credit_type_id, Decimal(0)),
-            "grants": grants.get(credit_type_id, Decimal(0)),
-        }
-        for credit_type_id in dict.fromkeys([fiat, *charges, *grants])
-    }
     return Forecast(
         package=preview.package,
         starting_at=start,
@@ -451,12 +433,39 @@ def _priced(
         fiat_credit_type_id=fiat,
         periods=periods,
         total=exact_sum(period.total for period in periods),
-        credit_types=credit_types,
+        credit_types=_credit_type_totals(
+            [line for period in periods for line in period.lines], fiat
+        ),
         notes=notes,
     )
 
 
-CHARGE_KINDS_ORDER = {
+def _credit_type_totals(lines: list[ForecastLine], fiat: str) -> dict[str, dict[str, Any]]:
+    """Charges and grants per credit type (the fiat one first), with the credit type's name."""
+    charges = totals_by_credit_type(
+        (line.credit_type_id, line.amount) for line in lines if line.kind in CHARGE_KINDS
+    )
+    grants = totals_by_credit_type(
+        (line.credit_type_id, line.amount) for line in lines if line.kind in GRANT_KINDS
+    )
+    ids = list(dict.fromkeys([fiat, *charges, *grants]))
+    names = {
+        str(pk): name
+        for pk, name in CreditType.objects.filter(
+            pk__in=[pk for pk in map(parse_uuid, ids) if pk]
+        ).values_list("id", "name")
+    }
+    return {
+        credit_type_id: {
+            "name": names.get(credit_type_id, ""),
+            "charges": charges.get(credit_type_id, Decimal(0)),
+            "grants": grants.get(credit_type_id, Decimal(0)),
+        }
+        for credit_type_id in ids
+    }
+
+
+LINE_KIND_ORDER = {
     kind: index
     for index, kind in enumerate(
         (
