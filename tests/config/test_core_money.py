@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
+
 from config.core.money import exact_sum, line_amount, totals_by_credit_type
 from contracts_app.services.materialise import expand_recurring_schedule, materialise_package_terms
+from tests.contracts_app.contract_builders import make_package, make_product, scheduled_charge_term
+from tests.factories import user_with_token
 
 # 28 significant digits, the most Decimal's default context keeps.
 PRICE_28_DIGITS = Decimal("0.1234567890123456789012345678")
@@ -93,3 +98,22 @@ def test_divided_invoice_schedule_adds_up_to_the_exact_charge():
     assert Fraction(exact_sum(item["amount"] for item in items)) == (
         Fraction(PRICE_28_DIGITS) * 1234567
     )
+
+
+@pytest.mark.django_db
+def test_a_charge_item_amount_on_the_wire_is_exact(client):
+    """Defect (contract_serializers.point_schedule multiplied in the default context): a charge
+    of 2 x 9.876543210987654321098765432 (28 digits) read back as 19.75308642197530864219753086,
+    not 19.753086421975308642197530864."""
+    unit_price = Decimal("9.876543210987654321098765432")
+    package = make_package(terms=[scheduled_charge_term(make_product(), unit_price=unit_price)])
+    _, token = user_with_token("packages_app.view_package")
+    response = client.post(
+        "/v1/packages/preview",
+        json.dumps({"package_id": str(package.id), "starting_at": "2027-01-01T00:00:00Z"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    data = json.loads(response.content, parse_float=Decimal)["data"]
+    (item,) = data["current"]["scheduled_charges"][0]["schedule"]["schedule_items"]
+    assert item["amount"] == Decimal("19.753086421975308642197530864")
