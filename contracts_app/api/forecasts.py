@@ -63,7 +63,10 @@ _LINE_FIELDS = {
     ),
     "product_id": serializers.CharField(allow_null=True),
     "name": serializers.CharField(),
-    "quantity": NumberOutput(),
+    "quantity": NumberOutput(
+        help_text="Units (a tier's units for a tiered rate); for a part period, the whole "
+        "period's, `proration` saying the share billed"
+    ),
     "unit_price": NumberOutput(),
     "multiplier": NumberOutput(),
     "proration": serializers.CharField(help_text="The share of the period billed, as p/q"),
