@@ -181,7 +181,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Enums stay inline where they are used: the default hook would lift them into components
     # and, as our rooms reuse field names (`type`, `unit`, ...), name them by hash (`Type819Enum`).
-    "POSTPROCESSING_HOOKS": [],
+    "POSTPROCESSING_HOOKS": ["config.api.schema.pin_single_version_paths"],
 }
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---
