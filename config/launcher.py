@@ -219,10 +219,7 @@ def main() -> int:
     try:
         if not env.get("DATABASE_URL"):
             if embedded.postgres_needs_initdb():
-                _setup(
-                    f"initialising PostgreSQL in {embedded.PG_DATA_DIR} (first run only; "
-                    "with migrations and demo data this takes a minute or two)…"
-                )
+                _setup(f"initialising PostgreSQL in {embedded.PG_DATA_DIR} (first run only)…")
             else:
                 _setup("starting the embedded PostgreSQL…")
             embedded.ensure_postgres()  # this process holds the server until it exits
