@@ -268,10 +268,6 @@ def test_sigterm_to_the_launcher_mid_batch_finishes_the_batch_and_stops_every_ch
         assert launcher.wait(timeout=60) == 0
         log.seek(0)
         output = log.read()
-        # set-up ran as one process (prepare_to_serve) that said what it was doing
-        assert output.count("[setup] ready in") == 1, output[:3000]
-        assert "[setup] database schema is up to date" in output
-        assert "seed_demo: building the demo world" in output
         # the launcher alone got the Ctrl-C (children have groups of their own) and stopped
         # each child with one SIGTERM: all exit 0, none is killed
         for name in ("web", "worker", "beat"):
