@@ -27,7 +27,8 @@ BILLING_PROVIDERS = [
 
 
 class CustomerForm(ServiceForm):
-    name = forms.CharField(label="Name", max_length=400)
+    # No max_length: the service cuts a long name to Metronome's 160 characters, as the API does.
+    name = forms.CharField(label="Name")
     external_id = forms.CharField(label="External id", max_length=400, required=False)
     ingest_aliases = forms.CharField(
         label="Ingest aliases",

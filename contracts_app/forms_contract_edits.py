@@ -8,7 +8,6 @@ answers the second with a 409, shown as "already applied")."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from django import forms
 
@@ -18,15 +17,10 @@ from packages_app.models import USD_CENTS_ID
 AMOUNT_HELP = "In the credit type's units (USD: cents)"
 
 
-def _positive_amount(label: str) -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        max_digits=20,
-        decimal_places=10,
-        min_value=Decimal("0.0000000001"),
-        help_text=AMOUNT_HELP,
-        error_messages={"min_value": "Must be more than 0."},
-    )
+def _amount(label: str) -> forms.DecimalField:
+    """Shape only: the rule for amounts is the service's (packages_app.amounts), whose error
+    comes back on this input by its field path."""
+    return forms.DecimalField(label=label, max_digits=20, decimal_places=10, help_text=AMOUNT_HELP)
 
 
 class ContractEditForm(ServiceForm):
@@ -93,7 +87,7 @@ class AddCreditForm(ContractEditForm):
     submit_label = "Add credit"
     edit_field = "add_credits"
     product = forms.ChoiceField(label="Product", choices=BLANK)
-    amount = _positive_amount("Amount")
+    amount = _amount("Amount")
     credit_type = forms.ChoiceField(label="Credit type", choices=BLANK, required=False)
     starting_at = utc_datetime_field("Usable from", required=True)
     ending_before = utc_datetime_field("Usable until", required=True, help_text="UTC, exclusive")

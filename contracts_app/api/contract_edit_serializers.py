@@ -199,8 +199,8 @@ class CreditEditInput(_CommitChangeFields):
 
 
 class AmountChangeInput(StrictSerializer):
-    quantity = optional(NumberField, min_value=0)
-    unit_price = optional(NumberField, min_value=0)
+    quantity = optional(NumberField)
+    unit_price = optional(NumberField)
 
 
 class UpdateRecurringCreditInput(StrictSerializer):
@@ -226,7 +226,7 @@ class UpdateScheduledChargeInput(StrictSerializer):
 
 class QuantityUpdateInput(StrictSerializer):
     starting_at = serializers.DateTimeField()
-    quantity = optional(NumberField, min_value=0)
+    quantity = optional(NumberField)
     quantity_delta = optional(NumberField)
 
     def validate(self, attrs):
@@ -243,7 +243,7 @@ class SeatIdsChangeInput(StrictSerializer):
 
 
 class SeatCountChangeInput(StrictSerializer):
-    quantity = NumberField(min_value=0)
+    quantity = NumberField()
     starting_at = serializers.DateTimeField()
 
 
@@ -303,13 +303,13 @@ class UpdateSpendThresholdInput(StrictSerializer):
     discount_configuration = optional(UpdateDiscountConfigurationInput, allow_null=True)
     is_enabled = optional(serializers.BooleanField)
     payment_gate_config = optional(package_shapes.PaymentGateConfig)
-    threshold_amount = optional(NumberField, min_value=0)
+    threshold_amount = optional(NumberField)
 
 
 class UpdatePrepaidThresholdInput(UpdateSpendThresholdInput):
     commit = optional(UpdatePrepaidThresholdCommitInput)
     custom_credit_type_id = optional(serializers.CharField, allow_null=True)
-    recharge_to_amount = optional(NumberField, min_value=0)
+    recharge_to_amount = optional(NumberField)
     threshold_balance_specifiers = typed_list(package_shapes.BalanceSpecifier(), allow_null=True)
 
 

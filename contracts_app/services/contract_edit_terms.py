@@ -12,6 +12,7 @@ from typing import Any
 from config.api.errors import ValidationFailed
 from config.api.views_base import rfc3339
 from contracts_app.models import ContractTerm
+from contracts_app.services.contract_ends import clipped
 from contracts_app.services.materialise import (
     TermRow,
     expand_recurring,
@@ -251,3 +252,80 @@ def recurring_updated(
 
 def as_json_body(value: Any) -> Any:
     return json_dates(value)
+
+
+# --- the contract's window --------------------------------------------------------------------
+#
+# One rule for every term an edit adds or changes, whatever else the edit does and in whatever
+# order its fields come: the edit's end-date move is applied first, then each added or changed
+# term is brought into the contract's window [starting_at, ending_before) the way moving the end
+# date brings the existing terms (contract_ends.clipped): a term that overlaps an edge is cut
+# at it, and a term with nothing inside the window is refused (400 naming it) rather than
+# stored, since clipping would leave nothing of it.
+
+
+def _clipped_from(term, start: dt.datetime):
+    """`term` (a ContractTerm or TermRow) starting no earlier than `start`, changed in place,
+    or None when it ends at or before `start`: contract_ends.clipped's mirror for the start."""
+    if term.kind == "spend_tracker":
+        return term
+    if term.ending_before is not None and term.ending_before <= start:
+        return None
+    if term.kind in WINDOWED_KINDS:
+        if term.starting_at is None or term.starting_at < start:
+            term.body = {**term.body, "starting_at": rfc3339(start)}
+            term.starting_at = start
+        return term
+    body = json_copy(term.body)
+    for key in ("access_schedule", "invoice_schedule", "schedule"):
+        schedule = body.get(key)
+        if not schedule or not schedule.get("schedule_items"):
+            continue
+        kept = []
+        for item in schedule["schedule_items"]:
+            if "timestamp" in item:
+                if _instant(item["timestamp"]) >= start:
+                    kept.append(item)
+            elif _instant(item["ending_before"]) > start:
+                if _instant(item["starting_at"]) < start:
+                    item["starting_at"] = rfc3339(start)
+                kept.append(item)
+        schedule["schedule_items"] = kept
+    if body != term.body:
+        term.body = body
+        term.starting_at, term.ending_before = _span_of(body)
+        if term.starting_at is None:
+            return None
+    return term
+
+
+def in_contract_window(term, *, start: dt.datetime, end: dt.datetime | None):
+    """`term` (a ContractTerm or TermRow) cut to the contract's window, in place; None when
+    nothing of it falls inside (see the section's comment). An open-ended override stays
+    open-ended: it already stops at the contract's end, wherever that moves later."""
+    open_ended = term.kind in WINDOWED_KINDS and term.ending_before is None
+    if end is not None and open_ended:
+        if term.starting_at is not None and term.starting_at >= end:
+            return None
+    elif end is not None:
+        term = clipped(term, end)
+        if term is None:
+            return None
+    return _clipped_from(term, start)
+
+
+WINDOWED_KINDS = ("override", "recurring_commit", "recurring_credit", "subscription")
+
+
+def outside_window_field(kind: str, path: str, request_term: dict, *, after_end: bool) -> str:
+    """The field path naming why an added term lies outside the window: its first date past
+    the end (`after_end`), or its last date before the start."""
+    if kind in WINDOWED_KINDS:
+        return f"{path}.starting_at" if after_end else f"{path}.ending_before"
+    if kind in ("commit", "credit"):
+        edge = "starting_at" if after_end else "ending_before"
+        return f"{path}.access_schedule.schedule_items[0].{edge}"
+    schedule = request_term.get("schedule") or {}
+    if schedule.get("schedule_items"):
+        return f"{path}.schedule.schedule_items[0].timestamp"
+    return f"{path}.schedule.recurring_schedule.starting_at"

@@ -25,6 +25,7 @@ allow_contract_ending_before_finalized_invoice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import uuid
@@ -36,12 +37,14 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.api import jsonutil
-from config.api.errors import Conflict, NotFound, ValidationFailed
+from config.api.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.audit.services import audit_record, changed_fields
 from contracts_app.models import Contract, ContractEdit, ContractTerm, Subscription
 from contracts_app.services.contract_edit_terms import (
     commit_or_credit_updated,
+    in_contract_window,
+    outside_window_field,
     recurring_updated,
     scheduled_charge_updated,
     subscription_updated,
@@ -56,6 +59,7 @@ from contracts_app.services.materialise import (
 )
 from contracts_app.services.provisioning import as_utc, stored_with_ids
 from contracts_app.services.term_rows import contract_terms_write
+from packages_app.amounts import amounts_check
 from packages_app.models import Product
 
 # One audit entry per edit, named by how it was made.
@@ -245,6 +249,19 @@ class _EditWriter:
         term.edited_at = self.now
         self.changed[term.id] = term
 
+    def in_window(self, term, *, field: str):
+        """`term` cut to the contract's window; a term left with nothing inside it is a 400
+        naming `field` (contract_edit_terms.in_contract_window)."""
+        kept = in_contract_window(
+            term, start=self.contract.starting_at, end=self.contract.ending_before
+        )
+        if kept is None:
+            raise ValidationFailed(
+                _outside(self.contract),
+                field=field,
+            )
+        return kept
+
     def flush(self) -> None:
         changed = [t for t in self.changed.values() if t.id not in self.deleted]
         _terms_rewrite(changed=changed, deleted=self.deleted)
@@ -299,6 +316,14 @@ def _terms_rewrite(*, changed: Iterable[ContractTerm], deleted: Iterable[uuid.UU
             cursor.execute(_rewrite_sql(), [deleted_ids, jsonutil.dumps(payload)])
 
 
+def _outside(contract: Contract) -> str:
+    end = contract.ending_before.date().isoformat() if contract.ending_before else "open-ended"
+    return (
+        f"Outside the contract ({contract.starting_at.date().isoformat()} → {end}, end "
+        "exclusive): nothing of this term would apply"
+    )
+
+
 def _usage_frequency(contract: Contract) -> str:
     return ((contract.settings or {}).get("usage_statement_schedule") or {}).get(
         "frequency"
@@ -336,16 +361,31 @@ def _apply_archives(data: dict, writer: _EditWriter, now: dt.datetime) -> dict:
 def _apply_updates(data: dict, writer: _EditWriter) -> dict:
     out: dict[str, Any] = {}
     frequency = _usage_frequency(writer.contract)
+    updated: set[uuid.UUID] = set()
     for field, (kind, key) in UPDATE_FIELDS.items():
         for index, change in enumerate(data.get(field) or []):
             prefix = f"{field}[{index}]"
             term = _term_named(writer.terms, change[key], (kind,), f"{prefix}.{key}")
+            if term.id in updated:
+                # Two changes of one term would otherwise silently keep only the last.
+                raise ValidationFailed(
+                    f"The {kind.replace('_', ' ')} {term.id} is already updated earlier in "
+                    "this edit; give each term's changes in one entry",
+                    field=f"{prefix}.{key}",
+                )
+            updated.add(term.id)
             if kind in ("commit", "credit"):
-                writer.change(commit_or_credit_updated(term, change, field=prefix))
+                schedule = (
+                    "access_schedule" if change.get("access_schedule") else "invoice_schedule"
+                )
+                term = commit_or_credit_updated(term, change, field=prefix)
+                writer.change(writer.in_window(term, field=f"{prefix}.{schedule}"))
             elif kind == "scheduled_charge":
-                writer.change(scheduled_charge_updated(term, change, field=prefix))
+                term = scheduled_charge_updated(term, change, field=prefix)
+                writer.change(writer.in_window(term, field=f"{prefix}.invoice_schedule"))
             elif kind == "subscription":
-                writer.change(subscription_updated(term, change, field=prefix))
+                term = subscription_updated(term, change, field=prefix)
+                writer.change(writer.in_window(term, field=f"{prefix}.ending_before"))
             else:
                 child_kind = "commit" if kind == "recurring_commit" else "credit"
                 children = [t for t in writer.terms.values() if t.generated_from_id == term.id]
@@ -358,10 +398,23 @@ def _apply_updates(data: dict, writer: _EditWriter) -> dict:
                     next_ordinal=writer.next_ordinal[child_kind],
                 )
                 writer.next_ordinal[child_kind] += len(inserted)
-                for row in changed:
-                    writer.change(row)
+                writer.in_window(changed[0], field=f"{prefix}.ending_before")
+                for row in changed[1:]:
+                    if in_contract_window(
+                        row, start=writer.contract.starting_at, end=writer.contract.ending_before
+                    ):
+                        writer.change(row)
+                    else:
+                        deleted.append(row.id)
+                writer.change(changed[0])
                 writer.deleted |= set(deleted)
-                writer.inserted += inserted
+                writer.inserted += [
+                    row
+                    for row in inserted
+                    if in_contract_window(
+                        row, start=writer.contract.starting_at, end=writer.contract.ending_before
+                    )
+                ]
             entry = {"id": str(term.id), **{k: v for k, v in change.items() if k != key}}
             out.setdefault(field, []).append(json_dates(entry))
     return out
@@ -404,12 +457,33 @@ def _apply_adds(data: dict, writer: _EditWriter) -> list[TermRow]:
     except ValidationFailed as exc:
         field = f"add_{exc.field}" if exc.field else None
         raise ValidationFailed(exc.message, field=field) from None
+    kept: list[TermRow] = []
     for row in rows:
+        if in_contract_window(
+            row, start=writer.contract.starting_at, end=writer.contract.ending_before
+        ):
+            kept.append(row)
+        elif row.generated_from_id is None:
+            field = f"add_{KIND_FIELDS[row.kind]}"
+            after_end = writer.contract.ending_before is not None and (
+                row.starting_at is not None and row.starting_at >= writer.contract.ending_before
+            )
+            raise ValidationFailed(
+                _outside(writer.contract),
+                field=outside_window_field(
+                    row.kind,
+                    f"{field}[{row.ordinal}]",
+                    data[field][row.ordinal],
+                    after_end=after_end,
+                ),
+            )
+        # else a period of a term cut at the window's edge: dropped, as the end move drops it
+    for row in kept:
         row.ordinal += writer.next_ordinal[row.kind]
-    for kind in KIND_FIELDS:
+    for kind in KIND_FIELDS:  # counted before dropping: kept ordinals keep their gaps
         writer.next_ordinal[kind] += sum(1 for row in rows if row.kind == kind)
-    writer.inserted += rows
-    return rows
+    writer.inserted += kept
+    return kept
 
 
 def _apply_contract_fields(
@@ -489,6 +563,48 @@ def _rendered_terms(
     return out
 
 
+def _term_state(term: ContractTerm) -> tuple:
+    return (
+        json_copy(term.body),
+        term.starting_at,
+        term.ending_before,
+        term.archived_at,
+        str(term.product_id) if term.product_id else None,
+    )
+
+
+def _changes_anything(
+    writer: _EditWriter,
+    terms_before: dict[str, tuple],
+    before: dict,
+    contract: Contract,
+    settings_before: dict,
+) -> bool:
+    """Whether the edit changes the contract at all: an edit that does not is refused rather
+    than recorded (it would still count as an edit, e.g. to migrations, which skip edited
+    contracts)."""
+    if writer.inserted or writer.deleted:
+        return True
+    if any(getattr(contract, key) != value for key, value in before.items()):
+        return True
+    if (contract.settings or {}) != settings_before:
+        return True
+    return any(
+        _term_state(term) != terms_before.get(str(pk)) for pk, term in writer.changed.items()
+    )
+
+
+def _refuse_a_retry(contract: Contract, data: dict) -> None:
+    """A retried edit (its uniqueness_key used already) answers 409 as any retry does, even
+    when the first attempt left nothing for the retry to change; one query, on that path only."""
+    key = data.get("uniqueness_key")
+    if key and ContractEdit.objects.filter(contract=contract, uniqueness_key=key).exists():
+        raise Conflict(
+            "An edit with this uniqueness_key was already made to this contract",
+            field="uniqueness_key",
+        )
+
+
 def _save_edit(
     *,
     contract: Contract,
@@ -536,6 +652,7 @@ def contract_edit(
     edit history (the API's renderer; services do not import the API). Unknown or archived term ids are a 400
     naming the field; a reused `uniqueness_key` is a 409.
     """
+    amounts_check(data)
     contract = _lock(contract)
     now = timezone.now()
     before = {
@@ -543,13 +660,20 @@ def contract_edit(
         "ending_before": contract.ending_before,
         "net_payment_terms_days": contract.net_payment_terms_days,
     }
+    settings_before = json_copy(contract.settings or {})
     if "update_contract_end_date" in data:
-        contract_end_move(
-            contract=contract,
-            ending_before=as_utc(data["update_contract_end_date"]),
-            audited=False,
-        )
+        try:
+            contract_end_move(
+                contract=contract,
+                ending_before=as_utc(data["update_contract_end_date"]),
+                audited=False,
+            )
+        except ApplicationError as exc:  # named by this request's field, not updateEndDate's
+            if exc.field == "ending_before":
+                exc.field = "update_contract_end_date"
+            raise
     terms = _terms(contract, data)
+    terms_before = {pk: _term_state(term) for pk, term in terms.items()}
     products = _named_products(data)
     writer = _EditWriter(contract, terms, _next_ordinals(contract, data), now)
     wire: dict[str, Any] = {}
@@ -557,6 +681,17 @@ def contract_edit(
     wire.update(_apply_updates(data, writer))
     added = _apply_adds(data, writer)
     wire.update(_apply_contract_fields(data, contract, products, now, render_term))
+    if not _changes_anything(writer, terms_before, before, contract, settings_before):
+        _refuse_a_retry(contract, data)
+        requested = [
+            key for key in data if key not in ("contract_id", "customer_id", "uniqueness_key")
+        ]
+        raise ValidationFailed(
+            "This edit changes nothing: the contract already has it"
+            if requested
+            else "This edit names no change",
+            field=requested[0] if requested else None,
+        )
     if "update_contract_end_date" in data:
         wire["update_contract_end_date"] = json_dates(as_utc(data["update_contract_end_date"]))
     contract.save(update_fields=["name", "net_payment_terms_days", "settings"])
@@ -619,6 +754,7 @@ def contract_amend(
 ) -> ContractEdit:
     """v1 contracts/amend: terms added to the contract (each with its own dates) as an
     amendment effective from `starting_at`, through the same path as a v2 edit."""
+    amounts_check(data)  # named by the amend request's own field paths
     starting_at = as_utc(data["starting_at"])
     if starting_at < contract.starting_at:
         raise ValidationFailed(
@@ -626,15 +762,33 @@ def contract_amend(
         )
     edit = {AMEND_FIELDS[key]: value for key, value in data.items() if key in AMEND_FIELDS}
     recorded = {key: json_dates(data[key]) for key in AMEND_RECORDED if key in data}
-    return contract_edit(
-        contract=contract,
-        data=edit,
-        created_by=created_by,
-        kind=ContractEdit.Kind.AMENDMENT,
-        render_term=render_term,
-        starting_at=starting_at,
-        recorded=recorded,
-    )
+    with _fields_renamed({edit_field: key for key, edit_field in AMEND_FIELDS.items()}):
+        return contract_edit(
+            contract=contract,
+            data=edit,
+            created_by=created_by,
+            kind=ContractEdit.Kind.AMENDMENT,
+            render_term=render_term,
+            starting_at=starting_at,
+            recorded=recorded,
+        )
+
+
+@contextlib.contextmanager
+def _fields_renamed(names: dict[str, str]):
+    """Errors of the v2 edit a v1 or single-term request became, named by that request's own
+    fields (`add_credits[0].x` → `credits[0].x`; `update_commits[0].x` → `x`)."""
+    try:
+        yield
+    except ApplicationError as exc:
+        for edit_field, own in names.items():
+            if exc.field == edit_field or (exc.field or "").startswith(
+                (edit_field + ".", edit_field + "[")
+            ):
+                rest = exc.field[len(edit_field) :]
+                exc.field = (own + rest if own else rest.lstrip(".")) or None
+                break
+        raise
 
 
 @transaction.atomic
@@ -643,6 +797,7 @@ def contract_commit_edit(
 ) -> ContractEdit:
     """v2 contracts/commits/edit or credits/edit: one commit (credit) of the customer, found by
     its id alone, changed as update_commits would, recorded in its contract's edit history."""
+    amounts_check(data)  # named by the commits/edit request's own field paths
     field = "commit_id" if kind == "commit" else "credit_id"
     customer_pk, term_pk = parse_uuid(customer_id), parse_uuid(term_id)
     term = (
@@ -656,9 +811,12 @@ def contract_commit_edit(
         raise NotFound(f"No {kind} of this customer has that id", field=field)
     update_field = "update_commits" if kind == "commit" else "update_credits"
     change = {field: str(term.id), **{k: v for k, v in data.items() if k != field}}
-    return contract_edit(
-        contract=term.contract,
-        data={update_field: [change]},
-        created_by=created_by,
-        kind=ContractEdit.Kind.EDIT_COMMIT if kind == "commit" else ContractEdit.Kind.EDIT_CREDIT,
-    )
+    with _fields_renamed({f"{update_field}[0]": "", update_field: ""}):
+        return contract_edit(
+            contract=term.contract,
+            data={update_field: [change]},
+            created_by=created_by,
+            kind=ContractEdit.Kind.EDIT_COMMIT
+            if kind == "commit"
+            else ContractEdit.Kind.EDIT_CREDIT,
+        )

@@ -38,6 +38,7 @@ from contracts_app.services.materialise import (
     new_id,
 )
 from contracts_app.services.term_rows import contract_terms_write
+from packages_app.amounts import amounts_check
 from packages_app.models import Package, PackageTerm, Product, RateCard
 from packages_app.selectors.aliases import package_for_alias, rate_card_for_alias
 from packages_app.services.packages import package_hold_for_provisioning
@@ -554,6 +555,7 @@ def contract_create_negotiated(*, customer: Customer, data: dict, created_by: st
     ending_before = as_utc(data.get("ending_before"))
     if customer.archived_at is not None:
         raise ValidationFailed("The customer is archived", field="customer_id")
+    amounts_check(data)
     products = _check_products(data)
     rate_card = _negotiated_rate_card(data, starting_at)
     configuration = _negotiated_billing_configuration(

@@ -252,7 +252,7 @@ class OverwriteRateInput(StrictSerializer):
     custom_rate = serializers.DictField(required=False)
     is_prorated = Flag(required=False)
     price = Number(required=False)
-    quantity = Number(required=False, min_value=0)
+    quantity = Number(required=False)
     tiers = items(RateTier(), required=False)
 
 
@@ -289,7 +289,7 @@ class AccessAmount(StrictSerializer):
     unit_price = Number()
     access_type = choice("SPEND", "QUANTITY", required=False)
     credit_type_id = Text(required=False)
-    quantity = Number(required=False, min_value=0)
+    quantity = Number(required=False)
 
 
 class CommitDuration(StrictSerializer):
@@ -455,7 +455,7 @@ class PaymentGateConfig(StrictSerializer):
 
 
 class DiscountCap(StrictSerializer):
-    amount = Number(min_value=0)
+    amount = Number()
     spend_tracker_alias = Text()
 
 
@@ -484,7 +484,7 @@ class SpendThresholdConfiguration(StrictSerializer):
     commit = ThresholdCommit()
     is_enabled = Flag()
     payment_gate_config = PaymentGateConfig()
-    threshold_amount = Number(min_value=0)
+    threshold_amount = Number()
     discount_configuration = DiscountConfiguration(required=False)
 
 
@@ -506,8 +506,8 @@ class PrepaidBalanceThresholdConfiguration(StrictSerializer):
     commit = PrepaidThresholdCommit()
     is_enabled = Flag()
     payment_gate_config = PaymentGateConfig()
-    recharge_to_amount = Number(min_value=0)
-    threshold_amount = Number(min_value=0)
+    recharge_to_amount = Number()
+    threshold_amount = Number()
     custom_credit_type_id = Text(required=False)
     discount_configuration = DiscountConfiguration(required=False)
     threshold_balance_specifiers = items(BalanceSpecifier(), required=False)

@@ -39,7 +39,7 @@ from django.utils import timezone
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.jsonutil import ExactDecimalEncoder
 from config.audit.services import audit_record, queryset_update_recorded
-from packages_app.amounts import exact_product, exact_sum
+from packages_app.amounts import amounts_check, exact_product, exact_sum
 from packages_app.api.package_serializers import Output
 from packages_app.models import (
     USD_CENTS_ID,
@@ -502,6 +502,19 @@ def package_create(
     identical requests create exactly one package.
     """
     # Rules that need no database first, so a bad request costs no query.
+    amounts_check(
+        {
+            "commits": commits,
+            "credits": credits,
+            "recurring_commits": recurring_commits,
+            "recurring_credits": recurring_credits,
+            "subscriptions": subscriptions,
+            "scheduled_charges": scheduled_charges,
+            "overrides": overrides,
+            "spend_threshold_configuration": spend_threshold_configuration,
+            "prepaid_balance_threshold_configuration": prepaid_balance_threshold_configuration,
+        }
+    )
     for path, commit in _enumerate(commits, "commits"):
         _check_postpaid(path, commit)
     for key, terms in (

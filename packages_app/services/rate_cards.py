@@ -11,6 +11,7 @@ from django.utils import timezone
 from config.api.errors import ValidationFailed
 from config.api.ids import parse_uuid
 from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from packages_app.amounts import amount_check
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
 from packages_app.selectors.catalog import rate_card_get
 from packages_app.services.aliases import alias_assign_many
@@ -249,9 +250,11 @@ def _check_tiers(tiers: list[dict[str, Any]] | None, *, field: str, percentage: 
         raise ValidationFailed("Tiered rates need tiers", field=field)
     for index, tier in enumerate(tiers):
         last = index == len(tiers) - 1
-        if tier["price"] < 0 or (percentage and tier["price"] > 1):
-            bound = "between 0 and 1" if percentage else ">= 0"
-            raise ValidationFailed(f"A tier price must be {bound}", field=f"{field}[{index}].price")
+        amount_check(tier["price"], field=f"{field}[{index}].price")
+        if percentage and tier["price"] > 1:
+            raise ValidationFailed(
+                "A tier price must be between 0 and 1", field=f"{field}[{index}].price"
+            )
         size = tier.get("size")
         if not last and size is None:
             raise ValidationFailed(
@@ -268,8 +271,7 @@ def _check_price(rate_type: str, price: Decimal | None, *, field: str) -> None:
         return
     if rate_type in TIERED_TYPES or rate_type == Rate.RateType.CUSTOM:
         raise ValidationFailed(f"{rate_type} rates take no price", field=field)
-    if price < 0:
-        raise ValidationFailed("price must be >= 0", field=field)
+    amount_check(price, field=field)
     if rate_type == Rate.RateType.PERCENTAGE and price > 1:
         raise ValidationFailed("A PERCENTAGE price is a fraction between 0 and 1", field=field)
 
@@ -306,8 +308,7 @@ def _check_rate(rate: dict[str, Any], *, prefix: str) -> None:
         raise ValidationFailed(
             "is_prorated must be true when given", field=_join(prefix, "is_prorated")
         )
-    if rate.get("quantity") is not None and rate["quantity"] < 0:
-        raise ValidationFailed("quantity must be >= 0", field=_join(prefix, "quantity"))
+    amount_check(rate.get("quantity"), field=_join(prefix, "quantity"))
     commit_rate = rate.get("commit_rate")
     if commit_rate is not None:
         where = _join(prefix, "commit_rate")

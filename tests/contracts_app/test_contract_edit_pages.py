@@ -264,7 +264,7 @@ def test_end_date_form_moves_and_clears_the_end(
         (
             {"amount": "-5", "starting_at": "2027-03-01", "ending_before": "2027-06-01"},
             "id_credit-amount",
-            "Must be more than 0.",
+            "Must be 0 or more",
         ),
         (
             {"amount": "5", "starting_at": "2027-06-01", "ending_before": "2027-03-01"},
