@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from config.core.billing_periods import PERIOD_BY_FREQUENCY
 from config.core.instants import parse_instant
+from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
-from contracts_app.services.materialise import TermRow, shift
+from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
 from packages_app.templatetags.ui import iso
 
@@ -31,29 +31,9 @@ class PeriodRow:
     amount: str = ""
 
 
-def _instant(value) -> dt.datetime | None:
-    return parse_instant(value)
-
-
 def _lane_label(row: TermRow, product_names: Mapping[str, str]) -> str:
     name = row.body.get("name") or product_names.get(str(row.product_id or ""), "")
     return f"{KIND_WORDS.get(row.kind, row.kind).capitalize()}: {name}".rstrip(": ")
-
-
-def statement_boundaries(
-    start: dt.datetime, end: dt.datetime | None, usage: Mapping, *, horizon: dt.datetime
-) -> list[dt.datetime]:
-    """Usage-statement boundaries from the billing anchor up to the contract end (or horizon)."""
-    anchor = _instant(usage.get("billing_anchor_date")) or start
-    unit, value = PERIOD_BY_FREQUENCY.get(usage.get("frequency") or "MONTHLY", ("MONTHS", 1))
-    limit = end or horizon
-    points = [start] if anchor > start else []
-    for n in range(MAX_STATEMENT_POINTS):
-        moment = shift(anchor, (unit, value * n))
-        if moment > limit:
-            break
-        points.append(moment)
-    return points
 
 
 def preview_timeline(
@@ -104,8 +84,8 @@ def preview_timeline(
             for index, child in enumerate(children.get(str(row.id), [])):
                 for item in (child.body.get("access_schedule") or {}).get("schedule_items") or []:
                     item_start, item_end = (
-                        _instant(item["starting_at"]),
-                        _instant(item["ending_before"]),
+                        parse_instant(item["starting_at"]),
+                        parse_instant(item["ending_before"]),
                     )
                     amount = money(
                         item.get("amount"),
@@ -128,8 +108,8 @@ def preview_timeline(
             schedule = body.get("access_schedule") or {}
             for item in schedule.get("schedule_items") or []:
                 item_start, item_end = (
-                    _instant(item["starting_at"]),
-                    _instant(item["ending_before"]),
+                    parse_instant(item["starting_at"]),
+                    parse_instant(item["ending_before"]),
                 )
                 amount = money(
                     item.get("amount"), schedule.get("credit_type_id"), credit_type_names
@@ -146,9 +126,10 @@ def preview_timeline(
                 table.append(PeriodRow(label, "access", item_start, item_end, amount))
             invoices = body.get("invoice_schedule") or {}
             for item in invoices.get("schedule_items") or []:
-                at = _instant(item["timestamp"])
+                at = parse_instant(item["timestamp"])
                 amount = money(
-                    item.get("amount") or (item.get("unit_price", 0) * item.get("quantity", 1)),
+                    item.get("amount")
+                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
                     invoices.get("credit_type_id"),
                     credit_type_names,
                 )
@@ -157,9 +138,10 @@ def preview_timeline(
         elif row.kind == "scheduled_charge":
             schedule = body.get("schedule") or {}
             for item in schedule.get("schedule_items") or []:
-                at = _instant(item["timestamp"])
+                at = parse_instant(item["timestamp"])
                 amount = money(
-                    item.get("amount") or (item.get("unit_price", 0) * item.get("quantity", 1)),
+                    item.get("amount")
+                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
                     schedule.get("credit_type_id"),
                     credit_type_names,
                 )
@@ -180,7 +162,13 @@ def preview_timeline(
                 )
         lanes.append(lane)
     horizon = end or shift(start, ("YEARS", 1))
-    boundaries = statement_boundaries(start, end, preview.usage_statement_schedule, horizon=horizon)
+    boundaries = statement_boundaries(
+        start,
+        end,
+        preview.usage_statement_schedule,
+        horizon=horizon,
+        max_points=MAX_STATEMENT_POINTS,
+    )
     statements = Lane(
         label="Usage statements",
         points=[

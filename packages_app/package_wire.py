@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from packages_app.amounts import exact_context
+from config.core.money import exact_context
 from packages_app.models import USD_CENTS_ID, Package, PackageTerm
 
 NIL_CREDIT_TYPE_ID = "00000000-0000-0000-0000-000000000000"

@@ -1,5 +1,5 @@
-"""The domain-neutral core: instants, billing periods, errors, ids, JSON and keyset paging.
+"""The domain-neutral core: instants, billing periods, money, errors, ids, JSON and keyset paging.
 
-It imports no app and nothing from the HTTP layer (config.api, rest_framework, views), so every
-layer of every app may use it.
+Rules every app uses, free of the apps and of HTTP: it imports no app and nothing from config.api,
+rest_framework or views (import-linter holds it), so every layer of every app may use it.
 """
