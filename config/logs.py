@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -32,15 +33,18 @@ def _clear_request_id(**_kwargs) -> None:
     _request_id_for_logs.set("")
 
 
-def current_request_id() -> str:
-    from config.audit.context import current
+# Reads the audit context's request id; config.audit registers it in AuditConfig.ready(), so
+# logging imports nothing above it.
+_context_request_id: Callable[[], str] = lambda: ""  # noqa: E731
 
-    context = current()
-    return (
-        (context.request_id if context is not None else "")
-        or _request_id_for_logs.get()
-        or NO_REQUEST
-    )
+
+def register_context_request_id(reader: Callable[[], str]) -> None:
+    global _context_request_id
+    _context_request_id = reader
+
+
+def current_request_id() -> str:
+    return _context_request_id() or _request_id_for_logs.get() or NO_REQUEST
 
 
 def install_request_id_on_records() -> None:

@@ -8,8 +8,9 @@ two concurrent calls never both win. Batches do not lock that row: a cancel answ
 takes effect at each chain's next batch (services.cohort_migration_batches); a revert waits for
 the batches still in flight.
 
-Tasks are queued on commit (contracts_app.tasks); what to do next is always read back from the
-database, so a task delivered twice or a worker killed mid-batch changes nothing.
+Tasks are queued on commit, by name (services/cohort_migration_queue.py); what to do next is
+always read back from the database, so a task delivered twice or a worker killed mid-batch
+changes nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ from contracts_app.services.cohort_migration_chains import (
     chains_expired_claim,
 )
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
+from contracts_app.services.cohort_migration_queue import (
+    MIGRATION_BATCH,
+    MIGRATION_REVERT_BATCH,
+    MIGRATION_START,
+    enqueue,
+)
 from packages_app.models import AliasName, Package
 from packages_app.selectors.aliases import package_for_alias
 
@@ -260,9 +267,7 @@ def cohort_migration_create(
         },
     )
     if migration.run_at <= timezone.now():
-        from contracts_app import tasks
-
-        transaction.on_commit(lambda: tasks.enqueue(tasks.migration_start, migration.id))
+        transaction.on_commit(lambda: enqueue(MIGRATION_START, migration.id))
     return migration
 
 
@@ -321,11 +326,9 @@ def _queue_batches(migration_id, *, revert: bool) -> None:
 
 
 def _queue_chains(chains: list[QueuedChain]) -> None:
-    from contracts_app import tasks
-
     for chain in chains:
-        task = tasks.migration_revert_batch if chain.revert else tasks.migration_batch
-        tasks.enqueue(task, chain.migration_id, chain.number, chain.token)
+        task = MIGRATION_REVERT_BATCH if chain.revert else MIGRATION_BATCH
+        enqueue(task, chain.migration_id, chain.number, chain.token)
 
 
 def migration_finish_if_done(*, migration_id) -> str | None:

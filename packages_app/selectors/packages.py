@@ -37,7 +37,7 @@ from packages_app.package_wire import term_credit_type_ids
 
 
 def _rfc3339_sql(column: str) -> str:
-    """`config.api.views_base.format_instant` in SQL: UTC, `Z`, milliseconds (truncated) when present."""
+    """`config.core.instants.format_instant` in SQL: UTC, `Z`, milliseconds (truncated) when present."""
     utc = f"({column} AT TIME ZONE 'UTC')"
     return (
         f"CASE WHEN {column} IS NULL THEN NULL"
