@@ -55,7 +55,7 @@ def _plain(o: Any) -> Any:
         return o.isoformat()
     if isinstance(o, dt.timedelta):
         return str(o.total_seconds())
-    if isinstance(o, uuid.UUID | _IP_TYPES):
+    if isinstance(o, (uuid.UUID, *_IP_TYPES)):
         return str(o)
     if isinstance(o, QuerySet):
         return tuple(o)
