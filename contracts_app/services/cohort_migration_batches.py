@@ -49,7 +49,6 @@ from contracts_app.models import (
     ContractEdit,
     ContractTerm,
     Customer,
-    Subscription,
 )
 from contracts_app.selectors.cohort_migrations import REVERT_BLOCK_WORDS, revert_blocks
 from contracts_app.services.contract_ends import (
@@ -75,6 +74,7 @@ from contracts_app.services.term_rows import (
     contracts_terms_write,
     model_rows_insert,
 )
+from contracts_app.services.timeline_locks import lock_timelines
 from packages_app.models import Package, PackageTerm
 
 logger = logging.getLogger(__name__)
@@ -198,26 +198,6 @@ def _claim(
         .defer(*defer)
         .order_by("id")[:size]
     )
-
-
-def _lock_contracts(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, Contract]:
-    subscription_ids = (
-        Contract.objects.filter(id__in=contract_ids, subscription__isnull=False)
-        .values("subscription_id")
-        .distinct()
-    )
-    list(
-        Subscription.objects.select_for_update()
-        .filter(id__in=subscription_ids)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    return {
-        c.id: c
-        for c in Contract.objects.select_for_update(of=("self",))
-        .filter(id__in=contract_ids)
-        .order_by("id")
-    }
 
 
 # A move's revert snapshot (the item's `snapshot`), what revert_snapshots_apply writes back:
@@ -477,7 +457,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
             id=migration_id
         )
         end_of_term = migration.timing == CohortMigration.Timing.END_OF_TERM
-        contracts = _lock_contracts([i.contract_id for i in items])
+        contracts = lock_timelines([i.contract_id for i in items])
         successors, edited = _successors_and_edited(list(contracts.values()))
         if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
             edited = set()
@@ -752,7 +732,7 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
         items = _claim(migration_id, ItemStatus.MIGRATED, batch_size, defer=("snapshot",))
         if not items:
             return 0
-        _lock_contracts([i.contract_id for i in items] + [i.new_contract_id for i in items])
+        lock_timelines([i.contract_id for i in items] + [i.new_contract_id for i in items])
         blocks = {
             item_id: reason
             for item_id, _, reason in revert_blocks(
