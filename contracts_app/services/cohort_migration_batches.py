@@ -348,7 +348,8 @@ def _count_processed(deltas: dict[str, int]) -> None:
 def _recheck(
     contract: Contract, at: dt.datetime, *, end_of_term: bool, successors: set, edited: set
 ) -> str:
-    """The plan's reasons that can change between plan and batch (the plan's SQL, per row)."""
+    """The plan's reasons that can change between plan and batch (the plan's SQL, per row); with
+    _decide's, the PLAN_AND_BATCH rules of cohort_migration_rules.ELIGIBILITY_RULES, in order."""
     if contract.archived_at is not None:
         return Reason.CONTRACT_ARCHIVED
     if not end_of_term and contract.ending_before is not None and contract.ending_before <= at:
