@@ -27,16 +27,10 @@ from packages_app.services.aliases import alias_assign
 from tests.contracts_app.cohort_builders import T0, cohort, two_packages
 from tests.contracts_app.contract_builders import make_billing_configuration
 
-pytestmark = pytest.mark.django_db
+# Batches run in-process here (conftest.in_process_batches).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 
 AT = T0 + dt.timedelta(days=40)
-
-
-@pytest.fixture(autouse=True)
-def no_broker(django_capture_on_commit_callbacks):
-    """Batches run in-process here: what the services queue on commit is not sent."""
-    with django_capture_on_commit_callbacks(execute=False):
-        yield
 
 
 def planned(source, target_ref: dict, effective: dict | None = None):
