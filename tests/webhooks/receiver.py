@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Received:
     headers: dict[str, str]
     body: bytes
+    at: float  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -34,7 +36,9 @@ def start_receiver(statuses: list[int] | None = None) -> tuple[Receiver, Threadi
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             with lock:
-                receiver.requests.append(Received(dict(self.headers.items()), body))
+                receiver.requests.append(
+                    Received(dict(self.headers.items()), body, time.monotonic())
+                )
                 status = receiver.answer()
             reply = b"ok" if status < 300 else b"x" * 5000  # longer than what is kept
             self.send_response(status)
