@@ -34,7 +34,7 @@ def _addresses(host: str, port: int) -> list[str]:
         pass
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise TargetRefused(f"{host} does not resolve ({exc})") from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 

@@ -257,3 +257,51 @@ def test_alias_repointed_is_announced_once_when_the_scheduled_assignment_takes_e
     assert event.data["target_id"] == str(new.id)
     assert event.data["previous_target_id"] == str(old.id)
     assert (first, second) == (1, 0)
+
+
+def test_the_lists_cost_the_same_queries_whatever_their_length(api, django_assert_num_queries):
+    _, created = _create(api)
+    endpoint = WebhookEndpoint.objects.get(id=created["data"]["id"])
+    for index in range(3):
+        _create(api, description=f"more {index}")
+    with transaction.atomic():
+        for index in range(12):
+            services.events_record("contract.created", {"id": f"c{index}"})
+    services.events_fan_out()
+    for delivery in WebhookDelivery.objects.filter(endpoint=endpoint):
+        for attempt in range(2):
+            delivery.attempt_rows.create(
+                endpoint=endpoint,
+                attempted_at=timezone.now() + dt.timedelta(seconds=attempt),
+                response_status=500,
+                duration_ms=3,
+            )
+    # the token (with its user), the webhook, one page of attempts with their events
+    with django_assert_num_queries(3):
+        status, body = api(
+            "/v1/webhooks/deliveries/list", {"webhook_id": str(endpoint.id)}, "?limit=20"
+        )
+    assert status == 200 and len(body["data"]) == 20 and body["next_page"]
+    # the token (with its user), one page of webhooks
+    with django_assert_num_queries(2):
+        status, body = api("/v1/webhooks/list", {})
+    assert status == 200 and len(body["data"]) == 4
+
+
+def test_a_cohort_migration_announces_its_start_its_completion_and_its_revert():
+    from contracts_app.services.cohort_migrations import cohort_migration_revert
+    from tests.contracts_app.cohort_builders import cohort, run_to_end, two_packages
+    from tests.contracts_app.test_cohort_migrations import create
+
+    source, target = two_packages()
+    cohort(source, 3)
+    migration = run_to_end(create(source, target))
+    cohort_migration_revert(migration=migration)
+    run_to_end(migration, revert=True)
+
+    events = WebhookEvent.objects.filter(type__startswith="cohort_migration.")
+    assert list(events.order_by("created_at").values_list("type", "data")) == [
+        ("cohort_migration.started", {"id": str(migration.id), "status": "RUNNING"}),
+        ("cohort_migration.completed", {"id": str(migration.id), "status": "COMPLETED"}),
+        ("cohort_migration.reverted", {"id": str(migration.id), "status": "REVERTED"}),
+    ]
