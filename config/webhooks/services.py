@@ -130,7 +130,12 @@ def endpoint_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     locked = _locked_active(endpoint, "rotated")
     locked.secret = signing.secret_generate()
     locked.save(update_fields=["secret"])
-    audit_record(action="rotate_secret", resource_type="webhook", resource_id=locked.pk, changes={})
+    audit_record(
+        action="rotate_secret",
+        resource_type="webhook",
+        resource_id=locked.pk,
+        changes={"secret": "rotated"},  # never the secret itself
+    )
     return locked
 
 
@@ -149,6 +154,12 @@ def delivery_resend(*, endpoint: WebhookEndpoint, event_id: uuid.UUID) -> Webhoo
     delivery.status, delivery.attempts = Status.PENDING, 0
     delivery.next_attempt_at, delivery.delivered_at = timezone.now(), None
     delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at"])
+    audit_record(
+        action="resend",
+        resource_type="webhook",
+        resource_id=locked.pk,
+        changes={"event_id": event_id},
+    )
     return delivery
 
 
