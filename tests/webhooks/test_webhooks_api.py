@@ -305,3 +305,48 @@ def test_a_cohort_migration_announces_its_start_its_completion_and_its_revert():
         ("cohort_migration.completed", {"id": str(migration.id), "status": "COMPLETED"}),
         ("cohort_migration.reverted", {"id": str(migration.id), "status": "REVERTED"}),
     ]
+
+
+def test_a_delivery_that_uses_up_its_retries_marks_the_webhook_failing_until_one_succeeds(
+    api, receiver_for
+):
+    # given: two events for a receiver that fails once, then takes everything
+    receiver = receiver_for([500, 200])
+    _create(api, url=receiver.url, events=["package.created"])
+    with transaction.atomic():
+        for name in ("a", "b"):
+            services.events_record("package.created", {"id": name})
+    services.events_fan_out()
+    first, second = WebhookDelivery.objects.order_by("id")
+    WebhookDelivery.objects.filter(id=first.id).update(attempts=services.MAX_ATTEMPTS - 1)
+
+    # when: the first one's last attempt fails
+    assert services.delivery_attempt(delivery_id=first.id) == "FAILED"
+    # then: the webhook is failing
+    [listed] = api("/v1/webhooks/list", {})[1]["data"]
+    assert listed["status"] == "failing" and listed["failing_since"]
+
+    # when: a delivery succeeds again, the webhook is enabled again
+    assert services.delivery_attempt(delivery_id=second.id) == "DELIVERED"
+    [listed] = api("/v1/webhooks/list", {})[1]["data"]
+    assert (listed["status"], listed["failing_since"]) == ("enabled", None)
+    # and a delivered one is not sent twice (a redelivered task message sends nothing)
+    assert services.delivery_attempt(delivery_id=second.id) is None
+    assert len(receiver.requests) == 2
+
+
+def test_a_failed_attempt_is_due_again_after_the_first_retry_delay(api, receiver_for):
+    receiver = receiver_for([503])
+    _create(api, url=receiver.url, events=["package.created"])
+    with transaction.atomic():
+        services.events_record("package.created", {"id": "a"})
+    services.events_fan_out()
+    [delivery_id] = services.deliveries_claim_due()
+    assert services.deliveries_claim_due() == []  # held while its task runs
+
+    before = timezone.now()
+    assert services.delivery_attempt(delivery_id=delivery_id) == "PENDING"
+    delivery = WebhookDelivery.objects.get(id=delivery_id)
+    assert delivery.attempts == 1
+    delay = (delivery.next_attempt_at - before).total_seconds()
+    assert services.RETRY_DELAYS[0] <= delay < services.RETRY_DELAYS[0] + 2
