@@ -40,6 +40,7 @@ from config.api import jsonutil
 from config.api.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.audit.services import audit_record, changed_fields
+from config.webhooks.services import events_record
 from contracts_app.models import Contract, ContractEdit, ContractTerm
 from contracts_app.services.contract_edit_terms import (
     commit_or_credit_updated,
@@ -720,6 +721,7 @@ def contract_edit(
             **changed_fields(before, after),
         },
     )
+    events_record("contract.edited", {"id": contract.pk, "customer_id": contract.customer_id})
     return edit
 
 

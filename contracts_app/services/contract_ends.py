@@ -36,6 +36,7 @@ from django.db import IntegrityError, connection
 from config.api.errors import Conflict, ValidationFailed
 from config.api.views_base import rfc3339
 from config.audit.services import audit_record, changed_fields
+from config.webhooks.services import events_record
 from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm
 from contracts_app.services.materialise import (
     TermRow,
@@ -495,3 +496,4 @@ def _save_end(
         resource_id=contract.pk,
         changes=changed_fields({"ending_before": previous_end}, {"ending_before": ending_before}),
     )
+    events_record("contract.edited", {"id": contract.pk, "customer_id": contract.customer_id})

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.audit.services import audit_record, queryset_update_recorded
+from config.webhooks.services import events_record
 from contracts_app.models import Contract
 from contracts_app.services.contract_ends import contract_end_move
 from contracts_app.services.provisioning import as_utc
@@ -52,4 +53,5 @@ def contract_archive(*, contract: Contract) -> Contract:
             resource_id=contract.pk,
             changes={"archived_at": {"before": None, "after": contract.archived_at}},
         )
+        events_record("contract.archived", {"id": contract.pk, "customer_id": contract.customer_id})
     return contract

@@ -19,6 +19,7 @@ from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
 from config.audit.services import audit_record
+from config.webhooks.services import events_record
 from contracts_app.models import (
     TIMELINE_CONSTRAINT,
     BillingProviderConfiguration,
@@ -284,6 +285,7 @@ def _contract_insert(
             "ending_before": contract.ending_before,
         },
     )
+    events_record("contract.created", {"id": contract.pk, "customer_id": contract.customer_id})
     return contract
 
 
