@@ -39,6 +39,7 @@ from typing import Any
 from config.core.billing_periods import period_of
 from config.core.errors import ValidationFailed
 from config.core.ids import parse_uuid
+from config.core.instants import parse_instant
 from config.core.money import exact_sum, line_amount, proration_fraction, totals_by_credit_type
 from contracts_app.models import Customer
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
@@ -113,9 +114,7 @@ class _Span:
 
 
 def _instant(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parse_instant(value)
 
 
 def billing_spans(
