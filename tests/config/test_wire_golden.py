@@ -24,6 +24,7 @@ What legitimately changes between runs is normalised, in request and response al
   compared; the scenario's own dates (2029-2031) are kept;
 - paging cursors become `<cursor:N>`, request ids (32 hex digits) `<hex:N>`, numbered like ids;
   API tokens and their shown prefixes `pp_<secret>`; the docs page's CSRF token `<csrf>`;
+  the process named as the actor of audit entries written outside a request `<process>`;
   timings (healthz's `checked_in_ms`, a migration's `items_per_second`) `"<varies>"`;
 - integer ids (users, tokens) are made stable instead: every sequence restarts at 1000000.
 
@@ -125,6 +126,8 @@ CURSOR_RE = re.compile(r'(?P<key>"(?:next_page|cursor|next_cursor)"\s*:\s*)"(?P<
 CURSOR_QUERY_RE = re.compile(r"(?P<key>[?&](?:next_page|cursor)=)(?P<value>[^&]+)")
 HEX_ID_RE = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")  # request ids
 TOKEN_RE = re.compile(r"pp_[A-Za-z0-9_\-]{4,}")  # API tokens and their shown prefixes
+# Audit entries written outside a request name the process (`pytest`, or `-c` under xdist).
+PROCESS_ACTOR_RE = re.compile(r'"id":"system:(?P<name>[^"]*)","name":"(?P=name)"')
 CSRF_RE = re.compile(r'(?P<key>X-CSRFTOKEN"\] = ")[^"]+')
 VOLATILE_NUMBER_RE = re.compile(r'(?P<key>"(?:checked_in_ms|items_per_second)"\s*:\s*)[0-9.]+')
 NEAR_NOW = dt.timedelta(days=30)
@@ -170,6 +173,7 @@ class Normaliser:
         text = HEX_ID_RE.sub(self._hex_id, text)
         text = INSTANT_RE.sub(self._instant, text)
         text = TOKEN_RE.sub("pp_<secret>", text)
+        text = PROCESS_ACTOR_RE.sub('"id":"system:<process>","name":"<process>"', text)
         text = CSRF_RE.sub(lambda m: m.group("key") + "<csrf>", text)
         return VOLATILE_NUMBER_RE.sub(lambda m: m.group("key") + '"<varies>"', text)
 
