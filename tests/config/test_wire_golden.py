@@ -63,6 +63,10 @@ GOLDEN = WIRE_DIR / "golden.jsonl"
 BODIES = WIRE_DIR / "bodies"
 UPDATE = os.environ.get("WIRE_GOLDEN_UPDATE") == "1"
 SIDE_FILE_OVER = 20_000
+REGENERATE = (
+    "\n\nIf the change is deliberate, regenerate and review: WIRE_GOLDEN_UPDATE=1 "
+    ".venv/bin/pytest -p no:xdist tests/config/test_wire_golden.py -q; git diff tests/config/wire/"
+)
 RECORDED_HEADERS = ("Content-Type", "Location", "Allow", "WWW-Authenticate")
 
 # Views that are part of the URLconf but not of the API's wire (a person's page, or values that
@@ -1286,10 +1290,12 @@ def test_every_endpoint_answers_the_fixed_scenario_as_recorded(client):
 
     called = {entry["endpoint"] for entry in entries}
     missing = sorted(set(api_routes()) - called)
-    assert not missing, (
-        "endpoints the wire recording does not call (add them to the scenario in "
-        f"{Path(__file__).name}, then regenerate with WIRE_GOLDEN_UPDATE=1): " + ", ".join(missing)
-    )
+    if missing:
+        pytest.fail(
+            "endpoints the wire recording does not call (add them to the scenario in "
+            f"{Path(__file__).name}, then regenerate): " + ", ".join(missing) + REGENERATE,
+            pytrace=False,
+        )
 
     if UPDATE:
         dump(entries)
@@ -1308,6 +1314,6 @@ def test_every_endpoint_answers_the_fixed_scenario_as_recorded(client):
             f"{len(golden)} requests in the golden file, {len(entries)} now; first extra "
             f"({side}): #{extra[0]['n']} {extra[0]['request']}"
         )
-    assert not problems, "\n\n".join(problems[:5]) + (
-        f"\n\n... and {len(problems) - 5} more requests differ" if len(problems) > 5 else ""
-    )
+    if problems:
+        more = f"\n\n... and {len(problems) - 5} more requests differ" if len(problems) > 5 else ""
+        pytest.fail("\n\n".join(problems[:5]) + more + REGENERATE, pytrace=False)
