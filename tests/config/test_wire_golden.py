@@ -47,7 +47,7 @@ import os
 import re
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
@@ -155,9 +155,8 @@ class Normaliser:
         return self.ids.setdefault(match.group(0), f"<hex:{len(self.ids) + 1}>")
 
     def _cursor(self, match: re.Match) -> str:
-        placeholder = self.cursors.setdefault(
-            match.group("value"), f"<cursor:{len(self.cursors) + 1}>"
-        )
+        value = unquote(match.group("value"))  # as sent back in a query string
+        placeholder = self.cursors.setdefault(value, f"<cursor:{len(self.cursors) + 1}>")
         quote = '"' if match.group(0).endswith('"') else ""
         return f"{match.group('key')}{quote}{placeholder}{quote}"
 
@@ -364,7 +363,12 @@ def scenario(r: Recorder) -> None:
     r.post(f"{products}/get", {"id": usage})
     r.post(f"{products}/get", {"id": str(uuid.UUID(int=2))}, expect=404)
     r.post(f"{products}/list", {})
-    r.post(f"{products}/list", {"archive_filter": "ALL"}, query={"limit": 2})
+    first = r.post(f"{products}/list", {"archive_filter": "ALL"}, query={"limit": 2})
+    r.post(
+        f"{products}/list",
+        {"archive_filter": "ALL"},
+        query={"limit": 2, "next_page": first["next_page"]},
+    )
 
     # A rate card; a later rate supersedes an earlier one.
     cards = f"{PRICING}/rate-cards"
@@ -497,7 +501,12 @@ def scenario(r: Recorder) -> None:
     r.post("/v1/packages/get", {"package_id": v1})
     r.post("/v1/packages/get", {"package_id": str(uuid.UUID(int=3))}, expect=404)
     r.post("/v1/packages/list", {})
-    r.post("/v1/packages/list", {"archive_filter": "ALL"}, query={"limit": 2})
+    first = r.post("/v1/packages/list", {"archive_filter": "ALL"}, query={"limit": 2})
+    r.post(
+        "/v1/packages/list",
+        {"archive_filter": "ALL"},
+        query={"limit": 2, "next_page": first["next_page"]},
+    )
 
     # The alias "wire-plan": v1 now, v2 from mid-2030.
     r.post(
@@ -801,7 +810,12 @@ def scenario(r: Recorder) -> None:
     run_migration(migration)
     r.post(f"{MIGRATIONS}/get", {"migration_id": migration})
     r.post(f"{MIGRATIONS}/listItems", {"migration_id": migration})
-    r.post(f"{MIGRATIONS}/listItems", {"migration_id": migration, "status": "MIGRATED", "limit": 1})
+    first = r.post(f"{MIGRATIONS}/listItems", {"migration_id": migration, "limit": 1})
+    r.post(
+        f"{MIGRATIONS}/listItems",
+        {"migration_id": migration, "limit": 1, "next_page": first["next_page"]},
+    )
+    r.post(f"{MIGRATIONS}/listItems", {"migration_id": migration, "status": "MIGRATED"})
     r.post("/v2/contracts/list", {"customer_id": acme})
     r.post("/v1/contracts/get", acme_ids)
     r.post(f"{MIGRATIONS}/revert", {"migration_id": migration})
@@ -850,7 +864,8 @@ def scenario(r: Recorder) -> None:
     r.get("/v1/pricing-plan-schedules/not-a-schedule", expect=404)
 
     # Audit logs.
-    r.get("/v1/auditLogs", query={"limit": 5})
+    first = r.get("/v1/auditLogs", query={"limit": 5})
+    r.get("/v1/auditLogs", query={"limit": 5, "next_page": first["next_page"]})
     r.get("/v1/auditLogs", query={"resource_type": "contract", "resource_id": by_id})
     r.get("/v1/auditLogs", query={"sort": "date_desc", "limit": 3})
 
@@ -1280,6 +1295,40 @@ def describe_mismatch(expected: dict, got: dict) -> str:
                         f"now[{j1}:{j2}]={got['body'][j1:j2]!r}"
                     )
     return "\n".join(out)
+
+
+# --- the normalisation, alone ---------------------------------------------------------------
+
+
+def test_ids_are_numbered_by_first_appearance_and_fixed_ids_kept():
+    normalise = Normaliser()
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    assert normalise(f'{{"id":"{a}","of":"{b}"}}') == '{"id":"<id:1>","of":"<id:2>"}'
+    assert normalise(f"/v1/customers/{b.upper()}?x={a}") == "/v1/customers/<id:2>?x=<id:1>"
+    assert normalise(f'"{USD_CENTS_ID}"') == f'"{USD_CENTS_ID}"'
+    assert normalise('"request":{"id":"' + uuid.uuid4().hex + '"}') == '"request":{"id":"<hex:3>"}'
+
+
+def test_instants_of_the_run_keep_their_shape_and_scenario_dates_stay():
+    normalise = Normaliser()
+    now = timezone.now()
+    written = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    assert normalise(f'"created_at":"{written}"') == '"created_at":"<now:dddd-dd-ddTdd:dd:dd.dddZ>"'
+    assert normalise(f'"at":"{now.isoformat()}"') == '"at":"<now:dddd-dd-ddTdd:dd:dd.dddddd+dd:dd>"'
+    assert (
+        normalise('"starting_at":"2030-01-01T00:00:00Z"') == '"starting_at":"2030-01-01T00:00:00Z"'
+    )
+
+
+def test_a_cursor_answered_and_sent_back_is_one_placeholder():
+    normalise = Normaliser()
+    assert normalise('{"data":[],"next_page":"eyJrIjoxfQ=="}') == (
+        '{"data":[],"next_page":"<cursor:1>"}'
+    )
+    assert normalise("/v1/packages/list?limit=2&next_page=eyJrIjoxfQ%3D%3D") == (
+        "/v1/packages/list?limit=2&next_page=<cursor:1>"
+    )
+    assert normalise('{"next_page":null}') == '{"next_page":null}'
 
 
 # --- the test -------------------------------------------------------------------------------
