@@ -15,6 +15,8 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 from config.api.jsonutil import DecimalDecoder, ExactDecimalEncoder
 
@@ -212,7 +214,18 @@ class Rate(models.Model):
                 condition=Q(ending_before__isnull=True) | Q(ending_before__gt=F("starting_at")),
                 name="rate_interval_positive",
                 violation_error_message="A rate must end after it starts.",
-            )
+            ),
+            # One rate per schedule key (selectors/rate_schedule.py) and start: adding the same
+            # rate again is one rate, a new price on the same start replaces the old one.
+            models.UniqueConstraint(
+                F("rate_card"),
+                F("product"),
+                F("pricing_group_values"),
+                Coalesce(KT("details__billing_frequency"), Value("")),
+                F("starting_at"),
+                name="rate_one_per_schedule_key_and_start",
+                violation_error_message="The card already has a rate for this product from then.",
+            ),
         ]
 
     def __str__(self) -> str:

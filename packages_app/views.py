@@ -43,7 +43,7 @@ from packages_app.models import (
     RateCard,
 )
 from packages_app.presenters import alias_timeline, assignment_target
-from packages_app.selectors.catalog import rates_matching
+from packages_app.selectors.rate_schedule import rate_schedule, segments_in_force
 from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
 from packages_app.services.aliases import alias_assign
 from packages_app.services.billable_metrics import billable_metric_create
@@ -110,12 +110,12 @@ def rate_card_detail(request, rate_card_id, **bound_forms):
     )
     now = timezone.now()
     at = _day(request.GET.get("at"), now)
-    in_force = list(
-        rates_matching(rate_card=rate_card, at=at).order_by("product__name", "starting_at")
+    schedule = sorted(
+        rate_schedule(rate_card=rate_card),
+        key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),
     )
-    page = Paginator(
-        rates_matching(rate_card=rate_card).order_by("product__name", "starting_at", "id"), 100
-    ).get_page(request.GET.get("page"))
+    in_force = segments_in_force(schedule, at)
+    page = Paginator(schedule, 100).get_page(request.GET.get("page"))
     assignments = (
         AliasAssignment.objects.filter(rate_card=rate_card)
         .select_related("alias_name", "rate_card", "package")

@@ -7,8 +7,9 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework import exceptions
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -82,3 +83,20 @@ class ApiDocsView(SpectacularSwaggerView):
         ):
             return redirect_to_login(self.request.get_full_path())
         return super().handle_exception(exc)
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """The view's first renderer whatever the Accept header says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class OpenApiJsonView(SpectacularJSONAPIView):
+    """`/openapi.json`: JSON for any Accept header (browsers send text/html, curl sends none);
+    YAML has its own path."""
+
+    content_negotiation_class = FirstRendererNegotiation

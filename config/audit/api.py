@@ -13,7 +13,7 @@ from config.api.schema import page_of
 from config.api.serializers import StrictSerializer
 from config.api.views_base import page_body, rfc3339, validated
 from config.audit.models import AuditLogEntry
-from config.audit.selectors import ASC, DESC, audit_entries, audit_page
+from config.audit.selectors import ASC, DESC, audit_entries, audit_entry_key, audit_page
 
 
 class AuditLogListQuery(StrictSerializer):
@@ -24,6 +24,8 @@ class AuditLogListQuery(StrictSerializer):
     sort = serializers.ChoiceField(choices=[ASC, DESC], required=False, default=ASC)
     limit = serializers.CharField(required=False, allow_blank=True)
     next_page = serializers.CharField(required=False)
+    # Ours: resume the oldest-first tail behind the last entry a reader has (README, Audit).
+    after = serializers.UUIDField(required=False)
 
     def validate(self, attrs):
         # Metronome: the two resource filters go together.
@@ -32,6 +34,8 @@ class AuditLogListQuery(StrictSerializer):
             raise ValidationFailed(
                 "resource_type and resource_id must be given together", field=missing
             )
+        if attrs.get("after") and attrs.get("sort", ASC) != ASC:
+            raise ValidationFailed("after resumes the date_asc tail only", field="after")
         return attrs
 
 
@@ -96,10 +100,12 @@ class AuditLogListApi(APIView):
             starting_on=query.get("starting_on"),
             ending_before=query.get("ending_before"),
         )
+        after = query.get("after")
         page = audit_page(
             entries,
             limit=parse_limit(query.get("limit")),
             cursor=query.get("next_page"),
             sort=query["sort"],
+            after=audit_entry_key(entry_id=after) if after and not query.get("next_page") else None,
         )
         return Response(page_body(page, [audit_log_data(entry) for entry in page.items]))

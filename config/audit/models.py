@@ -13,6 +13,13 @@ from django.db import models
 from django.utils import timezone
 
 
+class CurrentTransactionId(models.Func):
+    """The writing transaction's id (PostgreSQL 13+), as a bigint the ORM can compare."""
+
+    template = "(pg_current_xact_id()::text::bigint)"
+    output_field = models.BigIntegerField()
+
+
 class AuditLogEntry(models.Model):
     class Channel(models.TextChoices):
         API = "api", "API"
@@ -48,6 +55,10 @@ class AuditLogEntry(models.Model):
     resource_id = models.CharField(max_length=128)
     description = models.TextField(blank=True)
     changes = models.JSONField(default=dict, blank=True)
+    # The writing transaction, filled in by the database: the oldest-first feed orders by it
+    # and hands out only entries below every transaction still in flight (selectors.py), so
+    # an entry that commits late can never land behind a reader's cursor.
+    xact_id = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     class Meta:
         verbose_name = "audit log entry"
@@ -55,6 +66,7 @@ class AuditLogEntry(models.Model):
         ordering = ["-timestamp", "-id"]
         indexes = [
             models.Index(fields=["timestamp", "id"], name="audit_time_idx"),
+            models.Index(fields=["xact_id", "timestamp", "id"], name="audit_commit_order_idx"),
             models.Index(
                 fields=["resource_type", "resource_id", "timestamp", "id"],
                 name="audit_resource_idx",

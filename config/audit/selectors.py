@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from config.api.errors import ValidationFailed
 from config.api.pagination import CursorPage, cursor_for, cursor_values
@@ -42,38 +43,112 @@ def audit_entries(
     return entries
 
 
+TAIL_KEYS = ("xact_id", "timestamp", "id")
+NEWEST_KEYS = ("timestamp", "id")
+
+
+# The first transaction id that may still commit an entry: the oldest in flight (other than
+# the reader's own, which a snapshot never lists), else the first not yet assigned; every entry
+# below it is final. Transaction ids are cluster-wide, so transactions of sessions known to be
+# in another database are skipped (they never write here; one not visible in pg_stat_activity
+# is kept, which only delays the feed).
+FINAL_BELOW = RawSQL(
+    """
+    SELECT LEAST(
+        pg_snapshot_xmax(s)::text::bigint,
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) AS x
+         WHERE NOT EXISTS (
+             SELECT 1 FROM pg_stat_activity AS a
+             WHERE a.datname <> current_database()
+               AND a.backend_xid::text::bigint = mod(x::text::bigint, 4294967296))))
+    FROM pg_current_snapshot() AS s
+    """,
+    [],
+    output_field=BigIntegerField(),
+)
+
+
+OWN_TRANSACTION = RawSQL(
+    "SELECT pg_current_xact_id_if_assigned()::text::bigint", [], output_field=BigIntegerField()
+)
+
+
+def _bad_cursor(field: str) -> ValidationFailed:
+    return ValidationFailed(f"{field} is not a valid cursor", field=field)
+
+
+def _typed(names: tuple[str, ...], values: list[str], field: str) -> list[Any]:
+    try:
+        typed = [
+            AuditLogEntry._meta.get_field(name).to_python(value)
+            for name, value in zip(names, values, strict=True)
+        ]
+    except ValidationError:
+        raise _bad_cursor(field) from None
+    if any(value is None for value in typed):
+        raise _bad_cursor(field)
+    return typed
+
+
+def _after(names: tuple[str, ...], values: list[Any], *, descending: bool) -> Q:
+    """Rows strictly after `values` in the (names) order: (a > x) or (a = x and (b > y ...))."""
+    op = "lt" if descending else "gt"
+    condition = Q(**{f"{names[-1]}__{op}": values[-1]})
+    for name, value in zip(reversed(names[:-1]), reversed(values[:-1]), strict=True):
+        condition = Q(**{f"{name}__{op}": value}) | (Q(**{name: value}) & condition)
+    return condition
+
+
+def audit_entry_key(*, entry_id: Any, field: str = "after") -> list[Any]:
+    """The oldest-first key of one entry, to resume a tail after it."""
+    try:
+        key = AuditLogEntry.objects.filter(pk=entry_id).values_list(*TAIL_KEYS).first()
+    except ValidationError:
+        key = None
+    if key is None:
+        raise ValidationFailed(f"No audit log entry {entry_id}", field=field)
+    return list(key)
+
+
 def audit_page(
     entries: QuerySet[AuditLogEntry],
     *,
     limit: int,
     cursor: str | None,
     sort: str = ASC,
+    after: list[Any] | None = None,
     cursor_field: str = "next_page",
 ) -> CursorPage:
-    """A page ordered by (timestamp, id), ascending or descending; the cursor holds the last
-    row's key and the direction, so it cannot be replayed the other way round."""
+    """A page oldest first (the tail) or newest first; the cursor holds the last row's key
+    and the direction, so it cannot be replayed the other way round.
+
+    Oldest first is commit-safe: ordered by the writing transaction, then time, and only the
+    entries of transactions below every one still in flight, so no entry can later appear
+    before a cursor already handed out (a reader that pages on loses nothing and sees nothing
+    twice). `after`: the key of an entry to resume behind (audit_entry_key), when a reader
+    comes back after the last page.
+    """
     descending = sort == DESC
+    keys = NEWEST_KEYS if descending else TAIL_KEYS
     if cursor:
-        stamp, entry_id, direction = cursor_values(cursor, 3, cursor_field)
-        try:
-            last_at = AuditLogEntry._meta.get_field("timestamp").to_python(stamp)
-            last_id = AuditLogEntry._meta.get_field("id").to_python(entry_id)
-        except ValidationError:
-            last_at = last_id = None
-        if last_at is None or last_id is None or direction != sort:
-            raise ValidationFailed(f"{cursor_field} is not a valid cursor", field=cursor_field)
-        if descending:
-            after = Q(timestamp__lt=last_at) | Q(timestamp=last_at, id__lt=last_id)
-        else:
-            after = Q(timestamp__gt=last_at) | Q(timestamp=last_at, id__gt=last_id)
-        entries = entries.filter(after)
-    order = ("-timestamp", "-id") if descending else ("timestamp", "id")
+        *values, direction = cursor_values(cursor, len(keys) + 1, cursor_field)
+        if direction != sort:
+            raise _bad_cursor(cursor_field)
+        after = _typed(keys, values, cursor_field)
+    if not descending:
+        # A reader inside a writing transaction also sees its own entries (as any read does).
+        entries = entries.filter(Q(xact_id__lt=FINAL_BELOW) | Q(xact_id=OWN_TRANSACTION))
+    if after is not None:
+        entries = entries.filter(_after(keys, after, descending=descending))
+    order = [f"-{key}" for key in keys] if descending else list(keys)
     rows = list(entries.order_by(*order)[: limit + 1])
     if len(rows) <= limit:
         return CursorPage(items=rows, next_cursor=None)
     rows = rows[:limit]
     last = rows[-1]
-    return CursorPage(items=rows, next_cursor=cursor_for([last.timestamp, last.id, sort]))
+    return CursorPage(
+        items=rows, next_cursor=cursor_for([*(getattr(last, key) for key in keys), sort])
+    )
 
 
 def resource_history(

@@ -19,6 +19,7 @@ from contracts_app.selectors.cohort_migrations import (
     migration_progress,
 )
 from contracts_app.services.cohort_migrations import (
+    MAX_CUSTOMER_IDS,
     cohort_migration_cancel,
     cohort_migration_create,
     cohort_migration_revert,
@@ -29,6 +30,9 @@ VIEW = "contracts_app.view_cohortmigration"
 ADD = "contracts_app.add_cohortmigration"
 CHANGE = "contracts_app.change_cohortmigration"
 TAG = ["cohort migrations"]
+# Room for both id lists at their documented maximum (a UUID is ~40 bytes on the wire, quoted,
+# with its separator and some indentation) plus the rest of the body.
+ID_LISTS_BODY_BYTES = 2 * MAX_CUSTOMER_IDS * 48 + 1024 * 1024
 
 
 def _resolved(data: dict):
@@ -39,6 +43,7 @@ def _resolved(data: dict):
         customer_ids=data.get("customer_ids"),
         exclude_customer_ids=data.get("exclude_customer_ids"),
         edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
+        allow_past=data.get("allow_past", False),
     )
 
 
@@ -59,6 +64,7 @@ class MigrationPreviewApi(APIView):
     diff between the source and target packages. Nothing is written."""
 
     required_permission = VIEW
+    max_body_bytes = ID_LISTS_BODY_BYTES
 
     @extend_schema(tags=TAG, request=shapes.MigrationPreviewInput, responses=shapes.PreviewEnvelope)
     def post(self, request):
@@ -75,6 +81,7 @@ class MigrationPreviewApi(APIView):
 
 class MigrationCreateApi(APIView):
     required_permission = ADD
+    max_body_bytes = ID_LISTS_BODY_BYTES
 
     @extend_schema(tags=TAG, request=shapes.MigrationCreateInput, responses=shapes.IdEnvelope)
     def post(self, request):

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.pagination import parse_limit
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, rfc3339, validated
 from packages_app.api.billable_metrics import plain
@@ -35,8 +36,8 @@ from packages_app.selectors.catalog import (
     product_state_at,
     rate_card_get,
     rate_card_list,
-    rates_matching,
 )
+from packages_app.selectors.rate_schedule import rate_schedule, rate_schedule_page
 from packages_app.services.rate_cards import (
     rate_add,
     rate_card_archive,
@@ -251,6 +252,11 @@ def rate_schedule_item(rate: Rate, *, at) -> dict[str, Any]:
     return data
 
 
+def _segment_page(request, segments: list[Rate]):
+    limit = parse_limit(request.query_params.get("limit"))
+    return rate_schedule_page(segments, limit=limit, cursor=request.query_params.get("next_page"))
+
+
 # Views ----------------------------------------------------------------------------------------
 
 
@@ -347,8 +353,10 @@ class RatesGetApi(APIView):
     def post(self, request):
         data = plain(validated(RatesGetInput, request.data))
         rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
-        rates = rates_matching(rate_card=rate_card, at=data["at"], selectors=data.get("selectors"))
-        page = query_page(request, rates, keys=("starting_at", "id"))
+        segments = rate_schedule(
+            rate_card=rate_card, at=data["at"], selectors=data.get("selectors")
+        )
+        page = _segment_page(request, segments)
         return Response(
             page_body(page, [rate_schedule_item(rate, at=data["at"]) for rate in page.items])
         )
@@ -366,12 +374,12 @@ class RateScheduleGetApi(APIView):
     def post(self, request):
         data = plain(validated(RateScheduleInput, request.data))
         rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
-        rates = rates_matching(
+        segments = rate_schedule(
             rate_card=rate_card,
             starting_at=data["starting_at"],
             ending_before=data.get("ending_before"),
             selectors=data.get("selectors"),
         )
-        page = query_page(request, rates, keys=("starting_at", "id"))
+        page = _segment_page(request, segments)
         now = timezone.now()
         return Response(page_body(page, [rate_schedule_item(rate, at=now) for rate in page.items]))

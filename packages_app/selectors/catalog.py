@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from config.api.errors import NotFound
@@ -147,8 +148,13 @@ def rate_card_queryset() -> QuerySet[RateCard]:
 
 
 def rate_card_get(*, rate_card_id: Any, field: str = "id", for_update: bool = False) -> RateCard:
-    """The card with its wire-form relations, or (`for_update`) just the row, locked."""
-    queryset = RateCard.objects.select_for_update() if for_update else rate_card_queryset()
+    """The card with its wire-form relations, or (`for_update`) the row, locked, with its fiat
+    credit type."""
+    queryset = (
+        RateCard.objects.select_related("fiat_credit_type").select_for_update(of=("self",))
+        if for_update
+        else rate_card_queryset()
+    )
     return _get_or_404(queryset, rate_card_id, what="Rate card", field=field)
 
 
@@ -203,27 +209,20 @@ def _products_tagged(rate_card: RateCard, tags: set[str], at: dt.datetime) -> se
 def rates_matching(
     *,
     rate_card: RateCard,
-    at: dt.datetime | None = None,
-    starting_at: dt.datetime | None = None,
-    ending_before: dt.datetime | None = None,
     selectors: list[dict[str, Any]] | None = None,
+    tags_at: dt.datetime | None = None,
 ) -> QuerySet[Rate]:
-    """Rates of the card in force at `at`, or overlapping [starting_at, ending_before).
+    """Rates of the card (as added, whatever their window) matching ANY of `selectors`.
 
-    A rate matches when it matches ANY selector; within one selector every given key must match.
-    No selectors means every rate.
+    Within one selector every given key must match; no selectors means every rate. Product tags
+    are read as of `tags_at` (now if None). Which of them is in force when is the schedule's
+    business (selectors/rate_schedule.py).
     """
     rates = Rate.objects.filter(rate_card=rate_card).select_related("product", "credit_type")
-    if at is not None:
-        rates = rates.active_at(at)
-    if starting_at is not None:
-        rates = rates.filter(Q(ending_before__isnull=True) | Q(ending_before__gt=starting_at))
-    if ending_before is not None:
-        rates = rates.filter(starting_at__lt=ending_before)
     # An empty selector matches every rate, and so does the OR of it with anything else.
     if selectors and all(selectors):
         tags = {tag for selector in selectors for tag in selector.get("product_tags", [])}
-        tagged = _products_tagged(rate_card, tags, at or starting_at) if tags else set()
+        tagged = _products_tagged(rate_card, tags, tags_at or timezone.now()) if tags else set()
         any_selector = Q()
         for selector in selectors:
             any_selector |= _selector_condition(selector, tagged)

@@ -14,6 +14,7 @@ from config.audit.services import audit_record, changed_fields, queryset_update_
 from packages_app.amounts import amount_check
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
 from packages_app.selectors.catalog import rate_card_get
+from packages_app.selectors.rate_schedule import rate_schedule_key
 from packages_app.services.aliases import alias_assign_many
 from packages_app.services.billable_metrics import full_clean_or_400
 
@@ -393,10 +394,10 @@ def rates_add(
         str(rate_card.fiat_credit_type_id),
         *(c["custom_credit_type_id"] for c in rate_card.details.get("credit_type_conversions", [])),
     }
-    credit_types = _credit_types(
-        {str(rate_card.fiat_credit_type_id)}
-        | {rate["credit_type_id"] for rate in rates if rate.get("credit_type_id")}
-    )
+    fiat = rate_card.fiat_credit_type  # joined to the locked card
+    others = {rate["credit_type_id"] for rate in rates if rate.get("credit_type_id")}
+    others.discard(str(fiat.pk))
+    credit_types = {str(fiat.pk): fiat, **(_credit_types(others) if others else {})}
     built = [
         _build_rate(
             rate,
@@ -408,15 +409,67 @@ def rates_add(
         )
         for index, rate in enumerate(rates)
     ]
-    created = Rate.objects.bulk_create(built)
+    held, created, replaced = _schedule(rate_card, built)
     audit_record(
         action="add_rates",
         resource_type="rate_card",
         resource_id=rate_card.pk,
-        description=f"{len(created)} rate(s) added",
-        changes={"rate_ids": [rate.pk for rate in created]},
+        description=f"{len(created)} rate(s) added, {len(replaced)} replaced",
+        changes={
+            "rate_ids": [rate.pk for rate in created],
+            "replaced": [_replaced_change(before, after) for before, after in replaced],
+        },
     )
-    return created
+    return held
+
+
+RATE_VALUE_FIELDS = ("ending_before", "entitled", "rate_type", "price", "credit_type_id", "details")
+
+
+def _replaced_change(before: dict[str, Any], after: Rate) -> dict[str, Any]:
+    return {"id": after.pk, **changed_fields(before, _values(after))}
+
+
+def _values(rate: Rate) -> dict[str, Any]:
+    return {name: getattr(rate, name) for name in RATE_VALUE_FIELDS}
+
+
+def _schedule(rate_card: RateCard, built: list[Rate]) -> tuple[list[Rate], list[Rate], list[tuple]]:
+    """Write `built` into the card's schedule (selectors/rate_schedule.py reads it).
+
+    One rate per schedule key and start: a rate with the key and start of an existing one
+    replaces its values (the newest word on that start wins), an identical one is a no-op, and
+    later rates in one call win over earlier ones the same way. Rates with other starts are
+    added; the schedule, not the rows, decides which is in force when.
+
+    Answers the row holding each of `built` (in its order), the rows created, and the rows
+    replaced as (values before, row).
+    """
+    existing = {
+        (rate_schedule_key(rate), rate.starting_at): rate
+        for rate in Rate.objects.filter(
+            rate_card=rate_card, starting_at__in={rate.starting_at for rate in built}
+        )
+    }
+    new: dict[tuple, Rate] = {}
+    replaced: dict[tuple, tuple[dict[str, Any], Rate]] = {}
+    for rate in built:
+        slot = (rate_schedule_key(rate), rate.starting_at)
+        current = existing.get(slot)
+        if current is None:
+            new[slot] = rate
+        elif _values(current) != _values(rate):
+            before = replaced.get(slot, (_values(current), None))[0]
+            for name in RATE_VALUE_FIELDS:
+                setattr(current, name, getattr(rate, name))
+            current.credit_type = rate.credit_type
+            replaced[slot] = (before, current)
+    changed = [(before, after) for before, after in replaced.values() if _values(after) != before]
+    if changed:
+        Rate.objects.bulk_update([after for _, after in changed], RATE_VALUE_FIELDS)
+    created = Rate.objects.bulk_create(new.values())
+    holders = {**existing, **new}
+    return [holders[(rate_schedule_key(r), r.starting_at)] for r in built], created, changed
 
 
 def rate_add(*, rate_card_id: Any, rate: dict[str, Any]) -> Rate:

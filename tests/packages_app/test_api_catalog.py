@@ -488,7 +488,10 @@ def test_add_rate_of_every_type(sdk):
         **common, rate_type="TIERED_PERCENTAGE", starting_at=JAN, tiers=[{"price": 0.2}]
     ).data
     assert tiered_pct.rate_type == "TIERED_PERCENTAGE"
-    assert len(list(sdk.v1.contracts.rate_cards.rates.list(rate_card_id=card_id, at=JAN))) == 5
+    # each replaced the one before on the same product and start, but for the subscription
+    # rate (its billing frequency keeps a schedule of its own)
+    in_force = sdk.v1.contracts.rate_cards.rates.list(rate_card_id=card_id, at=JAN)
+    assert sorted(r.rate.rate_type for r in in_force) == ["SUBSCRIPTION", "TIERED_PERCENTAGE"]
 
 
 @pytest.mark.parametrize(
@@ -569,7 +572,11 @@ def test_add_rates_is_all_or_nothing(sdk):
     body = _bad_request(
         lambda: sdk.v1.contracts.rate_cards.rates.add_many(
             rate_card_id=card_id,
-            rates=[{**good, "price": 1}, {**good, "price": 2}, {**good, "rate_type": "TIERED"}],
+            rates=[
+                {**good, "price": 1},
+                {**good, "price": 2, "starting_at": FEB},
+                {**good, "rate_type": "TIERED"},
+            ],
         )
     )
 
@@ -577,7 +584,7 @@ def test_add_rates_is_all_or_nothing(sdk):
     assert body["field"] == "rates[2].tiers"
     assert not Rate.objects.exists()
     result = sdk.v1.contracts.rate_cards.rates.add_many(
-        rate_card_id=card_id, rates=[{**good, "price": 1}, {**good, "price": 2}]
+        rate_card_id=card_id, rates=[{**good, "price": 1}, {**good, "price": 2, "starting_at": FEB}]
     )
     assert result.data.id == card_id
     assert Rate.objects.count() == 2
@@ -653,6 +660,7 @@ def test_get_rates_auto_pages(sdk):
                 "rate_type": "FLAT",
                 "price": i,
                 "starting_at": JAN + dt.timedelta(days=i),
+                "pricing_group_values": {"region": f"r{i}"},
             }
             for i in range(5)
         ],

@@ -123,7 +123,7 @@ def test_rate_card_page_shows_rates_at_a_date(pricing_client, django_assert_max_
     # session, user, card, rates at the date, every rate (count + page), aliases, products
     with django_assert_max_num_queries(8):
         html = pricing_client.get(f"/rate-cards/{card.id}/?at=2027-02-01").content.decode()
-    assert "<td>3 USD (cents)</td>" in html and "Every rate (2)" in html
+    assert "<td>3 USD (cents)</td>" in html and "Schedule (2)" in html
     partial = pricing_client.get(
         f"/rate-cards/{card.id}/?at=2027-07-01", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="rates-at"
     ).content.decode()
