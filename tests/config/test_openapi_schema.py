@@ -128,9 +128,9 @@ def test_the_schema_lists_every_api_route(schema):
     # 48 operations less the two of /v1/noop, plus GET /v1/auditLogs, plus the 10 contract-edit
     # and customer calls (v2 contracts edit/get/list/getEditHistory, commits and credits edit,
     # v1 contracts/amend, customers setName/setIngestAliases/updateConfig), the workspace's
-    # packages/preview, packages/aliases/schedule and packages/aliases/list, and the seven of
-    # /v1/packages/migrations/*
-    assert len(list(operations(schema))) == 67
+    # packages/preview, packages/forecast, packages/aliases/schedule and packages/aliases/list,
+    # and the seven of /v1/packages/migrations/*
+    assert len(list(operations(schema))) == 68
 
 
 def test_logged_out_docs_send_a_person_to_the_login_page(client):

@@ -117,6 +117,7 @@ def test_cancel_answers_at_once_and_stops_a_running_job_at_the_next_batch(worker
         "failed": 0,
         "cancelled": statuses["CANCELLED"],
         "reverted": 0,
+        "revert_blocked": 0,
     }
     # every migrated contract moved exactly once, nothing else moved
     assert_each_customer_moved_once(source, target, statuses["MIGRATED"])

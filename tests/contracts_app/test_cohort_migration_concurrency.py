@@ -207,6 +207,7 @@ def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_brok
         "failed": 0,
         "cancelled": 30,
         "reverted": 0,
+        "revert_blocked": 0,
     }
 
 
