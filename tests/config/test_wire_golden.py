@@ -621,6 +621,27 @@ def scenario(r: Recorder) -> None:
     r.get("/v1/customers", query={"only_archived": "true"})
     r.get("/v1/customers", query={"ingest_alias": "globex", "limit": 1})
 
+    # Forecasts of what a customer on a package would be billed.
+    r.post(
+        "/v1/packages/forecast",
+        {
+            "package_id": v1,
+            "starting_at": "2030-01-31T00:00:00Z",
+            "months": 4,
+            "usage": [{"product_id": usage, "quantity_per_month": 1500}],
+            "customer_id": acme,
+        },
+    )
+    r.post(
+        "/v1/packages/forecast",
+        {"package_alias": "wire-plan", "starting_at": "2030-08-01T00:00:00Z", "months": 2},
+    )
+    r.post(
+        "/v1/packages/forecast",
+        {"package_id": v1, "starting_at": "2030-01-01T00:00:00Z", "months": 37},
+        expect=400,
+    )
+
     # Contracts: by package id and by alias; a 409 for a reused uniqueness key.
     by_id = r.post(
         "/v1/contracts/create",
