@@ -50,6 +50,7 @@ import json
 import os
 import re
 import uuid
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlencode
 
@@ -1257,21 +1258,22 @@ def run_migration(migration_id: str, revert: bool = False) -> None:
 # --- storage and comparison -----------------------------------------------------------------
 
 
-def _slug(entry: dict) -> str:
-    return f"{entry['n']:03d}-" + re.sub(r"[^A-Za-z0-9]+", "-", entry["endpoint"]).strip("-")
-
-
 def dump(entries: list[dict]) -> None:
+    """The golden file; a large body goes to a side file named by its endpoint and how many
+    requests to that endpoint came before (so adding a step elsewhere renames nothing)."""
     WIRE_DIR.mkdir(exist_ok=True)
     if BODIES.exists():
         for old in BODIES.iterdir():
             old.unlink()
+    seen: Counter[str] = Counter()
     lines = []
     for entry in entries:
         entry = dict(entry)
+        seen[entry["endpoint"]] += 1
         if len(entry["body"]) > SIDE_FILE_OVER:
             BODIES.mkdir(exist_ok=True)
-            name = _slug(entry) + ".txt"
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", entry["endpoint"]).strip("-")
+            name = f"{slug}-{seen[entry['endpoint']]}.txt"
             (BODIES / name).write_bytes(entry["body"].encode("utf-8"))
             entry["body"] = None
             entry["body_file"] = name
@@ -1283,8 +1285,8 @@ def load() -> list[dict]:
     entries = []
     for line in GOLDEN.read_bytes().decode("utf-8").split("\n")[:-1]:
         entry = json.loads(line)
-        if entry.pop("body_file", None) is not None:
-            name = _slug(entry) + ".txt"
+        name = entry.pop("body_file", None)
+        if name is not None:
             entry["body"] = (BODIES / name).read_bytes().decode("utf-8")
         entries.append(entry)
     return entries
