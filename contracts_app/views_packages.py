@@ -21,12 +21,11 @@ from rest_framework.exceptions import ValidationError
 from config.api.errors import ApplicationError, Conflict, flatten_errors
 from config.api.views_base import validated
 from contracts_app.models import Contract
-from contracts_app.presenters import preview_timeline
+from contracts_app.presenters import package_diff_words, preview_timeline
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.previews import package_preview, package_preview_saved
 from contracts_app.views_cohort import chart_context
 from packages_app.api.package_serializers import PackageCreateInput
-from packages_app.describe import describe_term
 from packages_app.forms import (
     BuilderForms,
     VersionForm,
@@ -40,6 +39,7 @@ from packages_app.forms import (
 from packages_app.models import AliasAssignment, Package
 from packages_app.presenters import alias_timeline, terms_in_words
 from packages_app.selectors.browse import package_for_page
+from packages_app.selectors.package_diff import package_diff, package_diff_names
 from packages_app.services.packages import package_archive, package_create
 from packages_app.services.versions import aliases_taken_over, package_version_create
 
@@ -72,7 +72,7 @@ def _validated_body(forms: BuilderForms) -> dict | None:
     return None
 
 
-def _preview_context(forms: BuilderForms, request) -> dict:
+def _preview_context(forms: BuilderForms, request, *, package_terms: bool = False) -> dict:
     start = _start_from(request.POST.get("preview_start") or request.GET.get("preview_start"))
     context = {"preview_start": start, "preview_errors": []}
     body = _validated_body(forms)
@@ -80,7 +80,7 @@ def _preview_context(forms: BuilderForms, request) -> dict:
         context["preview_errors"] = _error_list(forms)
         return context
     try:
-        preview = package_preview(body=body, starting_at=start)
+        preview = package_preview(body=body, starting_at=start, package_terms=package_terms)
     except ApplicationError as exc:
         forms.add_error(exc.field, exc.message)
         context["preview_errors"] = _error_list(forms)
@@ -110,60 +110,6 @@ def _error_list(forms: BuilderForms) -> list[str]:
                 label = form.fields[field].label if field in form.fields else ""
                 messages += [f"{where} · {label + ': ' if label else ''}{e}" for e in errors]
     return messages
-
-
-def _diff(source: Package | None, forms: BuilderForms, body: dict | None) -> dict | None:
-    """Terms added, removed and kept between `source` and the body being built, in words."""
-    if source is None or body is None:
-        return None
-    names, credit_types = _product_names(forms), credit_type_names()
-    kinds = {
-        "commits": "commit",
-        "credits": "credit",
-        "recurring_commits": "recurring_commit",
-        "recurring_credits": "recurring_credit",
-        "subscriptions": "subscription",
-        "scheduled_charges": "scheduled_charge",
-        "overrides": "override",
-        "spend_trackers": "spend_tracker",
-    }
-
-    def words(kind, term_body):
-        return describe_term(kind, term_body, product_names=names, credit_type_names=credit_types)
-
-    def product_of(term_body):
-        rate = term_body.get("subscription_rate") or {}
-        specifiers = term_body.get("override_specifiers") or [{}]
-        return str(
-            term_body.get("product_id")
-            or rate.get("product_id")
-            or specifiers[0].get("product_id")
-            or ""
-        )
-
-    old = [(t.kind, product_of(t.body), words(t.kind, t.body)) for t in source.terms.all()]
-    new = [
-        (kind, product_of(term), words(kind, term))
-        for key, kind in kinds.items()
-        for term in body.get(key) or []
-    ]
-    old_texts, new_texts = [t for _, _, t in old], [t for _, _, t in new]
-    removed = [row for row in old if row[2] not in new_texts]
-    added = [row for row in new if row[2] not in old_texts]
-    # A removed and an added term of the same kind on the same product: one changed term.
-    changed = []
-    for row in list(added):
-        twin = next((r for r in removed if r[:2] == row[:2]), None)
-        if twin is not None:
-            removed.remove(twin)
-            added.remove(row)
-            changed.append((twin[2], row[2]))
-    return {
-        "added": [text for _, _, text in added],
-        "removed": [text for _, _, text in removed],
-        "changed": changed,
-        "kept": [text for text in new_texts if text in old_texts],
-    }
 
 
 @login_required
@@ -256,11 +202,16 @@ def package_builder_preview(request, package_id=None):
     an example start by the provisioning code, written nowhere. Always 200 (htmx swaps it)."""
     source = package_for_page(package_id=package_id) if package_id else None
     forms = BuilderForms(request.POST)
-    context = _preview_context(forms, request)
+    context = _preview_context(forms, request, package_terms=source is not None)
     context["source"] = source
-    if source is not None:
-        body = None if context["preview_errors"] else _validated_body(BuilderForms(request.POST))
-        context["diff"] = _diff(source, forms, body)
+    preview = context.get("preview")
+    if source is not None and preview is not None:
+        # The new version as package_create builds it, against the saved one: the migration
+        # preview's diff, in the same words.
+        diff = package_diff(source=source, target=preview.package, target_terms=preview.terms)
+        context["diff"] = package_diff_words(
+            diff, **package_diff_names(diff), credit_type_names=credit_type_names()
+        )
     return render(request, "packages_app/builder_preview.html", context)
 
 
