@@ -6,7 +6,7 @@ credit types, metrics, products, a rate card whose later rate supersedes an earl
 packages with every kind of term, an alias with a schedule, customers, contracts provisioned
 by id and by alias, a v2 edit, commit/credit edits, an amend, a cohort migration previewed,
 created, run in-process, reverted, another cancelled, Solvimon-style schedules, audit logs,
-and error answers (400 naming a field, 401, 403, 404, 409). Then every route of the API (its
+webhooks, and error answers (400 naming a field, 401, 403, 404, 409). Then every route of the API (its
 DRF views in the URLconf, `api_routes()`, and every operation of the OpenAPI document) must
 have been called at least once: a new endpoint fails the test with its name until the scenario
 calls it and the golden file is regenerated. The scenario's dates lie in 2029-2031, after "now".
@@ -27,7 +27,7 @@ What legitimately changes between runs is normalised, in request and response al
   shape, digits replaced (`<now:dddd-dd-ddTdd:dd:dd.ddddddZ>`), so precision and format are still
   compared; the scenario's own dates (2029-2031) are kept;
 - paging cursors become `<cursor:N>`, request ids (32 hex digits) `<hex:N>`, numbered like ids;
-  API tokens and their shown prefixes `pp_<secret>`; the docs page's CSRF token `<csrf>`;
+  API tokens and their shown prefixes `pp_<secret>`, webhook secrets `whsec_<secret>`; the docs page's CSRF token `<csrf>`;
   the process named as the actor of audit entries written outside a request `<process>`;
   timings (healthz's `checked_in_ms`, a migration's `items_per_second`) `"<varies>"`;
 - integer ids (users, tokens) are made stable instead: every sequence restarts at 1000000.
@@ -148,6 +148,7 @@ CURSOR_RE = re.compile(r'(?P<key>"(?:next_page|cursor|next_cursor)"\s*:\s*)"(?P<
 CURSOR_QUERY_RE = re.compile(r"(?P<key>[?&](?:next_page|cursor)=)(?P<value>[^&]+)")
 HEX_ID_RE = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")  # request ids
 TOKEN_RE = re.compile(r"pp_[A-Za-z0-9_\-]{4,}")  # API tokens and their shown prefixes
+WEBHOOK_SECRET_RE = re.compile(r"whsec_[A-Za-z0-9+/=]+")
 # Audit entries written outside a request name the process (`pytest`, or `-c` under xdist).
 PROCESS_ACTOR_RE = re.compile(r'"id":"system:(?P<name>[^"]*)","name":"(?P=name)"')
 CSRF_RE = re.compile(r'(?P<key>X-CSRFTOKEN"\] = ")[^"]+')
@@ -194,6 +195,7 @@ class Normaliser:
         text = HEX_ID_RE.sub(self._hex_id, text)
         text = INSTANT_RE.sub(self._instant, text)
         text = TOKEN_RE.sub("pp_<secret>", text)
+        text = WEBHOOK_SECRET_RE.sub("whsec_<secret>", text)
         text = PROCESS_ACTOR_RE.sub('"id":"system:<process>","name":"<process>"', text)
         text = CSRF_RE.sub(lambda m: m.group("key") + "<csrf>", text)
         return VOLATILE_NUMBER_RE.sub(lambda m: m.group("key") + '"<varies>"', text)
@@ -907,6 +909,32 @@ def scenario(r: Recorder) -> None:
     r.get("/v1/auditLogs", query={"limit": 5, "next_page": first["next_page"]})
     r.get("/v1/auditLogs", query={"resource_type": "contract", "resource_id": by_id})
     r.get("/v1/auditLogs", query={"sort": "date_desc", "limit": 3})
+
+    # Webhooks (nothing is delivered: the test's transaction never commits).
+    hooks = "/v1/webhooks"
+    hook = r.post(
+        f"{hooks}/create",
+        {
+            "url": "https://93.184.216.34/wire-hooks",
+            "events": ["contract.created", "package.created"],
+            "description": "Wire receiver",
+        },
+    )["data"]["id"]
+    spare_hook = r.post(
+        f"{hooks}/create",
+        {"url": "https://93.184.216.34/wire-spare", "events": ["package.created"]},
+    )["data"]["id"]
+    r.post(f"{hooks}/create", {"url": "ftp://93.184.216.34/h", "events": []}, expect=400)
+    r.post(f"{hooks}/rotateSecret", {"webhook_id": hook})
+    r.post(f"{hooks}/archive", {"webhook_id": spare_hook})
+    r.post(f"{hooks}/list", {})
+    r.post(f"{hooks}/list", {"archive_filter": "ARCHIVED"})
+    r.post(f"{hooks}/deliveries/list", {"webhook_id": hook})
+    r.post(
+        f"{hooks}/deliveries/resend",
+        {"webhook_id": hook, "event_id": str(uuid.UUID(int=7))},
+        expect=404,
+    )
 
     # Authentication and routing errors.
     r.post("/v1/packages/list", {}, auth=None, expect=401)
