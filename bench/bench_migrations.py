@@ -221,7 +221,7 @@ def _floor(source, target, n: int) -> float:
             )
         )
         transaction.set_rollback(True)
-    from config.api import jsonutil
+    from config.core import jsonutil
 
     subscriptions = list(
         Contract.objects.filter(package=source).values_list("customer_id", "subscription_id")

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from config.api.jsonutil import ExactDecimalEncoder
+from config.core.jsonutil import ExactDecimalEncoder
 
 
 class ArchivedFilter(admin.SimpleListFilter):

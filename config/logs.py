@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from config.core.instants import format_instant_millis
 
 READABLE_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 NO_REQUEST = "-"
@@ -30,15 +33,18 @@ def _clear_request_id(**_kwargs) -> None:
     _request_id_for_logs.set("")
 
 
-def current_request_id() -> str:
-    from config.audit.context import current
+# Reads the audit context's request id; config.audit registers it in AuditConfig.ready(), so
+# logging imports nothing above it.
+_context_request_id: Callable[[], str] = lambda: ""  # noqa: E731
 
-    context = current()
-    return (
-        (context.request_id if context is not None else "")
-        or _request_id_for_logs.get()
-        or NO_REQUEST
-    )
+
+def register_context_request_id(reader: Callable[[], str]) -> None:
+    global _context_request_id
+    _context_request_id = reader
+
+
+def current_request_id() -> str:
+    return _context_request_id() or _request_id_for_logs.get() or NO_REQUEST
 
 
 def install_request_id_on_records() -> None:
@@ -65,9 +71,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": format_instant_millis(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", NO_REQUEST),
@@ -92,11 +96,7 @@ class ReadableFormatter(logging.Formatter):
         return super().format(record)
 
     def formatTime(self, record, datefmt=None):
-        return (
-            datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z")
-        )
+        return format_instant_millis(datetime.fromtimestamp(record.created, UTC))
 
 
 # --- Celery: the publishing request's id travels in the message headers. ---

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from packages_app.time_offsets import add_months
+from config.core.billing_periods import add_months
 
 
 @dataclass

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.api import audit_logs as audit_api
 from config.api import views as api_views
-from config.audit import api as audit_api
 from config.metrics.views import MetricsView
 from contracts_app import views as contracts_views
 

@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.views.generic import ListView
 
+from config.core.instants import format_instant_to_second
+
 
 class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     """A paginated, permission-checked table with an optional search box (`?q=`, kept in the
@@ -106,7 +108,7 @@ def csv_response(filename: str, header: list[str], rows, *, chunk_size: int = 20
 
     def cell(value):
         if isinstance(value, dt.datetime):
-            return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return format_instant_to_second(value)
         return "" if value is None else value
 
     from config.db_router import read_alias

@@ -12,7 +12,7 @@ import uuid
 
 from django import forms
 
-from config.api.ids import parse_uuid
+from config.core.ids import parse_uuid
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
 from contracts_app.services.customers import DELIVERY_METHODS
 from packages_app.forms import BLANK, ServiceForm, as_wire, utc_datetime_field

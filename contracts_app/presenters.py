@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from config.core.instants import parse_instant
 from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
@@ -28,12 +29,6 @@ class PeriodRow:
     starting_at: dt.datetime | None
     ending_before: dt.datetime | None
     amount: str = ""
-
-
-def _instant(value) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def _lane_label(row: TermRow, product_names: Mapping[str, str]) -> str:
@@ -89,8 +84,8 @@ def preview_timeline(
             for index, child in enumerate(children.get(str(row.id), [])):
                 for item in (child.body.get("access_schedule") or {}).get("schedule_items") or []:
                     item_start, item_end = (
-                        _instant(item["starting_at"]),
-                        _instant(item["ending_before"]),
+                        parse_instant(item["starting_at"]),
+                        parse_instant(item["ending_before"]),
                     )
                     amount = money(
                         item.get("amount"),
@@ -113,8 +108,8 @@ def preview_timeline(
             schedule = body.get("access_schedule") or {}
             for item in schedule.get("schedule_items") or []:
                 item_start, item_end = (
-                    _instant(item["starting_at"]),
-                    _instant(item["ending_before"]),
+                    parse_instant(item["starting_at"]),
+                    parse_instant(item["ending_before"]),
                 )
                 amount = money(
                     item.get("amount"), schedule.get("credit_type_id"), credit_type_names
@@ -131,7 +126,7 @@ def preview_timeline(
                 table.append(PeriodRow(label, "access", item_start, item_end, amount))
             invoices = body.get("invoice_schedule") or {}
             for item in invoices.get("schedule_items") or []:
-                at = _instant(item["timestamp"])
+                at = parse_instant(item["timestamp"])
                 amount = money(
                     item.get("amount")
                     or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
@@ -143,7 +138,7 @@ def preview_timeline(
         elif row.kind == "scheduled_charge":
             schedule = body.get("schedule") or {}
             for item in schedule.get("schedule_items") or []:
-                at = _instant(item["timestamp"])
+                at = parse_instant(item["timestamp"])
                 amount = money(
                     item.get("amount")
                     or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contracts_app.services import cohort_migration_batches as batches
 from contracts_app.services import cohort_migration_chains as chains
+from contracts_app.services import cohort_migration_queue as queue
 from contracts_app.services import cohort_migrations as migrations
 from contracts_app.services.recurring_horizon import recurring_terms_extend
 
@@ -28,24 +29,19 @@ def recurring_terms_extend_task() -> int:
     return added
 
 
-def enqueue(task, *args) -> None:
-    """Send to the bulk queue (read at call time, so a test can give its worker a queue)."""
-    task.apply_async(args=[str(a) for a in args], queue=settings.BULK_QUEUE)
-
-
-@shared_task(name="contracts_app.tasks.migration_start", acks_late=True)
+@shared_task(name=queue.MIGRATION_START, acks_late=True)
 def migration_start(migration_id: str) -> bool:
     return migrations.migration_start(migration_id=migration_id)
 
 
-@shared_task(name="contracts_app.tasks.migration_batch", acks_late=True)
+@shared_task(name=queue.MIGRATION_BATCH, acks_late=True)
 def migration_batch(migration_id: str, chain: str | None = None, token: str | None = None) -> int:
     """One batch of a chain, then the chain's next (a chain per worker); the last one finishes
     the job."""
     return _chain_step(migration_batch, batches.migration_batch_run, migration_id, chain, token)
 
 
-@shared_task(name="contracts_app.tasks.migration_revert_batch", acks_late=True)
+@shared_task(name=queue.MIGRATION_REVERT_BATCH, acks_late=True)
 def migration_revert_batch(
     migration_id: str, chain: str | None = None, token: str | None = None
 ) -> int:
@@ -68,7 +64,7 @@ def _chain_step(task, run, migration_id: str, chain: str | None, token: str | No
         return 0
     claimed, next_token = step
     if claimed:
-        enqueue(task, migration_id, chain, next_token)
+        queue.enqueue(task.name, migration_id, chain, next_token)
     else:
         migrations.migration_finish_if_done(migration_id=migration_id)
     return claimed

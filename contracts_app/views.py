@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from config.api.errors import ApplicationError, Conflict, flatten_errors
-from config.api.ids import parse_uuid
+from config.api.errors import flatten_errors
 from config.api.views_base import validated
+from config.core.errors import ApplicationError, Conflict
+from config.core.ids import parse_uuid
 from config.web import ObjectListView, redirect_after_write
 from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
 from contracts_app.forms import (

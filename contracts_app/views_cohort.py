@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import push_url
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import CursorPage, cursor_for, cursor_values
+from config.core.errors import ValidationFailed
+from config.core.pagination import CursorPage, cursor_for, cursor_values
 from config.db_router import reads_from_replica
 from contracts_app.forms import CohortChartForm, CohortFilterForm
 from contracts_app.presenters import ChartMark, cohort_chart

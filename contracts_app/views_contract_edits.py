@@ -16,9 +16,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from rest_framework.exceptions import ValidationError
 
-from config.api.errors import ApplicationError, Conflict, ValidationFailed, flatten_errors
-from config.api.pagination import keyset_paginate
+from config.api.errors import flatten_errors
 from config.api.views_base import validated
+from config.core.errors import ApplicationError, Conflict, ValidationFailed
+from config.core.pagination import keyset_paginate
 from config.web import redirect_after_write
 from contracts_app.api.contract_edit_serializers import ContractEditInput
 from contracts_app.api.contract_edits import edit_entry, term_renderer

@@ -24,10 +24,11 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from rest_framework.exceptions import ValidationError
 
-from config.api.errors import ApplicationError, Conflict, NotFound, ValidationFailed, flatten_errors
-from config.api.ids import parse_uuid
-from config.api.pagination import keyset_paginate
+from config.api.errors import flatten_errors
 from config.api.views_base import validated
+from config.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.pagination import keyset_paginate
 from config.web import csv_response, redirect_after_write
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
 from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django_htmx.http import trigger_client_event
 from rest_framework.exceptions import ValidationError
 
-from config.api.errors import ApplicationError, Conflict, flatten_errors
+from config.api.errors import flatten_errors
 from config.api.views_base import validated
+from config.core.errors import ApplicationError, Conflict
 from contracts_app.models import Contract
 from contracts_app.presenters import package_diff_words, preview_timeline
 from contracts_app.selectors.contracts import credit_type_names

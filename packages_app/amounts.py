@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 
 # --- the one rule for amounts ----------------------------------------------------------------
 #

@@ -21,3 +21,8 @@ class PackagesAppConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_default_credit_type, sender=self)
+
+        from config.metrics.collectors import register_state_metrics
+        from packages_app.metrics import alias_repoints_next_24h
+
+        register_state_metrics("alias_repoints_next_24h", alias_repoints_next_24h)

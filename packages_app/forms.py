@@ -19,6 +19,7 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
+from config.core.instants import format_instant_to_second
 from packages_app.models import USD_CENTS_ID, AliasName, Package, Product, RateCard
 
 UNIT_CHOICES = [("DAYS", "days"), ("WEEKS", "weeks"), ("MONTHS", "months"), ("YEARS", "years")]
@@ -891,8 +892,7 @@ def as_wire(value: Any) -> Any:
     """A form-built body as JSON would carry it: datetimes as RFC 3339 strings (the API's
     serializers take strings only), everything else as is."""
     if isinstance(value, dt.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return format_instant_to_second(value)
     if isinstance(value, dict):
         return {key: as_wire(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -905,8 +905,9 @@ def submit_through(form: ServiceForm, serializer, body: dict, call):
     one validation path. Errors land on `form`; None is returned then."""
     from rest_framework.exceptions import ValidationError
 
-    from config.api.errors import ApplicationError, flatten_errors
+    from config.api.errors import flatten_errors
     from config.api.views_base import validated
+    from config.core.errors import ApplicationError
     from packages_app.api.billable_metrics import plain
 
     try:

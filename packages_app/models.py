@@ -18,14 +18,15 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 
-from config.api.jsonutil import DecimalDecoder, ExactDecimalEncoder
+from config.core.instants import format_instant_to_minute
+from config.core.jsonutil import DecimalDecoder, ExactDecimalEncoder
 
 USD_CENTS_ID = uuid.UUID("2714e483-4ff1-48e4-9e25-ac732e8f24f2")
 
 
 def minute_label(moment) -> str:
     """An instant as a short ISO 8601 UTC label (object names in admin)."""
-    return moment.strftime("%Y-%m-%dT%H:%MZ") if moment else "-"
+    return format_instant_to_minute(moment) if moment else "-"
 
 
 # One decoder for every read: `json.loads(cls=...)` builds a decoder (and its scanner) per

@@ -6,19 +6,12 @@ directly, so Jan 31 + 1 month = Feb 28/29 but Jan 31 + 2 months = Mar 31.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
-from config.api.errors import ValidationFailed
+from config.core.billing_periods import add_months
+from config.core.errors import ValidationFailed
 
 UNITS = ("DAYS", "WEEKS", "MONTHS", "YEARS")
-
-
-def add_months(start: dt.datetime, months: int) -> dt.datetime:
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day)
 
 
 def add_offset(start: dt.datetime, unit: str, value: int) -> dt.datetime:

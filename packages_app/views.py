@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
-from config.api.errors import ApplicationError
+from config.core.errors import ApplicationError
 from config.web import ObjectListView
 from packages_app.api.billable_metrics import BillableMetricCreateInput
 from packages_app.api.products import ProductCreateInput

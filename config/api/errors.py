@@ -1,4 +1,4 @@
-"""One application error type and one exception handler for every API error (DESIGN.md §5).
+"""The one exception handler for every API error: domain error codes → HTTP statuses (DESIGN.md §5).
 
 Metronome-style routes answer `{"message": ..., "field"?: ..., "errors"?: {...}}`; views that set
 `error_style = "solvimon"` answer `{"type", "code", "message", "field"}` instead.
@@ -13,31 +13,17 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from config.core.errors import ApplicationError, Conflict, NotFound
 
-class ApplicationError(Exception):
-    """A business-rule failure raised by services; mapped to an HTTP answer in one place."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "INVALID_REQUEST"
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+# The HTTP answer for each domain error code; a code not listed is bad input (400).
+STATUS_BY_ERROR_CODE = {
+    NotFound.code: status.HTTP_404_NOT_FOUND,
+    Conflict.code: status.HTTP_409_CONFLICT,
+}
 
 
-class ValidationFailed(ApplicationError):
-    pass
-
-
-class NotFound(ApplicationError):
-    status_code = status.HTTP_404_NOT_FOUND
-    code = "NOT_FOUND"
-
-
-class Conflict(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
-    code = "CONFLICT"
+def status_for(error: ApplicationError) -> int:
+    return STATUS_BY_ERROR_CODE.get(error.code, status.HTTP_400_BAD_REQUEST)
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -86,7 +72,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     code: str | None = None
 
     if isinstance(exc, ApplicationError):
-        status_code, message, field, code = exc.status_code, exc.message, exc.field, exc.code
+        status_code, message, field, code = status_for(exc), exc.message, exc.field, exc.code
     elif isinstance(exc, exceptions.ValidationError):
         status_code = 400
         errors = flatten_errors(exc.detail)

@@ -5,8 +5,8 @@ from decimal import Decimal
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from config.api.errors import ValidationFailed
-from config.api.jsonutil import loads_bounded
+from config.core.errors import ValidationFailed
+from config.core.jsonutil import loads_bounded
 
 
 class DecimalJSONParser(JSONParser):

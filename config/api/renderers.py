@@ -1,6 +1,6 @@
 from rest_framework.renderers import JSONRenderer
 
-from config.api.jsonutil import ExactDecimalEncoder
+from config.core.jsonutil import ExactDecimalEncoder
 
 
 class ExactJSONRenderer(JSONRenderer):

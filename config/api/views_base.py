@@ -6,9 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import CursorPage, keyset_paginate, parse_limit
 from config.api.serializers import json_type_errors
+from config.core.errors import ValidationFailed
+from config.core.pagination import CursorPage, keyset_paginate, parse_limit
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **context) -> dict:
@@ -51,14 +51,3 @@ def query_page(
 
 def page_body(page: CursorPage, items: list[Any]) -> dict[str, Any]:
     return {"data": items, "next_page": page.next_cursor}
-
-
-def rfc3339(value) -> str | None:
-    """UTC instant on the wire: `2024-01-01T00:00:00Z` (milliseconds kept when present)."""
-    if value is None:
-        return None
-    from datetime import UTC
-
-    value = value.astimezone(UTC)
-    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    return text.replace("+00:00", "Z")

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from config.logs import task_request_id
+
 REQUEST_ID_HEADER = "X-Request-Id"
 # An incoming id is kept when it is short and plain (it is echoed and stored), else replaced.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
@@ -126,10 +128,25 @@ def _user_actor(user: Any) -> tuple[int | None, str, str]:
     return user.pk, name, getattr(user, "email", "") or ""
 
 
+# What a request's `auth` is when an API token authenticated it; config.api registers its token
+# model in ApiConfig.ready(), so the audit plumbing imports nothing of the API.
+_token_types: tuple[type, ...] = ()
+
+
+def register_token_type(token_type: type) -> None:
+    global _token_types
+    if token_type not in _token_types:
+        _token_types = (*_token_types, token_type)
+
+
+def context_request_id() -> str:
+    """The request (or task) id the current audit context carries; empty outside one."""
+    context = _current.get()
+    return context.request_id if context is not None else ""
+
+
 def current_actor() -> tuple[Actor, AuditContext | None]:
     """The actor writing now, resolved from the context (no query: the user is loaded already)."""
-    from config.api.models import ApiToken
-
     context = _current.get()
     if context is None:
         return Actor(None, _process_name(), "", None, "", "system"), None
@@ -142,7 +159,7 @@ def current_actor() -> tuple[Actor, AuditContext | None]:
         if request_user is not None and request_user.is_authenticated:
             user = request_user
         auth = getattr(request, "auth", None)
-        if isinstance(auth, ApiToken):
+        if _token_types and isinstance(auth, _token_types):
             token = auth
             channel = "api"
         elif not request.path.startswith("/admin/") and request.path.startswith("/v"):
@@ -171,8 +188,6 @@ _task_tokens: dict[str, Token] = {}
 def _task_started(task_id=None, task=None, **_kwargs) -> None:
     if task_id is None or task is None:
         return
-    from config.logs import task_request_id
-
     # The queuing request's id when it sent one (config.logs stamps it), else the task's own.
     request_id = task_request_id(task) or task_id
     _task_tokens[task_id] = _current.set(

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import BigIntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import CursorPage, cursor_for, cursor_values
 from config.audit.models import AuditLogEntry
+from config.core.errors import ValidationFailed
+from config.core.pagination import CursorPage, cursor_for, cursor_values
 
 ASC, DESC = "date_asc", "date_desc"
 HISTORY_LIMIT = 20

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from config.audit.context import PROCESS_RUN_ID, current_actor
 from config.audit.models import AuditLogEntry
+from config.core.instants import format_instant_exact
 
 
 def _plain(value: Any) -> Any:
@@ -28,7 +29,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, QuerySet):  # a many-to-many field's cleaned value
         return [str(pk) for pk in value.values_list("pk", flat=True)]
     if isinstance(value, dt.datetime):  # RFC 3339 in UTC, as on the wire
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return format_instant_exact(value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

@@ -9,9 +9,9 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from django.urls import reverse
 
-from config.api.errors import ValidationFailed
 from config.audit.forms import ActivityFilterForm
 from config.audit.selectors import DESC, audit_entries, audit_page, resource_history
+from config.core.errors import ValidationFailed
 
 PAGE_SIZE = 50
 

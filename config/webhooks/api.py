@@ -8,10 +8,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.pagination import keyset_paginate, parse_limit
 from config.api.schema import PAGE_PARAMETERS, data_of, page_of
 from config.api.serializers import StrictSerializer
-from config.api.views_base import page_body, rfc3339, validated
+from config.api.views_base import page_body, validated
+from config.core.instants import format_instant
+from config.core.pagination import keyset_paginate, parse_limit
 from config.webhooks import selectors, services
 from config.webhooks.events import EVENT_TYPES
 from config.webhooks.models import WebhookDeliveryAttempt, WebhookEndpoint
@@ -96,9 +97,9 @@ def webhook_data(endpoint: WebhookEndpoint) -> dict:
         "description": endpoint.description,
         "events": endpoint.event_types,
         "status": selectors.endpoint_status(endpoint),
-        "failing_since": rfc3339(endpoint.failing_since),
-        "created_at": rfc3339(endpoint.created_at),
-        "archived_at": rfc3339(endpoint.archived_at),
+        "failing_since": format_instant(endpoint.failing_since),
+        "created_at": format_instant(endpoint.created_at),
+        "archived_at": format_instant(endpoint.archived_at),
     }
 
 
@@ -106,7 +107,7 @@ def attempt_data(attempt: WebhookDeliveryAttempt) -> dict:
     return {
         "event_id": str(attempt.delivery.event_id),
         "event_type": attempt.delivery.event.type,
-        "attempted_at": rfc3339(attempt.attempted_at),
+        "attempted_at": format_instant(attempt.attempted_at),
         "response_status": attempt.response_status,
         "duration_ms": attempt.duration_ms,
         "error": attempt.error or None,

@@ -4,7 +4,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from config.api.errors import NotFound
+from config.core.errors import NotFound
 from config.webhooks.models import WebhookDeliveryAttempt, WebhookEndpoint
 
 

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record
+from config.core.errors import Conflict, NotFound, ValidationFailed
+from config.core.instants import format_instant
 from config.webhooks import signing, targets
 from config.webhooks.events import EVENT_TYPES
 from config.webhooks.models import (
@@ -212,7 +212,11 @@ def deliveries_claim_due(*, limit: int = DISPATCH_BATCH) -> list[int]:
 
 
 def event_body(event: WebhookEvent) -> bytes:
-    payload = {"type": event.type, "timestamp": rfc3339(event.created_at), "data": event.data}
+    payload = {
+        "type": event.type,
+        "timestamp": format_instant(event.created_at),
+        "data": event.data,
+    }
     return json.dumps(payload, separators=(",", ":")).encode()
 
 

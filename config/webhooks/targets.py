@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 
 
 class TargetRefused(Exception):

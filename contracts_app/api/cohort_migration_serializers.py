@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from config.api.schema import IdOutput
 from config.api.serializers import StrictSerializer
-from config.api.views_base import rfc3339
+from config.core.instants import format_instant
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS
 
@@ -260,16 +260,16 @@ def migration_data(migration: CohortMigration, progress: dict) -> dict:
         "target": migration.target,
         "effective": migration.effective,
         "edited_contracts": migration.edited_contracts,
-        "run_at": rfc3339(migration.run_at),
-        "created_at": rfc3339(migration.created_at),
-        "started_at": rfc3339(migration.started_at),
-        "finished_at": rfc3339(migration.finished_at),
+        "run_at": format_instant(migration.run_at),
+        "created_at": format_instant(migration.created_at),
+        "started_at": format_instant(migration.started_at),
+        "finished_at": format_instant(migration.finished_at),
         "created_by": migration.created_by,
         "counts": progress["counts"],
         "progress": {
             "percent": progress["percent"],
             "items_per_second": progress["items_per_second"],
-            "eta": rfc3339(progress["eta"]),
+            "eta": format_instant(progress["eta"]),
         },
         "last_error": migration.last_error or None,
         "ended_before_effective": migration.ended_before_effective,
@@ -283,6 +283,6 @@ def item_data(item: CohortMigrationItem) -> dict:
         "status": item.status,
         "reason": item.reason or None,
         "message": item.message or None,
-        "effective_at": rfc3339(item.effective_at),
+        "effective_at": format_instant(item.effective_at),
         "new_contract_id": str(item.new_contract_id) if item.new_contract_id else None,
     }

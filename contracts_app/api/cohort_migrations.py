@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.pagination import keyset_paginate, parse_limit
 from config.api.views_base import validated
+from config.core.pagination import keyset_paginate, parse_limit
 from contracts_app.api import cohort_migration_serializers as shapes
 from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (

@@ -9,9 +9,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import keyset_paginate
-from config.api.views_base import rfc3339, validated
+from config.api.views_base import validated
+from config.core.errors import ValidationFailed
+from config.core.instants import format_instant
+from config.core.pagination import keyset_paginate
 from contracts_app.api.contract_edit_serializers import (
     AmendInput,
     CommitEditInput,
@@ -73,7 +74,11 @@ def edit_entry(edit: ContractEdit) -> dict[str, Any]:
     """One getEditHistory entry: the recorded edit, its id, when and by whom."""
     body = dict(edit.edit)
     body.update(
-        {"id": str(edit.id), "timestamp": rfc3339(edit.timestamp), "created_by": edit.created_by}
+        {
+            "id": str(edit.id),
+            "timestamp": format_instant(edit.timestamp),
+            "created_by": edit.created_by,
+        }
     )
     return body
 
@@ -108,7 +113,7 @@ def contract_v2_data(contract: Contract, names: dict[str, str]) -> dict[str, Any
         }
     )
     if contract.archived_at is not None:
-        body["archived_at"] = rfc3339(contract.archived_at)
+        body["archived_at"] = format_instant(contract.archived_at)
     if "customer_billing_provider_configuration" in v1:
         body["customer_billing_provider_configuration"] = v1[
             "customer_billing_provider_configuration"
@@ -151,9 +156,9 @@ def contract_v1_data(contract: Contract, names: dict[str, str]) -> dict[str, Any
             "credits": edit.edit.get("add_credits", []),
             "overrides": edit.edit.get("add_overrides", []),
             "scheduled_charges": edit.edit.get("add_scheduled_charges", []),
-            "created_at": rfc3339(edit.timestamp),
+            "created_at": format_instant(edit.timestamp),
             "created_by": edit.created_by,
-            "starting_at": rfc3339(edit.starting_at),
+            "starting_at": format_instant(edit.starting_at),
             **{
                 key: edit.edit[key]
                 for key in ("netsuite_sales_order_id", "salesforce_opportunity_id")

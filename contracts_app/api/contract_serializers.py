@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import rfc3339
+from config.core.instants import format_instant
 from config.core.money import line_amount
 from contracts_app.models import Contract, ContractTerm
 from packages_app.api import package_serializers as package_shapes
@@ -587,7 +587,7 @@ class Renderer:
     def __init__(self, contract: Contract, credit_types: dict[str, str]):
         self.contract = contract
         self.credit_types = credit_types
-        self.created_at = rfc3339(contract.created_at)
+        self.created_at = format_instant(contract.created_at)
 
     def credit_type(self, credit_type_id: str | None) -> dict:
         key = str(credit_type_id or USD_CENTS_ID)
@@ -666,7 +666,7 @@ class Renderer:
             if key in body:
                 out[key] = body[key]
         if term.archived_at is not None:
-            out["archived_at"] = rfc3339(term.archived_at)
+            out["archived_at"] = format_instant(term.archived_at)
         return out
 
     def override(self, term: ContractTerm) -> dict:
@@ -674,10 +674,10 @@ class Renderer:
         out: dict[str, Any] = {
             "id": str(term.id),
             "created_at": self.created_at,
-            "starting_at": rfc3339(term.starting_at),
+            "starting_at": format_instant(term.starting_at),
         }
         if term.ending_before is not None:
-            out["ending_before"] = rfc3339(term.ending_before)
+            out["ending_before"] = format_instant(term.ending_before)
         for key in (
             "applicable_product_tags",
             "entitled",
@@ -712,7 +712,7 @@ class Renderer:
             if key in body:
                 out[key] = body[key]
         if term.archived_at is not None:
-            out["archived_at"] = rfc3339(term.archived_at)
+            out["archived_at"] = format_instant(term.archived_at)
         return out
 
     def recurring(self, term: ContractTerm) -> dict:
@@ -724,16 +724,16 @@ class Renderer:
         out: dict[str, Any] = {
             "id": str(term.id),
             "access_amount": access,
-            "anchor_date": rfc3339(term.starting_at),
+            "anchor_date": format_instant(term.starting_at),
             "commit_duration": body.get("commit_duration") or {"value": 1, "unit": "PERIODS"},
             "priority": body.get("priority", 0),
             "product": self.product(term),
             "rate_type": body.get("rate_type") or "COMMIT_RATE",
-            "starting_at": rfc3339(term.starting_at),
+            "starting_at": format_instant(term.starting_at),
             "contract": {"id": str(self.contract.id)},
         }
         if term.ending_before is not None:
-            out["ending_before"] = rfc3339(term.ending_before)
+            out["ending_before"] = format_instant(term.ending_before)
         keys = [
             "applicable_product_ids",
             "applicable_product_tags",
@@ -773,10 +773,10 @@ class Renderer:
             )
         else:
             quantity = body.get("initial_quantity", 0)
-        start = rfc3339(term.starting_at)
+        start = format_instant(term.starting_at)
         schedule: dict[str, Any] = {"quantity": quantity, "starting_at": start}
         if term.ending_before is not None:
-            schedule["ending_before"] = rfc3339(term.ending_before)
+            schedule["ending_before"] = format_instant(term.ending_before)
         rate = body.get("subscription_rate") or {}
         out: dict[str, Any] = {
             "id": str(term.id),
@@ -798,7 +798,7 @@ class Renderer:
             "fiat_credit_type_id": str(USD_CENTS_ID),
         }
         if term.ending_before is not None:
-            out["ending_before"] = rfc3339(term.ending_before)
+            out["ending_before"] = format_instant(term.ending_before)
         if body.get("billing_cycle_config"):
             config = body["billing_cycle_config"]
             out["billing_cycle_config"] = {
@@ -866,7 +866,7 @@ def _billing_configuration(contract: Contract) -> dict | None:
         "delivery_method_id": str(settings.get("delivery_method_id") or config.id),
     }
     if config.archived_at is not None:
-        out["archived_at"] = rfc3339(config.archived_at)
+        out["archived_at"] = format_instant(config.archived_at)
     return out
 
 
@@ -887,17 +887,17 @@ def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
     usage = settings.get("usage_statement_schedule") or {}
     body: dict[str, Any] = {
         "commits": [render.commit_or_credit(t) for t in by_kind.get("commit", [])],
-        "created_at": rfc3339(contract.created_at),
+        "created_at": format_instant(contract.created_at),
         "created_by": contract.created_by,
         "overrides": [render.override(t) for t in by_kind.get("override", [])],
         "scheduled_charges": [
             render.scheduled_charge(t) for t in by_kind.get("scheduled_charge", [])
         ],
-        "starting_at": rfc3339(contract.starting_at),
+        "starting_at": format_instant(contract.starting_at),
         "transitions": settings.get("transitions") or [],
         "usage_statement_schedule": {
             "billing_anchor_date": usage.get("billing_anchor_date")
-            or rfc3339(contract.starting_at),
+            or format_instant(contract.starting_at),
             "frequency": usage.get("frequency") or "MONTHLY",
         },
         "credits": [render.commit_or_credit(t) for t in by_kind.get("credit", [])],
@@ -910,7 +910,7 @@ def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
         "scheduled_charges_on_usage_invoices": contract.scheduled_charges_on_usage_invoices or None,
     }
     if contract.ending_before is not None:
-        body["ending_before"] = rfc3339(contract.ending_before)
+        body["ending_before"] = format_instant(contract.ending_before)
     for key in (
         "spend_threshold_configuration",
         "prepaid_balance_threshold_configuration",
@@ -949,7 +949,7 @@ def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
         "amendments": [],
         "initial": initial,
         "current": body,
-        "archived_at": rfc3339(contract.archived_at),
+        "archived_at": format_instant(contract.archived_at),
         "custom_fields": settings.get("custom_fields") or {},
         "package_id": str(contract.package_id) if contract.package_id else None,
         "uniqueness_key": contract.uniqueness_key,
@@ -970,7 +970,7 @@ def cohort_item(contract: Contract) -> dict:
     return {
         "contract_id": str(contract.id),
         "customer_id": str(contract.customer_id),
-        "starting_at": rfc3339(contract.starting_at),
-        "ending_before": rfc3339(contract.ending_before),
-        "archived_at": rfc3339(contract.archived_at),
+        "starting_at": format_instant(contract.starting_at),
+        "ending_before": format_instant(contract.ending_before),
+        "archived_at": format_instant(contract.archived_at),
     }

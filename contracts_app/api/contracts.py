@@ -7,10 +7,10 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import keyset_paginate, parse_limit
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, validated
+from config.core.errors import ValidationFailed
+from config.core.pagination import keyset_paginate, parse_limit
 from contracts_app.api.contract_edits import contract_v1_data
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,

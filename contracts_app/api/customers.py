@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, rfc3339, validated, validated_query
+from config.api.views_base import page_body, query_page, validated, validated_query
+from config.core.instants import format_instant
 from contracts_app.api.response_serializers import (
     BillingConfigurationOutput,
     BillingConfigurationsArchivedOutput,
@@ -228,9 +229,9 @@ def customer_detail_data(customer: Customer) -> dict[str, Any]:
     customer_config = customer.details.get("customer_config") or {}
     return {
         **customer_data(customer),
-        "created_at": rfc3339(customer.created_at),
-        "updated_at": rfc3339(customer.updated_at),
-        "archived_at": rfc3339(customer.archived_at),
+        "created_at": format_instant(customer.created_at),
+        "updated_at": format_instant(customer.updated_at),
+        "archived_at": format_instant(customer.archived_at),
         "customer_config": {"salesforce_account_id": customer_config.get("salesforce_account_id")},
     }
 
@@ -256,7 +257,7 @@ def configuration_set_data(config: BillingProviderConfiguration) -> dict[str, An
 def configuration_data(config: BillingProviderConfiguration) -> dict[str, Any]:
     return {
         "id": str(config.id),
-        "archived_at": rfc3339(config.archived_at),
+        "archived_at": format_instant(config.archived_at),
         "billing_provider": config.billing_provider,
         "configuration": config.configuration,
         "customer_id": str(config.customer_id),

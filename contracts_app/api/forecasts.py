@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import rfc3339, validated
+from config.api.views_base import validated
+from config.core.instants import format_instant
 from contracts_app.services.forecasts import (
     DEFAULT_MONTHS,
     MAX_MONTHS,
@@ -119,19 +120,19 @@ def line_data(line: ForecastLine) -> dict:
         "credit_type_id": line.credit_type_id,
         "term_id": line.term_id,
         "override_term_id": line.override_term_id,
-        "billed_at": rfc3339(line.billed_at),
+        "billed_at": format_instant(line.billed_at),
     }
 
 
 def forecast_data(forecast: Forecast) -> dict:
     return {
         "package_id": str(forecast.package.id),
-        "starting_at": rfc3339(forecast.starting_at),
-        "ending_before": rfc3339(forecast.ending_before),
+        "starting_at": format_instant(forecast.starting_at),
+        "ending_before": format_instant(forecast.ending_before),
         "periods": [
             {
-                "starting_at": rfc3339(period.starting_at),
-                "ending_before": rfc3339(period.ending_before),
+                "starting_at": format_instant(period.starting_at),
+                "ending_before": format_instant(period.ending_before),
                 "lines": [line_data(line) for line in period.lines],
                 "total": period.total,
             }

@@ -12,8 +12,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.errors import ValidationFailed
 from config.api.views_base import validated
+from config.core.errors import ValidationFailed
 from contracts_app.api.contract_serializers import contract_data
 from contracts_app.selectors.contracts import credit_type_names, package_get
 from contracts_app.services.previews import package_contract_dry_run

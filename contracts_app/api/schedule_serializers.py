@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import rfc3339
+from config.core.instants import format_instant
 
 # Solvimon's AmountCurrency / PricingPlanSchedulePricingCurrency enum (ISO 4217 as published).
 _CURRENCY_CODES = (
@@ -115,7 +115,7 @@ class InstantStringField(serializers.DateTimeField):
     def to_internal_value(self, value):
         if not isinstance(value, str):
             self.fail("invalid", format="RFC 3339")
-        return rfc3339(super().to_internal_value(value))
+        return format_instant(super().to_internal_value(value))
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)

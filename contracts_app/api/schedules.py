@@ -14,9 +14,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.errors import NotFound
 from config.api.schema import PAGE_PARAMETERS, page_of
-from config.api.views_base import page_body, query_page, rfc3339, validated, validated_query
+from config.api.views_base import page_body, query_page, validated, validated_query
+from config.core.errors import NotFound
+from config.core.instants import format_instant
 from contracts_app.api.response_serializers import (
     PricingPlanScheduleOutput,
     PricingPlanSubscriptionOutput,
@@ -60,9 +61,9 @@ def schedule_data(contract: Contract) -> dict[str, Any]:
         "pricing_plan_subscription_id": str(contract.subscription_id),
         "pricing_plan_id": stored.get("pricing_plan_id"),
         "pricing_plan_version_id": str(contract.package_id) if contract.package_id else None,
-        "start_at": rfc3339(contract.starting_at),
-        "end_at": rfc3339(contract.ending_before),
-        "created_at": rfc3339(contract.created_at),
+        "start_at": format_instant(contract.starting_at),
+        "end_at": format_instant(contract.ending_before),
+        "created_at": format_instant(contract.created_at),
     }
     if "pricing_plan_version_selector" in stored:
         body["pricing_plan_version_selector"] = stored["pricing_plan_version_selector"]
@@ -80,7 +81,7 @@ def subscription_data(subscription: Subscription) -> dict[str, Any]:
         "customer_id": str(subscription.customer_id),
         "platform_id": subscription.platform_id or None,
         **{name: details[name] for name in SUBSCRIPTION_DETAIL_FIELDS if name in details},
-        "created_at": rfc3339(subscription.created_at),
+        "created_at": format_instant(subscription.created_at),
     }
     schedules = getattr(subscription, "active_schedules", None)
     if schedules is not None:

@@ -15,9 +15,9 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from config.api.errors import NotFound, ValidationFailed
-from config.api.ids import parse_uuid
-from config.api.views_base import rfc3339
+from config.core.errors import NotFound, ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.instants import format_instant
 from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
@@ -285,7 +285,7 @@ def _edits_not_carried(contract_ids: list) -> dict[Any, list[dict]]:
             {
                 "id": str(edit.id),
                 "kind": edit.kind,
-                "timestamp": rfc3339(edit.timestamp),
+                "timestamp": format_instant(edit.timestamp),
                 "fields": sorted(key for key in edit.edit if key != "uniqueness_key"),
             }
         )
@@ -323,17 +323,17 @@ def _preview(*, spec: CohortSpec, source: Package, target: Package | None, targe
             {
                 "customer_id": str(row["customer_id"]),
                 "contract_id": str(row["contract_id"]),
-                "effective_at": rfc3339(at),
+                "effective_at": format_instant(at),
                 # old end → new end of the contract that moves
                 "old_contract": {
-                    "starting_at": rfc3339(row["starting_at"]),
-                    "ending_before": rfc3339(row["ending_before"]),
-                    "new_ending_before": rfc3339(at) if eligible else None,
+                    "starting_at": format_instant(row["starting_at"]),
+                    "ending_before": format_instant(row["ending_before"]),
+                    "new_ending_before": format_instant(at) if eligible else None,
                 },
                 "new_contract": {
                     "package_id": str(new_package.id),
-                    "starting_at": rfc3339(at),
-                    "ending_before": rfc3339(new_end),
+                    "starting_at": format_instant(at),
+                    "ending_before": format_instant(new_end),
                 }
                 if eligible and new_package is not None
                 else None,
@@ -387,7 +387,7 @@ def cohort_on_date(*, spec: CohortSpec, source: Package, target: Package | None)
             "after": target_before + arriving,
         }
     return {
-        "date": rfc3339(spec.at),
+        "date": format_instant(spec.at),
         "source": {
             "package_id": str(source.id),
             "before": source_before,

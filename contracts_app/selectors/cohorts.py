@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import connection, connections
 from django.db.models import CharField, Count, Func, Q, QuerySet
 
-from config.api.pagination import CursorPage, keyset_paginate
+from config.core.pagination import CursorPage, keyset_paginate
 from config.db_router import lag_tolerant_connection, read_alias
 from contracts_app.models import CohortMigration, Contract, Customer
 from contracts_app.selectors.contracts import contracts_covering_page, contracts_on_package
@@ -134,7 +134,7 @@ CSV_CHUNK_BYTES = 1 << 16  # one write to the client per 64 KiB, not one per row
 
 
 class _Rfc3339(Func):
-    """An instant as the API writes it (config.api.views_base.rfc3339), formatted by
+    """An instant as the API writes it (config.core.instants.format_instant), formatted by
     PostgreSQL: `2024-01-01T00:00:00Z`, milliseconds kept when present."""
 
     output_field = CharField()

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from config.api.errors import NotFound, ValidationFailed
-from config.api.ids import parse_uuid
-from config.api.pagination import CursorPage, cursor_for, cursor_values, keyset_paginate
+from config.core.errors import NotFound, ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.pagination import CursorPage, cursor_for, cursor_values, keyset_paginate
 from contracts_app.models import (
     PACKAGE_KEY_SQL,
     SPAN_SQL,

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from django.db.models import Q, QuerySet
 
-from config.api.errors import NotFound
-from config.api.ids import parse_uuid
+from config.core.errors import NotFound
+from config.core.ids import parse_uuid
 from contracts_app.models import BillingProviderConfiguration, Customer
 
 

@@ -11,8 +11,8 @@ import datetime as dt
 
 from django.db.models import Prefetch, QuerySet
 
-from config.api.errors import NotFound, ValidationFailed
-from config.api.ids import parse_uuid
+from config.core.errors import NotFound, ValidationFailed
+from config.core.ids import parse_uuid
 from contracts_app.models import Contract, Subscription
 from packages_app.models import AliasAssignment, AliasName, Package
 from packages_app.selectors.aliases import alias_package_versions, package_for_alias

@@ -35,11 +35,11 @@ from dataclasses import dataclass, field, make_dataclass
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from config.api import jsonutil
-from config.api.errors import ApplicationError
-from config.api.jsonutil import DecimalDecoder
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record_many
+from config.core import jsonutil
+from config.core.errors import ApplicationError
+from config.core.instants import format_instant
+from config.core.jsonutil import DecimalDecoder
 from contracts_app.models import (
     BillingProviderConfiguration,
     CohortMigration,
@@ -238,8 +238,8 @@ def _write_moves(moves: list[_Move]) -> None:
         changes=[
             {
                 "ending_before": {
-                    "before": rfc3339(m.old.ending_before),
-                    "after": rfc3339(m.new.starting_at),
+                    "before": format_instant(m.old.ending_before),
+                    "after": format_instant(m.new.starting_at),
                 }
             }
             for m in moves
@@ -265,8 +265,8 @@ def _write_moves(moves: list[_Move]) -> None:
                 "customer_id": str(m.new.customer_id),
                 "package_id": str(m.new.package_id),
                 "subscription_id": str(m.new.subscription_id),
-                "starting_at": rfc3339(m.new.starting_at),
-                "ending_before": rfc3339(m.new.ending_before),
+                "starting_at": format_instant(m.new.starting_at),
+                "ending_before": format_instant(m.new.ending_before),
             }
             for m in moves
         ],
@@ -325,7 +325,7 @@ def _write_outcomes(migration_id, outcomes: list[_Outcome], deltas: dict[str, in
                 "snapshot": o.snapshot,
                 "clip_contract_id": str(clip[0]) if clip else None,
                 "clip_at": clip[1].isoformat() if clip else None,
-                "clip_at_text": rfc3339(clip[1]) if clip else None,
+                "clip_at_text": format_instant(clip[1]) if clip else None,
             }
         )
     if payload:
@@ -599,7 +599,7 @@ def _decide(
     terms = terms_of[contract.id]
     windows = {t.id: (t.starting_at, t.ending_before, t.body) for t in terms}
     snapshot = {
-        "ending_before": rfc3339(contract.ending_before),
+        "ending_before": format_instant(contract.ending_before),
         "settings": contract.settings,
     }
     if contract.ending_before is None or contract.ending_before > at:

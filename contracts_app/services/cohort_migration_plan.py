@@ -37,32 +37,13 @@ from contracts_app.models import (
     ContractEdit,
 )
 from packages_app.models import AliasAssignment, Package
-from packages_app.time_offsets import add_months
 
 Timing = CohortMigration.Timing
 Reason = CohortMigrationItem.Reason
 
-# Usage statement frequency → months per period (WEEKLY is 7 days).
-FREQUENCY_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "ANNUAL": 12}
-
-
-def next_billing_boundary(
-    anchor: dt.datetime, frequency: str, not_before: dt.datetime
-) -> dt.datetime:
-    """The first `anchor + k periods` (k any integer) on or after `not_before`."""
-    if frequency == "WEEKLY":
-        week = dt.timedelta(days=7)
-        k = -((anchor - not_before) // week)  # ceil((not_before - anchor) / week)
-        return anchor + k * week
-    months = FREQUENCY_MONTHS.get(frequency, 1)
-    elapsed = (not_before.year - anchor.year) * 12 + not_before.month - anchor.month
-    k = elapsed // months
-    boundary = add_months(anchor, k * months)
-    return boundary if boundary >= not_before else add_months(anchor, (k + 1) * months)
-
-
-# Its SQL twin, `cohort_next_billing_boundary(anchor, frequency, not_before)`, is created by
-# migration 0006_cohort_migrations (timestamps taken to UTC wall time, so month arithmetic
+# `next_billing_boundary` (config.core.billing_periods) has an SQL twin,
+# `cohort_next_billing_boundary(anchor, frequency, not_before)`, created by migrations 0006 and
+# 0012 (timestamps taken to UTC wall time, so month arithmetic
 # clamps at UTC month ends whatever the session's time zone).
 
 

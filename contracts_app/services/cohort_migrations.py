@@ -8,8 +8,9 @@ two concurrent calls never both win. Batches do not lock that row: a cancel answ
 takes effect at each chain's next batch (services.cohort_migration_batches); a revert waits for
 the batches still in flight.
 
-Tasks are queued on commit (contracts_app.tasks); what to do next is always read back from the
-database, so a task delivered twice or a worker killed mid-batch changes nothing.
+Tasks are queued on commit, by name (services/cohort_migration_queue.py); what to do next is
+always read back from the database, so a task delivered twice or a worker killed mid-batch
+changes nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.api.ids import parse_uuid
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record
+from config.core.errors import Conflict, NotFound, ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.instants import format_instant
 from config.webhooks.services import events_record
 from contracts_app.models import (
     CohortMigration,
@@ -42,6 +43,12 @@ from contracts_app.services.cohort_migration_chains import (
     chains_expired_claim,
 )
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
+from contracts_app.services.cohort_migration_queue import (
+    MIGRATION_BATCH,
+    MIGRATION_REVERT_BATCH,
+    MIGRATION_START,
+    enqueue,
+)
 from packages_app.models import AliasName, Package
 from packages_app.selectors.aliases import package_for_alias
 
@@ -98,7 +105,7 @@ def migration_input(
         if source_package is None:
             raise NotFound(
                 f"The package alias {source['package_alias']!r} points at no package at "
-                f"{rfc3339(source['as_of'])}",
+                f"{format_instant(source['as_of'])}",
                 field="source.package_alias",
             )
     target_package, target_alias, alias_name_id = None, "", None
@@ -167,7 +174,7 @@ def refuse_past(spec: CohortSpec, *, since: dt.datetime, allow_past: bool) -> No
         return
     field = "effective.at" if spec.timing == Timing.AT else "effective.not_before"
     raise PastEffectiveTime(
-        f"{field} {rfc3339(past)} is in the past (before {rfc3339(since)}): the migration "
+        f"{field} {format_instant(past)} is in the past (before {format_instant(since)}): the migration "
         "would change contracts from then on, over periods already billed, and could not be "
         "reverted. Send allow_past: true to do it anyway",
         field=field,
@@ -177,7 +184,7 @@ def refuse_past(spec: CohortSpec, *, since: dt.datetime, allow_past: bool) -> No
 
 def _wire(value: dict) -> dict:
     return {
-        key: rfc3339(item) if isinstance(item, dt.datetime) else str(item)
+        key: format_instant(item) if isinstance(item, dt.datetime) else str(item)
         for key, item in value.items()
         if item is not None
     }
@@ -261,9 +268,7 @@ def cohort_migration_create(
         },
     )
     if migration.run_at <= timezone.now():
-        from contracts_app import tasks
-
-        transaction.on_commit(lambda: tasks.enqueue(tasks.migration_start, migration.id))
+        transaction.on_commit(lambda: enqueue(MIGRATION_START, migration.id))
     return migration
 
 
@@ -324,11 +329,9 @@ def _queue_batches(migration_id, *, revert: bool) -> None:
 
 
 def _queue_chains(chains: list[QueuedChain]) -> None:
-    from contracts_app import tasks
-
     for chain in chains:
-        task = tasks.migration_revert_batch if chain.revert else tasks.migration_batch
-        tasks.enqueue(task, chain.migration_id, chain.number, chain.token)
+        task = MIGRATION_REVERT_BATCH if chain.revert else MIGRATION_BATCH
+        enqueue(task, chain.migration_id, chain.number, chain.token)
 
 
 def migration_finish_if_done(*, migration_id) -> str | None:

@@ -9,8 +9,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from config.api.errors import ValidationFailed
-from config.api.views_base import rfc3339
+from config.core.errors import ValidationFailed
+from config.core.instants import format_instant, parse_instant
 from contracts_app.models import ContractTerm
 from contracts_app.services.contract_ends import clipped
 from contracts_app.services.materialise import (
@@ -38,7 +38,7 @@ COMMIT_SCALARS = (
 
 
 def _instant(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+    return parse_instant(text)
 
 
 def _edited_items(schedule: dict, change: dict, *, field: str, dated_by: tuple[str, ...]) -> dict:
@@ -153,7 +153,7 @@ def subscription_updated(term: ContractTerm, change: dict, *, field: str) -> Con
         if end is None:
             body.pop("ending_before", None)
         else:
-            body["ending_before"] = rfc3339(end)
+            body["ending_before"] = format_instant(end)
     if "name" in change:
         body["name"] = change["name"]
     if "proration_rounding" in change:
@@ -205,7 +205,7 @@ def recurring_updated(
         if end is None:
             body.pop("ending_before", None)
         else:
-            body["ending_before"] = rfc3339(end)
+            body["ending_before"] = format_instant(end)
     term.body = body
     row = TermRow(
         kind=term.kind,
@@ -273,7 +273,7 @@ def _clipped_from(term, start: dt.datetime):
         return None
     if term.kind in WINDOWED_KINDS:
         if term.starting_at is None or term.starting_at < start:
-            term.body = {**term.body, "starting_at": rfc3339(start)}
+            term.body = {**term.body, "starting_at": format_instant(start)}
             term.starting_at = start
         return term
     body = json_copy(term.body)
@@ -288,7 +288,7 @@ def _clipped_from(term, start: dt.datetime):
                     kept.append(item)
             elif _instant(item["ending_before"]) > start:
                 if _instant(item["starting_at"]) < start:
-                    item["starting_at"] = rfc3339(start)
+                    item["starting_at"] = format_instant(start)
                 kept.append(item)
         schedule["schedule_items"] = kept
     if body != term.body:

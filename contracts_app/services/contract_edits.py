@@ -36,10 +36,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from config.api import jsonutil
-from config.api.errors import ApplicationError, Conflict, NotFound, ValidationFailed
-from config.api.ids import parse_uuid
 from config.audit.services import audit_record, changed_fields
+from config.core import jsonutil
+from config.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from config.core.ids import parse_uuid
 from config.webhooks.services import events_record
 from contracts_app.models import Contract, ContractEdit, ContractTerm
 from contracts_app.services.contract_edit_terms import (

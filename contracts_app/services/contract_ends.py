@@ -33,9 +33,9 @@ from typing import Any
 
 from django.db import IntegrityError, connection
 
-from config.api.errors import Conflict, ValidationFailed
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record, changed_fields
+from config.core.errors import Conflict, ValidationFailed
+from config.core.instants import format_instant, parse_instant
 from config.webhooks.services import events_record
 from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm
 from contracts_app.services.materialise import (
@@ -54,7 +54,7 @@ _TERM_REFERENCES = ("commit_ids", "recurring_commit_ids", "any_commit_or_credit_
 
 
 def _instant(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+    return parse_instant(text)
 
 
 def _span(spans: list[tuple[dt.datetime, dt.datetime | None]]):
@@ -86,7 +86,7 @@ def _clip_access(schedule: dict | None, end: dt.datetime, spans: list) -> None:
         if starting_at >= end:
             continue
         if ending_before > end:
-            item["ending_before"], ending_before = rfc3339(end), end
+            item["ending_before"], ending_before = format_instant(end), end
         kept.append(item)
         spans.append((starting_at, ending_before))
     schedule["schedule_items"] = kept
@@ -101,7 +101,7 @@ def clipped(term: ContractTerm, end: dt.datetime) -> ContractTerm | None:
         return None
     if term.kind in _WINDOWED:
         if term.ending_before is None or term.ending_before > end:
-            term.body = {**term.body, "ending_before": rfc3339(end)}
+            term.body = {**term.body, "ending_before": format_instant(end)}
             term.ending_before = end
         return term
     body = json_copy(term.body)
@@ -156,7 +156,7 @@ def clip_deletes_sql(term: str, end: str) -> str:
 def clip_windows_sql(term: str, end: str) -> str:
     """The rows clipped() ends by their window alone (a windowed kind reaching past `end`, not
     deleted), as an SQL condition on `term`: their new end is `end`, in the column and in the
-    body's `ending_before` (rfc3339)."""
+    body's `ending_before` (format_instant)."""
     kinds = ", ".join(f"'{kind}'" for kind in _WINDOWED)
     return (
         f"({term}.kind IN ({kinds}) AND ({term}.ending_before IS NULL OR "

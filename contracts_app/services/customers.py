@@ -19,13 +19,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.audit.services import (
     audit_record,
     audit_record_many,
     changed_fields,
     queryset_update_recorded,
 )
+from config.core.errors import Conflict, NotFound, ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Customer
 
 CUSTOMER_NAME_MAX_LENGTH = 160  # Metronome truncates longer names

@@ -36,11 +36,13 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
-from config.api.errors import ValidationFailed
-from config.api.ids import parse_uuid
+from config.core.billing_periods import period_of
+from config.core.errors import ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.instants import parse_instant
 from config.core.money import exact_sum, line_amount, proration_fraction, totals_by_credit_type
 from contracts_app.models import Customer
-from contracts_app.services.materialise import PERIODS, TermRow, shift, statement_boundaries
+from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from contracts_app.services.previews import ContractPreview, materialised_package
 from contracts_app.services.provisioning import billing_provider_configuration_for
 from packages_app.amounts import amount_check
@@ -112,9 +114,7 @@ class _Span:
 
 
 def _instant(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parse_instant(value)
 
 
 def billing_spans(
@@ -127,7 +127,7 @@ def billing_spans(
 ) -> list[_Span]:
     """The billing periods of `frequency` anchored at `anchor` (the usage statement schedule's
     boundaries), cut to [starting_at, ending_before), each with its whole period."""
-    unit, value = PERIODS[frequency]
+    unit, value = period_of(frequency)
     usage = {"frequency": frequency, "billing_anchor_date": anchor}
     # One period past the end, so the last part period knows where its whole period ends.
     points = statement_boundaries(
@@ -143,11 +143,9 @@ def billing_spans(
 
 
 def _months_per_period(frequency: str) -> Fraction:
-    unit, value = PERIODS[frequency]
+    unit, value = period_of(frequency)
     if unit == "MONTHS":
         return Fraction(value)
-    if unit == "YEARS":
-        return Fraction(12 * value)
     return Fraction(12 * value, 52) if unit == "WEEKS" else Fraction(12 * value, 365)
 
 
@@ -576,7 +574,7 @@ def _subscription_lines(
     sub_start = row.starting_at or start
     # Periods are cut at the subscription's end only: one that runs past the forecast's end is
     # still billed in full when it is billed in advance inside the forecast.
-    unit, value = PERIODS[frequency]
+    unit, value = period_of(frequency)
     sub_end = min(row.ending_before or end, shift(end, (unit, value)))
     lines = []
     for span in billing_spans(

@@ -28,21 +28,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from config.api.errors import ValidationFailed
-from config.api.views_base import rfc3339
+from config.core.billing_periods import PERIOD_BY_FREQUENCY, months_per_period, period_of
+from config.core.errors import ValidationFailed
+from config.core.instants import format_instant, parse_instant
 from config.core.money import line_amount, split_evenly
 from packages_app.time_offsets import add_offset
 
 Offset = tuple[str, int]
 
-# Recurrence frequency → (unit, value) of one period.
-PERIODS: dict[str, Offset] = {
-    "DAILY": ("DAYS", 1),
-    "WEEKLY": ("WEEKS", 1),
-    "MONTHLY": ("MONTHS", 1),
-    "QUARTERLY": ("MONTHS", 3),
-    "ANNUAL": ("YEARS", 1),
-}
 # Without an end (open-ended contract, no duration) a recurring term is expanded this far ahead
 # of ITS START when the contract is provisioned (or re-materialised: a later end, a moved
 # start). A beat task (services/recurring_horizon.py) then keeps the periods of the next
@@ -149,8 +142,8 @@ def _absolute_access_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict
             {
                 "id": new_id(),
                 "amount": item["amount"],
-                "starting_at": rfc3339(starting_at),
-                "ending_before": rfc3339(ending_before),
+                "starting_at": format_instant(starting_at),
+                "ending_before": format_instant(ending_before),
             }
         )
         spans.append((starting_at, ending_before))
@@ -164,7 +157,7 @@ def _absolute_point_schedule(schedule: dict, origin: dt.datetime) -> tuple[dict,
     for item in schedule.get("schedule_items") or []:
         timestamp = shift(origin, item["date_offset"])
         entry = {k: json_copy(v) for k, v in item.items() if k not in ("id", "date_offset")}
-        entry.update({"id": new_id(), "timestamp": rfc3339(timestamp)})
+        entry.update({"id": new_id(), "timestamp": format_instant(timestamp)})
         items.append(entry)
         spans.append((timestamp, None))
     out["schedule_items"] = items
@@ -207,9 +200,9 @@ def absolute_from_package_term(
             end = shift(contract_start, offset, duration)
         elif kind != "override":
             end = contract_end
-        body["starting_at"] = rfc3339(start)
+        body["starting_at"] = format_instant(start)
         if end is not None:
-            body["ending_before"] = rfc3339(end)
+            body["ending_before"] = format_instant(end)
     return body, start, end
 
 
@@ -219,7 +212,7 @@ def absolute_from_package_term(
 def recurrence_period(body: dict, usage_frequency: str) -> Offset:
     # Without recurrence_frequency, Metronome creates recurring commits on the usage statement
     # frequency; each one lasts commit_duration.value periods.
-    return PERIODS[body.get("recurrence_frequency") or usage_frequency]
+    return period_of(body.get("recurrence_frequency") or usage_frequency)
 
 
 def _whole_periods(body: dict, field_name: str) -> int:
@@ -269,7 +262,7 @@ def expand_recurring(
         # is computed once.
         if n not in boundaries:
             moment = shift(origin, *base_offsets, (unit, size * n))
-            boundaries[n] = (moment, rfc3339(moment))
+            boundaries[n] = (moment, format_instant(moment))
         return boundaries[n]
 
     k = first_period
@@ -284,7 +277,7 @@ def expand_recurring(
             )
         period_end, end_text = boundary(k + periods_each)
         if end is not None and period_end > end:
-            period_end, end_text = end, rfc3339(end)
+            period_end, end_text = end, format_instant(end)
         schedule = {
             "schedule_items": [
                 {
@@ -462,16 +455,12 @@ def materialise_package_terms(
 def json_dates(value: Any) -> Any:
     """Datetimes anywhere inside `value` as RFC 3339 strings (JSON storage form)."""
     if isinstance(value, dt.datetime):
-        return rfc3339(value)
+        return format_instant(value)
     if isinstance(value, dict):
         return {key: json_dates(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [json_dates(item) for item in value]
     return value
-
-
-# Invoice recurring_schedule frequency → months between two invoices.
-INVOICE_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "SEMI_ANNUAL": 6, "ANNUAL": 12}
 
 
 def expand_recurring_schedule(schedule: dict, *, field_name: str) -> dict:
@@ -488,7 +477,7 @@ def expand_recurring_schedule(schedule: dict, *, field_name: str) -> dict:
     if not recurring:
         return schedule
     start = recurring["starting_at"]
-    months = INVOICE_MONTHS[recurring["frequency"]]
+    months = months_per_period(recurring["frequency"])
     timestamps = []
     while (moment := shift(start, ("MONTHS", months * len(timestamps)))) < recurring[
         "ending_before"
@@ -575,11 +564,11 @@ def materialise_negotiated_terms(
             start, end = _span(spans)
             body = json_dates(body)
             if kind == "subscription":
-                body["starting_at"] = rfc3339(start)
+                body["starting_at"] = format_instant(start)
                 if end is not None:
-                    body["ending_before"] = rfc3339(end)
+                    body["ending_before"] = format_instant(end)
             if kind in ("recurring_commit", "recurring_credit") and end is not None:
-                body["ending_before"] = rfc3339(end)
+                body["ending_before"] = format_instant(end)
             row = TermRow(
                 kind=kind,
                 ordinal=ordinal,
@@ -620,10 +609,8 @@ def statement_boundaries(
     `billing_anchor_date`) from the contract start up to its end (or `horizon`): the start,
     when the anchor is later, then anchor + n periods, each computed from the anchor (month ends
     clamp: Jan 31, Feb 28, Mar 31)."""
-    anchor = usage.get("billing_anchor_date") or start
-    if not isinstance(anchor, dt.datetime):
-        anchor = dt.datetime.fromisoformat(str(anchor).replace("Z", "+00:00"))
-    unit, value = PERIODS.get(usage.get("frequency") or "MONTHLY", ("MONTHS", 1))
+    anchor = parse_instant(usage.get("billing_anchor_date")) or start
+    unit, value = PERIOD_BY_FREQUENCY.get(usage.get("frequency") or "MONTHLY", ("MONTHS", 1))
     limit = end or horizon
     points = [start] if anchor > start else []
     for n in range(max_points):
@@ -641,10 +628,10 @@ def absolute_usage_statement_schedule(
     result: dict[str, Any] = {
         "frequency": schedule.get("frequency") or "MONTHLY",
         "day": schedule.get("day") or "FIRST_OF_MONTH",
-        "billing_anchor_date": rfc3339(billing_anchor_date(contract_start, schedule)),
+        "billing_anchor_date": format_instant(billing_anchor_date(contract_start, schedule)),
     }
     if schedule.get("invoice_generation_starting_at_offset"):
-        result["invoice_generation_starting_at"] = rfc3339(
+        result["invoice_generation_starting_at"] = format_instant(
             shift(contract_start, schedule["invoice_generation_starting_at_offset"])
         )
     elif schedule.get("invoice_generation_starting_at"):

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Contract, ContractTerm, Customer
 from contracts_app.selectors.contracts import with_terms
 from contracts_app.services.materialise import (

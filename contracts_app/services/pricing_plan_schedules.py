@@ -14,8 +14,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.api.errors import Conflict, ValidationFailed
 from config.audit.services import audit_record, changed_fields
+from config.core.errors import Conflict, ValidationFailed
 from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm, Subscription
 from contracts_app.selectors.customers import customer_get
 from contracts_app.selectors.schedules import (

@@ -15,10 +15,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.api.ids import parse_uuid
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record
+from config.core.errors import Conflict, NotFound, ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.instants import format_instant
 from config.webhooks.services import events_record
 from contracts_app.models import (
     TIMELINE_CONSTRAINT,
@@ -125,7 +125,7 @@ def package_rate_card_id(package: Package, starting_at: datetime):
         if rate_card is None:
             raise ValidationFailed(
                 f"The package's rate_card_alias {package.rate_card_alias!r} points at no rate "
-                f"card at {rfc3339(starting_at)}",
+                f"card at {format_instant(starting_at)}",
                 field="package_id",
             )
         return rate_card.id
@@ -146,7 +146,7 @@ def _resolve_package(
         if package is None:
             raise ValidationFailed(
                 f"The package alias {package_alias!r} points at no package at "
-                f"{rfc3339(starting_at)}",
+                f"{format_instant(starting_at)}",
                 field=field,
             )
     assert package is not None
@@ -251,7 +251,7 @@ def _contract_insert(
         transition=transition,
     )
     contract.subscription = subscription
-    contract.settings.setdefault("initial_ending_before", rfc3339(contract.ending_before))
+    contract.settings.setdefault("initial_ending_before", format_instant(contract.ending_before))
     if previous is not None:
         assert transition is not None
         _renew(previous, contract, transition_link(previous, contract, transition))
@@ -330,7 +330,7 @@ def package_contract_build(
     )
     settings: dict[str, Any] = {
         "usage_statement_schedule": usage,
-        "initial_ending_before": rfc3339(end),
+        "initial_ending_before": format_instant(end),
     }
     for key in PACKAGE_SETTINGS_COPIED:
         if (package.settings or {}).get(key) is not None:
@@ -469,7 +469,7 @@ def _negotiated_rate_card(data: dict, starting_at: datetime) -> RateCard | None:
         if rate_card is None:
             raise ValidationFailed(
                 f"The rate card alias {data['rate_card_alias']!r} points at no rate card at "
-                f"{rfc3339(starting_at)}",
+                f"{format_instant(starting_at)}",
                 field="rate_card_alias",
             )
         return rate_card

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field
 
-from config.api import jsonutil
+from config.core import jsonutil
 from contracts_app.models import Contract, ContractTerm
 from contracts_app.services.materialise import TermRow
 

@@ -7,7 +7,7 @@ window is exactly the original):
   (contract_ends: `clipped_terms`), read back with `term_load` when a later end restores it;
 - a cohort-migration move keeps its revert snapshot on the item (`CohortMigrationItem.snapshot`),
   written back by `revert_snapshots_apply` in SQL, never read into Python:
-    ending_before, settings  the old contract's end (rfc3339) and settings before the move;
+    ending_before, settings  the old contract's end (format_instant) and settings before the move;
     terms    term rows as they were, whole (the ContractTerm columns but contract_id, as
              to_jsonb writes a row): those the clip deleted (parked by the batch's outcome
              statement, in SQL) and those whose dated items it cut (`term_dump`, from Python);
@@ -25,6 +25,7 @@ import uuid
 
 from django.db import connection
 
+from config.core.instants import parse_instant
 from contracts_app.models import CohortMigrationItem, Contract, ContractTerm
 from contracts_app.services.materialise import json_copy
 
@@ -34,7 +35,7 @@ def _isoformat(value: dt.datetime | None) -> str | None:
 
 
 def _instant(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
+    return parse_instant(text) if text else None
 
 
 def _id(value) -> str | None:
@@ -132,7 +133,7 @@ def revert_snapshots_apply(item_ids: list[int]) -> dict[uuid.UUID, str | None]:
     (re-inserted whole, ids and all), the windows it ended. Four statements for any number of
     items, the snapshots never read into Python. The caller holds the contracts' locks and has
     taken the new contracts off the timeline first. Returns each old contract's restored end
-    (rfc3339, as snapshotted)."""
+    (format_instant, as snapshotted)."""
     restore_contracts, delete_rows, insert_rows, restore_windows = _snapshot_statements()
     with connection.cursor() as cursor:
         cursor.execute(restore_contracts, [item_ids])

@@ -14,10 +14,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import keyset_paginate, parse_limit
 from config.api.serializers import StrictSerializer
-from config.api.views_base import rfc3339, validated
+from config.api.views_base import validated
+from config.core.errors import ValidationFailed
+from config.core.instants import format_instant
+from config.core.pagination import keyset_paginate, parse_limit
 from packages_app.api.package_serializers import Text
 from packages_app.models import AliasAssignment, AliasName
 from packages_app.selectors.packages import package_get
@@ -38,9 +39,9 @@ class AliasListInput(StrictSerializer):
 def _interval(row: AliasAssignment) -> dict:
     return {
         "package_id": str(row.package_id) if row.package_id else None,
-        "starting_at": rfc3339(row.starting_at),
-        "ending_before": rfc3339(row.ending_before),
-        "superseded_at": rfc3339(row.superseded_at),
+        "starting_at": format_instant(row.starting_at),
+        "ending_before": format_instant(row.ending_before),
+        "superseded_at": format_instant(row.superseded_at),
     }
 
 

@@ -7,9 +7,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.errors import ValidationFailed
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
-from config.api.views_base import page_body, query_page, rfc3339, validated
+from config.api.views_base import page_body, query_page, validated
+from config.core.errors import ValidationFailed
+from config.core.instants import format_instant
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
 from packages_app.api.response_serializers import BillableMetricOutput
 from packages_app.models import BillableMetric
@@ -77,7 +78,7 @@ def billable_metric_data(metric: BillableMetric) -> dict:
         "group_keys": definition.get("group_keys"),
         "sql": definition.get("sql"),
         "custom_fields": definition.get("custom_fields", {}),
-        "archived_at": rfc3339(metric.archived_at),
+        "archived_at": format_instant(metric.archived_at),
     }
     return {key: value for key, value in data.items() if value is not None}
 

@@ -16,9 +16,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.pagination import parse_limit
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import validated
+from config.core.pagination import parse_limit
 from packages_app.api import package_serializers as wire
 from packages_app.api.response_serializers import PackageOutput
 from packages_app.selectors.packages import (

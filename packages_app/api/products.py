@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, rfc3339, validated
+from config.api.views_base import page_body, query_page, validated
+from config.core.instants import format_instant
 from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
     Flag,
@@ -107,10 +108,10 @@ class ProductListInput(serializers.Serializer):
 
 def _state_data(state: dict[str, Any]) -> dict[str, Any]:
     data = {key: state[key] for key in PRODUCT_STATE_FIELDS if state.get(key) is not None}
-    data["created_at"] = rfc3339(state["created_at"])
+    data["created_at"] = format_instant(state["created_at"])
     data["created_by"] = state["created_by"]
     if state.get("starting_at") is not None:
-        data["starting_at"] = rfc3339(state["starting_at"])
+        data["starting_at"] = format_instant(state["starting_at"])
     return data
 
 
@@ -124,7 +125,7 @@ def product_data(product: Product, *, now=None) -> dict[str, Any]:
         "custom_fields": product.details.get("custom_fields", {}),
     }
     if product.archived_at is not None:
-        data["archived_at"] = rfc3339(product.archived_at)
+        data["archived_at"] = format_instant(product.archived_at)
     return data
 
 

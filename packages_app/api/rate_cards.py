@@ -12,9 +12,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.pagination import parse_limit
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, rfc3339, validated
+from config.api.views_base import page_body, query_page, validated
+from config.core.instants import format_instant
+from config.core.pagination import parse_limit
 from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
     AliasInput,
@@ -177,7 +178,7 @@ def rate_card_data(rate_card: RateCard, names: dict[str, str]) -> dict[str, Any]
         "id": str(rate_card.id),
         "name": rate_card.name,
         "description": rate_card.description,
-        "created_at": rfc3339(rate_card.created_at),
+        "created_at": format_instant(rate_card.created_at),
         "created_by": rate_card.created_by,
         "fiat_credit_type": {
             "id": str(rate_card.fiat_credit_type_id),
@@ -197,9 +198,9 @@ def rate_card_data(rate_card: RateCard, names: dict[str, str]) -> dict[str, Any]
         "aliases": [
             {
                 "name": assignment.alias_name.name,
-                "starting_at": rfc3339(assignment.starting_at),
+                "starting_at": format_instant(assignment.starting_at),
                 **(
-                    {"ending_before": rfc3339(assignment.ending_before)}
+                    {"ending_before": format_instant(assignment.ending_before)}
                     if assignment.ending_before
                     else {}
                 ),
@@ -209,7 +210,7 @@ def rate_card_data(rate_card: RateCard, names: dict[str, str]) -> dict[str, Any]
         "custom_fields": rate_card.details.get("custom_fields", {}),
     }
     if rate_card.archived_at is not None:
-        data["archived_at"] = rfc3339(rate_card.archived_at)
+        data["archived_at"] = format_instant(rate_card.archived_at)
     return data
 
 
@@ -239,10 +240,10 @@ def rate_schedule_item(rate: Rate, *, at) -> dict[str, Any]:
         "product_tags": product_state.get("tags") or [],
         "product_custom_fields": rate.product.details.get("custom_fields", {}),
         "rate": rate_data(rate),
-        "starting_at": rfc3339(rate.starting_at),
+        "starting_at": format_instant(rate.starting_at),
     }
     if rate.ending_before is not None:
-        data["ending_before"] = rfc3339(rate.ending_before)
+        data["ending_before"] = format_instant(rate.ending_before)
     if rate.pricing_group_values:
         data["pricing_group_values"] = rate.pricing_group_values
     if "billing_frequency" in rate.details:

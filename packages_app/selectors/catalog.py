@@ -11,10 +11,10 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from config.api.errors import NotFound
-from config.api.ids import parse_uuid
+from config.core.errors import NotFound
+from config.core.ids import parse_uuid
+from config.core.instants import parse_instant
 from packages_app.models import AliasAssignment, BillableMetric, CreditType, Product, Rate, RateCard
 
 # Product fields that make up a product's state (ProductListItemState minus the audit fields).
@@ -70,7 +70,7 @@ def product_list(*, archive_filter: str = "NOT_ARCHIVED") -> QuerySet[Product]:
 
 
 def _instant(value: str | dt.datetime) -> dt.datetime:
-    return value if isinstance(value, dt.datetime) else parse_datetime(value)
+    return parse_instant(value)
 
 
 def product_initial_state(product: Product) -> dict[str, Any]:

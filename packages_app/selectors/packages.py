@@ -29,15 +29,15 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from config.api.errors import NotFound, ValidationFailed
-from config.api.pagination import CursorPage, cursor_for, cursor_values
-from config.api.views_base import rfc3339
-from packages_app.api.package_serializers import term_credit_type_ids
+from config.core.errors import NotFound, ValidationFailed
+from config.core.instants import format_instant, parse_instant
+from config.core.pagination import CursorPage, cursor_for, cursor_values
 from packages_app.models import USD_CENTS_ID, AliasAssignment, AliasName, Package, PackageTerm
+from packages_app.package_wire import term_credit_type_ids
 
 
 def _rfc3339_sql(column: str) -> str:
-    """`config.api.views_base.rfc3339` in SQL: UTC, `Z`, milliseconds (truncated) when present."""
+    """`config.core.instants.format_instant` in SQL: UTC, `Z`, milliseconds (truncated) when present."""
     utc = f"({column} AT TIME ZONE 'UTC')"
     return (
         f"CASE WHEN {column} IS NULL THEN NULL"
@@ -79,9 +79,9 @@ def _answer(wire: str | None, created_at, archived_at, aliases: str | None) -> s
     """
     if wire is None:
         return None
-    archived = "null" if archived_at is None else f'"{rfc3339(archived_at)}"'
+    archived = "null" if archived_at is None else f'"{format_instant(archived_at)}"'
     return (
-        f'{wire[:-1]},"created_at":"{rfc3339(created_at)}","archived_at":{archived}'
+        f'{wire[:-1]},"created_at":"{format_instant(created_at)}","archived_at":{archived}'
         f',"aliases":{aliases or "[]"}}}'
     )
 
@@ -136,7 +136,7 @@ def _after(cursor: str) -> list[Any]:
     """The (created_at, id) a cursor carries; a forged one is a 400, not a database error."""
     created_at, package_id = cursor_values(cursor, 2)
     try:
-        return [dt.datetime.fromisoformat(created_at), uuid.UUID(package_id)]
+        return [parse_instant(created_at), uuid.UUID(package_id)]
     except ValueError:
         raise ValidationFailed("next_page is not a valid cursor", field="next_page") from None
 

@@ -19,8 +19,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import CursorPage, cursor_for, cursor_values
+from config.core.errors import ValidationFailed
+from config.core.instants import parse_instant
+from config.core.pagination import CursorPage, cursor_for, cursor_values
 from packages_app.models import Rate, RateCard
 from packages_app.selectors.catalog import rates_matching
 
@@ -124,7 +125,7 @@ def rate_schedule_page(
     if cursor:
         raw_start, raw_id = cursor_values(cursor, 2, cursor_field)
         try:
-            after = (dt.datetime.fromisoformat(raw_start), raw_id)
+            after = (parse_instant(raw_start), raw_id)
         except ValueError:
             raise ValidationFailed(
                 f"{cursor_field} is not a valid cursor", field=cursor_field

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.api.views_base import rfc3339
+from config.core.instants import format_instant
 from config.webhooks.services import events_record
 from packages_app.models import AliasAssignment, AliasAssignmentAnnouncement
 
@@ -65,8 +65,8 @@ def alias_repointings_announce(*, limit: int = BATCH) -> int:
                 "kind": assignment.alias_name.kind,
                 "target_id": _target_id(assignment),
                 "previous_target_id": _target_id(previous),
-                "starting_at": rfc3339(assignment.starting_at),
-                "ending_before": rfc3339(assignment.ending_before),
+                "starting_at": format_instant(assignment.starting_at),
+                "ending_before": format_instant(assignment.ending_before),
             },
         )
     return len(claimed)

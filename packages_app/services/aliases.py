@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.api.errors import ValidationFailed
 from config.audit.services import audit_record, audit_record_many
+from config.core.errors import ValidationFailed
 from packages_app.models import AliasAssignment, AliasName, Package, RateCard
 
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from config.api.errors import ValidationFailed
 from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.core.errors import ValidationFailed
 from packages_app.models import BillableMetric
 from packages_app.selectors.catalog import billable_metric_get
 

@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.api.ids import parse_uuid
 from config.audit.services import audit_record, queryset_update_recorded
+from config.core.errors import Conflict, NotFound, ValidationFailed
+from config.core.ids import parse_uuid
 from packages_app.models import CreditType
 
 

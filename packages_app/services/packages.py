@@ -36,13 +36,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
-from config.api.jsonutil import ExactDecimalEncoder
 from config.audit.services import audit_record, queryset_update_recorded
+from config.core.errors import Conflict, NotFound, ValidationFailed
+from config.core.jsonutil import ExactDecimalEncoder
 from config.core.money import exact_sum, line_amount
 from config.webhooks.services import events_record
 from packages_app.amounts import amounts_check
-from packages_app.api.package_serializers import Output
 from packages_app.models import (
     USD_CENTS_ID,
     AliasName,
@@ -52,6 +51,7 @@ from packages_app.models import (
     Product,
     RateCard,
 )
+from packages_app.package_wire import Output
 from packages_app.selectors.catalog import product_name_at
 from packages_app.selectors.packages import (
     package_answers,

@@ -13,10 +13,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.api.errors import ValidationFailed
-from config.api.ids import parse_uuid
-from config.api.views_base import rfc3339
 from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.core.errors import ValidationFailed
+from config.core.ids import parse_uuid
+from config.core.instants import format_instant
 from packages_app.models import BillableMetric, Product
 from packages_app.selectors.catalog import (
     PRODUCT_STATE_FIELDS,
@@ -195,9 +195,9 @@ def product_update(
 
     now = timezone.now()
     update = {
-        "created_at": rfc3339(now),
+        "created_at": format_instant(now),
         "created_by": created_by,
-        "starting_at": rfc3339(starting_at),
+        "starting_at": format_instant(starting_at),
         **changes,
     }
     product.details = {**product.details, "updates": [*product.details.get("updates", []), update]}
@@ -213,7 +213,7 @@ def product_update(
         action="update",
         resource_type="product",
         resource_id=product.pk,
-        description=f"from {rfc3339(starting_at)}",
+        description=f"from {format_instant(starting_at)}",
         changes=changed_fields(before, changes),
     )
     # Packages show the name: they render again at their next read, or from the instant a

@@ -8,9 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.api.errors import ValidationFailed
-from config.api.ids import parse_uuid
 from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.core.errors import ValidationFailed
+from config.core.ids import parse_uuid
 from packages_app.amounts import amount_check
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
 from packages_app.selectors.catalog import rate_card_get

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 from packages_app.models import AliasAssignment, AliasName, Package
 from packages_app.services.aliases import alias_assign
 from packages_app.services.packages import package_create

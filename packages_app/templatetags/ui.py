@@ -6,6 +6,8 @@ import datetime as dt
 
 from django import template
 
+from config.core.instants import format_day_or_minute, parse_instant
+
 register = template.Library()
 
 
@@ -16,14 +18,11 @@ def iso(value) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = parse_instant(value)
         except ValueError:
             return value
     if isinstance(value, dt.datetime):
-        value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        if (value.hour, value.minute, value.second) == (0, 0, 0):
-            return value.strftime("%Y-%m-%d")
-        return value.strftime("%Y-%m-%dT%H:%MZ")
+        return format_day_or_minute(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

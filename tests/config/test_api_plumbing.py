@@ -194,7 +194,7 @@ def test_a_forged_cursor_of_the_wrong_type_is_a_400_not_a_database_error(client)
 def test_offsets_past_the_end_of_the_calendar_are_a_400():
     import datetime as dt
 
-    from config.api.errors import ValidationFailed
+    from config.core.errors import ValidationFailed
     from packages_app.time_offsets import add_offset
 
     start = dt.datetime(9999, 6, 1, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.api.errors import Conflict, ValidationFailed
+from config.core.errors import Conflict, ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customer_create, customers_create
 from tests.factories import UserFactory, user_with_token

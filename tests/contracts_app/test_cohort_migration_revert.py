@@ -14,7 +14,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractTerm
 from contracts_app.selectors.cohort_migrations import migration_actions, migration_progress
 from contracts_app.services.cohort_migrations import (

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 from contracts_app.models import CohortMigrationItem, CohortMigrationProgress, Contract
 from contracts_app.selectors.cohort_migrations import migration_progress
 from contracts_app.services.cohort_migration_batches import (

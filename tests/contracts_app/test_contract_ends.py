@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from config.api.errors import Conflict, ValidationFailed
+from config.core.errors import Conflict, ValidationFailed
 from contracts_app.models import Contract, ContractTerm
 from contracts_app.services.contracts import contract_update_end_date
 from contracts_app.services.materialise import OPEN_ENDED_HORIZON, shift

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 from contracts_app.services.materialise import (
     absolute_usage_statement_schedule,
     materialise_negotiated_terms,

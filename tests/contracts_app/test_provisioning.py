@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from config.api.errors import Conflict, NotFound, ValidationFailed
+from config.core.errors import Conflict, NotFound, ValidationFailed
 from contracts_app.models import Contract, ContractTerm, Subscription
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
 from contracts_app.services.provisioning import contract_create_negotiated, contract_provision

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, transaction
 
-from config.api.errors import ValidationFailed
+from config.core.errors import ValidationFailed
 from contracts_app.models import Contract
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import Package

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.api.jsonutil import dumps
+from config.core.jsonutil import dumps
 from packages_app.models import AliasName, BillableMetric, CreditType, Product, Rate, RateCard
 from packages_app.services.aliases import alias_assign
 from tests.factories import user_with_token

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from config.api.jsonutil import dumps
+from config.core.jsonutil import dumps
 from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
 from tests.factories import user_with_token
 from tests.packages_app.test_api_packages import every_field, make_catalog, offset

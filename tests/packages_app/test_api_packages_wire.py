@@ -16,10 +16,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from config.api.jsonutil import dumps
-from config.api.views_base import rfc3339
-from packages_app.api.package_serializers import Output
+from config.core.instants import format_instant
+from config.core.jsonutil import dumps
 from packages_app.models import USD_CENTS_ID, CreditType, Package, Product
+from packages_app.package_wire import Output
 from packages_app.selectors.packages import _rfc3339_sql
 from packages_app.services.products import product_update
 from tests.factories import UserFactory, user_with_token
@@ -78,13 +78,13 @@ def rendered_now(package_id: str) -> dict:
     answer = json.loads(dumps(output.wire(package, terms)), parse_float=Decimal)
     aliases = package.alias_assignments.in_force().select_related("alias_name")
     answer.update(
-        created_at=rfc3339(package.created_at),
-        archived_at=rfc3339(package.archived_at),
+        created_at=format_instant(package.created_at),
+        archived_at=format_instant(package.archived_at),
         aliases=[
             {
                 "name": assignment.alias_name.name,
-                "starting_at": rfc3339(assignment.starting_at),
-                "ending_before": rfc3339(assignment.ending_before),
+                "starting_at": format_instant(assignment.starting_at),
+                "ending_before": format_instant(assignment.ending_before),
             }
             for assignment in aliases.order_by("starting_at", "id")
         ],
@@ -109,7 +109,7 @@ def test_timestamps_in_sql_are_written_as_rfc3339_writes_them(instant):
             f"SELECT {_rfc3339_sql('v.t')} FROM (SELECT %s::timestamptz AS t) v", [instant]
         )
         (written,) = cursor.fetchone()
-    assert written == rfc3339(instant)
+    assert written == format_instant(instant)
 
 
 def test_answer_is_the_stored_rendering_plus_archive_and_aliases(call, catalog):

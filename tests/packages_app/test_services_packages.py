@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from config.api.errors import Conflict, ValidationFailed
+from config.core.errors import Conflict, ValidationFailed
 from packages_app.models import AliasAssignment, Package, PackageTerm
 from packages_app.services.packages import package_archive, package_create, packages_archive
 from tests.packages_app.test_api_packages import eight_terms, make_catalog

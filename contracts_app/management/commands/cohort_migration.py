@@ -22,8 +22,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.exceptions import ValidationError
 
-from config.api.errors import ApplicationError, flatten_errors
-from config.api.views_base import rfc3339, validated
+from config.api.errors import flatten_errors
+from config.api.views_base import validated
+from config.core.errors import ApplicationError
+from config.core.instants import format_instant
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput, migration_data
 from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (
@@ -179,7 +181,7 @@ class Command(BaseCommand):
             created_by="manage.py cohort_migration",
         )
         self.stdout.write(
-            f"Created cohort migration {migration.id} (run at {rfc3339(migration.run_at)})"
+            f"Created cohort migration {migration.id} (run at {format_instant(migration.run_at)})"
         )
         if options["inline"]:
             migration_start(migration_id=migration.id)
@@ -201,7 +203,7 @@ class Command(BaseCommand):
         for migration in migrations:
             counts = progress[migration.id]["counts"]
             self.stdout.write(
-                f"{migration.id}  {migration.status:<10} {rfc3339(migration.created_at)}  "
+                f"{migration.id}  {migration.status:<10} {format_instant(migration.created_at)}  "
                 f"{migration.source_package_id} → "
                 f"{migration.target_package_id or migration.target_alias}  "
                 f"{counts['migrated']}/{counts['total']} migrated  {migration.name}"
@@ -260,7 +262,7 @@ class Command(BaseCommand):
             f"skipped {counts['skipped']} failed {counts['failed']} "
             f"cancelled {counts['cancelled']} reverted {counts['reverted']}"
             + (f"  {rate} items/s" if rate else "")
-            + (f"  ETA {rfc3339(eta)}" if eta and not final else "")
+            + (f"  ETA {format_instant(eta)}" if eta and not final else "")
         )
         if sys.stdout.isatty():  # one line redrawn in place
             self.stdout.write("\r" + text, ending="\n" if final else "")

@@ -8,12 +8,18 @@ stored user string can ever look like one.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import ipaddress
 import json
 import re
+import uuid
 from decimal import Decimal
 from typing import Any
 
-from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
+from django.db.models.query import QuerySet
+from django.utils import timezone
+from django.utils.functional import Promise
 
 _MARK = "\x00dec:"
 _PLACEHOLDER = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"')
@@ -23,8 +29,51 @@ def _unmark(text: str) -> str:
     return _PLACEHOLDER.sub(r"\1", text)
 
 
-class ExactDecimalEncoder(DRFJSONEncoder):
-    """DRF's encoder (datetimes, UUIDs, ...) plus Decimals written as exact JSON numbers.
+_IP_TYPES = (
+    ipaddress.IPv4Address,
+    ipaddress.IPv6Address,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Network,
+    ipaddress.IPv4Interface,
+    ipaddress.IPv6Interface,
+)
+
+
+def _plain(o: Any) -> Any:
+    """What DRF's JSONEncoder writes for a value JSON does not know (the wire was built on it;
+    kept here, free of DRF, so models and services can store JSON the API serves unchanged)."""
+    if isinstance(o, Promise):
+        return str(o)
+    if isinstance(o, dt.datetime):
+        text = o.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(o, dt.date):
+        return o.isoformat()
+    if isinstance(o, dt.time):
+        if timezone.is_aware(o):
+            raise ValueError("JSON can't represent timezone-aware times.")
+        return o.isoformat()
+    if isinstance(o, dt.timedelta):
+        return str(o.total_seconds())
+    if isinstance(o, (uuid.UUID, *_IP_TYPES)):
+        return str(o)
+    if isinstance(o, QuerySet):
+        return tuple(o)
+    if isinstance(o, bytes):
+        return o.decode()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if hasattr(o, "__getitem__"):
+        kind = list if isinstance(o, list | tuple) else dict
+        with contextlib.suppress(Exception):
+            return kind(o)
+    elif hasattr(o, "__iter__"):
+        return tuple(o)
+    raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+
+class ExactDecimalEncoder(json.JSONEncoder):
+    """Datetimes, UUIDs, ... as DRF writes them, plus Decimals written as exact JSON numbers.
 
     The C encoder hands every value it does not know to `default`, so a Decimal becomes its
     placeholder there, with no extra walk over the data.
@@ -35,7 +84,7 @@ class ExactDecimalEncoder(DRFJSONEncoder):
             if not o.is_finite():
                 raise ValueError("NaN and infinite amounts are not allowed")
             return _MARK + str(o)
-        return super().default(o)
+        return _plain(o)
 
     def encode(self, o: Any) -> str:
         # Only whole-text encoding is supported (json.dumps, DRF, JSONField); json.dump's

@@ -7,13 +7,14 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.errors import ValidationFailed
-from config.api.pagination import parse_limit
 from config.api.schema import page_of
 from config.api.serializers import StrictSerializer
-from config.api.views_base import page_body, rfc3339, validated
+from config.api.views_base import page_body, validated
 from config.audit.models import AuditLogEntry
 from config.audit.selectors import ASC, DESC, audit_entries, audit_entry_key, audit_page
+from config.core.errors import ValidationFailed
+from config.core.instants import format_instant
+from config.core.pagination import parse_limit
 
 
 class AuditLogListQuery(StrictSerializer):
@@ -65,7 +66,7 @@ def audit_log_data(entry: AuditLogEntry) -> dict:
         actor["api_token"] = {"id": str(entry.api_token_id), "prefix": entry.api_token_prefix}
     return {
         "id": str(entry.id),
-        "timestamp": rfc3339(entry.timestamp),
+        "timestamp": format_instant(entry.timestamp),
         "actor": actor,
         "request": {
             "id": entry.request_id or str(entry.id),

@@ -17,8 +17,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from config.api.errors import ValidationFailed
-from config.api.jsonutil import loads_bounded
+from config.core.errors import ValidationFailed
+from config.core.jsonutil import loads_bounded
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
