@@ -1,7 +1,8 @@
-"""The catalog's pages: package and rate-card lists, rate cards, alias schedules.
+"""The catalog's pages: package and rate-card lists, rate cards, alias schedules, products and
+billable metrics, declared on the page toolkit (config.web).
 
-Pages that need contracts (the builder's preview, the package page's cohort) live in
-contracts_app/views_packages.py: the catalog never imports contracts_app.
+Pages that need contracts (the builder and its preview, the package page with its cohort, the
+archive page) live in contracts_app/views_packages.py: the catalog never imports contracts_app.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.api.errors import ApplicationError
-from config.web import ObjectListView
+from config.web import ObjectDetailView, ObjectListView, ServiceFormView, fragment_for
 from packages_app.api.billable_metrics import BillableMetricCreateInput
 from packages_app.api.products import ProductCreateInput
 from packages_app.api.products import _split as split_product_fields
 from packages_app.api.rate_cards import RateAddInput, RateCardCreateInput, RateCardUpdateInput
-from packages_app.forms import (
+from packages_app.forms.catalog import (
     AliasScheduleForm,
     BillableMetricForm,
     ProductForm,
@@ -31,9 +32,8 @@ from packages_app.forms import (
     RateCardForm,
     RateForm,
     package_choices,
-    product_choices,
-    submit_through,
 )
+from packages_app.forms.terms import product_choices
 from packages_app.models import (
     AliasAssignment,
     AliasName,
@@ -101,37 +101,107 @@ def _day(value: str | None, default: dt.datetime) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-@login_required
-@permission_required("packages_app.view_ratecard", raise_exception=True)
-def rate_card_detail(request, rate_card_id, **bound_forms):
-    """Rates in force at a chosen date (in the URL), every rate with its window, aliases."""
-    rate_card = get_object_or_404(
-        RateCard.objects.select_related("fiat_credit_type"), pk=rate_card_id
-    )
-    now = timezone.now()
-    at = _day(request.GET.get("at"), now)
-    schedule = sorted(
-        rate_schedule(rate_card=rate_card),
-        key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),
-    )
-    in_force = segments_in_force(schedule, at)
-    page = Paginator(schedule, 100).get_page(request.GET.get("page"))
-    assignments = (
-        AliasAssignment.objects.filter(rate_card=rate_card)
-        .select_related("alias_name", "rate_card", "package")
-        .order_by("alias_name__name", "starting_at", "id")
-    )
-    context = {
-        "rate_card": rate_card,
-        "at": at,
-        "in_force": in_force,
-        "page": page,
-        "assignments": assignments,
-        **_rate_card_forms(request, rate_card, **bound_forms),
-    }
-    if request.htmx and request.htmx.target == "rates-at":
-        return render(request, "packages_app/rate_card_detail.html#rates-at", context)
-    return render(request, "packages_app/rate_card_detail.html", context)
+class RateCardDetailView(ObjectDetailView):
+    """Rates in force at a chosen date (in the URL; its own panel), every rate with its window,
+    aliases, and the add-rate and alias forms (`bound_forms` when one came back invalid)."""
+
+    permission_required = "packages_app.view_ratecard"
+    queryset = RateCard.objects.select_related("fiat_credit_type")
+    pk_url_kwarg = "rate_card_id"
+    context_object_name = "rate_card"
+    template_name = "packages_app/rate_card_detail.html"
+    panels = ("rates-at",)
+    bound_forms: dict = {}
+
+    def get_context_data(self, rate_card) -> dict:
+        rate_form = self.bound_forms.get("rate_form") or RateForm(
+            initial={
+                "starting_at": timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            }
+        )
+        rate_form.fields["product"].choices = product_choices()
+        return {
+            "assignments": AliasAssignment.objects.filter(rate_card=rate_card)
+            .select_related("alias_name", "rate_card", "package")
+            .order_by("alias_name__name", "starting_at", "id"),
+            "rate_form": rate_form,
+            "alias_form": self.bound_forms.get("alias_form") or RateCardAliasForm(),
+            "can_edit": self.request.user.has_perm("packages_app.add_rate"),
+        }
+
+    def panel_rates_at(self, rate_card) -> dict:
+        at = _day(self.request.GET.get("at"), timezone.now())
+        schedule = sorted(
+            rate_schedule(rate_card=rate_card),
+            key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),
+        )
+        page = Paginator(schedule, 100).get_page(self.request.GET.get("page"))
+        return {"at": at, "in_force": segments_in_force(schedule, at), "page": page}
+
+
+class _RateCardFormView(ServiceFormView):
+    """A form posted from the rate card page; invalid, the page again with it beside the fields."""
+
+    template_name = RateCardDetailView.template_name
+    form_name = ""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.rate_card = get_object_or_404(RateCard, pk=kwargs["rate_card_id"])
+
+    def body(self, form) -> dict:
+        return form.body(self.rate_card.pk)
+
+    def get_context_data(self, form) -> dict:
+        page = RateCardDetailView(request=self.request, kwargs=self.kwargs)
+        page.bound_forms = {self.form_name: form}
+        return page.page_context(page.get_object())
+
+
+class RateAddView(_RateCardFormView):
+    permission_required = "packages_app.add_rate"
+    form_class = RateForm
+    form_name = "rate_form"
+    serializer = RateAddInput
+
+    def get_form(self, data=None):
+        form = super().get_form(data)
+        form.fields["product"].choices = product_choices()
+        return form
+
+    def perform(self, data, form):
+        return rate_add(rate_card_id=data.pop("rate_card_id"), rate=data)
+
+    def get_success_url(self, rate) -> str:
+        url = reverse("packages:ratecard-detail", args=[self.rate_card.pk])
+        return f"{url}?at={rate.starting_at:%Y-%m-%d}#rates-at"
+
+
+class RateCardAliasAddView(_RateCardFormView):
+    permission_required = "packages_app.change_ratecard"
+    form_class = RateCardAliasForm
+    form_name = "alias_form"
+    serializer = RateCardUpdateInput
+
+    def perform(self, data, form):
+        rate_card_update(**data)
+        return self.rate_card
+
+    def get_success_url(self, rate_card) -> str:
+        return reverse("packages:ratecard-detail", args=[rate_card.pk])
+
+
+class RateCardNewView(ServiceFormView):
+    permission_required = "packages_app.add_ratecard"
+    form_class = RateCardForm
+    serializer = RateCardCreateInput
+    template_name = "packages_app/rate_card_new.html"
+
+    def perform(self, data, form):
+        return rate_card_create(created_by=self.request.user.get_username(), **data)
+
+    def get_success_url(self, card) -> str:
+        return reverse("packages:ratecard-detail", args=[card.pk])
 
 
 def _aliases_queryset(kind: str, query: str):
@@ -196,7 +266,7 @@ def alias_list(request):
         if intervals
         else None,
     }
-    if request.htmx and request.htmx.target == "alias-table":
+    if fragment_for(request, ["alias-table"]):
         return render(request, "packages_app/alias_list.html#alias-table", context)
     initial = {"package": request.GET.get("package", "")}
     context["form"] = AliasScheduleForm(initial=initial, package_choices=package_choices())
@@ -287,146 +357,72 @@ def alias_schedule(request):
     return render(request, "packages_app/alias_schedule.html", context)
 
 
-# --- catalog building: rate cards, rates, products, billable metrics ------------------------
+# --- the catalog lists with their create forms: products, billable metrics -------------------
 
 
-@login_required
-@permission_required("packages_app.add_ratecard", raise_exception=True)
-def rate_card_new(request):
-    form = RateCardForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        card = submit_through(
-            form,
-            RateCardCreateInput,
-            form.body(),
-            lambda data: rate_card_create(created_by=request.user.get_username(), **data),
-        )
-        if card is not None:
-            return HttpResponseRedirect(reverse("packages:ratecard-detail", args=[card.pk]))
-    return render(request, "packages_app/rate_card_new.html", {"form": form})
+class _CatalogListView(ServiceFormView):
+    """A searchable, paginated catalog list with its create form above (for those allowed to
+    add; a POST from anyone else is refused)."""
 
+    add_permission = ""
+    queryset = None
+    fragments = ("catalog-table",)
 
-def _rate_card_forms(request, rate_card, **bound) -> dict:
-    rate_form = bound.get("rate_form") or RateForm(
-        initial={"starting_at": timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)}
-    )
-    rate_form.fields["product"].choices = product_choices()
-    return {
-        "rate_form": rate_form,
-        "alias_form": bound.get("alias_form") or RateCardAliasForm(),
-        "can_edit": request.user.has_perm("packages_app.add_rate"),
-    }
+    def get_form(self, data=None):
+        if not self.request.user.has_perm(self.add_permission):
+            return None
+        return super().get_form(data)
 
-
-@login_required
-@permission_required("packages_app.add_rate", raise_exception=True)
-def rate_card_rate_add(request, rate_card_id):
-    rate_card = get_object_or_404(RateCard, pk=rate_card_id)
-    form = RateForm(request.POST or None)
-    form.fields["product"].choices = product_choices()
-    if request.method == "POST" and form.is_valid():
-        rate = submit_through(
-            form,
-            RateAddInput,
-            form.body(rate_card.pk),
-            lambda data: rate_add(rate_card_id=data.pop("rate_card_id"), rate=data),
-        )
-        if rate is not None:
-            return HttpResponseRedirect(
-                reverse("packages:ratecard-detail", args=[rate_card.pk])
-                + f"?at={rate.starting_at:%Y-%m-%d}#rates-at"
-            )
-    return rate_card_detail(request, rate_card_id, rate_form=form)
-
-
-@login_required
-@permission_required("packages_app.change_ratecard", raise_exception=True)
-def rate_card_alias_add(request, rate_card_id):
-    rate_card = get_object_or_404(RateCard, pk=rate_card_id)
-    form = RateCardAliasForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        done = submit_through(
-            form,
-            RateCardUpdateInput,
-            form.body(rate_card.pk),
-            lambda data: rate_card_update(**data),
-        )
-        if done is not None:
-            return HttpResponseRedirect(reverse("packages:ratecard-detail", args=[rate_card.pk]))
-    return rate_card_detail(request, rate_card_id, alias_form=form)
-
-
-def _catalog_list(request, *, queryset, template, form, per_page=50):
-    query = request.GET.get("q", "").strip()[:200]
-    if query:
-        queryset = queryset.filter(name__icontains=query)
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-    context = {"page": page, "q": query, "form": form}
-    if request.htmx and request.htmx.target == "catalog-table":
-        return render(request, f"{template}#catalog-table", context)
-    return render(request, template, context)
-
-
-@login_required
-@permission_required("packages_app.view_product", raise_exception=True)
-def product_list(request):
-    form = None
-    if request.user.has_perm("packages_app.add_product"):
-        form = ProductForm(request.POST or None)
-        form.fields["billable_metric"].choices = [
-            ("", "— none —"),
-            *(
-                (str(pk), name)
-                for pk, name in BillableMetric.objects.filter(archived_at__isnull=True)
-                .order_by("name")
-                .values_list("id", "name")
-            ),
-        ]
-    if request.method == "POST":
-        if form is None:
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.add_permission):
             raise PermissionDenied
-        if form.is_valid():
+        return super().post(request, *args, **kwargs)
 
-            def create(data):
-                attributes, rest = split_product_fields(data)
-                return product_create(
-                    name=attributes.pop("name"),
-                    type=rest["type"],
-                    created_by=request.user.get_username(),
-                    attributes=attributes,
-                )
+    def get_context_data(self, form) -> dict:
+        query = self.request.GET.get("q", "").strip()[:200]
+        queryset = self.queryset.filter(name__icontains=query) if query else self.queryset
+        page = Paginator(queryset, 50).get_page(self.request.GET.get("page"))
+        return {"page": page, "q": query, "form": form}
 
-            if submit_through(form, ProductCreateInput, form.body(), create) is not None:
-                return HttpResponseRedirect(reverse("packages:product-list"))
+    def get_success_url(self, obj) -> str:
+        return self.request.path
+
+
+class ProductListView(_CatalogListView):
+    permission_required = "packages_app.view_product"
+    add_permission = "packages_app.add_product"
+    form_class = ProductForm
+    serializer = ProductCreateInput
     queryset = Product.objects.select_related("billable_metric").order_by("name", "id")
-    return _catalog_list(
-        request, queryset=queryset, template="packages_app/product_list.html", form=form
-    )
+    template_name = "packages_app/product_list.html"
+
+    def get_form(self, data=None):
+        form = super().get_form(data)
+        if form is not None:
+            metrics = BillableMetric.objects.filter(archived_at__isnull=True).order_by("name")
+            form.fields["billable_metric"].choices = [
+                ("", "— none —"),
+                *((str(pk), name) for pk, name in metrics.values_list("id", "name")),
+            ]
+        return form
+
+    def perform(self, data, form):
+        attributes, rest = split_product_fields(data)
+        return product_create(
+            name=attributes.pop("name"),
+            type=rest["type"],
+            created_by=self.request.user.get_username(),
+            attributes=attributes,
+        )
 
 
-@login_required
-@permission_required("packages_app.view_billablemetric", raise_exception=True)
-def billable_metric_list(request):
-    form = (
-        BillableMetricForm(request.POST or None)
-        if request.user.has_perm("packages_app.add_billablemetric")
-        else None
-    )
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            created = submit_through(
-                form,
-                BillableMetricCreateInput,
-                form.body(),
-                lambda data: billable_metric_create(**data),
-            )
-            if created is not None:
-                return HttpResponseRedirect(reverse("packages:billable-metric-list"))
-    return _catalog_list(
-        request,
-        queryset=BillableMetric.objects.order_by("name", "id"),
-        template="packages_app/billable_metric_list.html",
-        form=form,
-    )
+class BillableMetricListView(_CatalogListView):
+    permission_required = "packages_app.view_billablemetric"
+    add_permission = "packages_app.add_billablemetric"
+    form_class = BillableMetricForm
+    serializer = BillableMetricCreateInput
+    queryset = BillableMetric.objects.order_by("name", "id")
+    template_name = "packages_app/billable_metric_list.html"
+
+    def perform(self, data, form):
+        return billable_metric_create(**data)

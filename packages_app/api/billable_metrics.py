@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from config.api.errors import ValidationFailed
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
-from config.api.views_base import page_body, query_page, rfc3339, validated
+from config.api.views_base import page_body, plain, query_page, rfc3339, validated
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
 from packages_app.api.response_serializers import BillableMetricOutput
 from packages_app.models import BillableMetric
@@ -80,15 +80,6 @@ def billable_metric_data(metric: BillableMetric) -> dict:
         "archived_at": rfc3339(metric.archived_at),
     }
     return {key: value for key, value in data.items() if value is not None}
-
-
-def plain(value):
-    """Validated nested data (OrderedDicts) as plain JSON-ready values."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 class BillableMetricCreateApi(APIView):
