@@ -45,20 +45,24 @@ urlpatterns = [
         name="alias-cohort-chart",
     ),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
-    path("customers/new/", views.customer_new, name="customer-new"),
-    path("customers/<uuid:customer_id>/", views.customer_detail, name="customer-detail"),
+    path("customers/new/", views.CustomerNewView.as_view(), name="customer-new"),
+    path(
+        "customers/<uuid:customer_id>/", views.CustomerDetailView.as_view(), name="customer-detail"
+    ),
     path(
         "customers/<uuid:customer_id>/provision/",
-        views.customer_provision,
+        views.CustomerProvisionView.as_view(),
         name="customer-provision",
     ),
     path(
         "customers/<uuid:customer_id>/schedule-change/",
-        views.customer_schedule_change,
+        views.CustomerScheduleChangeView.as_view(),
         name="customer-schedule-change",
     ),
     path(
-        "customers/<uuid:customer_id>/billing/", views.customer_billing_add, name="customer-billing"
+        "customers/<uuid:customer_id>/billing/",
+        views.CustomerBillingAddView.as_view(),
+        name="customer-billing",
     ),
     path(
         "customers/<uuid:customer_id>/billing/<uuid:configuration_id>/archive/",
