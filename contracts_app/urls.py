@@ -71,17 +71,17 @@ urlpatterns = [
     ),
     path(
         "contracts/<uuid:contract_id>/",
-        views_contract_edits.contract_detail,
+        views_contract_edits.ContractDetailView.as_view(),
         name="contract-detail",
     ),
     path(
         "contracts/<uuid:contract_id>/edits/",
-        views_contract_edits.contract_edit_history_more,
+        views_contract_edits.ContractEditHistoryView.as_view(),
         name="contract-edit-history",
     ),
     path(
         "contracts/<uuid:contract_id>/edits/<slug:kind>/",
-        views_contract_edits.contract_edit_apply,
+        views_contract_edits.ContractEditView.as_view(),
         name="contract-edit",
     ),
     path("migrations/", views_migrations.migration_list, name="migration-list"),

@@ -219,11 +219,11 @@ class _CustomerFormView(ServiceFormView):
     template_name = "contracts_app/customer_detail.html"
     form_name = ""
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        self.customer = get_object_or_404(Customer, pk=kwargs["customer_id"])
+    def load(self) -> None:
+        self.customer = get_object_or_404(Customer, pk=self.kwargs["customer_id"])
 
     def get(self, request, *args, **kwargs):
+        self.load()
         return HttpResponseRedirect(reverse("contracts:customer-detail", args=[self.customer.pk]))
 
     def get_context_data(self, form) -> dict:

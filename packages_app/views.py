@@ -145,9 +145,8 @@ class _RateCardFormView(ServiceFormView):
     template_name = RateCardDetailView.template_name
     form_name = ""
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        self.rate_card = get_object_or_404(RateCard, pk=kwargs["rate_card_id"])
+    def load(self) -> None:
+        self.rate_card = get_object_or_404(RateCard, pk=self.kwargs["rate_card_id"])
 
     def body(self, form) -> dict:
         return form.body(self.rate_card.pk)

@@ -96,6 +96,7 @@ class KeysetListView(LoginRequiredMixin, PermissionRequiredMixin, View):
     the next rows are wanted, so the page's heavier parts (counts) can be skipped."""
 
     template_name = ""
+    rows_template: str | None = None  # where `rows_fragment` is defined, if not the page's
     rows_fragment = "rows"
     page_fragment: str | None = None
     cursor_param = "after"
@@ -108,7 +109,9 @@ class KeysetListView(LoginRequiredMixin, PermissionRequiredMixin, View):
         cursor = request.GET.get(self.cursor_param) or None
         more = htmx_partial(request) and cursor is not None
         context = self.get_context_data(cursor=cursor, more=more)
-        name = self.rows_fragment if more else fragment_for(request, default=self.page_fragment)
-        return render(
-            request, f"{self.template_name}#{name}" if name else self.template_name, context
-        )
+        if more:
+            template = f"{self.rows_template or self.template_name}#{self.rows_fragment}"
+        else:
+            name = fragment_for(request, default=self.page_fragment)
+            template = f"{self.template_name}#{name}" if name else self.template_name
+        return render(request, template, context)

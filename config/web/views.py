@@ -73,6 +73,9 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
     confirm_action: str | None = None
     raise_exception = False
 
+    def load(self) -> None:
+        """Fetch what the URL names (runs after the login and permission checks)."""
+
     def get_form_kwargs(self) -> dict:
         return {}
 
@@ -101,9 +104,11 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
         return {"form": form}
 
     def get(self, request, *args, **kwargs):
+        self.load()
         return self.render_form(self.get_form())
 
     def post(self, request, *args, **kwargs):
+        self.load()
         form = self.get_form(request.POST)
         if not form.is_valid():
             return self.render_form(form)
