@@ -32,13 +32,21 @@ urlpatterns = [
         views_packages.package_archive_confirm,
         name="package-archive",
     ),
-    path("packages/<uuid:package_id>/cohort/", views_cohort.package_cohort, name="package-cohort"),
+    path(
+        "packages/<uuid:package_id>/cohort/",
+        views_cohort.PackageCohortView.as_view(),
+        name="package-cohort",
+    ),
     path(
         "packages/<uuid:package_id>/cohort.csv",
         views_cohort.package_cohort_csv,
         name="package-cohort-csv",
     ),
-    path("aliases/<int:alias_id>/cohort/", views_cohort.alias_cohort, name="alias-cohort"),
+    path(
+        "aliases/<int:alias_id>/cohort/",
+        views_cohort.AliasCohortView.as_view(),
+        name="alias-cohort",
+    ),
     path(
         "aliases/<int:alias_id>/cohort/chart/",
         views_cohort.alias_cohort_chart,

@@ -18,11 +18,13 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django_htmx.http import push_url
 
 from config.api.errors import ValidationFailed
-from config.api.pagination import CursorPage, cursor_for, cursor_values
+from config.api.pagination import cursor_for, cursor_values
 from config.db_router import reads_from_replica
+from config.web import KeysetListView, page_or_first
 from contracts_app.forms import CohortChartForm, CohortFilterForm
 from contracts_app.presenters import ChartMark, cohort_chart
 from contracts_app.selectors.cohorts import (
@@ -49,14 +51,6 @@ def _query(request, keys, **extra) -> str:
     return urlencode(values)
 
 
-def _page_or_first(fetch, cursor: str | None) -> CursorPage:
-    """A forged or stale cursor starts again from the first page (as the old page did)."""
-    try:
-        return fetch(cursor)
-    except ValidationFailed:
-        return fetch(None)
-
-
 def _filter_context(request, form: CohortFilterForm, now: dt.datetime) -> dict:
     filters = form.filters()
     return {
@@ -68,33 +62,46 @@ def _filter_context(request, form: CohortFilterForm, now: dt.datetime) -> dict:
     }
 
 
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
-@reads_from_replica
-def package_cohort(request, package_id):
+class _CohortView(KeysetListView):
+    """A cohort: the filter form (a GET form bound to the query string), the count, and a
+    keyset page of contracts whose "Load more" carries the filters and the cursor."""
+
+    permission_required = "contracts_app.view_contract"
+    page_fragment = "cohort"
+
+    @method_decorator(reads_from_replica)  # after the login and permission checks
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def filter_context(self) -> dict:
+        self.now = timezone.now()
+        return _filter_context(self.request, CohortFilterForm(self.request.GET), self.now)
+
+
+class PackageCohortView(_CohortView):
     """`/packages/<id>/cohort/`: the contracts the filters select, their count, load more."""
-    package = get_object_or_404(Package, pk=package_id)
-    now = timezone.now()
-    form = CohortFilterForm(request.GET)
-    context = _filter_context(request, form, now)
-    filters = context["filters"]
-    page = _page_or_first(
-        lambda cursor: cohort_page(
-            package=package, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=cursor
-        ),
-        request.GET.get("after"),
-    )
-    context.update(
-        package=package,
-        page=page,
-        more_query=_query(request, FILTER_KEYS, after=page.next_cursor) if page.next_cursor else "",
-    )
-    if request.htmx and request.GET.get("after"):
-        return render(request, "contracts_app/cohort.html#rows", context)
-    context["count"] = cohort_counts(package_ids=[package.id], filters=filters, now=now)[package.id]
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "contracts_app/cohort.html#cohort", context)
-    return render(request, "contracts_app/cohort.html", context)
+
+    template_name = "contracts_app/cohort.html"
+
+    def get_context_data(self, *, cursor, more) -> dict:
+        package = get_object_or_404(Package, pk=self.kwargs["package_id"])
+        context = self.filter_context()
+        filters, now = context["filters"], self.now
+        page = page_or_first(
+            lambda after: cohort_page(
+                package=package, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=after
+            ),
+            cursor,
+        )
+        more_query = _query(self.request, FILTER_KEYS, after=page.next_cursor)
+        context.update(
+            package=package, page=page, more_query=more_query if page.next_cursor else ""
+        )
+        if not more:
+            context["count"] = cohort_counts(package_ids=[package.id], filters=filters, now=now)[
+                package.id
+            ]
+        return context
 
 
 @login_required
@@ -144,7 +151,7 @@ def _alias_page(packages, counts, *, filters: CohortFilter, now, cursor: str | N
         if not counts.get(package.id):
             inner = None
             continue
-        page = _page_or_first(
+        page = page_or_first(
             lambda c, package=package, room=room: cohort_page(
                 package=package, filters=filters, now=now, limit=room, cursor=c
             ),
@@ -161,35 +168,31 @@ def _alias_page(packages, counts, *, filters: CohortFilter, now, cursor: str | N
     return groups, None
 
 
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
-@reads_from_replica
-def alias_cohort(request, alias_id):
+class AliasCohortView(_CohortView):
     """`/aliases/<id>/cohort/`: everyone on any package the alias has pointed at."""
-    alias_name = get_object_or_404(AliasName, pk=alias_id, kind=AliasName.Kind.PACKAGE)
-    now = timezone.now()
-    form = CohortFilterForm(request.GET)
-    context = _filter_context(request, form, now)
-    filters = context["filters"]
-    packages = packages_of(alias_package_history(alias_name=alias_name))
-    counts = cohort_counts(package_ids=[p.id for p in packages], filters=filters, now=now)
-    groups, next_cursor = _alias_page(
-        packages, counts, filters=filters, now=now, cursor=request.GET.get("after")
-    )
-    context.update(
-        alias_name=alias_name,
-        packages=[(p, counts[p.id]) for p in packages],
-        count=sum(counts.values()),
-        groups=groups,
-        next_cursor=next_cursor,
-        more_query=_query(request, FILTER_KEYS, after=next_cursor) if next_cursor else "",
-        csv_query=_query(request, FILTER_KEYS),
-    )
-    if request.htmx and request.GET.get("after"):
-        return render(request, "contracts_app/alias_cohort.html#rows", context)
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "contracts_app/alias_cohort.html#cohort", context)
-    return render(request, "contracts_app/alias_cohort.html", context)
+
+    template_name = "contracts_app/alias_cohort.html"
+
+    def get_context_data(self, *, cursor, more) -> dict:
+        alias_name = get_object_or_404(
+            AliasName, pk=self.kwargs["alias_id"], kind=AliasName.Kind.PACKAGE
+        )
+        context = self.filter_context()
+        filters, now = context["filters"], self.now
+        packages = packages_of(alias_package_history(alias_name=alias_name))
+        counts = cohort_counts(package_ids=[p.id for p in packages], filters=filters, now=now)
+        groups, next_cursor = _alias_page(packages, counts, filters=filters, now=now, cursor=cursor)
+        more_query = _query(self.request, FILTER_KEYS, after=next_cursor)
+        context.update(
+            alias_name=alias_name,
+            packages=[(p, counts[p.id]) for p in packages],
+            count=sum(counts.values()),
+            groups=groups,
+            next_cursor=next_cursor,
+            more_query=more_query if next_cursor else "",
+            csv_query=_query(self.request, FILTER_KEYS),
+        )
+        return context
 
 
 # --- the chart ----------------------------------------------------------------------------------
