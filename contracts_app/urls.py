@@ -10,16 +10,20 @@ from contracts_app import (
 
 app_name = "contracts"
 urlpatterns = [
-    path("packages/new/", views_packages.package_builder, name="package-builder"),
+    path("packages/new/", views_packages.PackageBuilderView.as_view(), name="package-builder"),
     path(
         "packages/new/preview/",
         views_packages.package_builder_preview,
         name="package-builder-preview",
     ),
-    path("packages/<uuid:package_id>/", views_packages.package_detail, name="package-detail"),
+    path(
+        "packages/<uuid:package_id>/",
+        views_packages.PackageDetailView.as_view(),
+        name="package-detail",
+    ),
     path(
         "packages/<uuid:package_id>/new-version/",
-        views_packages.package_builder,
+        views_packages.PackageBuilderView.as_view(),
         name="package-new-version",
     ),
     path(
