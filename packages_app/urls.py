@@ -25,6 +25,6 @@ urlpatterns = [
     path("products/", views.ProductListView.as_view(), name="product-list"),
     path("billable-metrics/", views.BillableMetricListView.as_view(), name="billable-metric-list"),
     path("aliases/", views.alias_list, name="alias-list"),
-    path("aliases/schedule/", views.alias_schedule, name="alias-schedule"),
+    path("aliases/schedule/", views.AliasScheduleView.as_view(), name="alias-schedule"),
     path("aliases/<int:alias_id>/", views.alias_detail, name="alias-detail"),
 ]

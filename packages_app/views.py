@@ -12,8 +12,6 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +40,8 @@ from packages_app.models import (
     Product,
     RateCard,
 )
-from packages_app.presenters import alias_timeline, assignment_target
+from packages_app.presenters import alias_row, alias_timeline
+from packages_app.selectors.browse import aliases_with_intervals
 from packages_app.selectors.rate_schedule import rate_schedule, segments_in_force
 from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
 from packages_app.services.aliases import alias_assign
@@ -203,57 +202,16 @@ class RateCardNewView(ServiceFormView):
         return reverse("packages:ratecard-detail", args=[card.pk])
 
 
-def _aliases_queryset(kind: str, query: str):
-    names = AliasName.objects.order_by("kind", "name", "id").prefetch_related(
-        Prefetch(
-            "assignments",
-            queryset=AliasAssignment.objects.in_force()
-            .select_related("package", "rate_card", "alias_name")
-            .order_by("starting_at", "id"),
-            to_attr="intervals",
-        )
-    )
-    if kind in AliasName.Kind.values:
-        names = names.filter(kind=kind)
-    if query:
-        names = names.filter(name__icontains=query)
-    return names
-
-
-def _alias_row(name: AliasName, now: dt.datetime) -> dict:
-    """What an alias points at now and what changes in the next UPCOMING_DAYS days."""
-    soon = now + dt.timedelta(days=UPCOMING_DAYS)
-    current = next(
-        (
-            i
-            for i in name.intervals
-            if i.starting_at <= now and (i.ending_before is None or i.ending_before > now)
-        ),
-        None,
-    )
-    changes = []
-    for interval in name.intervals:
-        if now < interval.starting_at <= soon:
-            changes.append((interval.starting_at, assignment_target(interval)[0]))
-        if interval.ending_before and now < interval.ending_before <= soon:
-            following = any(i.starting_at == interval.ending_before for i in name.intervals)
-            if not following:
-                changes.append((interval.ending_before, "nothing"))
-    return {
-        "name": name,
-        "current": assignment_target(current) if current else None,
-        "changes": sorted(changes),
-    }
-
-
 @login_required
 @permission_required("packages_app.view_aliasassignment", raise_exception=True)
 def alias_list(request):
     """Every alias name (packages and rate cards), with the schedule form."""
     now = timezone.now()
     kind, query = request.GET.get("kind", ""), request.GET.get("q", "").strip()
-    page = Paginator(_aliases_queryset(kind, query), 50).get_page(request.GET.get("page"))
-    rows = [_alias_row(name, now) for name in page.object_list]
+    page = Paginator(aliases_with_intervals(kind=kind, query=query), 50).get_page(
+        request.GET.get("page")
+    )
+    rows = [alias_row(name, now, upcoming_days=UPCOMING_DAYS) for name in page.object_list]
     intervals = [interval for name in page.object_list for interval in name.intervals]
     context = {
         "page": page,
@@ -307,53 +265,57 @@ def alias_detail(request, alias_id):
     return render(request, "packages_app/alias_detail.html", context)
 
 
-@login_required
-@permission_required("packages_app.add_aliasassignment", raise_exception=True)
-def alias_schedule(request):
+class AliasScheduleView(ServiceFormView):
     """Point a package alias at a package from a date (optionally until one): "Preview" shows
     which package each date resolves to afterwards; "Confirm" makes the assignment."""
-    form = AliasScheduleForm(request.POST or None, package_choices=package_choices())
-    context: dict = {"form": form}
-    if request.method == "POST" and form.is_valid():
+
+    permission_required = "packages_app.add_aliasassignment"
+    form_class = AliasScheduleForm
+    template_name = "packages_app/alias_schedule.html"
+    confirm_action = "confirm"
+
+    def get_form_kwargs(self) -> dict:
+        return {"package_choices": package_choices()}
+
+    def body(self, form) -> dict:
         data = form.cleaned_data
         package = Package.objects.filter(pk=data["package"]).first()
-        start = data.get("starting_at") or timezone.now().replace(second=0, microsecond=0)
-        arguments = {
+        if package is None:
+            raise ApplicationError("Choose a package", field="schedule.package")
+        if package.archived_at is not None:
+            raise ApplicationError(
+                "This package is archived: nobody could be provisioned through the alias",
+                field="schedule.package",
+            )
+        return {
             "kind": AliasName.Kind.PACKAGE,
             "name": data["name"],
             "package": package,
-            "starting_at": start,
+            "starting_at": data.get("starting_at")
+            or timezone.now().replace(second=0, microsecond=0),
             "ending_before": data.get("ending_before"),
         }
-        try:
-            if package is None:
-                raise ApplicationError("Choose a package", field="schedule.package")
-            if package.archived_at is not None:
-                raise ApplicationError(
-                    "This package is archived: nobody could be provisioned through the alias",
-                    field="schedule.package",
-                )
-            if request.POST.get("_action") == "confirm":
-                if not alias_assignment_exists(rate_card=None, **arguments):
-                    alias_assign(**arguments, field="schedule")
-                alias_name = AliasName.objects.get(kind=AliasName.Kind.PACKAGE, name=data["name"])
-                return HttpResponseRedirect(reverse("packages:alias-detail", args=[alias_name.pk]))
-            result = alias_assign_preview(**arguments)
-        except ApplicationError as exc:
-            form.add_error(form.field_for(exc.field), exc.message)
-        else:
-            now = timezone.now()
-            context["result"] = [
-                r for r in result if r.ending_before is None or r.ending_before > now
-            ]
-            context["result_timeline"] = alias_timeline(
+
+    def preview(self, arguments, form) -> dict:
+        result, now = alias_assign_preview(**arguments), timezone.now()
+        return {
+            "result": [r for r in result if r.ending_before is None or r.ending_before > now],
+            "result_timeline": alias_timeline(
                 result,
-                title=f"{data['name']} after this change",
+                title=f"{arguments['name']} after this change",
                 now=now,
-                new_interval_start=start,
-            )
-            context["starting_at"] = start
-    return render(request, "packages_app/alias_schedule.html", context)
+                new_interval_start=arguments["starting_at"],
+            ),
+            "starting_at": arguments["starting_at"],
+        }
+
+    def perform(self, arguments, form):
+        if not alias_assignment_exists(rate_card=None, **arguments):
+            alias_assign(**arguments, field="schedule")
+        return AliasName.objects.get(kind=AliasName.Kind.PACKAGE, name=arguments["name"])
+
+    def get_success_url(self, alias_name) -> str:
+        return reverse("packages:alias-detail", args=[alias_name.pk])
 
 
 # --- the catalog lists with their create forms: products, billable metrics -------------------

@@ -48,6 +48,9 @@ class AliasScheduleForm(forms.Form):
     def field_for(self, path: str | None) -> str | None:
         return self.paths.get(path or "", None)
 
+    def add_service_error(self, path: str | None, message: str) -> None:
+        self.add_error(self.field_for(path), message)
+
 
 RATE_TYPE_CHOICES = [
     ("FLAT", "flat"),
