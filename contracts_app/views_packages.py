@@ -27,7 +27,6 @@ from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.previews import package_preview, package_preview_saved
 from contracts_app.views_cohort import chart_context
 from packages_app.api.package_serializers import PackageCreateInput
-from packages_app.describe import describe_term
 from packages_app.forms.builder import (
     BuilderForms,
     VersionForm,
@@ -37,7 +36,7 @@ from packages_app.forms.builder import (
     remove_row_from,
 )
 from packages_app.models import AliasAssignment, Package
-from packages_app.presenters import alias_timeline, terms_in_words
+from packages_app.presenters import alias_timeline, terms_in_words, version_changes
 from packages_app.selectors.browse import package_for_page
 from packages_app.services.packages import package_archive, package_create
 from packages_app.services.versions import aliases_taken_over, package_version_create
@@ -75,13 +74,13 @@ def _preview_context(forms: BuilderForms, request) -> dict:
     context = {"preview_start": start, "preview_errors": []}
     body = _validated_body(forms)
     if body is None:
-        context["preview_errors"] = _error_list(forms)
+        context["preview_errors"] = forms.error_summary()
         return context
     try:
         preview = package_preview(body=body, starting_at=start)
     except ApplicationError as exc:
         forms.add_error(exc.field, exc.message)
-        context["preview_errors"] = _error_list(forms)
+        context["preview_errors"] = forms.error_summary()
         return context
     timeline, table = preview_timeline(
         preview,
@@ -92,76 +91,6 @@ def _preview_context(forms: BuilderForms, request) -> dict:
     )
     context.update(preview=preview, timeline=timeline, periods=table)
     return context
-
-
-def _error_list(forms: BuilderForms) -> list[str]:
-    """Every error as "Recurring credit 1 · Priority: …", for the summaries."""
-    messages = [
-        f"{forms.package.fields[field].label if field in forms.package.fields else 'Package'}: {e}"
-        for field, errors in forms.package.errors.items()
-        for e in errors
-    ]
-    for formset in forms.formsets:
-        for index, form in enumerate(formset.forms):
-            where = f"{form.title} {index + 1}"
-            for field, errors in form.errors.items():
-                label = form.fields[field].label if field in form.fields else ""
-                messages += [f"{where} · {label + ': ' if label else ''}{e}" for e in errors]
-    return messages
-
-
-def _diff(source: Package | None, forms: BuilderForms, body: dict | None) -> dict | None:
-    """Terms added, removed and kept between `source` and the body being built, in words."""
-    if source is None or body is None:
-        return None
-    names, credit_types = _product_names(forms), credit_type_names()
-    kinds = {
-        "commits": "commit",
-        "credits": "credit",
-        "recurring_commits": "recurring_commit",
-        "recurring_credits": "recurring_credit",
-        "subscriptions": "subscription",
-        "scheduled_charges": "scheduled_charge",
-        "overrides": "override",
-        "spend_trackers": "spend_tracker",
-    }
-
-    def words(kind, term_body):
-        return describe_term(kind, term_body, product_names=names, credit_type_names=credit_types)
-
-    def product_of(term_body):
-        rate = term_body.get("subscription_rate") or {}
-        specifiers = term_body.get("override_specifiers") or [{}]
-        return str(
-            term_body.get("product_id")
-            or rate.get("product_id")
-            or specifiers[0].get("product_id")
-            or ""
-        )
-
-    old = [(t.kind, product_of(t.body), words(t.kind, t.body)) for t in source.terms.all()]
-    new = [
-        (kind, product_of(term), words(kind, term))
-        for key, kind in kinds.items()
-        for term in body.get(key) or []
-    ]
-    old_texts, new_texts = [t for _, _, t in old], [t for _, _, t in new]
-    removed = [row for row in old if row[2] not in new_texts]
-    added = [row for row in new if row[2] not in old_texts]
-    # A removed and an added term of the same kind on the same product: one changed term.
-    changed = []
-    for row in list(added):
-        twin = next((r for r in removed if r[:2] == row[:2]), None)
-        if twin is not None:
-            removed.remove(twin)
-            added.remove(row)
-            changed.append((twin[2], row[2]))
-    return {
-        "added": [text for _, _, text in added],
-        "removed": [text for _, _, text in removed],
-        "changed": changed,
-        "kept": [text for text in new_texts if text in old_texts],
-    }
 
 
 class PackageBuilderView(ServiceFormView):
@@ -243,7 +172,7 @@ class PackageBuilderView(ServiceFormView):
     def get_context_data(self, forms) -> dict:
         context = self.builder_context(forms)
         if self.request.method == "POST":
-            context["errors"] = _error_list(forms)
+            context["errors"] = forms.error_summary()
         elif self.source is not None:
             context["not_carried_over"] = not_carried_over(self.source, self.source.terms.all())
         return context
@@ -264,7 +193,16 @@ def package_builder_preview(request, package_id=None):
     context["source"] = source
     if source is not None:
         body = None if context["preview_errors"] else _validated_body(BuilderForms(request.POST))
-        context["diff"] = _diff(source, forms, body)
+        context["diff"] = (
+            None
+            if body is None
+            else version_changes(
+                source.terms.all(),
+                body,
+                product_names=_product_names(forms),
+                credit_type_names=credit_type_names(),
+            )
+        )
     return render(request, "packages_app/builder_preview.html", context)
 
 

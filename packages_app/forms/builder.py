@@ -194,6 +194,22 @@ class BuilderForms:
     def formsets(self):
         return [self.aliases, *self.terms]
 
+    def error_summary(self) -> list[str]:
+        """Every error as "Recurring credit 1 · Priority: …", for the summaries."""
+        package = self.package
+        messages = [
+            f"{package.fields[field].label if field in package.fields else 'Package'}: {e}"
+            for field, errors in package.errors.items()
+            for e in errors
+        ]
+        for formset in self.formsets:
+            for index, form in enumerate(formset.forms):
+                where = f"{form.title} {index + 1}"
+                for field, errors in form.errors.items():
+                    label = form.fields[field].label if field in form.fields else ""
+                    messages += [f"{where} · {label + ': ' if label else ''}{e}" for e in errors]
+        return messages
+
     def is_valid(self) -> bool:
         valid = self.package.is_valid()
         for formset in self.formsets:
