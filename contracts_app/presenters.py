@@ -626,3 +626,41 @@ def cohort_chart(
         rows=rows,
         empty=peak == 0,
     )
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A piece of a sentence on a page, a link when `url` is set."""
+
+    text: str
+    url: str = ""
+
+
+def transition_phrases(transitions, *, previous, following) -> list[Phrase]:
+    """The contract page's "Transition" line: the links into the contract (else the contract it
+    follows, else "first of its subscription"), then the one that follows it."""
+
+    def name(contract) -> str:
+        return contract.package.name if contract.package_id else contract.name
+
+    def page(contract_id) -> str:
+        return reverse("contracts:contract-detail", args=[contract_id])
+
+    phrases = []
+    for transition in transitions:
+        phrases += [
+            Phrase(f"{transition['type'].lower()} from "),
+            Phrase("the previous contract", page(transition["from_contract_id"])),
+        ]
+    if not transitions and previous:
+        phrases += [Phrase("follows "), Phrase(name(previous[0]), page(previous[0].id))]
+    elif not transitions:
+        phrases.append(Phrase("first of its subscription"))
+    if following:
+        nxt = following[0]
+        phrases += [
+            Phrase("; followed by "),
+            Phrase(name(nxt), page(nxt.id)),
+            Phrase(f" from {iso(nxt.starting_at)}"),
+        ]
+    return phrases

@@ -26,7 +26,7 @@ from contracts_app.api.contract_edit_serializers import ContractEditInput
 from contracts_app.api.contract_edits import edit_entry, term_renderer
 from contracts_app.forms_contract_edits import EDIT_FORMS, ContractEditForm
 from contracts_app.models import Contract, ContractTerm
-from contracts_app.presenters import edit_in_words, preview_timeline
+from contracts_app.presenters import edit_in_words, preview_timeline, transition_phrases
 from contracts_app.selectors.contract_edits import contract_edit_history
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.contract_edits import contract_edit
@@ -123,14 +123,16 @@ def _page_context(request, contract: Contract, bound: ContractEditForm | None) -
         "timeline": timeline,
         "periods": periods,
         "periods_open": True,
-        "previous": [c for c in neighbours if c.starting_at < contract.starting_at],
-        "following": [c for c in neighbours if c.starting_at > contract.starting_at],
-        # The links into this contract; its link out is its successor, shown as "followed by".
-        "transitions": [
-            t
-            for t in (contract.settings or {}).get("transitions") or []
-            if t.get("to_contract_id") == str(contract.id)
-        ],
+        "transition": transition_phrases(
+            # The links into this contract; its link out is its successor ("followed by").
+            [
+                t
+                for t in (contract.settings or {}).get("transitions") or []
+                if t.get("to_contract_id") == str(contract.id)
+            ],
+            previous=[c for c in neighbours if c.starting_at < contract.starting_at],
+            following=[c for c in neighbours if c.starting_at > contract.starting_at],
+        ),
         "history": history,
         "history_next": history_next,
         "can_edit": can_edit,
