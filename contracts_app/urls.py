@@ -33,7 +33,7 @@ urlpatterns = [
     ),
     path(
         "packages/<uuid:package_id>/archive/",
-        views_packages.package_archive_confirm,
+        views_packages.PackageArchiveView.as_view(),
         name="package-archive",
     ),
     path(

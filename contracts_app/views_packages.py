@@ -11,15 +11,14 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import trigger_client_event
 from rest_framework.exceptions import ValidationError
 
 from config.api.errors import ApplicationError
-from config.web import ObjectDetailView, ServiceFormView, render_page
+from config.web import ObjectDetailView, ServiceFormView, redirect_after_write, render_page
 from config.web.forms import add_errors, checked_body, today_utc
 from contracts_app.models import Contract
 from contracts_app.presenters import preview_timeline
@@ -294,19 +293,26 @@ class PackageDetailView(ObjectDetailView):
         return self._alias_schedule
 
 
-@login_required
-@permission_required("packages_app.change_package", raise_exception=True)
-def package_archive_confirm(request, package_id):
+class PackageArchiveView(ObjectDetailView):
     """Archiving is one-way: the page names what it changes before the POST does it."""
-    package = get_object_or_404(Package, pk=package_id)
-    now = timezone.now()
-    running = Contract.objects.not_archived().filter(package=package).covering(now).count()
-    aliases = aliases_taken_over(source=package, starting_at=now)
-    if request.method == "POST":
+
+    permission_required = "packages_app.change_package"
+    queryset = Package.objects.all()
+    pk_url_kwarg = "package_id"
+    context_object_name = "package"
+    template_name = "packages_app/package_archive.html"
+
+    def get_context_data(self, package) -> dict:
+        now = timezone.now()
+        return {
+            "running": Contract.objects.not_archived()
+            .filter(package=package)
+            .covering(now)
+            .count(),
+            "aliases": aliases_taken_over(source=package, starting_at=now),
+        }
+
+    def post(self, request, *args, **kwargs):
+        package = self.get_object()
         package_archive(package=package)
-        return HttpResponseRedirect(reverse("contracts:package-detail", args=[package.pk]))
-    return render(
-        request,
-        "packages_app/package_archive.html",
-        {"package": package, "running": running, "aliases": aliases},
-    )
+        return redirect_after_write(request, reverse("contracts:package-detail", args=[package.pk]))

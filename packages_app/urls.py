@@ -26,5 +26,5 @@ urlpatterns = [
     path("billable-metrics/", views.BillableMetricListView.as_view(), name="billable-metric-list"),
     path("aliases/", views.alias_list, name="alias-list"),
     path("aliases/schedule/", views.AliasScheduleView.as_view(), name="alias-schedule"),
-    path("aliases/<int:alias_id>/", views.alias_detail, name="alias-detail"),
+    path("aliases/<int:alias_id>/", views.AliasDetailView.as_view(), name="alias-detail"),
 ]

@@ -230,39 +230,49 @@ def alias_list(request):
     return render(request, "packages_app/alias_list.html", context)
 
 
-@login_required
-@permission_required("packages_app.view_aliasassignment", raise_exception=True)
-def alias_detail(request, alias_id):
-    alias_name = get_object_or_404(AliasName, pk=alias_id)
-    now = timezone.now()
-    history = list(
-        AliasAssignment.objects.filter(alias_name=alias_name)
-        .select_related("alias_name", "package", "rate_card")
-        .order_by("starting_at", "id")
-    )
-    in_force = [row for row in history if row.superseded_at is None]
-    context = {
-        "alias_name": alias_name,
-        "history": history,
-        "timeline": alias_timeline(
-            in_force, title=f"{alias_name.name}: schedule", now=now, lane_label=lambda a: "in force"
+class AliasDetailView(ObjectDetailView):
+    """An alias's schedule (in force and superseded, as timelines) and, for a package alias,
+    the form to schedule its next change."""
+
+    permission_required = "packages_app.view_aliasassignment"
+    queryset = AliasName.objects.all()
+    pk_url_kwarg = "alias_id"
+    context_object_name = "alias_name"
+    template_name = "packages_app/alias_detail.html"
+
+    def get_context_data(self, alias_name) -> dict:
+        now = timezone.now()
+        history = list(
+            AliasAssignment.objects.filter(alias_name=alias_name)
+            .select_related("alias_name", "package", "rate_card")
+            .order_by("starting_at", "id")
         )
-        if history
-        else None,
-        "history_timeline": alias_timeline(
-            [row for row in history if row.superseded_at is not None],
-            title=f"{alias_name.name}: superseded intervals",
-            now=now,
-            lane_label=lambda a: "superseded",
-        )
-        if len(in_force) < len(history)
-        else None,
-    }
-    if alias_name.kind == AliasName.Kind.PACKAGE:
-        context["form"] = AliasScheduleForm(
-            initial={"name": alias_name.name}, package_choices=package_choices()
-        )
-    return render(request, "packages_app/alias_detail.html", context)
+        in_force = [row for row in history if row.superseded_at is None]
+        superseded = [row for row in history if row.superseded_at is not None]
+        context = {
+            "history": history,
+            "timeline": alias_timeline(
+                in_force,
+                title=f"{alias_name.name}: schedule",
+                now=now,
+                lane_label=lambda a: "in force",
+            )
+            if history
+            else None,
+            "history_timeline": alias_timeline(
+                superseded,
+                title=f"{alias_name.name}: superseded intervals",
+                now=now,
+                lane_label=lambda a: "superseded",
+            )
+            if superseded
+            else None,
+        }
+        if alias_name.kind == AliasName.Kind.PACKAGE:
+            context["form"] = AliasScheduleForm(
+                initial={"name": alias_name.name}, package_choices=package_choices()
+            )
+        return context
 
 
 class AliasScheduleView(ServiceFormView):
