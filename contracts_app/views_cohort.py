@@ -24,7 +24,7 @@ from django_htmx.http import push_url
 from config.api.errors import ValidationFailed
 from config.api.pagination import cursor_for, cursor_values
 from config.db_router import reads_from_replica
-from config.web import KeysetListView, page_or_first
+from config.web import KeysetListView, htmx_partial, page_or_first
 from contracts_app.forms import CohortChartForm, CohortFilterForm
 from contracts_app.presenters import ChartMark, cohort_chart
 from contracts_app.selectors.cohorts import (
@@ -288,7 +288,7 @@ def alias_cohort_chart(request, alias_id):
         now=timezone.now(),
     )
     response = render(request, "contracts_app/cohort_chart.html", context)
-    if request.htmx and request.GET.get("push"):
+    if htmx_partial(request) and request.GET.get("push"):
         query = _query(request, CHART_KEYS)
         push_url(response, f"{page_url}?{query}#cohort-chart" if query else page_url)
     return response
