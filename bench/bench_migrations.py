@@ -43,6 +43,8 @@ WORKERS = 2
 T0 = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 AT = T0 + dt.timedelta(days=40)
 NULL = "\\N"  # COPY's text-format NULL
+# The plan step's EXPLAIN (ANALYZE, BUFFERS) is printed when it takes longer than this.
+PLAN_EXPLAIN_OVER_S = float(os.environ.get("BENCH_PLAN_EXPLAIN_OVER", "5"))
 
 
 def _setup() -> dict[str, str]:
@@ -321,6 +323,40 @@ def _queries_per_batch(source, target) -> list[tuple[int, int, float]]:
     return out
 
 
+def _plan_dry_run(source, target) -> tuple[float, str]:
+    """Seconds of the plan step (cohort_plan_insert, rolled back) on the cohort as loaded, and
+    its EXPLAIN (ANALYZE, BUFFERS) when slower than PLAN_EXPLAIN_OVER_S ("" otherwise)."""
+    from django.db import connection, transaction
+
+    from contracts_app.models import CohortMigrationItem
+    from contracts_app.services.cohort_migration_plan import cohort_plan_insert, plan_explain
+    from contracts_app.services.cohort_migrations import cohort_migration_create, migration_input
+
+    data = migration_input(
+        source={"package_id": source.id},
+        target={"package_id": target.id},
+        effective={"type": "AT", "at": AT},
+    )
+    explain = ""
+    with transaction.atomic():
+        migration = cohort_migration_create(
+            data=data, run_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
+        )
+        before_plan = transaction.savepoint()
+        started = time.perf_counter()
+        cohort_plan_insert(migration_id=migration.id, spec=data.spec)
+        seconds = time.perf_counter() - started
+        transaction.savepoint_rollback(before_plan)
+        if seconds > PLAN_EXPLAIN_OVER_S:
+            explain = plan_explain(migration_id=migration.id, spec=data.spec)
+        transaction.set_rollback(True)
+    # The rolled-back items are dead rows in the items' indexes: cleared, so that the job's own
+    # plan that follows does not step over them.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {CohortMigrationItem._meta.db_table}")
+    return seconds, explain
+
+
 def _migrate(env, source, target, n: int) -> dict:
     from contracts_app.models import CohortMigration
     from contracts_app.selectors.cohort_migrations import (
@@ -411,6 +447,10 @@ def main() -> None:
         terms, _ = _load_cohort(source, n)
         floor_s = _floor(source, target, n)
         floor_per_s = n / floor_s
+        plan_s, plan_explain = _plan_dry_run(source, target)
+        print(f"  plan (dry run)     {plan_s:8.2f} s   (rolled back; target < 5 s)", flush=True)
+        if plan_explain:
+            print(f"  plan slower than {PLAN_EXPLAIN_OVER_S:g} s, its EXPLAIN:\n{plan_explain}")
         result = _migrate(env, source, target, n)
         rss_by_size[n] = max(result["rss_mb"])
         print(

@@ -193,6 +193,7 @@ class CohortMigrationForm(ServiceForm):
     effective_at = utc_datetime_field(
         "From", help_text="UTC; the instant (AT) or the earliest date (next billing period)"
     )
+    allow_past = forms.BooleanField(label="Yes, change them from that date", required=False)
     edited_contracts = forms.ChoiceField(
         label="Contracts edited since they were provisioned",
         choices=EDITED_CHOICES,
@@ -231,6 +232,7 @@ class CohortMigrationForm(ServiceForm):
         "customer_ids": "customer_ids",
         "exclude_customer_ids": "exclude_customer_ids",
         "edited_contracts": "edited_contracts",
+        "allow_past": "allow_past",
         "name": "name",
         "run_at": "run_at",
         "uniqueness_key": None,
@@ -290,6 +292,8 @@ class CohortMigrationForm(ServiceForm):
                 body[key] = data[f"{key}_list"]
         if data.get("run_at"):
             body["run_at"] = data["run_at"]
+        if data.get("allow_past"):
+            body["allow_past"] = True
         return as_wire(body)
 
     def rebound(self, **values: str) -> CohortMigrationForm:

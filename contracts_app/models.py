@@ -184,6 +184,11 @@ class Contract(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=200, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The transaction that last wrote this contract's row or any of its term rows, stamped by
+    # database triggers (migration 0008) so no writer can forget it: API, pages, admin, beat,
+    # raw SQL. A migration writes the old and the new contract in one transaction, so while
+    # both still carry the same stamp neither has changed since the move (a revert's check).
+    written_xact = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = ContractQuerySet.as_manager()
 
@@ -336,9 +341,9 @@ class CohortMigration(models.Model):
     """A job moving a package's contracts (a cohort) to another package (DESIGN.md §7).
 
     Progress counters are not columns of this row: each batch appends one
-    CohortMigrationProgress row of deltas, so batches never write (nor wait for) this row, and
-    status transitions (an UPDATE of this row) wait for the batches in flight, which hold it
-    FOR SHARE (services.cohort_migrations).
+    CohortMigrationProgress row of deltas, so batches never write (nor lock) this row, and a
+    status transition (an UPDATE of this row) never waits for them; a cancel takes effect at
+    each chain's next batch (services.cohort_migrations, services.cohort_migration_batches).
     """
 
     class Status(models.TextChoices):
@@ -349,6 +354,9 @@ class CohortMigration(models.Model):
         CANCELLED = "CANCELLED"
         REVERTING = "REVERTING"
         REVERTED = "REVERTED"
+        # The revert ended with some moved contracts kept on the new package (changed since
+        # the move, or followed by a later contract): items REVERT_BLOCKED say which and why.
+        PARTIALLY_REVERTED = "PARTIALLY_REVERTED", "Partially reverted"
 
     class Timing(models.TextChoices):
         AT = "AT"
@@ -364,7 +372,7 @@ class CohortMigration(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=400, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     # As sent (echoed by the API), and resolved: the source package is fixed at create.
     source = models.JSONField(default=dict)
     source_package = models.ForeignKey(
@@ -398,6 +406,9 @@ class CohortMigration(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     revert_started_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Set by the plan: the source's live contracts (within the customer filters) that had ended
+    # by the effective time, so not items; items + these = the package's contracts.
+    ended_before_effective = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -459,6 +470,9 @@ class CohortMigrationItem(models.Model):
         FAILED = "FAILED"
         CANCELLED = "CANCELLED"
         REVERTED = "REVERTED"
+        # Moved, and the revert left it moved: its reason says why (a *_SINCE_MOVE change, a
+        # successor, or the move already took effect).
+        REVERT_BLOCKED = "REVERT_BLOCKED", "Not reverted"
 
     class Reason(models.TextChoices):
         TARGET_ARCHIVED = "TARGET_ARCHIVED"
@@ -473,6 +487,10 @@ class CohortMigrationItem(models.Model):
         IN_OTHER_MIGRATION = "IN_OTHER_MIGRATION"
         CONTRACT_ARCHIVED = "CONTRACT_ARCHIVED"
         HAS_EDITS = "HAS_EDITS"
+        # Why a revert left a moved contract as it is (status REVERT_BLOCKED).
+        CHANGED_SINCE_MOVE = "CHANGED_SINCE_MOVE"
+        ARCHIVED_SINCE_MOVE = "ARCHIVED_SINCE_MOVE"
+        TOOK_EFFECT = "TOOK_EFFECT"
 
     id = models.BigAutoField(primary_key=True)
     migration = models.ForeignKey(
@@ -484,7 +502,7 @@ class CohortMigrationItem(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    status = models.CharField(max_length=10, choices=Status.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
     reason = models.CharField(max_length=40, choices=Reason.choices, blank=True)
     message = models.TextField(blank=True)
     effective_at = models.DateTimeField(null=True, blank=True)
@@ -521,6 +539,34 @@ class CohortMigrationItem(models.Model):
         ]
 
 
+class CohortMigrationChain(models.Model):
+    """One chain of a job's batches (a worker's share of it) and its lease (issue 19 item 4).
+
+    A batch holds its chain's row locked for its whole transaction (so a chain at work is never
+    taken for dead) and, on commit, leaves `expires_at` a short while ahead: the time its next
+    task may wait in the broker. A chain whose row is unlocked and expired died with its worker:
+    the dispatcher bumps `token` and queues it again. A task carries the token it was queued
+    with, so a stale or redelivered message of a superseded chain does nothing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    migration = models.ForeignKey(
+        CohortMigration, on_delete=models.CASCADE, related_name="chains", db_index=False
+    )
+    number = models.PositiveSmallIntegerField()
+    token = models.BigIntegerField(default=0)
+    # Null: the chain ended (found nothing left to claim).
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["migration", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["migration", "number"], name="cohort_chain_one_per_number"
+            ),
+        ]
+
+
 class CohortMigrationProgress(models.Model):
     """Counter deltas written by one step of a migration (the plan, a batch, a cancel)."""
 
@@ -536,6 +582,7 @@ class CohortMigrationProgress(models.Model):
     failed = models.IntegerField(default=0)
     cancelled = models.IntegerField(default=0)
     reverted = models.IntegerField(default=0)
+    revert_blocked = models.IntegerField(default=0)
 
     class Meta:
         ordering = ["migration", "id"]

@@ -243,7 +243,14 @@ REASON_WORDS = {
     "IN_OTHER_MIGRATION": "pending in another migration",
     "CONTRACT_ARCHIVED": "the contract is archived",
     "HAS_EDITS": "edited since it was provisioned (edited contracts are skipped)",
+    # Why a revert left a moved contract on the new package (REVERT_BLOCKED).
+    "CHANGED_SINCE_MOVE": "the old or the new contract was changed after the move; a revert "
+    "would undo that change",
+    "ARCHIVED_SINCE_MOVE": "the old or the new contract was archived after the move",
+    "TOOK_EFFECT": "the move had already taken effect",
 }
+# Counter names a page shows as words (the others are words already).
+COUNT_WORDS = {"revert_blocked": "not reverted"}
 FIELD_WORDS = {
     "rate_card_id": "Rate card",
     "rate_card_alias": "Rate card alias",

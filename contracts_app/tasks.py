@@ -5,7 +5,6 @@ bulk queue (settings.CELERY_TASK_ROUTES / BULK_QUEUE), away from interactive wor
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from celery import shared_task
@@ -13,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from contracts_app.services import cohort_migration_batches as batches
+from contracts_app.services import cohort_migration_chains as chains
 from contracts_app.services import cohort_migrations as migrations
 from contracts_app.services.recurring_horizon import recurring_terms_extend
 
@@ -39,32 +39,44 @@ def migration_start(migration_id: str) -> bool:
 
 
 @shared_task(name="contracts_app.tasks.migration_batch", acks_late=True)
-def migration_batch(migration_id: str) -> int:
-    """One batch, then the next (a chain per worker); the last one finishes the job."""
-    claimed = batches.migration_batch_run(
-        migration_id=migration_id, batch_size=settings.COHORT_MIGRATION_BATCH_SIZE
-    )
-    if claimed:
-        enqueue(migration_batch, migration_id)
-    else:
-        migrations.migration_finish_if_done(migration_id=migration_id)
-    return claimed
+def migration_batch(migration_id: str, chain: str | None = None, token: str | None = None) -> int:
+    """One batch of a chain, then the chain's next (a chain per worker); the last one finishes
+    the job."""
+    return _chain_step(migration_batch, batches.migration_batch_run, migration_id, chain, token)
 
 
 @shared_task(name="contracts_app.tasks.migration_revert_batch", acks_late=True)
-def migration_revert_batch(migration_id: str) -> int:
-    claimed = batches.migration_revert_batch_run(
-        migration_id=migration_id, batch_size=settings.COHORT_MIGRATION_BATCH_SIZE
+def migration_revert_batch(
+    migration_id: str, chain: str | None = None, token: str | None = None
+) -> int:
+    return _chain_step(
+        migration_revert_batch, batches.migration_revert_batch_run, migration_id, chain, token
     )
+
+
+def _chain_step(task, run, migration_id: str, chain: str | None, token: str | None) -> int:
+    if chain is None:  # queued before chains had leases: the dispatcher gives the job its chains
+        return 0
+    step = chains.chain_batch_run(
+        migration_id=migration_id,
+        number=int(chain),
+        token=int(token),
+        run=run,
+        batch_size=settings.COHORT_MIGRATION_BATCH_SIZE,
+    )
+    if step is None:  # superseded: the chain runs under a newer token
+        return 0
+    claimed, next_token = step
     if claimed:
-        enqueue(migration_revert_batch, migration_id)
+        enqueue(task, migration_id, chain, next_token)
     else:
         migrations.migration_finish_if_done(migration_id=migration_id)
     return claimed
 
 
 @shared_task(name="contracts_app.tasks.migration_dispatch", acks_late=True)
-def migration_dispatch(stale_after_seconds: int = 120) -> dict:
-    """Beat, every 30 s (settings.CELERY_BEAT_SCHEDULE): start due jobs, revive stalled ones."""
-    result = migrations.migrations_dispatch(stale_after=dt.timedelta(seconds=stale_after_seconds))
+def migration_dispatch(**_ignored) -> dict:
+    """Beat, every few seconds (settings.CELERY_BEAT_SCHEDULE): start due jobs, revive the
+    chains that died with a worker."""
+    result = migrations.migrations_dispatch()
     return {key: [str(v) for v in values] for key, values in result.items()}

@@ -16,7 +16,6 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -33,8 +32,9 @@ from config.web import csv_response, redirect_after_write
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
 from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
 from contracts_app.forms import CohortMigrationForm
-from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, Customer
+from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
+    COUNT_WORDS,
     ChartMark,
     cohort_chart,
     diff_product_ids,
@@ -44,6 +44,7 @@ from contracts_app.presenters import (
 )
 from contracts_app.selectors.cohort_migrations import (
     ALIAS_TARGET_SERIES,
+    REVERT_STATUSES,
     cohort_migration_preview,
     cohort_projection,
     migration_actions,
@@ -55,9 +56,11 @@ from contracts_app.selectors.cohort_migrations import (
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.cohort_migrations import (
+    PastEffectiveTime,
     cohort_migration_cancel,
     cohort_migration_create,
     cohort_migration_revert,
+    effective_in_past,
     migration_input,
 )
 from packages_app.forms import package_choices
@@ -112,7 +115,8 @@ def migration_list(request):
         "status": status,
         "package_id": str(package_id) if package_id else "",
         "package_name": next((name for pk, name in packages if pk == package_id), ""),
-        "statuses": Status.values,
+        "statuses": Status.choices,
+        "status_words": Status(status).label if status else "",
         "packages": packages,
         "filtered": bool(kept),
         "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
@@ -209,6 +213,7 @@ def migration_new(request):
                 customer_ids=data.get("customer_ids"),
                 exclude_customer_ids=data.get("exclude_customer_ids"),
                 edited_contracts=data.get("edited_contracts", "SKIP"),
+                allow_past=data.get("allow_past", False),
             )
             if action == "confirm" and form.cleaned_data.get("previewed") == digest:
                 migration = cohort_migration_create(
@@ -223,6 +228,8 @@ def migration_new(request):
                 )
             context = _preview_context(resolved)
             context["changed_since_preview"] = action == "confirm"
+            # Still asked (ticked) while the date is past, so the confirm carries the answer.
+            context["past_from"] = effective_in_past(resolved.spec, now=timezone.now())
             form = form.rebound(previewed=digest, uniqueness_key=f"ui-{uuid.uuid4()}")
         except Conflict as exc:
             key = form.cleaned_data.get("uniqueness_key")
@@ -233,6 +240,13 @@ def migration_new(request):
                     request, reverse("contracts:migration-detail", args=[existing.pk])
                 )
             form.add_service_error(exc.field, exc.message)
+        except PastEffectiveTime as exc:
+            # Asked in words, with the allow_past checkbox beside the date (new.html).
+            context["past_from"] = exc.at
+            form.add_service_error(
+                exc.field,
+                "This date is in the past: say below whether to change contracts from it.",
+            )
         except ApplicationError as exc:
             form.add_service_error(exc.field, exc.message)
     context["form"] = form
@@ -271,12 +285,20 @@ def _preview_context(resolved) -> dict:
         for pk, name in RateCard.objects.filter(id__in=rate_cards).values_list("id", "name")
     }
     spec = resolved.spec
+    archived = preview["skipped"].get(Reason.CONTRACT_ARCHIVED, 0)
     return {
         "preview": preview,
         "resolved": resolved,
         "timing": timing_words(spec.timing, spec.at),
-        "skipped": [(code, reason_words(code), n) for code, n in preview["skipped"].items()],
-        "skipped_total": preview["total"] - preview["eligible"],
+        "skipped": [
+            (code, reason_words(code), n)
+            for code, n in preview["skipped"].items()
+            if code != Reason.CONTRACT_ARCHIVED
+        ],
+        # The headline is the live cohort: archived contracts are counted apart.
+        "archived": archived,
+        "live_total": preview["total"] - archived,
+        "skipped_total": preview["total"] - preview["eligible"] - archived,
         "sample": [
             {
                 **row,
@@ -331,34 +353,21 @@ def _after_chart(resolved):
 
 
 def _cohort_counts(resolved, preview) -> list[dict] | None:
-    """Contracts on the source and target packages on the effective date, before and after
-    (timing AT or the next billing period's date; end of term has no single date)."""
-    spec = resolved.spec
-    if spec.at is None:
+    """The preview's on-date figures (the selector's, as the API gives them) with their
+    packages, for the "Contracts on <date>" table."""
+    on_date = preview["on_date"]
+    if on_date is None:
         return None
-    packages = [resolved.source_package]
+    known = {str(resolved.source_package.id): resolved.source_package}
     if resolved.target_package is not None:
-        packages.append(resolved.target_package)
-    counts = {
-        row["package_id"]: row["n"]
-        for row in Contract.objects.not_archived()
-        .filter(package__in=packages)
-        .covering(spec.at)
-        .values("package_id")
-        .annotate(n=Count("id"))
-    }
-    moved = preview["eligible"]
-    rows = [
-        {
-            "package": resolved.source_package,
-            "before": counts.get(resolved.source_package.id, 0),
-            "after": counts.get(resolved.source_package.id, 0) - moved,
-        }
+        known[str(resolved.target_package.id)] = resolved.target_package
+    sides = [on_date["source"]] + ([on_date["target"]] if on_date["target"] else [])
+    missing = [side["package_id"] for side in sides if side["package_id"] not in known]
+    known.update({str(p.id): p for p in Package.objects.filter(id__in=missing)} if missing else {})
+    return [
+        {"package": known[side["package_id"]], "before": side["before"], "after": side["after"]}
+        for side in sides
     ]
-    if resolved.target_package is not None:
-        before = counts.get(resolved.target_package.id, 0)
-        rows.append({"package": resolved.target_package, "before": before, "after": before + moved})
-    return rows
 
 
 # --- one migration -------------------------------------------------------------------------
@@ -378,9 +387,24 @@ def _live_context(request, migration: CohortMigration) -> dict:
             (code, reason_words(code), n)
             for code, n in migration_skip_reasons(migration=migration).items()
         ],
+        "not_reverted": [
+            (code or "", reason_words(code) if code else "the database refused the write", n)
+            for code, n in migration_skip_reasons(
+                migration=migration, status=ItemStatus.REVERT_BLOCKED
+            ).items()
+        ]
+        if migration.status in REVERT_STATUSES
+        else [],
+        "count_words": [
+            (name, COUNT_WORDS.get(name, name), n) for name, n in progress["counts"].items()
+        ],
         "can_cancel": may_change and actions["cancel"],
         "can_revert": may_change and actions["revert"],
         "revert_window": actions["revert_window"],
+        "blocked_words": [
+            (code, reason_words(code), n)
+            for code, n in (actions["revert_window"] or {}).get("blocked", {}).items()
+        ],
         "poll_every": "1s" if migration.status != Status.SCHEDULED else "5s",
         "now": now,
     }
@@ -412,7 +436,9 @@ def migration_detail(request, migration_id):
         "page": page,
         "item_status": status,
         "item_reason": reason,
-        "item_statuses": ItemStatus.values,
+        "item_statuses": ItemStatus.choices,
+        "item_status_words": ItemStatus(status).label if status else "",
+        "item_reason_words": reason_words(reason) if reason else "",
         "item_reasons": [(code, reason_words(code)) for code in Reason.values],
         "filter_query": urlencode(kept),
         "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",

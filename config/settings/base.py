@@ -200,7 +200,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
-# Must exceed the longest countdown/eta we schedule plus the hard time limit (Celery optimizing guide).
 # Socket timeouts on every Redis client: a broker that accepts connections but never answers
 # (paused, overloaded) must fail a request in bounded time, not hold its thread forever
 # (https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html).
@@ -209,7 +208,10 @@ REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "3"))
 REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "2"))
 REDIS_HEALTH_CHECK_TIMEOUT = 1.0  # /healthz answers 503 within ~1 s when the broker hangs
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    # A message a killed worker held comes back after this. It must exceed the hard time limit
+    # (else a running task is delivered twice) and we schedule no countdown/eta; recovery of a
+    # cohort migration does not wait for it (services.cohort_migration_chains).
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
     "socket_timeout": REDIS_SOCKET_TIMEOUT,
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
 }
@@ -233,15 +235,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts_app.tasks.recurring_terms_extend_task",
         "schedule": 6 * 3600,  # a day's new periods appear well within the day
     },
-    # Starts due cohort migrations (no long ETA countdowns on Redis) and revives stalled ones.
+    # Starts due cohort migrations (no long ETA countdowns on Redis) and revives the chains
+    # that died with a worker: a job moves again within a lease and this of a death.
     "cohort-migrations-dispatch": {
         "task": "contracts_app.tasks.migration_dispatch",
-        "schedule": 30.0,
-        "options": {"expires": 25},
+        "schedule": 5.0,
+        "options": {"expires": 4},
     },
 }
 # Batch chains started per cohort migration: how many workers share one job.
 COHORT_MIGRATION_CHAINS = int(os.environ.get("COHORT_MIGRATION_CHAINS", "2"))
+# How long a cohort-migration chain's next task may wait for a worker before the dispatcher
+# takes the chain for dead (a batch at work holds its chain and is never taken for dead).
+COHORT_MIGRATION_LEASE_SECONDS = int(os.environ.get("COHORT_MIGRATION_LEASE_SECONDS", "15"))
 # Items per cohort-migration batch (services.cohort_migration_batches.BATCH_SIZE says why 500).
 COHORT_MIGRATION_BATCH_SIZE = int(os.environ.get("COHORT_MIGRATION_BATCH_SIZE", "500"))
 CELERY_TIMEZONE = "UTC"

@@ -73,6 +73,13 @@ class MigrationPreviewInput(StrictSerializer):
     edited_contracts = serializers.ChoiceField(
         choices=CohortMigration.EditedContracts.values, required=False
     )
+    allow_past = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="An effective.at (or effective.not_before) in the past moves contracts "
+        "retroactively, over periods already billed, and such a migration cannot be reverted: "
+        "it is refused (400 naming the field) unless this is true.",
+    )
 
 
 class MigrationCreateInput(MigrationPreviewInput):
@@ -111,6 +118,9 @@ class CountsOutput(serializers.Serializer):
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
     reverted = serializers.IntegerField()
+    revert_blocked = serializers.IntegerField(
+        help_text="Moved contracts a revert left on the new package (items REVERT_BLOCKED)"
+    )
 
 
 class ProgressOutput(serializers.Serializer):
@@ -135,6 +145,10 @@ class MigrationOutput(serializers.Serializer):
     counts = CountsOutput()
     progress = ProgressOutput()
     last_error = serializers.CharField(allow_null=True)
+    ended_before_effective = serializers.IntegerField(
+        help_text="The source's live contracts that had ended by the effective time when the "
+        "job was planned (not items)"
+    )
 
 
 class MigrationEnvelope(serializers.Serializer):
@@ -191,9 +205,41 @@ class PreviewEditsOutput(serializers.Serializer):
     )
 
 
+class OnDateSideOutput(serializers.Serializer):
+    package_id = serializers.UUIDField()
+    before = serializers.IntegerField(
+        help_text="Contracts listContractsOnPackage lists on the package at the date now"
+    )
+    after = serializers.IntegerField(help_text="The same count once the job has run")
+
+
+class OnDateOutput(serializers.Serializer):
+    date = serializers.DateTimeField(
+        help_text="The migration's date: `at` (AT) or `not_before` (NEXT_BILLING_PERIOD)"
+    )
+    source = OnDateSideOutput()
+    target = OnDateSideOutput(
+        allow_null=True,
+        help_text="The target package, or the one the target alias names at the date "
+        "(null when it names none)",
+    )
+
+
 class PreviewOutput(serializers.Serializer):
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(
+        help_text="Contracts in the cohort (running at the effective time), archived included "
+        "(skipped as CONTRACT_ARCHIVED)"
+    )
     eligible = serializers.IntegerField()
+    ended_before_effective = serializers.IntegerField(
+        help_text="The source's live contracts that ended before the effective time: not in "
+        "the cohort; total minus CONTRACT_ARCHIVED plus these is the package's contracts"
+    )
+    on_date = OnDateOutput(
+        allow_null=True,
+        help_text="Contracts on the source and target packages at the migration's date, before "
+        "and after the job (null for END_OF_TERM: no single date)",
+    )
     skipped = serializers.DictField(child=serializers.IntegerField())
     edited_contracts = serializers.ChoiceField(choices=CohortMigration.EditedContracts.values)
     edits = PreviewEditsOutput()
@@ -226,6 +272,7 @@ def migration_data(migration: CohortMigration, progress: dict) -> dict:
             "eta": rfc3339(progress["eta"]),
         },
         "last_error": migration.last_error or None,
+        "ended_before_effective": migration.ended_before_effective,
     }
 
 

@@ -43,6 +43,7 @@ def _resolved(data: dict):
         customer_ids=data.get("customer_ids"),
         exclude_customer_ids=data.get("exclude_customer_ids"),
         edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
+        allow_past=data.get("allow_past", False),
     )
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
     CohortMigrationProgress,
+    Contract,
     ContractEdit,
 )
 from contracts_app.selectors.cohorts import CohortSizes, cohort_sizes_over_time
@@ -29,13 +31,29 @@ from contracts_app.services.cohort_migration_plan import (
     cohort_counts_and_sample,
     cohort_edit_counts,
     cohort_moves_over_time,
+    cohort_on_date_counts,
+    cohort_sql_session,
 )
 from packages_app.models import Package, PackageTerm
 from packages_app.selectors.aliases import package_for_alias
 from packages_app.time_offsets import add_offset
 
-COUNTERS = ("total", "pending", "migrated", "skipped", "failed", "cancelled", "reverted")
+COUNTERS = (
+    "total",
+    "pending",
+    "migrated",
+    "skipped",
+    "failed",
+    "cancelled",
+    "reverted",
+    "revert_blocked",
+)
 PREVIEW_SAMPLE = 20
+REVERT_STATUSES = (
+    CohortMigration.Status.REVERTING,
+    CohortMigration.Status.REVERTED,
+    CohortMigration.Status.PARTIALLY_REVERTED,
+)
 
 
 def migration_get(*, migration_id) -> CohortMigration:
@@ -78,11 +96,77 @@ def migration_items(
     return queryset
 
 
+# An item's message when a revert leaves it moved (REVERT_BLOCKED), by reason.
+REVERT_BLOCK_WORDS = {
+    CohortMigrationItem.Reason.ARCHIVED_SINCE_MOVE: "Not reverted: the old or the new contract "
+    "was archived after the move",
+    CohortMigrationItem.Reason.SUCCESSOR_EXISTS: "Not reverted: a later contract of the "
+    "subscription follows the new one (a renewal or another migration)",
+    CohortMigrationItem.Reason.CHANGED_SINCE_MOVE: "Not reverted: the old or the new contract "
+    "was changed after the move; a revert would discard that change",
+    CohortMigrationItem.Reason.TOOK_EFFECT: "Not reverted: the move has already taken effect",
+}
+
+
+def revert_blocks(
+    *, migration_id, now: dt.datetime, item_ids: list[int] | None = None
+) -> list[tuple[int, uuid.UUID, str]]:
+    """The moved items a revert must leave as they are, as (item id, old contract id, reason),
+    by item id: of `item_ids` (a revert batch, its contracts locked) or of the whole job.
+
+    The one rule of what a revert may undo. It gives the old contract its end, settings and
+    term rows back and archives the new one, which is right only while both are as the move
+    left them and nothing follows them. In order:
+    - ARCHIVED_SINCE_MOVE: either contract was archived (a revert would leave the customer
+      with no live contract, or bring back one somebody archived);
+    - SUCCESSOR_EXISTS: another live contract of the subscription starts after the old one (a
+      renewal, a later migration): the old contract's end would overlap it or leave a gap
+      (looked up through the customer's (customer, starting_at) index: a subscription is one
+      customer's, and subscription_id has no btree index of its own);
+    - CHANGED_SINCE_MOVE: either contract or any of its term rows was written after the move
+      (Contract.written_xact: the move wrote both in one transaction, so their stamps differ
+      once anything writes either; a revert would discard that change);
+    - TOOK_EFFECT: the move's instant has passed (billing has seen the new contract).
+    One query."""
+    contracts = connection.ops.quote_name(Contract._meta.db_table)
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    Reason = CohortMigrationItem.Reason
+    only_items = "AND i.id = ANY(%(item_ids)s)" if item_ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT id, contract_id, reason FROM (
+              SELECT i.id, i.contract_id, CASE
+                WHEN o.archived_at IS NOT NULL OR n.archived_at IS NOT NULL
+                  THEN '{Reason.ARCHIVED_SINCE_MOVE}'
+                WHEN EXISTS (
+                  SELECT 1 FROM {contracts} s
+                  WHERE s.customer_id = o.customer_id AND s.starting_at > o.starting_at
+                  AND s.subscription_id = o.subscription_id AND s.id <> n.id
+                  AND s.archived_at IS NULL)
+                  THEN '{Reason.SUCCESSOR_EXISTS}'
+                WHEN o.written_xact IS DISTINCT FROM n.written_xact
+                  THEN '{Reason.CHANGED_SINCE_MOVE}'
+                WHEN i.effective_at <= %(now)s THEN '{Reason.TOOK_EFFECT}'
+              END AS reason
+              FROM {items} i
+              JOIN {contracts} o ON o.id = i.contract_id
+              JOIN {contracts} n ON n.id = i.new_contract_id
+              WHERE i.migration_id = %(migration_id)s AND i.status = 'MIGRATED' {only_items}
+            ) judged
+            WHERE reason IS NOT NULL ORDER BY id
+            """,
+            {"migration_id": migration_id, "now": now, "item_ids": item_ids},
+        )
+        return cursor.fetchall()
+
+
 def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> dict:
     """Whether a revert is still possible: how many migrated contracts there are, how many
-    have taken effect (their effective instant has passed; any blocks a revert), which were
-    edited since the move (a revert would discard the edit; any blocks it), and until when a
-    revert is allowed (the earliest effective instant). Two queries."""
+    have taken effect (their effective instant has passed; any refuses a revert), until when a
+    revert is allowed (the earliest effective instant), and which moved contracts a revert
+    would leave on the new package (revert_blocks: `blocked` by reason, a few `blocked_ids`).
+    Two queries (one while nothing is moved)."""
     row = CohortMigrationItem.objects.filter(
         migration=migration, status=CohortMigrationItem.Status.MIGRATED
     ).aggregate(
@@ -90,37 +174,25 @@ def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> 
         taken=Count("id", filter=Q(effective_at__lte=now)),
         until=Min("effective_at"),
     )
+    blocks = revert_blocks(migration_id=migration.id, now=now) if row["migrated"] else []
+    blocked: dict[str, int] = defaultdict(int)
+    for _, _, reason in blocks:
+        blocked[reason] += 1
     return {
         "migrated": row["migrated"],
         "taken": row["taken"],
         "until": row["until"],
-        "edited": _edited_since_migration(migration) if row["migrated"] else [],
+        "blocked": dict(sorted(blocked.items())),
+        "blocked_total": len(blocks),
+        "blocked_ids": [contract_id for _, contract_id, _ in blocks[:20]],
+        "revertible": row["migrated"] - len(blocks),
     }
-
-
-def _edited_since_migration(migration: CohortMigration, *, limit: int = 100) -> list:
-    """Ids (up to `limit`) of the contracts a revert would overwrite edits of: any edit of a
-    new contract (it exists only since the job), and edits of an old contract made after the
-    job started. One query."""
-    moved = CohortMigrationItem.objects.filter(
-        migration=migration, status=CohortMigrationItem.Status.MIGRATED
-    )
-    return list(
-        ContractEdit.objects.filter(
-            Q(contract_id__in=moved.values("new_contract_id"))
-            | Q(
-                contract_id__in=moved.values("contract_id"),
-                timestamp__gte=migration.started_at or migration.created_at,
-            )
-        )
-        .values_list("contract_id", flat=True)
-        .distinct()[:limit]
-    )
 
 
 def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
     """What a user may ask of the job now, by the services' own rules: cancel (its status),
-    revert (its status, and none of its moves has taken effect: the revert window)."""
+    revert (its status, none of its moves has taken effect, and at least one moved contract
+    can still be given back: the revert window)."""
     window = (
         migration_revert_window(migration=migration, now=now)
         if migration.can_revert_status
@@ -128,17 +200,18 @@ def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
     )
     return {
         "cancel": migration.can_cancel,
-        "revert": window is not None and not window["taken"] and not window["edited"],
+        "revert": window is not None and not window["taken"] and window["revertible"] > 0,
         "revert_window": window,
     }
 
 
-def migration_skip_reasons(*, migration: CohortMigration) -> dict[str, int]:
-    """Skipped items by reason code (one grouped query through the status index)."""
+def migration_skip_reasons(
+    *, migration, status: str = CohortMigrationItem.Status.SKIPPED
+) -> dict[str, int]:
+    """Items of `status` (skipped, or not reverted) by reason code (one grouped query through
+    the status index); `migration` a job or its id."""
     return dict(
-        CohortMigrationItem.objects.filter(
-            migration=migration, status=CohortMigrationItem.Status.SKIPPED
-        )
+        CohortMigrationItem.objects.filter(migration=migration, status=status)
         .values_list("reason")
         .annotate(n=Count("id"))
         .order_by("reason")
@@ -170,11 +243,13 @@ def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
             percent = round(100.0 * (total - counts["pending"]) / total, 1)
         rate, eta = None, None
         processed, since, left = int(row.get("processed") or 0), migration.started_at, "pending"
-        if migration.status in (CohortMigration.Status.REVERTING, CohortMigration.Status.REVERTED):
-            # The revert's own progress: moved contracts given back, since the revert began.
-            to_undo = counts["migrated"] + counts["reverted"]
-            percent = round(100.0 * counts["reverted"] / to_undo, 1) if to_undo else 100.0
-            processed, since, left = counts["reverted"], migration.revert_started_at, "migrated"
+        if migration.status in REVERT_STATUSES:
+            # The revert's own progress: moved contracts judged (given back or kept, with a
+            # reason), since the revert began.
+            judged = counts["reverted"] + counts["revert_blocked"]
+            to_undo = counts["migrated"] + judged
+            percent = round(100.0 * judged / to_undo, 1) if to_undo else 100.0
+            processed, since, left = judged, migration.revert_started_at, "migrated"
         if processed and since and row.get("last_at"):
             seconds = (row["last_at"] - since).total_seconds()
             if seconds > 0:
@@ -284,7 +359,12 @@ def cohort_migration_preview(
 ) -> dict:
     """What a job with this input would do now; nothing is written. Totals and the sample are
     the plan's own SQL (services.cohort_migration_plan), so they agree with the job."""
-    counts, sample_rows = cohort_counts_and_sample(spec, limit=PREVIEW_SAMPLE)
+    with cohort_sql_session():
+        return _preview(spec=spec, source=source, target=target, target_alias=target_alias)
+
+
+def _preview(*, spec: CohortSpec, source: Package, target: Package | None, target_alias: str):
+    counts, sample_rows, ended = cohort_counts_and_sample(spec, limit=PREVIEW_SAMPLE)
     edit_counts = cohort_edit_counts(spec)
     not_carried = _edits_not_carried(
         [r["contract_id"] for r in sample_rows if r["has_edits"] and r["reason"] is None]
@@ -332,6 +412,8 @@ def cohort_migration_preview(
     return {
         "total": sum(counts.values()),
         "eligible": counts.get(None, 0),
+        "ended_before_effective": ended,
+        "on_date": cohort_on_date(spec=spec, source=source, target=diff_target),
         "skipped": {reason: n for reason, n in sorted(counts.items(), key=str) if reason},
         "edited_contracts": spec.edited_contracts,
         "edits": {
@@ -340,6 +422,40 @@ def cohort_migration_preview(
         },
         "sample": sample,
         "diff": package_diff(source=source, target=diff_target) if diff_target else None,
+    }
+
+
+def cohort_on_date(*, spec: CohortSpec, source: Package, target: Package | None) -> dict | None:
+    """Contracts on the source and the target package on the migration's date (AT: its
+    instant; NEXT_BILLING_PERIOD: `not_before`), now and after the job, as
+    listContractsOnPackage lists them at that date (not archived, starting_at <= date <
+    ending_before). None for END_OF_TERM (each contract has its own date).
+
+    After the job, a moved contract ends at its effective instant, so it leaves the source's
+    count only if it moves on or before the date (one that moves at a later boundary is still
+    there), and its new contract counts on the target from the same instant. `target` is the
+    target package, or the package a target alias names on the date: every contract that moves
+    by then moves there. One query."""
+    if spec.at is None:
+        return None
+    source_before, target_before, leaving, arriving = cohort_on_date_counts(
+        spec, target_id=target.id if target is not None else None
+    )
+    target_side = None
+    if target is not None:
+        target_side = {
+            "package_id": str(target.id),
+            "before": target_before,
+            "after": target_before + arriving,
+        }
+    return {
+        "date": rfc3339(spec.at),
+        "source": {
+            "package_id": str(source.id),
+            "before": source_before,
+            "after": source_before - leaving,
+        },
+        "target": target_side,
     }
 
 
@@ -353,13 +469,15 @@ def cohort_projection(
     """The source's and the target's cohorts at the start of each month, from two months
     before the move (or now) to a year after it, as they would be after this migration:
     today's sizes (the cohort chart's query) minus the contracts that would leave the source,
-    plus those that would arrive on the target. Nothing is written; two queries."""
+    plus those that would arrive on the target. Nothing is written; three queries (one sets
+    the session's JIT off)."""
     anchor = spec.at or now
     start = min(now, anchor) - dt.timedelta(days=61)
     end = max(now, anchor) + dt.timedelta(days=366)
     packages = [source.id] + ([target.id] if target is not None else [])
     before = cohort_sizes_over_time(package_ids=packages, start=start, end=end, bucket="month")
-    moves = cohort_moves_over_time(spec, points=before.points)
+    with cohort_sql_session():
+        moves = cohort_moves_over_time(spec, points=before.points)
     leaving = [left for left, _ in moves]
     arriving = [arrived for _, arrived in moves]
     sizes = {

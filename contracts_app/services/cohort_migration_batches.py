@@ -1,10 +1,12 @@
 """Cohort migration batches: migrate (or revert) N items in one transaction, with bulk writes.
 
 A batch, in one transaction:
-1. holds the migration row FOR SHARE and stops unless the job is RUNNING (REVERTING for a
-   revert batch); status changes (cancel, revert, complete) are UPDATEs of that row, so they
-   wait for the batches in flight and a job is never half cancelled;
-2. claims N items with `SELECT … FOR UPDATE SKIP LOCKED` (several workers share one job);
+1. reads the job's status (no lock: a cancel never waits for a batch) and stops unless the
+   job is RUNNING (REVERTING for a revert batch);
+2. claims N items with `SELECT … FOR UPDATE SKIP LOCKED` (several workers share one job), and
+   reads the status again under their locks: a cancel skips the items a batch holds, so a
+   batch that now sees CANCELLED cancels its items itself and one that still sees RUNNING is
+   in flight and finishes (at most one batch per chain moves after a cancel);
 3. locks the items' subscriptions, then their contracts (the order every contract writer uses);
 4. reads what it needs for all items at once (contracts, terms, target packages and their terms,
    billing configurations) and decides each item in Python with the single-contract code:
@@ -48,6 +50,7 @@ from contracts_app.models import (
     Customer,
     Subscription,
 )
+from contracts_app.selectors.cohort_migrations import REVERT_BLOCK_WORDS, revert_blocks
 from contracts_app.services.contract_ends import CLIPPED_TERM_FIELDS, contract_end_clip
 from contracts_app.services.materialise import TermRow, materialise_package_terms
 from contracts_app.services.provisioning import (
@@ -132,14 +135,50 @@ class _Move:
     rows: list[TermRow] = field(default_factory=list)
 
 
-def _hold(migration_id, expected: str) -> bool:
-    """Hold the migration row FOR SHARE (status changes wait for us; batches of one job run
-    side by side); is the job `expected`?"""
+def _job_status(migration_id) -> str | None:
+    """The job's status as committed now. Read without a lock: a row lock held by batches would
+    make a cancel wait for them, and overlapping chains would never let it in."""
     table = connection.ops.quote_name(CohortMigration._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status FROM {table} WHERE id = %s FOR SHARE", [migration_id])
+        cursor.execute(f"SELECT status FROM {table} WHERE id = %s", [migration_id])
         row = cursor.fetchone()
-    return row is not None and row[0] == expected
+    return row[0] if row else None
+
+
+def pending_items_cancel(migration_id, *, wait: bool = False) -> int:
+    """PENDING items of a cancelled job → CANCELLED, with their progress row; how many.
+
+    Items a batch in flight holds are skipped (that batch finishes them, or cancels them
+    itself when it sees the job cancelled), so a cancel never waits; with `wait`, it waits for
+    those batches and cancels what they leave (a revert must not start under them)."""
+    table = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    pending = f"migration_id = %s AND status = '{ItemStatus.PENDING}'"
+    # Without SKIP LOCKED the WHERE is on the UPDATE itself, so PostgreSQL re-checks it on the
+    # row a finished batch left (an item it migrated is not cancelled).
+    where = (
+        pending
+        if wait
+        else f"id IN (SELECT id FROM {table} WHERE {pending} FOR UPDATE SKIP LOCKED)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = '{ItemStatus.CANCELLED}' WHERE {where}", [migration_id]
+        )
+        cancelled = cursor.rowcount
+    if cancelled:
+        CohortMigrationProgress.objects.create(
+            migration_id=migration_id, pending=-cancelled, cancelled=cancelled
+        )
+    return cancelled
+
+
+def _still_running(migration_id) -> bool:
+    """Read again once the batch holds its items: False (and the items cancelled) when a
+    cancel has committed since the first read."""
+    status = _job_status(migration_id)
+    if status == Status.CANCELLED:
+        pending_items_cancel(migration_id)
+    return status == Status.RUNNING
 
 
 def _claim(migration_id, status: str, size: int) -> list[CohortMigrationItem]:
@@ -291,7 +330,7 @@ def _count_processed(deltas: dict[str, int]) -> None:
     """Items processed, by outcome, for /metrics (rate() of it is items per second)."""
     from config.metrics.registry import cohort_migration_items_processed
 
-    for outcome in ("migrated", "skipped", "failed", "reverted"):
+    for outcome in ("migrated", "skipped", "failed", "reverted", "revert_blocked"):
         if deltas.get(outcome, 0) > 0:
             cohort_migration_items_processed.labels(outcome).inc(deltas[outcome])
 
@@ -366,10 +405,11 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     """Migrate up to `batch_size` pending items of a RUNNING job; the number claimed (0: none
     left, or the job is no longer running)."""
     with transaction.atomic():
-        if not _hold(migration_id, Status.RUNNING):
+        # A cancelled job: cancel what a batch rolled back after the cancel left PENDING.
+        if not _still_running(migration_id):
             return 0
         items = _claim(migration_id, ItemStatus.PENDING, batch_size)
-        if not items:
+        if not items or not _still_running(migration_id):
             return 0
         migration = CohortMigration.objects.only("timing", "created_by", "edited_contracts").get(
             id=migration_id
@@ -588,10 +628,13 @@ def _snapshot_rows(snapshot: dict) -> list[TermRow]:
 
 def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     """Revert up to `batch_size` migrated items of a REVERTING job: archive the new contracts,
-    write back each old contract's end, settings and term rows as they were. Statements: a
-    constant number per batch."""
+    write back each old contract's end, settings and term rows as they were. An item the
+    revert must not touch (selectors.cohort_migrations.revert_blocks: changed, archived or
+    followed since the move, or taken effect) ends REVERT_BLOCKED with its reason, as does one
+    whose writes the database refuses, so no item is claimed twice and a revert always ends.
+    Statements: a constant number per batch."""
     with transaction.atomic():
-        if not _hold(migration_id, Status.REVERTING):
+        if _job_status(migration_id) != Status.REVERTING:
             return 0
         items = _claim(migration_id, ItemStatus.MIGRATED, batch_size)
         if not items:
@@ -599,56 +642,98 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
         contracts = _lock_contracts(
             [i.contract_id for i in items] + [i.new_contract_id for i in items]
         )
-        contract_table = connection.ops.quote_name(Contract._meta.db_table)
-        term_table = connection.ops.quote_name(ContractTerm._meta.db_table)
-        restores = []
-        restored_term_ids = []
-        pairs = []
-        for item in items:
-            snapshot = item.snapshot or {}
-            restores.append(
-                {
-                    "id": str(item.contract_id),
-                    "ending_before": snapshot.get("ending_before"),
-                    "settings": snapshot.get("settings") or {},
-                }
+        blocks = {
+            item_id: reason
+            for item_id, _, reason in revert_blocks(
+                migration_id=migration_id, now=timezone.now(), item_ids=[i.id for i in items]
             )
-            rows = _snapshot_rows(snapshot)
-            restored_term_ids += [str(r.id) for r in rows]
-            pairs.append((contracts[item.contract_id], rows))
-        with connection.cursor() as cursor:
-            # The successors leave the timeline first, so the old contracts can take it back.
-            cursor.execute(
-                f"UPDATE {contract_table} SET archived_at = %s WHERE id = ANY(%s::uuid[]) "
-                "AND archived_at IS NULL",
-                [timezone.now(), [i.new_contract_id for i in items]],
+        }
+        outcomes = {
+            item.id: _Outcome(
+                item_id=item.id,
+                status=ItemStatus.REVERT_BLOCKED if item.id in blocks else ItemStatus.REVERTED,
+                reason=blocks.get(item.id, ""),
+                message=REVERT_BLOCK_WORDS.get(blocks.get(item.id, ""), ""),
+                # Kept either way: the item's history (the snapshot is kept by the UPDATE).
+                new_contract_id=item.new_contract_id,
             )
-            cursor.execute(
-                f"UPDATE {contract_table} AS c SET ending_before = v.ending_before, "
-                "settings = v.settings FROM jsonb_to_recordset(%s::jsonb) AS "
-                "v(id uuid, ending_before timestamptz, settings jsonb) WHERE c.id = v.id",
-                [jsonutil.dumps(restores)],
-            )
-            cursor.execute(
-                f"DELETE FROM {term_table} WHERE id = ANY(%s::uuid[])", [restored_term_ids]
-            )
-        contracts_terms_write(pairs=pairs)
-        audit_record_many(
-            action="archive",
-            resource_type="contract",
-            resource_ids=[i.new_contract_id for i in items],
-            description="Cohort migration reverted",
+            for item in items
+        }
+        revertible = [i for i in items if i.id not in blocks]
+        try:
+            with transaction.atomic():
+                _write_reverts(revertible, contracts)
+        except DatabaseError:
+            # Find the item(s) at fault; the rest are still reverted.
+            for item in revertible:
+                try:
+                    with transaction.atomic():
+                        _write_reverts([item], contracts)
+                except DatabaseError as exc:
+                    outcome = outcomes[item.id]
+                    outcome.status = ItemStatus.REVERT_BLOCKED
+                    outcome.message = str(exc).splitlines()[0]
+        judged = list(outcomes.values())
+        reverted = sum(1 for o in judged if o.status == ItemStatus.REVERTED)
+        _write_outcomes(
+            migration_id,
+            judged,
+            {
+                "migrated": -len(items),
+                "reverted": reverted,
+                "revert_blocked": len(items) - reverted,
+            },
         )
-        audit_record_many(
-            action="revert_migration",
-            resource_type="contract",
-            resource_ids=[i.contract_id for i in items],
-            description="Cohort migration reverted: end, settings and terms restored",
-            changes=[{"ending_before": {"after": r["ending_before"]}} for r in restores],
-        )
-        outcomes = [_Outcome(item_id=i.id, status=ItemStatus.REVERTED) for i in items]
-        # Keep the snapshot and the new contract's id: the item's history.
-        for outcome, item in zip(outcomes, items, strict=True):
-            outcome.new_contract_id = item.new_contract_id
-        _write_outcomes(migration_id, outcomes, {"migrated": -len(items), "reverted": len(items)})
         return len(items)
+
+
+def _write_reverts(items: list[CohortMigrationItem], contracts: dict) -> None:
+    """Archive the items' new contracts, give the old ones their end, settings and term rows
+    back: a constant number of statements for any number of items."""
+    if not items:
+        return
+    contract_table = connection.ops.quote_name(Contract._meta.db_table)
+    term_table = connection.ops.quote_name(ContractTerm._meta.db_table)
+    restores = []
+    restored_term_ids = []
+    pairs = []
+    for item in items:
+        snapshot = item.snapshot or {}
+        restores.append(
+            {
+                "id": str(item.contract_id),
+                "ending_before": snapshot.get("ending_before"),
+                "settings": snapshot.get("settings") or {},
+            }
+        )
+        rows = _snapshot_rows(snapshot)
+        restored_term_ids += [str(r.id) for r in rows]
+        pairs.append((contracts[item.contract_id], rows))
+    with connection.cursor() as cursor:
+        # The successors leave the timeline first, so the old contracts can take it back.
+        cursor.execute(
+            f"UPDATE {contract_table} SET archived_at = %s WHERE id = ANY(%s::uuid[]) "
+            "AND archived_at IS NULL",
+            [timezone.now(), [i.new_contract_id for i in items]],
+        )
+        cursor.execute(
+            f"UPDATE {contract_table} AS c SET ending_before = v.ending_before, "
+            "settings = v.settings FROM jsonb_to_recordset(%s::jsonb) AS "
+            "v(id uuid, ending_before timestamptz, settings jsonb) WHERE c.id = v.id",
+            [jsonutil.dumps(restores)],
+        )
+        cursor.execute(f"DELETE FROM {term_table} WHERE id = ANY(%s::uuid[])", [restored_term_ids])
+    contracts_terms_write(pairs=pairs)
+    audit_record_many(
+        action="archive",
+        resource_type="contract",
+        resource_ids=[i.new_contract_id for i in items],
+        description="Cohort migration reverted",
+    )
+    audit_record_many(
+        action="revert_migration",
+        resource_type="contract",
+        resource_ids=[i.contract_id for i in items],
+        description="Cohort migration reverted: end, settings and terms restored",
+        changes=[{"ending_before": {"after": r["ending_before"]}} for r in restores],
+    )

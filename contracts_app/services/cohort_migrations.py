@@ -1,10 +1,13 @@
 """Cohort migrations: create, start (plan), cancel, revert, complete, dispatch (DESIGN.md §7).
 
 Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
-COMPLETED | CANCELLED → REVERTING → REVERTED. Every transition is one conditional UPDATE (or a
-row lock then an UPDATE) of the migration row, so two concurrent calls never both win; batches
-hold the row FOR SHARE, so a transition waits for the batches in flight and a job is never left
-half cancelled or half reverted (services.cohort_migration_batches).
+Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
+COMPLETED | CANCELLED → REVERTING → REVERTED | PARTIALLY_REVERTED (moved contracts changed,
+archived or followed since the move stay, as items REVERT_BLOCKED with a reason). Every
+transition is one conditional UPDATE (or a row lock then an UPDATE) of the migration row, so
+two concurrent calls never both win. Batches do not lock that row: a cancel answers at once and
+takes effect at each chain's next batch (services.cohort_migration_batches); a revert waits for
+the batches still in flight.
 
 Tasks are queued on commit (contracts_app.tasks); what to do next is always read back from the
 database, so a task delivered twice or a worker killed mid-batch changes nothing.
@@ -16,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
@@ -28,7 +31,16 @@ from contracts_app.models import (
     CohortMigrationItem,
     CohortMigrationProgress,
 )
-from contracts_app.selectors.cohort_migrations import migration_revert_window
+from contracts_app.selectors.cohort_migrations import (
+    migration_revert_window,
+    migration_skip_reasons,
+)
+from contracts_app.services.cohort_migration_batches import pending_items_cancel
+from contracts_app.services.cohort_migration_chains import (
+    QueuedChain,
+    chains_claim,
+    chains_expired_claim,
+)
 from contracts_app.services.cohort_migration_plan import CohortSpec, cohort_plan_insert
 from packages_app.models import AliasName, Package
 from packages_app.selectors.aliases import package_for_alias
@@ -72,10 +84,12 @@ def migration_input(
     customer_ids: list | None = None,
     exclude_customer_ids: list | None = None,
     edited_contracts: str = CohortMigration.EditedContracts.SKIP,
+    allow_past: bool = False,
     now: dt.datetime | None = None,
 ) -> MigrationInput:
     """Resolve shape-checked input (api.cohort_migration_serializers): 404 for unknown
-    packages or alias names, 400 naming the field for a source that is the target."""
+    packages or alias names, 400 naming the field for a source that is the target or an
+    effective time in the past without `allow_past` (refuse_past)."""
     now = now or timezone.now()
     if source.get("package_id") is not None:
         source_package = _package(source["package_id"], "source.package_id")
@@ -117,6 +131,7 @@ def migration_input(
         edited_contracts=edited_contracts,
         now=now,
     )
+    refuse_past(spec, since=now, allow_past=allow_past)
     return MigrationInput(
         source=_wire(source),
         target=_wire(target),
@@ -125,6 +140,38 @@ def migration_input(
         source_package=source_package,
         target_package=target_package,
         target_alias=target_alias,
+    )
+
+
+class PastEffectiveTime(ValidationFailed):
+    """The effective time is in the past and the request did not say allow_past."""
+
+    def __init__(self, message: str, *, field: str, at: dt.datetime) -> None:
+        super().__init__(message, field=field)
+        self.at = at
+
+
+def effective_in_past(spec: CohortSpec, *, now: dt.datetime) -> dt.datetime | None:
+    """The AT instant (or next-billing-period not_before) when it is before `now`: such a
+    migration moves contracts retroactively, over periods already billed, and can never be
+    reverted (its moves have taken effect)."""
+    if spec.timing == Timing.END_OF_TERM or spec.at is None or spec.at >= now:
+        return None
+    return spec.at
+
+
+def refuse_past(spec: CohortSpec, *, since: dt.datetime, allow_past: bool) -> None:
+    """A past effective time only when the request says allow_past (effective_in_past)."""
+    past = effective_in_past(spec, now=since)
+    if past is None or allow_past:
+        return
+    field = "effective.at" if spec.timing == Timing.AT else "effective.not_before"
+    raise PastEffectiveTime(
+        f"{field} {rfc3339(past)} is in the past (before {rfc3339(since)}): the migration "
+        "would change contracts from then on, over periods already billed, and could not be "
+        "reverted. Send allow_past: true to do it anyway",
+        field=field,
+        at=past,
     )
 
 
@@ -250,7 +297,8 @@ def migration_start(*, migration_id) -> bool:
             skipped=counts["skipped"],
         )
         migration.status, migration.started_at = Status.RUNNING, now
-        migration.save(update_fields=["status", "started_at"])
+        migration.ended_before_effective = counts["ended_before_effective"]
+        migration.save(update_fields=["status", "started_at", "ended_before_effective"])
         audit_record(
             action="start",
             resource_type="cohort_migration",
@@ -263,27 +311,40 @@ def migration_start(*, migration_id) -> bool:
     return True
 
 
-def _queue_batches(migration_id, *, revert: bool, chains: int | None = None) -> None:
-    """Start `chains` self-requeueing batch tasks (several workers share one job)."""
+def _queue_batches(migration_id, *, revert: bool) -> None:
+    """Start the job's chains of self-requeueing batch tasks (several workers share one job;
+    services.cohort_migration_chains)."""
     from django.conf import settings
 
+    _queue_chains(
+        chains_claim(migration_id, chains=settings.COHORT_MIGRATION_CHAINS, revert=revert)
+    )
+
+
+def _queue_chains(chains: list[QueuedChain]) -> None:
     from contracts_app import tasks
 
-    task = tasks.migration_revert_batch if revert else tasks.migration_batch
-    for _ in range(chains or settings.COHORT_MIGRATION_CHAINS):
-        tasks.enqueue(task, migration_id)
+    for chain in chains:
+        task = tasks.migration_revert_batch if chain.revert else tasks.migration_batch
+        tasks.enqueue(task, chain.migration_id, chain.number, chain.token)
 
 
 def migration_finish_if_done(*, migration_id) -> str | None:
-    """RUNNING with nothing pending → COMPLETED; REVERTING with nothing migrated → REVERTED.
-    The new status, or None when the job is not done (or already finished)."""
+    """RUNNING with nothing pending → COMPLETED; REVERTING with nothing migrated → REVERTED, or
+    PARTIALLY_REVERTED (with last_error saying how many stayed and why) when a revert batch
+    left some items REVERT_BLOCKED. The new status, or None when the job is not done (or
+    already finished)."""
     table = connection.ops.quote_name(CohortMigration._meta.db_table)
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {table} m SET
-              status = CASE m.status WHEN 'RUNNING' THEN 'COMPLETED' ELSE 'REVERTED' END,
+              status = CASE
+                WHEN m.status = 'RUNNING' THEN 'COMPLETED'
+                WHEN EXISTS (SELECT 1 FROM {items} b WHERE b.migration_id = m.id
+                             AND b.status = 'REVERT_BLOCKED') THEN 'PARTIALLY_REVERTED'
+                ELSE 'REVERTED' END,
               finished_at = now()
             WHERE m.id = %s AND m.status IN ('RUNNING', 'REVERTING')
               AND NOT EXISTS (
@@ -294,6 +355,16 @@ def migration_finish_if_done(*, migration_id) -> str | None:
             [migration_id],
         )
         row = cursor.fetchone()
+        if row and row[0] == Status.PARTIALLY_REVERTED:
+            blocked = migration_skip_reasons(
+                migration=migration_id, status=ItemStatus.REVERT_BLOCKED
+            )
+            last_error = (
+                f"{sum(blocked.values())} moved contract(s) were not reverted and stay on the "
+                f"new package: {_blocked_words(blocked)}; the items with status REVERT_BLOCKED "
+                "name each contract and its reason"
+            )
+            CohortMigration.objects.filter(id=migration_id).update(last_error=last_error)
         if row:
             audit_record(
                 action="finish",
@@ -302,6 +373,14 @@ def migration_finish_if_done(*, migration_id) -> str | None:
                 changes={"status": {"after": row[0]}},
             )
     return row[0] if row else None
+
+
+def _blocked_words(blocked: dict[str, int]) -> str:
+    """{"SUCCESSOR_EXISTS": 2, …} → "2 SUCCESSOR_EXISTS, …" (codes: this is the API's text;
+    no reason: the database refused the item's writes, its message says why)."""
+    return ", ".join(
+        f"{n} {reason or 'refused by the database'}" for reason, n in sorted(blocked.items())
+    )
 
 
 # --- cancel and revert -----------------------------------------------------------------------
@@ -316,8 +395,9 @@ def _status_error(migration: CohortMigration, action: str, allowed: str) -> Vali
 
 @transaction.atomic
 def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
-    """SCHEDULED | RUNNING → CANCELLED. Waits for the batches in flight (they finish); pending
-    items become CANCELLED; migrated items stay until reverted."""
+    """SCHEDULED | RUNNING → CANCELLED, at once: pending items become CANCELLED but those
+    of the batches in flight, which finish (or cancel them: cohort_migration_batches); each
+    chain stops at its next batch. Migrated items stay until reverted."""
     now = timezone.now()
     changed = CohortMigration.objects.filter(
         id=migration.id, status__in=CohortMigration.CANCELLABLE
@@ -325,13 +405,7 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
     migration.refresh_from_db()
     if not changed:
         raise _status_error(migration, "cancelled", "SCHEDULED or RUNNING")
-    cancelled = CohortMigrationItem.objects.filter(
-        migration=migration, status=ItemStatus.PENDING
-    ).update(status=ItemStatus.CANCELLED)
-    if cancelled:
-        CohortMigrationProgress.objects.create(
-            migration=migration, pending=-cancelled, cancelled=cancelled
-        )
+    cancelled = pending_items_cancel(migration.id)
     audit_record(
         action="cancel",
         resource_type="cohort_migration",
@@ -345,24 +419,30 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
 @transaction.atomic
 def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
     """COMPLETED | CANCELLED → REVERTING, while no migrated item has taken effect; the revert
-    batches then restore the old contracts and archive the new ones, and end it REVERTED."""
+    batches then restore the old contracts and archive the new ones, and end it REVERTED, or
+    PARTIALLY_REVERTED when some moved contracts had to stay (items REVERT_BLOCKED, by
+    selectors.cohort_migrations.revert_blocks: changed, archived or followed since the move).
+    Refused when no moved contract could be given back."""
+    if CohortMigration.objects.filter(id=migration.id, status=Status.CANCELLED).exists():
+        # A cancel does not wait for the batches in flight; a revert does, and sees their
+        # moves (before locking the job: their progress rows need its key share).
+        pending_items_cancel(migration.id, wait=True)
     locked = CohortMigration.objects.select_for_update().get(id=migration.id)
     if not locked.can_revert_status:
         raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
     now = timezone.now()
     window = migration_revert_window(migration=locked, now=now)
-    taken, edited = window["taken"], window["edited"]
-    if taken:
+    if window["taken"]:
         raise ValidationFailed(
-            f"{taken} migrated contract(s) have already taken effect (their effective instant "
-            "has passed); a migration can be reverted only before any of them does",
+            f"{window['taken']} migrated contract(s) have already taken effect (their effective "
+            "instant has passed); a migration can be reverted only before any of them does",
             field="migration_id",
         )
-    if edited:
+    if window["migrated"] and not window["revertible"]:
         raise ValidationFailed(
-            f"{len(edited)} contract(s) of this migration were edited after it moved them "
-            f"(e.g. {', '.join(str(i) for i in edited[:3])}); reverting would discard those "
-            "edits, so the migration cannot be reverted",
+            f"None of the {window['migrated']} moved contract(s) can be reverted: "
+            f"{_blocked_words(window['blocked'])} (e.g. "
+            f"{', '.join(str(i) for i in window['blocked_ids'][:3])})",
             field="migration_id",
         )
     locked.status, locked.revert_started_at, locked.finished_at = Status.REVERTING, now, None
@@ -381,12 +461,12 @@ def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
 # --- the beat dispatcher -----------------------------------------------------------------------
 
 
-def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) -> dict:
-    """Start every due SCHEDULED job (each planned under SKIP LOCKED, so two dispatchers start
-    it once), and re-queue batches of RUNNING / REVERTING jobs that made no progress for
-    `stale_after` (their chain died with a killed worker; batches are idempotent, so an extra
-    chain is harmless). A re-queue writes an empty progress row, so a job whose workers are all
-    down gets one more chain per `stale_after`, not one per dispatch."""
+def migrations_dispatch() -> dict:
+    """Beat, every few seconds: start every due SCHEDULED job (each planned under SKIP LOCKED,
+    so two dispatchers start it once); queue again every chain of a RUNNING / REVERTING job
+    that died with its worker (services.cohort_migration_chains: within a lease of the death,
+    each chain once); cancel what batches rolled back after a cancel left PENDING. The ids of
+    the jobs started, and of each chain's job re-queued (one entry per chain)."""
     now = timezone.now()
     due = list(
         CohortMigration.objects.filter(status=Status.SCHEDULED, run_at__lte=now)
@@ -394,17 +474,15 @@ def migrations_dispatch(*, stale_after: dt.timedelta = dt.timedelta(minutes=2)) 
         .values_list("id", flat=True)[:50]
     )
     started = [migration_id for migration_id in due if migration_start(migration_id=migration_id)]
-    stalled = (
-        CohortMigration.objects.filter(status__in=[Status.RUNNING, Status.REVERTING])
-        .annotate(last=Max("progress__at"))
-        .filter(Q(last__lt=now - stale_after) | Q(last__isnull=True))
-        .values_list("id", "status")
-    )
-    requeued = []
-    for migration_id, status in stalled:
-        _queue_batches(migration_id, revert=status == Status.REVERTING, chains=1)
-        requeued.append(migration_id)
-    CohortMigrationProgress.objects.bulk_create(
-        [CohortMigrationProgress(migration_id=migration_id) for migration_id in requeued]
-    )
-    return {"started": started, "requeued": requeued}
+    revived = chains_expired_claim()
+    _queue_chains(revived)
+    left_pending = CohortMigration.objects.filter(
+        Exists(
+            CohortMigrationItem.objects.filter(migration=OuterRef("pk"), status=ItemStatus.PENDING)
+        ),
+        status=Status.CANCELLED,
+    ).values_list("id", flat=True)
+    for migration_id in left_pending:
+        with transaction.atomic():
+            pending_items_cancel(migration_id)
+    return {"started": started, "requeued": [chain.migration_id for chain in revived]}

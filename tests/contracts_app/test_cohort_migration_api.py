@@ -111,6 +111,7 @@ def test_create_run_get_list_items_and_revert_round_trip(client, token, packages
         "counts",
         "progress",
         "last_error",
+        "ended_before_effective",
     }
     assert got["status"] == "COMPLETED"
     assert got["effective"] == {"type": "AT", "at": AT}
@@ -123,6 +124,7 @@ def test_create_run_get_list_items_and_revert_round_trip(client, token, packages
         "failed": 0,
         "cancelled": 0,
         "reverted": 0,
+        "revert_blocked": 0,
     }
     assert got["progress"]["percent"] == 100.0
     assert got["run_at"].endswith("Z")
@@ -179,6 +181,8 @@ def test_preview_answers_totals_sample_and_diff(client, token, packages):
         "edits",
         "sample",
         "diff",
+        "ended_before_effective",
+        "on_date",
     }
     assert (data["edited_contracts"], data["edits"]) == ("SKIP", {"contracts": 0, "by_kind": {}})
     assert data["sample"][0]["has_edits"] is False
@@ -254,7 +258,7 @@ def test_cancel_of_a_finished_job_and_a_late_revert_are_400s(client, token, pack
         client,
         f"{BASE}/create",
         token,
-        body(packages, effective={"type": "AT", "at": "2020-06-01T00:00:00Z"}),
+        body(packages, effective={"type": "AT", "at": "2020-06-01T00:00:00Z"}, allow_past=True),
     ).json()["data"]["id"]
     migration_start(migration_id=migration_id)
     run(migration_id)
@@ -332,3 +336,105 @@ def test_the_openapi_schema_documents_the_migration_endpoints(client, token):
         operation = schema["paths"][f"{BASE}/{action}"]["post"]
         assert operation["requestBody"]
         assert "200" in operation["responses"]
+
+
+def _component(schema: dict, ref_or_schema: dict) -> dict:
+    ref = ref_or_schema.get("$ref") or next(
+        (part["$ref"] for part in ref_or_schema.get("allOf", []) if "$ref" in part), None
+    )
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else ref_or_schema
+
+
+def test_the_openapi_schema_documents_allow_past_and_the_partial_revert(client, token):
+    schema = client.get("/openapi.json?format=json", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    for action in ("preview", "create"):
+        request = schema["paths"][f"{BASE}/{action}"]["post"]["requestBody"]["content"]
+        properties = _component(schema, request["application/json"]["schema"])["properties"]
+        assert properties["allow_past"]["type"] == "boolean"
+        assert "cannot be reverted" in properties["allow_past"]["description"]
+    migration = _component(schema, schema["components"]["schemas"]["MigrationOutput"])
+    status = _component(schema, migration["properties"]["status"])
+    assert "PARTIALLY_REVERTED" in status["enum"]
+    counts = _component(schema, migration["properties"]["counts"])
+    assert "revert_blocked" in counts["required"]
+    item = _component(schema, schema["components"]["schemas"]["ItemOutput"])
+    assert "REVERT_BLOCKED" in _component(schema, item["properties"]["status"])["enum"]
+    reasons = _component(schema, item["properties"]["reason"])
+    reasons = reasons.get("enum") or [
+        value
+        for part in reasons.get("oneOf", [])
+        for value in _component(schema, part).get("enum", []) or []
+    ]
+    assert {"CHANGED_SINCE_MOVE", "ARCHIVED_SINCE_MOVE", "SUCCESSOR_EXISTS", "TOOK_EFFECT"} <= set(
+        reasons
+    )
+
+
+@pytest.mark.parametrize("action", ["preview", "create"])
+@pytest.mark.parametrize(
+    ("effective", "field"),
+    [
+        ({"type": "AT", "at": "2020-06-01T00:00:00Z"}, "effective.at"),
+        (
+            {"type": "NEXT_BILLING_PERIOD", "not_before": "2020-06-01T00:00:00Z"},
+            "effective.not_before",
+        ),
+    ],
+)
+def test_a_past_effective_time_is_refused_unless_allow_past(
+    client, token, packages, action, effective, field
+):
+    source, _ = packages
+    cohort(source, 1, start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    refused = post(client, f"{BASE}/{action}", token, body(packages, effective=effective))
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["field"] == field
+    assert "2020-06-01T00:00:00Z is in the past" in refused.json()["message"]
+    assert "allow_past" in refused.json()["message"]
+    assert not CohortMigration.objects.exists()
+    allowed = post(
+        client, f"{BASE}/{action}", token, body(packages, effective=effective, allow_past=True)
+    )
+    assert allowed.status_code == 200, allowed.content
+
+
+def test_a_partial_revert_reads_back_through_the_api(client, token, packages):
+    # given a completed job of two, and a renewal after one new contract
+    from contracts_app.models import Contract
+    from contracts_app.services.provisioning import contract_provision
+
+    source, target = packages
+    contracts = cohort(source, 2)
+    migration_id = post(client, f"{BASE}/create", token, body(packages)).json()["data"]["id"]
+    migration_start(migration_id=migration_id)
+    run(migration_id)
+    item = CohortMigrationItem.objects.get(migration_id=migration_id, contract=contracts[0])
+    new = Contract.objects.get(id=item.new_contract_id)
+    contract_provision(
+        customer=contracts[0].customer,
+        package=target,
+        starting_at=new.ending_before,
+        transition={"from_contract_id": str(new.id), "type": "RENEWAL"},
+    )
+    # when reverted
+    assert post(client, f"{BASE}/revert", token, {"migration_id": migration_id}).status_code == 200
+    run(migration_id, revert=True)
+    # then
+    got = post(client, f"{BASE}/get", token, {"migration_id": migration_id}).json()["data"]
+    assert got["status"] == "PARTIALLY_REVERTED"
+    assert got["last_error"].startswith("1 moved contract(s) were not reverted")
+    assert (got["counts"]["reverted"], got["counts"]["revert_blocked"]) == (1, 1)
+    blocked = post(
+        client,
+        f"{BASE}/listItems",
+        token,
+        {"migration_id": migration_id, "status": "REVERT_BLOCKED"},
+    ).json()["data"]
+    assert [(i["contract_id"], i["reason"]) for i in blocked] == [
+        (str(contracts[0].id), "SUCCESSOR_EXISTS")
+    ]
+    assert blocked[0]["message"].startswith("Not reverted: a later contract")
+    listed = post(client, f"{BASE}/list", token, {"status": "PARTIALLY_REVERTED"}).json()["data"]
+    assert [m["id"] for m in listed] == [migration_id]
+    again = post(client, f"{BASE}/revert", token, {"migration_id": migration_id})
+    assert again.status_code == 400

@@ -96,3 +96,15 @@ def test_admin_lists_jobs_and_items_read_only_in_constant_queries(
     assert detail.status_code == 200
     assert b"Save" not in detail.content
     assert b"Edited contracts" in detail.content
+
+
+def test_a_past_at_needs_allow_past(django_capture_on_commit_callbacks):
+    source, target = two_packages()
+    refs = ["--source-package", str(source.id), "--target-package", str(target.id)]
+    past = ["--at", "2020-06-01T00:00:00Z"]
+    with pytest.raises(CommandError, match=r"is in the past.*\(effective\.at\)"):
+        command("create", *refs, *past)
+    assert not CohortMigration.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        command("create", *refs, *past, "--allow-past")
+    assert CohortMigration.objects.get().effective == {"type": "AT", "at": "2020-06-01T00:00:00Z"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection, connections
@@ -17,9 +18,15 @@ from hypothesis import strategies as st
 
 from config.api.errors import ValidationFailed
 from contracts_app import tasks
-from contracts_app.models import CohortMigration, CohortMigrationItem, CohortMigrationProgress
+from contracts_app.models import (
+    CohortMigration,
+    CohortMigrationChain,
+    CohortMigrationItem,
+    Contract,
+)
 from contracts_app.selectors.cohort_migrations import migration_progress
 from contracts_app.services import cohort_migration_batches as batches
+from contracts_app.services.cohort_migration_chains import chain_batch_run
 from contracts_app.services.cohort_migration_plan import next_billing_boundary
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
@@ -31,6 +38,7 @@ from contracts_app.services.cohort_migrations import (
     migrations_dispatch,
 )
 from packages_app.time_offsets import add_months
+from tests.conftest import database_url_for
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
 
 AT = T0 + dt.timedelta(days=40)
@@ -88,7 +96,9 @@ def counts(migration):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancel_waits_for_the_batch_in_flight_and_never_mixes(no_broker, monkeypatch):
+def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
+    no_broker, monkeypatch
+):
     # given a running job whose first batch is held open mid-write
     source, target = two_packages()
     bulk_cohort(source, 30)
@@ -118,14 +128,16 @@ def test_cancel_waits_for_the_batch_in_flight_and_never_mixes(no_broker, monkeyp
     cancel_thread.start()
     # when the cancel comes while the batch writes
     writing.wait(timeout=30)
-    cancel_thread.join(timeout=1.5)
-    waited = cancel_thread.is_alive()
+    cancel_thread.join(timeout=1.0)
+    answered_at_once = not cancel_thread.is_alive()
     release.set()
     batch_thread.join(timeout=30)
     cancel_thread.join(timeout=30)
-    # then the cancel waited, the batch finished, and every item is in one final state
-    assert waited
+    # then the cancel answered without waiting, the batch in flight finished, and every item
+    # is in one final state; the chain's next batch moves nothing
+    assert answered_at_once
     assert outcome == {"claimed": 10, "cancelled": "CANCELLED"}
+    assert batches.migration_batch_run(migration_id=migration.id, batch_size=10) == 0
     statuses = dict(
         CohortMigrationItem.objects.filter(migration=migration)
         .values_list("status")
@@ -140,6 +152,62 @@ def test_cancel_waits_for_the_batch_in_flight_and_never_mixes(no_broker, monkeyp
         "failed": 0,
         "cancelled": 20,
         "reverted": 0,
+        "revert_blocked": 0,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_broker, monkeypatch):
+    # given a running job whose batch has claimed its items and not yet re-read the status
+    source, target = two_packages()
+    bulk_cohort(source, 30)
+    migration = job(source, target)
+    claimed, release = threading.Event(), threading.Event()
+    real_claim = batches._claim
+
+    def slow_claim(*args):
+        items = real_claim(*args)
+        claimed.set()
+        release.wait(timeout=30)
+        return items
+
+    monkeypatch.setattr(batches, "_claim", slow_claim)
+    outcome = {}
+
+    def batch():
+        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
+        connections.close_all()
+
+    def cancel():
+        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
+        connections.close_all()
+
+    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
+    batch_thread.start()
+    claimed.wait(timeout=30)
+    # when the job is cancelled then (the cancel skips the 10 items the batch holds)
+    cancel_thread.start()
+    cancel_thread.join(timeout=1.0)
+    answered_at_once = not cancel_thread.is_alive()
+    release.set()
+    batch_thread.join(timeout=30)
+    cancel_thread.join(timeout=30)
+    # then the batch, seeing CANCELLED under its items' locks, cancels them and moves nothing
+    assert answered_at_once
+    assert outcome == {"claimed": 0, "cancelled": "CANCELLED"}
+    assert set(
+        CohortMigrationItem.objects.filter(migration=migration).values_list("status", flat=True)
+    ) == {"CANCELLED"}
+    assert not Contract.objects.filter(package=target).exists()
+    assert counts(migration) | {} == {
+        "total": 30,
+        "pending": 0,
+        "migrated": 0,
+        "skipped": 0,
+        "failed": 0,
+        "cancelled": 30,
+        "reverted": 0,
+        "revert_blocked": 0,
     }
 
 
@@ -219,20 +287,64 @@ def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(no_broker)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_stalled_job_is_requeued_once_per_stale_window(no_broker):
-    # given a running job whose chain died (no progress since its plan)
+def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(no_broker):
+    # given a running job whose two chains' leases ran out, one of them held by a batch at work
     source, target = two_packages()
     bulk_cohort(source, 5)
-    stalled = job(source, target)
-    CohortMigrationProgress.objects.filter(migration=stalled).update(
-        at=timezone.now() - dt.timedelta(minutes=5)
-    )
-    # when the dispatcher runs twice within the window (beat every 30 s)
-    first = migrations_dispatch(stale_after=dt.timedelta(minutes=2))
-    second = migrations_dispatch(stale_after=dt.timedelta(minutes=2))
-    # then one chain was added, not one per dispatch
-    assert first["requeued"] == [stalled.id]
+    running = job(source, target)
+    chains = CohortMigrationChain.objects.filter(migration=running)
+    assert chains.count() == settings.COHORT_MIGRATION_CHAINS == 2
+    chains.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    dead_token = chains.get(number=0).token
+    at_work = psycopg.connect(database_url_for(connection.settings_dict))
+    try:
+        at_work.execute(
+            "SELECT 1 FROM contracts_app_cohortmigrationchain "
+            "WHERE migration_id = %s AND number = 1 FOR NO KEY UPDATE",
+            [running.id],
+        )
+        # when the dispatcher runs twice within the lease (beat every few seconds)
+        first = migrations_dispatch()
+        second = migrations_dispatch()
+    finally:
+        at_work.rollback()
+        at_work.close()
+    # then the dead chain was queued again once, the one at work not at all
+    assert first["requeued"] == [running.id]
     assert second["requeued"] == []
+    # and the dead chain's old task, should the broker deliver it again, does nothing
+    assert (
+        chain_batch_run(
+            migration_id=running.id,
+            number=0,
+            token=dead_token,
+            run=batches.migration_batch_run,
+            batch_size=5,
+        )
+        is None
+    )
+    assert CohortMigrationItem.objects.filter(migration=running, status="PENDING").count() == 5
+    # and once the batch at work is gone (its worker died), its chain comes back too
+    assert migrations_dispatch()["requeued"] == [running.id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_chains_all_ended_unfinished_is_finished_by_the_dispatcher(no_broker):
+    # given a running job with nothing left pending whose finishing step died with its worker
+    source, target = two_packages()
+    bulk_cohort(source, 4)
+    running = job(source, target)
+    while batches.migration_batch_run(migration_id=running.id):
+        pass
+    chains = CohortMigrationChain.objects.filter(migration=running)
+    chains.update(expires_at=None)  # every chain ended
+    # when the dispatcher runs
+    assert migrations_dispatch()["requeued"] == [running.id, running.id]
+    # then a revived chain's task, as a worker runs it, finishes the job
+    tasks.migration_batch(str(running.id), "0", str(chains.get(number=0).token))
+    running.refresh_from_db()
+    assert running.status == "COMPLETED"
+    assert migrations_dispatch()["requeued"] == []
 
 
 def test_the_dispatcher_is_registered_with_beat_in_code():

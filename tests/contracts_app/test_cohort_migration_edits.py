@@ -29,8 +29,9 @@ pytestmark = pytest.mark.django_db
 AT = T0 + dt.timedelta(days=40)
 AT_WIRE = "2030-02-10T00:00:00Z"
 Kind = ContractEdit.Kind
-# counts with the sample, edit counts, the sample's edits, target packages, diff terms
-PREVIEW_QUERIES = 5
+# counts with the sample (and the contracts ended before the move), edit counts, the sample's
+# edits, target packages, diff terms, the on-date counts, and the session's `SET LOCAL jit`
+PREVIEW_QUERIES = 7
 
 
 @pytest.fixture(autouse=True)

@@ -141,6 +141,7 @@ def test_a_real_worker_pair_migrates_two_thousand_contracts_in_many_batches(work
         "failed": 0,
         "cancelled": 0,
         "reverted": 0,
+        "revert_blocked": 0,
     }
     assert migration.progress.count() > 20  # the plan and one row per batch
     assert_each_customer_moved_once(source, target, 2000)
@@ -159,8 +160,10 @@ def test_a_worker_killed_mid_job_loses_nothing_and_migrates_nobody_twice(workers
     progress = counts(CohortMigration.objects.get(id=migration.id))
     assert progress["pending"] > 0
     workers.start(COHORT_MIGRATION_BATCH_SIZE="40")
-    # the beat dispatcher revives the job whose chain died with the worker
-    assert migration.id in migrations_dispatch(stale_after=dt.timedelta(0))["requeued"]
+    # the beat dispatcher revives the chain that died with the worker once its lease runs out
+    wait_until(
+        lambda: migration.id in migrations_dispatch()["requeued"], 30, "the chain to be revived"
+    )
     # then
     migration = wait_for(migration.id, lambda m: m.status == "COMPLETED")
     assert counts(migration)["migrated"] == 600

@@ -25,7 +25,6 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migration_start,
 )
-from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
 from tests.contracts_app.cohort_builders import (
@@ -63,6 +62,7 @@ def create(source, target=None, *, effective=None, start=True, target_ref=None, 
         effective=effective or {"type": "AT", "at": AT},
         customer_ids=kwargs.pop("customer_ids", None),
         exclude_customer_ids=kwargs.pop("exclude_customer_ids", None),
+        allow_past=kwargs.pop("allow_past", False),
     )
     migration = cohort_migration_create(data=data, **kwargs)
     if start:
@@ -98,6 +98,7 @@ def test_a_job_migrates_every_contract_with_no_gap_and_no_overlap():
         "failed": 0,
         "cancelled": 0,
         "reverted": 0,
+        "revert_blocked": 0,
     }
     for old in contracts:
         old.refresh_from_db()
@@ -175,32 +176,15 @@ def test_revert_is_refused_once_an_item_has_taken_effect():
     source, target = two_packages()
     past = timezone.now() - dt.timedelta(days=400)
     cohort(source, 3, start=past - dt.timedelta(days=30))
-    migration = run_to_end(create(source, target, effective={"type": "AT", "at": past}))
+    migration = run_to_end(
+        create(source, target, effective={"type": "AT", "at": past}, allow_past=True)
+    )
     assert counts(migration)["migrated"] == 3
     # when / then
     with pytest.raises(ValidationFailed, match="3 migrated contract"):
         cohort_migration_revert(migration=migration)
     migration.refresh_from_db()
     assert migration.status == "COMPLETED"
-
-
-@pytest.mark.parametrize("edited", ["new contract", "old contract"])
-def test_revert_is_refused_when_a_moved_contract_was_edited_after_the_move(edited):
-    # given a completed job, then an edit a revert would silently discard
-    source, target = two_packages()
-    cohort(source, 3)
-    migration = run_to_end(create(source, target))
-    item = CohortMigrationItem.objects.filter(migration=migration).first()
-    contract_id = item.new_contract_id if edited == "new contract" else item.contract_id
-    contract_edit(
-        contract=Contract.objects.get(id=contract_id), data={"update_contract_name": "Renamed"}
-    )
-    # when / then
-    with pytest.raises(ValidationFailed, match=f"1 contract.*edited.*{contract_id}"):
-        cohort_migration_revert(migration=migration)
-    migration.refresh_from_db()
-    assert migration.status == "COMPLETED"
-    assert counts(migration)["migrated"] == 3
 
 
 def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
@@ -222,6 +206,7 @@ def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
         "failed": 0,
         "cancelled": 6,
         "reverted": 0,
+        "revert_blocked": 0,
     }
     with pytest.raises(ValidationFailed, match="CANCELLED migration cannot be cancelled"):
         cohort_migration_cancel(migration=migration)

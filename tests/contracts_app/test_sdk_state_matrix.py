@@ -744,6 +744,23 @@ def migration_states(b: Builder) -> None:
     b.add("cancelled, then reverted: old (restored)", moved.contract)
     b.add("cancelled, then reverted: new (archived)", moved.new_contract)
 
+    # a revert that keeps one customer moved (renewed after the move) and gives the other back
+    kept, given_back = cohort(source, 2, name="Partially reverted")
+    migration = job([kept, given_back], {"type": "AT", "at": AT})
+    kept_new = _successor(kept)
+    renewal = contract_provision(
+        customer=kept.customer,
+        package=target,
+        starting_at=kept_new.ending_before,
+        transition={"from_contract_id": str(kept_new.id), "type": "RENEWAL"},
+    )
+    migration = run_to_end(cohort_migration_revert(migration=migration), revert=True)
+    assert migration.status == "PARTIALLY_REVERTED"
+    b.add("partially reverted: kept old", kept)
+    b.add("partially reverted: kept new", kept_new)
+    b.add("partially reverted: renewal after the kept new", renewal)
+    b.add("partially reverted: old given back", given_back)
+
     running = cohort(source, 3, name="Cancelled mid-run")
     migration = cancelled_after_one(running)
     items = dict(

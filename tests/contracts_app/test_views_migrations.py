@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from config.audit.models import AuditLogEntry
 from contracts_app.models import (
@@ -32,7 +33,7 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migration_start,
 )
-from contracts_app.services.contract_edits import contract_edit
+from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, cohort, run_to_end, two_packages
 from tests.factories import UserFactory
@@ -76,6 +77,7 @@ def create(source, target, *, at=AT, start=True, name="Starter v1 → v2", **kwa
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": at},
+            allow_past=at < timezone.now(),
         ),
         name=name,
         created_by="priya",
@@ -318,6 +320,31 @@ def test_double_confirm_creates_one_migration(pricing_client, packages):
     assert migration.effective == {"type": "AT", "at": "2030-02-10T00:00:00Z"}
 
 
+def test_the_wizard_asks_in_words_before_moving_from_a_past_date(pricing_client, packages):
+    source, target = packages
+    url = reverse("contracts:migration-new")
+    # a past date: no preview, the question and its checkbox beside the date
+    asked = pricing_client.post(url, wizard_post(source, target, effective_at="2026-03-01"))
+    html = asked.content.decode()
+    assert asked.status_code == 200 and "migration-preview" not in html
+    assert "This changes contracts from 2026-03-01, already billed." in html
+    assert "can never be reverted" in html
+    assert 'type="checkbox" name="allow_past"' in html
+    assert "This date is in the past" in html
+    # ticked: the preview, the question still there (ticked), and confirm creates the job
+    ticked = wizard_post(source, target, effective_at="2026-03-01", allow_past="on")
+    html = pricing_client.post(url, ticked).content.decode()
+    assert "migration-preview" in html
+    assert re.search(r'type="checkbox" name="allow_past"[^>]*checked', html)
+    confirm = ticked | {
+        "_action": "confirm",
+        "uniqueness_key": hidden(html, "uniqueness_key"),
+        "previewed": hidden(html, "previewed"),
+    }
+    assert pricing_client.post(url, confirm).status_code == 302
+    assert CohortMigration.objects.get().effective == {"type": "AT", "at": "2026-03-01T00:00:00Z"}
+
+
 def test_confirm_of_input_other_than_the_preview_previews_again(pricing_client, packages):
     source, target = packages
     url = reverse("contracts:migration-new")
@@ -458,21 +485,57 @@ def test_revert_is_not_offered_once_a_move_took_effect(pricing_client):
     assert migration.status == "COMPLETED"
 
 
-def test_revert_is_not_offered_once_a_moved_contract_was_edited(pricing_client, packages):
-    migration = run_to_end(create(*packages))
-    item = CohortMigrationItem.objects.filter(migration=migration).first()
-    contract_edit(
-        contract=Contract.objects.get(id=item.new_contract_id),
-        data={"update_contract_name": "Renamed"},
+def renew_after(item) -> Contract:
+    """A renewal following the item's new contract (a later contract of its subscription)."""
+    new = Contract.objects.get(id=item.new_contract_id)
+    return contract_provision(
+        customer=new.customer,
+        package=new.package,
+        starting_at=new.ending_before,
+        transition={"from_contract_id": str(new.id), "type": "RENEWAL"},
     )
+
+
+def test_revert_is_not_offered_when_every_moved_contract_is_followed(pricing_client, packages):
+    migration = run_to_end(create(*packages))
+    for item in CohortMigrationItem.objects.filter(migration=migration):
+        renew_after(item)
     url = reverse("contracts:migration-detail", args=[migration.id])
     html = pricing_client.get(url).content.decode()
     assert "Revert…" not in html
-    assert "Not revertible: 1 moved contract was edited since the move" in html
+    assert "Not revertible: every moved contract was changed, archived or followed" in html
     revert = reverse("contracts:migration-revert", args=[migration.id])
-    assert "cannot be reverted: 1 moved contract was edited" in (
-        pricing_client.get(revert).content.decode()
-    )
+    assert "30 · a later contract already follows it" in pricing_client.get(revert).content.decode()
+    response = pricing_client.post(revert)
+    assert response.status_code == 400
+    assert "None of the 30 moved contract(s) can be reverted" in response.content.decode()
+
+
+def test_a_partial_revert_says_who_stays_and_why_in_words(pricing_client, packages):
+    # given a completed job of 30, one of them renewed after the move
+    migration = run_to_end(create(*packages))
+    renew_after(CohortMigrationItem.objects.filter(migration=migration).first())
+    revert = reverse("contracts:migration-revert", args=[migration.id])
+    page = pricing_client.get(revert).content.decode()
+    assert "Revert 29 contracts" in page
+    assert "<strong>1</strong> other stays on the new package as it is" in page
+    assert "1 · a later contract already follows it" in page
+    # when reverted
+    assert pricing_client.post(revert).status_code == 302
+    migration = run_to_end(migration, revert=True)
+    # then the page says so in words, not codes
+    html = pricing_client.get(
+        reverse("contracts:migration-detail", args=[migration.id])
+    ).content.decode()
+    assert "partially reverted</span>" in html
+    assert "29 customers have their old contract back; 1 stays on the new package, changed" in html
+    assert "Not reverted, and why" in html
+    assert "1 · a later contract already follows it" in html
+    assert '<th scope="col">not reverted</th>' in html
+    assert "not reverted</span>" in html  # the item's badge
+    assert "PARTIALLY_REVERTED" not in re.sub(r'(value|href|class)="[^"]*"', "", html)
+    listed = pricing_client.get(reverse("contracts:migration-list")).content.decode()
+    assert ">partially reverted</option>" in listed
 
 
 def test_cancel_says_what_happens_and_cancels(pricing_client, packages):

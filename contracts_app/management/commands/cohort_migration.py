@@ -45,7 +45,7 @@ from contracts_app.services.cohort_migrations import (
     migration_start,
 )
 
-FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "REVERTED"}
+FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "REVERTED", "PARTIALLY_REVERTED"}
 BAR = 30
 
 
@@ -73,6 +73,12 @@ class Command(BaseCommand):
                 "--edited-contracts",
                 help="SKIP (default: contracts with edits are skipped as HAS_EDITS) or MIGRATE "
                 "(moved; their edits do not carry over)",
+            )
+            sub.add_argument(
+                "--allow-past",
+                action="store_true",
+                help="accept an --at / --next-billing-period in the past: contracts change "
+                "retroactively, over periods already billed, and the move cannot be reverted",
             )
             if name == "create":
                 sub.add_argument("--name", default="")
@@ -135,7 +141,7 @@ class Command(BaseCommand):
         for key in ("customer_ids", "exclude_customer_ids"):
             if options.get(key):
                 body[key] = options[key]
-        for key in ("name", "run_at", "uniqueness_key", "edited_contracts"):
+        for key in ("name", "run_at", "uniqueness_key", "edited_contracts", "allow_past"):
             if options.get(key):
                 body[key] = options[key]
         return validated(MigrationCreateInput, body)
@@ -148,6 +154,7 @@ class Command(BaseCommand):
             customer_ids=data.get("customer_ids"),
             exclude_customer_ids=data.get("exclude_customer_ids"),
             edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
+            allow_past=data.get("allow_past", False),
         )
 
     # --- actions -------------------------------------------------------------------------------
