@@ -671,3 +671,39 @@ def transition_phrases(transitions, *, previous, following) -> list[Phrase]:
             Phrase(f" from {iso(nxt.starting_at)}"),
         ]
     return phrases
+
+
+def cohort_chart_marks(assignments, migrations) -> list[ChartMark]:
+    """The cohort chart's marks: where each in-force alias interval starts (`assignments`, with
+    their alias name, package and rate card read) and each migration's effective time."""
+
+    def target(assignment) -> str:
+        return assignment.package.name if assignment.package_id else assignment.rate_card.name
+
+    marks = [
+        ChartMark(
+            at=a.starting_at,
+            label=f"{a.alias_name.name} → {target(a)}"[:40],
+            title=f"{a.alias_name.name} points at {target(a)} from {a.starting_at:%Y-%m-%dT%H:%MZ}",
+            kind="alias",
+        )
+        for a in assignments
+        if a.superseded_at is None
+    ]
+    for migration in migrations:
+        at = migration.effective_at or migration.run_at
+        destination = (
+            migration.target_package.name
+            if migration.target_package_id
+            else f"alias {migration.target_alias}"
+        )
+        marks.append(
+            ChartMark(
+                at=at,
+                label=f"migration ({migration.status.lower()})",
+                title=f"Migration {migration.source_package.name} → {destination}, "
+                f"{migration.status.lower()}, effective {at:%Y-%m-%dT%H:%MZ}",
+                kind="migration",
+            )
+        )
+    return marks

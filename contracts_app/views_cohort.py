@@ -26,7 +26,7 @@ from config.api.pagination import cursor_for, cursor_values
 from config.db_router import reads_from_replica
 from config.web import KeysetListView, htmx_partial, page_or_first
 from contracts_app.forms import CohortChartForm, CohortFilterForm
-from contracts_app.presenters import ChartMark, cohort_chart
+from contracts_app.presenters import cohort_chart, cohort_chart_marks
 from contracts_app.selectors.cohorts import (
     CohortFilter,
     alias_package_history,
@@ -198,10 +198,6 @@ class AliasCohortView(_CohortView):
 # --- the chart ----------------------------------------------------------------------------------
 
 
-def _target_name(assignment) -> str:
-    return assignment.package.name if assignment.package_id else assignment.rate_card.name
-
-
 def chart_context(
     request,
     *,
@@ -221,33 +217,8 @@ def chart_context(
     ids = [p.id for p in packages]
     sizes = cohort_sizes_over_time(package_ids=ids, start=start, end=end, bucket=bucket)
     names = {p.id: p.name for p in packages}
-    marks = [
-        ChartMark(
-            at=a.starting_at,
-            label=f"{a.alias_name.name} → {_target_name(a)}"[:40],
-            title=f"{a.alias_name.name} points at {_target_name(a)} "
-            f"from {a.starting_at:%Y-%m-%dT%H:%MZ}",
-            kind="alias",
-        )
-        for a in assignments
-        if a.superseded_at is None
-    ]
-    for migration in migrations_touching(package_ids=ids, start=start, end=end):
-        at = migration.effective_at or migration.run_at
-        target = (
-            migration.target_package.name
-            if migration.target_package_id
-            else f"alias {migration.target_alias}"
-        )
-        marks.append(
-            ChartMark(
-                at=at,
-                label=f"migration ({migration.status.lower()})",
-                title=f"Migration {migration.source_package.name} → {target}, "
-                f"{migration.status.lower()}, effective {at:%Y-%m-%dT%H:%MZ}",
-                kind="migration",
-            )
-        )
+    migrations = migrations_touching(package_ids=ids, start=start, end=end)
+    marks = cohort_chart_marks(assignments, migrations)
     chart = cohort_chart(
         sizes,
         labels=names,

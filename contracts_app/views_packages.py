@@ -7,8 +7,6 @@ rows, STYLE.md), "Save" creates the package through the API's own serializer and
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Q
 from django.shortcuts import render
@@ -19,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from config.api.errors import ApplicationError
 from config.web import ObjectDetailView, ServiceFormView, redirect_after_write, render_page
-from config.web.forms import add_errors, checked_body, today_utc
+from config.web.forms import add_errors, checked_body, utc_day
 from contracts_app.models import Contract
 from contracts_app.presenters import preview_timeline
 from contracts_app.selectors.contracts import credit_type_names
@@ -41,15 +39,6 @@ from packages_app.services.packages import package_archive, package_create
 from packages_app.services.versions import aliases_taken_over, package_version_create
 
 
-def _start_from(value: str | None) -> dt.datetime:
-    """The example contract start of a preview (`YYYY-MM-DD`, UTC), today when absent or bad."""
-    try:
-        day = dt.date.fromisoformat(value or "")
-    except ValueError:
-        return today_utc()
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
 def _product_names(forms: BuilderForms) -> dict[str, str]:
     """Names of the builder's product choices (already fetched for the selects)."""
     formset = forms.terms[0]
@@ -69,7 +58,7 @@ def _validated_body(forms: BuilderForms) -> dict | None:
 
 
 def _preview_context(forms: BuilderForms, request) -> dict:
-    start = _start_from(request.POST.get("preview_start") or request.GET.get("preview_start"))
+    start = utc_day(request.POST.get("preview_start") or request.GET.get("preview_start"))
     context = {"preview_start": start, "preview_errors": []}
     body = _validated_body(forms)
     if body is None:
@@ -164,7 +153,7 @@ class PackageBuilderView(ServiceFormView):
             "forms": forms,
             "source": self.source,
             "takeover": self.takeover,
-            "preview_start": _start_from(self.request.POST.get("preview_start")),
+            "preview_start": utc_day(self.request.POST.get("preview_start")),
             "fresh_rows": fresh_rows,
         }
 
@@ -263,7 +252,7 @@ class PackageDetailView(ObjectDetailView):
         )
 
     def panel_package_preview(self, package) -> dict:
-        start = _start_from(self.request.GET.get("start"))
+        start = utc_day(self.request.GET.get("start"))
         try:
             preview = package_preview_saved(
                 package=package, starting_at=start, terms=package.terms.all()

@@ -7,8 +7,6 @@ archive page) live in contracts_app/views_packages.py: the catalog never imports
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,6 +16,7 @@ from django.utils import timezone
 
 from config.api.errors import ApplicationError
 from config.web import ObjectDetailView, ObjectListView, ServiceFormView, fragment_for
+from config.web.forms import utc_day
 from packages_app.api.billable_metrics import BillableMetricCreateInput
 from packages_app.api.products import ProductCreateInput
 from packages_app.api.products import _split as split_product_fields
@@ -92,14 +91,6 @@ class RateCardListView(ObjectListView):
         return reverse("packages:ratecard-detail", args=[rate_card.pk])
 
 
-def _day(value: str | None, default: dt.datetime) -> dt.datetime:
-    try:
-        day = dt.date.fromisoformat(value or "")
-    except ValueError:
-        return default
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
 class RateCardDetailView(ObjectDetailView):
     """Rates in force at a chosen date (in the URL; its own panel), every rate with its window,
     aliases, and the add-rate and alias forms (`bound_forms` when one came back invalid)."""
@@ -129,7 +120,7 @@ class RateCardDetailView(ObjectDetailView):
         }
 
     def panel_rates_at(self, rate_card) -> dict:
-        at = _day(self.request.GET.get("at"), timezone.now())
+        at = utc_day(self.request.GET.get("at"), timezone.now())
         schedule = sorted(
             rate_schedule(rate_card=rate_card),
             key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),

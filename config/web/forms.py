@@ -56,6 +56,16 @@ def today_utc() -> dt.datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def utc_day(value: str | None, default: dt.datetime | None = None) -> dt.datetime:
+    """A `YYYY-MM-DD` query parameter as that day's midnight UTC; `default` (today) when it is
+    absent or not a date."""
+    try:
+        day = dt.date.fromisoformat(value or "")
+    except ValueError:
+        return default or today_utc()
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
 class ServiceCheckedChoiceField(forms.ChoiceField):
     """A select whose value the service checks (exists, not archived), like the API's: the
     form keeps no second copy of that rule."""
