@@ -191,7 +191,7 @@ def package_builder_preview(request, package_id=None):
                 credit_type_names=credit_type_names(),
             )
         )
-    return render(request, "packages_app/builder_preview.html", context)
+    return render(request, "packages_app/builder.html#preview", context)
 
 
 class PackageDetailView(ObjectDetailView):
