@@ -707,3 +707,22 @@ def cohort_chart_marks(assignments, migrations) -> list[ChartMark]:
             )
         )
     return marks
+
+
+def subscription_choices(contracts) -> list[tuple[str, str]]:
+    """A customer's subscriptions (from its contracts, in start order, packages read) as select
+    choices: each named by its last two contracts, "Plan v1 (2027-01-01) → Plan v2 (…)"."""
+    chains: dict = {}
+    for contract in contracts:
+        if contract.subscription_id:
+            chains.setdefault(contract.subscription_id, []).append(contract)
+    return [
+        (
+            str(key),
+            " → ".join(
+                f"{c.package.name if c.package_id else c.name} ({c.starting_at:%Y-%m-%d})"
+                for c in chain[-2:]
+            ),
+        )
+        for key, chain in chains.items()
+    ]

@@ -29,7 +29,11 @@ from contracts_app.forms import (
     ScheduleChangeForm,
 )
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
-from contracts_app.presenters import preview_timeline, subscription_timeline
+from contracts_app.presenters import (
+    preview_timeline,
+    subscription_choices,
+    subscription_timeline,
+)
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
@@ -137,20 +141,7 @@ def _customer_context(request, customer: Customer, **forms) -> dict:
     )
     packages = package_choices()
     aliases = _package_alias_names()
-    subscriptions: dict = {}
-    for contract in contracts:
-        if contract.subscription_id:
-            subscriptions.setdefault(contract.subscription_id, []).append(contract)
-    subscription_choices = [
-        (
-            str(key),
-            " → ".join(
-                f"{c.package.name if c.package_id else c.name} ({c.starting_at:%Y-%m-%d})"
-                for c in chain[-2:]
-            ),
-        )
-        for key, chain in subscriptions.items()
-    ]
+    subscriptions = subscription_choices(contracts)
     initial_start = today_utc()
     package_id = request.GET.get("package", "")
     context = {
@@ -173,11 +164,11 @@ def _customer_context(request, customer: Customer, **forms) -> dict:
         or (
             ScheduleChangeForm(
                 initial={"starting_at": initial_start},
-                subscription_choices=subscription_choices,
+                subscription_choices=subscriptions,
                 package_choices=packages,
                 alias_choices=aliases,
             )
-            if subscription_choices
+            if subscriptions
             else None
         ),
         "can_provision": request.user.has_perm("contracts_app.add_contract"),
@@ -185,7 +176,7 @@ def _customer_context(request, customer: Customer, **forms) -> dict:
         "now": now,
     }
     context.update({key: value for key, value in forms.items() if value is not None})
-    context["choices"] = (packages, aliases, subscription_choices)
+    context["choices"] = (packages, aliases, subscriptions)
     return context
 
 
