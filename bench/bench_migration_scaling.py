@@ -251,7 +251,11 @@ def _verdict(runs: list[Run]) -> str:
 
 
 def main() -> None:
-    env = engine_bench._setup()
+    with engine_bench.bench_services() as env:
+        _main(env)
+
+
+def _main(env: dict[str, str]) -> None:
     cores = os.cpu_count()
     print(
         f"cohort migration scaling: {SIZE} contracts, workers {WORKER_COUNTS}, {cores} cores, "

@@ -13,8 +13,10 @@ term rows per contract) migrated to another 8-term package:
 - the naive loop: the single-contract services (updateEndDate, then contracts/create with a
   transition) per contract, on a 1,000-contract sample.
 
-Targets (issue 7): ≥ 30% of the floor's throughput, ≥ 20x the naive loop, worker RSS flat from
-10k to 100k, preview of 100k under 3 s. Runs against `<DATABASE_URL>_bench` (created, migrated).
+Targets (issue 19): ≥ 60% of the floor's throughput at 10k and 100k, ≥ 12x the naive loop at
+10k, worker RSS flat from 10k, preview of 100k under 3 s. The machine's load average is printed
+with the figures: the ratios come from one run, so they hold up under load better than the
+absolute numbers, but not entirely. Runs against `<DATABASE_URL>_bench` (created, migrated).
 
     .venv/bin/python -m bench.bench_migrations
     BENCH_MIGRATION_SIZES=10000,100000,1000000 .venv/bin/python -m bench.bench_migrations
@@ -30,6 +32,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bench.harness import BASE_DIR, _bench_database_url
 
@@ -68,6 +72,33 @@ def _setup() -> dict[str, str]:
 
     django.setup()
     return env
+
+
+@contextmanager
+def broker() -> Iterator[None]:
+    """The embedded Redis the workers need when REDIS_URL is unset, started here and stopped
+    on the way out (as harness.running_server does for the HTTP benches), so the module runs
+    alone or under run_all with nothing else started; with REDIS_URL, that server."""
+    redis_process = None
+    if not os.environ.get("REDIS_URL"):
+        from config import embedded
+
+        redis_process = embedded.start_redis()
+    try:
+        yield
+    finally:
+        if redis_process is not None:
+            from config import embedded
+
+            # Waits until the server has exited: the next benchmark must start its own.
+            embedded.stop_redis(redis_process)
+
+
+@contextmanager
+def bench_services() -> Iterator[dict[str, str]]:
+    """The bench database (created, migrated) and the broker; the workers' environment."""
+    with broker():
+        yield _setup()
 
 
 def _packages(label: str):
@@ -427,8 +458,16 @@ def _naive(source, target, n: int) -> float:
 
 
 def main() -> None:
-    env = _setup()
-    print(f"cohort migrations, {WORKERS} workers, sizes {SIZES}", flush=True)
+    with bench_services() as env:
+        _main(env)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _main(env: dict[str, str]) -> None:
+    print(f"cohort migrations, {WORKERS} workers, sizes {SIZES}, load {_load()}", flush=True)
     naive_source, naive_target = _packages("naive")
     _load_cohort(naive_source, NAIVE_SAMPLE + 600)
     naive_per_s = _naive(naive_source, naive_target, NAIVE_SAMPLE)
@@ -463,11 +502,11 @@ def main() -> None:
             f"  worker peak RSS    {', '.join(f'{r:.0f} MB' for r in result['rss_mb'])}\n"
             f"  floor: UPDATE + COPY of {n} contracts and {n * terms} term rows "
             f"{floor_s:.2f} s = {floor_per_s:8.1f} contracts/s\n"
-            f"  ratio: {result['per_s'] / floor_per_s:6.1%} of the floor (target >= 30%), "
-            f"{result['per_s'] / naive_per_s:5.1f}x the naive loop (target >= 20x)\n"
-            # The floor bounds any job: when it is itself under 20x the naive loop, the 20x
-            # target asks for more than the set-based writes alone can do on this machine.
-            f"  the floor itself is {floor_per_s / naive_per_s:5.1f}x the naive loop",
+            f"  ratio: {result['per_s'] / floor_per_s:6.1%} of the floor (target >= 60%), "
+            f"{result['per_s'] / naive_per_s:5.1f}x the naive loop (target >= 12x at 10k)\n"
+            # The floor bounds any job: the naive-loop target can be no more than this.
+            f"  the floor itself is {floor_per_s / naive_per_s:5.1f}x the naive loop\n"
+            f"  load average {_load()}",
             flush=True,
         )
     if len(rss_by_size) > 1:

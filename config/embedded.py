@@ -125,6 +125,11 @@ def _live_holders() -> list[int]:
     return holders
 
 
+def postgres_needs_initdb() -> bool:
+    """True before the first start: the cluster does not exist yet (initdb takes a while)."""
+    return not (PG_DATA_DIR / "PG_VERSION").exists()
+
+
 def ensure_postgres() -> dict:
     """Start (or attach to) the embedded PostgreSQL and return Django DATABASES['default'].
 

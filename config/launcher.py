@@ -112,6 +112,10 @@ def _children(port: int) -> dict[str, list[str]]:
     }
 
 
+def _setup(message: str) -> None:
+    print(f"[setup] {message}", flush=True)
+
+
 def _log(message: str) -> None:
     print(f"[run] {message}", flush=True)
 
@@ -214,12 +218,17 @@ def main() -> int:
     children: list[Child] = []
     try:
         if not env.get("DATABASE_URL"):
+            if embedded.postgres_needs_initdb():
+                _setup(f"initialising PostgreSQL in {embedded.PG_DATA_DIR} (first run only)…")
+            else:
+                _setup("starting the embedded PostgreSQL…")
             embedded.ensure_postgres()  # this process holds the server until it exits
             # Children connect by URL instead of becoming holders of their own: web and worker
             # processes leave with os._exit, which skips the hook that releases a hold.
             env["DATABASE_URL"] = embedded.embedded_database_url()
             print(f"[run] embedded PostgreSQL in {embedded.PG_DATA_DIR}", flush=True)
         if not env.get("REDIS_URL"):
+            _setup("starting the embedded Redis…")
             redis_process = embedded.start_redis()
             print(f"[run] embedded Redis at {embedded.REDIS_SOCKET}", flush=True)
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -228,10 +237,8 @@ def main() -> int:
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-        _manage("migrate", "--noinput", env=env)
-        _manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
-        _manage("ensure_admin", env=env)
-        _manage("seed_demo", "--if-empty", env=env)
+        # One process for all set-up steps: each manage.py process costs seconds of imports.
+        _manage("prepare_to_serve", env=env)
         children = [Child(name, command, env) for name, command in _children(port).items()]
         for child in children:
             child.start()

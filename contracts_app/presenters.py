@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
-from contracts_app.services.materialise import PERIODS, TermRow, shift
+from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
 from packages_app.templatetags.ui import iso
 
@@ -38,22 +39,6 @@ def _instant(value) -> dt.datetime | None:
 def _lane_label(row: TermRow, product_names: Mapping[str, str]) -> str:
     name = row.body.get("name") or product_names.get(str(row.product_id or ""), "")
     return f"{KIND_WORDS.get(row.kind, row.kind).capitalize()}: {name}".rstrip(": ")
-
-
-def statement_boundaries(
-    start: dt.datetime, end: dt.datetime | None, usage: Mapping, *, horizon: dt.datetime
-) -> list[dt.datetime]:
-    """Usage-statement boundaries from the billing anchor up to the contract end (or horizon)."""
-    anchor = _instant(usage.get("billing_anchor_date")) or start
-    unit, value = PERIODS.get(usage.get("frequency") or "MONTHLY", ("MONTHS", 1))
-    limit = end or horizon
-    points = [start] if anchor > start else []
-    for n in range(MAX_STATEMENT_POINTS):
-        moment = shift(anchor, (unit, value * n))
-        if moment > limit:
-            break
-        points.append(moment)
-    return points
 
 
 def preview_timeline(
@@ -148,7 +133,8 @@ def preview_timeline(
             for item in invoices.get("schedule_items") or []:
                 at = _instant(item["timestamp"])
                 amount = money(
-                    item.get("amount") or (item.get("unit_price", 0) * item.get("quantity", 1)),
+                    item.get("amount")
+                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
                     invoices.get("credit_type_id"),
                     credit_type_names,
                 )
@@ -159,7 +145,8 @@ def preview_timeline(
             for item in schedule.get("schedule_items") or []:
                 at = _instant(item["timestamp"])
                 amount = money(
-                    item.get("amount") or (item.get("unit_price", 0) * item.get("quantity", 1)),
+                    item.get("amount")
+                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
                     schedule.get("credit_type_id"),
                     credit_type_names,
                 )
@@ -180,7 +167,13 @@ def preview_timeline(
                 )
         lanes.append(lane)
     horizon = end or shift(start, ("YEARS", 1))
-    boundaries = statement_boundaries(start, end, preview.usage_statement_schedule, horizon=horizon)
+    boundaries = statement_boundaries(
+        start,
+        end,
+        preview.usage_statement_schedule,
+        horizon=horizon,
+        max_points=MAX_STATEMENT_POINTS,
+    )
     statements = Lane(
         label="Usage statements",
         points=[

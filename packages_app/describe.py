@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from config.core.money import line_amount
 from packages_app.models import USD_CENTS_ID
 
 FREQUENCY_WORDS = {
@@ -83,13 +84,12 @@ def describe_term(
         )
     if kind in ("recurring_commit", "recurring_credit"):
         amount = body.get("access_amount") or {}
-        unit_price = Decimal(str(amount.get("unit_price", 0)))
-        quantity = Decimal(str(amount.get("quantity", 1)))
+        total = line_amount(amount.get("unit_price", 0), amount.get("quantity", 1))
         each, _plural = FREQUENCY_WORDS.get(
             body.get("recurrence_frequency") or "", ("each period", "periods")
         )
         text = (
-            f"{money(unit_price * quantity, amount.get('credit_type_id'), credit_type_names)} "
+            f"{money(total, amount.get('credit_type_id'), credit_type_names)} "
             f"{'commit' if kind == 'recurring_commit' else 'credit'} on "
             f"{product(body.get('product_id'))}, {each}"
         )
@@ -112,7 +112,7 @@ def describe_term(
     if kind == "scheduled_charge":
         schedule = body.get("schedule") or {}
         parts = [
-            f"{money(Decimal(str(i.get('unit_price', 0))) * Decimal(str(i.get('quantity', 1))), schedule.get('credit_type_id'), credit_type_names)}"
+            f"{money(line_amount(i.get('unit_price', 0), i.get('quantity', 1)), schedule.get('credit_type_id'), credit_type_names)}"
             f" at {offset_words(i.get('date_offset'))}"
             for i in schedule.get("schedule_items") or []
         ]

@@ -192,3 +192,22 @@ def query_flag(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(
         name, {"type": "string", "enum": ["true", "false"]}, description=description
     )
+
+
+def pin_single_version_paths(result, generator, request, public):
+    """drf-spectacular post-processing hook: `/v{version}/x` becomes `/v1/x` where `version` is
+    a path parameter with exactly one allowed value (the routes' own declared enum), so the docs
+    show the paths people call, as the README does."""
+    paths = {}
+    for path, item in result.get("paths", {}).items():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            parameters = operation.get("parameters", [])
+            versions = [p for p in parameters if p.get("in") == "path" and p["name"] == "version"]
+            if len(versions) == 1 and len(versions[0].get("schema", {}).get("enum", [])) == 1:
+                path = path.replace("{version}", str(versions[0]["schema"]["enum"][0]))
+                operation["parameters"] = [p for p in parameters if p is not versions[0]]
+        paths[path] = item
+    result["paths"] = paths
+    return result

@@ -5,9 +5,14 @@ import time
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularSwaggerView,
+    SpectacularYAMLAPIView,
+)
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
@@ -85,6 +90,37 @@ class ApiDocsView(SpectacularSwaggerView):
         return super().handle_exception(exc)
 
 
+# The generated OpenAPI document, per (urlconf, version, language): generating it takes seconds
+# and it only changes with the code, so each process builds it once.
+_generated_schemas: dict[tuple, dict] = {}
+
+
+def forget_generated_schemas() -> None:
+    _generated_schemas.clear()
+
+
+class SchemaGeneratedOncePerProcess:
+    """For drf-spectacular's schema views: build the public document on the first request and
+    serve that one afterwards. A non-public document depends on the user, so it is not kept."""
+
+    def _get_schema_response(self, request):
+        if not self.serve_public:
+            return super()._get_schema_response(request)
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (self.urlconf, version, get_language())
+        if key not in _generated_schemas:
+            generator = self.generator_class(
+                urlconf=self.urlconf, api_version=version, patterns=self.patterns
+            )
+            _generated_schemas[key] = generator.get_schema(request=request, public=True)
+        return Response(
+            data=_generated_schemas[key],
+            headers={
+                "Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'
+            },
+        )
+
+
 class FirstRendererNegotiation(BaseContentNegotiation):
     """The view's first renderer whatever the Accept header says."""
 
@@ -95,8 +131,12 @@ class FirstRendererNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class OpenApiJsonView(SpectacularJSONAPIView):
+class OpenApiJsonView(SchemaGeneratedOncePerProcess, SpectacularJSONAPIView):
     """`/openapi.json`: JSON for any Accept header (browsers send text/html, curl sends none);
     YAML has its own path."""
 
     content_negotiation_class = FirstRendererNegotiation
+
+
+class OpenApiYamlView(SchemaGeneratedOncePerProcess, SpectacularYAMLAPIView):
+    """`/openapi.yaml`: the same document as YAML."""

@@ -150,6 +150,9 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
+# Files browsers ask for at the site root (/favicon.ico), served by WhiteNoise without login;
+# config/draw_favicon.py draws the icon.
+WHITENOISE_ROOT = BASE_DIR / "public"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -182,7 +185,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Enums stay inline where they are used: the default hook would lift them into components
     # and, as our rooms reuse field names (`type`, `unit`, ...), name them by hash (`Type819Enum`).
-    "POSTPROCESSING_HOOKS": [],
+    "POSTPROCESSING_HOOKS": ["config.api.schema.pin_single_version_paths"],
 }
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---

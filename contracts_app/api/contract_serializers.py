@@ -19,6 +19,7 @@ from rest_framework.fields import SkipField
 
 from config.api.serializers import StrictSerializer
 from config.api.views_base import rfc3339
+from config.core.money import line_amount
 from contracts_app.models import Contract, ContractTerm
 from packages_app.api import package_serializers as package_shapes
 from packages_app.models import USD_CENTS_ID
@@ -622,7 +623,7 @@ class Renderer:
             unit_price = item.get("unit_price", item.get("amount"))
             amount = item.get("amount")
             if amount is None:
-                amount = Decimal(str(quantity)) * Decimal(str(unit_price))
+                amount = line_amount(unit_price, quantity)
             items.append(
                 {
                     "id": item["id"],

@@ -26,6 +26,7 @@ rolls the whole transaction back: its items are PENDING again and the next batch
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections import defaultdict
@@ -51,7 +52,13 @@ from contracts_app.models import (
     Subscription,
 )
 from contracts_app.selectors.cohort_migrations import REVERT_BLOCK_WORDS, revert_blocks
-from contracts_app.services.contract_ends import CLIPPED_TERM_FIELDS, contract_end_clip
+from contracts_app.services.contract_ends import (
+    CLIPPED_TERM_FIELDS,
+    clip_deletes_sql,
+    clip_may_change_sql,
+    clip_windows_sql,
+    contract_end_clip,
+)
 from contracts_app.services.materialise import TermRow, materialise_package_terms
 from contracts_app.services.provisioning import (
     AmbiguousBillingConfiguration,
@@ -66,6 +73,7 @@ from contracts_app.services.term_rows import (
     TermRowsTemplate,
     contract_terms_rewrite,
     contracts_terms_write,
+    model_rows_insert,
 )
 from packages_app.models import Package, PackageTerm
 
@@ -86,30 +94,27 @@ class MaterialiseOnce:
     """materialise_package_terms for one batch, computed once per package and window.
 
     Every contract a batch moves to one package at one instant gets the same terms but for
-    their ids, so the first contract's rows are computed and the others get a TermRowsCopy of
-    them (the same records with fresh ids, substituted into their JSON text when written).
-    Materialising and serialising are most of a move's Python time; this does them once.
+    their ids, so the rows are computed and serialised once (a TermRowsTemplate) and every
+    contract gets a TermRowsCopy of them, which PostgreSQL writes with fresh ids
+    (term_rows.contracts_terms_write). Materialising and serialising were most of a move's
+    Python time; this does them once per batch.
     """
 
     def __init__(self) -> None:
-        self._done: dict[tuple, tuple[object, list[TermRow], list]] = {}
+        self._done: dict[tuple, tuple[object, TermRowsTemplate]] = {}
 
     def __call__(self, package_terms, *, contract_start, contract_end, usage_frequency):
         key = (id(package_terms), contract_start, contract_end, usage_frequency)
-        if key in self._done:
-            _, rows, template = self._done[key]
-            if not template:
-                template.append(TermRowsTemplate(rows))
-            return TermRowsCopy(template[0])
-        rows = materialise_package_terms(
-            package_terms,
-            contract_start=contract_start,
-            contract_end=contract_end,
-            usage_frequency=usage_frequency,
-        )
-        # The terms object is kept with the rows, so its id() is not reused while cached.
-        self._done[key] = (package_terms, rows, [])
-        return rows
+        if key not in self._done:
+            rows = materialise_package_terms(
+                package_terms,
+                contract_start=contract_start,
+                contract_end=contract_end,
+                usage_frequency=usage_frequency,
+            )
+            # The terms object is kept with the template, so its id() is not reused while cached.
+            self._done[key] = (package_terms, TermRowsTemplate(rows))
+        return TermRowsCopy(self._done[key][1])
 
 
 @dataclass
@@ -120,6 +125,9 @@ class _Outcome:
     message: str = ""
     new_contract_id: uuid.UUID | None = None
     snapshot: dict | None = None
+    # (contract id, end): the old contract's term rows that clipping at the end deletes, which
+    # the outcome's statement deletes and parks in the snapshot (never read into Python).
+    clip: tuple[uuid.UUID, dt.datetime] | None = None
 
 
 @dataclass
@@ -181,10 +189,13 @@ def _still_running(migration_id) -> bool:
     return status == Status.RUNNING
 
 
-def _claim(migration_id, status: str, size: int) -> list[CohortMigrationItem]:
+def _claim(
+    migration_id, status: str, size: int, defer: tuple[str, ...] = ()
+) -> list[CohortMigrationItem]:
     return list(
         CohortMigrationItem.objects.select_for_update(skip_locked=True)
         .filter(migration_id=migration_id, status=status)
+        .defer(*defer)
         .order_by("id")[:size]
     )
 
@@ -209,7 +220,17 @@ def _lock_contracts(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, Contract]:
     }
 
 
-def _term_snapshot(term: ContractTerm, window: tuple) -> dict:
+# A move's revert snapshot (the item's `snapshot`), what revert_snapshots_apply writes back:
+#   ending_before, settings  the old contract's end (rfc3339) and settings before the move;
+#   terms    term rows as they were, whole (the ContractTerm columns but contract_id, as
+#            to_jsonb writes a row): those the clip deleted (parked by _outcomes_update, in
+#            SQL) and those whose dated items it cut (_term_snapshot, from Python);
+#   windows  [{id, ending_before, body_ending_before, body_had_end}]: the windowed rows the clip
+#            ended, by id and their old window (column and body key), bodies left in place.
+# Snapshots written before `windows` existed keep every touched row in `terms`; they apply alike.
+
+
+def _term_snapshot(term, window: tuple) -> dict:
     """A term row as it was: `window` is its (starting_at, ending_before, body) before the clip
     (clipping replaces those attributes, it never edits the old body in place)."""
     starting_at, ending_before, body = window
@@ -223,6 +244,7 @@ def _term_snapshot(term: ContractTerm, window: tuple) -> dict:
         "starting_at": starting_at.isoformat() if starting_at else None,
         "ending_before": ending_before.isoformat() if ending_before else None,
         "body": body,
+        "edited_at": term.edited_at.isoformat() if term.edited_at else None,
     }
 
 
@@ -253,7 +275,7 @@ def _write_moves(moves: list[_Move]) -> None:
         changed=[t for m in moves for t in m.changed],
         deleted={term_id for m in moves for term_id in m.deleted},
     )
-    Contract.objects.bulk_create([m.new for m in moves])
+    model_rows_insert([m.new for m in moves])
     contracts_terms_write(pairs=[(m.new, m.rows) for m in moves])
     # The entries the single-contract services write for the same change, one bulk INSERT each.
     audit_record_many(
@@ -298,29 +320,64 @@ def _write_moves(moves: list[_Move]) -> None:
     )
 
 
+@functools.cache
+def _outcomes_update() -> str:
+    """The items' outcomes and, for each clipped move, the clip of the old contract's rows that
+    Python never reads (contract_ends' SQL conditions): the rows it deletes are deleted and
+    parked whole in the item's snapshot `terms`, the windowed rows it ends are ended and their
+    old windows kept in `windows`. One statement; the bodies stay in PostgreSQL."""
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    terms = connection.ops.quote_name(ContractTerm._meta.db_table)
+    return (
+        "WITH v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status text, "
+        "reason text, message text, new_contract_id uuid, snapshot jsonb, clip_contract_id uuid, "
+        "clip_at timestamptz, clip_at_text text)), "
+        f"gone AS (DELETE FROM {terms} t USING v WHERE t.contract_id = v.clip_contract_id "
+        f"AND {clip_deletes_sql('t', 'v.clip_at')} "
+        "RETURNING v.id AS item_id, to_jsonb(t) - 'contract_id' AS term), "
+        # The windows as they were (every CTE reads the statement's snapshot), then ended.
+        "before AS (SELECT v.id AS item_id, t.id, jsonb_build_object('id', t.id, "
+        "'ending_before', t.ending_before, 'body_ending_before', t.body -> 'ending_before', "
+        "'body_had_end', jsonb_exists(t.body, 'ending_before')) AS term_window "
+        f"FROM v JOIN {terms} t ON t.contract_id = v.clip_contract_id "
+        f"WHERE {clip_windows_sql('t', 'v.clip_at')}), "
+        f"ended AS (UPDATE {terms} t SET ending_before = v.clip_at, "
+        "body = jsonb_set(t.body, '{ending_before}', to_jsonb(v.clip_at_text)) "
+        "FROM before JOIN v ON v.id = before.item_id WHERE t.id = before.id), "
+        "parked AS (SELECT item_id, jsonb_agg(term) AS terms FROM gone GROUP BY item_id), "
+        "windows AS (SELECT item_id, jsonb_agg(term_window) AS windows FROM before "
+        "GROUP BY item_id) "
+        f"UPDATE {items} AS i SET status = v.status, reason = v.reason, "
+        "message = v.message, new_contract_id = v.new_contract_id, "
+        "snapshot = CASE WHEN v.clip_contract_id IS NULL THEN COALESCE(v.snapshot, i.snapshot) "
+        "ELSE v.snapshot || jsonb_build_object("
+        "'terms', (v.snapshot -> 'terms') || COALESCE(parked.terms, '[]'), "
+        "'windows', COALESCE(windows.windows, '[]')) END "
+        "FROM v LEFT JOIN parked ON parked.item_id = v.id "
+        "LEFT JOIN windows ON windows.item_id = v.id WHERE i.id = v.id"
+    )
+
+
 def _write_outcomes(migration_id, outcomes: list[_Outcome], deltas: dict[str, int]) -> None:
-    table = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
-    payload = [
-        {
-            "id": o.item_id,
-            "status": o.status,
-            "reason": o.reason,
-            "message": o.message[:2000],
-            "new_contract_id": str(o.new_contract_id) if o.new_contract_id else None,
-            "snapshot": o.snapshot,
-        }
-        for o in outcomes
-    ]
+    payload = []
+    for o in outcomes:
+        clip = o.clip if o.status == ItemStatus.MIGRATED else None
+        payload.append(
+            {
+                "id": o.item_id,
+                "status": o.status,
+                "reason": o.reason,
+                "message": o.message[:2000],
+                "new_contract_id": str(o.new_contract_id) if o.new_contract_id else None,
+                "snapshot": o.snapshot,
+                "clip_contract_id": str(clip[0]) if clip else None,
+                "clip_at": clip[1].isoformat() if clip else None,
+                "clip_at_text": rfc3339(clip[1]) if clip else None,
+            }
+        )
     if payload:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS i SET status = v.status, reason = v.reason, "
-                "message = v.message, new_contract_id = v.new_contract_id, "
-                "snapshot = COALESCE(v.snapshot, i.snapshot) "
-                "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status text, reason text, "
-                "message text, new_contract_id uuid, snapshot jsonb) WHERE i.id = v.id",
-                [jsonutil.dumps(payload)],
-            )
+            cursor.execute(_outcomes_update(), [jsonutil.dumps(payload)])
     if any(deltas.values()):
         CohortMigrationProgress.objects.create(migration_id=migration_id, **deltas)
         transaction.on_commit(lambda: _count_processed(deltas))
@@ -358,12 +415,15 @@ def _recheck(
 _Term = make_dataclass("_Term", CLIPPED_TERM_FIELDS, slots=True)
 
 
-def _terms_of(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
-    """The terms of the contracts, by contract: one query, bodies decoded by one decoder
-    (a batch reads some 12,000 of them)."""
+def _terms_of(ends: dict[uuid.UUID, dt.datetime | None]) -> dict[uuid.UUID, list]:
+    """The terms of the contracts, by contract, whose dated items clipping at their end may cut
+    (contract_ends.clip_may_change_sql; all of them where the end is None): one query, bodies
+    decoded by one decoder. The rows the clip deletes or ends by their window alone are
+    clipped in PostgreSQL, never read (_outcomes_update)."""
     decoder = DecimalDecoder()
     columns = ", ".join(
-        connection.ops.quote_name(ContractTerm._meta.get_field(name).column)
+        "t."
+        + connection.ops.quote_name(ContractTerm._meta.get_field(name).column)
         + ("::text" if name == "body" else "")
         for name in CLIPPED_TERM_FIELDS
     )
@@ -371,8 +431,10 @@ def _terms_of(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     terms_of: dict[uuid.UUID, list] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT contract_id, {columns} FROM {table} WHERE contract_id = ANY(%s::uuid[])",
-            [contract_ids],
+            f"SELECT t.contract_id, {columns} FROM {table} t JOIN unnest(%s::uuid[], "
+            "%s::timestamptz[]) AS b(contract_id, end_at) ON t.contract_id = b.contract_id "
+            f"WHERE b.end_at IS NULL OR {clip_may_change_sql('t', 'b.end_at')}",
+            [list(ends), list(ends.values())],
         )
         body_at = CLIPPED_TERM_FIELDS.index("body")
         for contract_id, *values in cursor.fetchall():
@@ -419,7 +481,15 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
         successors, edited = _successors_and_edited(list(contracts.values()))
         if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
             edited = set()
-        terms_of = _terms_of(list(contracts))
+        # Package contracts' clips delete rows in SQL; a negotiated contract's clip remembers
+        # every term as negotiated (contract_end_clip), so it reads them all.
+        terms_of = _terms_of(
+            {
+                i.contract_id: i.effective_at if contracts[i.contract_id].package_id else None
+                for i in items
+                if i.contract_id in contracts
+            }
+        )
         target_ids = {i.target_package_id for i in items if i.target_package_id}
         targets = {p.id: p for p in Package.objects.filter(id__in=target_ids)}
         target_terms: dict[uuid.UUID, list[PackageTerm]] = defaultdict(list)
@@ -486,6 +556,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
                     move.outcome.message = str(exc).splitlines()[0]
                     move.outcome.new_contract_id = None
                     move.outcome.snapshot = None
+                    move.outcome.clip = None
         deltas = {"pending": -len(items)}
         for outcome in outcomes:
             key = outcome.status.lower()
@@ -578,9 +649,13 @@ def _decide(
         "settings": contract.settings,
     }
     if contract.ending_before is None or contract.ending_before > at:
+        # `terms` are the rows the clip may rewrite (_terms_of); for a package contract the
+        # rows it deletes are deleted with the outcome (clip), for a negotiated one here.
         settings, changed, deleted = contract_end_clip(
             contract=contract, terms=terms, ending_before=at
         )
+        if contract.package_id is not None:
+            outcome.clip = (contract.id, at)
     else:
         settings, changed, deleted = contract.settings or {}, [], set()
     settings = {**settings, "transitions": [*settings.get("transitions", []), link]}
@@ -603,45 +678,81 @@ def _decide(
 # --- revert -----------------------------------------------------------------------------------
 
 
-def _snapshot_rows(snapshot: dict) -> list[TermRow]:
-    def instant(text):
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+@functools.cache
+def _snapshot_statements() -> tuple[str, str, str, str]:
+    """revert_snapshots_apply's statements (see the snapshot's format above _term_snapshot)."""
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    contracts = connection.ops.quote_name(Contract._meta.db_table)
+    terms = connection.ops.quote_name(ContractTerm._meta.db_table)
+    rows = f"{items} i CROSS JOIN jsonb_array_elements(i.snapshot -> 'terms') AS term"
+    restore_contracts = (
+        f"UPDATE {contracts} c SET ending_before = (i.snapshot ->> 'ending_before')::timestamptz, "
+        "settings = CASE WHEN jsonb_typeof(i.snapshot -> 'settings') = 'object' "
+        "THEN i.snapshot -> 'settings' ELSE '{}' END "
+        f"FROM {items} i WHERE i.id = ANY(%s::bigint[]) AND c.id = i.contract_id "
+        "RETURNING c.id, i.snapshot ->> 'ending_before'"
+    )
+    delete_rows = (
+        f"DELETE FROM {terms} WHERE id IN (SELECT (term ->> 'id')::uuid FROM {rows} "
+        "WHERE i.id = ANY(%s::bigint[]))"
+    )
+    # Every column from the parked row (a key it lacks, e.g. a column added since, is NULL).
+    fields = ContractTerm._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = ", ".join(
+        "parked.contract_id"
+        if f.attname == "contract_id"
+        else f"(parked.r).{connection.ops.quote_name(f.column)}"
+        for f in fields
+    )
+    insert_rows = (
+        f"INSERT INTO {terms} ({columns}) SELECT {values} FROM (SELECT i.contract_id, "
+        f"jsonb_populate_record(NULL::{terms}, term) AS r FROM {rows} "
+        "WHERE i.id = ANY(%s::bigint[])) AS parked"
+    )
+    restore_windows = (
+        f"UPDATE {terms} t SET ending_before = w.ending_before, body = CASE WHEN w.body_had_end "
+        "THEN jsonb_set(t.body, '{ending_before}', w.body_ending_before) "
+        "ELSE t.body - 'ending_before' END "
+        f"FROM {items} i CROSS JOIN jsonb_to_recordset(i.snapshot -> 'windows') AS w(id uuid, "
+        "ending_before timestamptz, body_ending_before jsonb, body_had_end boolean) "
+        "WHERE i.id = ANY(%s::bigint[]) AND t.id = w.id"
+    )
+    return restore_contracts, delete_rows, insert_rows, restore_windows
 
-    def ident(text):
-        return uuid.UUID(text) if text else None
 
-    return [
-        TermRow(
-            id=uuid.UUID(t["id"]),
-            kind=t["kind"],
-            ordinal=t["ordinal"],
-            body=t["body"],
-            product_id=t["product_id"],
-            package_term_id=ident(t["package_term_id"]),
-            generated_from_id=ident(t["generated_from_id"]),
-            starting_at=instant(t["starting_at"]),
-            ending_before=instant(t["ending_before"]),
-        )
-        for t in snapshot.get("terms") or []
-    ]
+def revert_snapshots_apply(item_ids: list[int]) -> dict[uuid.UUID, str | None]:
+    """Write back what the migration of these items did to their old contracts, from their
+    snapshots: each old contract's end and settings, the term rows the move deleted or cut
+    (re-inserted whole, ids and all), the windows it ended. Four statements for any number of
+    items, the snapshots never read into Python. The caller holds the contracts' locks and has
+    taken the new contracts off the timeline first. Returns each old contract's restored end
+    (rfc3339, as snapshotted)."""
+    restore_contracts, delete_rows, insert_rows, restore_windows = _snapshot_statements()
+    with connection.cursor() as cursor:
+        cursor.execute(restore_contracts, [item_ids])
+        ends = dict(cursor.fetchall())
+        cursor.execute(delete_rows, [item_ids])
+        cursor.execute(insert_rows, [item_ids])
+        cursor.execute(restore_windows, [item_ids])
+    return ends
 
 
 def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     """Revert up to `batch_size` migrated items of a REVERTING job: archive the new contracts,
-    write back each old contract's end, settings and term rows as they were. An item the
-    revert must not touch (selectors.cohort_migrations.revert_blocks: changed, archived or
-    followed since the move, or taken effect) ends REVERT_BLOCKED with its reason, as does one
-    whose writes the database refuses, so no item is claimed twice and a revert always ends.
-    Statements: a constant number per batch."""
+    write back each old contract's end, settings and term rows as they were
+    (revert_snapshots_apply). An item the revert must not touch
+    (selectors.cohort_migrations.revert_blocks: changed, archived or followed since the move,
+    or taken effect) ends REVERT_BLOCKED with its reason, as does one whose writes the database
+    refuses, so no item is claimed twice and a revert always ends. Statements: a constant
+    number per batch."""
     with transaction.atomic():
         if _job_status(migration_id) != Status.REVERTING:
             return 0
-        items = _claim(migration_id, ItemStatus.MIGRATED, batch_size)
+        items = _claim(migration_id, ItemStatus.MIGRATED, batch_size, defer=("snapshot",))
         if not items:
             return 0
-        contracts = _lock_contracts(
-            [i.contract_id for i in items] + [i.new_contract_id for i in items]
-        )
+        _lock_contracts([i.contract_id for i in items] + [i.new_contract_id for i in items])
         blocks = {
             item_id: reason
             for item_id, _, reason in revert_blocks(
@@ -662,13 +773,13 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
         revertible = [i for i in items if i.id not in blocks]
         try:
             with transaction.atomic():
-                _write_reverts(revertible, contracts)
+                _write_reverts(revertible)
         except DatabaseError:
             # Find the item(s) at fault; the rest are still reverted.
             for item in revertible:
                 try:
                     with transaction.atomic():
-                        _write_reverts([item], contracts)
+                        _write_reverts([item])
                 except DatabaseError as exc:
                     outcome = outcomes[item.id]
                     outcome.status = ItemStatus.REVERT_BLOCKED
@@ -687,28 +798,12 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
         return len(items)
 
 
-def _write_reverts(items: list[CohortMigrationItem], contracts: dict) -> None:
+def _write_reverts(items: list[CohortMigrationItem]) -> None:
     """Archive the items' new contracts, give the old ones their end, settings and term rows
-    back: a constant number of statements for any number of items."""
+    back (revert_snapshots_apply): a constant number of statements for any number of items."""
     if not items:
         return
     contract_table = connection.ops.quote_name(Contract._meta.db_table)
-    term_table = connection.ops.quote_name(ContractTerm._meta.db_table)
-    restores = []
-    restored_term_ids = []
-    pairs = []
-    for item in items:
-        snapshot = item.snapshot or {}
-        restores.append(
-            {
-                "id": str(item.contract_id),
-                "ending_before": snapshot.get("ending_before"),
-                "settings": snapshot.get("settings") or {},
-            }
-        )
-        rows = _snapshot_rows(snapshot)
-        restored_term_ids += [str(r.id) for r in rows]
-        pairs.append((contracts[item.contract_id], rows))
     with connection.cursor() as cursor:
         # The successors leave the timeline first, so the old contracts can take it back.
         cursor.execute(
@@ -716,14 +811,7 @@ def _write_reverts(items: list[CohortMigrationItem], contracts: dict) -> None:
             "AND archived_at IS NULL",
             [timezone.now(), [i.new_contract_id for i in items]],
         )
-        cursor.execute(
-            f"UPDATE {contract_table} AS c SET ending_before = v.ending_before, "
-            "settings = v.settings FROM jsonb_to_recordset(%s::jsonb) AS "
-            "v(id uuid, ending_before timestamptz, settings jsonb) WHERE c.id = v.id",
-            [jsonutil.dumps(restores)],
-        )
-        cursor.execute(f"DELETE FROM {term_table} WHERE id = ANY(%s::uuid[])", [restored_term_ids])
-    contracts_terms_write(pairs=pairs)
+    ends = revert_snapshots_apply([i.id for i in items])
     audit_record_many(
         action="archive",
         resource_type="contract",
@@ -735,5 +823,5 @@ def _write_reverts(items: list[CohortMigrationItem], contracts: dict) -> None:
         resource_type="contract",
         resource_ids=[i.contract_id for i in items],
         description="Cohort migration reverted: end, settings and terms restored",
-        changes=[{"ending_before": {"after": r["ending_before"]}} for r in restores],
+        changes=[{"ending_before": {"after": ends.get(i.contract_id)}} for i in items],
     )

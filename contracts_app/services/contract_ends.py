@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from config.api.errors import Conflict, ValidationFailed
 from config.api.views_base import rfc3339
@@ -130,6 +130,43 @@ def _clip_all(
     # A recurrence period never outlives the recurring term it was generated from.
     deleted |= {t.id for t in terms if t.generated_from_id in deleted}
     return [t for t in changed if t.id not in deleted], deleted
+
+
+# The same rule in SQL, for set-based callers (a cohort-migration batch deletes a whole batch's
+# rows in one statement and never reads them): `term` is a ContractTerm row's alias, `end` an
+# SQL expression. A row clipping deletes: it starts at or after the end (spend trackers never
+# end), or its generator does (_clip_all).
+def _starts_at_or_after(term: str, end: str) -> str:
+    # Never NULL (a row without a start is not deleted), so the condition can be negated.
+    return f"({term}.kind <> 'spend_tracker' AND COALESCE({term}.starting_at >= {end}, false))"
+
+
+def clip_deletes_sql(term: str, end: str) -> str:
+    """The rows clipped() and _clip_all delete at `end`, as an SQL condition on `term`."""
+    table = connection.ops.quote_name(ContractTerm._meta.db_table)
+    return (
+        f"({_starts_at_or_after(term, end)} OR EXISTS (SELECT 1 FROM {table} generator "
+        f"WHERE generator.id = {term}.generated_from_id "
+        f"AND {_starts_at_or_after('generator', end)}))"
+    )
+
+
+def clip_windows_sql(term: str, end: str) -> str:
+    """The rows clipped() ends by their window alone (a windowed kind reaching past `end`, not
+    deleted), as an SQL condition on `term`: their new end is `end`, in the column and in the
+    body's `ending_before` (rfc3339)."""
+    kinds = ", ".join(f"'{kind}'" for kind in _WINDOWED)
+    return (
+        f"({term}.kind IN ({kinds}) AND ({term}.ending_before IS NULL OR "
+        f"{term}.ending_before > {end}) AND NOT {clip_deletes_sql(term, end)})"
+    )
+
+
+def clip_may_change_sql(term: str, end: str) -> str:
+    """The rows whose dated items clipping at `end` may cut (a superset of those it does; never
+    one it deletes, never a windowed one), as an SQL condition on `term`: what a set-based
+    caller reads and clips with contract_end_clip, the rest done by the two conditions above."""
+    return f"({term}.kind IN ('commit', 'credit', 'scheduled_charge') AND NOT {clip_deletes_sql(term, end)})"
 
 
 def _clip_discounts(settings: dict, end: dt.datetime) -> dict:

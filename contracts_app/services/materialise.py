@@ -25,11 +25,12 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from config.api.errors import ValidationFailed
 from config.api.views_base import rfc3339
+from config.core.money import line_amount, split_evenly
 from packages_app.time_offsets import add_offset
 
 Offset = tuple[str, int]
@@ -121,10 +122,6 @@ def json_copy(value: Any) -> Any:
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def _amount(quantity: Any, unit_price: Any) -> Decimal:
-    return Decimal(str(quantity if quantity is not None else 1)) * Decimal(str(unit_price))
 
 
 def term_product_id(kind: str, body: dict) -> str | None:
@@ -292,7 +289,7 @@ def expand_recurring(
             "schedule_items": [
                 {
                     "id": new_id(),
-                    "amount": _amount(access.get("quantity"), access["unit_price"]),
+                    "amount": line_amount(access["unit_price"], access.get("quantity")),
                     "starting_at": start_text,
                     "ending_before": end_text,
                 }
@@ -512,13 +509,13 @@ def expand_recurring_schedule(schedule: dict, *, field_name: str) -> dict:
         total = (
             Decimal(str(recurring["amount"]))
             if "amount" in recurring
-            else _amount(recurring["quantity"], recurring["unit_price"])
+            else line_amount(recurring["unit_price"], recurring["quantity"])
         )
-        share = total / len(timestamps)
-        if recurring["amount_distribution"] == "DIVIDED_ROUNDED":
-            share = share.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        shares = [share] * (len(timestamps) - 1)
-        shares.append(total - sum(shares, Decimal(0)))
+        shares = split_evenly(
+            total,
+            len(timestamps),
+            whole_units=recurring["amount_distribution"] == "DIVIDED_ROUNDED",
+        )
         items += [
             {"timestamp": moment, "amount": amount}
             for moment, amount in zip(timestamps, shares, strict=True)
@@ -609,6 +606,32 @@ def billing_anchor_date(contract_start: dt.datetime, schedule: dict) -> dt.datet
         first = contract_start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return first if first == contract_start else shift(first, ("MONTHS", 1))
     return contract_start
+
+
+def statement_boundaries(
+    start: dt.datetime,
+    end: dt.datetime | None,
+    usage: dict,
+    *,
+    horizon: dt.datetime,
+    max_points: int = MAX_PERIODS_PER_TERM,
+) -> list[dt.datetime]:
+    """Usage-statement boundaries (an absolute usage statement schedule: `frequency`,
+    `billing_anchor_date`) from the contract start up to its end (or `horizon`): the start,
+    when the anchor is later, then anchor + n periods, each computed from the anchor (month ends
+    clamp: Jan 31, Feb 28, Mar 31)."""
+    anchor = usage.get("billing_anchor_date") or start
+    if not isinstance(anchor, dt.datetime):
+        anchor = dt.datetime.fromisoformat(str(anchor).replace("Z", "+00:00"))
+    unit, value = PERIODS.get(usage.get("frequency") or "MONTHLY", ("MONTHS", 1))
+    limit = end or horizon
+    points = [start] if anchor > start else []
+    for n in range(max_points):
+        moment = shift(anchor, (unit, value * n))
+        if moment > limit:
+            break
+        points.append(moment)
+    return points
 
 
 def absolute_usage_statement_schedule(

@@ -50,11 +50,19 @@ class _Discard(Exception):
     """Raised to roll the preview's transaction back."""
 
 
-def _materialised(
-    package: Package, terms: Iterable[PackageTerm], starting_at: dt.datetime
+def materialised_package(
+    package: Package,
+    starting_at: dt.datetime,
+    *,
+    terms: Iterable[PackageTerm] | None = None,
+    materialise_until: dt.datetime | None = None,
 ) -> ContractPreview:
-    """The part of `contract_provision` that computes, without its writes."""
+    """The part of `contract_provision` that computes, without its writes. An open-ended
+    package's recurring terms are expanded up to `materialise_until` when given (the
+    forecast's end) instead of the provisioning horizon."""
     starting_at = as_utc(starting_at)
+    if terms is None:
+        terms = package.terms.select_related("product").order_by("kind", "ordinal")
     end = (
         add_offset(starting_at, package.duration_unit, package.duration_value)
         if package.duration_unit
@@ -70,7 +78,10 @@ def _materialised(
     else:
         rate_card = RateCard.objects.filter(pk=rate_card_id).first() if rate_card_id else None
     rows = materialise_package_terms(
-        terms, contract_start=starting_at, contract_end=end, usage_frequency=usage["frequency"]
+        terms,
+        contract_start=starting_at,
+        contract_end=end if end is not None else materialise_until,
+        usage_frequency=usage["frequency"],
     )
     return ContractPreview(
         package=package,
@@ -139,9 +150,7 @@ def package_preview_saved(
 ) -> ContractPreview:
     """The contract an existing package would give a customer starting at `starting_at`
     (`terms`: the package's terms when the caller already has them)."""
-    if terms is None:
-        terms = package.terms.select_related("product").order_by("kind", "ordinal")
-    return _materialised(package, terms, starting_at)
+    return materialised_package(package, starting_at, terms=terms)
 
 
 def contract_preview_of(contract: Contract, terms: Iterable[ContractTerm]) -> ContractPreview:

@@ -56,6 +56,34 @@ def _terms_insert() -> tuple[str, tuple[tuple[str, str, Field | None], ...]]:
     return sql, sources
 
 
+@functools.cache
+def _model_insert(model) -> str:
+    fields = model._meta.concrete_fields
+    columns = ", ".join(_quote(f.column) for f in fields)
+    record = ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in fields)
+    return (
+        f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS t({record})"
+    )
+
+
+def model_rows_insert(objects: list) -> None:
+    """bulk_create for unsaved instances of one model with Python-side defaults, as one JSON
+    document (bulk_create's per-column arrays are quoted value by value, and a batch's 500
+    contracts with their settings spent more time there than in PostgreSQL). Each field's
+    pre_save runs as in bulk_create (auto_now_add)."""
+    if not objects:
+        return
+    fields = type(objects[0])._meta.concrete_fields
+    records = [
+        {f.column: _json_column(f.pre_save(obj, add=True)) for f in fields} for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_model_insert(type(objects[0])), [jsonutil.dumps(records)])
+    for obj in objects:  # saved, as bulk_create leaves them
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
 def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
     """Insert materialised term rows for `contract` in one statement."""
     contracts_terms_write(pairs=[(contract, rows)])
@@ -89,34 +117,21 @@ def contract_terms_write_many(*, rows: Iterable[tuple[uuid.UUID, TermRow]]) -> N
             cursor.execute(sql, [jsonutil.dumps(payload)])
 
 
-# Where a contract's id goes in a TermRowsCopy's text (a version-4 UUID no generator makes).
-_CONTRACT_SLOT = "00000000-0000-4000-8000-000000000000"
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-class TermRowsCopy:
-    """The term rows of `template` for another contract, every id fresh: the rows' JSON
-    records are written once and each copy substitutes new ids into the text (term ids, the
-    links of periods and override specifiers to them, schedule item ids, the contract id).
-    What a batch writes for the many contracts that get the same terms (see
-    cohort_migration_batches.MaterialiseOnce); contracts_terms_write takes it as rows."""
-
-    def __init__(self, template: TermRowsTemplate) -> None:
-        self.template = template
-
-    def records_json(self, contract_id) -> str:
-        fresh = {old: str(uuid.uuid4()) for old in self.template.ids}
-        fresh[_CONTRACT_SLOT] = str(contract_id)
-        # One linear scan for UUID-shaped text; ids not generated here (products, package
-        # terms, credit types) stay as they are.
-        return _UUID_TEXT.sub(lambda m: fresh.get(m.group(0), m.group(0)), self.template.text)
-
-
 class TermRowsTemplate:
-    """Materialised rows serialised once, for TermRowsCopy."""
+    """Materialised rows, serialised once, that PostgreSQL copies for many contracts.
+
+    Every id the rows generate (term ids, the links of periods and override specifiers to
+    them, schedule item ids) gets, in each copy, a fresh random UUID, the same wherever it
+    appears, drawn by the INSERT … SELECT, so no body is encoded or rewritten per contract in
+    Python. The generated ids are `refs`; each
+    body travels as a format() string with `%k$s` where refs[k] was, each row's id and
+    generator as their positions in refs. Ids not generated here (products, package terms,
+    credit types) stay as they are."""
 
     def __init__(self, rows: list[TermRow]) -> None:
-        self.text = jsonutil.dumps(_records(_CONTRACT_SLOT, rows))[1:-1]
         row_ids = {str(row.id) for row in rows}
         item_ids = {
             item["id"]
@@ -126,27 +141,104 @@ class TermRowsTemplate:
             for item in schedule.get("schedule_items") or ()
             if isinstance(item, dict) and isinstance(item.get("id"), str)
         }
-        self.ids = row_ids | item_ids
+        self.refs = sorted(row_ids | item_ids)
+        slot = {ref: k for k, ref in enumerate(self.refs, start=1)}  # format() counts from 1
+
+        def placeholder(match: re.Match) -> str:
+            k = slot.get(match.group(0))
+            return f"%{k}$s" if k else match.group(0)
+
+        self.records = []
+        for record in _records(None, rows):
+            text = jsonutil.dumps(record.pop("body")).replace("%", "%%")
+            generator = record.pop("generated_from_id")
+            self.records.append(
+                {
+                    **record,
+                    "id": None,
+                    "id_slot": slot[record["id"]],
+                    "generated_from_slot": slot[generator] if generator else None,
+                    "body_format": _UUID_TEXT.sub(placeholder, text),
+                }
+            )
+
+
+class TermRowsCopy:
+    """The rows of `template` for one more contract (what contracts_terms_write takes as its
+    rows): see TermRowsTemplate. What a batch writes for the many contracts that get the same
+    terms (cohort_migration_batches.MaterialiseOnce)."""
+
+    def __init__(self, template: TermRowsTemplate) -> None:
+        self.template = template
+
+
+@functools.cache
+def _copies_insert() -> str:
+    """`INSERT … SELECT` of every template row for every (contract, template) pair: each
+    contract's fresh ids drawn once per template (`fresh`, materialised, so every row of one
+    contract sees the same ids), then every row's id, generator and body from them. Columns
+    come from the model, as in _terms_insert."""
+    fields = ContractTerm._meta.concrete_fields
+    columns = ", ".join(_quote(f.column) for f in fields)
+    values = []
+    record = ["template int", "id_slot int", "generated_from_slot int", "body_format text"]
+    for f in fields:
+        column = _quote(f.column)
+        if f.attname == "contract_id":
+            values.append("c.contract_id")
+        elif f.attname == "id":
+            values.append("c.fresh[t.id_slot]::uuid")
+        elif f.attname == "generated_from_id":
+            values.append("c.fresh[t.generated_from_slot]::uuid")  # NULL slot: NULL
+        elif f.attname == "body":
+            values.append("format(t.body_format, VARIADIC c.fresh)::jsonb")
+        else:
+            record.append(f"{column} {f.db_type(connection)}")
+            values.append(f"t.{column}")
+    return (
+        "WITH f AS MATERIALIZED (SELECT c.contract_id, c.template, ARRAY(SELECT "
+        "gen_random_uuid()::text FROM generate_series(1, tm.refs)) AS fresh "
+        "FROM jsonb_to_recordset(%s::jsonb) AS c(contract_id uuid, template int) "
+        "JOIN jsonb_to_recordset(%s::jsonb) AS tm(template int, refs int) USING (template)) "
+        f"INSERT INTO {_quote(ContractTerm._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(values)} FROM f AS c "
+        f"JOIN jsonb_to_recordset(%s::jsonb) AS t({', '.join(record)}) "
+        "ON t.template = c.template"
+    )
 
 
 def contracts_terms_write(*, pairs: Iterable[tuple[Contract, Iterable[TermRow]]]) -> None:
-    """Insert the materialised term rows of several contracts in one statement (provisioning
-    writes one contract's, a cohort-migration batch a whole batch's, some as TermRowsCopy).
+    """Insert the materialised term rows of several contracts (provisioning writes one
+    contract's, a cohort-migration batch a whole batch's as TermRowsCopy): one statement for
+    rows given as TermRows, one for copies (PostgreSQL writes those from their templates).
 
     Columns come from the model, so a field added to ContractTerm is written too (with its
     default when TermRow lacks it), as bulk_create would.
     """
-    sql, _ = _terms_insert()
-    payload, copies = [], []
+    payload, copies, templates = [], [], {}
     for contract, rows in pairs:
         if isinstance(rows, TermRowsCopy):
-            copies.append(rows.records_json(contract.id))
+            number = templates.setdefault(id(rows.template), (len(templates), rows.template))[0]
+            copies.append({"contract_id": str(contract.id), "template": number})
         else:
             payload += _records(contract.id, rows)
-    if payload or copies:
-        parts = [jsonutil.dumps(payload)[1:-1]] if payload else []
-        with connection.cursor() as cursor:
-            cursor.execute(sql, ["[" + ",".join(parts + [c for c in copies if c]) + "]"])
+    with connection.cursor() as cursor:
+        if payload:
+            cursor.execute(_terms_insert()[0], [jsonutil.dumps(payload)])
+        if copies:
+            refs = [
+                {"template": number, "refs": len(template.refs)}
+                for number, template in templates.values()
+            ]
+            records = [
+                {**record, "template": number}
+                for number, template in templates.values()
+                for record in template.records
+            ]
+            cursor.execute(
+                _copies_insert(),
+                [jsonutil.dumps(copies), jsonutil.dumps(refs), jsonutil.dumps(records)],
+            )
 
 
 # Columns a change of a term's window rewrites; the rest (kind, product, links) never moves.

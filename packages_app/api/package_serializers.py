@@ -24,7 +24,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import StrictSerializer
-from packages_app.amounts import exact_context
+from config.core.money import exact_context
 from packages_app.models import USD_CENTS_ID, Package, PackageTerm
 from packages_app.time_offsets import UNITS
 

@@ -39,7 +39,8 @@ from django.utils import timezone
 from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.jsonutil import ExactDecimalEncoder
 from config.audit.services import audit_record, queryset_update_recorded
-from packages_app.amounts import amounts_check, exact_product, exact_sum
+from config.core.money import exact_sum, line_amount
+from packages_app.amounts import amounts_check
 from packages_app.api.package_serializers import Output
 from packages_app.models import (
     USD_CENTS_ID,
@@ -231,7 +232,7 @@ def _amount_total(items: Sequence[Mapping[str, Any]]) -> Decimal:
 
 
 def _charge_total(items: Sequence[Mapping[str, Any]]) -> Decimal:
-    return exact_sum(exact_product(item["quantity"], item["unit_price"]) for item in items)
+    return exact_sum(line_amount(item["unit_price"], item["quantity"]) for item in items)
 
 
 @dataclass

@@ -51,6 +51,7 @@ POST_READS = {
     "v1/packages/migrations/listItems",
     "v1/noop",
     "v1/packages/preview",  # a dry run, rolled back: tests/contracts_app/test_views_packages.py
+    "v1/packages/forecast",  # a pure computation: tests/contracts_app/test_api_package_forecast.py
     "v1/packages/aliases/list",
 }
 # Browser pages and plumbing (not DRF views): classified by hand, since a function view's

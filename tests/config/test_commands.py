@@ -1,4 +1,6 @@
 import io
+import os
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -67,3 +69,43 @@ def test_api_docs_page_is_served_from_vendored_assets(admin_client):
     html = admin_client.get("/api/docs").content.decode()
     assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
     assert "cdn" not in html.lower()
+
+
+def test_prepare_to_serve_does_every_set_up_step_in_one_process_and_skips_what_is_done(
+    monkeypatch, settings, tmp_path
+):
+    from django.contrib.auth import get_user_model
+
+    # given a migrated database with no users, and static sources never collected
+    sources = tmp_path / "sources"
+    (sources / "css").mkdir(parents=True)
+    (sources / "css" / "extra.css").write_text("body { color: black; }\n")
+    settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, sources]
+    settings.STATIC_ROOT = tmp_path / "collected"
+    monkeypatch.setenv("ADMIN_PASSWORD", "s3cret-enough")
+
+    def prepare() -> str:
+        out = io.StringIO()
+        call_command("prepare_to_serve", "--no-seed", stdout=out)
+        return out.getvalue()
+
+    # when `make run` prepares the first time
+    first = prepare()
+    # then it says what it does, collects the static files and creates the administrator
+    assert "[setup] database schema is up to date" in first
+    assert "[setup] collecting static files" in first
+    assert (settings.STATIC_ROOT / "css" / "extra.css").exists()
+    assert "Created administrator" in first
+    assert get_user_model().objects.filter(is_superuser=True).count() == 1
+    assert "[setup] ready in" in first
+    # when it prepares again with nothing changed, nothing is collected or created again
+    second = prepare()
+    assert "[setup] static files are up to date" in second
+    assert "collecting" not in second and "Created administrator" not in second
+    # when a source file changes, the static files are collected again
+    edited = sources / "css" / "extra.css"
+    edited.write_text("body { color: navy; }\n")
+    later = time.time() + 5  # collectstatic compares whole seconds
+    os.utime(edited, (later, later))
+    assert "[setup] collecting static files" in prepare()
+    assert "navy" in (settings.STATIC_ROOT / "css" / "extra.css").read_text()

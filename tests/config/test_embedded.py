@@ -160,3 +160,15 @@ def test_redis_restarted_right_after_a_stop_is_a_new_server_that_stays(var_dir, 
     finally:
         embedded.stop_redis(second)
     assert not embedded.redis_answers(embedded.REDIS_SOCKET)
+
+
+def test_the_migration_bench_starts_and_stops_the_broker_it_needs(var_dir, monkeypatch):
+    # The README's `python -m bench.bench_migrations` on embedded defaults failed with
+    # "Error 2 connecting to var/redis/redis.sock" unless something else had started Redis.
+    embedded = _embedded_with(var_dir, monkeypatch)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    from bench.bench_migrations import broker
+
+    with broker():
+        assert embedded.redis_answers(embedded.REDIS_SOCKET)
+    assert not embedded.redis_answers(embedded.REDIS_SOCKET)

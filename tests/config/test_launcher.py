@@ -40,18 +40,21 @@ def _healthz(port: int, timeout: float = 2) -> tuple[int, dict] | None:
 def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env, tmp_path):
     port = free_port()
     env = {**subprocess_env, "PORT": str(port), "ADMIN_PASSWORD": "launcher-test-password"}
-    log = (tmp_path / "run.log").open("w+")
+    # The launcher appends through a handle of its own: sharing one file offset with the
+    # reader below, its writes would land wherever the reader last seeked (over the start).
+    launcher_output = (tmp_path / "run.log").open("a")
+    log = (tmp_path / "run.log").open("r")
     # own session = own process group, so SIGINT to the group is exactly what Ctrl-C sends
     launcher = subprocess.Popen(
         [sys.executable, "-m", "config.launcher"],
         cwd=BASE_DIR,
         env=env,
-        stdout=log,
+        stdout=launcher_output,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
+        deadline = time.monotonic() + 180  # set-up migrates and seeds; CI may be loaded
         answer = None
         while time.monotonic() < deadline and launcher.poll() is None:
             answer = _healthz(port)
@@ -76,6 +79,10 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
 
         log.seek(0)
         output = log.read()
+        # set-up ran as one process (prepare_to_serve) that said what it was doing
+        assert output.count("[setup] ready in") == 1, output[:3000]
+        assert "[setup] database schema is up to date" in output
+        assert "seed_demo: building the demo world" in output
         # the launcher alone got the Ctrl-C (children have groups of their own) and stopped
         # each child with one SIGTERM: all exit 0, none is killed
         for name in ("web", "worker", "beat"):
@@ -128,7 +135,7 @@ def test_a_killed_worker_is_restarted_while_the_api_answers_and_a_queued_task_st
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
+        deadline = time.monotonic() + 180  # set-up migrates and seeds; CI may be loaded
         while time.monotonic() < deadline and _worker_of(launcher.pid) is None:
             time.sleep(0.2)
         while time.monotonic() < deadline and (_healthz(port) or (0,))[0] != 200:
@@ -236,7 +243,7 @@ def test_sigterm_to_the_launcher_mid_batch_finishes_the_batch_and_stops_every_ch
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180  # set-up runs four manage.py steps; CI may be loaded
+        deadline = time.monotonic() + 180  # set-up migrates and seeds; CI may be loaded
         while time.monotonic() < deadline and (_healthz(port) or (0,))[0] != 200:
             time.sleep(0.3)
         migration = create(source, target)

@@ -11,7 +11,7 @@ from tests.factories import user_with_token
 
 METHODS = ("get", "put", "post", "patch", "delete")
 ERROR_CODES = ("400", "401", "403", "404", "409")
-SOLVIMON_PREFIX = "/v{version}/"
+SOLVIMON_PREFIX = "/v1/pricing-plan-"
 
 pytestmark = pytest.mark.django_db
 
@@ -109,12 +109,47 @@ def test_the_error_shapes_are_those_the_exception_handler_renders(schema):
     assert sorted(components["SolvimonError"]["required"]) == ["code", "field", "message", "type"]
 
 
-def test_the_pricing_plan_routes_take_version_1_only(schema):
+def test_the_pricing_plan_routes_read_v1_as_the_readme_says(client):
+    # given the document /api/docs shows
+    _, token = user_with_token()
+    schema = client.get("/openapi.json", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    # then the Solvimon-style routes read /v1/..., as people call them, with no version to fill in
+    assert not [path for path in schema["paths"] if "{version}" in path]
     solvimon = [(p, m, o) for p, m, o in operations(schema) if p.startswith(SOLVIMON_PREFIX)]
     assert len(solvimon) == 7
+    assert "/v1/pricing-plan-schedules/{schedule_id}/migrate" in schema["paths"]
     for path, method, operation in solvimon:
-        (version,) = [p for p in operation["parameters"] if p["name"] == "version"]
-        assert version["in"] == "path" and version["schema"]["enum"] == ["1"], (method, path)
+        names = [p["name"] for p in operation.get("parameters", [])]
+        assert "version" not in names, (method, path)
+
+
+def test_the_schema_is_generated_once_per_process(client, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from config.api.views import forget_generated_schemas
+
+    # given a process that has not generated the document yet
+    forget_generated_schemas()
+    generated = []
+    generate = SchemaGenerator.get_schema
+
+    def counting_get_schema(self, *args, **kwargs):
+        generated.append(1)
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting_get_schema)
+    _, token = user_with_token()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    # when the docs page loads it twice, and the YAML is asked for too
+    first = client.get("/openapi.json", **auth)
+    second = client.get("/openapi.json", **auth)
+    yaml = client.get("/openapi.yaml", **auth)
+    # then it was generated once, and every answer is the whole document
+    assert generated == [1]
+    assert first.status_code == second.status_code == yaml.status_code == 200
+    assert first.content == second.content
+    assert len(first.json()["paths"]) > 40
+    assert b"/v1/pricing-plan-schedules" in yaml.content
 
 
 def test_the_internal_noop_is_not_in_the_public_schema(schema, client):
@@ -128,9 +163,9 @@ def test_the_schema_lists_every_api_route(schema):
     # 48 operations less the two of /v1/noop, plus GET /v1/auditLogs, plus the 10 contract-edit
     # and customer calls (v2 contracts edit/get/list/getEditHistory, commits and credits edit,
     # v1 contracts/amend, customers setName/setIngestAliases/updateConfig), the workspace's
-    # packages/preview, packages/aliases/schedule and packages/aliases/list, and the seven of
-    # /v1/packages/migrations/*
-    assert len(list(operations(schema))) == 67
+    # packages/preview, packages/forecast, packages/aliases/schedule and packages/aliases/list,
+    # and the seven of /v1/packages/migrations/*
+    assert len(list(operations(schema))) == 68
 
 
 def test_logged_out_docs_send_a_person_to_the_login_page(client):
@@ -155,6 +190,4 @@ def test_operations_are_grouped_by_resource(schema):
     assert tags[("post", "/v1/contracts/create")] == ["contracts"]
     assert tags[("post", "/v1/contract-pricing/rate-cards/addRate")] == ["rate-cards"]
     assert tags[("post", "/v1/setCustomerBillingProviderConfigurations")] == ["customers"]
-    assert tags[("get", "/v{version}/pricing-plan-schedules/{schedule_id}")] == [
-        "pricing-plan-schedules"
-    ]
+    assert tags[("get", "/v1/pricing-plan-schedules/{schedule_id}")] == ["pricing-plan-schedules"]

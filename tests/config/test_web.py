@@ -50,6 +50,20 @@ def test_admin_is_mounted(client):
     assert client.get("/admin/").status_code == 302
 
 
+def test_favicon_is_served_to_anyone(client):
+    from config.draw_favicon import OUTPUT, ico_bytes
+
+    # given a browser that is not logged in asking for the site's icon, as every browser does
+    response = client.get("/favicon.ico")
+    # then it gets our icon (an ICO holding a 32x32 PNG), not a 404 or the login page
+    assert response.status_code == 200
+    assert response["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
+    body = b"".join(response.streaming_content)
+    assert body[:4] == b"\x00\x00\x01\x00" and body[22:26] == b"\x89PNG"
+    # and the committed file is what config/draw_favicon.py draws
+    assert body == OUTPUT.read_bytes() == ico_bytes()
+
+
 # --- "fragment or full page?" (config.web.htmx_partial) ---------------------------------------
 # A boosted link or form navigates: htmx swaps the whole body, so the response must be the whole
 # page. Before the toolkit, five of the pages' htmx branches ignored HX-Boosted and sent a

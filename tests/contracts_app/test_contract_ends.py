@@ -407,3 +407,61 @@ def test_the_database_refuses_overlapping_contracts_of_one_subscription():
     Contract.objects.create(starting_at=at(2025, 1), ending_before=at(2025, 2), **fields)
     Contract.objects.create(starting_at=at(2024, 6), archived_at=at(2024, 1), **fields)
     Contract.objects.create(customer=customer, starting_at=at(2024, 6))
+
+
+# --- the clip's rule in SQL (set-based callers: cohort-migration batches) ---------------------
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        at(
+            2024,
+            1,
+            1,
+        ),
+        at(2024, 2, 15),
+        at(2024, 4),
+        at(2024, 6),
+        at(2024, 6, 2),
+        at(2024, 12, 31),
+    ],
+)
+def test_the_sql_clip_rule_is_the_python_clip_rule(end):
+    # given a package contract with every kind of term, generated periods included
+    from django.db import connection
+
+    from contracts_app.services.contract_ends import (
+        CLIPPED_TERM_FIELDS,
+        clip_deletes_sql,
+        clip_may_change_sql,
+        clip_windows_sql,
+        contract_end_clip,
+    )
+
+    contract = contract_provision(
+        customer=make_customer(), package=year_package(make_product()), starting_at=JAN_1
+    )
+    terms = list(ContractTerm.objects.filter(contract=contract).only(*CLIPPED_TERM_FIELDS))
+    # when the Python clip and the SQL conditions judge the same end
+    _, changed, deleted = contract_end_clip(contract=contract, terms=terms, ending_before=end)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.id, {clip_deletes_sql('t', 'e.at')}, {clip_windows_sql('t', 'e.at')}, "
+            f"{clip_may_change_sql('t', 'e.at')} "
+            "FROM contracts_app_contractterm t, (SELECT %s::timestamptz AS at) e "
+            "WHERE t.contract_id = %s",
+            [end, contract.id],
+        )
+        judged = {term_id: flags for term_id, *flags in cursor.fetchall()}
+    # then SQL deletes exactly those rows, ends exactly the windowed rows the clip ends, and
+    # reads every other row the clip rewrites; no row is in two of the three
+    windowed = {"override", "recurring_commit", "recurring_credit", "subscription"}
+    assert {i for i, (gone, _, _) in judged.items() if gone} == deleted
+    assert {i for i, (_, ended, _) in judged.items() if ended} == {
+        t.id for t in changed if t.kind in windowed
+    }
+    assert {t.id for t in changed if t.kind not in windowed} <= {
+        i for i, (_, _, may) in judged.items() if may
+    }
+    assert all(sum(flags) <= 1 for flags in judged.values())

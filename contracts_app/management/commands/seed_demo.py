@@ -221,6 +221,9 @@ class Command(BaseCommand):
             self.stdout.write("seed_demo: packages exist already, nothing to do")
             return
         started = time.monotonic()
+        # The first boot waits on this for several seconds: say what is happening.
+        self.stdout.write(f"seed_demo: building the demo world ({customers} customers)…")
+        self.stdout.flush()
         with transaction.atomic():
             catalog = _catalog()
             v1 = _starter_plan(catalog, key=V1_KEY, version=1, alias_from=V1_FROM)
