@@ -1,7 +1,6 @@
 """Cohort migrations: create, start (plan), cancel, revert, complete, dispatch (DESIGN.md §7).
 
 Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
-Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
 COMPLETED | CANCELLED → REVERTING → REVERTED | PARTIALLY_REVERTED (moved contracts changed,
 archived or followed since the move stay, as items REVERT_BLOCKED with a reason). Every
 transition is one conditional UPDATE (or a row lock then an UPDATE) of the migration row, so
