@@ -227,6 +227,8 @@ def main() -> int:
             # processes leave with os._exit, which skips the hook that releases a hold.
             env["DATABASE_URL"] = embedded.embedded_database_url()
             print(f"[run] embedded PostgreSQL in {embedded.PG_DATA_DIR}", flush=True)
+            # A local try-out: webhooks may go to a receiver on this machine.
+            env.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "1")
         if not env.get("REDIS_URL"):
             _setup("starting the embedded Redis…")
             redis_process = embedded.start_redis()

@@ -26,6 +26,7 @@ urlpatterns = [
     path("v1/auditLogs", audit_api.AuditLogListApi.as_view(), name="api-audit-logs"),
     path("", include("packages_app.api.urls")),
     path("", include("contracts_app.api.urls")),
+    path("", include("config.webhooks.urls")),
 ]
 
 handler400 = "config.views.bad_request"

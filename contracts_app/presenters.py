@@ -289,7 +289,7 @@ def package_diff_words(
     credit_type_names: Mapping[str, str],
     rate_card_names: Mapping[str, str],
 ) -> dict | None:
-    """The preview's package diff (selectors.cohort_migrations.package_diff) as sentences:
+    """The preview's package diff (packages_app.selectors.package_diff) as sentences:
     terms added and removed (kind on product), changed terms before → after, fields changed."""
     if not diff:
         return None
@@ -327,31 +327,6 @@ def package_diff_words(
             for name, sides in (diff.get("fields_changed") or {}).items()
         ],
     }
-
-
-def diff_product_ids(diff: Mapping | None) -> set[str]:
-    """Every product a diff names (its entries and the bodies of changed terms)."""
-    if not diff:
-        return set()
-    ids = set()
-    for key in ("terms_added", "terms_removed", "terms_changed"):
-        for entry in diff.get(key, []):
-            if entry.get("product_id"):
-                ids.add(str(entry["product_id"]))
-            for body in [*entry.get("source", []), *entry.get("target", [])]:
-                ids |= _product_ids_in(body)
-    return ids
-
-
-def _product_ids_in(value) -> set[str]:
-    if isinstance(value, dict):
-        found = {str(v) for k, v in value.items() if k == "product_id" and v}
-        for item in value.values():
-            found |= _product_ids_in(item)
-        return found
-    if isinstance(value, list):
-        return set().union(*(_product_ids_in(v) for v in value)) if value else set()
-    return set()
 
 
 # --- edit history in words ----------------------------------------------------------------------

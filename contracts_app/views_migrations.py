@@ -37,7 +37,6 @@ from contracts_app.presenters import (
     COUNT_WORDS,
     ChartMark,
     cohort_chart,
-    diff_product_ids,
     package_diff_words,
     reason_words,
     timing_words,
@@ -64,7 +63,8 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
 )
 from packages_app.forms import package_choices
-from packages_app.models import AliasName, Package, Product, RateCard
+from packages_app.models import AliasName, Package
+from packages_app.selectors.package_diff import package_diff_names
 
 PAGE_SIZE = 50
 Status = CohortMigration.Status
@@ -267,23 +267,6 @@ def _preview_context(resolved) -> dict:
         {row["new_contract"]["package_id"] for row in sample if row["new_contract"]}
     )
     diff = preview["diff"]
-    product_names = {
-        str(pk): name
-        for pk, name in Product.objects.filter(id__in=diff_product_ids(diff)).values_list(
-            "id", "name"
-        )
-    }
-    rate_cards = {
-        str(diff["fields_changed"]["rate_card_id"][side])
-        for side in ("source", "target")
-        if diff
-        and "rate_card_id" in diff["fields_changed"]
-        and diff["fields_changed"]["rate_card_id"][side]
-    }
-    rate_card_names = {
-        str(pk): name
-        for pk, name in RateCard.objects.filter(id__in=rate_cards).values_list("id", "name")
-    }
     spec = resolved.spec
     archived = preview["skipped"].get(Reason.CONTRACT_ARCHIVED, 0)
     return {
@@ -311,10 +294,7 @@ def _preview_context(resolved) -> dict:
             for row in sample
         ],
         "diff": package_diff_words(
-            diff,
-            product_names=product_names,
-            credit_type_names=credit_type_names(),
-            rate_card_names=rate_card_names,
+            diff, **package_diff_names(diff), credit_type_names=credit_type_names()
         ),
         "cohort_counts": _cohort_counts(resolved, preview),
         "after_chart": _after_chart(resolved),

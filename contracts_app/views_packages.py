@@ -19,7 +19,7 @@ from config.api.errors import ApplicationError
 from config.web import ObjectDetailView, ServiceFormView, redirect_after_write, render_page
 from config.web.forms import add_errors, checked_body, utc_day
 from contracts_app.models import Contract
-from contracts_app.presenters import preview_timeline
+from contracts_app.presenters import package_diff_words, preview_timeline
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.previews import package_preview, package_preview_saved
 from contracts_app.views_cohort import chart_context
@@ -33,8 +33,9 @@ from packages_app.forms.builder import (
     remove_row_from,
 )
 from packages_app.models import AliasAssignment, Package
-from packages_app.presenters import alias_timeline, terms_in_words, version_changes
+from packages_app.presenters import alias_timeline, terms_in_words
 from packages_app.selectors.browse import package_for_page
+from packages_app.selectors.package_diff import package_diff, package_diff_names
 from packages_app.services.packages import package_archive, package_create
 from packages_app.services.versions import aliases_taken_over, package_version_create
 
@@ -57,7 +58,7 @@ def _validated_body(forms: BuilderForms) -> dict | None:
     return None
 
 
-def _preview_context(forms: BuilderForms, request) -> dict:
+def _preview_context(forms: BuilderForms, request, *, package_terms: bool = False) -> dict:
     start = utc_day(request.POST.get("preview_start") or request.GET.get("preview_start"))
     context = {"preview_start": start, "preview_errors": []}
     body = _validated_body(forms)
@@ -65,7 +66,7 @@ def _preview_context(forms: BuilderForms, request) -> dict:
         context["preview_errors"] = forms.error_summary()
         return context
     try:
-        preview = package_preview(body=body, starting_at=start)
+        preview = package_preview(body=body, starting_at=start, package_terms=package_terms)
     except ApplicationError as exc:
         forms.add_error(exc.field, exc.message)
         context["preview_errors"] = forms.error_summary()
@@ -177,19 +178,15 @@ def package_builder_preview(request, package_id=None):
     an example start by the provisioning code, written nowhere. Always 200 (htmx swaps it)."""
     source = package_for_page(package_id=package_id) if package_id else None
     forms = BuilderForms(request.POST)
-    context = _preview_context(forms, request)
+    context = _preview_context(forms, request, package_terms=source is not None)
     context["source"] = source
-    if source is not None:
-        body = None if context["preview_errors"] else _validated_body(BuilderForms(request.POST))
-        context["diff"] = (
-            None
-            if body is None
-            else version_changes(
-                source.terms.all(),
-                body,
-                product_names=_product_names(forms),
-                credit_type_names=credit_type_names(),
-            )
+    preview = context.get("preview")
+    if source is not None and preview is not None:
+        # The new version as package_create builds it, against the saved one: the migration
+        # preview's diff, in the same words.
+        diff = package_diff(source=source, target=preview.package, target_terms=preview.terms)
+        context["diff"] = package_diff_words(
+            diff, **package_diff_names(diff), credit_type_names=credit_type_names()
         )
     return render(request, "packages_app/builder.html#preview", context)
 

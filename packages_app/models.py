@@ -344,6 +344,23 @@ class AliasAssignment(models.Model):
         return f"alias interval {name}{minute_label(self.starting_at)} to {until}"
 
 
+class AliasAssignmentAnnouncement(models.Model):
+    """An alias assignment whose taking effect has been announced (webhook `alias.repointed`):
+    at most one row per assignment, so the beat that finds them announces each exactly once
+    (services.alias_announcements)."""
+
+    assignment = models.OneToOneField(
+        AliasAssignment,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="announcement",
+    )
+    announced_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"announced {self.assignment_id}"
+
+
 class Package(models.Model):
     """An immutable, time-relative contract template layered on a rate card."""
 

@@ -11,7 +11,6 @@ from django.urls import reverse
 from config.timeline import Bar, Lane, Timeline, build_timeline
 from packages_app.describe import describe_term
 from packages_app.models import AliasAssignment, PackageTerm
-from packages_app.services.packages import TERM_LISTS
 
 
 def assignment_target(assignment: AliasAssignment) -> tuple[str, str]:
@@ -113,54 +112,4 @@ def alias_row(name, now: dt.datetime, *, upcoming_days: int) -> dict:
         "name": name,
         "current": assignment_target(current) if current else None,
         "changes": sorted(changes),
-    }
-
-
-def version_changes(
-    source_terms,
-    body: Mapping,
-    *,
-    product_names: Mapping[str, str],
-    credit_type_names: Mapping[str, str],
-) -> dict:
-    """Terms added, removed, changed and kept between a package's terms and the create body of
-    its new version, in words (the builder's "what changes" beside the preview)."""
-
-    def words(kind, term_body):
-        return describe_term(
-            kind, term_body, product_names=product_names, credit_type_names=credit_type_names
-        )
-
-    def product_of(term_body):
-        rate = term_body.get("subscription_rate") or {}
-        specifiers = term_body.get("override_specifiers") or [{}]
-        return str(
-            term_body.get("product_id")
-            or rate.get("product_id")
-            or specifiers[0].get("product_id")
-            or ""
-        )
-
-    old = [(t.kind, product_of(t.body), words(t.kind, t.body)) for t in source_terms]
-    new = [
-        (kind, product_of(term), words(kind, term))
-        for key, kind in TERM_LISTS
-        for term in body.get(key) or []
-    ]
-    old_texts, new_texts = [t for _, _, t in old], [t for _, _, t in new]
-    removed = [row for row in old if row[2] not in new_texts]
-    added = [row for row in new if row[2] not in old_texts]
-    # A removed and an added term of the same kind on the same product: one changed term.
-    changed = []
-    for row in list(added):
-        twin = next((r for r in removed if r[:2] == row[:2]), None)
-        if twin is not None:
-            removed.remove(twin)
-            added.remove(row)
-            changed.append((twin[2], row[2]))
-    return {
-        "added": [text for _, _, text in added],
-        "removed": [text for _, _, text in removed],
-        "changed": changed,
-        "kept": [text for text in new_texts if text in old_texts],
     }

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "config.api",
     "config.audit",
     "config.metrics",
+    "config.webhooks",
     "packages_app",
     "contracts_app",
 ]
@@ -245,6 +246,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"expires": 4},
     },
+    # Makes the deliveries of new webhook events and queues the due ones (first sends and
+    # retries): a write never waits for the broker, and an event written while it is down is
+    # sent once it is back.
+    # Announces (webhook `alias.repointed`) each scheduled alias assignment that took effect.
+    "alias-repointings-announce": {
+        "task": "packages_app.tasks.alias_repointings_announce_task",
+        "schedule": 5.0,
+        "options": {"expires": 4},
+    },
+    "webhooks-dispatch": {
+        "task": "config.webhooks.tasks.webhooks_dispatch",
+        "schedule": 2.0,
+        "options": {"expires": 2},
+    },
 }
 # Batch chains started per cohort migration: how many workers share one job.
 COHORT_MIGRATION_CHAINS = int(os.environ.get("COHORT_MIGRATION_CHAINS", "2"))
@@ -254,6 +269,12 @@ COHORT_MIGRATION_LEASE_SECONDS = int(os.environ.get("COHORT_MIGRATION_LEASE_SECO
 # Items per cohort-migration batch (services.cohort_migration_batches.BATCH_SIZE says why 500).
 COHORT_MIGRATION_BATCH_SIZE = int(os.environ.get("COHORT_MIGRATION_BATCH_SIZE", "500"))
 CELERY_TIMEZONE = "UTC"
+
+# --- Webhooks (config.webhooks, README "Webhooks") ---
+# Targets on private, loopback or link-local addresses are refused (a webhook must not reach the
+# services beside this one) unless this is set; `make run` with the embedded servers sets it.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOKS_QUEUE = os.environ.get("CELERY_WEBHOOKS_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one object per line
 LOGGING = {

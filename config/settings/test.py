@@ -13,3 +13,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # pick it; off unless a test sets READ_REPLICA_ALIAS (config.db_router).
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 READ_REPLICA_ALIAS = None
+# Tests send webhooks to receivers on 127.0.0.1 (production settings refuse them).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = True

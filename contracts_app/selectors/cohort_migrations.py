@@ -34,8 +34,9 @@ from contracts_app.services.cohort_migration_plan import (
     cohort_on_date_counts,
     cohort_sql_session,
 )
-from packages_app.models import Package, PackageTerm
+from packages_app.models import Package
 from packages_app.selectors.aliases import package_for_alias
+from packages_app.selectors.package_diff import package_diff
 from packages_app.time_offsets import add_offset
 
 COUNTERS = (
@@ -269,69 +270,6 @@ def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
 
 
 # --- preview ---------------------------------------------------------------------------------
-
-
-def _without_ids(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_ids(v) for k, v in value.items() if k not in ("id", "temporary_id")}
-    if isinstance(value, list):
-        return [_without_ids(v) for v in value]
-    return value
-
-
-def _scalar_fields(package: Package) -> dict[str, Any]:
-    settings = package.settings or {}
-    duration = (
-        {"unit": package.duration_unit, "value": package.duration_value}
-        if package.duration_unit
-        else None
-    )
-    return {
-        "rate_card_id": str(package.rate_card_id) if package.rate_card_id else None,
-        "rate_card_alias": package.rate_card_alias or None,
-        "duration": duration,
-        "billing_provider": package.billing_provider or None,
-        "delivery_method": package.delivery_method or None,
-        "net_payment_terms_days": package.net_payment_terms_days,
-        "usage_statement_schedule": settings.get("usage_statement_schedule"),
-    }
-
-
-def package_diff(*, source: Package, target: Package) -> dict:
-    """Terms added, removed and changed (by kind and product), and the scalar fields that differ."""
-    terms: dict[Any, dict] = defaultdict(lambda: {"source": [], "target": []})
-    for term in PackageTerm.objects.filter(package__in=[source, target]).order_by(
-        "kind", "ordinal"
-    ):
-        side = "source" if term.package_id == source.id else "target"
-        terms[(term.kind, str(term.product_id) if term.product_id else None)][side].append(
-            _without_ids(term.body)
-        )
-    added, removed, changed = [], [], []
-    for (kind, product_id), sides in sorted(
-        terms.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
-    ):
-        entry = {"kind": kind, "product_id": product_id}
-        if not sides["source"]:
-            added.append({**entry, "count": len(sides["target"])})
-        elif not sides["target"]:
-            removed.append({**entry, "count": len(sides["source"])})
-        elif sides["source"] != sides["target"]:
-            changed.append({**entry, "source": sides["source"], "target": sides["target"]})
-    before, after = _scalar_fields(source), _scalar_fields(target)
-    fields = {
-        name: {"source": before[name], "target": after[name]}
-        for name in before
-        if before[name] != after[name]
-    }
-    return {
-        "source_package_id": str(source.id),
-        "target_package_id": str(target.id),
-        "terms_added": added,
-        "terms_removed": removed,
-        "terms_changed": changed,
-        "fields_changed": fields,
-    }
 
 
 def _edits_not_carried(contract_ids: list) -> dict[Any, list[dict]]:

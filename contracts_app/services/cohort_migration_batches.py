@@ -7,7 +7,7 @@ A batch, in one transaction:
    reads the status again under their locks: a cancel skips the items a batch holds, so a
    batch that now sees CANCELLED cancels its items itself and one that still sees RUNNING is
    in flight and finishes (at most one batch per chain moves after a cancel);
-3. locks the items' subscriptions, then their contracts (the order every contract writer uses);
+3. locks the items' subscriptions, then their contracts (timeline_locks.lock_timelines);
 4. reads what it needs for all items at once (contracts, terms, target packages and their terms,
    billing configurations) and decides each item in Python with the single-contract code:
    `contract_end_clip` (what contracts/updateEndDate does to an end and its terms),
@@ -49,7 +49,6 @@ from contracts_app.models import (
     ContractEdit,
     ContractTerm,
     Customer,
-    Subscription,
 )
 from contracts_app.selectors.cohort_migrations import REVERT_BLOCK_WORDS, revert_blocks
 from contracts_app.services.contract_ends import (
@@ -75,6 +74,8 @@ from contracts_app.services.term_rows import (
     contracts_terms_write,
     model_rows_insert,
 )
+from contracts_app.services.term_snapshots import revert_snapshots_apply, term_dump
+from contracts_app.services.timeline_locks import lock_timelines
 from packages_app.models import Package, PackageTerm
 
 logger = logging.getLogger(__name__)
@@ -198,54 +199,6 @@ def _claim(
         .defer(*defer)
         .order_by("id")[:size]
     )
-
-
-def _lock_contracts(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, Contract]:
-    subscription_ids = (
-        Contract.objects.filter(id__in=contract_ids, subscription__isnull=False)
-        .values("subscription_id")
-        .distinct()
-    )
-    list(
-        Subscription.objects.select_for_update()
-        .filter(id__in=subscription_ids)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    return {
-        c.id: c
-        for c in Contract.objects.select_for_update(of=("self",))
-        .filter(id__in=contract_ids)
-        .order_by("id")
-    }
-
-
-# A move's revert snapshot (the item's `snapshot`), what revert_snapshots_apply writes back:
-#   ending_before, settings  the old contract's end (rfc3339) and settings before the move;
-#   terms    term rows as they were, whole (the ContractTerm columns but contract_id, as
-#            to_jsonb writes a row): those the clip deleted (parked by _outcomes_update, in
-#            SQL) and those whose dated items it cut (_term_snapshot, from Python);
-#   windows  [{id, ending_before, body_ending_before, body_had_end}]: the windowed rows the clip
-#            ended, by id and their old window (column and body key), bodies left in place.
-# Snapshots written before `windows` existed keep every touched row in `terms`; they apply alike.
-
-
-def _term_snapshot(term, window: tuple) -> dict:
-    """A term row as it was: `window` is its (starting_at, ending_before, body) before the clip
-    (clipping replaces those attributes, it never edits the old body in place)."""
-    starting_at, ending_before, body = window
-    return {
-        "id": str(term.id),
-        "kind": term.kind,
-        "ordinal": term.ordinal,
-        "product_id": str(term.product_id) if term.product_id else None,
-        "package_term_id": str(term.package_term_id) if term.package_term_id else None,
-        "generated_from_id": str(term.generated_from_id) if term.generated_from_id else None,
-        "starting_at": starting_at.isoformat() if starting_at else None,
-        "ending_before": ending_before.isoformat() if ending_before else None,
-        "body": body,
-        "edited_at": term.edited_at.isoformat() if term.edited_at else None,
-    }
 
 
 def _write_moves(moves: list[_Move]) -> None:
@@ -395,7 +348,8 @@ def _count_processed(deltas: dict[str, int]) -> None:
 def _recheck(
     contract: Contract, at: dt.datetime, *, end_of_term: bool, successors: set, edited: set
 ) -> str:
-    """The plan's reasons that can change between plan and batch (the plan's SQL, per row)."""
+    """The plan's reasons that can change between plan and batch (the plan's SQL, per row); with
+    _decide's, the PLAN_AND_BATCH rules of cohort_migration_rules.ELIGIBILITY_RULES, in order."""
     if contract.archived_at is not None:
         return Reason.CONTRACT_ARCHIVED
     if not end_of_term and contract.ending_before is not None and contract.ending_before <= at:
@@ -477,7 +431,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
             id=migration_id
         )
         end_of_term = migration.timing == CohortMigration.Timing.END_OF_TERM
-        contracts = _lock_contracts([i.contract_id for i in items])
+        contracts = lock_timelines([i.contract_id for i in items])
         successors, edited = _successors_and_edited(list(contracts.values()))
         if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
             edited = set()
@@ -660,7 +614,9 @@ def _decide(
         settings, changed, deleted = contract.settings or {}, [], set()
     settings = {**settings, "transitions": [*settings.get("transitions", []), link]}
     touched = {t.id for t in changed} | deleted
-    snapshot["terms"] = [_term_snapshot(t, windows[t.id]) for t in terms if t.id in touched]
+    snapshot["terms"] = [
+        term_dump(t, window=windows[t.id], edited_at=True) for t in terms if t.id in touched
+    ]
     outcome.status = ItemStatus.MIGRATED
     outcome.new_contract_id = new.id
     outcome.snapshot = snapshot
@@ -678,66 +634,6 @@ def _decide(
 # --- revert -----------------------------------------------------------------------------------
 
 
-@functools.cache
-def _snapshot_statements() -> tuple[str, str, str, str]:
-    """revert_snapshots_apply's statements (see the snapshot's format above _term_snapshot)."""
-    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
-    contracts = connection.ops.quote_name(Contract._meta.db_table)
-    terms = connection.ops.quote_name(ContractTerm._meta.db_table)
-    rows = f"{items} i CROSS JOIN jsonb_array_elements(i.snapshot -> 'terms') AS term"
-    restore_contracts = (
-        f"UPDATE {contracts} c SET ending_before = (i.snapshot ->> 'ending_before')::timestamptz, "
-        "settings = CASE WHEN jsonb_typeof(i.snapshot -> 'settings') = 'object' "
-        "THEN i.snapshot -> 'settings' ELSE '{}' END "
-        f"FROM {items} i WHERE i.id = ANY(%s::bigint[]) AND c.id = i.contract_id "
-        "RETURNING c.id, i.snapshot ->> 'ending_before'"
-    )
-    delete_rows = (
-        f"DELETE FROM {terms} WHERE id IN (SELECT (term ->> 'id')::uuid FROM {rows} "
-        "WHERE i.id = ANY(%s::bigint[]))"
-    )
-    # Every column from the parked row (a key it lacks, e.g. a column added since, is NULL).
-    fields = ContractTerm._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = ", ".join(
-        "parked.contract_id"
-        if f.attname == "contract_id"
-        else f"(parked.r).{connection.ops.quote_name(f.column)}"
-        for f in fields
-    )
-    insert_rows = (
-        f"INSERT INTO {terms} ({columns}) SELECT {values} FROM (SELECT i.contract_id, "
-        f"jsonb_populate_record(NULL::{terms}, term) AS r FROM {rows} "
-        "WHERE i.id = ANY(%s::bigint[])) AS parked"
-    )
-    restore_windows = (
-        f"UPDATE {terms} t SET ending_before = w.ending_before, body = CASE WHEN w.body_had_end "
-        "THEN jsonb_set(t.body, '{ending_before}', w.body_ending_before) "
-        "ELSE t.body - 'ending_before' END "
-        f"FROM {items} i CROSS JOIN jsonb_to_recordset(i.snapshot -> 'windows') AS w(id uuid, "
-        "ending_before timestamptz, body_ending_before jsonb, body_had_end boolean) "
-        "WHERE i.id = ANY(%s::bigint[]) AND t.id = w.id"
-    )
-    return restore_contracts, delete_rows, insert_rows, restore_windows
-
-
-def revert_snapshots_apply(item_ids: list[int]) -> dict[uuid.UUID, str | None]:
-    """Write back what the migration of these items did to their old contracts, from their
-    snapshots: each old contract's end and settings, the term rows the move deleted or cut
-    (re-inserted whole, ids and all), the windows it ended. Four statements for any number of
-    items, the snapshots never read into Python. The caller holds the contracts' locks and has
-    taken the new contracts off the timeline first. Returns each old contract's restored end
-    (rfc3339, as snapshotted)."""
-    restore_contracts, delete_rows, insert_rows, restore_windows = _snapshot_statements()
-    with connection.cursor() as cursor:
-        cursor.execute(restore_contracts, [item_ids])
-        ends = dict(cursor.fetchall())
-        cursor.execute(delete_rows, [item_ids])
-        cursor.execute(insert_rows, [item_ids])
-        cursor.execute(restore_windows, [item_ids])
-    return ends
-
-
 def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     """Revert up to `batch_size` migrated items of a REVERTING job: archive the new contracts,
     write back each old contract's end, settings and term rows as they were
@@ -752,7 +648,7 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
         items = _claim(migration_id, ItemStatus.MIGRATED, batch_size, defer=("snapshot",))
         if not items:
             return 0
-        _lock_contracts([i.contract_id for i in items] + [i.new_contract_id for i in items])
+        lock_timelines([i.contract_id for i in items] + [i.new_contract_id for i in items])
         blocks = {
             item_id: reason
             for item_id, _, reason in revert_blocks(

@@ -151,7 +151,8 @@ def _params(spec: CohortSpec, migration_id: uuid.UUID | None) -> dict:
 def _judged_sql(spec: CohortSpec) -> str:
     """Rows (contract_id, customer_id, starting_at, ending_before, effective_at,
     target_package_id, has_edits, reason): one per contract of the cohort, reason NULL when
-    eligible."""
+    eligible. The CASE has one branch per rule of cohort_migration_rules.ELIGIBILITY_RULES, in
+    its order."""
     contract = _table(Contract)
     edit = _table(ContractEdit)
     item = _table(CohortMigrationItem)

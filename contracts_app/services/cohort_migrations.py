@@ -25,6 +25,7 @@ from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
 from config.audit.services import audit_record
+from config.webhooks.services import events_record
 from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
@@ -288,6 +289,7 @@ def migration_start(*, migration_id) -> bool:
             migration.status, migration.finished_at = Status.FAILED, now
             migration.last_error = f"Planning failed: {type(exc).__name__}: {exc}"[:4000]
             migration.save(update_fields=["status", "finished_at", "last_error"])
+            events_record("cohort_migration.failed", {"id": migration.pk, "status": Status.FAILED})
             return False
         CohortMigrationProgress.objects.create(
             migration=migration,
@@ -306,6 +308,7 @@ def migration_start(*, migration_id) -> bool:
             f"{counts['skipped']} skipped",
             changes={"status": {"before": Status.SCHEDULED, "after": Status.RUNNING}},
         )
+        events_record("cohort_migration.started", {"id": migration.pk, "status": Status.RUNNING})
         transaction.on_commit(lambda: _queue_batches(migration.id, revert=False))
     return True
 
@@ -370,6 +373,10 @@ def migration_finish_if_done(*, migration_id) -> str | None:
                 resource_type="cohort_migration",
                 resource_id=migration_id,
                 changes={"status": {"after": row[0]}},
+            )
+            events_record(
+                f"cohort_migration.{'completed' if row[0] == Status.COMPLETED else 'reverted'}",
+                {"id": migration_id, "status": row[0]},
             )
     return row[0] if row else None
 

@@ -40,7 +40,8 @@ from config.api import jsonutil
 from config.api.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.audit.services import audit_record, changed_fields
-from contracts_app.models import Contract, ContractEdit, ContractTerm, Subscription
+from config.webhooks.services import events_record
+from contracts_app.models import Contract, ContractEdit, ContractTerm
 from contracts_app.services.contract_edit_terms import (
     commit_or_credit_updated,
     in_contract_window,
@@ -59,6 +60,7 @@ from contracts_app.services.materialise import (
 )
 from contracts_app.services.provisioning import as_utc, stored_with_ids
 from contracts_app.services.term_rows import contract_terms_write
+from contracts_app.services.timeline_locks import lock_timelines
 from packages_app.amounts import amounts_check
 from packages_app.models import Product
 
@@ -101,16 +103,8 @@ _OVERRIDE_REFERENCES = ("commit_ids", "recurring_commit_ids", "any_commit_or_cre
 
 
 def _lock(contract: Contract) -> Contract:
-    """The contract's subscription row, then the contract: the order every timeline writer
-    locks in (contracts.contract_update_end_date, the schedule services)."""
-    if contract.subscription_id is not None:
-        list(
-            Subscription.objects.select_for_update()
-            .filter(id=contract.subscription_id)
-            .order_by()
-            .values_list("id", flat=True)
-        )
-    current = Contract.objects.select_for_update().get(id=contract.id)
+    """The contract as of its timeline's lock (timeline_locks), refused if archived."""
+    current = lock_timelines([contract.id])[contract.id]
     if current.archived_at is not None:
         raise ValidationFailed("An archived contract cannot be edited", field="contract_id")
     return current
@@ -727,6 +721,7 @@ def contract_edit(
             **changed_fields(before, after),
         },
     )
+    events_record("contract.edited", {"id": contract.pk, "customer_id": contract.customer_id})
     return edit
 
 

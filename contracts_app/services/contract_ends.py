@@ -36,6 +36,7 @@ from django.db import IntegrityError, connection
 from config.api.errors import Conflict, ValidationFailed
 from config.api.views_base import rfc3339
 from config.audit.services import audit_record, changed_fields
+from config.webhooks.services import events_record
 from contracts_app.models import TIMELINE_CONSTRAINT, Contract, ContractTerm
 from contracts_app.services.materialise import (
     TermRow,
@@ -43,6 +44,7 @@ from contracts_app.services.materialise import (
     materialise_package_terms,
 )
 from contracts_app.services.term_rows import contract_terms_rewrite, contract_terms_write
+from contracts_app.services.term_snapshots import term_dump, term_load
 from packages_app.models import PackageTerm
 
 # Term kinds whose window is a plain [starting_at, ending_before) (body and columns).
@@ -322,7 +324,7 @@ def contract_end_clip(
     settings = contract.settings or {}
     negotiated = contract.package_id is None
     if negotiated:  # what a later end restores (no package to re-materialise from)
-        as_negotiated = {str(t.id): _snapshot(t) for t in terms}
+        as_negotiated = {str(t.id): term_dump(t) for t in terms}
     changed, deleted = _clip_all(terms, ending_before)
     if negotiated:
         settings = _remember_negotiated(
@@ -390,21 +392,6 @@ CLIPPED_TERMS = "clipped_terms"
 DISCOUNTS_AS_NEGOTIATED = "discounts_as_negotiated"
 
 
-def _snapshot(term: ContractTerm) -> dict:
-    return {
-        "id": str(term.id),
-        "kind": term.kind,
-        "ordinal": term.ordinal,
-        "product_id": str(term.product_id) if term.product_id else None,
-        "package_term_id": str(term.package_term_id) if term.package_term_id else None,
-        "generated_from_id": str(term.generated_from_id) if term.generated_from_id else None,
-        # isoformat, not rfc3339: full precision, so a restored window is exactly the original
-        "starting_at": term.starting_at.isoformat() if term.starting_at else None,
-        "ending_before": term.ending_before.isoformat() if term.ending_before else None,
-        "body": json_copy(term.body),
-    }
-
-
 def _remember_negotiated(settings: dict, snapshots: dict[str, dict], touched: set[str]) -> dict:
     """Settings that also keep, for every term this clip touches, the term as negotiated (its
     first snapshot only: a second clip must not overwrite the original with a clipped one)."""
@@ -415,21 +402,6 @@ def _remember_negotiated(settings: dict, snapshots: dict[str, dict], touched: se
     if settings.get("discounts") and DISCOUNTS_AS_NEGOTIATED not in settings:
         settings[DISCOUNTS_AS_NEGOTIATED] = json_copy(settings["discounts"])
     return settings
-
-
-def _term_from(snapshot: dict, contract_id: uuid.UUID) -> ContractTerm:
-    return ContractTerm(
-        id=uuid.UUID(snapshot["id"]),
-        contract_id=contract_id,
-        kind=snapshot["kind"],
-        ordinal=snapshot["ordinal"],
-        product_id=snapshot.get("product_id"),
-        package_term_id=snapshot["package_term_id"],
-        generated_from_id=snapshot["generated_from_id"],
-        starting_at=_instant(snapshot["starting_at"]) if snapshot["starting_at"] else None,
-        ending_before=_instant(snapshot["ending_before"]) if snapshot["ending_before"] else None,
-        body=json_copy(snapshot["body"]),
-    )
 
 
 def _restored_terms(
@@ -444,8 +416,8 @@ def _restored_terms(
     inserted: list[TermRow] = []
     still_clipped: dict[str, dict] = {}
     for term_id, snapshot in snapshots.items():
-        original = _term_from(snapshot, contract_id)
-        restored = clipped(_term_from(snapshot, contract_id), end) if end else original
+        original = term_load(snapshot, contract_id)
+        restored = clipped(term_load(snapshot, contract_id), end) if end else original
         if restored is None:
             still_clipped[term_id] = snapshot  # still wholly after the end
             continue
@@ -524,3 +496,4 @@ def _save_end(
         resource_id=contract.pk,
         changes=changed_fields({"ending_before": previous_end}, {"ending_before": ending_before}),
     )
+    events_record("contract.edited", {"id": contract.pk, "customer_id": contract.customer_id})

@@ -8,9 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.audit.services import audit_record, queryset_update_recorded
-from contracts_app.models import Contract, Subscription
+from config.webhooks.services import events_record
+from contracts_app.models import Contract
 from contracts_app.services.contract_ends import contract_end_move
 from contracts_app.services.provisioning import as_utc
+from contracts_app.services.timeline_locks import lock_timelines
 
 
 @transaction.atomic
@@ -18,18 +20,11 @@ def contract_update_end_date(*, contract: Contract, ending_before: datetime | No
     """Move the contract's end (None: open-ended), its terms with it (services.contract_ends).
     The initial end stays recorded for `initial`.
 
-    Locks the contract's subscription row, then the contract, as the schedule services do, so
+    Locks the contract's subscription row, then the contract (timeline_locks), so
     the end is decided against the subscription's timeline as it stands; an end overlapping the
     next contract of the subscription is a 409 naming `ending_before`.
     """
-    if contract.subscription_id is not None:
-        list(
-            Subscription.objects.select_for_update()
-            .filter(id=contract.subscription_id)
-            .order_by()
-            .values_list("id", flat=True)
-        )
-    current = Contract.objects.select_for_update().get(id=contract.id)
+    current = lock_timelines([contract.id])[contract.id]
     contract_end_move(contract=current, ending_before=as_utc(ending_before))
     contract.ending_before, contract.settings = current.ending_before, current.settings
     return contract
@@ -58,4 +53,5 @@ def contract_archive(*, contract: Contract) -> Contract:
             resource_id=contract.pk,
             changes={"archived_at": {"before": None, "after": contract.archived_at}},
         )
+        events_record("contract.archived", {"id": contract.pk, "customer_id": contract.customer_id})
     return contract

@@ -100,11 +100,13 @@ def package_contract_dry_run(
     package: Package | None = None,
     body: Mapping[str, Any] | None = None,
     created_by: str = "",
+    package_terms: bool = False,
 ) -> Contract:
     """The contract provisioning would create from `package`, or from a package built from
     `body` (validated `packages/create` input), starting at `starting_at`: returned with its
     terms (and their products) and billing configuration loaded, none of it kept. Raises the
-    create's and the provisioning's own errors."""
+    create's and the provisioning's own errors. `package_terms`: also load the package's
+    terms (`package_terms_loaded`), before they are rolled back with it."""
     if (package is None) == (body is None):
         raise ValidationFailed("Give package_id or a package body", field="package_id")
     result: Contract | None = None
@@ -129,6 +131,8 @@ def package_contract_dry_run(
                 Contract.objects.filter(pk=contract.pk).select_related("package", "rate_card")
             ).get()
             result.terms_loaded = list(result.terms.all())
+            if package_terms:
+                result.package_terms_loaded = list(package.terms.all())
             raise _Discard
     except _Discard:
         pass
@@ -137,12 +141,21 @@ def package_contract_dry_run(
 
 
 def package_preview(
-    *, body: Mapping[str, Any], starting_at: dt.datetime, created_by: str = ""
+    *,
+    body: Mapping[str, Any],
+    starting_at: dt.datetime,
+    created_by: str = "",
+    package_terms: bool = False,
 ) -> ContractPreview:
     """The contract a package built from `body` (validated create input) would give a customer
-    starting at `starting_at`. Raises the create's own errors; writes nothing."""
-    contract = package_contract_dry_run(starting_at=starting_at, body=body, created_by=created_by)
-    return contract_preview_of(contract, contract.terms_loaded)
+    starting at `starting_at` (`package_terms`: with the package's terms, as package_create
+    built them, in `terms`). Raises the create's own errors; writes nothing."""
+    contract = package_contract_dry_run(
+        starting_at=starting_at, body=body, created_by=created_by, package_terms=package_terms
+    )
+    preview = contract_preview_of(contract, contract.terms_loaded)
+    preview.terms = getattr(contract, "package_terms_loaded", [])
+    return preview
 
 
 def package_preview_saved(

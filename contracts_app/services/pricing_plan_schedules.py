@@ -30,6 +30,7 @@ from contracts_app.services.materialise import (
     materialise_package_terms,
 )
 from contracts_app.services.provisioning import contract_provision, contract_terms_write
+from contracts_app.services.timeline_locks import lock_timelines
 from packages_app.models import Package
 from packages_app.time_offsets import add_offset
 
@@ -313,8 +314,8 @@ def pricing_plan_schedule_migrate(
     terms (entitlements, discounts, ...), overridden by any sent with the migration.
     """
     found = schedule_get(schedule_id=schedule_id)
-    subscription = subscription_lock(subscription_id=found.subscription_id, field="id")
-    original = Contract.objects.select_for_update().get(id=found.id)  # as of the lock
+    original = lock_timelines([found.id], select_related=("subscription__customer",))[found.id]
+    subscription = original.subscription
     if original.archived_at is not None:
         raise Conflict(f"Pricing plan schedule {original.id} is archived", field="id")
     if not (

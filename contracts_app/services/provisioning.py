@@ -19,6 +19,7 @@ from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.ids import parse_uuid
 from config.api.views_base import rfc3339
 from config.audit.services import audit_record
+from config.webhooks.services import events_record
 from contracts_app.models import (
     TIMELINE_CONSTRAINT,
     BillingProviderConfiguration,
@@ -38,6 +39,7 @@ from contracts_app.services.materialise import (
     new_id,
 )
 from contracts_app.services.term_rows import contract_terms_write
+from contracts_app.services.timeline_locks import lock_timelines
 from packages_app.amounts import amounts_check
 from packages_app.models import Package, PackageTerm, Product, RateCard
 from packages_app.selectors.aliases import package_for_alias, rate_card_for_alias
@@ -170,18 +172,9 @@ def _chain(
     if transition:
         from_id = parse_uuid(transition.get("from_contract_id"))
         if from_id:
-            list(
-                Subscription.objects.select_for_update(of=("self",))
-                .filter(contracts__id=from_id)
-                .order_by()
-                .values_list("id", flat=True)
-            )
-            previous = (
-                Contract.objects.select_for_update(of=("self",))
-                .select_related("subscription")
-                .filter(id=from_id, customer=customer)
-                .first()
-            )
+            locked = lock_timelines([from_id], select_related=("subscription",)).get(from_id)
+            if locked is not None and locked.customer_id == customer.id:
+                previous = locked
         if previous is None:
             raise NotFound(
                 "transition.from_contract_id names no contract of this customer",
@@ -292,6 +285,7 @@ def _contract_insert(
             "ending_before": contract.ending_before,
         },
     )
+    events_record("contract.created", {"id": contract.pk, "customer_id": contract.customer_id})
     return contract
 
 

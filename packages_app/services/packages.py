@@ -40,6 +40,7 @@ from config.api.errors import Conflict, NotFound, ValidationFailed
 from config.api.jsonutil import ExactDecimalEncoder
 from config.audit.services import audit_record, queryset_update_recorded
 from config.core.money import exact_sum, line_amount
+from config.webhooks.services import events_record
 from packages_app.amounts import amounts_check
 from packages_app.api.package_serializers import Output
 from packages_app.models import (
@@ -613,6 +614,7 @@ def package_create(
         resource_id=package.pk,
         changes={"id": package.pk, "name": name, "terms": len(terms)},
     )
+    events_record("package.created", {"id": package.pk, "name": name})
     # Without a starting_at an alias points here from now (cut to the millisecond the API shows).
     alias_assign_many(kind=AliasName.Kind.PACKAGE, entries=aliases, package=package)
     return package
@@ -658,6 +660,7 @@ def package_archive(*, package: Package) -> Package:
             resource_id=package.pk,
             changes={"archived_at": {"before": None, "after": locked.archived_at}},
         )
+        events_record("package.archived", {"id": package.pk})
     package.archived_at = locked.archived_at
     return package
 

@@ -103,7 +103,7 @@ def test_build_preview_save_version_and_provision_by_alias(live_server, page):
     page.fill("#id_version-take_over_aliases_from", "2027-06-01")
     page.wait_for_selector("#preview .difflist .changed")
     changed = page.inner_text("#preview .difflist .changed")
-    assert "$20.00 credit" in changed and "was: $10.00 credit" in changed
+    assert "+ $20.00 credit" in changed and "\u2212 $10.00 credit" in changed
     shot(page, "3-new-version")
     page.click("button[value=save]")
     page.wait_for_url(re.compile(r"/packages/[0-9a-f-]{36}/$"))

@@ -53,6 +53,8 @@ POST_READS = {
     "v1/packages/preview",  # a dry run, rolled back: tests/contracts_app/test_views_packages.py
     "v1/packages/forecast",  # a pure computation: tests/contracts_app/test_api_package_forecast.py
     "v1/packages/aliases/list",
+    "v1/webhooks/list",
+    "v1/webhooks/deliveries/list",
 }
 # Browser pages and plumbing (not DRF views): classified by hand, since a function view's
 # methods cannot be read from the URL conf. A new page that writes belongs in WRITES.
@@ -567,6 +569,37 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
             _id,
         )
 
+    def _webhook():
+        from config.webhooks.services import endpoint_create
+
+        return endpoint_create(url="https://93.184.216.34/hooks", event_types=["package.created"])
+
+    def webhook_create():
+        body = {"url": "https://93.184.216.34/hooks", "events": ["contract.created"]}
+        return Call("POST", "/v1/webhooks/create", body, "webhook", _id)
+
+    def webhook_call(action: str):
+        def prepare():
+            body = {"webhook_id": str(_webhook().id)}
+            return Call("POST", f"/v1/webhooks/{action}", body, "webhook", _id)
+
+        return prepare
+
+    def webhook_resend():
+        from config.webhooks.services import events_fan_out, events_record
+
+        webhook = _webhook()
+        event = events_record("package.created", {"id": "p"})
+        events_fan_out()
+        body = {"webhook_id": str(webhook.id), "event_id": str(event.id)}
+        return Call(
+            "POST",
+            "/v1/webhooks/deliveries/resend",
+            body,
+            "webhook",
+            lambda b: b["data"]["webhook_id"],
+        )
+
     versioned = "v(?P<version>[^/]+)/"
     schedule_id = "(?P<schedule_id>[^/]+)"
     return {
@@ -612,6 +645,10 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         ("POST", f"{versioned}pricing-plan-subscriptions"): subscription_create,
         ("POST", f"{versioned}pricing-plan-schedules"): schedule_create,
         ("POST", f"{versioned}pricing-plan-schedules/{schedule_id}/migrate"): schedule_migrate,
+        ("POST", "v1/webhooks/create"): webhook_create,
+        ("POST", "v1/webhooks/archive"): webhook_call("archive"),
+        ("POST", "v1/webhooks/rotateSecret"): webhook_call("rotateSecret"),
+        ("POST", "v1/webhooks/deliveries/resend"): webhook_resend,
     }
 
 

@@ -64,8 +64,8 @@ def test_create_from_package_is_constant(post, django_assert_num_queries, term_c
     # then: token (+ user), customer, package with its terms, the package's share lock,
     # billing config, subscription, contract, all terms in one insert, and the service's
     # savepoint pair (the test runs in a transaction; in production that pair is the
-    # request's BEGIN/COMMIT), and the audit entry
-    with django_assert_num_queries(11):
+    # request's BEGIN/COMMIT), the audit entry and the webhook event (the outbox row)
+    with django_assert_num_queries(12):
         response = post("/v1/contracts/create", body)
     assert response.status_code == 200, response.content
     assert Contract.objects.get(id=response.json()["data"]["id"]).terms.count() >= term_count
@@ -81,8 +81,9 @@ def test_create_from_a_package_without_terms(post, django_assert_num_queries):
         "package_id": str(package.id),
     }
     # then: token, customer, the join (empty), the package alone, its share lock,
-    # subscription, contract, the savepoint pair and the audit entry: no terms insert
-    with django_assert_num_queries(10):
+    # subscription, contract, the savepoint pair, the audit entry and the webhook event: no
+    # terms insert
+    with django_assert_num_queries(11):
         response = post("/v1/contracts/create", body)
     assert response.status_code == 200, response.content
     contract = Contract.objects.get(id=response.json()["data"]["id"])

@@ -24,7 +24,8 @@ from contracts_app.services.contract_edits import contract_edit
 from tests.contracts_app.cohort_builders import T0, cohort, two_packages
 from tests.factories import user_with_token
 
-pytestmark = pytest.mark.django_db
+# Batches run in-process here (conftest.in_process_batches).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 
 AT = T0 + dt.timedelta(days=40)
 AT_WIRE = "2030-02-10T00:00:00Z"
@@ -32,13 +33,6 @@ Kind = ContractEdit.Kind
 # counts with the sample (and the contracts ended before the move), edit counts, the sample's
 # edits, target packages, diff terms, the on-date counts, and the session's `SET LOCAL jit`
 PREVIEW_QUERIES = 7
-
-
-@pytest.fixture(autouse=True)
-def no_broker(django_capture_on_commit_callbacks):
-    """Batches run in-process here: what the services queue on commit is not sent."""
-    with django_capture_on_commit_callbacks(execute=False):
-        yield
 
 
 def edit(contract: Contract, kind: str = Kind.EDIT, name: str = "Renamed") -> ContractEdit:

@@ -35,7 +35,8 @@ from tests.contracts_app.contract_builders import (
 )
 from tests.factories import UserFactory, user_with_token
 
-pytestmark = pytest.mark.django_db
+# Batches run in-process here (conftest.in_process_batches).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 
 UTC = dt.UTC
 # The migration's date: AT's instant, NEXT_BILLING_PERIOD's not_before.
@@ -45,13 +46,6 @@ TIMINGS = {
     "NEXT_BILLING_PERIOD": {"type": "NEXT_BILLING_PERIOD", "not_before": DATE},
     "END_OF_TERM": {"type": "END_OF_TERM"},
 }
-
-
-@pytest.fixture(autouse=True)
-def no_broker(django_capture_on_commit_callbacks):
-    """Batches run in-process here: what the services queue on commit is not sent."""
-    with django_capture_on_commit_callbacks(execute=False):
-        yield
 
 
 def day(month: int, d: int, year: int = 2030) -> dt.datetime:

@@ -43,16 +43,10 @@ from tests.contracts_app.contract_builders import (
     recurring_term,
 )
 
-pytestmark = pytest.mark.django_db
+# Batches run in-process here (conftest.in_process_batches).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 
 AT = T0 + dt.timedelta(days=40)
-
-
-@pytest.fixture(autouse=True)
-def no_broker(django_capture_on_commit_callbacks):
-    """Batches run in-process here: what the services queue on commit is not sent."""
-    with django_capture_on_commit_callbacks(execute=False):
-        yield
 
 
 def create(source, target=None, *, effective=None, start=True, target_ref=None, **kwargs):

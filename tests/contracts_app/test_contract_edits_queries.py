@@ -97,8 +97,8 @@ def test_edit_query_count_is_constant(post, django_assert_num_queries, contract,
     body = _edit_body(contract, count)
     # token (+ user), contract (404 check), credit-type names, savepoint pair, subscription lock,
     # contract lock, the named terms, first free ordinals, products, contract update, term
-    # rewrite, term insert, edit insert, audit entry
-    with django_assert_num_queries(15):
+    # rewrite, term insert, edit insert, audit entry, webhook event (the outbox row)
+    with django_assert_num_queries(16):
         response = post("/v2/contracts/edit", body)
     assert response.status_code == 200, response.content
     # each recurring commit added was expanded into its 12 monthly periods

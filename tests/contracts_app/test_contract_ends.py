@@ -312,12 +312,13 @@ def test_update_end_date_statements_do_not_grow_with_terms(client, django_assert
         )
 
     # then: token with its user, contract, subscription lock, contract lock, terms, contract
-    # update, one delete-and-rewrite of terms, the service's savepoint pair, the audit entry
-    with django_assert_num_queries(10):
+    # update, one delete-and-rewrite of terms, the service's savepoint pair, the audit entry,
+    # the webhook event (the outbox row)
+    with django_assert_num_queries(11):
         assert update_end_date({"ending_before": z(at(2024, 4))}).status_code == 200
     assert ContractTerm.objects.filter(contract=contract, kind="credit").count() == 4 * 3
     # a later end: plus the package's terms and one insert of the new rows
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert update_end_date({"ending_before": z(at(2025, 1))}).status_code == 200
     assert ContractTerm.objects.filter(contract=contract, kind="credit").count() == 4 * 12
 

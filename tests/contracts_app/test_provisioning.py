@@ -256,8 +256,8 @@ def test_provision_costs_the_same_queries_whatever_the_terms(term_count, django_
     customer = make_customer()
     # then: the package's share lock, terms fetch, subscription insert, contract insert, one
     # insert for all terms, plus the service's own savepoint pair (the test runs in a transaction),
-    # and the audit entry
-    with django_assert_num_queries(8):
+    # the audit entry and the webhook event (the outbox row)
+    with django_assert_num_queries(9):
         contract_provision(customer=customer, package=package, starting_at=JAN_31)
 
 

@@ -38,15 +38,9 @@ from packages_app.services.aliases import alias_assign
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, cohort, run_to_end, two_packages
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# Batches run in-process here (conftest.in_process_batches).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 AT = T0 + dt.timedelta(days=40)
-
-
-@pytest.fixture(autouse=True)
-def no_broker(django_capture_on_commit_callbacks):
-    """Batches run in-process here: what the services queue on commit is not sent."""
-    with django_capture_on_commit_callbacks(execute=False):
-        yield
 
 
 @pytest.fixture

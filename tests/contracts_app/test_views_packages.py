@@ -8,8 +8,11 @@ from django.contrib.auth.models import Permission
 
 from config.audit.models import AuditLogEntry
 from contracts_app.models import ContractTerm
+from contracts_app.presenters import package_diff_words
+from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import AliasAssignment, Package
+from packages_app.selectors.package_diff import package_diff, package_diff_names
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.contract_builders import (
     eight_terms,
@@ -202,8 +205,8 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
     ) == [(start, end) for _, start, end in periods]
     # Whatever the rows: the form's choices (5), then inside a transaction that is rolled back
     # the create's own checks and inserts, a stand-in customer, the provisioning's writes (and
-    # their audit entries, rolled back with them) and the contract read back; credit type
-    # names (savepoints count: the test runs in one).
+    # their audit entries and webhook events, rolled back with them) and the contract read
+    # back; credit type names (savepoints count: the test runs in one).
     data.update(
         {
             "recurring_credits-TOTAL_FORMS": "3",
@@ -225,7 +228,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
             },
         }
     )
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(32):
         response = pricing_client.post("/packages/new/preview/", data, HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<td>period 3</td>") == 3
 
@@ -254,7 +257,7 @@ def test_new_version_is_prefilled_takes_over_the_alias_and_shows_the_diff(pricin
         f"/packages/{source.id}/new-version/preview/", data, HTTP_HX_REQUEST="true"
     ).content.decode()
     # the same kinds on the same products, other amounts: changed, not added and removed
-    assert 'class="changed"' in preview and "was: " in preview
+    assert 'class="changed"' in preview and "changes:" in preview
 
     data["version-take_over_aliases_from"] = "2027-06-01T00:00"
     response = pricing_client.post(f"/packages/{source.id}/new-version/", data)
@@ -268,6 +271,28 @@ def test_new_version_is_prefilled_takes_over_the_alias_and_shows_the_diff(pricin
     )
     june = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
     assert schedule == [(source.id, JAN31, june), (new.id, june, None)]
+
+
+def test_the_new_version_preview_shows_the_migration_previews_diff(pricing_client, catalog):
+    # given a saved version, and a new one built on the page with other amounts
+    source = make_package(
+        name="Starter v1",
+        rate_card=catalog["card"],
+        terms=[recurring_term(catalog["tokens"]), subscription_term(catalog["seat"])],
+    )
+    data = builder_post(catalog, name="Starter v2", **{"aliases-0-name": ""})
+    # when the page previews it, then saves it
+    shown = pricing_client.post(
+        f"/packages/{source.id}/new-version/preview/", data, HTTP_HX_REQUEST="true"
+    ).context["diff"]
+    pricing_client.post(f"/packages/{source.id}/new-version/", data)
+    # then the page showed what a migration between the two versions shows
+    new = Package.objects.get(name="Starter v2")
+    diff = package_diff(source=source, target=new)
+    assert shown == package_diff_words(
+        diff, **package_diff_names(diff), credit_type_names=credit_type_names()
+    )
+    assert shown["changed"]
 
 
 def test_package_page_words_timelines_and_cohort_in_constant_queries(

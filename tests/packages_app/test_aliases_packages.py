@@ -215,6 +215,7 @@ def test_each_alias_costs_a_fixed_number_of_queries(django_assert_max_num_querie
     # The package part: savepoints around the service and the insert (no references, no
     # terms). Each alias: its savepoint, get_or_create (savepoint, select, release), lock,
     # overlapping rows, the split row's package, one trim update, one insert, release. The
-    # audit trail: one entry for the package, one bulk insert for every alias.
-    with django_assert_max_num_queries(7 + 2 * 10):
+    # audit trail: one entry for the package, one bulk insert for every alias. The package's
+    # webhook event (the outbox row).
+    with django_assert_max_num_queries(8 + 2 * 10):
         create("next", alias("a", T1, T2), alias("b", T1, T2))

@@ -14,8 +14,8 @@ from tests.packages_app.test_api_packages import eight_terms, every_field, make_
 pytestmark = pytest.mark.django_db
 
 # token, savepoint, rate card, products, credit types, savepoint/insert/release, terms, audit
-# entry, release
-CREATE_QUERIES = 11
+# entry, webhook event (the outbox row, config.webhooks), release
+CREATE_QUERIES = 12
 # token, then the package's stored response with its aliases as one JSON text
 GET_QUERIES = 2
 # the same for a page of any size (one keyset query returns every package's JSON text)

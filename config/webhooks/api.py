@@ -1,0 +1,224 @@
+"""`/v1/webhooks/*`: endpoints that receive signed events, and what was sent to them
+(README, Webhooks). Thin: validation here, rules in services and selectors."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.pagination import keyset_paginate, parse_limit
+from config.api.schema import PAGE_PARAMETERS, data_of, page_of
+from config.api.serializers import StrictSerializer
+from config.api.views_base import page_body, rfc3339, validated
+from config.webhooks import selectors, services
+from config.webhooks.events import EVENT_TYPES
+from config.webhooks.models import WebhookDeliveryAttempt, WebhookEndpoint
+
+EVENT_TYPE_HELP = "; ".join(f"`{name}`: {meaning}" for name, meaning in EVENT_TYPES.items())
+
+
+class WebhookCreateInput(StrictSerializer):
+    url = serializers.CharField(
+        max_length=2048,
+        help_text="http(s) URL; private, loopback and link-local targets are refused unless "
+        "the server sets WEBHOOKS_ALLOW_PRIVATE_TARGETS",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(EVENT_TYPES)),
+        allow_empty=False,
+        max_length=len(EVENT_TYPES),
+        help_text=EVENT_TYPE_HELP,
+    )
+    description = serializers.CharField(max_length=400, required=False, allow_blank=True)
+
+
+class WebhookIdInput(StrictSerializer):
+    webhook_id = serializers.UUIDField()
+
+
+class WebhookListInput(StrictSerializer):
+    archive_filter = serializers.ChoiceField(
+        choices=["NOT_ARCHIVED", "ARCHIVED", "ALL"], required=False, default="NOT_ARCHIVED"
+    )
+
+
+class WebhookResendInput(StrictSerializer):
+    webhook_id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+
+
+class WebhookSecretOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    secret = serializers.CharField(
+        help_text="`whsec_` + base64 of the signing key; shown only here, keep it"
+    )
+
+
+class WebhookOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    events = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(
+        choices=["enabled", "failing", "archived"],
+        help_text="failing: a delivery used up its retries and none has succeeded since",
+    )
+    failing_since = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    archived_at = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookDeliveryAttemptOutput(serializers.Serializer):
+    event_id = serializers.UUIDField(help_text="Also the request's `webhook-id` header")
+    event_type = serializers.CharField()
+    attempted_at = serializers.DateTimeField()
+    response_status = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.IntegerField()
+    error = serializers.CharField(allow_null=True, help_text="null when the receiver took it")
+    response_body = serializers.CharField(help_text="The first 1 KB the receiver answered")
+    delivery_status = serializers.ChoiceField(
+        choices=["PENDING", "DELIVERED", "FAILED", "CANCELLED"],
+        help_text="Where the event stands for this webhook now",
+    )
+
+
+class WebhookResendOutput(serializers.Serializer):
+    webhook_id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+
+
+def webhook_data(endpoint: WebhookEndpoint) -> dict:
+    return {
+        "id": str(endpoint.id),
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "events": endpoint.event_types,
+        "status": selectors.endpoint_status(endpoint),
+        "failing_since": rfc3339(endpoint.failing_since),
+        "created_at": rfc3339(endpoint.created_at),
+        "archived_at": rfc3339(endpoint.archived_at),
+    }
+
+
+def attempt_data(attempt: WebhookDeliveryAttempt) -> dict:
+    return {
+        "event_id": str(attempt.delivery.event_id),
+        "event_type": attempt.delivery.event.type,
+        "attempted_at": rfc3339(attempt.attempted_at),
+        "response_status": attempt.response_status,
+        "duration_ms": attempt.duration_ms,
+        "error": attempt.error or None,
+        "response_body": attempt.response_body,
+        "delivery_status": attempt.delivery.status,
+    }
+
+
+def _secret_data(endpoint: WebhookEndpoint) -> dict:
+    return {"data": {"id": str(endpoint.id), "secret": endpoint.secret}}
+
+
+class WebhookCreateApi(APIView):
+    required_permission = "webhooks.add_webhookendpoint"
+
+    @extend_schema(
+        operation_id="webhooks_create",
+        request=WebhookCreateInput,
+        responses=data_of(WebhookSecretOutput),
+    )
+    def post(self, request):
+        data = validated(WebhookCreateInput, request.data)
+        endpoint = services.endpoint_create(
+            url=data["url"], event_types=data["events"], description=data.get("description", "")
+        )
+        return Response(_secret_data(endpoint))
+
+
+class WebhookListApi(APIView):
+    required_permission = "webhooks.view_webhookendpoint"
+
+    @extend_schema(
+        operation_id="webhooks_list",
+        request=WebhookListInput,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(WebhookOutput),
+    )
+    def post(self, request):
+        data = validated(WebhookListInput, request.data)
+        queryset = selectors.endpoints(include_archived=data["archive_filter"] != "NOT_ARCHIVED")
+        if data["archive_filter"] == "ARCHIVED":
+            queryset = queryset.filter(archived_at__isnull=False)
+        page = keyset_paginate(
+            queryset,
+            limit=parse_limit(request.query_params.get("limit")),
+            cursor=request.query_params.get("next_page"),
+        )
+        return Response(page_body(page, [webhook_data(endpoint) for endpoint in page.items]))
+
+
+class WebhookArchiveApi(APIView):
+    required_permission = "webhooks.change_webhookendpoint"
+
+    @extend_schema(
+        operation_id="webhooks_archive", request=WebhookIdInput, responses=data_of(WebhookOutput)
+    )
+    def post(self, request):
+        data = validated(WebhookIdInput, request.data)
+        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        return Response({"data": webhook_data(services.endpoint_archive(endpoint=endpoint))})
+
+
+class WebhookRotateSecretApi(APIView):
+    required_permission = "webhooks.change_webhookendpoint"
+
+    @extend_schema(
+        operation_id="webhooks_rotate_secret",
+        request=WebhookIdInput,
+        responses=data_of(WebhookSecretOutput),
+    )
+    def post(self, request):
+        data = validated(WebhookIdInput, request.data)
+        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        return Response(_secret_data(services.endpoint_secret_rotate(endpoint=endpoint)))
+
+
+class WebhookDeliveryListApi(APIView):
+    required_permission = "webhooks.view_webhookendpoint"
+
+    @extend_schema(
+        operation_id="webhooks_deliveries_list",
+        request=WebhookIdInput,
+        parameters=PAGE_PARAMETERS,
+        responses=page_of(WebhookDeliveryAttemptOutput),
+    )
+    def post(self, request):
+        """One row per attempt, newest first."""
+        data = validated(WebhookIdInput, request.data)
+        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        page = keyset_paginate(
+            selectors.delivery_attempts(endpoint=endpoint),
+            limit=parse_limit(request.query_params.get("limit"), default=50),
+            cursor=request.query_params.get("next_page"),
+            keys=("attempted_at", "id"),
+            descending=True,
+        )
+        return Response(page_body(page, [attempt_data(attempt) for attempt in page.items]))
+
+
+class WebhookDeliveryResendApi(APIView):
+    required_permission = "webhooks.change_webhookendpoint"
+
+    @extend_schema(
+        operation_id="webhooks_deliveries_resend",
+        request=WebhookResendInput,
+        responses=data_of(WebhookResendOutput),
+    )
+    def post(self, request):
+        """Send an event to the webhook again (now, then on the retry schedule if it fails)."""
+        data = validated(WebhookResendInput, request.data)
+        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        delivery = services.delivery_resend(endpoint=endpoint, event_id=data["event_id"])
+        return Response(
+            {"data": {"webhook_id": str(endpoint.id), "event_id": str(delivery.event_id)}}
+        )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.factories import user_with_token
+from tests.webhooks.receiver import start_receiver
+
+
+@pytest.fixture
+def receiver_for():
+    servers = []
+
+    def make(statuses=None):
+        receiver, server = start_receiver(statuses)
+        servers.append(server)
+        return receiver
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def api(client):
+    """POST a JSON body as a user holding every permission; the response's JSON and status."""
+    _, token = user_with_token(superuser=True)
+
+    def post(path: str, body: dict, query: str = ""):
+        response = client.post(
+            f"{path}{query}",
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        return response.status_code, response.json()
+
+    return post
