@@ -96,11 +96,11 @@ urlpatterns = [
         views_contract_edits.ContractEditView.as_view(),
         name="contract-edit",
     ),
-    path("migrations/", views_migrations.migration_list, name="migration-list"),
+    path("migrations/", views_migrations.MigrationListView.as_view(), name="migration-list"),
     path("migrations/new/", views_migrations.migration_new, name="migration-new"),
     path(
         "migrations/<uuid:migration_id>/",
-        views_migrations.migration_detail,
+        views_migrations.MigrationDetailView.as_view(),
         name="migration-detail",
     ),
     path(
