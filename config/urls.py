@@ -16,7 +16,7 @@ urlpatterns = [
     path("", contracts_views.dashboard, name="home"),
     path("", include("packages_app.urls")),
     path("", include("contracts_app.urls")),
-    path("", include("config.audit.urls")),
+    path("", include("config.activity.urls")),
     # API (Metronome-compatible paths, no trailing slashes).
     # JSON whatever the Accept header says (curl and fuzzers send none); YAML on its own path.
     path("openapi.json", api_views.OpenApiJsonView.as_view(), name="openapi-schema"),

@@ -13,9 +13,9 @@ import uuid
 from django import forms
 
 from config.core.ids import parse_uuid
+from config.web.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
 from contracts_app.services.customers import DELIVERY_METHODS
-from packages_app.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
 
 BILLING_PROVIDERS = [
     ("stripe", "Stripe"),

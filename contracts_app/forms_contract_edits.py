@@ -11,7 +11,7 @@ import uuid
 
 from django import forms
 
-from packages_app.forms import BLANK, ServiceForm, utc_datetime_field
+from config.web.forms import BLANK, ServiceForm, utc_datetime_field
 from packages_app.models import USD_CENTS_ID
 
 AMOUNT_HELP = "In the credit type's units (USD: cents)"

@@ -596,3 +596,96 @@ def cohort_chart(
         rows=rows,
         empty=peak == 0,
     )
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A piece of a sentence on a page, a link when `url` is set."""
+
+    text: str
+    url: str = ""
+
+
+def transition_phrases(transitions, *, previous, following) -> list[Phrase]:
+    """The contract page's "Transition" line: the links into the contract (else the contract it
+    follows, else "first of its subscription"), then the one that follows it."""
+
+    def name(contract) -> str:
+        return contract.package.name if contract.package_id else contract.name
+
+    def page(contract_id) -> str:
+        return reverse("contracts:contract-detail", args=[contract_id])
+
+    phrases = []
+    for transition in transitions:
+        phrases += [
+            Phrase(f"{transition['type'].lower()} from "),
+            Phrase("the previous contract", page(transition["from_contract_id"])),
+        ]
+    if not transitions and previous:
+        phrases += [Phrase("follows "), Phrase(name(previous[0]), page(previous[0].id))]
+    elif not transitions:
+        phrases.append(Phrase("first of its subscription"))
+    if following:
+        nxt = following[0]
+        phrases += [
+            Phrase("; followed by "),
+            Phrase(name(nxt), page(nxt.id)),
+            Phrase(f" from {iso(nxt.starting_at)}"),
+        ]
+    return phrases
+
+
+def cohort_chart_marks(assignments, migrations) -> list[ChartMark]:
+    """The cohort chart's marks: where each in-force alias interval starts (`assignments`, with
+    their alias name, package and rate card read) and each migration's effective time."""
+
+    def target(assignment) -> str:
+        return assignment.package.name if assignment.package_id else assignment.rate_card.name
+
+    marks = [
+        ChartMark(
+            at=a.starting_at,
+            label=f"{a.alias_name.name} → {target(a)}"[:40],
+            title=f"{a.alias_name.name} points at {target(a)} from {a.starting_at:%Y-%m-%dT%H:%MZ}",
+            kind="alias",
+        )
+        for a in assignments
+        if a.superseded_at is None
+    ]
+    for migration in migrations:
+        at = migration.effective_at or migration.run_at
+        destination = (
+            migration.target_package.name
+            if migration.target_package_id
+            else f"alias {migration.target_alias}"
+        )
+        marks.append(
+            ChartMark(
+                at=at,
+                label=f"migration ({migration.status.lower()})",
+                title=f"Migration {migration.source_package.name} → {destination}, "
+                f"{migration.status.lower()}, effective {at:%Y-%m-%dT%H:%MZ}",
+                kind="migration",
+            )
+        )
+    return marks
+
+
+def subscription_choices(contracts) -> list[tuple[str, str]]:
+    """A customer's subscriptions (from its contracts, in start order, packages read) as select
+    choices: each named by its last two contracts, "Plan v1 (2027-01-01) → Plan v2 (…)"."""
+    chains: dict = {}
+    for contract in contracts:
+        if contract.subscription_id:
+            chains.setdefault(contract.subscription_id, []).append(contract)
+    return [
+        (
+            str(key),
+            " → ".join(
+                f"{c.package.name if c.package_id else c.name} ({c.starting_at:%Y-%m-%d})"
+                for c in chain[-2:]
+            ),
+        )
+        for key, chain in chains.items()
+    ]

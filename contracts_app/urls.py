@@ -10,16 +10,20 @@ from contracts_app import (
 
 app_name = "contracts"
 urlpatterns = [
-    path("packages/new/", views_packages.package_builder, name="package-builder"),
+    path("packages/new/", views_packages.PackageBuilderView.as_view(), name="package-builder"),
     path(
         "packages/new/preview/",
         views_packages.package_builder_preview,
         name="package-builder-preview",
     ),
-    path("packages/<uuid:package_id>/", views_packages.package_detail, name="package-detail"),
+    path(
+        "packages/<uuid:package_id>/",
+        views_packages.PackageDetailView.as_view(),
+        name="package-detail",
+    ),
     path(
         "packages/<uuid:package_id>/new-version/",
-        views_packages.package_builder,
+        views_packages.PackageBuilderView.as_view(),
         name="package-new-version",
     ),
     path(
@@ -29,36 +33,48 @@ urlpatterns = [
     ),
     path(
         "packages/<uuid:package_id>/archive/",
-        views_packages.package_archive_confirm,
+        views_packages.PackageArchiveView.as_view(),
         name="package-archive",
     ),
-    path("packages/<uuid:package_id>/cohort/", views_cohort.package_cohort, name="package-cohort"),
+    path(
+        "packages/<uuid:package_id>/cohort/",
+        views_cohort.PackageCohortView.as_view(),
+        name="package-cohort",
+    ),
     path(
         "packages/<uuid:package_id>/cohort.csv",
         views_cohort.package_cohort_csv,
         name="package-cohort-csv",
     ),
-    path("aliases/<int:alias_id>/cohort/", views_cohort.alias_cohort, name="alias-cohort"),
+    path(
+        "aliases/<int:alias_id>/cohort/",
+        views_cohort.AliasCohortView.as_view(),
+        name="alias-cohort",
+    ),
     path(
         "aliases/<int:alias_id>/cohort/chart/",
         views_cohort.alias_cohort_chart,
         name="alias-cohort-chart",
     ),
     path("customers/", views.CustomerListView.as_view(), name="customer-list"),
-    path("customers/new/", views.customer_new, name="customer-new"),
-    path("customers/<uuid:customer_id>/", views.customer_detail, name="customer-detail"),
+    path("customers/new/", views.CustomerNewView.as_view(), name="customer-new"),
+    path(
+        "customers/<uuid:customer_id>/", views.CustomerDetailView.as_view(), name="customer-detail"
+    ),
     path(
         "customers/<uuid:customer_id>/provision/",
-        views.customer_provision,
+        views.CustomerProvisionView.as_view(),
         name="customer-provision",
     ),
     path(
         "customers/<uuid:customer_id>/schedule-change/",
-        views.customer_schedule_change,
+        views.CustomerScheduleChangeView.as_view(),
         name="customer-schedule-change",
     ),
     path(
-        "customers/<uuid:customer_id>/billing/", views.customer_billing_add, name="customer-billing"
+        "customers/<uuid:customer_id>/billing/",
+        views.CustomerBillingAddView.as_view(),
+        name="customer-billing",
     ),
     path(
         "customers/<uuid:customer_id>/billing/<uuid:configuration_id>/archive/",
@@ -67,24 +83,24 @@ urlpatterns = [
     ),
     path(
         "contracts/<uuid:contract_id>/",
-        views_contract_edits.contract_detail,
+        views_contract_edits.ContractDetailView.as_view(),
         name="contract-detail",
     ),
     path(
         "contracts/<uuid:contract_id>/edits/",
-        views_contract_edits.contract_edit_history_more,
+        views_contract_edits.ContractEditHistoryView.as_view(),
         name="contract-edit-history",
     ),
     path(
         "contracts/<uuid:contract_id>/edits/<slug:kind>/",
-        views_contract_edits.contract_edit_apply,
+        views_contract_edits.ContractEditView.as_view(),
         name="contract-edit",
     ),
-    path("migrations/", views_migrations.migration_list, name="migration-list"),
+    path("migrations/", views_migrations.MigrationListView.as_view(), name="migration-list"),
     path("migrations/new/", views_migrations.migration_new, name="migration-new"),
     path(
         "migrations/<uuid:migration_id>/",
-        views_migrations.migration_detail,
+        views_migrations.MigrationDetailView.as_view(),
         name="migration-detail",
     ),
     path(

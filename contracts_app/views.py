@@ -16,13 +16,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from config.api.errors import flatten_errors
-from config.api.views_base import validated
-from config.core.errors import ApplicationError, Conflict
+from config.core.errors import ApplicationError
 from config.core.ids import parse_uuid
-from config.web import ObjectListView, redirect_after_write
+from config.web import ObjectDetailView, ObjectListView, ServiceFormView
+from config.web.forms import today_utc
 from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
 from contracts_app.forms import (
     BillingConfigurationForm,
@@ -31,7 +29,11 @@ from contracts_app.forms import (
     ScheduleChangeForm,
 )
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
-from contracts_app.presenters import preview_timeline, subscription_timeline
+from contracts_app.presenters import (
+    preview_timeline,
+    subscription_choices,
+    subscription_timeline,
+)
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
@@ -42,7 +44,7 @@ from contracts_app.services.customers import (
 from contracts_app.services.previews import dry_run
 from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
 from contracts_app.services.provisioning import contract_provision
-from packages_app.forms import package_choices, today_utc
+from packages_app.forms.catalog import package_choices
 from packages_app.models import AliasName, Package, Product
 
 
@@ -98,26 +100,21 @@ def _is_uuid(value) -> bool:
     return parse_uuid(value) is not None
 
 
-@login_required
-@permission_required("contracts_app.add_customer", raise_exception=True)
-def customer_new(request):
-    form = CustomerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = validated(CustomerCreateInput, form.body())
-            customer = customer_create(
-                name=data["name"],
-                external_id=data.get("external_id"),
-                ingest_aliases=data.get("ingest_aliases", ()),
-            )
-        except ValidationError as exc:
-            for path, messages in flatten_errors(exc.detail).items():
-                form.add_service_error(path, " ".join(messages))
-        except ApplicationError as exc:
-            form.add_service_error(exc.field, exc.message)
-        else:
-            return HttpResponseRedirect(reverse("contracts:customer-detail", args=[customer.pk]))
-    return render(request, "contracts_app/customer_new.html", {"form": form})
+class CustomerNewView(ServiceFormView):
+    permission_required = "contracts_app.add_customer"
+    form_class = CustomerForm
+    serializer = CustomerCreateInput
+    template_name = "contracts_app/customer_new.html"
+
+    def perform(self, data, form):
+        return customer_create(
+            name=data["name"],
+            external_id=data.get("external_id"),
+            ingest_aliases=data.get("ingest_aliases", ()),
+        )
+
+    def get_success_url(self, customer) -> str:
+        return reverse("contracts:customer-detail", args=[customer.pk])
 
 
 def _package_alias_names() -> list[tuple[int, str]]:
@@ -144,20 +141,7 @@ def _customer_context(request, customer: Customer, **forms) -> dict:
     )
     packages = package_choices()
     aliases = _package_alias_names()
-    subscriptions: dict = {}
-    for contract in contracts:
-        if contract.subscription_id:
-            subscriptions.setdefault(contract.subscription_id, []).append(contract)
-    subscription_choices = [
-        (
-            str(key),
-            " → ".join(
-                f"{c.package.name if c.package_id else c.name} ({c.starting_at:%Y-%m-%d})"
-                for c in chain[-2:]
-            ),
-        )
-        for key, chain in subscriptions.items()
-    ]
+    subscriptions = subscription_choices(contracts)
     initial_start = today_utc()
     package_id = request.GET.get("package", "")
     context = {
@@ -180,11 +164,11 @@ def _customer_context(request, customer: Customer, **forms) -> dict:
         or (
             ScheduleChangeForm(
                 initial={"starting_at": initial_start},
-                subscription_choices=subscription_choices,
+                subscription_choices=subscriptions,
                 package_choices=packages,
                 alias_choices=aliases,
             )
-            if subscription_choices
+            if subscriptions
             else None
         ),
         "can_provision": request.user.has_perm("contracts_app.add_contract"),
@@ -192,17 +176,19 @@ def _customer_context(request, customer: Customer, **forms) -> dict:
         "now": now,
     }
     context.update({key: value for key, value in forms.items() if value is not None})
-    context["choices"] = (packages, aliases, subscription_choices)
+    context["choices"] = (packages, aliases, subscriptions)
     return context
 
 
-@login_required
-@permission_required("contracts_app.view_customer", raise_exception=True)
-def customer_detail(request, customer_id):
-    customer = get_object_or_404(Customer, pk=customer_id)
-    return render(
-        request, "contracts_app/customer_detail.html", _customer_context(request, customer)
-    )
+class CustomerDetailView(ObjectDetailView):
+    permission_required = "contracts_app.view_customer"
+    queryset = Customer.objects.all()
+    pk_url_kwarg = "customer_id"
+    context_object_name = "customer"
+    template_name = "contracts_app/customer_detail.html"
+
+    def get_context_data(self, customer) -> dict:
+        return _customer_context(self.request, customer)
 
 
 def _preview_payload(preview, *, credit_type_names) -> dict:
@@ -217,128 +203,126 @@ def _preview_payload(preview, *, credit_type_names) -> dict:
     return {"preview": preview, "preview_timeline": timeline, "periods": periods}
 
 
-@login_required
-@permission_required("contracts_app.add_contract", raise_exception=True)
-def customer_provision(request, customer_id):
-    """POST "preview": the contract provisioning would create (nothing kept); POST "confirm":
-    create it. The form's uniqueness key makes a double submit one contract."""
-    customer = get_object_or_404(Customer, pk=customer_id)
-    if request.method != "POST":
-        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[customer.pk]))
-    form = ProvisionForm(
-        request.POST,
-        package_choices=package_choices(),
-        alias_choices=[name for _, name in _package_alias_names()],
-    )
-    extra: dict = {}
-    if form.is_valid():
+class _CustomerFormView(ServiceFormView):
+    """A form posted from the customer page; invalid or previewed, the page (or, for htmx, the
+    form's region) again with it; done, the contract page."""
+
+    template_name = "contracts_app/customer_detail.html"
+    form_name = ""
+
+    def load(self) -> None:
+        self.customer = get_object_or_404(Customer, pk=self.kwargs["customer_id"])
+
+    def get(self, request, *args, **kwargs):
+        self.load()
+        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[self.customer.pk]))
+
+    def get_context_data(self, form) -> dict:
+        return _customer_context(self.request, self.customer, **{self.form_name: form})
+
+    def get_success_url(self, contract) -> str:
+        return reverse("contracts:contract-detail", args=[contract.pk])
+
+
+class CustomerProvisionView(_CustomerFormView):
+    """ "Preview": the contract provisioning would create (nothing kept); "Confirm": create it.
+    The form's uniqueness key makes a double submit one contract."""
+
+    permission_required = "contracts_app.add_contract"
+    form_class = ProvisionForm
+    form_name = "provision_form"
+    fragment = "provision"
+    confirm_action = "confirm"
+
+    def get_form_kwargs(self) -> dict:
+        aliases = [name for _, name in _package_alias_names()]
+        return {"package_choices": package_choices(), "alias_choices": aliases}
+
+    def body(self, form) -> dict:
         data = form.cleaned_data
-        package = Package.objects.filter(pk=data["package"]).first() if data["package"] else None
-        arguments = {
-            "customer": customer,
+        return {
+            "customer": self.customer,
             "starting_at": data["starting_at"],
-            "package": package,
+            "package": Package.objects.filter(pk=data["package"]).first()
+            if data["package"]
+            else None,
             "package_alias": data["package_alias"] or None,
-            "created_by": request.user.get_username(),
+            "created_by": self.request.user.get_username(),
         }
-        try:
-            if request.POST.get("_action") == "confirm":
-                contract = contract_provision(
-                    **arguments, uniqueness_key=data["uniqueness_key"] or None
-                )
-                return redirect_after_write(
-                    request, reverse("contracts:contract-detail", args=[contract.pk])
-                )
-            preview = dry_run(contract_provision, **arguments)
-            extra = _preview_payload(preview, credit_type_names=credit_type_names())
-        except Conflict as exc:
-            existing = Contract.objects.filter(
-                customer=customer, uniqueness_key=data["uniqueness_key"]
-            ).first()
-            if exc.field == "uniqueness_key" and existing is not None:
-                return redirect_after_write(
-                    request, reverse("contracts:contract-detail", args=[existing.pk])
-                )
-            form.add_service_error(exc.field, exc.message)
-        except ApplicationError as exc:
-            form.add_service_error(exc.field, exc.message)
-    context = _customer_context(request, customer, provision_form=form)
-    context.update(extra)
-    if request.htmx:
-        return render(request, "contracts_app/customer_detail.html#provision", context)
-    return render(request, "contracts_app/customer_detail.html", context)
+
+    def preview(self, arguments, form) -> dict:
+        preview = dry_run(contract_provision, **arguments)
+        return _preview_payload(preview, credit_type_names=credit_type_names())
+
+    def perform(self, arguments, form):
+        key = form.cleaned_data["uniqueness_key"] or None
+        return contract_provision(**arguments, uniqueness_key=key)
+
+    def existing(self, form):
+        key = form.cleaned_data["uniqueness_key"]
+        return Contract.objects.filter(customer=self.customer, uniqueness_key=key).first()
 
 
-@login_required
-@permission_required("contracts_app.add_contract", raise_exception=True)
-def customer_schedule_change(request, customer_id):
+class CustomerScheduleChangeView(_CustomerFormView):
     """End a subscription's current contract at a date and start the next one there, through
     the pricing-plan schedule service (set_previous_end_at); previewed first."""
-    customer = get_object_or_404(Customer, pk=customer_id)
-    if request.method != "POST":
-        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[customer.pk]))
-    base = _customer_context(request, customer)
-    packages, aliases, subscriptions = base["choices"]
-    form = ScheduleChangeForm(
-        request.POST,
-        subscription_choices=subscriptions,
-        package_choices=packages,
-        alias_choices=aliases,
-    )
-    extra: dict = {}
-    if form.is_valid():
+
+    permission_required = "contracts_app.add_contract"
+    form_class = ScheduleChangeForm
+    form_name = "change_form"
+    fragment = "schedule-change"
+    confirm_action = "confirm"
+
+    def get_form_kwargs(self) -> dict:
+        packages, aliases, subscriptions = _customer_context(self.request, self.customer)["choices"]
+        return {
+            "subscription_choices": subscriptions,
+            "package_choices": packages,
+            "alias_choices": aliases,
+        }
+
+    def body(self, form) -> dict:
         data = form.cleaned_data
-        arguments = {
+        return {
             "subscription_id": data["subscription"],
             "start_at": data["starting_at"],
             "pricing_plan_version_id": data["package"] or None,
             "pricing_plan_id": data["package_alias"] or None,
             "set_previous_end_at": True,
-            "created_by": request.user.get_username(),
+            "created_by": self.request.user.get_username(),
         }
-        try:
-            if request.POST.get("_action") == "confirm":
-                already = Contract.objects.filter(
-                    subscription_id=data["subscription"],
-                    starting_at=data["starting_at"],
-                    archived_at__isnull=True,
-                ).first()
-                contract = already or pricing_plan_schedule_create(**arguments)
-                return redirect_after_write(
-                    request, reverse("contracts:contract-detail", args=[contract.pk])
-                )
-            preview = dry_run(pricing_plan_schedule_create, **arguments)
-            extra = _preview_payload(preview, credit_type_names=credit_type_names())
-        except ApplicationError as exc:
-            form.add_service_error(exc.field, exc.message)
-    context = _customer_context(request, customer, change_form=form)
-    context.update({f"change_{key}": value for key, value in extra.items()})
-    if request.htmx:
-        return render(request, "contracts_app/customer_detail.html#schedule-change", context)
-    return render(request, "contracts_app/customer_detail.html", context)
+
+    def preview(self, arguments, form) -> dict:
+        preview = dry_run(pricing_plan_schedule_create, **arguments)
+        payload = _preview_payload(preview, credit_type_names=credit_type_names())
+        return {f"change_{key}": value for key, value in payload.items()}
+
+    def perform(self, arguments, form):
+        already = Contract.objects.filter(
+            subscription_id=arguments["subscription_id"],
+            starting_at=arguments["start_at"],
+            archived_at__isnull=True,
+        ).first()
+        return already or pricing_plan_schedule_create(**arguments)
 
 
-@login_required
-@permission_required("contracts_app.add_billingproviderconfiguration", raise_exception=True)
-def customer_billing_add(request, customer_id):
-    customer = get_object_or_404(Customer, pk=customer_id)
-    form = BillingConfigurationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = validated(SetConfigurationsInput, {"data": [form.item(customer.pk)]})
-            items = [dict(item) for item in data["data"]]
-            billing_provider_configurations_set(items=items)
-        except ValidationError as exc:
-            for path, messages in flatten_errors(exc.detail).items():
-                form.add_service_error(path, " ".join(messages))
-        except ApplicationError as exc:
-            form.add_service_error(exc.field, exc.message)
-        else:
-            return HttpResponseRedirect(
-                reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
-            )
-    context = _customer_context(request, customer, billing_form=form)
-    return render(request, "contracts_app/customer_detail.html", context)
+class CustomerBillingAddView(_CustomerFormView):
+    permission_required = "contracts_app.add_billingproviderconfiguration"
+    form_class = BillingConfigurationForm
+    form_name = "billing_form"
+    serializer = SetConfigurationsInput
+
+    get = ServiceFormView.get
+
+    def body(self, form) -> dict:
+        return {"data": [form.item(self.customer.pk)]}
+
+    def perform(self, data, form):
+        billing_provider_configurations_set(items=[dict(item) for item in data["data"]])
+        return self.customer
+
+    def get_success_url(self, customer) -> str:
+        return reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
 
 
 @login_required

@@ -18,13 +18,15 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django_htmx.http import push_url
 
 from config.core.errors import ValidationFailed
-from config.core.pagination import CursorPage, cursor_for, cursor_values
+from config.core.pagination import cursor_for, cursor_values
 from config.db_router import reads_from_replica
+from config.web import KeysetListView, htmx_partial, page_or_first
 from contracts_app.forms import CohortChartForm, CohortFilterForm
-from contracts_app.presenters import ChartMark, cohort_chart
+from contracts_app.presenters import cohort_chart, cohort_chart_marks
 from contracts_app.selectors.cohorts import (
     CohortFilter,
     alias_package_history,
@@ -49,14 +51,6 @@ def _query(request, keys, **extra) -> str:
     return urlencode(values)
 
 
-def _page_or_first(fetch, cursor: str | None) -> CursorPage:
-    """A forged or stale cursor starts again from the first page (as the old page did)."""
-    try:
-        return fetch(cursor)
-    except ValidationFailed:
-        return fetch(None)
-
-
 def _filter_context(request, form: CohortFilterForm, now: dt.datetime) -> dict:
     filters = form.filters()
     return {
@@ -68,33 +62,46 @@ def _filter_context(request, form: CohortFilterForm, now: dt.datetime) -> dict:
     }
 
 
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
-@reads_from_replica
-def package_cohort(request, package_id):
+class _CohortView(KeysetListView):
+    """A cohort: the filter form (a GET form bound to the query string), the count, and a
+    keyset page of contracts whose "Load more" carries the filters and the cursor."""
+
+    permission_required = "contracts_app.view_contract"
+    page_fragment = "cohort"
+
+    @method_decorator(reads_from_replica)  # after the login and permission checks
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def filter_context(self) -> dict:
+        self.now = timezone.now()
+        return _filter_context(self.request, CohortFilterForm(self.request.GET), self.now)
+
+
+class PackageCohortView(_CohortView):
     """`/packages/<id>/cohort/`: the contracts the filters select, their count, load more."""
-    package = get_object_or_404(Package, pk=package_id)
-    now = timezone.now()
-    form = CohortFilterForm(request.GET)
-    context = _filter_context(request, form, now)
-    filters = context["filters"]
-    page = _page_or_first(
-        lambda cursor: cohort_page(
-            package=package, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=cursor
-        ),
-        request.GET.get("after"),
-    )
-    context.update(
-        package=package,
-        page=page,
-        more_query=_query(request, FILTER_KEYS, after=page.next_cursor) if page.next_cursor else "",
-    )
-    if request.htmx and request.GET.get("after"):
-        return render(request, "contracts_app/cohort.html#rows", context)
-    context["count"] = cohort_counts(package_ids=[package.id], filters=filters, now=now)[package.id]
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "contracts_app/cohort.html#cohort", context)
-    return render(request, "contracts_app/cohort.html", context)
+
+    template_name = "contracts_app/cohort.html"
+
+    def get_context_data(self, *, cursor, more) -> dict:
+        package = get_object_or_404(Package, pk=self.kwargs["package_id"])
+        context = self.filter_context()
+        filters, now = context["filters"], self.now
+        page = page_or_first(
+            lambda after: cohort_page(
+                package=package, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=after
+            ),
+            cursor,
+        )
+        more_query = _query(self.request, FILTER_KEYS, after=page.next_cursor)
+        context.update(
+            package=package, page=page, more_query=more_query if page.next_cursor else ""
+        )
+        if not more:
+            context["count"] = cohort_counts(package_ids=[package.id], filters=filters, now=now)[
+                package.id
+            ]
+        return context
 
 
 @login_required
@@ -144,7 +151,7 @@ def _alias_page(packages, counts, *, filters: CohortFilter, now, cursor: str | N
         if not counts.get(package.id):
             inner = None
             continue
-        page = _page_or_first(
+        page = page_or_first(
             lambda c, package=package, room=room: cohort_page(
                 package=package, filters=filters, now=now, limit=room, cursor=c
             ),
@@ -161,42 +168,34 @@ def _alias_page(packages, counts, *, filters: CohortFilter, now, cursor: str | N
     return groups, None
 
 
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
-@reads_from_replica
-def alias_cohort(request, alias_id):
+class AliasCohortView(_CohortView):
     """`/aliases/<id>/cohort/`: everyone on any package the alias has pointed at."""
-    alias_name = get_object_or_404(AliasName, pk=alias_id, kind=AliasName.Kind.PACKAGE)
-    now = timezone.now()
-    form = CohortFilterForm(request.GET)
-    context = _filter_context(request, form, now)
-    filters = context["filters"]
-    packages = packages_of(alias_package_history(alias_name=alias_name))
-    counts = cohort_counts(package_ids=[p.id for p in packages], filters=filters, now=now)
-    groups, next_cursor = _alias_page(
-        packages, counts, filters=filters, now=now, cursor=request.GET.get("after")
-    )
-    context.update(
-        alias_name=alias_name,
-        packages=[(p, counts[p.id]) for p in packages],
-        count=sum(counts.values()),
-        groups=groups,
-        next_cursor=next_cursor,
-        more_query=_query(request, FILTER_KEYS, after=next_cursor) if next_cursor else "",
-        csv_query=_query(request, FILTER_KEYS),
-    )
-    if request.htmx and request.GET.get("after"):
-        return render(request, "contracts_app/alias_cohort.html#rows", context)
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "contracts_app/alias_cohort.html#cohort", context)
-    return render(request, "contracts_app/alias_cohort.html", context)
+
+    template_name = "contracts_app/alias_cohort.html"
+
+    def get_context_data(self, *, cursor, more) -> dict:
+        alias_name = get_object_or_404(
+            AliasName, pk=self.kwargs["alias_id"], kind=AliasName.Kind.PACKAGE
+        )
+        context = self.filter_context()
+        filters, now = context["filters"], self.now
+        packages = packages_of(alias_package_history(alias_name=alias_name))
+        counts = cohort_counts(package_ids=[p.id for p in packages], filters=filters, now=now)
+        groups, next_cursor = _alias_page(packages, counts, filters=filters, now=now, cursor=cursor)
+        more_query = _query(self.request, FILTER_KEYS, after=next_cursor)
+        context.update(
+            alias_name=alias_name,
+            packages=[(p, counts[p.id]) for p in packages],
+            count=sum(counts.values()),
+            groups=groups,
+            next_cursor=next_cursor,
+            more_query=more_query if next_cursor else "",
+            csv_query=_query(self.request, FILTER_KEYS),
+        )
+        return context
 
 
 # --- the chart ----------------------------------------------------------------------------------
-
-
-def _target_name(assignment) -> str:
-    return assignment.package.name if assignment.package_id else assignment.rate_card.name
 
 
 def chart_context(
@@ -218,33 +217,8 @@ def chart_context(
     ids = [p.id for p in packages]
     sizes = cohort_sizes_over_time(package_ids=ids, start=start, end=end, bucket=bucket)
     names = {p.id: p.name for p in packages}
-    marks = [
-        ChartMark(
-            at=a.starting_at,
-            label=f"{a.alias_name.name} → {_target_name(a)}"[:40],
-            title=f"{a.alias_name.name} points at {_target_name(a)} "
-            f"from {a.starting_at:%Y-%m-%dT%H:%MZ}",
-            kind="alias",
-        )
-        for a in assignments
-        if a.superseded_at is None
-    ]
-    for migration in migrations_touching(package_ids=ids, start=start, end=end):
-        at = migration.effective_at or migration.run_at
-        target = (
-            migration.target_package.name
-            if migration.target_package_id
-            else f"alias {migration.target_alias}"
-        )
-        marks.append(
-            ChartMark(
-                at=at,
-                label=f"migration ({migration.status.lower()})",
-                title=f"Migration {migration.source_package.name} → {target}, "
-                f"{migration.status.lower()}, effective {at:%Y-%m-%dT%H:%MZ}",
-                kind="migration",
-            )
-        )
+    migrations = migrations_touching(package_ids=ids, start=start, end=end)
+    marks = cohort_chart_marks(assignments, migrations)
     chart = cohort_chart(
         sizes,
         labels=names,
@@ -285,7 +259,7 @@ def alias_cohort_chart(request, alias_id):
         now=timezone.now(),
     )
     response = render(request, "contracts_app/cohort_chart.html", context)
-    if request.htmx and request.GET.get("push"):
+    if htmx_partial(request) and request.GET.get("push"):
         query = _query(request, CHART_KEYS)
         push_url(response, f"{page_url}?{query}#cohort-chart" if query else page_url)
     return response

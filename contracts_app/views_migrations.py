@@ -26,10 +26,10 @@ from rest_framework.exceptions import ValidationError
 
 from config.api.errors import flatten_errors
 from config.api.views_base import validated
-from config.core.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from config.core.errors import ApplicationError, Conflict, NotFound
 from config.core.ids import parse_uuid
 from config.core.pagination import keyset_paginate
-from config.web import csv_response, redirect_after_write
+from config.web import KeysetListView, csv_response, page_or_first, redirect_after_write
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
 from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
 from contracts_app.forms import CohortMigrationForm
@@ -63,7 +63,7 @@ from contracts_app.services.cohort_migrations import (
     effective_in_past,
     migration_input,
 )
-from packages_app.forms import package_choices
+from packages_app.forms.catalog import package_choices
 from packages_app.models import AliasName, Package
 from packages_app.selectors.package_diff import package_diff_names
 
@@ -75,10 +75,9 @@ Reason = CohortMigrationItem.Reason
 
 def _page(queryset, cursor: str | None, **options):
     """A keyset page; a stale or edited cursor starts again from the first page."""
-    try:
-        return keyset_paginate(queryset, limit=PAGE_SIZE, cursor=cursor, **options)
-    except ValidationFailed:
-        return keyset_paginate(queryset, limit=PAGE_SIZE, cursor=None, **options)
+    return page_or_first(
+        lambda after: keyset_paginate(queryset, limit=PAGE_SIZE, cursor=after, **options), cursor
+    )
 
 
 def _migration(migration_id) -> CohortMigration:
@@ -95,15 +94,23 @@ def _chosen(value: str | None, choices) -> str:
 # --- the list ------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
-def migration_list(request):
+class MigrationListView(KeysetListView):
     """`/migrations/`: newest first, filtered by status and by a package (as source or target)."""
+
+    permission_required = VIEW
+    template_name = "contracts_app/migrations/list.html"
+    page_fragment = "migrations"
+
+    def get_context_data(self, *, cursor, more) -> dict:
+        return _list_context(self.request, cursor)
+
+
+def _list_context(request, cursor: str | None) -> dict:
     status = _chosen(request.GET.get("status"), Status.values)
     package_id = parse_uuid(request.GET.get("package"))
     page = _page(
         migrations_selector(status=status or None, package_id=package_id),
-        request.GET.get("after"),
+        cursor,
         descending=True,
     )
     progress = migration_progress(page.items)
@@ -123,10 +130,7 @@ def migration_list(request):
         "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
         "can_add": request.user.has_perm(ADD),
     }
-    if request.htmx and not request.htmx.boosted:
-        partial = "rows" if request.GET.get("after") else "migrations"
-        return render(request, f"contracts_app/migrations/list.html#{partial}", context)
-    return render(request, "contracts_app/migrations/list.html", context)
+    return context
 
 
 def _row(migration: CohortMigration, progress: dict) -> dict:
@@ -391,19 +395,27 @@ def _live_context(request, migration: CohortMigration) -> dict:
     }
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
-def migration_detail(request, migration_id):
+class MigrationDetailView(KeysetListView):
     """`/migrations/<id>/`: live progress, the outcome, and its items (`?status=`, `?reason=`,
     keyset "load more")."""
-    migration = _migration(migration_id)
+
+    permission_required = VIEW
+    template_name = "contracts_app/migrations/detail.html"
+    rows_fragment = "item-rows"
+    page_fragment = "items"
+
+    def get_context_data(self, *, cursor, more) -> dict:
+        return _detail_context(self.request, _migration(self.kwargs["migration_id"]), cursor)
+
+
+def _detail_context(request, migration: CohortMigration, cursor: str | None) -> dict:
     status = _chosen(request.GET.get("status"), ItemStatus.values)
     reason = _chosen(request.GET.get("reason"), Reason.values)
     page = _page(
         migration_items(
             migration=migration, status=status or None, reason=reason or None
         ).select_related("customer"),
-        request.GET.get("after"),
+        cursor,
         keys=("id",),
     )
     kept = {key: value for key, value in {"status": status, "reason": reason}.items() if value}
@@ -424,10 +436,7 @@ def migration_detail(request, migration_id):
         "filter_query": urlencode(kept),
         "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
     }
-    if request.htmx and not request.htmx.boosted:
-        partial = "item-rows" if request.GET.get("after") else "items"
-        return render(request, f"contracts_app/migrations/detail.html#{partial}", context)
-    return render(request, "contracts_app/migrations/detail.html", context)
+    return context
 
 
 @login_required

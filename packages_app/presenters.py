@@ -86,3 +86,30 @@ def terms_in_words(
         )
         for term in terms
     ]
+
+
+def alias_row(name, now: dt.datetime, *, upcoming_days: int) -> dict:
+    """What an alias (with its in-force `.intervals`) points at now and what changes in the next
+    `upcoming_days` days: the alias list's row."""
+    soon = now + dt.timedelta(days=upcoming_days)
+    current = next(
+        (
+            i
+            for i in name.intervals
+            if i.starting_at <= now and (i.ending_before is None or i.ending_before > now)
+        ),
+        None,
+    )
+    changes = []
+    for interval in name.intervals:
+        if now < interval.starting_at <= soon:
+            changes.append((interval.starting_at, assignment_target(interval)[0]))
+        if interval.ending_before and now < interval.ending_before <= soon:
+            following = any(i.starting_at == interval.ending_before for i in name.intervals)
+            if not following:
+                changes.append((interval.ending_before, "nothing"))
+    return {
+        "name": name,
+        "current": assignment_target(current) if current else None,
+        "changes": sorted(changes),
+    }

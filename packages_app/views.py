@@ -1,29 +1,27 @@
-"""The catalog's pages: package and rate-card lists, rate cards, alias schedules.
+"""The catalog's pages: package and rate-card lists, rate cards, alias schedules, products and
+billable metrics, declared on the page toolkit (config.web).
 
-Pages that need contracts (the builder's preview, the package page's cohort) live in
-contracts_app/views_packages.py: the catalog never imports contracts_app.
+Pages that need contracts (the builder and its preview, the package page with its cohort, the
+archive page) live in contracts_app/views_packages.py: the catalog never imports contracts_app.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
 from config.core.errors import ApplicationError
-from config.web import ObjectListView
+from config.web import ObjectDetailView, ObjectListView, ServiceFormView, fragment_for
+from config.web.forms import utc_day
 from packages_app.api.billable_metrics import BillableMetricCreateInput
 from packages_app.api.products import ProductCreateInput
 from packages_app.api.products import _split as split_product_fields
 from packages_app.api.rate_cards import RateAddInput, RateCardCreateInput, RateCardUpdateInput
-from packages_app.forms import (
+from packages_app.forms.catalog import (
     AliasScheduleForm,
     BillableMetricForm,
     ProductForm,
@@ -31,9 +29,8 @@ from packages_app.forms import (
     RateCardForm,
     RateForm,
     package_choices,
-    product_choices,
-    submit_through,
 )
+from packages_app.forms.terms import product_choices
 from packages_app.models import (
     AliasAssignment,
     AliasName,
@@ -42,7 +39,8 @@ from packages_app.models import (
     Product,
     RateCard,
 )
-from packages_app.presenters import alias_timeline, assignment_target
+from packages_app.presenters import alias_row, alias_timeline
+from packages_app.selectors.browse import aliases_with_intervals
 from packages_app.selectors.rate_schedule import rate_schedule, segments_in_force
 from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
 from packages_app.services.aliases import alias_assign
@@ -93,88 +91,106 @@ class RateCardListView(ObjectListView):
         return reverse("packages:ratecard-detail", args=[rate_card.pk])
 
 
-def _day(value: str | None, default: dt.datetime) -> dt.datetime:
-    try:
-        day = dt.date.fromisoformat(value or "")
-    except ValueError:
-        return default
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+class RateCardDetailView(ObjectDetailView):
+    """Rates in force at a chosen date (in the URL; its own panel), every rate with its window,
+    aliases, and the add-rate and alias forms (`bound_forms` when one came back invalid)."""
 
+    permission_required = "packages_app.view_ratecard"
+    queryset = RateCard.objects.select_related("fiat_credit_type")
+    pk_url_kwarg = "rate_card_id"
+    context_object_name = "rate_card"
+    template_name = "packages_app/rate_card_detail.html"
+    panels = ("rates-at",)
+    bound_forms: dict = {}
 
-@login_required
-@permission_required("packages_app.view_ratecard", raise_exception=True)
-def rate_card_detail(request, rate_card_id, **bound_forms):
-    """Rates in force at a chosen date (in the URL), every rate with its window, aliases."""
-    rate_card = get_object_or_404(
-        RateCard.objects.select_related("fiat_credit_type"), pk=rate_card_id
-    )
-    now = timezone.now()
-    at = _day(request.GET.get("at"), now)
-    schedule = sorted(
-        rate_schedule(rate_card=rate_card),
-        key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),
-    )
-    in_force = segments_in_force(schedule, at)
-    page = Paginator(schedule, 100).get_page(request.GET.get("page"))
-    assignments = (
-        AliasAssignment.objects.filter(rate_card=rate_card)
-        .select_related("alias_name", "rate_card", "package")
-        .order_by("alias_name__name", "starting_at", "id")
-    )
-    context = {
-        "rate_card": rate_card,
-        "at": at,
-        "in_force": in_force,
-        "page": page,
-        "assignments": assignments,
-        **_rate_card_forms(request, rate_card, **bound_forms),
-    }
-    if request.htmx and request.htmx.target == "rates-at":
-        return render(request, "packages_app/rate_card_detail.html#rates-at", context)
-    return render(request, "packages_app/rate_card_detail.html", context)
-
-
-def _aliases_queryset(kind: str, query: str):
-    names = AliasName.objects.order_by("kind", "name", "id").prefetch_related(
-        Prefetch(
-            "assignments",
-            queryset=AliasAssignment.objects.in_force()
-            .select_related("package", "rate_card", "alias_name")
-            .order_by("starting_at", "id"),
-            to_attr="intervals",
+    def get_context_data(self, rate_card) -> dict:
+        rate_form = self.bound_forms.get("rate_form") or RateForm(
+            initial={
+                "starting_at": timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            }
         )
-    )
-    if kind in AliasName.Kind.values:
-        names = names.filter(kind=kind)
-    if query:
-        names = names.filter(name__icontains=query)
-    return names
+        rate_form.fields["product"].choices = product_choices()
+        return {
+            "assignments": AliasAssignment.objects.filter(rate_card=rate_card)
+            .select_related("alias_name", "rate_card", "package")
+            .order_by("alias_name__name", "starting_at", "id"),
+            "rate_form": rate_form,
+            "alias_form": self.bound_forms.get("alias_form") or RateCardAliasForm(),
+            "can_edit": self.request.user.has_perm("packages_app.add_rate"),
+        }
+
+    def panel_rates_at(self, rate_card) -> dict:
+        at = utc_day(self.request.GET.get("at"), timezone.now())
+        schedule = sorted(
+            rate_schedule(rate_card=rate_card),
+            key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),
+        )
+        page = Paginator(schedule, 100).get_page(self.request.GET.get("page"))
+        return {"at": at, "in_force": segments_in_force(schedule, at), "page": page}
 
 
-def _alias_row(name: AliasName, now: dt.datetime) -> dict:
-    """What an alias points at now and what changes in the next UPCOMING_DAYS days."""
-    soon = now + dt.timedelta(days=UPCOMING_DAYS)
-    current = next(
-        (
-            i
-            for i in name.intervals
-            if i.starting_at <= now and (i.ending_before is None or i.ending_before > now)
-        ),
-        None,
-    )
-    changes = []
-    for interval in name.intervals:
-        if now < interval.starting_at <= soon:
-            changes.append((interval.starting_at, assignment_target(interval)[0]))
-        if interval.ending_before and now < interval.ending_before <= soon:
-            following = any(i.starting_at == interval.ending_before for i in name.intervals)
-            if not following:
-                changes.append((interval.ending_before, "nothing"))
-    return {
-        "name": name,
-        "current": assignment_target(current) if current else None,
-        "changes": sorted(changes),
-    }
+class _RateCardFormView(ServiceFormView):
+    """A form posted from the rate card page; invalid, the page again with it beside the fields."""
+
+    template_name = RateCardDetailView.template_name
+    form_name = ""
+
+    def load(self) -> None:
+        self.rate_card = get_object_or_404(RateCard, pk=self.kwargs["rate_card_id"])
+
+    def body(self, form) -> dict:
+        return form.body(self.rate_card.pk)
+
+    def get_context_data(self, form) -> dict:
+        page = RateCardDetailView(request=self.request, kwargs=self.kwargs)
+        page.bound_forms = {self.form_name: form}
+        return page.page_context(page.get_object())
+
+
+class RateAddView(_RateCardFormView):
+    permission_required = "packages_app.add_rate"
+    form_class = RateForm
+    form_name = "rate_form"
+    serializer = RateAddInput
+
+    def get_form(self, data=None):
+        form = super().get_form(data)
+        form.fields["product"].choices = product_choices()
+        return form
+
+    def perform(self, data, form):
+        return rate_add(rate_card_id=data.pop("rate_card_id"), rate=data)
+
+    def get_success_url(self, rate) -> str:
+        url = reverse("packages:ratecard-detail", args=[self.rate_card.pk])
+        return f"{url}?at={rate.starting_at:%Y-%m-%d}#rates-at"
+
+
+class RateCardAliasAddView(_RateCardFormView):
+    permission_required = "packages_app.change_ratecard"
+    form_class = RateCardAliasForm
+    form_name = "alias_form"
+    serializer = RateCardUpdateInput
+
+    def perform(self, data, form):
+        rate_card_update(**data)
+        return self.rate_card
+
+    def get_success_url(self, rate_card) -> str:
+        return reverse("packages:ratecard-detail", args=[rate_card.pk])
+
+
+class RateCardNewView(ServiceFormView):
+    permission_required = "packages_app.add_ratecard"
+    form_class = RateCardForm
+    serializer = RateCardCreateInput
+    template_name = "packages_app/rate_card_new.html"
+
+    def perform(self, data, form):
+        return rate_card_create(created_by=self.request.user.get_username(), **data)
+
+    def get_success_url(self, card) -> str:
+        return reverse("packages:ratecard-detail", args=[card.pk])
 
 
 @login_required
@@ -183,8 +199,10 @@ def alias_list(request):
     """Every alias name (packages and rate cards), with the schedule form."""
     now = timezone.now()
     kind, query = request.GET.get("kind", ""), request.GET.get("q", "").strip()
-    page = Paginator(_aliases_queryset(kind, query), 50).get_page(request.GET.get("page"))
-    rows = [_alias_row(name, now) for name in page.object_list]
+    page = Paginator(aliases_with_intervals(kind=kind, query=query), 50).get_page(
+        request.GET.get("page")
+    )
+    rows = [alias_row(name, now, upcoming_days=UPCOMING_DAYS) for name in page.object_list]
     intervals = [interval for name in page.object_list for interval in name.intervals]
     context = {
         "page": page,
@@ -196,237 +214,177 @@ def alias_list(request):
         if intervals
         else None,
     }
-    if request.htmx and request.htmx.target == "alias-table":
+    if fragment_for(request, ["alias-table"]):
         return render(request, "packages_app/alias_list.html#alias-table", context)
     initial = {"package": request.GET.get("package", "")}
     context["form"] = AliasScheduleForm(initial=initial, package_choices=package_choices())
     return render(request, "packages_app/alias_list.html", context)
 
 
-@login_required
-@permission_required("packages_app.view_aliasassignment", raise_exception=True)
-def alias_detail(request, alias_id):
-    alias_name = get_object_or_404(AliasName, pk=alias_id)
-    now = timezone.now()
-    history = list(
-        AliasAssignment.objects.filter(alias_name=alias_name)
-        .select_related("alias_name", "package", "rate_card")
-        .order_by("starting_at", "id")
-    )
-    in_force = [row for row in history if row.superseded_at is None]
-    context = {
-        "alias_name": alias_name,
-        "history": history,
-        "timeline": alias_timeline(
-            in_force, title=f"{alias_name.name}: schedule", now=now, lane_label=lambda a: "in force"
+class AliasDetailView(ObjectDetailView):
+    """An alias's schedule (in force and superseded, as timelines) and, for a package alias,
+    the form to schedule its next change."""
+
+    permission_required = "packages_app.view_aliasassignment"
+    queryset = AliasName.objects.all()
+    pk_url_kwarg = "alias_id"
+    context_object_name = "alias_name"
+    template_name = "packages_app/alias_detail.html"
+
+    def get_context_data(self, alias_name) -> dict:
+        now = timezone.now()
+        history = list(
+            AliasAssignment.objects.filter(alias_name=alias_name)
+            .select_related("alias_name", "package", "rate_card")
+            .order_by("starting_at", "id")
         )
-        if history
-        else None,
-        "history_timeline": alias_timeline(
-            [row for row in history if row.superseded_at is not None],
-            title=f"{alias_name.name}: superseded intervals",
-            now=now,
-            lane_label=lambda a: "superseded",
-        )
-        if len(in_force) < len(history)
-        else None,
-    }
-    if alias_name.kind == AliasName.Kind.PACKAGE:
-        context["form"] = AliasScheduleForm(
-            initial={"name": alias_name.name}, package_choices=package_choices()
-        )
-    return render(request, "packages_app/alias_detail.html", context)
+        in_force = [row for row in history if row.superseded_at is None]
+        superseded = [row for row in history if row.superseded_at is not None]
+        context = {
+            "history": history,
+            "timeline": alias_timeline(
+                in_force,
+                title=f"{alias_name.name}: schedule",
+                now=now,
+                lane_label=lambda a: "in force",
+            )
+            if history
+            else None,
+            "history_timeline": alias_timeline(
+                superseded,
+                title=f"{alias_name.name}: superseded intervals",
+                now=now,
+                lane_label=lambda a: "superseded",
+            )
+            if superseded
+            else None,
+        }
+        if alias_name.kind == AliasName.Kind.PACKAGE:
+            context["form"] = AliasScheduleForm(
+                initial={"name": alias_name.name}, package_choices=package_choices()
+            )
+        return context
 
 
-@login_required
-@permission_required("packages_app.add_aliasassignment", raise_exception=True)
-def alias_schedule(request):
+class AliasScheduleView(ServiceFormView):
     """Point a package alias at a package from a date (optionally until one): "Preview" shows
     which package each date resolves to afterwards; "Confirm" makes the assignment."""
-    form = AliasScheduleForm(request.POST or None, package_choices=package_choices())
-    context: dict = {"form": form}
-    if request.method == "POST" and form.is_valid():
+
+    permission_required = "packages_app.add_aliasassignment"
+    form_class = AliasScheduleForm
+    template_name = "packages_app/alias_schedule.html"
+    confirm_action = "confirm"
+
+    def get_form_kwargs(self) -> dict:
+        return {"package_choices": package_choices()}
+
+    def body(self, form) -> dict:
         data = form.cleaned_data
         package = Package.objects.filter(pk=data["package"]).first()
-        start = data.get("starting_at") or timezone.now().replace(second=0, microsecond=0)
-        arguments = {
+        if package is None:
+            raise ApplicationError("Choose a package", field="schedule.package")
+        if package.archived_at is not None:
+            raise ApplicationError(
+                "This package is archived: nobody could be provisioned through the alias",
+                field="schedule.package",
+            )
+        return {
             "kind": AliasName.Kind.PACKAGE,
             "name": data["name"],
             "package": package,
-            "starting_at": start,
+            "starting_at": data.get("starting_at")
+            or timezone.now().replace(second=0, microsecond=0),
             "ending_before": data.get("ending_before"),
         }
-        try:
-            if package is None:
-                raise ApplicationError("Choose a package", field="schedule.package")
-            if package.archived_at is not None:
-                raise ApplicationError(
-                    "This package is archived: nobody could be provisioned through the alias",
-                    field="schedule.package",
-                )
-            if request.POST.get("_action") == "confirm":
-                if not alias_assignment_exists(rate_card=None, **arguments):
-                    alias_assign(**arguments, field="schedule")
-                alias_name = AliasName.objects.get(kind=AliasName.Kind.PACKAGE, name=data["name"])
-                return HttpResponseRedirect(reverse("packages:alias-detail", args=[alias_name.pk]))
-            result = alias_assign_preview(**arguments)
-        except ApplicationError as exc:
-            form.add_error(form.field_for(exc.field), exc.message)
-        else:
-            now = timezone.now()
-            context["result"] = [
-                r for r in result if r.ending_before is None or r.ending_before > now
-            ]
-            context["result_timeline"] = alias_timeline(
+
+    def preview(self, arguments, form) -> dict:
+        result, now = alias_assign_preview(**arguments), timezone.now()
+        return {
+            "result": [r for r in result if r.ending_before is None or r.ending_before > now],
+            "result_timeline": alias_timeline(
                 result,
-                title=f"{data['name']} after this change",
+                title=f"{arguments['name']} after this change",
                 now=now,
-                new_interval_start=start,
-            )
-            context["starting_at"] = start
-    return render(request, "packages_app/alias_schedule.html", context)
-
-
-# --- catalog building: rate cards, rates, products, billable metrics ------------------------
-
-
-@login_required
-@permission_required("packages_app.add_ratecard", raise_exception=True)
-def rate_card_new(request):
-    form = RateCardForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        card = submit_through(
-            form,
-            RateCardCreateInput,
-            form.body(),
-            lambda data: rate_card_create(created_by=request.user.get_username(), **data),
-        )
-        if card is not None:
-            return HttpResponseRedirect(reverse("packages:ratecard-detail", args=[card.pk]))
-    return render(request, "packages_app/rate_card_new.html", {"form": form})
-
-
-def _rate_card_forms(request, rate_card, **bound) -> dict:
-    rate_form = bound.get("rate_form") or RateForm(
-        initial={"starting_at": timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)}
-    )
-    rate_form.fields["product"].choices = product_choices()
-    return {
-        "rate_form": rate_form,
-        "alias_form": bound.get("alias_form") or RateCardAliasForm(),
-        "can_edit": request.user.has_perm("packages_app.add_rate"),
-    }
-
-
-@login_required
-@permission_required("packages_app.add_rate", raise_exception=True)
-def rate_card_rate_add(request, rate_card_id):
-    rate_card = get_object_or_404(RateCard, pk=rate_card_id)
-    form = RateForm(request.POST or None)
-    form.fields["product"].choices = product_choices()
-    if request.method == "POST" and form.is_valid():
-        rate = submit_through(
-            form,
-            RateAddInput,
-            form.body(rate_card.pk),
-            lambda data: rate_add(rate_card_id=data.pop("rate_card_id"), rate=data),
-        )
-        if rate is not None:
-            return HttpResponseRedirect(
-                reverse("packages:ratecard-detail", args=[rate_card.pk])
-                + f"?at={rate.starting_at:%Y-%m-%d}#rates-at"
-            )
-    return rate_card_detail(request, rate_card_id, rate_form=form)
-
-
-@login_required
-@permission_required("packages_app.change_ratecard", raise_exception=True)
-def rate_card_alias_add(request, rate_card_id):
-    rate_card = get_object_or_404(RateCard, pk=rate_card_id)
-    form = RateCardAliasForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        done = submit_through(
-            form,
-            RateCardUpdateInput,
-            form.body(rate_card.pk),
-            lambda data: rate_card_update(**data),
-        )
-        if done is not None:
-            return HttpResponseRedirect(reverse("packages:ratecard-detail", args=[rate_card.pk]))
-    return rate_card_detail(request, rate_card_id, alias_form=form)
-
-
-def _catalog_list(request, *, queryset, template, form, per_page=50):
-    query = request.GET.get("q", "").strip()[:200]
-    if query:
-        queryset = queryset.filter(name__icontains=query)
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
-    context = {"page": page, "q": query, "form": form}
-    if request.htmx and request.htmx.target == "catalog-table":
-        return render(request, f"{template}#catalog-table", context)
-    return render(request, template, context)
-
-
-@login_required
-@permission_required("packages_app.view_product", raise_exception=True)
-def product_list(request):
-    form = None
-    if request.user.has_perm("packages_app.add_product"):
-        form = ProductForm(request.POST or None)
-        form.fields["billable_metric"].choices = [
-            ("", "— none —"),
-            *(
-                (str(pk), name)
-                for pk, name in BillableMetric.objects.filter(archived_at__isnull=True)
-                .order_by("name")
-                .values_list("id", "name")
+                new_interval_start=arguments["starting_at"],
             ),
-        ]
-    if request.method == "POST":
-        if form is None:
+            "starting_at": arguments["starting_at"],
+        }
+
+    def perform(self, arguments, form):
+        if not alias_assignment_exists(rate_card=None, **arguments):
+            alias_assign(**arguments, field="schedule")
+        return AliasName.objects.get(kind=AliasName.Kind.PACKAGE, name=arguments["name"])
+
+    def get_success_url(self, alias_name) -> str:
+        return reverse("packages:alias-detail", args=[alias_name.pk])
+
+
+# --- the catalog lists with their create forms: products, billable metrics -------------------
+
+
+class _CatalogListView(ServiceFormView):
+    """A searchable, paginated catalog list with its create form above (for those allowed to
+    add; a POST from anyone else is refused)."""
+
+    add_permission = ""
+    queryset = None
+    fragments = ("catalog-table",)
+
+    def get_form(self, data=None):
+        if not self.request.user.has_perm(self.add_permission):
+            return None
+        return super().get_form(data)
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.add_permission):
             raise PermissionDenied
-        if form.is_valid():
+        return super().post(request, *args, **kwargs)
 
-            def create(data):
-                attributes, rest = split_product_fields(data)
-                return product_create(
-                    name=attributes.pop("name"),
-                    type=rest["type"],
-                    created_by=request.user.get_username(),
-                    attributes=attributes,
-                )
+    def get_context_data(self, form) -> dict:
+        query = self.request.GET.get("q", "").strip()[:200]
+        queryset = self.queryset.filter(name__icontains=query) if query else self.queryset
+        page = Paginator(queryset, 50).get_page(self.request.GET.get("page"))
+        return {"page": page, "q": query, "form": form}
 
-            if submit_through(form, ProductCreateInput, form.body(), create) is not None:
-                return HttpResponseRedirect(reverse("packages:product-list"))
+    def get_success_url(self, obj) -> str:
+        return self.request.path
+
+
+class ProductListView(_CatalogListView):
+    permission_required = "packages_app.view_product"
+    add_permission = "packages_app.add_product"
+    form_class = ProductForm
+    serializer = ProductCreateInput
     queryset = Product.objects.select_related("billable_metric").order_by("name", "id")
-    return _catalog_list(
-        request, queryset=queryset, template="packages_app/product_list.html", form=form
-    )
+    template_name = "packages_app/product_list.html"
+
+    def get_form(self, data=None):
+        form = super().get_form(data)
+        if form is not None:
+            metrics = BillableMetric.objects.filter(archived_at__isnull=True).order_by("name")
+            form.fields["billable_metric"].choices = [
+                ("", "— none —"),
+                *((str(pk), name) for pk, name in metrics.values_list("id", "name")),
+            ]
+        return form
+
+    def perform(self, data, form):
+        attributes, rest = split_product_fields(data)
+        return product_create(
+            name=attributes.pop("name"),
+            type=rest["type"],
+            created_by=self.request.user.get_username(),
+            attributes=attributes,
+        )
 
 
-@login_required
-@permission_required("packages_app.view_billablemetric", raise_exception=True)
-def billable_metric_list(request):
-    form = (
-        BillableMetricForm(request.POST or None)
-        if request.user.has_perm("packages_app.add_billablemetric")
-        else None
-    )
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            created = submit_through(
-                form,
-                BillableMetricCreateInput,
-                form.body(),
-                lambda data: billable_metric_create(**data),
-            )
-            if created is not None:
-                return HttpResponseRedirect(reverse("packages:billable-metric-list"))
-    return _catalog_list(
-        request,
-        queryset=BillableMetric.objects.order_by("name", "id"),
-        template="packages_app/billable_metric_list.html",
-        form=form,
-    )
+class BillableMetricListView(_CatalogListView):
+    permission_required = "packages_app.view_billablemetric"
+    add_permission = "packages_app.add_billablemetric"
+    form_class = BillableMetricForm
+    serializer = BillableMetricCreateInput
+    queryset = BillableMetric.objects.order_by("name", "id")
+    template_name = "packages_app/billable_metric_list.html"
+
+    def perform(self, data, form):
+        return billable_metric_create(**data)

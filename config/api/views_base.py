@@ -27,6 +27,15 @@ def validated(serializer_class: type[serializers.Serializer], data: Any, **conte
     return serializer.validated_data
 
 
+def plain(value):
+    """Validated nested data (OrderedDicts) as plain JSON-ready values."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
 def validated_query(serializer_class: type[serializers.Serializer], params: dict) -> dict:
     """Validate query-string parameters: all text, so DRF's conversions ("true", "5") apply."""
     serializer = serializer_class(data=params)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
-from config.api.views_base import page_body, query_page, validated
+from config.api.views_base import page_body, plain, query_page, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
@@ -81,15 +81,6 @@ def billable_metric_data(metric: BillableMetric) -> dict:
         "archived_at": format_instant(metric.archived_at),
     }
     return {key: value for key, value in data.items() if value is not None}
-
-
-def plain(value):
-    """Validated nested data (OrderedDicts) as plain JSON-ready values."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 class BillableMetricCreateApi(APIView):

@@ -62,3 +62,65 @@ def test_favicon_is_served_to_anyone(client):
     assert body[:4] == b"\x00\x00\x01\x00" and body[22:26] == b"\x89PNG"
     # and the committed file is what config/draw_favicon.py draws
     assert body == OUTPUT.read_bytes() == ico_bytes()
+
+
+# --- "fragment or full page?" (config.web.htmx_partial) ---------------------------------------
+# A boosted link or form navigates: htmx swaps the whole body, so the response must be the whole
+# page. Before the toolkit, five of the pages' htmx branches ignored HX-Boosted and sent a
+# fragment (a page without its layout).
+
+BOOSTED = {"HTTP_HX_REQUEST": "true", "HTTP_HX_BOOSTED": "true"}
+FRAGMENT = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def world(client):
+    from contracts_app.services.provisioning import contract_provision
+    from tests.contracts_app.contract_builders import (
+        at,
+        credit_term,
+        make_customer,
+        make_package,
+        make_product,
+        make_rate_card,
+    )
+
+    client.force_login(UserFactory(username="pricing", is_superuser=True))
+    tokens = make_product("Input tokens", "USAGE")
+    package = make_package(name="Starter v1", terms=[credit_term(tokens)])
+    customer = make_customer("Initech")
+    contract = contract_provision(customer=customer, starting_at=at(2027, 1, 1), package=package)
+    return {"customer": customer, "contract": contract, "rate_card": make_rate_card()}
+
+
+def _requests(world):
+    customer, contract, card = world["customer"], world["contract"], world["rate_card"]
+    return [
+        ("post", f"/customers/{customer.id}/provision/", {"_action": "preview"}, None),
+        ("post", f"/contracts/{contract.id}/edits/credit/", {}, None),
+        ("get", f"/contracts/{contract.id}/edits/", {"after": "x"}, None),
+        ("get", f"/rate-cards/{card.id}/", {"at": "2027-01-01"}, "rates-at"),
+        ("get", "/aliases/", {"q": "x"}, "alias-table"),
+        ("get", "/products/", {"q": "x"}, "catalog-table"),
+    ]
+
+
+CASES = ["provision", "contract edit", "edit history", "rates at", "aliases", "products"]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)), ids=CASES)
+def test_boosted_requests_get_the_whole_page(client, world, case):
+    for method, url, data, target in _requests(world)[case : case + 1]:
+        headers = {**BOOSTED, **({"HTTP_HX_TARGET": target} if target else {})}
+        response = getattr(client, method)(url, data, **headers)
+        assert response.status_code == 200, url
+        assert b"<html" in response.content, f"{method} {url} sent a fragment to a boosted request"
+
+
+@pytest.mark.parametrize("case", range(len(CASES)), ids=CASES)
+def test_htmx_requests_get_the_fragment(client, world, case):
+    for method, url, data, target in _requests(world)[case : case + 1]:
+        headers = {**FRAGMENT, **({"HTTP_HX_TARGET": target} if target else {})}
+        response = getattr(client, method)(url, data, **headers)
+        assert response.status_code == 200, url
+        assert b"<html" not in response.content, f"{method} {url} sent the whole page to htmx"

@@ -1,13 +1,16 @@
-"""Shared base for the browser UI's list screens (NetBox-style: views are declarations)."""
+"""List pages as declarations (NetBox-style): a paginated table, and a keyset "load more" list."""
 
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.db.models import Q
+from django.shortcuts import render
 from django.urls import reverse
+from django.views import View
 from django.views.generic import ListView
 
-from config.core.instants import format_instant_to_second
+from config.core.errors import ValidationFailed
+from config.web.htmx import fragment_for, htmx_partial
 
 
 class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
@@ -41,9 +44,7 @@ class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         return self.request.GET.get("q", "").strip()[:200]
 
     def get_template_names(self):
-        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
-            return [self.partial_template_name]
-        return [self.template_name]
+        return [self.partial_template_name if htmx_partial(self.request) else self.template_name]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -78,48 +79,39 @@ def _resolve(obj, dotted: str):
     return value() if callable(value) else value
 
 
-def redirect_after_write(request, url: str):
-    """After a successful write: a normal redirect, or for htmx a client-side one (htmx would
-    otherwise follow a 302 inside its XHR and swap the next page into the form)."""
-    from django.http import HttpResponseRedirect
-    from django_htmx.http import HttpResponseClientRedirect
-
-    if getattr(request, "htmx", False):
-        return HttpResponseClientRedirect(url)
-    return HttpResponseRedirect(url)
+def page_or_first(fetch, cursor: str | None):
+    """`fetch(cursor)`; a forged or stale cursor starts again from the first page."""
+    try:
+        return fetch(cursor)
+    except ValidationFailed:
+        return fetch(None)
 
 
-class _Echo:
-    """A file-like object whose write returns the line (csv.writer into a generator)."""
+class KeysetListView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """A keyset-paginated list with "Load more": the button asks for `?after=<cursor>` (plus
+    the filters) and gets only the `rows_fragment` partial; any other htmx request gets
+    `page_fragment` (e.g. the filtered table), a normal or boosted one the whole page.
 
-    def write(self, value: str) -> str:
-        return value
+    Subclasses implement `get_context_data(cursor=..., more=...)`; `more` is True when only
+    the next rows are wanted, so the page's heavier parts (counts) can be skipped."""
 
+    template_name = ""
+    rows_template: str | None = None  # where `rows_fragment` is defined, if not the page's
+    rows_fragment = "rows"
+    page_fragment: str | None = None
+    cursor_param = "after"
+    raise_exception = False
 
-def csv_response(filename: str, header: list[str], rows, *, chunk_size: int = 2000):
-    """A streamed CSV download of `rows` (a queryset of value tuples, read in chunks with a
-    server-side cursor, so memory stays flat whatever the count). Times as RFC 3339, UTC."""
-    import csv
-    import datetime as dt
+    def get_context_data(self, *, cursor: str | None, more: bool) -> dict:
+        raise NotImplementedError
 
-    from django.http import StreamingHttpResponse
-
-    writer = csv.writer(_Echo())
-
-    def cell(value):
-        if isinstance(value, dt.datetime):
-            return format_instant_to_second(value)
-        return "" if value is None else value
-
-    from config.db_router import read_alias
-
-    rows = rows.using(read_alias())  # the read replica when one is configured
-
-    def lines():
-        yield writer.writerow(header)
-        for row in rows.iterator(chunk_size=chunk_size):
-            yield writer.writerow([cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    def get(self, request, *args, **kwargs):
+        cursor = request.GET.get(self.cursor_param) or None
+        more = htmx_partial(request) and cursor is not None
+        context = self.get_context_data(cursor=cursor, more=more)
+        if more:
+            template = f"{self.rows_template or self.template_name}#{self.rows_fragment}"
+        else:
+            name = fragment_for(request, default=self.page_fragment)
+            template = f"{self.template_name}#{name}" if name else self.template_name
+        return render(request, template, context)

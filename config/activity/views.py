@@ -9,9 +9,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from django.urls import reverse
 
-from config.audit.forms import ActivityFilterForm
+from config.activity.forms import ActivityFilterForm
 from config.audit.selectors import DESC, audit_entries, audit_page, resource_history
 from config.core.errors import ValidationFailed
+from config.web import render_page
 
 PAGE_SIZE = 50
 
@@ -48,9 +49,7 @@ def activity(request):
         "next_url": next_url,
         "first_url": f"?{urlencode(kept)}" if "after" in request.GET else None,
     }
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "audit/activity.html#entries", context)
-    return render(request, "audit/activity.html", context)
+    return render_page(request, "audit/activity.html", context, default="entries")
 
 
 @login_required

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config.audit import views
+from config.activity import views
 
 app_name = "audit"
 urlpatterns = [

@@ -1,0 +1,146 @@
+"""Detail pages with panels, and the one form → service → page path (NetBox's
+`ObjectEditView`, with the service doing the write)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.shortcuts import get_object_or_404, render
+from django.views import View
+from rest_framework.exceptions import ValidationError
+
+from config.core.errors import ApplicationError, Conflict
+from config.web.forms import add_errors, checked_body
+from config.web.htmx import fragment_for, redirect_after_write, render_page
+
+
+class ObjectDetailView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """One object's page made of panels. `panels` lists the inline partials htmx may ask for
+    alone (by `hx-target`); each may have a `panel_<name>(obj)` method adding what it needs,
+    so a panel request computes that panel only. `panel_templates` names a panel drawn by
+    its own (shared) template instead of `template_name#<panel>`."""
+
+    queryset = None
+    pk_url_kwarg = "pk"
+    context_object_name = "object"
+    template_name = ""
+    panels: tuple[str, ...] = ()
+    panel_templates: dict[str, str] = {}
+    raise_exception = False
+
+    def get_object(self):
+        return get_object_or_404(self.queryset, pk=self.kwargs[self.pk_url_kwarg])
+
+    def get_context_data(self, obj) -> dict:
+        """What the whole page shows besides its panels."""
+        return {}
+
+    def panel_context(self, obj, panel: str) -> dict:
+        method = getattr(self, "panel_" + panel.replace("-", "_"), None)
+        return method(obj) if method else {}
+
+    def page_context(self, obj) -> dict:
+        """The whole page's context: the object, `get_context_data` and every panel's."""
+        context = {self.context_object_name: obj, **self.get_context_data(obj)}
+        for name in self.panels:
+            context.update(self.panel_context(obj, name))
+        return context
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        panel = fragment_for(request, self.panels)
+        if panel is None:
+            return render(request, self.template_name, self.page_context(obj))
+        template = self.panel_templates.get(panel, f"{self.template_name}#{panel}")
+        context = {self.context_object_name: obj, **self.panel_context(obj, panel)}
+        return render(request, template, context)
+
+
+class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """GET: the form. POST: the bound form's `body()` is checked by the API's `serializer` (when
+    set) and `perform`ed by the service; its errors come back beside the fields (200, so htmx
+    swaps them in; `fragment` names the partial holding the form). Success: a redirect, or
+    HX-Redirect for htmx, to `get_success_url(obj)`. A uniqueness conflict (a double submit)
+    goes to the object the first submit made (`existing`).
+
+    With `confirm_action` set, only a POST whose `_action` is that value writes; any other
+    valid POST runs `preview` (which writes nothing) and shows the form with its result."""
+
+    form_class = None
+    template_name = ""
+    fragment: str | None = None  # the partial an htmx request gets (the form's region)
+    fragments: tuple[str, ...] = ()  # partials an htmx GET may ask for by target
+    serializer = None
+    confirm_action: str | None = None
+    raise_exception = False
+
+    def load(self) -> None:
+        """Fetch what the URL names (runs after the login and permission checks)."""
+
+    def get_form_kwargs(self) -> dict:
+        return {}
+
+    def get_form(self, data=None):
+        return self.form_class(data, **self.get_form_kwargs())
+
+    def body(self, form) -> dict:
+        return form.body()
+
+    def perform(self, data: dict, form):
+        """Call the service with the checked body; return the object written."""
+        raise NotImplementedError
+
+    def existing(self, form):
+        """The object an earlier submit with the same uniqueness key made, if any."""
+        return None
+
+    def get_success_url(self, obj) -> str:
+        raise NotImplementedError
+
+    def preview(self, data: dict, form) -> dict:
+        """What the write would do, as extra context (with `confirm_action`)."""
+        raise NotImplementedError
+
+    def get_context_data(self, form) -> dict:
+        return {"form": form}
+
+    def get(self, request, *args, **kwargs):
+        self.load()
+        return self.render_form(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        self.load()
+        form = self.get_form(request.POST)
+        if not form.is_valid():
+            return self.render_form(form)
+        if self.confirm_action and request.POST.get("_action") != self.confirm_action:
+            return self.render_form(form, **(self.run(self.preview, form) or {}))
+        obj = self.run(self.perform, form)
+        if obj is None:
+            return self.render_form(form)
+        return redirect_after_write(request, self.get_success_url(obj))
+
+    def run(self, call, form):
+        """`call(data, form)` with the checked body; on a uniqueness conflict the object the
+        first submit made; None with the errors on `form`."""
+        try:
+            body = self.body(form)
+            data = checked_body(self.serializer, body) if self.serializer else body
+            return call(data, form)
+        except Conflict as exc:
+            found = self.existing(form) if exc.field == "uniqueness_key" else None
+            if found is not None:
+                return found
+            add_errors(form, exc)
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        return None
+
+    def render_form(self, form, **extra):
+        context = {**self.get_context_data(form), **extra}
+        return render_page(
+            self.request,
+            self.template_name,
+            context,
+            fragments=self.fragments,
+            default=self.fragment if self.request.method == "POST" else None,
+        )

@@ -1,0 +1,231 @@
+"""The catalog's forms: alias schedules, rate cards and their rates, products, billable metrics.
+Each builds the body of its API call; the API's serializer and service check it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from config.web.forms import (
+    BLANK,
+    ServiceCheckedChoiceField,
+    ServiceForm,
+    utc_datetime_field,
+)
+from packages_app.forms.terms import FREQUENCY_CHOICES
+from packages_app.models import Package
+
+
+def package_choices() -> list[tuple[str, str]]:
+    """Packages that can be provisioned (not archived), newest first: one query."""
+    packages = Package.objects.filter(archived_at__isnull=True).order_by("-created_at", "-id")
+    return [("", "— choose a package —")] + [
+        (str(pk), f"{name} · {created:%Y-%m-%d}")
+        for pk, name, created in packages.values_list("id", "name", "created_at")
+    ]
+
+
+class AliasScheduleForm(forms.Form):
+    """Point a package alias at a package from a date (alias_assign checks the rest)."""
+
+    name = forms.CharField(label="Alias", max_length=400)
+    package = forms.ChoiceField(label="Points at package", choices=BLANK)
+    starting_at = utc_datetime_field("From", help_text="UTC; empty: now")
+    ending_before = utc_datetime_field("Until", help_text="UTC; empty: until changed again")
+    paths = {
+        "schedule.package": "package",
+        "schedule.ending_before": "ending_before",
+        "schedule": "starting_at",
+    }
+
+    def __init__(self, *args, package_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["package"].choices = list(package_choices)
+        self.fields["name"].widget.attrs["list"] = "alias-names"
+
+    def field_for(self, path: str | None) -> str | None:
+        return self.paths.get(path or "", None)
+
+    def add_service_error(self, path: str | None, message: str) -> None:
+        self.add_error(self.field_for(path), message)
+
+
+RATE_TYPE_CHOICES = [
+    ("FLAT", "flat"),
+    ("PERCENTAGE", "percentage"),
+    ("SUBSCRIPTION", "subscription"),
+    ("TIERED", "tiered"),
+    ("TIERED_PERCENTAGE", "tiered percentage"),
+]
+
+
+class RateCardForm(ServiceForm):
+    name = forms.CharField(label="Name", max_length=400)
+    description = forms.CharField(label="Description", required=False)
+    alias = forms.CharField(
+        label="Alias", required=False, help_text="Optional: a name packages can use"
+    )
+    paths = {"name": "name", "description": "description", "aliases": "alias"}
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        body = {"name": data["name"], "description": data.get("description") or ""}
+        if data.get("alias"):
+            body["aliases"] = [{"name": data["alias"]}]
+        return body
+
+
+def parse_tiers(text: str) -> list[dict] | None:
+    """`"1000:3, :2"` → [{size 1000, price 3}, {price 2}] (size empty on the last tier)."""
+    tiers = []
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        size, _, price = part.rpartition(":")
+        tier: dict[str, Any] = {"price": _decimal_or_text(price)}
+        if size.strip():
+            tier["size"] = _decimal_or_text(size)
+        tiers.append(tier)
+    return tiers or None
+
+
+def _decimal_or_text(value: str):
+    try:
+        return Decimal(value.strip())
+    except ArithmeticError:
+        return value.strip()
+
+
+class RateForm(ServiceForm):
+    product = ServiceCheckedChoiceField(label="Product", choices=BLANK)
+    rate_type = forms.ChoiceField(label="Rate type", choices=RATE_TYPE_CHOICES)
+    price = forms.DecimalField(label="Price", required=False, help_text="In the card's credit type")
+    tiers = forms.CharField(
+        label="Tiers", required=False, help_text="size:price, …, :price (tiered types)"
+    )
+    quantity = forms.DecimalField(label="Quantity", required=False, help_text="Subscription rates")
+    billing_frequency = forms.ChoiceField(
+        label="Billing frequency", choices=[*BLANK, *FREQUENCY_CHOICES], required=False
+    )
+    entitled = forms.BooleanField(label="Entitled", required=False, initial=True)
+    starting_at = utc_datetime_field("From", required=True)
+    ending_before = utc_datetime_field("Until", help_text="UTC; empty: open-ended")
+    paths = {
+        "product_id": "product",
+        "rate_type": "rate_type",
+        "price": "price",
+        "tiers": "tiers",
+        "quantity": "quantity",
+        "billing_frequency": "billing_frequency",
+        "entitled": "entitled",
+        "starting_at": "starting_at",
+        "ending_before": "ending_before",
+        "rate_card_id": None,
+    }
+
+    def body(self, rate_card_id) -> dict:
+        data = self.cleaned_data
+        body = {
+            "rate_card_id": str(rate_card_id),
+            "product_id": data.get("product") or "",
+            "rate_type": data["rate_type"],
+            "entitled": bool(data.get("entitled")),
+            "starting_at": data["starting_at"],
+        }
+        for key in ("price", "quantity", "billing_frequency", "ending_before"):
+            if data.get(key) not in (None, ""):
+                body[key] = data[key]
+        tiers = parse_tiers(data.get("tiers") or "")
+        if tiers:
+            body["tiers"] = tiers
+        return body
+
+
+class RateCardAliasForm(ServiceForm):
+    name = forms.CharField(label="Alias", max_length=400)
+    starting_at = utc_datetime_field("From", help_text="UTC; empty: now")
+    ending_before = utc_datetime_field("Until", help_text="UTC; empty: open-ended")
+    paths = {
+        "aliases[0].name": "name",
+        "aliases[0].ending_before": "ending_before",
+        "aliases[0]": "starting_at",
+        "aliases": "name",
+    }
+
+    def body(self, rate_card_id) -> dict:
+        data = self.cleaned_data
+        alias = {"name": data["name"]}
+        for key in ("starting_at", "ending_before"):
+            if data.get(key):
+                alias[key] = data[key]
+        return {"rate_card_id": str(rate_card_id), "aliases": [alias]}
+
+
+PRODUCT_TYPES = [
+    ("USAGE", "usage"),
+    ("SUBSCRIPTION", "subscription"),
+    ("FIXED", "fixed"),
+    ("COMPOSITE", "composite"),
+    ("PROFESSIONAL_SERVICE", "professional service"),
+]
+
+
+class ProductForm(ServiceForm):
+    name = forms.CharField(label="Name", max_length=400)
+    type = forms.ChoiceField(label="Type", choices=PRODUCT_TYPES)
+    billable_metric = ServiceCheckedChoiceField(
+        label="Billable metric", choices=BLANK, required=False, help_text="Usage products"
+    )
+    tags = forms.CharField(label="Tags", required=False, help_text="Comma-separated")
+    paths = {
+        "name": "name",
+        "type": "type",
+        "billable_metric_id": "billable_metric",
+        "tags": "tags",
+    }
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        body = {"name": data["name"], "type": data["type"]}
+        if data.get("billable_metric"):
+            body["billable_metric_id"] = data["billable_metric"]
+        tags = [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]
+        if tags:
+            body["tags"] = tags
+        return body
+
+
+class BillableMetricForm(ServiceForm):
+    name = forms.CharField(label="Name", max_length=400)
+    aggregation_type = forms.ChoiceField(
+        label="Aggregation",
+        choices=[
+            ("COUNT", "count"),
+            ("SUM", "sum"),
+            ("MAX", "max"),
+            ("LATEST", "latest"),
+            ("UNIQUE", "unique"),
+        ],
+    )
+    aggregation_key = forms.CharField(
+        label="Aggregation key", required=False, help_text="Property summed, maxed, …"
+    )
+    event_type = forms.CharField(label="Event type", required=False, help_text="e.g. api_call")
+    paths = {
+        "name": "name",
+        "aggregation_type": "aggregation_type",
+        "aggregation_key": "aggregation_key",
+        "event_type_filter": "event_type",
+        "property_filters": "aggregation_key",
+    }
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        body = {"name": data["name"], "aggregation_type": data["aggregation_type"]}
+        if data.get("aggregation_key"):
+            # The key must be a property the events carry: filter on its presence.
+            body["aggregation_key"] = data["aggregation_key"]
+            body["property_filters"] = [{"name": data["aggregation_key"], "exists": True}]
+        if data.get("event_type"):
+            body["event_type_filter"] = {"in_values": [data["event_type"]]}
+        return body
