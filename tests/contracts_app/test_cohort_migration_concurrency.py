@@ -95,6 +95,32 @@ def counts(migration):
     return migration_progress([migration])[migration.id]["counts"]
 
 
+def cancel_while_the_batch_is_held(migration, held: threading.Event, release: threading.Event):
+    """Run a batch of 10 in one thread and, once it has set `held`, cancel the job in another;
+    then `release` the batch. Whether the cancel answered within a second, and what the batch
+    claimed and the cancel left the job in."""
+    outcome = {}
+
+    def batch():
+        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
+        connections.close_all()
+
+    def cancel():
+        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
+        connections.close_all()
+
+    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
+    batch_thread.start()
+    held.wait(timeout=30)
+    cancel_thread.start()
+    cancel_thread.join(timeout=1.0)
+    answered_at_once = not cancel_thread.is_alive()
+    release.set()
+    batch_thread.join(timeout=30)
+    cancel_thread.join(timeout=30)
+    return answered_at_once, outcome
+
+
 @pytest.mark.django_db(transaction=True)
 def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
     no_broker, monkeypatch
@@ -112,27 +138,8 @@ def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
         real_write(moves)
 
     monkeypatch.setattr(batches, "_write_moves", slow_write)
-    outcome = {}
-
-    def batch():
-        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
-        connections.close_all()
-
-    def cancel():
-        writing.wait(timeout=30)
-        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
-        connections.close_all()
-
-    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
-    batch_thread.start()
-    cancel_thread.start()
     # when the cancel comes while the batch writes
-    writing.wait(timeout=30)
-    cancel_thread.join(timeout=1.0)
-    answered_at_once = not cancel_thread.is_alive()
-    release.set()
-    batch_thread.join(timeout=30)
-    cancel_thread.join(timeout=30)
+    answered_at_once, outcome = cancel_while_the_batch_is_held(migration, writing, release)
     # then the cancel answered without waiting, the batch in flight finished, and every item
     # is in one final state; the chain's next batch moves nothing
     assert answered_at_once
@@ -172,26 +179,8 @@ def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_brok
         return items
 
     monkeypatch.setattr(batches, "_claim", slow_claim)
-    outcome = {}
-
-    def batch():
-        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
-        connections.close_all()
-
-    def cancel():
-        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
-        connections.close_all()
-
-    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
-    batch_thread.start()
-    claimed.wait(timeout=30)
     # when the job is cancelled then (the cancel skips the 10 items the batch holds)
-    cancel_thread.start()
-    cancel_thread.join(timeout=1.0)
-    answered_at_once = not cancel_thread.is_alive()
-    release.set()
-    batch_thread.join(timeout=30)
-    cancel_thread.join(timeout=30)
+    answered_at_once, outcome = cancel_while_the_batch_is_held(migration, claimed, release)
     # then the batch, seeing CANCELLED under its items' locks, cancels them and moves nothing
     assert answered_at_once
     assert outcome == {"claimed": 0, "cancelled": "CANCELLED"}
