@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -176,17 +177,14 @@ def forget_queue(queue: str) -> None:
         client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
-@pytest.fixture
-def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
-    """A real `celery worker` process consuming a queue of its own through the real broker.
-    It is the bulk queue too (settings.BULK_QUEUE, here and in the worker), so cohort
-    migrations the test (or its live server) starts run on this worker."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    settings.BULK_QUEUE = queue
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str], queue: str) -> Iterator[None]:
+    """A real `celery worker` process consuming `queue`, with `env`; ready inside the block,
+    stopped after."""
     process = subprocess.Popen(
         celery_worker_argv(queue),
         cwd=BASE_DIR,
-        env={**subprocess_env, "CELERY_BULK_QUEUE": queue},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -196,13 +194,26 @@ def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
     try:
         if not reader.wait_for(" ready.", timeout=60):
             pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
-        yield queue
+        yield
     finally:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
+    """A real `celery worker` process consuming a queue of its own through the real broker.
+    It is the bulk queue too (settings.BULK_QUEUE, here and in the worker), so cohort
+    migrations the test (or its live server) starts run on this worker."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    settings.BULK_QUEUE = queue
+    try:
+        with celery_worker({**subprocess_env, "CELERY_BULK_QUEUE": queue}, queue):
+            yield queue
+    finally:
         forget_queue(queue)
 
 

@@ -6,8 +6,6 @@ task on the worker's queue until what it waits for has happened.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +16,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from config.webhooks.models import WebhookEvent
 from config.webhooks.tasks import webhooks_dispatch
-from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue
+from tests.conftest import celery_worker, forget_queue
 from tests.contracts_app.contract_builders import make_customer, make_package
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -26,28 +24,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 CREATE = "/v1/webhooks/create"
 
 
-@contextlib.contextmanager
-def webhook_worker(env: dict[str, str], queue: str) -> Iterator[None]:
-    process = subprocess.Popen(
-        celery_worker_argv(queue),
-        cwd=BASE_DIR,
-        env={**env, "CELERY_WEBHOOKS_QUEUE": queue, "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def webhook_worker(env: dict[str, str], queue: str):
+    return celery_worker(
+        {**env, "CELERY_WEBHOOKS_QUEUE": queue, "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1"}, queue
     )
-    reader = _OutputReader(process.stdout)
-    reader.start()
-    try:
-        if not reader.wait_for(" ready.", timeout=60):
-            pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture
