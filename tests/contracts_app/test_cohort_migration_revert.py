@@ -80,6 +80,29 @@ def v1(client, path: str, body: dict):
     return response
 
 
+def renew(old, new_id, package):
+    """A renewal of `old`'s customer on `package`, following the contract `new_id`."""
+    return contract_provision(
+        customer=old.customer,
+        package=package,
+        starting_at=Contract.objects.get(id=new_id).ending_before,
+        transition={"from_contract_id": str(new_id), "type": "RENEWAL"},
+    )
+
+
+def update_end_date(client, old, contract_id, ending_before: str):
+    """v1 updateEndDate of `contract_id` (a contract of `old`'s customer)."""
+    v1(
+        client,
+        "/v1/contracts/updateEndDate",
+        {
+            "customer_id": old.customer_id,
+            "contract_id": contract_id,
+            "ending_before": ending_before,
+        },
+    )
+
+
 def live_timeline(contract_id) -> list[Contract]:
     subscription_id = Contract.objects.get(id=contract_id).subscription_id
     return list(
@@ -129,22 +152,9 @@ def test_a_revert_leaves_every_contract_changed_after_the_move_and_reverts_the_r
     n = [new_of[i] for i in o]
     # then, after the move, through every path a contract is written by:
     # 1: a renewal follows the new contract
-    renewal = contract_provision(
-        customer=olds[1].customer,
-        package=target,
-        starting_at=Contract.objects.get(id=n[1]).ending_before,
-        transition={"from_contract_id": str(n[1]), "type": "RENEWAL"},
-    )
+    renewal = renew(olds[1], n[1], target)
     # 2: v1 updateEndDate of the new contract (shorter)
-    v1(
-        client,
-        "/v1/contracts/updateEndDate",
-        {
-            "customer_id": olds[2].customer_id,
-            "contract_id": n[2],
-            "ending_before": "2030-08-10T00:00:00Z",
-        },
-    )
+    update_end_date(client, olds[2], n[2], "2030-08-10T00:00:00Z")
     # 3: v1 archive of the old contract
     v1(
         client,
@@ -154,15 +164,7 @@ def test_a_revert_leaves_every_contract_changed_after_the_move_and_reverts_the_r
     # 4: a v2 edit of the old contract
     contract_edit(contract=Contract.objects.get(id=o[4]), data={"update_contract_name": "Renamed"})
     # 5: v1 updateEndDate of the old contract (earlier: a gap of the user's own)
-    v1(
-        client,
-        "/v1/contracts/updateEndDate",
-        {
-            "customer_id": olds[5].customer_id,
-            "contract_id": o[5],
-            "ending_before": "2030-02-01T00:00:00Z",
-        },
-    )
+    update_end_date(client, olds[5], o[5], "2030-02-01T00:00:00Z")
     # 6: a second migration moves the new contract on (B → C)
     third = make_package(name="Starter v3", terms=eight_terms(make_product("Third")))
     second = migrate(
@@ -232,12 +234,7 @@ def test_a_revert_nothing_of_which_can_be_undone_is_refused_naming_the_contracts
     [old] = cohort(source, 1)
     migration = migrate(source, target)
     new_id = moved(migration)[old.id]
-    contract_provision(
-        customer=old.customer,
-        package=target,
-        starting_at=Contract.objects.get(id=new_id).ending_before,
-        transition={"from_contract_id": str(new_id), "type": "RENEWAL"},
-    )
+    renew(old, new_id, target)
     # then the page offers no revert, and the service refuses it up front
     actions = migration_actions(migration=migration, now=timezone.now())
     assert actions["revert"] is False
@@ -326,21 +323,8 @@ def test_a_real_worker_ends_a_revert_with_a_blocked_contract_in_its_batch(
     new_of = moved(migration)
     o = [c.id for c in olds]
     n = [new_of[i] for i in o]
-    renewal = contract_provision(
-        customer=olds[0].customer,
-        package=target,
-        starting_at=Contract.objects.get(id=n[0]).ending_before,
-        transition={"from_contract_id": str(n[0]), "type": "RENEWAL"},
-    )
-    v1(
-        client,
-        "/v1/contracts/updateEndDate",
-        {
-            "customer_id": olds[1].customer_id,
-            "contract_id": n[1],
-            "ending_before": "2030-09-10T00:00:00Z",
-        },
-    )
+    renewal = renew(olds[0], n[0], target)
+    update_end_date(client, olds[1], n[1], "2030-09-10T00:00:00Z")
     # when it is reverted (one batch holds all six)
     cohort_migration_revert(migration=migration)
     # then the worker ends it: four back, two kept with their reasons, nothing retried
