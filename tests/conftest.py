@@ -177,6 +177,16 @@ def forget_queue(queue: str) -> None:
         client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
+@pytest.fixture
+def unconsumed_bulk_queue(settings) -> Iterator[str]:
+    """Jobs queued on commit go to a bulk queue nobody consumes: the test drives the steps
+    (runs the batches in-process). The queue is deleted after."""
+    queue = f"test-unconsumed-{uuid.uuid4().hex[:8]}"
+    settings.BULK_QUEUE = queue
+    yield queue
+    forget_queue(queue)
+
+
 @contextlib.contextmanager
 def celery_worker(env: dict[str, str], queue: str) -> Iterator[None]:
     """A real `celery worker` process consuming `queue`, with `env`; ready inside the block,

@@ -44,17 +44,6 @@ from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
 AT = T0 + dt.timedelta(days=40)
 
 
-@pytest.fixture
-def no_broker(settings):
-    """Jobs queued on commit go to a queue nobody consumes: these tests drive the steps."""
-    settings.BULK_QUEUE = "test-unconsumed"
-    yield
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("test-unconsumed")
-
-
 def in_threads(*calls):
     """Run each call in its own thread (its own database connection); their results or errors."""
     results: list = [None] * len(calls)
@@ -123,7 +112,7 @@ def cancel_while_the_batch_is_held(migration, held: threading.Event, release: th
 
 @pytest.mark.django_db(transaction=True)
 def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
-    no_broker, monkeypatch
+    unconsumed_bulk_queue, monkeypatch
 ):
     # given a running job whose first batch is held open mid-write
     source, target = two_packages()
@@ -164,7 +153,9 @@ def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_broker, monkeypatch):
+def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(
+    unconsumed_bulk_queue, monkeypatch
+):
     # given a running job whose batch has claimed its items and not yet re-read the status
     source, target = two_packages()
     bulk_cohort(source, 30)
@@ -201,7 +192,7 @@ def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_brok
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_cancels_and_reverts_each_win_once(no_broker):
+def test_concurrent_cancels_and_reverts_each_win_once(unconsumed_bulk_queue):
     # given a running job and a completed one
     source, target = two_packages()
     bulk_cohort(source, 6)
@@ -232,7 +223,7 @@ def test_concurrent_cancels_and_reverts_each_win_once(no_broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cancel_racing_the_start_leaves_no_pending_item(no_broker):
+def test_a_cancel_racing_the_start_leaves_no_pending_item(unconsumed_bulk_queue):
     source, target = two_packages()
     bulk_cohort(source, 20)
     migration = job(source, target, start=False)
@@ -246,7 +237,7 @@ def test_a_cancel_racing_the_start_leaves_no_pending_item(no_broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(no_broker):
+def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(unconsumed_bulk_queue):
     # given a due job (run_at passed) and a future one, neither started
     source, target = two_packages()
     bulk_cohort(source, 25)
@@ -276,7 +267,7 @@ def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(no_broker)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(no_broker):
+def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(unconsumed_bulk_queue):
     # given a running job whose two chains' leases ran out, one of them held by a batch at work
     source, target = two_packages()
     bulk_cohort(source, 5)
@@ -318,7 +309,9 @@ def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(no_broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_whose_chains_all_ended_unfinished_is_finished_by_the_dispatcher(no_broker):
+def test_a_job_whose_chains_all_ended_unfinished_is_finished_by_the_dispatcher(
+    unconsumed_bulk_queue,
+):
     # given a running job with nothing left pending whose finishing step died with its worker
     source, target = two_packages()
     bulk_cohort(source, 4)

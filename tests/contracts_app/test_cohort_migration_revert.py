@@ -31,20 +31,13 @@ from tests.factories import user_with_token
 
 # Real transactions: whether a contract changed after the move is told by the transaction that
 # last wrote it (Contract.written_xact), and a test inside one transaction would have only one.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # batches run in-process here
+    pytest.mark.usefixtures("unconsumed_bulk_queue"),
+]
 
 AT = T0 + dt.timedelta(days=40)
-
-
-@pytest.fixture(autouse=True)
-def no_broker(settings):
-    """Batches run in-process here: jobs queued on commit go to a queue nobody consumes."""
-    settings.BULK_QUEUE = "test-unconsumed-revert"
-    yield
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("test-unconsumed-revert")
 
 
 def migrate(source, target, at=AT, **kwargs) -> CohortMigration:
