@@ -40,14 +40,20 @@ pytestmark = [
 AT = T0 + dt.timedelta(days=40)
 
 
-def migrate(source, target, at=AT, **kwargs) -> CohortMigration:
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": at},
-        **kwargs,
+def job(source, target, at=AT, **kwargs) -> CohortMigration:
+    """A job moving `source`'s contracts to `target` at `at`, created (not started)."""
+    return cohort_migration_create(
+        data=migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective={"type": "AT", "at": at},
+            **kwargs,
+        )
     )
-    migration = cohort_migration_create(data=data)
+
+
+def migrate(source, target, at=AT, **kwargs) -> CohortMigration:
+    migration = job(source, target, at, **kwargs)
     assert migration_start(migration_id=migration.id)
     return run_to_end(migration)
 
@@ -267,12 +273,7 @@ def test_a_job_cancelled_mid_run_then_reverted_leaves_every_timeline_whole():
     olds = cohort(source, 6)
     contract_archive(contract=olds[5])
     before = {c.id: contract_state(c.id) for c in olds}
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": AT},
-    )
-    migration = cohort_migration_create(data=data)
+    migration = job(source, target)
     assert migration_start(migration_id=migration.id)
     assert migration_batch_run(migration_id=migration.id, batch_size=2) == 2
     cohort_migration_cancel(migration=migration)
@@ -305,14 +306,7 @@ def test_a_real_worker_ends_a_revert_with_a_blocked_contract_in_its_batch(
     # given a job moved by a real worker, then a renewal and a v1 end-date change after it
     source, target = two_packages()
     olds = cohort(source, 6)
-    migration = cohort_migration_create(
-        data=migration_input(
-            source={"package_id": source.id},
-            target={"package_id": target.id},
-            effective={"type": "AT", "at": AT},
-        )
-    )
-    migration = wait_for_status(migration.id, {"COMPLETED"})
+    migration = wait_for_status(job(source, target).id, {"COMPLETED"})
     new_of = moved(migration)
     o = [c.id for c in olds]
     n = [new_of[i] for i in o]
