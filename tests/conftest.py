@@ -98,6 +98,18 @@ def pausable_redis(tmp_path):
         process.wait(timeout=10)
 
 
+def run_python(script: str, env: dict[str, str], *, timeout: float) -> subprocess.CompletedProcess:
+    """Run `script` in a child Python at the project root, with `env`; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def database_url_for(settings_dict: dict) -> str:
     """The URL of the database the test process uses, for subprocesses (worker, launcher)."""
     host = settings_dict.get("HOST") or "localhost"

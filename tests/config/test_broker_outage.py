@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from config import launcher
-from tests.conftest import BASE_DIR, free_port
+from tests.conftest import BASE_DIR, free_port, run_python
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -131,14 +130,7 @@ def test_queueing_a_task_on_a_stopped_broker_gives_up_in_bounded_time(
     env = {**subprocess_env, "REDIS_URL": pausable_redis.url}
     started = time.monotonic()
     try:
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=40,
-        )
+        result = run_python(script, env, timeout=40)
     except subprocess.TimeoutExpired:
         pytest.fail(f"publishing still waited after {time.monotonic() - started:.0f} s")
     outcome, seconds = result.stdout.split()
