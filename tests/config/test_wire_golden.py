@@ -59,6 +59,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.utils import timezone
 from rest_framework.views import APIView
 
+from tests.builders.package_payloads import every_term_body
 from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
@@ -946,282 +947,48 @@ def scenario(r: Recorder) -> None:
 
 
 def every_term_package(card: str, *, usage: str, fixed: str, seats: str, tokens: str) -> dict:
-    usd = USD_CENTS_ID
-    return {
-        "name": "Wire Standard v1",
-        "contract_name": "Wire contract",
-        "rate_card_id": card,
-        "aliases": [{"name": "wire-standard", "starting_at": "2029-01-01T00:00:00.000Z"}],
-        "billing_provider": "stripe",
-        "delivery_method": "direct_to_billing_provider",
-        "duration": offset("YEARS", 1),
-        "multiplier_override_prioritization": "EXPLICIT",
-        "net_payment_terms_days": 30,
-        "scheduled_charges_on_usage_invoices": "ALL",
-        "uniqueness_key": "wire-standard-v1",
-        "usage_statement_schedule": {
-            "frequency": "QUARTERLY",
-            "day": "CONTRACT_START",
-            "invoice_generation_starting_at_offset": offset("MONTHS", 1),
-        },
-        "commits": [
-            {
-                "type": "PREPAID",
-                "product_id": fixed,
-                "name": "Annual prepaid",
-                "description": "Paid up front",
-                "priority": 100,
-                "rate_type": "COMMIT_RATE",
-                "rollover_fraction": 0.25,
-                "custom_fields": {"team": "sales"},
-                "specifiers": [
-                    {
-                        "product_id": usage,
-                        "product_tags": ["api"],
-                        "pricing_group_values": {"region": "eu"},
-                        "presentation_group_values": {"tier": "gold"},
-                    }
-                ],
-                "access_schedule": {
-                    "access_type": "SPEND",
-                    "credit_type_id": usd,
-                    "schedule_items": [
-                        {
-                            "amount": 1000.125,
-                            "starting_at_offset": offset(),
-                            "duration": offset("MONTHS", 6),
-                        },
-                        {
-                            "amount": 2000,
-                            "starting_at_offset": offset("MONTHS", 6),
-                            "duration": offset("MONTHS", 6),
-                        },
-                    ],
-                },
-                "invoice_schedule": {
-                    "credit_type_id": usd,
-                    "do_not_invoice": True,
-                    "schedule_items": [
-                        {"date_offset": offset(), "quantity": 1, "unit_price": 3000.125}
-                    ],
-                },
-                "temporary_id": "commit-a",
+    body = every_term_body(
+        rate_card_id=card,
+        fixed=fixed,
+        usage=usage,
+        seats=seats,
+        tokens=tokens,
+        usd=USD_CENTS_ID,
+        name="Wire Standard v1",
+        contract_name="Wire contract",
+        alias="wire-standard",
+        alias_starting_at="2029-01-01T00:00:00.000Z",
+        uniqueness_key="wire-standard-v1",
+    )
+    body["commits"].append(
+        {
+            "type": "POSTPAID",
+            "product_id": fixed,
+            "name": "Postpaid minimum",
+            "access_schedule": {
+                "schedule_items": [
+                    {"amount": 5000, "starting_at_offset": offset(), "duration": offset("YEARS", 1)}
+                ]
             },
-            {
-                "type": "POSTPAID",
-                "product_id": fixed,
-                "name": "Postpaid minimum",
-                "access_schedule": {
-                    "schedule_items": [
-                        {
-                            "amount": 5000,
-                            "starting_at_offset": offset(),
-                            "duration": offset("YEARS", 1),
-                        }
-                    ]
-                },
-                "invoice_schedule": {
-                    "schedule_items": [
-                        {"date_offset": offset("MONTHS", 12), "quantity": 1, "unit_price": 5000}
-                    ]
-                },
+            "invoice_schedule": {
+                "schedule_items": [
+                    {"date_offset": offset("MONTHS", 12), "quantity": 1, "unit_price": 5000}
+                ]
             },
-        ],
-        "credits": [
-            {
-                "product_id": fixed,
-                "name": "Welcome credit",
-                "description": "Free tokens",
-                "priority": 1,
-                "rate_type": "LIST_RATE",
-                "custom_fields": {"campaign": "launch"},
-                "applicable_product_ids": [usage],
-                "applicable_product_tags": ["api"],
-                "access_schedule": {
-                    "access_type": "QUANTITY",
-                    "credit_type_id": tokens,
-                    "schedule_items": [
-                        {
-                            "amount": 50,
-                            "starting_at_offset": offset("WEEKS", 1),
-                            "duration": offset("DAYS", 30),
-                        }
-                    ],
-                },
-            }
-        ],
-        "recurring_commits": [
-            {
-                "product_id": fixed,
-                "name": "Monthly seats commit",
-                "description": "Per seat",
-                "priority": 5,
-                "rate_type": "LIST_RATE",
-                "starting_at_offset": offset(),
-                "duration": offset("YEARS", 1),
-                "commit_duration": {"value": 1, "unit": "PERIODS"},
-                "access_amount": {
-                    "unit_price": 1000,
-                    "access_type": "SPEND",
-                    "credit_type_id": usd,
-                },
-                "invoice_amount": {"credit_type_id": usd, "quantity": 1, "unit_price": 1000},
-                "proration": "FIRST",
-                "proration_rounding": {
-                    "access": {"decimal_places": 2, "rounding_method": "HALF_UP"},
-                    "invoice": {"decimal_places": -2, "rounding_method": "FLOOR"},
-                },
-                "recurrence_frequency": "MONTHLY",
-                "rollover_fraction": 0.5,
-                "applicable_product_tags": ["api"],
-                "subscription_config": {
-                    "subscription_id": "seats",
-                    "allocation": "INDIVIDUAL",
-                    "apply_seat_increase_config": {"is_prorated": True},
-                },
-                "temporary_id": "rc-a",
-            }
-        ],
-        "recurring_credits": [
-            {
-                "product_id": fixed,
-                "priority": 6,
-                "starting_at_offset": offset("MONTHS", 1),
-                "commit_duration": {"value": 2},
-                "access_amount": {"unit_price": 10, "quantity": 3, "access_type": "QUANTITY"},
-                "proration_rounding": {
-                    "access": {"decimal_places": 0, "rounding_method": "CEILING"}
-                },
-                "recurrence_frequency": "QUARTERLY",
-                "specifiers": [{"product_tags": ["api"]}],
-                "temporary_id": "rcr-a",
-            }
-        ],
-        "subscriptions": [
-            {
-                "collection_schedule": "ARREARS",
-                "proration": {
-                    "invoice_behavior": "BILL_ON_NEXT_COLLECTION_DATE",
-                    "is_prorated": False,
-                    "rounding": {"decimal_places": 2, "rounding_method": "HALF_UP"},
-                },
-                "subscription_rate": {"billing_frequency": "MONTHLY", "product_id": seats},
-                "billing_cycle_config": {"invoice_placement": "ON_SCHEDULED_INVOICE"},
-                "custom_fields": {"plan": "ent"},
-                "description": "Seats",
-                "name": "Seats",
-                "duration": offset("MONTHS", 12),
-                "starting_at_offset": offset("DAYS", 1),
-                "quantity_management_mode": "SEAT_BASED",
-                "seat_config": {"seat_group_key": "user_id", "initial_unassigned_seats": 2},
-                "temporary_id": "seats",
-            }
-        ],
-        "scheduled_charges": [
-            {
-                "product_id": fixed,
-                "name": "Onboarding",
-                "custom_fields": {"kind": "setup"},
-                "schedule": {
-                    "credit_type_id": usd,
-                    "schedule_items": [
-                        {"date_offset": offset("DAYS", 14), "quantity": 2, "unit_price": 0.5}
-                    ],
-                },
-            }
-        ],
-        "overrides": [
-            {
-                "starting_at_offset": offset(),
-                "duration": offset("MONTHS", 3),
-                "type": "OVERWRITE",
-                "priority": 1,
-                "entitled": True,
-                "is_commit_specific": True,
-                "target": "COMMIT_RATE",
-                "overwrite_rate": {
-                    "rate_type": "TIERED",
-                    "credit_type_id": tokens,
-                    "tiers": [{"price": 1, "size": 100}, {"price": 0.5}],
-                    "is_prorated": False,
-                    "quantity": 1,
-                },
-                "override_specifiers": [
-                    {
-                        "product_id": usage,
-                        "commit_ids": ["commit-a"],
-                        "recurring_commit_ids": ["rc-a", "rcr-a"],
-                        "billing_frequency": "MONTHLY",
-                        "pricing_group_values": {"region": "eu"},
-                        "presentation_group_values": {"tier": "gold"},
-                        "product_tags": ["api"],
-                    },
-                    {"product_tags": ["api"], "any_commit_or_credit_ids": ["commit-a", "rc-a"]},
-                ],
-            },
-            {
-                "starting_at_offset": offset("MONTHS", 3),
-                "type": "TIERED",
-                "priority": 2,
-                "tiers": [{"multiplier": 0.9, "size": 1000}, {"multiplier": 0.8}],
-                "override_specifiers": [{"product_id": usage}],
-            },
-            {
-                "starting_at_offset": offset(),
-                "type": "MULTIPLIER",
-                "priority": 3,
-                "multiplier": 0.95,
-                "override_specifiers": [{"product_id": fixed}],
-            },
-        ],
-        "spend_trackers": [
-            {
-                "alias": "monthly-spend",
-                "credit_type_id": usd,
-                "reset_frequency": "BILLING_PERIOD",
-                "applicable_spend_specifiers": [
-                    {
-                        "sources": ["THRESHOLD_RECHARGE", "MANUAL"],
-                        "spend_type": "COMMIT_PURCHASE",
-                        "discounted": "ANY",
-                    }
-                ],
-            }
-        ],
-        "spend_threshold_configuration": {
-            "commit": {
-                "product_id": fixed,
-                "name": "Threshold",
-                "description": "d",
-                "priority": 100,
-            },
-            "is_enabled": True,
-            "threshold_amount": 10000,
-            "payment_gate_config": {
-                "payment_gate_type": "STRIPE",
-                "stripe_config": {"payment_type": "INVOICE", "invoice_metadata": {"k": "v"}},
-                "tax_type": "NONE",
-            },
-            "discount_configuration": {
-                "payment_fraction": 0.85,
-                "cap": {"amount": 50000, "spend_tracker_alias": "monthly-spend"},
-            },
-        },
-        "prepaid_balance_threshold_configuration": {
-            "commit": {
-                "product_id": fixed,
-                "applicable_product_ids": [usage],
-                "duration": offset("YEARS", 1),
-                "rate_type": "COMMIT_RATE",
-                "rollover_fraction": 0,
-            },
-            "is_enabled": False,
-            "threshold_amount": 100,
-            "recharge_to_amount": 1000,
-            "custom_credit_type_id": tokens,
-            "payment_gate_config": {"payment_gate_type": "NONE"},
-        },
+        }
+    )
+    body["recurring_credits"][0]["recurrence_frequency"] = "QUARTERLY"
+    body["subscriptions"][0]["subscription_rate"]["billing_frequency"] = "MONTHLY"
+    body["overrides"][2] = {
+        "starting_at_offset": offset(),
+        "type": "MULTIPLIER",
+        "priority": 3,
+        "multiplier": 0.95,
+        "override_specifiers": [{"product_id": fixed}],
     }
+    del body["spend_threshold_configuration"]["payment_gate_config"]["precalculated_tax_config"]
+    del body["prepaid_balance_threshold_configuration"]["threshold_balance_specifiers"]
+    return body
 
 
 def second_version(*, usage: str, fixed: str) -> dict:

@@ -43,17 +43,6 @@ from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
 AT = T0 + dt.timedelta(days=40)
 
 
-@pytest.fixture
-def no_broker(settings):
-    """Jobs queued on commit go to a queue nobody consumes: these tests drive the steps."""
-    settings.BULK_QUEUE = "test-unconsumed"
-    yield
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("test-unconsumed")
-
-
 def in_threads(*calls):
     """Run each call in its own thread (its own database connection); their results or errors."""
     results: list = [None] * len(calls)
@@ -94,9 +83,35 @@ def counts(migration):
     return migration_progress([migration])[migration.id]["counts"]
 
 
+def cancel_while_the_batch_is_held(migration, held: threading.Event, release: threading.Event):
+    """Run a batch of 10 in one thread and, once it has set `held`, cancel the job in another;
+    then `release` the batch. Whether the cancel answered within a second, and what the batch
+    claimed and the cancel left the job in."""
+    outcome = {}
+
+    def batch():
+        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
+        connections.close_all()
+
+    def cancel():
+        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
+        connections.close_all()
+
+    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
+    batch_thread.start()
+    held.wait(timeout=30)
+    cancel_thread.start()
+    cancel_thread.join(timeout=1.0)
+    answered_at_once = not cancel_thread.is_alive()
+    release.set()
+    batch_thread.join(timeout=30)
+    cancel_thread.join(timeout=30)
+    return answered_at_once, outcome
+
+
 @pytest.mark.django_db(transaction=True)
 def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
-    no_broker, monkeypatch
+    unconsumed_bulk_queue, monkeypatch
 ):
     # given a running job whose first batch is held open mid-write
     source, target = two_packages()
@@ -111,27 +126,8 @@ def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
         real_write(moves)
 
     monkeypatch.setattr(batches, "_write_moves", slow_write)
-    outcome = {}
-
-    def batch():
-        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
-        connections.close_all()
-
-    def cancel():
-        writing.wait(timeout=30)
-        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
-        connections.close_all()
-
-    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
-    batch_thread.start()
-    cancel_thread.start()
     # when the cancel comes while the batch writes
-    writing.wait(timeout=30)
-    cancel_thread.join(timeout=1.0)
-    answered_at_once = not cancel_thread.is_alive()
-    release.set()
-    batch_thread.join(timeout=30)
-    cancel_thread.join(timeout=30)
+    answered_at_once, outcome = cancel_while_the_batch_is_held(migration, writing, release)
     # then the cancel answered without waiting, the batch in flight finished, and every item
     # is in one final state; the chain's next batch moves nothing
     assert answered_at_once
@@ -156,7 +152,9 @@ def test_cancel_answers_at_once_the_batch_in_flight_finishes_and_nothing_mixes(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_broker, monkeypatch):
+def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(
+    unconsumed_bulk_queue, monkeypatch
+):
     # given a running job whose batch has claimed its items and not yet re-read the status
     source, target = two_packages()
     bulk_cohort(source, 30)
@@ -171,26 +169,8 @@ def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_brok
         return items
 
     monkeypatch.setattr(batches, "_claim", slow_claim)
-    outcome = {}
-
-    def batch():
-        outcome["claimed"] = batches.migration_batch_run(migration_id=migration.id, batch_size=10)
-        connections.close_all()
-
-    def cancel():
-        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
-        connections.close_all()
-
-    batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
-    batch_thread.start()
-    claimed.wait(timeout=30)
     # when the job is cancelled then (the cancel skips the 10 items the batch holds)
-    cancel_thread.start()
-    cancel_thread.join(timeout=1.0)
-    answered_at_once = not cancel_thread.is_alive()
-    release.set()
-    batch_thread.join(timeout=30)
-    cancel_thread.join(timeout=30)
+    answered_at_once, outcome = cancel_while_the_batch_is_held(migration, claimed, release)
     # then the batch, seeing CANCELLED under its items' locks, cancels them and moves nothing
     assert answered_at_once
     assert outcome == {"claimed": 0, "cancelled": "CANCELLED"}
@@ -211,7 +191,7 @@ def test_a_batch_that_sees_the_cancel_under_its_item_locks_moves_nothing(no_brok
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_cancels_and_reverts_each_win_once(no_broker):
+def test_concurrent_cancels_and_reverts_each_win_once(unconsumed_bulk_queue):
     # given a running job and a completed one
     source, target = two_packages()
     bulk_cohort(source, 6)
@@ -242,7 +222,7 @@ def test_concurrent_cancels_and_reverts_each_win_once(no_broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cancel_racing_the_start_leaves_no_pending_item(no_broker):
+def test_a_cancel_racing_the_start_leaves_no_pending_item(unconsumed_bulk_queue):
     source, target = two_packages()
     bulk_cohort(source, 20)
     migration = job(source, target, start=False)
@@ -256,7 +236,7 @@ def test_a_cancel_racing_the_start_leaves_no_pending_item(no_broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(no_broker):
+def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(unconsumed_bulk_queue):
     # given a due job (run_at passed) and a future one, neither started
     source, target = two_packages()
     bulk_cohort(source, 25)
@@ -286,7 +266,7 @@ def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(no_broker)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(no_broker):
+def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(unconsumed_bulk_queue):
     # given a running job whose two chains' leases ran out, one of them held by a batch at work
     source, target = two_packages()
     bulk_cohort(source, 5)
@@ -328,7 +308,9 @@ def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(no_broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_whose_chains_all_ended_unfinished_is_finished_by_the_dispatcher(no_broker):
+def test_a_job_whose_chains_all_ended_unfinished_is_finished_by_the_dispatcher(
+    unconsumed_bulk_queue,
+):
     # given a running job with nothing left pending whose finishing step died with its worker
     source, target = two_packages()
     bulk_cohort(source, 4)

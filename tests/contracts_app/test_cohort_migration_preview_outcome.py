@@ -326,20 +326,9 @@ def test_every_number_the_preview_shows_is_what_the_run_does(client, token, scen
     assert migrated > 0  # the table compared a run that moved something
 
 
-@pytest.fixture
-def unconsumed_queue(settings):
-    """Jobs queued on a real commit go to a queue nobody consumes: the test drives the steps."""
-    settings.BULK_QUEUE = "test-unconsumed-preview"
-    yield
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("test-unconsumed-preview")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_contract_claimed_by_a_job_planned_meanwhile_is_skipped_in_the_same_statement(
-    unconsumed_queue,
+    unconsumed_bulk_queue,
 ):
     # given a cohort of five, and another job whose plan has claimed one contract in a
     # transaction not yet committed (invisible to this plan's snapshot)

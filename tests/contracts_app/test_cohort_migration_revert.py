@@ -31,30 +31,29 @@ from tests.factories import user_with_token
 
 # Real transactions: whether a contract changed after the move is told by the transaction that
 # last wrote it (Contract.written_xact), and a test inside one transaction would have only one.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # batches run in-process here
+    pytest.mark.usefixtures("unconsumed_bulk_queue"),
+]
 
 AT = T0 + dt.timedelta(days=40)
 
 
-@pytest.fixture(autouse=True)
-def no_broker(settings):
-    """Batches run in-process here: jobs queued on commit go to a queue nobody consumes."""
-    settings.BULK_QUEUE = "test-unconsumed-revert"
-    yield
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("test-unconsumed-revert")
+def job(source, target, at=AT, **kwargs) -> CohortMigration:
+    """A job moving `source`'s contracts to `target` at `at`, created (not started)."""
+    return cohort_migration_create(
+        data=migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective={"type": "AT", "at": at},
+            **kwargs,
+        )
+    )
 
 
 def migrate(source, target, at=AT, **kwargs) -> CohortMigration:
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": at},
-        **kwargs,
-    )
-    migration = cohort_migration_create(data=data)
+    migration = job(source, target, at, **kwargs)
     assert migration_start(migration_id=migration.id)
     return run_to_end(migration)
 
@@ -78,6 +77,29 @@ def v1(client, path: str, body: dict):
     )
     assert response.status_code == 200, response.content
     return response
+
+
+def renew(old, new_id, package):
+    """A renewal of `old`'s customer on `package`, following the contract `new_id`."""
+    return contract_provision(
+        customer=old.customer,
+        package=package,
+        starting_at=Contract.objects.get(id=new_id).ending_before,
+        transition={"from_contract_id": str(new_id), "type": "RENEWAL"},
+    )
+
+
+def update_end_date(client, old, contract_id, ending_before: str):
+    """v1 updateEndDate of `contract_id` (a contract of `old`'s customer)."""
+    v1(
+        client,
+        "/v1/contracts/updateEndDate",
+        {
+            "customer_id": old.customer_id,
+            "contract_id": contract_id,
+            "ending_before": ending_before,
+        },
+    )
 
 
 def live_timeline(contract_id) -> list[Contract]:
@@ -129,22 +151,9 @@ def test_a_revert_leaves_every_contract_changed_after_the_move_and_reverts_the_r
     n = [new_of[i] for i in o]
     # then, after the move, through every path a contract is written by:
     # 1: a renewal follows the new contract
-    renewal = contract_provision(
-        customer=olds[1].customer,
-        package=target,
-        starting_at=Contract.objects.get(id=n[1]).ending_before,
-        transition={"from_contract_id": str(n[1]), "type": "RENEWAL"},
-    )
+    renewal = renew(olds[1], n[1], target)
     # 2: v1 updateEndDate of the new contract (shorter)
-    v1(
-        client,
-        "/v1/contracts/updateEndDate",
-        {
-            "customer_id": olds[2].customer_id,
-            "contract_id": n[2],
-            "ending_before": "2030-08-10T00:00:00Z",
-        },
-    )
+    update_end_date(client, olds[2], n[2], "2030-08-10T00:00:00Z")
     # 3: v1 archive of the old contract
     v1(
         client,
@@ -154,15 +163,7 @@ def test_a_revert_leaves_every_contract_changed_after_the_move_and_reverts_the_r
     # 4: a v2 edit of the old contract
     contract_edit(contract=Contract.objects.get(id=o[4]), data={"update_contract_name": "Renamed"})
     # 5: v1 updateEndDate of the old contract (earlier: a gap of the user's own)
-    v1(
-        client,
-        "/v1/contracts/updateEndDate",
-        {
-            "customer_id": olds[5].customer_id,
-            "contract_id": o[5],
-            "ending_before": "2030-02-01T00:00:00Z",
-        },
-    )
+    update_end_date(client, olds[5], o[5], "2030-02-01T00:00:00Z")
     # 6: a second migration moves the new contract on (B → C)
     third = make_package(name="Starter v3", terms=eight_terms(make_product("Third")))
     second = migrate(
@@ -232,12 +233,7 @@ def test_a_revert_nothing_of_which_can_be_undone_is_refused_naming_the_contracts
     [old] = cohort(source, 1)
     migration = migrate(source, target)
     new_id = moved(migration)[old.id]
-    contract_provision(
-        customer=old.customer,
-        package=target,
-        starting_at=Contract.objects.get(id=new_id).ending_before,
-        transition={"from_contract_id": str(new_id), "type": "RENEWAL"},
-    )
+    renew(old, new_id, target)
     # then the page offers no revert, and the service refuses it up front
     actions = migration_actions(migration=migration, now=timezone.now())
     assert actions["revert"] is False
@@ -277,12 +273,7 @@ def test_a_job_cancelled_mid_run_then_reverted_leaves_every_timeline_whole():
     olds = cohort(source, 6)
     contract_archive(contract=olds[5])
     before = {c.id: contract_state(c.id) for c in olds}
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": AT},
-    )
-    migration = cohort_migration_create(data=data)
+    migration = job(source, target)
     assert migration_start(migration_id=migration.id)
     assert migration_batch_run(migration_id=migration.id, batch_size=2) == 2
     cohort_migration_cancel(migration=migration)
@@ -315,32 +306,12 @@ def test_a_real_worker_ends_a_revert_with_a_blocked_contract_in_its_batch(
     # given a job moved by a real worker, then a renewal and a v1 end-date change after it
     source, target = two_packages()
     olds = cohort(source, 6)
-    migration = cohort_migration_create(
-        data=migration_input(
-            source={"package_id": source.id},
-            target={"package_id": target.id},
-            effective={"type": "AT", "at": AT},
-        )
-    )
-    migration = wait_for_status(migration.id, {"COMPLETED"})
+    migration = wait_for_status(job(source, target).id, {"COMPLETED"})
     new_of = moved(migration)
     o = [c.id for c in olds]
     n = [new_of[i] for i in o]
-    renewal = contract_provision(
-        customer=olds[0].customer,
-        package=target,
-        starting_at=Contract.objects.get(id=n[0]).ending_before,
-        transition={"from_contract_id": str(n[0]), "type": "RENEWAL"},
-    )
-    v1(
-        client,
-        "/v1/contracts/updateEndDate",
-        {
-            "customer_id": olds[1].customer_id,
-            "contract_id": n[1],
-            "ending_before": "2030-09-10T00:00:00Z",
-        },
-    )
+    renewal = renew(olds[0], n[0], target)
+    update_end_date(client, olds[1], n[1], "2030-09-10T00:00:00Z")
     # when it is reverted (one batch holds all six)
     cohort_migration_revert(migration=migration)
     # then the worker ends it: four back, two kept with their reasons, nothing retried

@@ -6,8 +6,6 @@ import base64
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -19,7 +17,7 @@ from config.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEven
 from packages_app.models import AliasName
 from packages_app.services.alias_announcements import alias_repointings_announce
 from packages_app.services.aliases import alias_assign
-from tests.conftest import BASE_DIR
+from tests.conftest import run_python
 from tests.contracts_app.contract_builders import make_customer, make_package
 from tests.factories import user_with_token
 
@@ -106,14 +104,7 @@ def test_production_settings_refuse_private_targets_by_default():
         "except ValidationFailed as exc:\n"
         "    print(settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS, exc.field)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(script, env, timeout=60)
     assert result.stdout.split() == ["False", "url"], result.stderr[-2000:]
 
 

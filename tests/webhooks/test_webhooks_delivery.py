@@ -6,9 +6,6 @@ task on the worker's queue until what it waits for has happened.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,8 +16,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from config.webhooks.models import WebhookEvent
 from config.webhooks.tasks import webhooks_dispatch
-from tests.config.test_broker_outage import _ping, _redis_server_binary
-from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue, free_port
+from tests.conftest import celery_worker, forget_queue
 from tests.contracts_app.contract_builders import make_customer, make_package
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -28,28 +24,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 CREATE = "/v1/webhooks/create"
 
 
-@contextlib.contextmanager
-def webhook_worker(env: dict[str, str], queue: str) -> Iterator[None]:
-    process = subprocess.Popen(
-        celery_worker_argv(queue),
-        cwd=BASE_DIR,
-        env={**env, "CELERY_WEBHOOKS_QUEUE": queue, "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def webhook_worker(env: dict[str, str], queue: str):
+    return celery_worker(
+        {**env, "CELERY_WEBHOOKS_QUEUE": queue, "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1"}, queue
     )
-    reader = _OutputReader(process.stdout)
-    reader.start()
-    try:
-        if not reader.wait_for(" ready.", timeout=60):
-            pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture
@@ -186,45 +164,8 @@ def test_archive_stops_delivery_retries_included(api, worker_queue, receiver_for
     assert row["delivery_status"] == "CANCELLED"
 
 
-@pytest.fixture
-def stoppable_broker(tmp_path):
-    """A throwaway redis-server; `pause()` SIGSTOPs it (it accepts connections, never answers),
-    `resume()` SIGCONTs it."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *(_redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
-            *("--appendonly", "no", "--dir", str(tmp_path)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not _ping(port):
-        assert process.poll() is None and time.monotonic() < deadline, "redis did not start"
-        time.sleep(0.05)
-
-    class Handle:
-        url = f"redis://127.0.0.1:{port}/0"
-
-        @staticmethod
-        def pause() -> None:
-            process.send_signal(signal.SIGSTOP)
-
-        @staticmethod
-        def resume() -> None:
-            process.send_signal(signal.SIGCONT)
-
-    try:
-        yield Handle
-    finally:
-        process.send_signal(signal.SIGCONT)
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def test_events_written_while_the_broker_is_unreachable_are_delivered_after_it_returns(
-    api, subprocess_env, settings, stoppable_broker, receiver_for
+    api, subprocess_env, settings, pausable_redis, receiver_for
 ):
     from config.celery import app
 
@@ -233,9 +174,9 @@ def test_events_written_while_the_broker_is_unreachable_are_delivered_after_it_r
     receiver = receiver_for([200])
     _, created = api(CREATE, {"url": receiver.url, "events": ["contract.created"]})
     secret = created["data"]["secret"]
-    with webhook_worker({**subprocess_env, "REDIS_URL": stoppable_broker.url}, queue):
+    with webhook_worker({**subprocess_env, "REDIS_URL": pausable_redis.url}, queue):
         # given: the broker stops answering
-        stoppable_broker.pause()
+        pausable_redis.pause()
 
         # when: contracts are created meanwhile
         started = time.monotonic()
@@ -247,8 +188,8 @@ def test_events_written_while_the_broker_is_unreachable_are_delivered_after_it_r
         assert WebhookEvent.objects.filter(fanned_out_at__isnull=True).count() == 3
 
         # when: the broker is back (and beat with it)
-        stoppable_broker.resume()
-        with app.connection_for_write(stoppable_broker.url) as connection:
+        pausable_redis.resume()
+        with app.connection_for_write(pausable_redis.url) as connection:
             dispatch_until(
                 lambda: len(receiver.requests) >= 3, queue, connection=connection, timeout=60
             )
