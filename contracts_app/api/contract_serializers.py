@@ -873,9 +873,8 @@ def _billing_configuration(contract: Contract) -> dict | None:
 _SHOWN_ARCHIVED = ("commit", "credit", "scheduled_charge")
 
 
-def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
-    """The SDK's v1 `Contract` for a contract fetched with `selectors.contracts.with_terms`."""
-    render = Renderer(contract, credit_types)
+def _terms_shown_by_kind(contract: Contract) -> dict[str, list[ContractTerm]]:
+    """The contract's terms the response shows, by kind, in their stored order."""
     by_kind: dict[str, list[ContractTerm]] = {}
     for term in contract.terms.all():
         # Archived by an edit: commits, credits and scheduled charges show it (`archived_at`);
@@ -883,6 +882,14 @@ def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
         if term.archived_at is not None and term.kind not in _SHOWN_ARCHIVED:
             continue
         by_kind.setdefault(term.kind, []).append(term)
+    return by_kind
+
+
+def _contract_body(
+    contract: Contract, by_kind: dict[str, list[ContractTerm]], render: Renderer
+) -> dict[str, Any]:
+    """The contract's `current` form: the terms and fields it always has, then the optional
+    ones its end and settings give."""
     settings = contract.settings or {}
     usage = settings.get("usage_statement_schedule") or {}
     body: dict[str, Any] = {
@@ -911,6 +918,14 @@ def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
     }
     if contract.ending_before is not None:
         body["ending_before"] = format_instant(contract.ending_before)
+    body.update(_optional_settings_shown(settings, render))
+    return body
+
+
+def _optional_settings_shown(settings: dict[str, Any], render: Renderer) -> dict[str, Any]:
+    """The parts of the contract's `current` form that only show when its settings have them,
+    in the order the response gives them."""
+    shown: dict[str, Any] = {}
     for key in (
         "spend_threshold_configuration",
         "prepaid_balance_threshold_configuration",
@@ -919,35 +934,49 @@ def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
         "total_contract_value",
     ):
         if settings.get(key) is not None:
-            body[key] = settings[key]
+            shown[key] = settings[key]
     if settings.get("discounts"):
-        body["discounts"] = [render.discount(d) for d in settings["discounts"]]
+        shown["discounts"] = [render.discount(d) for d in settings["discounts"]]
     if settings.get("professional_services"):
-        body["professional_services"] = [
+        shown["professional_services"] = [
             {k: v for k, v in item.items() if k != "product_name"}
             for item in settings["professional_services"]
         ]
     if settings.get("reseller_royalties"):
-        body["reseller_royalties"] = [_reseller_royalty(r) for r in settings["reseller_royalties"]]
+        shown["reseller_royalties"] = [_reseller_royalty(r) for r in settings["reseller_royalties"]]
     hierarchy = _hierarchy(settings.get("hierarchy_configuration"))
     if hierarchy:
-        body["hierarchy_configuration"] = hierarchy
+        shown["hierarchy_configuration"] = hierarchy
     if settings.get("usage_filter"):
-        body["usage_filter"] = {
+        shown["usage_filter"] = {
             "initial": settings["usage_filter"],
             "current": settings["usage_filter"],
             "updates": [],
         }
+    return shown
+
+
+def _initial_body(body: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """The contract's `initial` form: its `current` one with the end it was created with."""
     initial = dict(body)
     if "initial_ending_before" in settings:
         initial.pop("ending_before", None)
         if settings["initial_ending_before"]:
             initial["ending_before"] = settings["initial_ending_before"]
+    return initial
+
+
+def contract_data(contract: Contract, credit_types: dict[str, str]) -> dict:
+    """The SDK's v1 `Contract` for a contract fetched with `selectors.contracts.with_terms`."""
+    render = Renderer(contract, credit_types)
+    by_kind = _terms_shown_by_kind(contract)
+    settings = contract.settings or {}
+    body = _contract_body(contract, by_kind, render)
     data: dict[str, Any] = {
         "id": str(contract.id),
         "customer_id": str(contract.customer_id),
         "amendments": [],
-        "initial": initial,
+        "initial": _initial_body(body, settings),
         "current": body,
         "archived_at": format_instant(contract.archived_at),
         "custom_fields": settings.get("custom_fields") or {},

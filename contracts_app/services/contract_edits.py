@@ -30,7 +30,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
@@ -629,6 +629,72 @@ def _save_edit(
     return edit
 
 
+def _move_end_date(contract: Contract, data: dict) -> None:
+    """Moves the contract's end to `update_contract_end_date` (unaudited: the edit is); an
+    error on the end is named by this request's field."""
+    try:
+        contract_end_move(
+            contract=contract,
+            ending_before=as_utc(data["update_contract_end_date"]),
+            audited=False,
+        )
+    except ApplicationError as exc:  # named by this request's field, not updateEndDate's
+        if exc.field == "ending_before":
+            exc.field = "update_contract_end_date"
+        raise
+
+
+def _refuse_unchanged(contract: Contract, data: dict) -> NoReturn:
+    """Refuses an edit that changes nothing (a retry of a stored edit is refused as such)."""
+    _refuse_a_retry(contract, data)
+    requested = [key for key in data if key not in ("contract_id", "customer_id", "uniqueness_key")]
+    raise ValidationFailed(
+        "This edit changes nothing: the contract already has it"
+        if requested
+        else "This edit names no change",
+        field=requested[0] if requested else None,
+    )
+
+
+def _show_added_terms(
+    wire: dict[str, Any],
+    added: list[TermRow],
+    contract: Contract,
+    products: dict[str, Product],
+    render_term,
+) -> None:
+    """Adds the added terms to the edit's `wire`: in their response form when a renderer is
+    given, else as stored (generated terms left out)."""
+    if render_term is not None:
+        wire.update(_rendered_terms(added, contract, products, render_term))
+    else:
+        for row in added:
+            if row.generated_from_id is None:
+                field = f"add_{KIND_FIELDS[row.kind]}"
+                wire.setdefault(field, []).append({"id": str(row.id), **row.body})
+
+
+def _record_edited(
+    contract: Contract, edit: ContractEdit, *, kind: str, wire: dict[str, Any], before: dict
+) -> None:
+    """The edit's audit entry (what it touched, how many of each, the fields it changed) and
+    the `contract.edited` event."""
+    after = {key: getattr(contract, key) for key in before}
+    audit_record(
+        action=AUDIT_ACTIONS[kind],
+        resource_type="contract",
+        resource_id=contract.pk,
+        description=f"{AUDIT_ACTIONS[kind].replace('_', ' ').capitalize()} {edit.id}: "
+        + ", ".join(sorted(key for key in wire if key != "uniqueness_key")),
+        changes={
+            "edit_id": str(edit.id),
+            "counts": {key: len(v) for key, v in wire.items() if isinstance(v, list)},
+            **changed_fields(before, after),
+        },
+    )
+    events_record("contract.edited", {"id": contract.pk, "customer_id": contract.customer_id})
+
+
 @transaction.atomic
 def contract_edit(
     *,
@@ -656,16 +722,7 @@ def contract_edit(
     }
     settings_before = json_copy(contract.settings or {})
     if "update_contract_end_date" in data:
-        try:
-            contract_end_move(
-                contract=contract,
-                ending_before=as_utc(data["update_contract_end_date"]),
-                audited=False,
-            )
-        except ApplicationError as exc:  # named by this request's field, not updateEndDate's
-            if exc.field == "ending_before":
-                exc.field = "update_contract_end_date"
-            raise
+        _move_end_date(contract, data)
     terms = _terms(contract, data)
     terms_before = {pk: _term_state(term) for pk, term in terms.items()}
     products = _named_products(data)
@@ -676,27 +733,12 @@ def contract_edit(
     added = _apply_adds(data, writer)
     wire.update(_apply_contract_fields(data, contract, products, now, render_term))
     if not _changes_anything(writer, terms_before, before, contract, settings_before):
-        _refuse_a_retry(contract, data)
-        requested = [
-            key for key in data if key not in ("contract_id", "customer_id", "uniqueness_key")
-        ]
-        raise ValidationFailed(
-            "This edit changes nothing: the contract already has it"
-            if requested
-            else "This edit names no change",
-            field=requested[0] if requested else None,
-        )
+        _refuse_unchanged(contract, data)
     if "update_contract_end_date" in data:
         wire["update_contract_end_date"] = json_dates(as_utc(data["update_contract_end_date"]))
     contract.save(update_fields=["name", "net_payment_terms_days", "settings"])
     writer.flush()
-    if render_term is not None:
-        wire.update(_rendered_terms(added, contract, products, render_term))
-    else:
-        for row in added:
-            if row.generated_from_id is None:
-                field = f"add_{KIND_FIELDS[row.kind]}"
-                wire.setdefault(field, []).append({"id": str(row.id), **row.body})
+    _show_added_terms(wire, added, contract, products, render_term)
     if data.get("uniqueness_key"):
         wire["uniqueness_key"] = data["uniqueness_key"]
     wire.update(recorded or {})
@@ -708,20 +750,7 @@ def contract_edit(
         created_by=created_by,
         starting_at=as_utc(starting_at),
     )
-    after = {key: getattr(contract, key) for key in before}
-    audit_record(
-        action=AUDIT_ACTIONS[kind],
-        resource_type="contract",
-        resource_id=contract.pk,
-        description=f"{AUDIT_ACTIONS[kind].replace('_', ' ').capitalize()} {edit.id}: "
-        + ", ".join(sorted(key for key in wire if key != "uniqueness_key")),
-        changes={
-            "edit_id": str(edit.id),
-            "counts": {key: len(v) for key, v in wire.items() if isinstance(v, list)},
-            **changed_fields(before, after),
-        },
-    )
-    events_record("contract.edited", {"id": contract.pk, "customer_id": contract.customer_id})
+    _record_edited(contract, edit, kind=kind, wire=wire, before=before)
     return edit
 
 

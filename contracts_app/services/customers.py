@@ -254,15 +254,14 @@ def _configuration_key(billing_provider: str, delivery_method: str, configuratio
     return billing_provider, delivery_method, repr(sorted(configuration.items()))
 
 
-def _configurations_insert(
+def _configuration_rows(
     items: Sequence[tuple[Customer, dict[str, Any], str]],
-    *,
-    customers_are_new: bool = False,
-) -> list[BillingProviderConfiguration]:
-    """Validate and bulk-insert configurations: `(customer, wire item, field path)` each.
+) -> tuple[list[BillingProviderConfiguration], dict[Any, dict[str, str]], dict[tuple, str]]:
+    """Validated unsaved configurations of `items`; the tax providers they give, by customer
+    id then configuration id; and the field path of each (customer, configuration key).
 
-    An identical active configuration (same provider, delivery method and configuration) for
-    the same customer is a conflict: provisioning must find exactly one match.
+    Refuses an archived customer, a tax provider on a provider other than stripe, and two
+    identical configurations for one customer in the request.
     """
     rows: list[BillingProviderConfiguration] = []
     tax_providers: dict[Any, dict[str, str]] = {}
@@ -300,7 +299,17 @@ def _configurations_insert(
         rows.append(row)
         if tax_provider is not None:
             tax_providers.setdefault(customer.id, {})[str(row.id)] = tax_provider
+    return rows, tax_providers, seen
 
+
+def _check_not_already_active(
+    items: Sequence[tuple[Customer, dict[str, Any], str]],
+    seen: dict[tuple, str],
+    *,
+    customers_are_new: bool,
+) -> None:
+    """Conflict if a customer already has one of the new configurations active (no query for
+    new customers, who have none)."""
     customer_ids = {customer.id for customer, _, _ in items}
     existing = BillingProviderConfiguration.objects.not_archived().filter(
         customer_id__in=customer_ids
@@ -318,35 +327,62 @@ def _configurations_insert(
                 field=f"{seen[key]}.configuration",
             )
 
+
+def _audit_configurations_added(rows: Sequence[BillingProviderConfiguration]) -> None:
+    """One audit entry per added configuration, on its customer."""
+    audit_record_many(
+        action="add_billing_provider_configuration",
+        resource_type="customer",
+        resource_ids=[row.customer_id for row in rows],
+        changes=[
+            {
+                "billing_provider_configuration_id": row.id,
+                "billing_provider": row.billing_provider,
+                "delivery_method": row.delivery_method,
+            }
+            for row in rows
+        ],
+    )
+
+
+def _tax_providers_store(
+    items: Sequence[tuple[Customer, dict[str, Any], str]],
+    tax_providers: dict[Any, dict[str, str]],
+) -> None:
+    """Adds the tax providers (by customer id, then configuration id) to their customers'
+    details, in one bulk update."""
+    customers = {customer.id: customer for customer, _, _ in items}
+    for customer_id, by_config in tax_providers.items():
+        customer = customers[customer_id]
+        customer.details = {
+            **customer.details,
+            DETAILS_TAX_PROVIDERS: {
+                **customer.details.get(DETAILS_TAX_PROVIDERS, {}),
+                **by_config,
+            },
+        }
+    Customer.objects.bulk_update(
+        [customers[customer_id] for customer_id in tax_providers], ["details"]
+    )
+
+
+def _configurations_insert(
+    items: Sequence[tuple[Customer, dict[str, Any], str]],
+    *,
+    customers_are_new: bool = False,
+) -> list[BillingProviderConfiguration]:
+    """Validate and bulk-insert configurations: `(customer, wire item, field path)` each.
+
+    An identical active configuration (same provider, delivery method and configuration) for
+    the same customer is a conflict: provisioning must find exactly one match.
+    """
+    rows, tax_providers, seen = _configuration_rows(items)
+    _check_not_already_active(items, seen, customers_are_new=customers_are_new)
     BillingProviderConfiguration.objects.bulk_create(rows)
     if not customers_are_new:  # new customers' entries name their configurations already
-        audit_record_many(
-            action="add_billing_provider_configuration",
-            resource_type="customer",
-            resource_ids=[row.customer_id for row in rows],
-            changes=[
-                {
-                    "billing_provider_configuration_id": row.id,
-                    "billing_provider": row.billing_provider,
-                    "delivery_method": row.delivery_method,
-                }
-                for row in rows
-            ],
-        )
+        _audit_configurations_added(rows)
     if tax_providers:
-        customers = {customer.id: customer for customer, _, _ in items}
-        for customer_id, by_config in tax_providers.items():
-            customer = customers[customer_id]
-            customer.details = {
-                **customer.details,
-                DETAILS_TAX_PROVIDERS: {
-                    **customer.details.get(DETAILS_TAX_PROVIDERS, {}),
-                    **by_config,
-                },
-            }
-        Customer.objects.bulk_update(
-            [customers[customer_id] for customer_id in tax_providers], ["details"]
-        )
+        _tax_providers_store(items, tax_providers)
     return rows
 
 

@@ -226,6 +226,77 @@ def _whole_periods(body: dict, field_name: str) -> int:
     return int(value)
 
 
+# What a generated commit (or credit) copies from its recurring term, as it is.
+_PERIOD_CHILD_COPIED_KEYS = (
+    "name",
+    "description",
+    "priority",
+    "rate_type",
+    "applicable_product_ids",
+    "applicable_product_tags",
+    "specifiers",
+    "rollover_fraction",
+    "subscription_config",
+    "hierarchy_configuration",
+)
+
+
+def _period_access_schedule(access: dict, start_text: str, end_text: str) -> dict:
+    """One period's access schedule: one item of the recurring term's access amount."""
+    credit_type_id = access.get("credit_type_id")
+    schedule = {
+        "schedule_items": [
+            {
+                "id": new_id(),
+                "amount": line_amount(access["unit_price"], access.get("quantity")),
+                "starting_at": start_text,
+                "ending_before": end_text,
+            }
+        ]
+    }
+    if credit_type_id:
+        schedule["credit_type_id"] = credit_type_id
+    if access.get("access_type"):
+        schedule["access_type"] = access["access_type"]
+    return schedule
+
+
+def _period_invoice_schedule(invoice: dict, start_text: str) -> dict:
+    """One period's invoice schedule: the recurring commit's invoice amount, at its start."""
+    return {
+        "credit_type_id": invoice["credit_type_id"],
+        "schedule_items": [
+            {
+                "id": new_id(),
+                "timestamp": start_text,
+                "quantity": invoice["quantity"],
+                "unit_price": invoice["unit_price"],
+            }
+        ],
+    }
+
+
+def _period_child_body(
+    row: TermRow, child_kind: str, access: dict, start_text: str, end_text: str
+) -> dict:
+    """The body of the commit (or credit) a recurring term generates for one period."""
+    body = row.body
+    child = {
+        "product_id": body["product_id"],
+        "access_schedule": _period_access_schedule(access, start_text, end_text),
+        f"recurring_{child_kind}_id": str(row.id),
+    }
+    if child_kind == "commit":
+        child["type"] = "PREPAID"
+        invoice = body.get("invoice_amount")
+        if invoice:
+            child["invoice_schedule"] = _period_invoice_schedule(invoice, start_text)
+    for key in _PERIOD_CHILD_COPIED_KEYS:
+        if key in body and not (key == "rollover_fraction" and child_kind == "credit"):
+            child[key] = json_copy(body[key])
+    return child
+
+
 def expand_recurring(
     row: TermRow,
     *,
@@ -253,7 +324,6 @@ def expand_recurring(
     horizon = end if end is not None else open_ended_until
     child_kind = "commit" if row.kind == "recurring_commit" else "credit"
     access = body.get("access_amount") or {}
-    credit_type_id = access.get("credit_type_id")
     generated: list[TermRow] = []
     boundaries: dict[int, tuple[dt.datetime, str]] = {}
 
@@ -278,54 +348,7 @@ def expand_recurring(
         period_end, end_text = boundary(k + periods_each)
         if end is not None and period_end > end:
             period_end, end_text = end, format_instant(end)
-        schedule = {
-            "schedule_items": [
-                {
-                    "id": new_id(),
-                    "amount": line_amount(access["unit_price"], access.get("quantity")),
-                    "starting_at": start_text,
-                    "ending_before": end_text,
-                }
-            ]
-        }
-        if credit_type_id:
-            schedule["credit_type_id"] = credit_type_id
-        if access.get("access_type"):
-            schedule["access_type"] = access["access_type"]
-        child = {
-            "product_id": body["product_id"],
-            "access_schedule": schedule,
-            f"recurring_{child_kind}_id": str(row.id),
-        }
-        if child_kind == "commit":
-            child["type"] = "PREPAID"
-            invoice = body.get("invoice_amount")
-            if invoice:
-                child["invoice_schedule"] = {
-                    "credit_type_id": invoice["credit_type_id"],
-                    "schedule_items": [
-                        {
-                            "id": new_id(),
-                            "timestamp": start_text,
-                            "quantity": invoice["quantity"],
-                            "unit_price": invoice["unit_price"],
-                        }
-                    ],
-                }
-        for key in (
-            "name",
-            "description",
-            "priority",
-            "rate_type",
-            "applicable_product_ids",
-            "applicable_product_tags",
-            "specifiers",
-            "rollover_fraction",
-            "subscription_config",
-            "hierarchy_configuration",
-        ):
-            if key in body and not (key == "rollover_fraction" and child_kind == "credit"):
-                child[key] = json_copy(body[key])
+        child = _period_child_body(row, child_kind, access, start_text, end_text)
         generated.append(
             TermRow(
                 kind=child_kind,

@@ -340,10 +340,11 @@ def _spend_tracker_aliases(trackers: Sequence[Mapping[str, Any]]) -> None:
         seen.add(tracker["alias"])
 
 
-def _terms_with_ids(
+def _bodies_with_ids(
     term_lists: Mapping[str, Sequence[Mapping[str, Any]]], refs: _References
-) -> list[tuple[str, int, Body, str | None]]:
-    """(kind, ordinal, body, product id) for every term, ids assigned and references resolved."""
+) -> tuple[dict[str, list[Body]], _TemporaryIds]:
+    """Copies of the terms, by request key, with server ids; their temporary ids; records the
+    credit types their schedules name."""
     temporary = _TemporaryIds()
     bodies: dict[str, list[Body]] = {key: [] for key, _ in TERM_LISTS}
     temporary_tables = {
@@ -361,8 +362,14 @@ def _terms_with_ids(
             for schedule_key in SCHEDULES_WITH_ITEMS:
                 if schedule_key in body:
                     refs.credit_type(f"{path}.{schedule_key}.credit_type_id", body[schedule_key])
+    return bodies, temporary
 
-    # Recurring subscription configs point at subscriptions of this payload.
+
+def _resolve_subscription_configs(
+    bodies: Mapping[str, list[Body]], temporary: _TemporaryIds
+) -> None:
+    """Recurring subscription configs point at subscriptions of this payload: stores the
+    server ids in place of their temporary ids."""
     for key in ("recurring_commits", "recurring_credits"):
         for path, body in _enumerate(bodies[key], key):
             config = body.get("subscription_config")
@@ -376,7 +383,12 @@ def _terms_with_ids(
                     )
                 config["subscription_id"] = temporary.subscriptions[temporary_id]
 
-    # Commit-specific overrides name commits by temporary_id; store the server ids instead.
+
+def _resolve_override_specifiers(
+    bodies: Mapping[str, list[Body]], temporary: _TemporaryIds, refs: _References
+) -> None:
+    """Commit-specific overrides name commits by temporary_id: stores the server ids instead;
+    records the products and credit types the overrides name."""
     any_table = {**temporary.commits, **temporary.recurring}
     for path, override in _enumerate(bodies["overrides"], "overrides"):
         for spec_path, spec in _enumerate(
@@ -404,6 +416,12 @@ def _terms_with_ids(
         if "overwrite_rate" in override:
             refs.credit_type(f"{path}.overwrite_rate.credit_type_id", override["overwrite_rate"])
 
+
+def _term_rows(
+    bodies: Mapping[str, list[Body]], refs: _References
+) -> list[tuple[str, int, Body, str | None]]:
+    """(kind, ordinal, body, product id) for every term, in TERM_LISTS order; records the
+    products and credit types each term names."""
     rows: list[tuple[str, int, Body, str | None]] = []
     for key, kind in TERM_LISTS:
         for ordinal, body in enumerate(bodies[key]):
@@ -425,6 +443,16 @@ def _terms_with_ids(
                 refs.credit_type(f"{path}.credit_type_id", body)
             rows.append((kind, ordinal, body, product_id))
     return rows
+
+
+def _terms_with_ids(
+    term_lists: Mapping[str, Sequence[Mapping[str, Any]]], refs: _References
+) -> list[tuple[str, int, Body, str | None]]:
+    """(kind, ordinal, body, product id) for every term, ids assigned and references resolved."""
+    bodies, temporary = _bodies_with_ids(term_lists, refs)
+    _resolve_subscription_configs(bodies, temporary)
+    _resolve_override_specifiers(bodies, temporary, refs)
+    return _term_rows(bodies, refs)
 
 
 def _threshold_references(
@@ -466,6 +494,160 @@ def _insert(package: Package) -> None:
                 field="uniqueness_key",
             ) from None
         raise
+
+
+def _check_alias_names(aliases: Sequence[Mapping[str, Any]]) -> None:
+    """Refuses an alias name given twice in one request."""
+    alias_names = [alias["name"] for alias in aliases]
+    for index, alias_name in enumerate(alias_names):
+        if alias_name in alias_names[:index]:
+            raise ValidationFailed(
+                f"Alias {alias_name!r} is given twice", field=f"aliases[{index}].name"
+            )
+
+
+def _check_request_rules(
+    term_lists: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    aliases: Sequence[Mapping[str, Any]],
+    multiplier_override_prioritization: str,
+    spend_threshold_configuration: Mapping[str, Any] | None,
+    prepaid_balance_threshold_configuration: Mapping[str, Any] | None,
+) -> None:
+    """Checks the create request's rules that need no database (so a bad request costs no
+    query): amounts, POSTPAID commits, drawdown specifiers, override prioritization, spend
+    tracker aliases and alias names."""
+    amounts_check(
+        {
+            "commits": term_lists["commits"],
+            "credits": term_lists["credits"],
+            "recurring_commits": term_lists["recurring_commits"],
+            "recurring_credits": term_lists["recurring_credits"],
+            "subscriptions": term_lists["subscriptions"],
+            "scheduled_charges": term_lists["scheduled_charges"],
+            "overrides": term_lists["overrides"],
+            "spend_threshold_configuration": spend_threshold_configuration,
+            "prepaid_balance_threshold_configuration": prepaid_balance_threshold_configuration,
+        }
+    )
+    for path, commit in _enumerate(term_lists["commits"], "commits"):
+        _check_postpaid(path, commit)
+    for key in ("commits", "credits", "recurring_commits", "recurring_credits"):
+        for path, term in _enumerate(term_lists[key], key):
+            _check_drawdown(path, term)
+    _check_override_prioritization(
+        term_lists["overrides"], multiplier_override_prioritization or None
+    )
+    _spend_tracker_aliases(term_lists["spend_trackers"])
+    _check_alias_names(aliases)
+
+
+@dataclass
+class _CheckedReferences:
+    """What the create request names, checked against the database: the terms (ids assigned,
+    references resolved), the threshold configurations (copies, ids canonical), the rate card,
+    and the names of the products and credit types the response shows."""
+
+    rows: list[tuple[str, int, Body, str | None]]
+    spend_threshold_configuration: Body | None
+    prepaid_balance_threshold_configuration: Body | None
+    rate_card_key: uuid.UUID | None
+    rate_card_alias: str
+    product_names: _ProductNames
+    credit_type_names: dict[str, str]
+
+
+def _checked_references(
+    term_lists: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    spend_threshold_configuration: Mapping[str, Any] | None,
+    prepaid_balance_threshold_configuration: Mapping[str, Any] | None,
+    rate_card_id: str | None,
+    rate_card_alias: str | None,
+) -> _CheckedReferences:
+    """Assigns the terms their ids and checks every reference the request makes, in one query
+    per referenced model."""
+    refs = _References()
+    # Copies: ids in them are rewritten in their canonical form (see _References).
+    spend_threshold_configuration = copy.deepcopy(spend_threshold_configuration)
+    prepaid_balance_threshold_configuration = copy.deepcopy(prepaid_balance_threshold_configuration)
+    rows = _terms_with_ids(term_lists, refs)
+    _threshold_references(
+        refs, spend_threshold_configuration, prepaid_balance_threshold_configuration
+    )
+    rate_card_key, rate_card_alias_name = _check_rate_card(rate_card_id, rate_card_alias)
+    product_names = _check_products(refs, at=timezone.now())
+    credit_type_names = _check_credit_types(
+        refs,
+        default_shown=any(key in body for _, _, body, _ in rows for key in SCHEDULES_WITH_ITEMS),
+    )
+    return _CheckedReferences(
+        rows=rows,
+        spend_threshold_configuration=spend_threshold_configuration,
+        prepaid_balance_threshold_configuration=prepaid_balance_threshold_configuration,
+        rate_card_key=rate_card_key,
+        rate_card_alias=rate_card_alias_name,
+        product_names=product_names,
+        credit_type_names=credit_type_names,
+    )
+
+
+def _package_settings(
+    usage_statement_schedule: Mapping[str, Any] | None, checked: _CheckedReferences
+) -> Body:
+    """The package's `settings` JSON: its usage statement schedule (default monthly) and the
+    threshold configurations it was given."""
+    settings: Body = {
+        "usage_statement_schedule": dict(
+            usage_statement_schedule or DEFAULT_USAGE_STATEMENT_SCHEDULE
+        )
+    }
+    if checked.spend_threshold_configuration is not None:
+        settings["spend_threshold_configuration"] = checked.spend_threshold_configuration
+    if checked.prepaid_balance_threshold_configuration is not None:
+        settings["prepaid_balance_threshold_configuration"] = (
+            checked.prepaid_balance_threshold_configuration
+        )
+    return settings
+
+
+def _package_terms(
+    package: Package, rows: Sequence[tuple[str, int, Body, str | None]]
+) -> list[PackageTerm]:
+    """Unsaved PackageTerm rows of `package`, one per (kind, ordinal, body, product id)."""
+    return [
+        PackageTerm(
+            id=uuid.UUID(body["id"]),
+            package=package,
+            kind=kind,
+            ordinal=ordinal,
+            product_id=uuid.UUID(product_id) if product_id else None,
+            body=body,
+        )
+        for kind, ordinal, body, product_id in rows
+    ]
+
+
+def _store_new_package(
+    package: Package, checked: _CheckedReferences, aliases: Sequence[Mapping[str, Any]]
+) -> None:
+    """Renders the new package's wire, inserts it and its terms, records the audit entry and
+    the `package.created` event, and assigns its aliases."""
+    terms = _package_terms(package, checked.rows)
+    output = Output(checked.credit_type_names, checked.product_names.names)
+    package.wire = _wire_text(output.wire(package, terms))
+    package.wire_expires_at = checked.product_names.expiry(str(term.product_id) for term in terms)
+    _insert(package)
+    PackageTerm.objects.bulk_create(terms)
+    audit_record(
+        action="create",
+        resource_type="package",
+        resource_id=package.pk,
+        changes={"id": package.pk, "name": package.name, "terms": len(terms)},
+    )
+    events_record("package.created", {"id": package.pk, "name": package.name})
+    # Without a starting_at an alias points here from now (cut to the millisecond the API shows).
+    alias_assign_many(kind=AliasName.Kind.PACKAGE, entries=aliases, package=package)
 
 
 @transaction.atomic
@@ -511,65 +693,28 @@ def package_create(
         "subscriptions": subscriptions,
         "scheduled_charges": scheduled_charges,
         "overrides": overrides,
+        "spend_trackers": spend_trackers,
     }
-    # Rules that need no database first, so a bad request costs no query.
-    amounts_check(
-        {
-            **term_lists,
-            "spend_threshold_configuration": spend_threshold_configuration,
-            "prepaid_balance_threshold_configuration": prepaid_balance_threshold_configuration,
-        }
-    )
-    for path, commit in _enumerate(commits, "commits"):
-        _check_postpaid(path, commit)
-    for key, terms in (
-        ("commits", commits),
-        ("credits", credits),
-        ("recurring_commits", recurring_commits),
-        ("recurring_credits", recurring_credits),
-    ):
-        for path, term in _enumerate(terms, key):
-            _check_drawdown(path, term)
-    _check_override_prioritization(overrides, multiplier_override_prioritization or None)
-    _spend_tracker_aliases(spend_trackers)
-    alias_names = [alias["name"] for alias in aliases]
-    for index, alias_name in enumerate(alias_names):
-        if alias_name in alias_names[:index]:
-            raise ValidationFailed(
-                f"Alias {alias_name!r} is given twice", field=f"aliases[{index}].name"
-            )
-
-    refs = _References()
-    # Copies: ids in them are rewritten in their canonical form (see _References).
-    spend_threshold_configuration = copy.deepcopy(spend_threshold_configuration)
-    prepaid_balance_threshold_configuration = copy.deepcopy(prepaid_balance_threshold_configuration)
-    rows = _terms_with_ids({**term_lists, "spend_trackers": spend_trackers}, refs)
-    _threshold_references(
-        refs, spend_threshold_configuration, prepaid_balance_threshold_configuration
-    )
-    rate_card_key, rate_card_alias_name = _check_rate_card(rate_card_id, rate_card_alias)
-    product_names = _check_products(refs, at=timezone.now())
-    credit_type_names = _check_credit_types(
-        refs,
-        default_shown=any(key in body for _, _, body, _ in rows for key in SCHEDULES_WITH_ITEMS),
+    _check_request_rules(  # first, so a bad request costs no query
+        term_lists,
+        aliases=aliases,
+        multiplier_override_prioritization=multiplier_override_prioritization,
+        spend_threshold_configuration=spend_threshold_configuration,
+        prepaid_balance_threshold_configuration=prepaid_balance_threshold_configuration,
     )
 
-    settings: Body = {
-        "usage_statement_schedule": dict(
-            usage_statement_schedule or DEFAULT_USAGE_STATEMENT_SCHEDULE
-        )
-    }
-    if spend_threshold_configuration is not None:
-        settings["spend_threshold_configuration"] = spend_threshold_configuration
-    if prepaid_balance_threshold_configuration is not None:
-        settings["prepaid_balance_threshold_configuration"] = (
-            prepaid_balance_threshold_configuration
-        )
+    checked = _checked_references(
+        term_lists,
+        spend_threshold_configuration=spend_threshold_configuration,
+        prepaid_balance_threshold_configuration=prepaid_balance_threshold_configuration,
+        rate_card_id=rate_card_id,
+        rate_card_alias=rate_card_alias,
+    )
     package = Package(
         name=name,
         contract_name=contract_name,
-        rate_card_id=rate_card_key,
-        rate_card_alias=rate_card_alias_name,
+        rate_card_id=checked.rate_card_key,
+        rate_card_alias=checked.rate_card_alias,
         billing_provider=billing_provider,
         delivery_method=delivery_method,
         duration_unit=duration["unit"] if duration else "",
@@ -577,37 +722,14 @@ def package_create(
         net_payment_terms_days=net_payment_terms_days,
         multiplier_override_prioritization=multiplier_override_prioritization,
         scheduled_charges_on_usage_invoices=scheduled_charges_on_usage_invoices,
-        settings=settings,
+        settings=_package_settings(usage_statement_schedule, checked),
         uniqueness_key=uniqueness_key,
         created_by=created_by,
     )
     # Field checks only: references were checked above in one query per model, and the
     # constraints are the database's job (a uniqueness pre-check would race).
     package.full_clean(exclude=["rate_card"], validate_unique=False, validate_constraints=False)
-    terms = [
-        PackageTerm(
-            id=uuid.UUID(body["id"]),
-            package=package,
-            kind=kind,
-            ordinal=ordinal,
-            product_id=uuid.UUID(product_id) if product_id else None,
-            body=body,
-        )
-        for kind, ordinal, body, product_id in rows
-    ]
-    package.wire = _wire_text(Output(credit_type_names, product_names.names).wire(package, terms))
-    package.wire_expires_at = product_names.expiry(str(term.product_id) for term in terms)
-    _insert(package)
-    PackageTerm.objects.bulk_create(terms)
-    audit_record(
-        action="create",
-        resource_type="package",
-        resource_id=package.pk,
-        changes={"id": package.pk, "name": name, "terms": len(terms)},
-    )
-    events_record("package.created", {"id": package.pk, "name": name})
-    # Without a starting_at an alias points here from now (cut to the millisecond the API shows).
-    alias_assign_many(kind=AliasName.Kind.PACKAGE, entries=aliases, package=package)
+    _store_new_package(package, checked, aliases)
     return package
 
 

@@ -96,7 +96,7 @@ def test_production_settings_refuse_private_targets_by_default():
     script = (
         "import django; django.setup()\n"
         "from django.conf import settings\n"
-        "from config.api.errors import ValidationFailed\n"
+        "from config.core.errors import ValidationFailed\n"
         "from config.webhooks.targets import url_check\n"
         "try:\n"
         "    url_check('http://127.0.0.1:9000/hooks')\n"
