@@ -14,7 +14,11 @@ from django.db import connection
 
 from contracts_app.models import CohortMigration, Contract
 from contracts_app.selectors.cohort_migrations import migration_progress
-from contracts_app.services.cohort_migrations import cohort_migration_create, migration_input
+from contracts_app.services.cohort_migrations import (
+    cohort_migration_create,
+    migration_input,
+    migration_start,
+)
 from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue
 from tests.contracts_app.cohort_builders import T0
 
@@ -100,6 +104,8 @@ def assert_each_customer_moved_once(source, target, n: int):
 
 
 def create(source, target) -> CohortMigration:
+    """A job from `source` to `target` at AT, not started here: due now, it starts on commit and
+    its batches go to the real workers."""
     return cohort_migration_create(
         data=migration_input(
             source={"package_id": source.id},
@@ -108,6 +114,23 @@ def create(source, target) -> CohortMigration:
         ),
         name="Starter v1 → v2",
     )
+
+
+def create_migration(source, target=None, *, effective=None, start=True, target_ref=None, **kwargs):
+    """A job from `source` to `target` at AT (or `effective`), started at once unless `start` is
+    False: batches run wherever the test runs them (in process, or on real workers)."""
+    data = migration_input(
+        source={"package_id": source.id},
+        target=target_ref or {"package_id": target.id},
+        effective=effective or {"type": "AT", "at": AT},
+        customer_ids=kwargs.pop("customer_ids", None),
+        exclude_customer_ids=kwargs.pop("exclude_customer_ids", None),
+        allow_past=kwargs.pop("allow_past", False),
+    )
+    migration = cohort_migration_create(data=data, **kwargs)
+    if start:
+        assert migration_start(migration_id=migration.id)
+    return migration
 
 
 def wait_until(condition, timeout: float, what: str):
