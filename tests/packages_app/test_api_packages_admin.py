@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from packages_app.models import AliasName, Package
 from packages_app.services.packages import package_create
+from tests.builders.catalog import eight_terms, make_catalog
 from tests.factories import UserFactory
-from tests.packages_app.test_api_packages import eight_terms, make_catalog
 
 pytestmark = pytest.mark.django_db
 
