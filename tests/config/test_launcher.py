@@ -208,13 +208,13 @@ def test_sigterm_to_the_launcher_mid_batch_finishes_the_batch_and_stops_every_ch
     subprocess_env, tmp_path, settings
 ):
     from contracts_app.models import CohortMigrationItem
+    from tests.builders.migrations import create
     from tests.contracts_app.cohort_builders import (
         HeldSubscriptions,
         bulk_cohort,
         claimed_items,
         two_packages,
     )
-    from tests.contracts_app.test_cohort_migration_worker import create
 
     # given a cohort whose subscriptions the test holds, so the first batch waits mid-way
     source, target = two_packages()

@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from contracts_app.models import CohortMigration
 from packages_app.services.packages import package_create
+from tests.builders.migrations import AT, wait_until
 from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue, free_port
 from tests.contracts_app.cohort_builders import (
     HeldSubscriptions,
     bulk_cohort,
     two_packages,
 )
-from tests.contracts_app.test_cohort_migration_worker import AT, wait_until
 from tests.factories import user_with_token
 
 pytestmark = [

@@ -14,8 +14,10 @@ import httpx
 import pytest
 
 from contracts_app.models import Contract, Customer, Subscription
-from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Package, RateCard
+from packages_app.models import AliasName, Package, RateCard
 from packages_app.services.aliases import alias_assign
+from tests.builders.catalog import ensure_usd_cents
+from tests.contracts_app.contract_builders import make_package
 from tests.factories import user_with_token
 
 UTC = dt.UTC
@@ -36,20 +38,18 @@ def z(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def make_package(name: str, **fields) -> Package:
-    # Transactional tests flush the table the data migration filled.
-    CreditType.objects.get_or_create(
-        id=USD_CENTS_ID, defaults={"name": "USD (cents)", "is_currency": True}
-    )
+def make_package_with_rate_card(name: str, **fields) -> Package:
+    """The builder's package, termless, on a rate card of its own named after it."""
+    ensure_usd_cents()
     rate_card = RateCard.objects.create(name=f"{name} rates")
-    return Package.objects.create(name=name, rate_card=rate_card, **fields)
+    return make_package(name=name, rate_card=rate_card, **fields)
 
 
 @pytest.fixture
 def plan(transactional_db):
     """The plan "Starter": v1 from 2024-01-01, v2 from 2024-06-01 (alias re-pointed)."""
-    v1 = make_package("Starter v1")
-    v2 = make_package("Starter v2")
+    v1 = make_package_with_rate_card("Starter v1")
+    v2 = make_package_with_rate_card("Starter v2")
     alias_assign(kind="package", name="Starter", package=v1, starting_at=at(2024))
     alias_assign(kind="package", name="Starter", package=v2, starting_at=at(2024, 6))
     alias = AliasName.objects.get(kind="package", name="Starter")
@@ -215,7 +215,7 @@ def test_latest_before_the_plan_exists_is_400(api, subscription, plan):
 
 def test_package_duration_decides_the_end_when_end_at_is_absent(api, subscription):
     # given
-    yearly = make_package("Yearly", duration_unit="MONTHS", duration_value=12)
+    yearly = make_package_with_rate_card("Yearly", duration_unit="MONTHS", duration_value=12)
     alias_assign(kind="package", name="Yearly", package=yearly, starting_at=at(2024))
     # when
     response = create_schedule(
@@ -230,7 +230,7 @@ def test_package_duration_decides_the_end_when_end_at_is_absent(api, subscriptio
 
 
 def test_end_at_sent_overrides_the_package_duration(api, subscription):
-    yearly = make_package("Yearly", duration_unit="MONTHS", duration_value=12)
+    yearly = make_package_with_rate_card("Yearly", duration_unit="MONTHS", duration_value=12)
     response = create_schedule(
         api,
         subscription,

@@ -15,23 +15,23 @@ from django.db.models import Count
 
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import migrations_dispatch
-from tests.contracts_app import test_cohort_migration_worker as worker_tests
-from tests.contracts_app.cohort_builders import (
-    HeldSubscriptions,
-    bulk_cohort,
-    claimed_items,
-    two_packages,
-)
-from tests.contracts_app.test_cohort_migration_worker import (
+from tests.builders import migrations as migration_builders
+from tests.builders.migrations import (
     assert_each_customer_moved_once,
     counts,
     create,
     wait_for,
     wait_until,
 )
+from tests.contracts_app.cohort_builders import (
+    HeldSubscriptions,
+    bulk_cohort,
+    claimed_items,
+    two_packages,
+)
 from tests.factories import user_with_token
 
-workers = worker_tests.workers  # the fixture: real workers on a bulk queue of the test's own
+workers = migration_builders.workers  # the fixture: real workers on a bulk queue of the test's own
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 

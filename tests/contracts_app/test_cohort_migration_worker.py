@@ -3,124 +3,34 @@ contracts in many batches, and a worker SIGKILLed mid-job."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
-import subprocess
 import time
-import uuid
 
 import pytest
-from django.db import connection
 
-from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
-from contracts_app.selectors.cohort_migrations import migration_progress
+from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
     migrations_dispatch,
 )
-from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue
+from tests.builders import migrations as migration_builders
+from tests.builders.migrations import (
+    assert_each_customer_moved_once,
+    counts,
+    create,
+    wait_for,
+    wait_until,
+)
 from tests.contracts_app.cohort_builders import (
-    T0,
     HeldSubscriptions,
     bulk_cohort,
     claimed_items,
     two_packages,
 )
 
+workers = migration_builders.workers  # the fixture: real workers on a bulk queue of the test's own
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
-
-AT = T0 + dt.timedelta(days=40)
-
-
-class Workers:
-    """Real `celery worker` processes consuming a bulk queue of this test's own."""
-
-    def __init__(self, env: dict[str, str], queue: str):
-        self.env = {**env, "CELERY_BULK_QUEUE": queue}
-        self.queue = queue
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, **env: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            celery_worker_argv(self.queue),
-            cwd=BASE_DIR,
-            env={**self.env, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        reader = _OutputReader(process.stdout)
-        reader.start()
-        if not reader.wait_for(" ready.", timeout=60):
-            process.kill()
-            pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
-        process.reader = reader
-        self.processes.append(process)
-        return process
-
-    def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-
-
-@pytest.fixture
-def workers(subprocess_env, settings):
-    queue = f"test-bulk-{uuid.uuid4().hex[:8]}"
-    settings.BULK_QUEUE = queue
-    pool = Workers(subprocess_env, queue)
-    yield pool
-    pool.stop()
-    forget_queue(queue)
-
-
-def wait_for(migration_id, condition, timeout: float = 180.0) -> CohortMigration:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        migration = CohortMigration.objects.get(id=migration_id)
-        if condition(migration):
-            return migration
-        time.sleep(0.3)
-    pytest.fail(f"timed out; migration is {CohortMigration.objects.get(id=migration_id).status}")
-
-
-def counts(migration) -> dict:
-    return migration_progress([migration])[migration.id]["counts"]
-
-
-def assert_each_customer_moved_once(source, target, n: int):
-    """Every old contract ends at t, exactly one new contract starts there in its subscription,
-    linked to it; nothing overlaps (the timeline constraint) and nothing is left between."""
-    assert Contract.objects.filter(package=target).count() == n
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT count(*) FROM contracts_app_contract old
-            JOIN contracts_app_contract new ON new.subscription_id = old.subscription_id
-              AND new.package_id = %s AND new.starting_at = old.ending_before
-              AND new.settings -> 'transition' ->> 'from_contract_id' = old.id::text
-            WHERE old.package_id = %s AND old.ending_before = %s AND old.archived_at IS NULL
-            """,
-            [target.id, source.id, AT],
-        )
-        assert cursor.fetchone()[0] == n
-
-
-def create(source, target) -> CohortMigration:
-    return cohort_migration_create(
-        data=migration_input(
-            source={"package_id": source.id},
-            target={"package_id": target.id},
-            effective={"type": "AT", "at": AT},
-        ),
-        name="Starter v1 → v2",
-    )
 
 
 def test_a_real_worker_pair_migrates_two_thousand_contracts_in_many_batches(workers):
@@ -174,16 +84,6 @@ def test_a_worker_killed_mid_job_loses_nothing_and_migrates_nobody_twice(workers
         .exists()
     )
     assert_each_customer_moved_once(source, target, 600)
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_sigterm_mid_batch_lets_the_batch_in_hand_finish_and_the_worker_exit_0(workers):

@@ -20,13 +20,13 @@ from contracts_app.services.cohort_migration_batches import (
 )
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
-    cohort_migration_create,
     cohort_migration_revert,
     migration_input,
     migration_start,
 )
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
+from tests.builders.migrations import AT, create_migration
 from tests.contracts_app.cohort_builders import (
     T0,
     cohort,
@@ -46,23 +46,6 @@ from tests.contracts_app.contract_builders import (
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 
-AT = T0 + dt.timedelta(days=40)
-
-
-def create(source, target=None, *, effective=None, start=True, target_ref=None, **kwargs):
-    data = migration_input(
-        source={"package_id": source.id},
-        target=target_ref or {"package_id": target.id},
-        effective=effective or {"type": "AT", "at": AT},
-        customer_ids=kwargs.pop("customer_ids", None),
-        exclude_customer_ids=kwargs.pop("exclude_customer_ids", None),
-        allow_past=kwargs.pop("allow_past", False),
-    )
-    migration = cohort_migration_create(data=data, **kwargs)
-    if start:
-        assert migration_start(migration_id=migration.id)
-    return migration
-
 
 def counts(migration):
     return migration_progress([migration])[migration.id]["counts"]
@@ -81,7 +64,7 @@ def test_a_job_migrates_every_contract_with_no_gap_and_no_overlap():
     source, target = two_packages()
     contracts = cohort(source, 20)
     # when
-    migration = run_to_end(create(source, target))
+    migration = run_to_end(create_migration(source, target))
     # then
     assert migration.status == "COMPLETED"
     assert counts(migration) == {
@@ -112,7 +95,7 @@ def test_batches_write_the_same_contract_as_contracts_create_and_update_end_date
     source, target = two_packages()
     by_job, by_hand = cohort(source, 1, name="Job"), cohort(source, 1, name="Hand")
     # when one moves by the job and the other through the single-contract services
-    run_to_end(create(source, target, customer_ids=[by_job[0].customer_id]))
+    run_to_end(create_migration(source, target, customer_ids=[by_job[0].customer_id]))
     contract_provision(
         customer=by_hand[0].customer,
         starting_at=AT,
@@ -148,7 +131,7 @@ def test_revert_restores_the_old_contracts_exactly_and_archives_the_new_ones():
     source, target = two_packages()
     contracts = cohort(source, 9)
     before = {c.id: contract_state(c.id) for c in contracts}
-    migration = run_to_end(create(source, target))
+    migration = run_to_end(create_migration(source, target))
     new_ids = list(
         CohortMigrationItem.objects.filter(migration=migration).values_list(
             "new_contract_id", flat=True
@@ -171,7 +154,7 @@ def test_revert_is_refused_once_an_item_has_taken_effect():
     past = timezone.now() - dt.timedelta(days=400)
     cohort(source, 3, start=past - dt.timedelta(days=30))
     migration = run_to_end(
-        create(source, target, effective={"type": "AT", "at": past}, allow_past=True)
+        create_migration(source, target, effective={"type": "AT", "at": past}, allow_past=True)
     )
     assert counts(migration)["migrated"] == 3
     # when / then
@@ -185,7 +168,7 @@ def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
     # given a job one batch in
     source, target = two_packages()
     cohort(source, 10)
-    migration = create(source, target)
+    migration = create_migration(source, target)
     assert migration_batch_run(migration_id=migration.id, batch_size=4) == 4
     # when
     cohort_migration_cancel(migration=migration)
@@ -214,16 +197,16 @@ def test_nobody_is_migrated_twice_by_a_rerun_or_a_second_job():
     # given a job and a second one over the same cohort, planned while the first is pending
     source, target = two_packages()
     cohort(source, 6)
-    first = create(source, target)
-    second = create(source, target)
+    first = create_migration(source, target)
+    second = create_migration(source, target)
     assert set(reasons(second).values()) == {"IN_OTHER_MIGRATION"}
     # when the first runs, is started again, and a third job comes after it
     run_to_end(first)
     assert not migration_start(migration_id=first.id)
     assert migration_batch_run(migration_id=first.id) == 0
-    third = run_to_end(create(source, target))
+    third = run_to_end(create_migration(source, target))
     earlier = run_to_end(
-        create(source, target, effective={"type": "AT", "at": AT - dt.timedelta(days=5)})
+        create_migration(source, target, effective={"type": "AT", "at": AT - dt.timedelta(days=5)})
     )
     # then each contract moved once
     assert counts(first)["migrated"] == 6
@@ -252,7 +235,7 @@ def test_every_skip_reason_of_an_at_migration():
     for contract in (late, late_one):
         make_billing_configuration(contract.customer)
     # when
-    migration = run_to_end(create(source, target))
+    migration = run_to_end(create_migration(source, target))
     # then
     got = reasons(migration)
     assert got[archived.id] == "CONTRACT_ARCHIVED"
@@ -282,9 +265,9 @@ def test_target_alias_skips_unresolved_archived_and_already_on_target():
     cohort(source, 2)
     target_ref = {"package_alias": "Starter"}
     # when: at t the alias still means the source; 20 days later the target
-    at_t = run_to_end(create(source, target_ref=target_ref))
+    at_t = run_to_end(create_migration(source, target_ref=target_ref))
     later = run_to_end(
-        create(
+        create_migration(
             source,
             target_ref=target_ref,
             effective={"type": "AT", "at": AT + dt.timedelta(days=20)},
@@ -304,8 +287,8 @@ def test_archived_target_and_unresolved_alias_are_skipped():
     source, target = two_packages(archived_at=T0)
     cohort(source, 2)
     AliasName.objects.create(kind=AliasName.Kind.PACKAGE, name="Nowhere")
-    archived = run_to_end(create(source, target))
-    unresolved = run_to_end(create(source, target_ref={"package_alias": "Nowhere"}))
+    archived = run_to_end(create_migration(source, target))
+    unresolved = run_to_end(create_migration(source, target_ref={"package_alias": "Nowhere"}))
     assert set(reasons(archived).values()) == {"TARGET_ARCHIVED"}
     assert set(reasons(unresolved).values()) == {"TARGET_ALIAS_UNRESOLVED"}
 
@@ -317,8 +300,8 @@ def test_end_of_term_moves_each_contract_at_its_own_end_and_skips_open_ended_one
     open_source, _ = two_packages(duration_months=None)
     open_ended = cohort(open_source, 1)[0]
     # when
-    migration = run_to_end(create(source, target, effective={"type": "END_OF_TERM"}))
-    open_job = run_to_end(create(open_source, target, effective={"type": "END_OF_TERM"}))
+    migration = run_to_end(create_migration(source, target, effective={"type": "END_OF_TERM"}))
+    open_job = run_to_end(create_migration(open_source, target, effective={"type": "END_OF_TERM"}))
     # then
     new = Contract.objects.get(customer=ending.customer, package=target)
     assert new.starting_at == ending.ending_before
@@ -346,10 +329,12 @@ def test_next_billing_period_moves_each_contract_at_its_own_boundary():
     not_before = dt.datetime(2030, 5, 15, tzinfo=dt.UTC)
     # when
     monthly_job = run_to_end(
-        create(source, target, effective={"type": "NEXT_BILLING_PERIOD", "not_before": not_before})
+        create_migration(
+            source, target, effective={"type": "NEXT_BILLING_PERIOD", "not_before": not_before}
+        )
     )
     quarterly_job = run_to_end(
-        create(
+        create_migration(
             quarterly, target, effective={"type": "NEXT_BILLING_PERIOD", "not_before": not_before}
         )
     )
@@ -372,7 +357,7 @@ def test_next_billing_period_skips_a_contract_that_ends_before_its_boundary():
         contract=contract, ending_before=dt.datetime(2030, 5, 20, tzinfo=dt.UTC)
     )
     migration = run_to_end(
-        create(
+        create_migration(
             source,
             target,
             effective={
@@ -388,7 +373,7 @@ def test_customer_filters_include_and_exclude():
     source, target = two_packages()
     a, b, _c = cohort(source, 3)
     migration = run_to_end(
-        create(
+        create_migration(
             source,
             target,
             customer_ids=[a.customer_id, b.customer_id],
@@ -403,7 +388,7 @@ def test_an_item_that_fails_is_failed_with_its_message_and_the_batch_goes_on():
     # given a customer archived after planning
     source, target = two_packages()
     bad, *_good = cohort(source, 5)
-    migration = create(source, target)
+    migration = create_migration(source, target)
     bad.customer.archived_at = timezone.now()
     bad.customer.save()
     # when
@@ -420,7 +405,7 @@ def test_a_write_the_database_refuses_fails_one_item_and_the_rest_migrate():
     source, target = two_packages()
     bad, *_good = cohort(source, 4)
     before = contract_state(bad.id)
-    migration = create(source, target)
+    migration = create_migration(source, target)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -479,7 +464,7 @@ def test_preview_writes_nothing_and_agrees_with_the_job():
     assert preview["sample"][0]["outcome"] == "MIGRATE"
     assert preview["sample"][0]["new_contract"]["ending_before"] == "2031-02-10T00:00:00Z"
     assert {t["kind"] for t in preview["diff"]["terms_added"]} >= {"commit", "credit"}
-    migration = run_to_end(create(source, target))
+    migration = run_to_end(create_migration(source, target))
     assert counts(migration)["migrated"] == preview["eligible"]
     assert counts(migration)["skipped"] == sum(preview["skipped"].values())
 
@@ -505,7 +490,10 @@ def test_a_batch_costs_the_same_queries_whatever_the_term_count(django_assert_ma
         duration_value=36,
     )
     cohort(big_source, 10, name="Big")
-    small_job, big_job = create(small_source, small_target), create(big_source, big_target)
+    small_job, big_job = (
+        create_migration(small_source, small_target),
+        create_migration(big_source, big_target),
+    )
     # when
     queries = []
     for job in (small_job, big_job):
@@ -522,7 +510,7 @@ def test_a_batch_costs_the_same_queries_whatever_the_term_count(django_assert_ma
 def test_progress_comes_from_counter_rows():
     source, target = two_packages()
     cohort(source, 6)
-    migration = create(source, target)
+    migration = create_migration(source, target)
     migration_batch_run(migration_id=migration.id, batch_size=2)
     progress = migration_progress([migration])[migration.id]
     assert progress["counts"]["pending"] == 4
@@ -534,7 +522,7 @@ def test_contracts_moved_in_one_batch_get_their_own_term_and_item_ids():
     # given two contracts moved in the same batch (their terms materialised once, then copied)
     source, target = two_packages()
     first, second = cohort(source, 2)
-    run_to_end(create(source, target), batch_size=10)
+    run_to_end(create_migration(source, target), batch_size=10)
     new = [Contract.objects.get(customer=c.customer, package=target) for c in (first, second)]
 
     def ids(contract):
@@ -568,7 +556,7 @@ def test_processed_items_are_counted_for_metrics(django_capture_on_commit_callba
 
     source, target = two_packages()
     cohort(source, 3)
-    migration = create(source, target)
+    migration = create_migration(source, target)
     before = cohort_migration_items_processed.labels("migrated")._value.get()
     with django_capture_on_commit_callbacks(execute=True):
         migration_batch_run(migration_id=migration.id, batch_size=10)

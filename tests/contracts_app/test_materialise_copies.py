@@ -15,6 +15,7 @@ from contracts_app.services.materialise import (
     materialise_negotiated_terms,
     materialise_package_terms,
 )
+from tests.builders.materialise import PRODUCT, at, terms
 from tests.contracts_app.contract_builders import (
     commit_term,
     eight_terms,
@@ -22,7 +23,6 @@ from tests.contracts_app.contract_builders import (
     recurring_term,
     with_server_ids,
 )
-from tests.contracts_app.test_materialise import PRODUCT, at, terms
 
 START = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
 

@@ -10,8 +10,8 @@ import pytest
 
 from config.core.jsonutil import dumps
 from packages_app.models import BillableMetric, CreditType, Product, Rate, RateCard
+from tests.builders.catalog import ensure_usd_cents
 from tests.factories import user_with_token
-from tests.packages_app.test_api_packages import ensure_usd_cents
 
 pytestmark = pytest.mark.django_db
 PRICING = "/v1/contract-pricing"

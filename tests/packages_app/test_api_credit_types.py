@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from packages_app.models import USD_CENTS_ID, CreditType, Rate
+from tests.builders.catalog import ensure_usd_cents, make_catalog, offset
 from tests.factories import UserFactory
-from tests.packages_app.test_api_packages import ensure_usd_cents, make_catalog, offset
 
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 

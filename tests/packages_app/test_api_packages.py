@@ -1,60 +1,12 @@
 """Packages over HTTP with the official SDK in strict mode (v1/packages/create|get|list|archive).
 
-The payload helpers at the top are shared with the other package test modules.
+The payload helpers shared with the other package test modules are in tests/builders/catalog.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bench.bench_packages import eight_terms, offset  # noqa: F401  (offset: re-exported to the other package tests)
-from packages_app.models import USD_CENTS_ID, CreditType, Product, RateCard
-from tests.builders.package_payloads import every_term_body
-
-
-@dataclass
-class Catalog:
-    rate_card: RateCard
-    commit_product: Product
-    usage_product: Product
-    subscription_product: Product
-    tokens: CreditType
-
-
-def ensure_usd_cents() -> CreditType:
-    """Transactional tests flush the table the data migration filled; put the row back."""
-    credit_type, _ = CreditType.objects.get_or_create(
-        id=USD_CENTS_ID, defaults={"name": "USD (cents)", "is_currency": True}
-    )
-    return credit_type
-
-
-def make_catalog(suffix: str = "") -> Catalog:
-    ensure_usd_cents()
-    return Catalog(
-        rate_card=RateCard.objects.create(name=f"Standard rates{suffix}"),
-        commit_product=Product.objects.create(type="FIXED", name=f"Prepaid commit{suffix}"),
-        usage_product=Product.objects.create(type="FIXED", name=f"API calls{suffix}"),
-        subscription_product=Product.objects.create(type="SUBSCRIPTION", name=f"Seats{suffix}"),
-        tokens=CreditType.objects.create(name=f"Tokens{suffix}"),
-    )
-
-
-def every_field(catalog: Catalog) -> dict:
-    """A create payload using every field of PackageCreateParams (but rate_card_alias)."""
-    return every_term_body(
-        rate_card_id=str(catalog.rate_card.id),
-        fixed=str(catalog.commit_product.id),
-        usage=str(catalog.usage_product.id),
-        seats=str(catalog.subscription_product.id),
-        tokens=str(catalog.tokens.id),
-        usd=str(USD_CENTS_ID),
-        name="Enterprise 2025",
-        contract_name="Enterprise contract",
-        alias="enterprise",
-        alias_starting_at="2025-01-01T00:00:00.000Z",
-        uniqueness_key="enterprise-2025",
-    )
+from packages_app.models import USD_CENTS_ID
+from tests.builders.catalog import eight_terms, every_field, make_catalog
 
 
 def sdk_client(base_url: str, token: str):

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from packages_app.models import AliasName, Package
 from packages_app.services.packages import package_create
+from tests.builders.catalog import eight_terms, make_catalog
 from tests.factories import UserFactory
-from tests.packages_app.test_api_packages import eight_terms, make_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,8 @@ def catalog():
     return make_catalog()
 
 
-def make_package(catalog, name: str, **fields) -> Package:
+def create_eight_term_package(catalog, name: str, **fields) -> Package:
+    """Through package_create (audit, aliases and all), unlike the contract builders' make_package."""
     terms = eight_terms(
         str(catalog.rate_card.id),
         str(catalog.commit_product.id),
@@ -49,10 +50,12 @@ def queries_for(client, url: str) -> int:
 
 def test_package_changelist_costs_the_same_for_one_row_or_many(admin_client, catalog):
     url = "/admin/packages_app/package/"
-    make_package(catalog, "first", aliases=[{"name": "a", "starting_at": T0}])
+    create_eight_term_package(catalog, "first", aliases=[{"name": "a", "starting_at": T0}])
     one = queries_for(admin_client, url)
     for index in range(15):
-        make_package(catalog, f"p{index}", aliases=[{"name": f"a{index}", "starting_at": T0}])
+        create_eight_term_package(
+            catalog, f"p{index}", aliases=[{"name": f"a{index}", "starting_at": T0}]
+        )
     many = queries_for(admin_client, url)
     assert one == many
     assert "p14" in admin_client.get(url).content.decode()
@@ -60,17 +63,21 @@ def test_package_changelist_costs_the_same_for_one_row_or_many(admin_client, cat
 
 def test_alias_name_changelist_costs_the_same_for_one_row_or_many(admin_client, catalog):
     url = "/admin/packages_app/aliasname/"
-    make_package(catalog, "first", aliases=[{"name": "a", "starting_at": T0}])
+    create_eight_term_package(catalog, "first", aliases=[{"name": "a", "starting_at": T0}])
     one = queries_for(admin_client, url)
     for index in range(15):
-        make_package(catalog, f"p{index}", aliases=[{"name": f"a{index % 4}", "starting_at": T1}])
+        create_eight_term_package(
+            catalog, f"p{index}", aliases=[{"name": f"a{index % 4}", "starting_at": T1}]
+        )
     many = queries_for(admin_client, url)
     assert one == many
 
 
 def test_package_page_is_read_only_with_terms_and_aliases_inline(admin_client, catalog):
     # given
-    package = make_package(catalog, "Starter", aliases=[{"name": "starter", "starting_at": T0}])
+    package = create_eight_term_package(
+        catalog, "Starter", aliases=[{"name": "starter", "starting_at": T0}]
+    )
 
     # when
     page = admin_client.get(f"/admin/packages_app/package/{package.id}/change/")
@@ -88,7 +95,9 @@ def test_package_page_is_read_only_with_terms_and_aliases_inline(admin_client, c
 
 def test_archive_action_archives_selected_packages_once(admin_client, catalog):
     # given
-    keep, old, older = (make_package(catalog, name) for name in ("keep", "old", "older"))
+    keep, old, older = (
+        create_eight_term_package(catalog, name) for name in ("keep", "old", "older")
+    )
 
     # when
     response = admin_client.post(
@@ -112,7 +121,7 @@ def test_archive_action_needs_the_change_permission(client, catalog):
     viewer = UserFactory(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_package"))
     client.force_login(viewer)
-    package = make_package(catalog, "p")
+    package = create_eight_term_package(catalog, "p")
 
     page = client.get("/admin/packages_app/package/")
     assert page.status_code == 200
@@ -126,8 +135,10 @@ def test_archive_action_needs_the_change_permission(client, catalog):
 
 
 def test_search_and_filters(admin_client, catalog):
-    make_package(catalog, "Alpha", uniqueness_key="key-alpha", billing_provider="stripe")
-    beta = make_package(catalog, "Beta")
+    create_eight_term_package(
+        catalog, "Alpha", uniqueness_key="key-alpha", billing_provider="stripe"
+    )
+    beta = create_eight_term_package(catalog, "Beta")
     Package.objects.filter(id=beta.id).update(archived_at=T1)
     url = "/admin/packages_app/package/"
 
@@ -146,8 +157,8 @@ def test_search_and_filters(admin_client, catalog):
 
 def test_alias_name_page_shows_superseded_intervals(admin_client, catalog):
     # given: the second package covers the first one's whole interval
-    first = make_package(catalog, "first", aliases=[{"name": "s", "starting_at": T1}])
-    make_package(catalog, "second", aliases=[{"name": "s", "starting_at": T0}])
+    first = create_eight_term_package(catalog, "first", aliases=[{"name": "s", "starting_at": T1}])
+    create_eight_term_package(catalog, "second", aliases=[{"name": "s", "starting_at": T0}])
     alias_name = AliasName.objects.get(name="s")
 
     # when

@@ -8,18 +8,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.builders.catalog import eight_terms, every_field, make_catalog
+from tests.builders.package_queries import GET_QUERIES, LIST_PAGE_QUERIES
 from tests.factories import user_with_token
-from tests.packages_app.test_api_packages import eight_terms, every_field, make_catalog
 
 pytestmark = pytest.mark.django_db
 
 # token, savepoint, rate card, products, credit types, savepoint/insert/release, terms, audit
 # entry, webhook event (the outbox row, config.webhooks), release
 CREATE_QUERIES = 12
-# token, then the package's stored response with its aliases as one JSON text
-GET_QUERIES = 2
-# the same for a page of any size (one keyset query returns every package's JSON text)
-LIST_PAGE_QUERIES = 2
 
 
 @pytest.fixture

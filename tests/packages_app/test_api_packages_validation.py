@@ -10,8 +10,8 @@ import pytest
 
 from config.core.jsonutil import dumps
 from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
+from tests.builders.catalog import every_field, make_catalog, offset
 from tests.factories import user_with_token
-from tests.packages_app.test_api_packages import every_field, make_catalog, offset
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,9 @@ from packages_app.models import USD_CENTS_ID, CreditType, Package, Product
 from packages_app.package_wire import Output
 from packages_app.selectors.packages import _rfc3339_sql
 from packages_app.services.products import product_update
+from tests.builders.catalog import every_field, make_catalog
+from tests.builders.package_queries import GET_QUERIES, LIST_PAGE_QUERIES
 from tests.factories import UserFactory, user_with_token
-from tests.packages_app.test_api_packages import every_field, make_catalog
-from tests.packages_app.test_api_packages_queries import GET_QUERIES, LIST_PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from config.core.errors import Conflict, ValidationFailed
 from packages_app.models import AliasAssignment, Package, PackageTerm
 from packages_app.services.packages import package_archive, package_create, packages_archive
-from tests.packages_app.test_api_packages import eight_terms, make_catalog
+from tests.builders.catalog import eight_terms, make_catalog
 
 pytestmark = pytest.mark.django_db
 

@@ -281,12 +281,12 @@ def test_the_lists_cost_the_same_queries_whatever_their_length(api, django_asser
 
 def test_a_cohort_migration_announces_its_start_its_completion_and_its_revert():
     from contracts_app.services.cohort_migrations import cohort_migration_revert
+    from tests.builders.migrations import create_migration
     from tests.contracts_app.cohort_builders import cohort, run_to_end, two_packages
-    from tests.contracts_app.test_cohort_migrations import create
 
     source, target = two_packages()
     cohort(source, 3)
-    migration = run_to_end(create(source, target))
+    migration = run_to_end(create_migration(source, target))
     cohort_migration_revert(migration=migration)
     run_to_end(migration, revert=True)
 
