@@ -31,7 +31,7 @@ from config.core.ids import parse_uuid
 from config.core.pagination import keyset_paginate
 from config.web import KeysetListView, csv_response, page_or_first, redirect_after_write
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
-from contracts_app.api.cohort_migrations import ADD, CHANGE, VIEW
+from contracts_app.api.cohort_migrations import ADD, CHANGE, ID_LISTS_BODY_BYTES, VIEW
 from contracts_app.forms import CohortMigrationForm
 from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
@@ -256,6 +256,11 @@ def migration_new(request):
             form.add_service_error(exc.field, exc.message)
     context["form"] = form
     return render(request, "contracts_app/migrations/new.html", context)
+
+
+# The wizard takes the API's documented 100,000 ids per list (pasted or uploaded as CSV), so it
+# gets the API's body limit (config/api/middleware.py), not the 2.5 MB default.
+migration_new.max_body_bytes = ID_LISTS_BODY_BYTES
 
 
 def _preview_context(resolved) -> dict:

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import re
+import uuid
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -417,6 +418,23 @@ def test_unknown_alias_source_and_customer_csv_upload(pricing_client, packages):
     )
     html = pricing_client.post(reverse("contracts:migration-new"), before_alias).content.decode()
     assert "points at no package" in re.search(r'id="id_source_alias_error"[^>]*>([^<]*)<', html)[1]
+
+
+def test_a_csv_of_the_documented_100000_ids_reaches_the_wizard(pricing_client, packages):
+    # The API takes 100,000 ids per list; the wizard's upload is held to the same limit, not
+    # to the 2.5 MB default body limit (a 100,000-id CSV is ~3.7 MB).
+    source, target = packages
+    customers = list(
+        Contract.objects.filter(package=source).order_by("id").values_list("customer_id", flat=True)
+    )
+    ids = [str(c) for c in customers[:3]] + [str(uuid.uuid4()) for _ in range(99_997)]
+    upload = SimpleUploadedFile("ids.csv", ("customer_id\n" + "\n".join(ids)).encode())
+    assert upload.size > 2_621_440
+    response = pricing_client.post(
+        reverse("contracts:migration-new"), wizard_post(source, target, customer_file=upload)
+    )
+    assert response.status_code == 200, response.content[:300]
+    assert re.search(r'data-count="eligible">3<', response.content.decode())
 
 
 # --- one migration -----------------------------------------------------------------------
