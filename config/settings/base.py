@@ -184,6 +184,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No deep links: Swagger UI puts each operation's deep link (<a href>) inside the button that
+    # opens it, a link inside a button that assistive technology cannot reach (axe's
+    # nested-interactive, 74 operations).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     # Enums stay inline where they are used: the default hook would lift them into components
     # and, as our rooms reuse field names (`type`, `unit`, ...), name them by hash (`Type819Enum`).
     "POSTPROCESSING_HOOKS": ["config.api.schema.pin_single_version_paths"],
