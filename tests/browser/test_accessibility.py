@@ -396,17 +396,27 @@ def test_focus_moves_to_the_result_after_a_swap(site, signed_in):
     assert page.evaluate("document.activeElement.tagName") == "H3", page.evaluate(_FOCUSED)
 
 
-def test_search_sends_its_q_parameter_once(site, signed_in):
-    base, _ids = site
+@pytest.mark.parametrize(
+    ("path", "field", "submit"),
+    [
+        ("/customers/?q=Demo", "#q", None),  # searches as one types
+        ("/packages/{package}/cohort/?q=Demo", "form.filters [name=q]", "form.filters button"),
+    ],
+    ids=["customer search", "cohort filters"],
+)
+def test_search_sends_its_q_parameter_once(site, signed_in, path, field, submit):
+    base, ids = site
     page, _ = signed_in
-    page.goto(f"{base}/customers/?q=Demo")
+    page.goto(base + path.format(**ids))
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url))
     with page.expect_response(lambda response: "q=Umbrella" in response.url):
-        page.fill("#q", "Umbrella")
-    page.wait_for_selector("#object-table >> text=Umbrella Corp")
+        page.fill(field, "Umbrella")
+        if submit:
+            page.click(submit)
     searches = [url for url in sent if "q=Umbrella" in url]
     assert searches and all(url.count("q=") == 1 for url in searches), searches
+    page.wait_for_function("location.search.includes('Umbrella')")
     assert page.url.count("q=") == 1, page.url
 
 
