@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # `django_db` (not transactional): the world is committed once by the module fixture `site`
@@ -237,6 +238,9 @@ def site(django_db_setup, django_db_blocker):
         finally:
             server.stop()
             call_command("flush", verbosity=0, interactive=False)
+            # Close what the seeding opened besides the main connection (an idle one stayed open,
+            # and the test database could not be dropped at the end of the run).
+            connections.close_all()
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +257,7 @@ def signed_in(site, browser):
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
     yield page, login_report
+    page.goto("about:blank")  # no request of a page (polls, lazy sections) still in flight
     context.close()
 
 
