@@ -385,8 +385,12 @@ def test_builder_add_term_moves_focus_to_the_new_row(site, signed_in):
         assert page.evaluate("document.activeElement.textContent.trim()") == (
             f"Recurring credit {count}"
         ), page.evaluate(_FOCUSED)
-    # the heading order axe checks holds with term rows: h1, then h2 for each row
-    assert page.evaluate("[...document.querySelectorAll('.term-row h3')].length") == 0
+    # with term rows the headings still go h1 > h2 (axe's heading-order, a moderate rule the
+    # page checks above do not fail on)
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": ["heading-order"]})
+    assert results.response["violations"] == []
 
 
 def test_focus_moves_to_the_result_after_a_swap(site, signed_in):
