@@ -47,6 +47,7 @@ class Page:
     name: str  # the URL name, or a label for the pages outside our URL confs
     path: str  # with {placeholders} filled from the seeded world
     ready: str = "main"  # a selector present once the page is drawn
+    status: int = 200
 
 
 PAGES = [
@@ -81,6 +82,7 @@ PAGES = [
     Page("api-docs", "/api/docs", ".swagger-ui .opblock"),
     Page("admin:index", "/admin/", "#content"),
     Page("admin:change form", "/admin/packages_app/package/{package}/change/", "#content"),
+    Page("not found (404 page)", "/packages/00000000-0000-0000-0000-000000000000/", status=404),
 ]
 
 # Routes of the URL confs that are not pages of their own, and why.
@@ -328,7 +330,7 @@ def test_page_is_accessible_at_800px(site, signed_in, spec):
         report = login_report
     else:
         response = page.goto(base + spec.path.format(**ids))
-        assert response.status == 200, f"{spec.path} answered {response.status}"
+        assert response.status == spec.status, f"{spec.path} answered {response.status}"
         assert "/login/" not in page.url, f"{spec.path} sent the signed-in user to {page.url}"
         page.wait_for_selector(spec.ready, state="attached")
         report = _report(page)
