@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from config.audit.services import audit_record_many
 from config.core import jsonutil
+from config.core.bulk_rows import model_rows_insert
 from config.core.errors import ApplicationError
 from config.core.instants import format_instant
 from config.core.jsonutil import DecimalDecoder
@@ -72,7 +73,6 @@ from contracts_app.services.term_rows import (
     TermRowsTemplate,
     contract_terms_rewrite,
     contracts_terms_write,
-    model_rows_insert,
 )
 from contracts_app.services.term_snapshots import revert_snapshots_apply, term_dump
 from contracts_app.services.timeline_locks import lock_timelines
