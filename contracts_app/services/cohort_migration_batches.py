@@ -453,7 +453,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
             target_terms[term.package_id].append(term)
         customer_ids = {c.customer_id for c in contracts.values()}
         archived_customers = set(
-            Customer.objects.filter(id__in=customer_ids, archived_at__isnull=False).values_list(
+            Customer.objects.filter(id__any_of=customer_ids, archived_at__isnull=False).values_list(
                 "id", flat=True
             )
         )
