@@ -50,6 +50,17 @@ def _model_insert(model) -> str:
     )
 
 
+def records_insert(model, records: list[dict[str, Any]]) -> None:
+    """Rows of `model` given as `{attname: value}` (every written field; Python values), in one
+    statement."""
+    if not records:
+        return
+    columns = [(f.attname, f.column) for f in _written_fields(model)]
+    rows = [{column: json_column(record[name]) for name, column in columns} for record in records]
+    with connection.cursor() as cursor:
+        cursor.execute(_model_insert(model), [jsonutil.dumps(rows)])
+
+
 def model_rows_insert(objects: list) -> None:
     """`bulk_create` for unsaved instances of one model with Python-side primary keys, in one
     statement. Each field's `pre_save` runs as in bulk_create (auto_now_add); the instances
@@ -58,10 +69,8 @@ def model_rows_insert(objects: list) -> None:
         return
     model = type(objects[0])
     fields = _written_fields(model)
-    records = [
-        {f.column: json_column(f.pre_save(obj, add=True)) for f in fields} for obj in objects
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_model_insert(model), [jsonutil.dumps(records)])
+    records_insert(
+        model, [{f.attname: f.pre_save(obj, add=True) for f in fields} for obj in objects]
+    )
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
