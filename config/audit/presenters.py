@@ -113,7 +113,7 @@ UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 
 def resource_label(resource_type: str) -> str:
-    """"rate_card" → "Rate card"; an unknown type in words all the same."""
+    """ "rate_card" → "Rate card"; an unknown type in words all the same."""
     known = RESOURCES.get(resource_type)
     return known.label if known else resource_type.replace("_", " ").capitalize()
 
@@ -183,9 +183,7 @@ class _Names:
             model = apps.get_model(resource.model)
             pk_is_uuid = model._meta.pk.get_internal_type() == "UUIDField"
             keys = [key for key in ids if _is_uuid(key) or (not pk_is_uuid and key.isdigit())]
-            rows = model._default_manager.filter(pk__in=keys).values_list(
-                "pk", resource.name_field
-            )
+            rows = model._default_manager.filter(pk__in=keys).values_list("pk", resource.name_field)
             for pk, name in rows:
                 self.found[(resource_type, str(pk))] = Part(
                     name or f"{resource.label.lower()} {str(pk)[:8]}",
@@ -247,12 +245,18 @@ def _words(value: Any) -> str:
 
 def _collect(names: _Names, entry: AuditLogEntry) -> None:
     names.want(entry.resource_type, entry.resource_id)
-    for key, value in (entry.changes or {}).items():
+    _collect_changes(names, entry.changes or {})
+
+
+def _collect_changes(names: _Names, changes: dict) -> None:
+    for key, value in changes.items():
         if key in REFERENCE_KEYS:
             for item in _both(value):
                 names.want(REFERENCE_KEYS[key], item)
         elif key == "rate_ids":
             names.rates.update(str(item) for item in value or [])
+        elif isinstance(value, dict):  # a nested object: {"source": {"package_id": …}}
+            _collect_changes(names, value)
 
 
 def _both(value: Any) -> list[Any]:
@@ -264,21 +268,41 @@ def _both(value: Any) -> list[Any]:
     return [value]
 
 
+def _joined(parts: list[list[Part]], separator: str) -> list[Part]:
+    joined: list[Part] = []
+    for index, piece in enumerate(parts):
+        if index:
+            joined.append(Part(separator))
+        joined.extend(piece)
+    return joined
+
+
 def _value_parts(names: _Names, key: str, value: Any) -> list[Part]:
     if value in (None, "", []):
         return [Part("—")]
     if key in REFERENCE_KEYS:
         items = value if isinstance(value, list) else [value]
-        return [names.part(REFERENCE_KEYS[key], item) for item in items]
+        return _joined([[names.part(REFERENCE_KEYS[key], item)] for item in items], ", ")
     if key == "rate_ids":
-        return [names.part("rate", item) for item in value]
+        return _joined([[names.part("rate", item)] for item in value], ", ")
+    if isinstance(value, dict) and any(
+        inner in REFERENCE_KEYS or isinstance(item, dict) for inner, item in value.items()
+    ):
+        return _joined(
+            [
+                [Part(f"{field_label(inner)}: "), *_value_parts(names, inner, item)]
+                for inner, item in value.items()
+                if inner not in HIDDEN_KEYS
+            ],
+            "; ",
+        )
     return [Part(_words(value))]
 
 
 def _changes(names: _Names, entry: AuditLogEntry) -> list[Change]:
     rows = []
     for key, value in (entry.changes or {}).items():
-        if key in HIDDEN_KEYS:
+        if key in HIDDEN_KEYS or value == []:
             continue
         label = field_label(key)
         if isinstance(value, dict) and set(value) <= {"before", "after"} and value:
@@ -324,6 +348,7 @@ class GroupRow:
     recurring-terms job): a line in words, its entries behind a disclosure."""
 
     entry: AuditLogEntry
+    action: str
     words: str
     migration: Part | None
     entries: int
@@ -350,9 +375,17 @@ def _migration_of(contract_ids: list[str]) -> dict[str, Part]:
     )
     for contract_id, migration_id, name in rows:
         found[str(contract_id)] = Part(
-            f"“{name}”" if name else f"{str(migration_id)[:8]}…", _url(resource, migration_id)
+            name or f"{str(migration_id)[:8]}…", _url(resource, migration_id)
         )
     return found
+
+
+def _group_action(group: dict, migration: Part | None) -> str:
+    if migration is not None and group["moved"]:
+        return "Moved contracts"
+    if migration is not None and group["reverted"]:
+        return "Reverted contracts"
+    return "Changed contracts"
 
 
 def _group_words(head: AuditLogEntry, group: dict, migration: Part | None) -> str:
@@ -392,6 +425,7 @@ def activity_rows(entries: list[AuditLogEntry], groups: dict[int, dict]) -> list
         result.append(
             GroupRow(
                 entry=entry,
+                action=_group_action(group, migration),
                 words=_group_words(entry, group, migration),
                 migration=migration,
                 entries=group["entries"],

@@ -207,7 +207,11 @@ def batch_groups(
             reverted=Count("id", filter=Q(action="revert_migration")),
         )
     }
-    small = [xact for xact, row in groups.items() if 1 < row["entries"] and row["contracts"] < GROUP_MIN_CONTRACTS]
+    small = [
+        xact
+        for xact, row in groups.items()
+        if row["entries"] > 1 and row["contracts"] < GROUP_MIN_CONTRACTS
+    ]
     if small:
         for member in scope.filter(xact_id__in=small).order_by("-timestamp", "-id"):
             groups[member.xact_id].setdefault("members", []).append(member)
