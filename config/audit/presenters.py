@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
@@ -106,9 +107,18 @@ ACTION_WORDS = {
     "start": "Started",
     "cancel": "Cancelled",
     "complete": "Completed",
+    "finish": "Finished",
     "revert": "Reverted",
+    "move_start": "Moved the start",
+    "set_name": "Renamed",
+    "revoke": "Revoked",
+    "add_billing_provider_configuration": "Added a billing configuration",
+    "archive_billing_provider_configurations": "Archived billing configurations",
+    "update_config": "Changed settings",
+    "change_password": "Changed the password",
 }
 
+DECIMAL_TEXT = re.compile(r"^-?\d+\.\d+$")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
@@ -217,12 +227,24 @@ def _url(resource: Resource, pk: Any) -> str | None:
         return None
 
 
+def _plain_number(value: Any) -> str:
+    """`10.00000000000000000000` as `10`, `0.2500` as `0.25` (never an exponent)."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = format(number.normalize(), "f")
+    return text
+
+
 def _words(value: Any) -> str:
     """A recorded value as text: ISO dates, `key: value` pairs, lists joined, `—` for nothing."""
     if value is None or value == {} or value == []:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Decimal | float) or (isinstance(value, str) and DECIMAL_TEXT.match(value)):
+        return _plain_number(value)
     if isinstance(value, dict):
         return "; ".join(
             f"{field_label(key)}: {_words(item)}"
@@ -255,6 +277,10 @@ def _collect_changes(names: _Names, changes: dict) -> None:
                 names.want(REFERENCE_KEYS[key], item)
         elif key == "rate_ids":
             names.rates.update(str(item) for item in value or [])
+        elif key == "replaced":
+            names.rates.update(
+                str(item.get("id")) for item in value or [] if isinstance(item, dict)
+            )
         elif isinstance(value, dict):  # a nested object: {"source": {"package_id": …}}
             _collect_changes(names, value)
 
@@ -285,6 +311,9 @@ def _value_parts(names: _Names, key: str, value: Any) -> list[Part]:
         return _joined([[names.part(REFERENCE_KEYS[key], item)] for item in items], ", ")
     if key == "rate_ids":
         return _joined([[names.part("rate", item)] for item in value], ", ")
+    if key == "replaced" and isinstance(value, list):
+        # [{"id": rate, "price": {"before": 10, "after": 12}}] → "API calls from …: Price 10 → 12"
+        return _joined([_replaced_parts(names, item) for item in value], "; ")
     if isinstance(value, dict) and any(
         inner in REFERENCE_KEYS or isinstance(item, dict) for inner, item in value.items()
     ):
@@ -297,6 +326,19 @@ def _value_parts(names: _Names, key: str, value: Any) -> list[Part]:
             "; ",
         )
     return [Part(_words(value))]
+
+
+def _replaced_parts(names: _Names, item: Any) -> list[Part]:
+    if not isinstance(item, dict):
+        return [Part(_words(item))]
+    changed = [
+        f"{field_label(key)} {_words(change.get('before'))} → {_words(change.get('after'))}"
+        if isinstance(change, dict)
+        else f"{field_label(key)} {_words(change)}"
+        for key, change in item.items()
+        if key != "id"
+    ]
+    return [names.part("rate", item.get("id")), Part(": " + ", ".join(changed) if changed else "")]
 
 
 def _changes(names: _Names, entry: AuditLogEntry) -> list[Change]:

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 MOVE = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
+JAN = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -75,3 +76,16 @@ def test_a_migration_is_one_row_and_the_page_costs_the_same_whatever_its_size(
     ).content.decode()
     assert members.count("<tr><td>") >= min(50, 3 * size)  # (+ the job's own, one transaction here)
     assert "<html" not in members
+
+
+def test_a_replaced_rate_is_named_with_its_change_in_words(reader):
+    from packages_app.services.rate_cards import rate_add
+    from tests.contracts_app.contract_builders import make_product, make_rate_card
+
+    card, product = make_rate_card("Standard rates"), make_product("API calls")
+    rate = {"product_id": str(product.id), "entitled": True, "rate_type": "FLAT"}
+    rate_add(rate_card_id=card.id, rate={**rate, "price": 10, "starting_at": JAN})
+    rate_add(rate_card_id=card.id, rate={**rate, "price": 12, "starting_at": JAN})
+    text = _visible(reader.get(f"/activity/history/rate_card/{card.id}/").content.decode())
+    assert "Rates replaced" in text and "API calls from 2027-01-01: Price 10 → 12" in text
+    assert not UUID.search(text)
