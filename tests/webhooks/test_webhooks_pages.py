@@ -79,3 +79,37 @@ def test_an_archived_webhook_is_not_rotated(client):
     assert "An archived webhook cannot be rotated" in response.content.decode()
     hook.refresh_from_db()
     assert hook.secret == secret
+
+
+def test_deliveries_page_by_25_newest_first_and_older_pages_come_as_a_fragment(client):
+    import datetime as dt
+
+    from config.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent
+
+    hook = endpoint()
+    event = WebhookEvent.objects.create(type="contract.created", data={"id": "c"})
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=hook, status="DELIVERED")
+    start = dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
+    WebhookDeliveryAttempt.objects.bulk_create(
+        WebhookDeliveryAttempt(
+            delivery=delivery,
+            endpoint=hook,
+            attempted_at=start + dt.timedelta(minutes=i),
+            response_status=200,
+            duration_ms=i,
+        )
+        for i in range(30)
+    )
+    client.force_login(user("view_webhookendpoint"))
+    first = client.get(f"/webhooks/{hook.pk}/")
+    html = first.content.decode()
+    assert html.count("<time datetime=") == 25
+    assert "2027-01-15T00:29:00Z" in html and "2027-01-15T00:04:00Z" not in html
+    older = first.context["next_cursor"]
+    fragment = client.get(
+        f"/webhooks/{hook.pk}/?after={older}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="deliveries"
+    ).content.decode()
+    assert "<html" not in fragment and fragment.count("<time datetime=") == 5
+    assert "2027-01-15T00:00:00Z" in fragment and "Older →" not in fragment
+    # a forged cursor starts again from the newest, never a 500
+    assert client.get(f"/webhooks/{hook.pk}/?after=forged").status_code == 200
