@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from config.audit.context import PROCESS_RUN_ID, current_actor
 from config.audit.models import AuditLogEntry
+from config.core.bulk_rows import model_rows_insert
 from config.core.instants import format_instant_exact
 
 
@@ -129,7 +130,7 @@ def audit_record_many(
     description: str = "",
     changes: Sequence[dict | None] | None = None,
 ) -> list[AuditLogEntry]:
-    """One entry per resource of a bulk write, in one bulk INSERT (none when the list is empty)."""
+    """One entry per resource of a bulk write, in one INSERT (none when the list is empty)."""
     _require_transaction()
     ids = list(resource_ids)
     if not ids:
@@ -147,7 +148,8 @@ def audit_record_many(
         )
         for resource_id, row_changes in zip(ids, per_row, strict=True)
     ]
-    return AuditLogEntry.objects.bulk_create(entries)
+    model_rows_insert(entries)
+    return entries
 
 
 def queryset_update_recorded(queryset, *, action: str, resource_type: str, **values: Any) -> int:
