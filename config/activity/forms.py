@@ -1,7 +1,7 @@
 from django import forms
 
 from config.audit.models import AuditLogEntry
-from config.audit.presenters import resource_choices
+from config.audit.presenters import resource_choices, resource_label
 from config.web.forms import UTCDateTimeInput
 
 
@@ -28,3 +28,15 @@ class ActivityFilterForm(forms.Form):
         required=False, label="Until (UTC date, inclusive)", widget=_iso_date_input()
     )
     xact = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A type outside the list (an admin-recorded model, e.g. "group") still filters: a
+        # "history" link must never drop every filter.
+        asked = (self.data or {}).get("resource_type") or ""
+        known = {value for value, _ in self.fields["resource_type"].choices}
+        if asked and asked not in known and len(asked) <= 64:
+            self.fields["resource_type"].choices = [
+                *self.fields["resource_type"].choices,
+                (asked, resource_label(asked)),
+            ]

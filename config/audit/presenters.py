@@ -49,6 +49,8 @@ RESOURCES: dict[str, Resource] = {
     "webhook": Resource("Webhook", "webhooks.WebhookEndpoint", "webhooks:webhook-detail", "url"),
     "api_token": Resource("API token"),
     "user": Resource("User", "auth.User", name_field="username"),
+    "group": Resource("Group", "auth.Group"),
+    "billing_provider_configuration": Resource("Billing configuration"),
 }
 
 # A change's key that names another object: its resource type.

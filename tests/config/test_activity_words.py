@@ -89,3 +89,18 @@ def test_a_replaced_rate_is_named_with_its_change_in_words(reader):
     text = _visible(reader.get(f"/activity/history/rate_card/{card.id}/").content.decode())
     assert "Rates replaced" in text and "API calls from 2027-01-01: Price 10 → 12" in text
     assert not UUID.search(text)
+
+
+def test_a_resource_type_outside_the_select_still_filters(reader):
+    from django.db import transaction
+
+    from config.audit.services import audit_record
+
+    with transaction.atomic():
+        audit_record(
+            action="update", resource_type="contract_term", resource_id="t-1", changes={"x": 1}
+        )
+        audit_record(action="update", resource_type="package", resource_id="p-1", changes={"x": 2})
+    response = reader.get("/activity/?resource_type=contract_term")
+    assert [row.entry.resource_type for row in response.context["rows"]] == ["contract_term"]
+    assert "Contract term" in response.content.decode()
