@@ -346,8 +346,8 @@ def _replaced_parts(names: _Names, item: Any) -> list[Part]:
 def _changes(names: _Names, entry: AuditLogEntry) -> list[Change]:
     rows = []
     for key, value in (entry.changes or {}).items():
-        if key in HIDDEN_KEYS or value == []:
-            continue
+        if key in HIDDEN_KEYS or value == [] or (key in REFERENCE_KEYS and value is None):
+            continue  # (an alias names a package or a rate card: not "Rate card —")
         label = field_label(key)
         if isinstance(value, dict) and set(value) <= {"before", "after"} and value:
             before = value.get("before")
