@@ -79,6 +79,9 @@ PAGES = [
     Page("contracts:migration-detail (completed)", "/migrations/{completed}/"),
     Page("contracts:migration-detail (running)", "/migrations/{running}/"),
     Page("audit:activity", "/activity/"),
+    Page("webhooks:webhook-list", "/webhooks/"),
+    Page("webhooks:webhook-new", "/webhooks/new/"),
+    Page("webhooks:webhook-detail", "/webhooks/{webhook}/"),
     Page("api-docs", "/api/docs", ".swagger-ui .opblock"),
     Page("admin:index", "/admin/", "#content"),
     Page("admin:change form", "/admin/packages_app/package/{package}/change/", "#content"),
@@ -108,6 +111,9 @@ NOT_PAGES = {
     "contracts:migration-cancel": "POST only",
     "contracts:migration-revert": "POST only",
     "audit:history": "htmx fragment of the History section of object pages",
+    "webhooks:webhook-rotate": "POST only",
+    "webhooks:webhook-archive": "POST only",
+    "webhooks:webhook-resend": "POST only",
 }
 
 
@@ -154,6 +160,8 @@ def _seed() -> dict[str, str]:
     from packages_app.services.aliases import alias_assign
     from tests.factories import UserFactory
 
+    # The webhook endpoint first: the packages created next are events delivered to it.
+    webhook = endpoint_create(url="https://93.184.216.34/hooks", event_types=["package.created"])
     call_command("seed_demo", customers=12, stdout=open(os.devnull, "w"))  # noqa: SIM115
     v1, v2 = Package.objects.order_by("created_at")[:2]
     rate_card = RateCard.objects.get()
@@ -214,7 +222,6 @@ def _seed() -> dict[str, str]:
     migration_finish_if_done(migration_id=completed.id)
     migration_batch_run(migration_id=running.id, batch_size=1)
     customers_create(customers=[{"name": "Umbrella Corp", "external_id": "umbrella"}])
-    endpoint_create(url="https://93.184.216.34/hooks", event_types=["package.created"])
     UserFactory(username="priya", is_superuser=True, is_staff=True)
     return {
         "package": str(v1.id),
@@ -224,6 +231,7 @@ def _seed() -> dict[str, str]:
         "contract": str(contract.id),
         "completed": str(completed.id),
         "running": str(running.id),
+        "webhook": str(webhook.id),
     }
 
 
