@@ -7,6 +7,7 @@ rows, STYLE.md), "Save" creates the package through the API's own serializer and
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Q
 from django.shortcuts import render
@@ -33,8 +34,14 @@ from packages_app.forms.builder import (
     remove_row_from,
 )
 from packages_app.models import AliasAssignment, Package
-from packages_app.presenters import alias_timeline, terms_in_words
+from packages_app.presenters import (
+    alias_timeline,
+    interval_state,
+    terms_in_words,
+    unpriced_words,
+)
 from packages_app.selectors.browse import package_for_page
+from packages_app.selectors.catalog import package_unpriced_subscriptions
 from packages_app.selectors.package_diff import package_diff, package_diff_names
 from packages_app.services.packages import package_archive, package_create
 from packages_app.services.versions import aliases_taken_over, package_version_create
@@ -128,19 +135,30 @@ class PackageBuilderView(ServiceFormView):
             return None
         username = self.request.user.get_username()
         if self.source is None:
-            return package_create(created_by=username, **data)
+            return self._saved(package_create(created_by=username, **data))
         try:
-            return package_version_create(
-                source=self.source,
-                created_by=username,
-                take_over_aliases_from=self.takeover.cleaned_data.get("take_over_aliases_from"),
-                **data,
+            return self._saved(
+                package_version_create(
+                    source=self.source,
+                    created_by=username,
+                    take_over_aliases_from=self.takeover.cleaned_data.get("take_over_aliases_from"),
+                    **data,
+                )
             )
         except ApplicationError as exc:
             if exc.field != "take_over_aliases_from":
                 raise
             self.takeover.add_error("take_over_aliases_from", exc.message)
         return None
+
+    def _saved(self, package):
+        """Saved; warn when a subscription has no price on the package's rate card."""
+        unpriced = package_unpriced_subscriptions(
+            package=package, terms=package.terms.all(), at=timezone.now()
+        )
+        if unpriced:
+            messages.warning(self.request, unpriced_words(unpriced))
+        return package
 
     def existing(self, form):
         # A double submit: the first one created it; show that one.
@@ -232,6 +250,10 @@ class PackageDetailView(ObjectDetailView):
             )
             if schedule
             else None,
+            "alias_rows": [(a, *interval_state(a, now)) for a in package.alias_assignments.all()],
+            "unpriced": unpriced_words(
+                package_unpriced_subscriptions(package=package, terms=package.terms.all(), at=now)
+            ),
             "cohort": cohort,
             "now": now,
         }

@@ -18,6 +18,11 @@ urlpatterns = [
         name="ratecard-rate-add",
     ),
     path(
+        "rate-cards/<uuid:rate_card_id>/rates/<uuid:rate_id>/change/",
+        views.RateChangeView.as_view(),
+        name="ratecard-rate-change",
+    ),
+    path(
         "rate-cards/<uuid:rate_card_id>/aliases/",
         views.RateCardAliasAddView.as_view(),
         name="ratecard-alias-add",

@@ -27,6 +27,7 @@ from packages_app.forms.catalog import (
     ProductForm,
     RateCardAliasForm,
     RateCardForm,
+    RateChangeForm,
     RateForm,
     package_choices,
 )
@@ -39,14 +40,25 @@ from packages_app.models import (
     Product,
     RateCard,
 )
-from packages_app.presenters import alias_row, alias_timeline
+from packages_app.presenters import (
+    alias_row,
+    alias_timeline,
+    interval_state,
+    rate_price_words,
+)
 from packages_app.selectors.browse import aliases_with_intervals
-from packages_app.selectors.rate_schedule import rate_schedule, segments_in_force
+from packages_app.selectors.rate_schedule import rate_card_schedule_at
 from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
 from packages_app.services.aliases import alias_assign
 from packages_app.services.billable_metrics import billable_metric_create
 from packages_app.services.products import product_create
-from packages_app.services.rate_cards import rate_add, rate_card_create, rate_card_update
+from packages_app.services.rate_cards import (
+    rate_add,
+    rate_card_create,
+    rate_card_update,
+    rate_end,
+    rate_replace,
+)
 
 UPCOMING_DAYS = 90
 
@@ -120,13 +132,42 @@ class RateCardDetailView(ObjectDetailView):
         }
 
     def panel_rates_at(self, rate_card) -> dict:
-        at = utc_day(self.request.GET.get("at"), timezone.now())
-        schedule = sorted(
-            rate_schedule(rate_card=rate_card),
-            key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),
-        )
-        page = Paginator(schedule, 100).get_page(self.request.GET.get("page"))
-        return {"at": at, "in_force": segments_in_force(schedule, at), "page": page}
+        # A change form posts the page's date back, so an error shows on the page it came from.
+        asked = self.request.GET.get("at") or self.request.POST.get("at")
+        at = utc_day(asked, timezone.now())
+        schedule = rate_card_schedule_at(rate_card=rate_card, at=at)
+        bound_id, bound = self.bound_forms.get("change_form", (None, None))
+        shown = any(str(segment.pk) == bound_id for segment in schedule.in_force)
+        rows = [
+            {
+                "rate": segment,
+                "price": rate_price_words(segment),
+                "form": bound
+                if str(segment.pk) == bound_id
+                else RateChangeForm(rate_id=segment.pk, initial={"on": at}),
+                "open": str(segment.pk) == bound_id,
+            }
+            for segment in schedule.in_force
+        ]
+        superseded = [
+            {
+                "rate": rate,
+                "price": rate_price_words(rate),
+                "by": by,
+                "by_price": rate_price_words(by),
+            }
+            for rate, by in schedule.superseded
+        ]
+        page = Paginator(schedule.segments, 100).get_page(self.request.GET.get("page"))
+        for segment in page.object_list:
+            segment.price_words = rate_price_words(segment)
+        return {
+            "at": at,
+            "in_force": rows,
+            "superseded": superseded,
+            "page": page,
+            "change_errors": [] if bound is None or shown else bound.error_summary(),
+        }
 
 
 class _RateCardFormView(ServiceFormView):
@@ -164,6 +205,41 @@ class RateAddView(_RateCardFormView):
     def get_success_url(self, rate) -> str:
         url = reverse("packages:ratecard-detail", args=[self.rate_card.pk])
         return f"{url}?at={rate.starting_at:%Y-%m-%d}#rates-at"
+
+
+class RateChangeView(_RateCardFormView):
+    """End a rate in force at a date, or replace it from that date (`rate_end`,
+    `rate_replace`); the page comes back at that date."""
+
+    permission_required = "packages_app.add_rate"
+    form_class = RateChangeForm
+    form_name = "change_form"
+
+    def get_form(self, data=None):
+        return RateChangeForm(data, rate_id=self.kwargs["rate_id"])
+
+    def body(self, form) -> dict:
+        return form.body()
+
+    def perform(self, data, form):
+        common = {"rate_card_id": self.rate_card.pk, "rate_id": self.kwargs["rate_id"]}
+        if data["action"] == "end":
+            rate_end(**common, ending_before=data["on"])
+        else:
+            rate_replace(
+                **common, starting_at=data["on"], price=data.get("price"), tiers=data.get("tiers")
+            )
+        self.on = data["on"]
+        return self.rate_card
+
+    def get_context_data(self, form) -> dict:
+        page = RateCardDetailView(request=self.request, kwargs=self.kwargs)
+        page.bound_forms = {self.form_name: (str(self.kwargs["rate_id"]), form)}
+        return page.page_context(page.get_object())
+
+    def get_success_url(self, rate_card) -> str:
+        url = reverse("packages:ratecard-detail", args=[rate_card.pk])
+        return f"{url}?at={self.on:%Y-%m-%d}#rates-at"
 
 
 class RateCardAliasAddView(_RateCardFormView):
@@ -241,12 +317,12 @@ class AliasDetailView(ObjectDetailView):
         in_force = [row for row in history if row.superseded_at is None]
         superseded = [row for row in history if row.superseded_at is not None]
         context = {
-            "history": history,
+            "history": [(row, *interval_state(row, now)) for row in history],
             "timeline": alias_timeline(
                 in_force,
                 title=f"{alias_name.name}: schedule",
                 now=now,
-                lane_label=lambda a: "in force",
+                lane_label=lambda a: interval_state(a, now)[1],
             )
             if history
             else None,

@@ -309,7 +309,7 @@ def test_package_page_words_timelines_and_cohort_in_constant_queries(
         response = pricing_client.get(f"/packages/{package.id}/?start=2027-01-31")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Starter Plan" in html and "in force" in html
+    assert "Starter Plan" in html and "scheduled from 2027-01-31" in html  # not "in force"
     assert 'data-count="cohort-now">' in html
     assert html.count('class="tl-bar') > 8
     assert "2027-01-31" in html
