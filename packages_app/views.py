@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.core.errors import ApplicationError
-from config.web import ObjectDetailView, ObjectListView, ServiceFormView, fragment_for
+from config.web import (
+    ObjectDetailView,
+    ObjectListView,
+    ServiceFormView,
+    fragment_for,
+    redirect_after_write,
+)
 from config.web.forms import utc_day
 from packages_app.api.billable_metrics import BillableMetricCreateInput
 from packages_app.api.products import ProductCreateInput
@@ -24,11 +30,13 @@ from packages_app.api.rate_cards import RateAddInput, RateCardCreateInput, RateC
 from packages_app.forms.catalog import (
     AliasScheduleForm,
     BillableMetricForm,
+    ProductEditForm,
     ProductForm,
     RateCardAliasForm,
     RateCardForm,
     RateChangeForm,
     RateForm,
+    RenameForm,
     package_choices,
 )
 from packages_app.forms.terms import product_choices
@@ -47,11 +55,21 @@ from packages_app.presenters import (
     rate_price_words,
 )
 from packages_app.selectors.browse import aliases_with_intervals
+from packages_app.selectors.catalog import (
+    billable_metric_usage,
+    product_state_at,
+    product_updates,
+    product_usage,
+)
 from packages_app.selectors.rate_schedule import rate_card_schedule_at
 from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
 from packages_app.services.aliases import alias_assign
-from packages_app.services.billable_metrics import billable_metric_create
-from packages_app.services.products import product_create
+from packages_app.services.billable_metrics import (
+    billable_metric_archive,
+    billable_metric_create,
+    billable_metric_rename,
+)
+from packages_app.services.products import product_archive, product_create, product_update
 from packages_app.services.rate_cards import (
     rate_add,
     rate_card_create,
@@ -464,3 +482,115 @@ class BillableMetricListView(_CatalogListView):
 
     def perform(self, data, form):
         return billable_metric_create(**data)
+
+
+# --- a product's and a billable metric's own page: edit, archive -----------------------------
+
+
+class ProductDetailView(ObjectDetailView):
+    """A product: its state now, scheduled changes, what uses it, the edit form and the archive
+    button (archiving warns with what still names it)."""
+
+    permission_required = "packages_app.view_product"
+    queryset = Product.objects.select_related("billable_metric")
+    pk_url_kwarg = "product_id"
+    context_object_name = "product"
+    template_name = "packages_app/product_detail.html"
+    bound_form = None
+
+    def get_context_data(self, product) -> dict:
+        now = timezone.now()
+        state = product_state_at(product, now)
+        return {
+            "state": state,
+            "updates": product_updates(product),
+            "usage": product_usage(product=product),
+            "form": self.bound_form
+            or ProductEditForm(
+                initial={"name": state["name"], "tags": ", ".join(state.get("tags") or [])}
+            ),
+            "now": now,
+        }
+
+
+class ProductEditView(ServiceFormView):
+    permission_required = "packages_app.change_product"
+    form_class = ProductEditForm
+    template_name = ProductDetailView.template_name
+
+    def load(self) -> None:
+        self.product = get_object_or_404(Product, pk=self.kwargs["product_id"])
+
+    def perform(self, data, form):
+        starting_at = data["starting_at"] or timezone.now().replace(
+            minute=0, second=0, microsecond=0
+        )
+        return product_update(
+            product_id=self.product.pk,
+            starting_at=starting_at,
+            created_by=self.request.user.get_username(),
+            changes=data["changes"],
+        )
+
+    def get_context_data(self, form) -> dict:
+        page = ProductDetailView(request=self.request, kwargs=self.kwargs)
+        page.bound_form = form
+        return page.page_context(self.product)
+
+    def get_success_url(self, product) -> str:
+        return reverse("packages:product-detail", args=[product.pk])
+
+
+class ProductArchiveView(ProductDetailView):
+    permission_required = "packages_app.change_product"
+
+    def post(self, request, *args, **kwargs):
+        product = product_archive(product_id=self.kwargs["product_id"])
+        return redirect_after_write(request, reverse("packages:product-detail", args=[product.pk]))
+
+
+class BillableMetricDetailView(ObjectDetailView):
+    """A billable metric: its definition (fixed), the products counting with it, rename and
+    archive (archiving warns with the products that still use it)."""
+
+    permission_required = "packages_app.view_billablemetric"
+    queryset = BillableMetric.objects.all()
+    pk_url_kwarg = "billable_metric_id"
+    context_object_name = "metric"
+    template_name = "packages_app/billable_metric_detail.html"
+    bound_form = None
+
+    def get_context_data(self, metric) -> dict:
+        return {
+            "products": billable_metric_usage(billable_metric=metric),
+            "form": self.bound_form or RenameForm(initial={"name": metric.name}),
+        }
+
+
+class BillableMetricRenameView(ServiceFormView):
+    permission_required = "packages_app.change_billablemetric"
+    form_class = RenameForm
+    template_name = BillableMetricDetailView.template_name
+
+    def load(self) -> None:
+        self.metric = get_object_or_404(BillableMetric, pk=self.kwargs["billable_metric_id"])
+
+    def perform(self, data, form):
+        return billable_metric_rename(billable_metric_id=self.metric.pk, name=data["name"])
+
+    def get_context_data(self, form) -> dict:
+        page = BillableMetricDetailView(request=self.request, kwargs=self.kwargs)
+        page.bound_form = form
+        return page.page_context(self.metric)
+
+    def get_success_url(self, metric) -> str:
+        return reverse("packages:billable-metric-detail", args=[metric.pk])
+
+
+class BillableMetricArchiveView(BillableMetricDetailView):
+    permission_required = "packages_app.change_billablemetric"
+
+    def post(self, request, *args, **kwargs):
+        metric = billable_metric_archive(billable_metric_id=self.kwargs["billable_metric_id"])
+        url = reverse("packages:billable-metric-detail", args=[metric.pk])
+        return redirect_after_write(request, url)

@@ -279,3 +279,29 @@ class BillableMetricForm(ServiceForm):
         if data.get("event_type"):
             body["event_type_filter"] = {"in_values": [data["event_type"]]}
         return body
+
+
+class ProductEditForm(ServiceForm):
+    """A product's new name and tags from an instant (`product_update`: the product keeps its
+    history; Metronome schedules changes on an hour boundary)."""
+
+    name = forms.CharField(label="Name", max_length=400)
+    tags = forms.CharField(label="Tags", required=False, help_text="Comma-separated")
+    starting_at = utc_datetime_field("From", help_text="UTC, on the hour; empty: this hour")
+    paths = {"name": "name", "tags": "tags", "starting_at": "starting_at", "product_id": None}
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        tags = [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]
+        return {
+            "changes": {"name": data["name"], "tags": tags},
+            "starting_at": data.get("starting_at"),
+        }
+
+
+class RenameForm(ServiceForm):
+    name = forms.CharField(label="Name", max_length=400)
+    paths = {"name": "name"}
+
+    def body(self) -> dict:
+        return {"name": self.cleaned_data["name"]}

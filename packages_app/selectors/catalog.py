@@ -286,3 +286,30 @@ def package_unpriced_subscriptions(
     if rate_card is None and package.rate_card_alias:
         rate_card = rate_card_for_alias(name=package.rate_card_alias, at=at)
     return unpriced_subscriptions(rate_card=rate_card, subscriptions=subscriptions)
+
+
+def product_usage(*, product: Product) -> dict[str, list]:
+    """What still names the product, for the archive warning: rate cards with a rate for it
+    and packages with a term on it (not archived ones), by name. Two queries."""
+    rate_cards = (
+        RateCard.objects.filter(rates__product=product, archived_at__isnull=True)
+        .distinct()
+        .order_by("name")
+        .values_list("id", "name")
+    )
+    packages = (
+        Package.objects.filter(terms__product=product, archived_at__isnull=True)
+        .distinct()
+        .order_by("name")
+        .values_list("id", "name")
+    )
+    return {"rate_cards": list(rate_cards), "packages": list(packages)}
+
+
+def billable_metric_usage(*, billable_metric: BillableMetric) -> list[tuple]:
+    """(id, name) of the products (not archived) that count usage with the metric. One query."""
+    return list(
+        Product.objects.filter(billable_metric=billable_metric, archived_at__isnull=True)
+        .order_by("name")
+        .values_list("id", "name")
+    )

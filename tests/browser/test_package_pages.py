@@ -14,6 +14,8 @@ import pytest
 from django.utils import timezone
 
 from packages_app.models import Rate
+from packages_app.services.billable_metrics import billable_metric_create
+from packages_app.services.products import product_create
 from tests.builders.pages import (
     day,
     flat_rate,
@@ -190,3 +192,54 @@ def test_the_cohort_csv_is_named_with_the_date_asked_for_and_names_the_package(l
     assert download.suggested_filename == "cohort-growth-v1-2027-03-01.csv"
     header = Path(download.path()).read_text().splitlines()[0].split(",")
     assert "package_name" in header
+
+
+def test_edit_and_archive_a_product_and_a_billable_metric(live_server, page):
+    card = rate_card("Standard")
+    metric = billable_metric_create(
+        name="API requests", aggregation_type="COUNT", event_type_filter={"in_values": ["api"]}
+    )
+    calls = product_create(
+        name="API calls",
+        type="USAGE",
+        created_by="test",
+        attributes={"billable_metric_id": str(metric.pk)},
+    )
+    flat_rate(card, calls, "0.25", day(2027, 1, 1))
+    login(page, live_server.url)
+
+    # Products: from the list to the product, renamed from this hour.
+    page.goto(f"{live_server.url}/products/")
+    page.click("text=API calls")
+    page.wait_for_url(f"**/products/{calls.pk}/")
+    page.fill("#id_name", "API requests (calls)")
+    page.fill("#id_tags", "usage, api")
+    with page.expect_navigation():
+        page.click("text=Save changes")
+    assert page.locator("h1").inner_text().startswith("API requests (calls)")
+    assert "Standard" in page.locator("[data-testid=usage]").inner_text()
+    warning = page.locator("[data-testid=archive-warning]").inner_text()
+    assert "1 rate card" in warning
+    shot(page, "product-detail")
+    shot(page, "product-detail", width=800)
+    with page.expect_navigation():
+        page.click("button:has-text('Archive')")
+    calls.refresh_from_db()
+    assert calls.name == "API requests (calls)" and calls.archived_at is not None
+    assert "archived" in page.locator("h1").inner_text()
+
+    # Billable metrics: the metric names the product counting with it; renamed, archived.
+    page.goto(f"{live_server.url}/billable-metrics/")
+    page.click("text=API requests >> nth=0")
+    page.wait_for_url(f"**/billable-metrics/{metric.pk}/")
+    page.fill("#id_name", "")
+    page.click("button:has-text('Rename')")
+    assert page.locator("#id_name_error").inner_text()  # beside the field, nothing written
+    page.fill("#id_name", "API request count")
+    with page.expect_navigation():
+        page.click("button:has-text('Rename')")
+    shot(page, "billable-metric-detail")
+    with page.expect_navigation():
+        page.click("button:has-text('Archive')")
+    metric.refresh_from_db()
+    assert metric.name == "API request count" and metric.archived_at is not None
