@@ -163,3 +163,37 @@ def unpriced_words(product_names: list[str]) -> str:
         f"{'them' if len(product_names) > 1 else 'it'} at no price. Add a rate for "
         f"{'them' if len(product_names) > 1 else 'it'} on the rate card."
     )
+
+
+def package_list_row(package, entry: dict, running: int | None, now: dt.datetime) -> dict:
+    """One row of the package list: the package, its rate card, the aliases pointing at it
+    (with their state now), its place in each alias's line of versions, its cohort now."""
+    return {
+        "package": package,
+        "url": reverse("contracts:package-detail", args=[package.pk]),
+        "aliases": [
+            {
+                "name": a.alias_name.name,
+                "url": reverse("packages:alias-detail", args=[a.alias_name_id]),
+                "state": interval_state(a, now),
+            }
+            for a in entry.get("aliases", [])
+        ],
+        "lineage": [
+            {
+                "alias": alias_name.name,
+                "versions": [
+                    {
+                        "label": f"v{number}",
+                        "name": version.name,
+                        "url": reverse("contracts:package-detail", args=[version.pk]),
+                        "this": version.pk == package.pk,
+                    }
+                    for number, version in enumerate(versions, start=1)
+                ],
+            }
+            for alias_name, versions in entry.get("lineage", [])
+            if len(versions) > 1
+        ],
+        "running": running,
+    }

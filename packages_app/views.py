@@ -52,9 +52,14 @@ from packages_app.presenters import (
     alias_row,
     alias_timeline,
     interval_state,
+    package_list_row,
     rate_price_words,
 )
-from packages_app.selectors.browse import aliases_with_intervals
+from packages_app.selectors.browse import (
+    aliases_with_intervals,
+    cohort_counts_now,
+    package_list_aliases,
+)
 from packages_app.selectors.catalog import (
     billable_metric_usage,
     product_state_at,
@@ -82,23 +87,31 @@ UPCOMING_DAYS = 90
 
 
 class PackageListView(ObjectListView):
+    """Packages, newest first: each with its rate card, the aliases pointing at it, its place in
+    each alias's versions (v1 → v2 …) and the contracts running on it now; a fixed number of
+    queries per page (page, count, alias intervals, cohort counts)."""
+
     permission_required = "packages_app.view_package"
     title = "Packages"
     queryset = Package.objects.select_related("rate_card").order_by("-created_at", "-id")
-    columns = [
-        ("Name", "name"),
-        ("Rate card", "rate_card.name"),
-        ("Rate card alias", "rate_card_alias"),
-        ("Created", "created_at"),
-        ("Archived", "archived_at"),
-    ]
+    template_name = "packages_app/package_list.html"
+    partial_template_name = "packages_app/package_list.html#table"
     create_url_name = "contracts:package-builder"
     create_label = "Build a package"
     create_permission = "packages_app.add_package"
     search_fields = ("name",)
+    empty_text = "No package yet."
 
-    def row_url(self, package: Package) -> str:
-        return reverse("contracts:package-detail", args=[package.pk])
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        packages = list(context["object_list"])
+        aliases = package_list_aliases(packages, now)
+        running = cohort_counts_now([p.pk for p in packages], now)
+        context["rows"] = [
+            package_list_row(p, aliases.get(p.pk, {}), running.get(p.pk), now) for p in packages
+        ]
+        return context
 
 
 class RateCardListView(ObjectListView):

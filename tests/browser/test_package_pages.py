@@ -243,3 +243,26 @@ def test_edit_and_archive_a_product_and_a_billable_metric(live_server, page):
         page.click("button:has-text('Archive')")
     metric.refresh_from_db()
     assert metric.name == "API request count" and metric.archived_at is not None
+
+
+def test_the_package_list_shows_versions_aliases_and_cohorts(live_server, page):
+    now = midnight(timezone.now())
+    card = rate_card("Standard")
+    v1, v2 = package("Growth v1", card), package("Growth v2", card)
+    point_alias("Growth", v1, now - dt.timedelta(days=100))
+    point_alias("Growth", v2, now + dt.timedelta(days=30))
+    package("Starter", card)
+    login(page, live_server.url)
+
+    page.goto(f"{live_server.url}/packages/")
+    rows = {row[0]: row for row in cells(page, "[data-testid=package-list]")}
+    shot(page, "package-list")
+    shot(page, "package-list", width=800)
+
+    assert rows["Growth v1"][2] == "Growth in force"
+    assert rows["Growth v2"][2] == f"Growth scheduled from {now + dt.timedelta(days=30):%Y-%m-%d}"
+    assert rows["Growth v1"][3] == rows["Growth v2"][3] == "Growth: v1 → v2"
+    assert rows["Starter"][2:4] == ["—", "—"]
+    assert rows["Growth v1"][4] == "0"
+    page.locator("tr:has-text('Growth v1') [data-col=versions] a:text('v2')").click()
+    page.wait_for_url(f"**/packages/{v2.pk}/")
