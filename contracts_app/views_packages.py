@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +18,8 @@ from rest_framework.exceptions import ValidationError
 from config.core.errors import ApplicationError
 from config.web import ObjectDetailView, ServiceFormView, redirect_after_write, render_page
 from config.web.forms import add_errors, checked_body, utc_day
-from contracts_app.models import Contract
 from contracts_app.presenters import package_diff_words, preview_timeline
+from contracts_app.selectors.cohorts import package_cohort_summary, package_running_count
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.previews import package_preview, package_preview_saved
 from contracts_app.views_cohort import chart_context
@@ -33,13 +32,14 @@ from packages_app.forms.builder import (
     not_carried_over,
     remove_row_from,
 )
-from packages_app.models import AliasAssignment, Package
+from packages_app.models import Package
 from packages_app.presenters import (
     alias_timeline,
     interval_state,
     terms_in_words,
     unpriced_words,
 )
+from packages_app.selectors.aliases import alias_schedules_of
 from packages_app.selectors.browse import package_for_page
 from packages_app.selectors.catalog import package_unpriced_subscriptions
 from packages_app.selectors.package_diff import package_diff, package_diff_names
@@ -227,18 +227,7 @@ class PackageDetailView(ObjectDetailView):
 
     def get_context_data(self, package) -> dict:
         now = self.now
-        running = Q(starting_at__lte=now) & (
-            Q(ending_before__isnull=True) | Q(ending_before__gt=now)
-        )
-        cohort = (
-            Contract.objects.not_archived()
-            .filter(package=package)
-            .aggregate(
-                now=Count("id", filter=running),
-                upcoming=Count("id", filter=Q(starting_at__gt=now)),
-                ended=Count("id", filter=Q(ending_before__lte=now)),
-            )
-        )
+        cohort = package_cohort_summary(package=package, now=now)
         schedule = self._schedule(package)
         return {
             "terms": terms_in_words(package.terms.all(), credit_type_names=self.credit_types),
@@ -289,15 +278,7 @@ class PackageDetailView(ObjectDetailView):
         chart where an alias moves onto or off this package); read once per request."""
         if not hasattr(self, "_alias_schedule"):
             names = {a.alias_name_id for a in package.alias_assignments.all()}
-            self._alias_schedule = (
-                list(
-                    AliasAssignment.objects.filter(alias_name_id__in=names)
-                    .select_related("alias_name", "package", "rate_card")
-                    .order_by("alias_name__name", "starting_at", "id")
-                )
-                if names
-                else []
-            )
+            self._alias_schedule = alias_schedules_of(alias_name_ids=names)
         return self._alias_schedule
 
 
@@ -313,10 +294,7 @@ class PackageArchiveView(ObjectDetailView):
     def get_context_data(self, package) -> dict:
         now = timezone.now()
         return {
-            "running": Contract.objects.not_archived()
-            .filter(package=package)
-            .covering(now)
-            .count(),
+            "running": package_running_count(package=package, now=now),
             "aliases": aliases_taken_over(source=package, starting_at=now),
         }
 

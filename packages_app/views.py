@@ -41,7 +41,6 @@ from packages_app.forms.catalog import (
 )
 from packages_app.forms.terms import product_choices
 from packages_app.models import (
-    AliasAssignment,
     AliasName,
     BillableMetric,
     Package,
@@ -55,6 +54,7 @@ from packages_app.presenters import (
     package_list_row,
     rate_price_words,
 )
+from packages_app.selectors.aliases import alias_schedules_of, rate_card_assignments
 from packages_app.selectors.browse import (
     aliases_with_intervals,
     cohort_counts_now,
@@ -154,9 +154,7 @@ class RateCardDetailView(ObjectDetailView):
         )
         rate_form.fields["product"].choices = product_choices()
         return {
-            "assignments": AliasAssignment.objects.filter(rate_card=rate_card)
-            .select_related("alias_name", "rate_card", "package")
-            .order_by("alias_name__name", "starting_at", "id"),
+            "assignments": rate_card_assignments(rate_card=rate_card),
             "rate_form": rate_form,
             "alias_form": self.bound_forms.get("alias_form") or RateCardAliasForm(),
             "can_edit": self.request.user.has_perm("packages_app.add_rate"),
@@ -340,11 +338,7 @@ class AliasDetailView(ObjectDetailView):
 
     def get_context_data(self, alias_name) -> dict:
         now = timezone.now()
-        history = list(
-            AliasAssignment.objects.filter(alias_name=alias_name)
-            .select_related("alias_name", "package", "rate_card")
-            .order_by("starting_at", "id")
-        )
+        history = alias_schedules_of(alias_name_ids=[alias_name.pk])
         in_force = [row for row in history if row.superseded_at is None]
         superseded = [row for row in history if row.superseded_at is not None]
         context = {

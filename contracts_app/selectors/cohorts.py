@@ -342,3 +342,23 @@ def migrations_touching(
         )
         .order_by("run_at", "id")
     )
+
+
+def package_cohort_summary(*, package: Package, now: dt.datetime) -> dict[str, int]:
+    """The package page's cohort card: contracts running now, starting later, ended (not
+    archived ones), in one aggregate."""
+    running = Q(starting_at__lte=now) & (Q(ending_before__isnull=True) | Q(ending_before__gt=now))
+    return (
+        Contract.objects.not_archived()
+        .filter(package=package)
+        .aggregate(
+            now=Count("id", filter=running),
+            upcoming=Count("id", filter=Q(starting_at__gt=now)),
+            ended=Count("id", filter=Q(ending_before__lte=now)),
+        )
+    )
+
+
+def package_running_count(*, package: Package, now: dt.datetime) -> int:
+    """Contracts on the package running at `now` (the archive page says they keep running)."""
+    return Contract.objects.not_archived().filter(package=package).covering(now).count()
