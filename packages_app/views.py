@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
@@ -134,6 +134,40 @@ class RateCardListView(ObjectListView):
         return reverse("packages:ratecard-detail", args=[rate_card.pk])
 
 
+class _DetailFormView(ServiceFormView):
+    """A form posted from an object's page (`page`, an ObjectDetailView); invalid, that page
+    again with the bound form in its `bound_forms[form_name]`, beside the fields."""
+
+    page: type[ObjectDetailView]
+    form_name = "form"
+
+    def load(self) -> None:
+        self.detail = self.page(request=self.request, kwargs=self.kwargs)
+        self.object = self.detail.get_object()
+        self.template_name = self.page.template_name
+
+    def bound(self, form):
+        return form
+
+    def get_context_data(self, form) -> dict:
+        self.detail.bound_forms = {self.form_name: self.bound(form)}
+        return self.detail.page_context(self.object)
+
+
+class _ArchiveView(ObjectDetailView):
+    """POST: archive the object through `archive(pk)` (one-way; its page warns first), then
+    back to its page (`url_name`)."""
+
+    url_name = ""
+
+    def archive(self, pk):
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        obj = self.archive(self.kwargs[self.pk_url_kwarg])
+        return redirect_after_write(request, reverse(self.url_name, args=[obj.pk]))
+
+
 class RateCardDetailView(ObjectDetailView):
     """Rates in force at a chosen date (in the URL; its own panel), every rate with its window,
     aliases, and the add-rate and alias forms (`bound_forms` when one came back invalid)."""
@@ -199,22 +233,15 @@ class RateCardDetailView(ObjectDetailView):
         }
 
 
-class _RateCardFormView(ServiceFormView):
-    """A form posted from the rate card page; invalid, the page again with it beside the fields."""
-
-    template_name = RateCardDetailView.template_name
-    form_name = ""
+class _RateCardFormView(_DetailFormView):
+    page = RateCardDetailView
 
     def load(self) -> None:
-        self.rate_card = get_object_or_404(RateCard, pk=self.kwargs["rate_card_id"])
+        super().load()
+        self.rate_card = self.object
 
     def body(self, form) -> dict:
         return form.body(self.rate_card.pk)
-
-    def get_context_data(self, form) -> dict:
-        page = RateCardDetailView(request=self.request, kwargs=self.kwargs)
-        page.bound_forms = {self.form_name: form}
-        return page.page_context(page.get_object())
 
 
 class RateAddView(_RateCardFormView):
@@ -261,10 +288,8 @@ class RateChangeView(_RateCardFormView):
         self.on = data["on"]
         return self.rate_card
 
-    def get_context_data(self, form) -> dict:
-        page = RateCardDetailView(request=self.request, kwargs=self.kwargs)
-        page.bound_forms = {self.form_name: (str(self.kwargs["rate_id"]), form)}
-        return page.page_context(page.get_object())
+    def bound(self, form):
+        return str(self.kwargs["rate_id"]), form
 
     def get_success_url(self, rate_card) -> str:
         url = reverse("packages:ratecard-detail", args=[rate_card.pk])
@@ -503,57 +528,45 @@ class ProductDetailView(ObjectDetailView):
     pk_url_kwarg = "product_id"
     context_object_name = "product"
     template_name = "packages_app/product_detail.html"
-    bound_form = None
+    bound_forms: dict = {}
 
     def get_context_data(self, product) -> dict:
         now = timezone.now()
         state = product_state_at(product, now)
+        initial = {"name": state["name"], "tags": ", ".join(state.get("tags") or [])}
         return {
             "state": state,
             "updates": product_updates(product),
             "usage": product_usage(product=product),
-            "form": self.bound_form
-            or ProductEditForm(
-                initial={"name": state["name"], "tags": ", ".join(state.get("tags") or [])}
-            ),
+            "form": self.bound_forms.get("form") or ProductEditForm(initial=initial),
             "now": now,
         }
 
 
-class ProductEditView(ServiceFormView):
+class ProductEditView(_DetailFormView):
     permission_required = "packages_app.change_product"
     form_class = ProductEditForm
-    template_name = ProductDetailView.template_name
-
-    def load(self) -> None:
-        self.product = get_object_or_404(Product, pk=self.kwargs["product_id"])
+    page = ProductDetailView
 
     def perform(self, data, form):
-        starting_at = data["starting_at"] or timezone.now().replace(
-            minute=0, second=0, microsecond=0
-        )
+        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
         return product_update(
-            product_id=self.product.pk,
-            starting_at=starting_at,
+            product_id=self.object.pk,
+            starting_at=data["starting_at"] or hour,
             created_by=self.request.user.get_username(),
             changes=data["changes"],
         )
-
-    def get_context_data(self, form) -> dict:
-        page = ProductDetailView(request=self.request, kwargs=self.kwargs)
-        page.bound_form = form
-        return page.page_context(self.product)
 
     def get_success_url(self, product) -> str:
         return reverse("packages:product-detail", args=[product.pk])
 
 
-class ProductArchiveView(ProductDetailView):
+class ProductArchiveView(_ArchiveView, ProductDetailView):
     permission_required = "packages_app.change_product"
+    url_name = "packages:product-detail"
 
-    def post(self, request, *args, **kwargs):
-        product = product_archive(product_id=self.kwargs["product_id"])
-        return redirect_after_write(request, reverse("packages:product-detail", args=[product.pk]))
+    def archive(self, pk):
+        return product_archive(product_id=pk)
 
 
 class BillableMetricDetailView(ObjectDetailView):
@@ -565,39 +578,30 @@ class BillableMetricDetailView(ObjectDetailView):
     pk_url_kwarg = "billable_metric_id"
     context_object_name = "metric"
     template_name = "packages_app/billable_metric_detail.html"
-    bound_form = None
+    bound_forms: dict = {}
 
     def get_context_data(self, metric) -> dict:
         return {
             "products": billable_metric_usage(billable_metric=metric),
-            "form": self.bound_form or RenameForm(initial={"name": metric.name}),
+            "form": self.bound_forms.get("form") or RenameForm(initial={"name": metric.name}),
         }
 
 
-class BillableMetricRenameView(ServiceFormView):
+class BillableMetricRenameView(_DetailFormView):
     permission_required = "packages_app.change_billablemetric"
     form_class = RenameForm
-    template_name = BillableMetricDetailView.template_name
-
-    def load(self) -> None:
-        self.metric = get_object_or_404(BillableMetric, pk=self.kwargs["billable_metric_id"])
+    page = BillableMetricDetailView
 
     def perform(self, data, form):
-        return billable_metric_rename(billable_metric_id=self.metric.pk, name=data["name"])
-
-    def get_context_data(self, form) -> dict:
-        page = BillableMetricDetailView(request=self.request, kwargs=self.kwargs)
-        page.bound_form = form
-        return page.page_context(self.metric)
+        return billable_metric_rename(billable_metric_id=self.object.pk, name=data["name"])
 
     def get_success_url(self, metric) -> str:
         return reverse("packages:billable-metric-detail", args=[metric.pk])
 
 
-class BillableMetricArchiveView(BillableMetricDetailView):
+class BillableMetricArchiveView(_ArchiveView, BillableMetricDetailView):
     permission_required = "packages_app.change_billablemetric"
+    url_name = "packages:billable-metric-detail"
 
-    def post(self, request, *args, **kwargs):
-        metric = billable_metric_archive(billable_metric_id=self.kwargs["billable_metric_id"])
-        url = reverse("packages:billable-metric-detail", args=[metric.pk])
-        return redirect_after_write(request, url)
+    def archive(self, pk):
+        return billable_metric_archive(billable_metric_id=pk)
