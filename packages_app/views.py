@@ -181,14 +181,15 @@ class RateCardDetailView(ObjectDetailView):
     bound_forms: dict = {}
 
     def get_context_data(self, rate_card) -> dict:
+        now = timezone.now()
         rate_form = self.bound_forms.get("rate_form") or RateForm(
-            initial={
-                "starting_at": timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-            }
+            initial={"starting_at": now.replace(hour=0, minute=0, second=0, microsecond=0)}
         )
         rate_form.fields["product"].choices = product_choices()
         return {
-            "assignments": rate_card_assignments(rate_card=rate_card),
+            "assignments": [
+                (a, *interval_state(a, now)) for a in rate_card_assignments(rate_card=rate_card)
+            ],
             "rate_form": rate_form,
             "alias_form": self.bound_forms.get("alias_form") or RateCardAliasForm(),
             "can_edit": self.request.user.has_perm("packages_app.add_rate"),

@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from packages_app.models import Rate
+from packages_app.services.aliases import alias_assign
 from packages_app.services.billable_metrics import billable_metric_create
 from packages_app.services.products import product_create
 from tests.builders.pages import (
@@ -94,6 +95,9 @@ def test_rates_in_force_show_one_price_per_product_and_tiers(live_server, page):
         rate_type="TIERED",
         tiers=[{"size": 1000, "price": 3}, {"price": 2}],
     )
+    alias_assign(
+        kind="rate_card", name="Default rates", rate_card=card, starting_at=day(2027, 1, 1)
+    )
     login(page, live_server.url)
 
     page.goto(f"{live_server.url}/rate-cards/{card.pk}/?at=2027-07-01")
@@ -112,6 +116,8 @@ def test_rates_in_force_show_one_price_per_product_and_tiers(live_server, page):
         ("API calls", "0.25 USD (cents)", "0.3 USD (cents) from 2027-06-01")
     ]
     assert "tiered" not in [row[2] for row in in_force]
+    # the card's alias interval says it is not in force yet
+    assert "(scheduled from 2027-01-01)" in page.locator("dl.facts").inner_text()
 
 
 def test_end_and_replace_a_rate_from_the_rate_card_page(live_server, page):
