@@ -11,6 +11,7 @@ from django.utils import timezone
 from config.audit.services import audit_record, changed_fields, queryset_update_recorded
 from config.core.errors import ValidationFailed
 from config.core.ids import parse_uuid
+from config.core.instants import format_day_or_minute
 from packages_app.amounts import amount_check
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
 from packages_app.selectors.catalog import rate_card_get
@@ -486,6 +487,11 @@ def _end_schedule(rate_card: RateCard, rate_id: Any, ending_before) -> tuple[Rat
     rate = Rate.objects.filter(rate_card=rate_card, pk=parse_uuid(rate_id)).first()
     if rate is None:
         raise ValidationFailed(f"Rate {rate_id} is not on this rate card", field="rate_id")
+    if rate.starting_at >= ending_before:
+        raise ValidationFailed(
+            f"This rate starts on {format_day_or_minute(rate.starting_at)}: choose a later date",
+            field="ending_before",
+        )
     key = rate_schedule_key(rate)
     ended = [
         row
