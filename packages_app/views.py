@@ -1,8 +1,9 @@
 """The catalog's pages: package and rate-card lists, rate cards, alias schedules, products and
 billable metrics, declared on the page toolkit (config.web).
 
-Pages that need contracts (the builder and its preview, the package page with its cohort, the
-archive page) live in contracts_app/views_packages.py: the catalog never imports contracts_app.
+The builder's form and the archive page: packages_app/views_packages.py. Pages that need
+contracts (the builder's live preview, the package page with its cohort) live in
+contracts_app/views_packages.py: the catalog never imports contracts_app.
 """
 
 from __future__ import annotations

@@ -357,8 +357,3 @@ def package_cohort_summary(*, package: Package, now: dt.datetime) -> dict[str, i
             ended=Count("id", filter=Q(ending_before__lte=now)),
         )
     )
-
-
-def package_running_count(*, package: Package, now: dt.datetime) -> int:
-    """Contracts on the package running at `now` (the archive page says they keep running)."""
-    return Contract.objects.not_archived().filter(package=package).covering(now).count()
