@@ -31,7 +31,11 @@ from packages_app.presenters import (
 )
 from packages_app.selectors.aliases import alias_schedules_of
 from packages_app.selectors.browse import package_for_page
-from packages_app.selectors.catalog import package_unpriced_subscriptions
+from packages_app.selectors.catalog import (
+    body_subscriptions,
+    package_unpriced_subscriptions,
+    unpriced_subscriptions,
+)
 from packages_app.selectors.package_diff import package_diff, package_diff_names
 
 
@@ -73,7 +77,12 @@ def _preview_context(forms: BuilderForms, request, *, package_terms: bool = Fals
         width=640,
         label_width=170,
     )
-    context.update(preview=preview, timeline=timeline, periods=table)
+    unpriced = unpriced_subscriptions(
+        rate_card=preview.rate_card, subscriptions=body_subscriptions(body)
+    )
+    context.update(
+        preview=preview, timeline=timeline, periods=table, unpriced=unpriced_words(unpriced)
+    )
     return context
 
 

@@ -270,6 +270,15 @@ def unpriced_subscriptions(
     return sorted({names.get(parse_uuid(pk), pk) for pk in missing})
 
 
+def body_subscriptions(body: dict) -> list[tuple[Any, str]]:
+    """(product id, billing frequency) of each subscription of a package-create body."""
+    return [
+        (rate.get("product_id"), rate.get("billing_frequency") or "")
+        for rate in ((s.get("subscription_rate") or {}) for s in body.get("subscriptions") or [])
+        if rate.get("product_id")
+    ]
+
+
 def package_unpriced_subscriptions(
     *, package: Package, terms: Iterable[PackageTerm], at
 ) -> list[str]:

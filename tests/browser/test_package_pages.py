@@ -182,6 +182,11 @@ def test_a_subscription_without_a_price_is_warned_about_on_save_and_on_the_page(
     # Saving a new version in the builder warns at once.
     page.goto(f"{live_server.url}/packages/{unpriced.pk}/new-version/")
     page.fill("#id_name", "Unpriced v2")
+    page.locator("#id_name").dispatch_event("change")
+    live = page.locator("#preview [data-testid=unpriced]")
+    live.wait_for()
+    assert "“Support seats”" in live.inner_text()  # before saving, in the live preview
+    shot(page, "builder-unpriced")
     page.click("button[value=save]")
     page.wait_for_url("**/packages/*/")
     assert "“Support seats”" in page.locator(".messages").inner_text()
