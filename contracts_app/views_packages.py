@@ -78,7 +78,9 @@ def _preview_context(forms: BuilderForms, request, *, package_terms: bool = Fals
         label_width=170,
     )
     unpriced = unpriced_subscriptions(
-        rate_card=preview.rate_card, subscriptions=body_subscriptions(body)
+        rate_card=preview.rate_card,
+        subscriptions=body_subscriptions(body),
+        product_names=_product_names(forms),
     )
     context.update(
         preview=preview, timeline=timeline, periods=table, unpriced=unpriced_words(unpriced)

@@ -241,12 +241,16 @@ def rates_matching(
 
 
 def unpriced_subscriptions(
-    *, rate_card: RateCard | None, subscriptions: Iterable[tuple[Any, str]]
+    *,
+    rate_card: RateCard | None,
+    subscriptions: Iterable[tuple[Any, str]],
+    product_names: dict[str, str] | None = None,
 ) -> list[str]:
     """Names of the products of `subscriptions` ((product id, billing frequency) pairs) that
     `rate_card` has no rate for: a contract would bill them at no price. A rate prices a
     subscription when it is for its product and for its billing frequency (or for none). With
-    no rate card every subscription is unpriced. Two queries at most."""
+    no rate card every subscription is unpriced. Two queries at most (one with `product_names`,
+    {product id: name}, when the caller already has them)."""
     wanted = [(str(product_id), frequency or "") for product_id, frequency in subscriptions]
     if not wanted:
         return []
@@ -266,8 +270,10 @@ def unpriced_subscriptions(
     ]
     if not missing:
         return []
-    names = dict(Product.objects.filter(pk__in=missing).values_list("id", "name"))
-    return sorted({names.get(parse_uuid(pk), pk) for pk in missing})
+    if product_names is None or any(pk not in product_names for pk in missing):
+        rows = Product.objects.filter(pk__in=missing).values_list("id", "name")
+        product_names = {str(pk): name for pk, name in rows}
+    return sorted({product_names.get(pk, pk) for pk in missing})
 
 
 def body_subscriptions(body: dict) -> list[tuple[Any, str]]:
