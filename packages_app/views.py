@@ -165,7 +165,7 @@ class _ArchiveView(ObjectDetailView):
         raise NotImplementedError
 
     def post(self, request, *args, **kwargs):
-        obj = self.archive(self.kwargs[self.pk_url_kwarg])
+        obj = self.archive(self.get_object().pk)  # an unknown id: 404
         return redirect_after_write(request, reverse(self.url_name, args=[obj.pk]))
 
 

@@ -1,5 +1,6 @@
-"""The package list: version lineage through each alias (v1 → v2 …), the aliases pointing at
-each package with their state, the contracts running on it now, in a fixed number of queries."""
+"""Catalog pages without a browser: the package list (version lineage through each alias,
+v1 → v2 …, the aliases pointing at each package with their state, the contracts running on it
+now, in a fixed number of queries); unknown ids and missing permissions on the new writes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from contracts_app.services.provisioning import contract_provision
+from packages_app.services.products import product_create
 from tests.builders.pages import package, point_alias, rate_card
 from tests.contracts_app.contract_builders import make_customer
 from tests.factories import UserFactory
@@ -55,3 +57,27 @@ def test_the_list_shows_lineage_aliases_and_cohort_in_fixed_queries(
     assert f"scheduled from {(now + dt.timedelta(days=30)):%Y-%m-%d}" in growth2
     assert f"ended {(now + dt.timedelta(days=30)):%Y-%m-%d}" not in growth1  # not yet
     assert "in force" in growth1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/products/{id}/archive/",
+        "/billable-metrics/{id}/archive/",
+        "/rate-cards/{id}/rates/{id}/change/",
+    ],
+)
+def test_catalog_writes_on_unknown_ids_are_404_not_500(pricing_client, path):
+    response = pricing_client.post(path.format(id="00000000-0000-0000-0000-000000000001"))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/products/{id}/", "/products/{id}/archive/", "/billable-metrics/{id}/archive/"],
+)
+def test_catalog_pages_need_the_permission(client, path):
+    product = product_create(name="Seats", type="SUBSCRIPTION")
+    client.force_login(UserFactory(username="nobody"))
+    response = client.post(path.format(id=product.pk))
+    assert response.status_code == 403
