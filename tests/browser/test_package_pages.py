@@ -136,6 +136,7 @@ def test_end_and_replace_a_rate_from_the_rate_card_page(live_server, page):
     row.locator("input[name=on]").fill("2027-09-01")
     row.locator("input[name=price]").fill("0.35")
     shot(page, "rate-card-replace-open")
+    shot(page, "rate-card-replace-open", width=800)
     row.locator("button[value=replace]").click()
     page.wait_for_url("**/?at=2027-09-01#rates-at")
     prices = {r[0]: (r[2], r[4]) for r in cells(page, "[data-testid=rates-in-force]")}
