@@ -192,6 +192,8 @@ class RateChangeForm(ServiceForm):
 
 
 class RateCardAliasForm(ServiceForm):
+    """Its inputs' ids are `id_alias_*`: the add-rate form on the same page has `id_starting_at`."""
+
     name = forms.CharField(label="Alias", max_length=400)
     starting_at = utc_datetime_field("From", help_text="UTC; empty: now")
     ending_before = utc_datetime_field("Until", help_text="UTC; empty: open-ended")
@@ -201,6 +203,10 @@ class RateCardAliasForm(ServiceForm):
         "aliases[0]": "starting_at",
         "aliases": "name",
     }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_alias_%s")
+        super().__init__(*args, **kwargs)
 
     def body(self, rate_card_id) -> dict:
         data = self.cleaned_data

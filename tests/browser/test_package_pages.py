@@ -278,3 +278,13 @@ def test_the_package_list_shows_versions_aliases_and_cohorts(live_server, page):
     assert rows["Growth v1"][4] == "0"
     page.locator("tr:has-text('Growth v1') [data-col=versions] a:text('v2')").click()
     page.wait_for_url(f"**/packages/{v2.pk}/")
+
+
+def test_the_rate_card_page_repeats_no_element_id(live_server, page):
+    card = rate_card("Standard")
+    flat_rate(card, product("API calls"), "0.25", day(2027, 1, 1))
+    flat_rate(card, product("Seats", "SUBSCRIPTION"), "10", day(2027, 1, 1))
+    login(page, live_server.url)
+    page.goto(f"{live_server.url}/rate-cards/{card.pk}/?at=2027-07-01")
+    ids = page.eval_on_selector_all("[id]", "nodes => nodes.map(n => n.id)")
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
