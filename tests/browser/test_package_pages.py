@@ -280,11 +280,23 @@ def test_the_package_list_shows_versions_aliases_and_cohorts(live_server, page):
     page.wait_for_url(f"**/packages/{v2.pk}/")
 
 
-def test_the_rate_card_page_repeats_no_element_id(live_server, page):
+def test_the_catalog_pages_repeat_no_element_id(live_server, page):
     card = rate_card("Standard")
-    flat_rate(card, product("API calls"), "0.25", day(2027, 1, 1))
-    flat_rate(card, product("Seats", "SUBSCRIPTION"), "10", day(2027, 1, 1))
+    calls, seats = product("API calls"), product("Seats", "SUBSCRIPTION")
+    flat_rate(card, calls, "0.25", day(2027, 1, 1))
+    flat_rate(card, seats, "10", day(2027, 1, 1))
+    growth = package("Growth", card, subscriptions=[seats])
+    assignment = point_alias("Growth", growth, day(2027, 1, 1))
     login(page, live_server.url)
-    page.goto(f"{live_server.url}/rate-cards/{card.pk}/?at=2027-07-01")
-    ids = page.eval_on_selector_all("[id]", "nodes => nodes.map(n => n.id)")
-    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    repeated = {}
+    for path in (
+        f"/rate-cards/{card.pk}/?at=2027-07-01",
+        f"/aliases/{assignment.alias_name_id}/",
+        f"/packages/{growth.pk}/",
+        "/packages/",
+        f"/products/{calls.pk}/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        ids = page.eval_on_selector_all("[id]", "nodes => nodes.map(n => n.id)")
+        repeated[path] = sorted({i for i in ids if ids.count(i) > 1})
+    assert repeated == {path: [] for path in repeated}
