@@ -59,6 +59,12 @@ PAGES = [
     Page("packages:ratecard-detail", "/rate-cards/{rate_card}/"),
     Page("packages:product-list", "/products/"),
     Page("packages:billable-metric-list", "/billable-metrics/"),
+    Page("packages:product-detail", "/products/{product}/"),
+    Page("packages:product-edit", "/products/{product}/edit/"),
+    Page("packages:product-archive", "/products/{product}/archive/"),
+    Page("packages:billable-metric-detail", "/billable-metrics/{metric}/"),
+    Page("packages:billable-metric-rename", "/billable-metrics/{metric}/rename/"),
+    Page("packages:billable-metric-archive", "/billable-metrics/{metric}/archive/"),
     Page("packages:alias-list", "/aliases/"),
     Page("packages:alias-schedule", "/aliases/schedule/"),
     Page("packages:alias-detail", "/aliases/{alias}/"),
@@ -97,6 +103,7 @@ NOT_PAGES = {
     "openapi-schema-yaml": "the YAML document",
     "packages:ratecard-rate-add": "form target of the rate card page (GET draws that page)",
     "packages:ratecard-alias-add": "form target of the rate card page (GET draws that page)",
+    "packages:ratecard-rate-change": "form target of a rate's Change… form on the rate card page",
     "contracts:package-builder-preview": "htmx fragment of the builder",
     "contracts:package-version-preview": "htmx fragment of the builder",
     "contracts:package-cohort-csv": "CSV download",
@@ -156,7 +163,7 @@ def _seed() -> dict[str, str]:
     )
     from contracts_app.services.contract_edits import contract_edit
     from contracts_app.services.customers import customers_create
-    from packages_app.models import AliasName, Package, Product, RateCard
+    from packages_app.models import AliasName, BillableMetric, Package, Product, RateCard
     from packages_app.services.aliases import alias_assign
     from tests.factories import UserFactory
 
@@ -232,6 +239,8 @@ def _seed() -> dict[str, str]:
         "completed": str(completed.id),
         "running": str(running.id),
         "webhook": str(webhook.id),
+        "product": str(Product.objects.order_by("name").first().id),
+        "metric": str(BillableMetric.objects.order_by("name").first().id),
     }
 
 
