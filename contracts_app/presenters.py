@@ -14,6 +14,7 @@ from config.core.instants import parse_instant
 from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
+from contracts_app.services.previews import contract_preview_of
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
 from packages_app.templatetags.ui import iso
 
@@ -689,3 +690,73 @@ def subscription_choices(contracts) -> list[tuple[str, str]]:
         )
         for key, chain in chains.items()
     ]
+
+
+# --- the contract page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddedTerm:
+    """A term an edit added, as the contract page lists it (with its archive button)."""
+
+    id: str
+    kind: str
+    what: str
+    starting_at: dt.datetime | None
+    ending_before: dt.datetime | None
+    archived_at: dt.datetime | None
+    archive_words: str  # the button: "Archive this credit", "Remove this discount"
+
+
+_ARCHIVE_WORDS = {
+    "commit": "Archive this commit",
+    "credit": "Archive this credit",
+    "scheduled_charge": "Archive this charge",
+    "override": "Remove this override",
+}
+
+
+def contract_page(contract, reads, *, credit_type_names: Mapping[str, str], can_edit: bool) -> dict:
+    """The contract page's facts from `reads` (selectors.contracts.contract_page_reads): its
+    timeline and every date (archived terms left out), how it follows its subscription, the
+    alias it was provisioned through and the terms its edits added."""
+    live = [t for t in reads.terms if t.archived_at is None]
+    names = {str(t.product_id): t.product.name for t in reads.terms if t.product_id}
+    timeline, periods = preview_timeline(
+        contract_preview_of(contract, live),
+        product_names=names,
+        credit_type_names=credit_type_names,
+    )
+    neighbours = reads.neighbours
+    transitions = [
+        t
+        for t in (contract.settings or {}).get("transitions") or []
+        if t.get("to_contract_id") == str(contract.id)
+    ]
+    added = [
+        AddedTerm(
+            id=str(t.id),
+            kind=t.get_kind_display(),
+            what=(t.body.get("name") or names.get(str(t.product_id or ""), "")),
+            starting_at=t.starting_at,
+            ending_before=t.ending_before,
+            archived_at=t.archived_at,
+            archive_words=_ARCHIVE_WORDS.get(t.kind, "") if can_edit else "",
+        )
+        for t in reads.terms
+        if str(t.id) in reads.edit_added and t.generated_from_id is None
+    ]
+    return {
+        "terms": [t for t in reads.terms if t.generated_from_id is None],
+        "timeline": timeline,
+        "periods": periods,
+        "periods_open": True,
+        # The links into this contract; its link out is its successor ("followed by").
+        "transition": transition_phrases(
+            transitions,
+            previous=[c for c in neighbours if c.starting_at < contract.starting_at],
+            following=[c for c in neighbours if c.starting_at > contract.starting_at],
+        ),
+        "provisioned_alias": reads.alias,
+        "added_terms": added,
+    }
