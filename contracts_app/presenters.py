@@ -13,6 +13,7 @@ from django.urls import reverse
 from config.core.instants import parse_instant
 from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline
+from config.web.lists import Link
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from contracts_app.services.previews import contract_preview_of
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
@@ -760,3 +761,28 @@ def contract_page(contract, reads, *, credit_type_names: Mapping[str, str], can_
         "provisioned_alias": reads.alias,
         "added_terms": added,
     }
+
+
+def customer_list_cell(customer, attr: str, *, now: dt.datetime):
+    """A cell of the customer list (selectors.customers.customers_with_current_package): the
+    current package and its alias as links, a later start said."""
+    if attr == "current_package":
+        if not customer.current_package_id:
+            return "—"
+        starts = customer.current_from
+        return Link(
+            customer.current_package_name,
+            reverse("contracts:package-detail", args=[customer.current_package_id]),
+            note=f"from {iso(starts)}" if starts and starts > now else "",
+        )
+    if attr == "current_alias":
+        if not customer.current_alias:
+            return ""
+        if not customer.current_alias_id:
+            return customer.current_alias
+        return Link(
+            customer.current_alias,
+            reverse("packages:alias-detail", args=[customer.current_alias_id]),
+        )
+    value = getattr(customer, attr)
+    return "" if value is None else value

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -30,11 +29,13 @@ from contracts_app.forms import (
 )
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
 from contracts_app.presenters import (
+    customer_list_cell,
     preview_timeline,
     subscription_choices,
     subscription_timeline,
 )
 from contracts_app.selectors.contracts import credit_type_names
+from contracts_app.selectors.customers import customers_with_current_package
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
     billing_provider_configurations_archive,
@@ -54,12 +55,17 @@ def dashboard(request):
 
 
 class CustomerListView(ObjectListView):
+    """Customers, newest first, each with its current package and the alias it came through;
+    filtered by a search and by package (`?package=`). `?provision=<package>` is the step
+    "choose the customer to provision on this package" of the package page."""
+
     permission_required = "contracts_app.view_customer"
     title = "Customers"
-    queryset = Customer.objects.order_by("-created_at", "-id")
     columns = [
         ("Name", "name"),
         ("External id", "external_id"),
+        ("Current package", "current_package"),
+        ("Through alias", "current_alias"),
         ("Created", "created_at"),
         ("Archived", "archived_at"),
     ]
@@ -71,33 +77,31 @@ class CustomerListView(ObjectListView):
     empty_text = "No customers yet."
     template_name = "contracts_app/customer_list.html"
 
+    def package_filter(self):
+        return parse_uuid(self.request.GET.get("package"))
+
     def get_queryset(self):
-        queryset = Customer.objects.order_by("-created_at", "-id")
-        query = self.search_query()
-        if query:
-            queryset = queryset.filter(
-                Q(name__icontains=query)
-                | Q(external_id=query)
-                | Q(ingest_aliases__contains=[query])
-            )
-        return queryset
+        return customers_with_current_package(
+            now=timezone.now(), query=self.search_query(), package_id=self.package_filter()
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        package_id = self.request.GET.get("provision")
+        package_id = parse_uuid(self.request.GET.get("provision"))
         context["provision_package"] = (
-            Package.objects.filter(pk=package_id).first() if _is_uuid(package_id) else None
+            Package.objects.filter(pk=package_id).first() if package_id else None
         )
+        context["package_filter"] = str(self.package_filter() or "")
+        context["package_filter_choices"] = [("", "Any package"), *package_choices()[1:]]
         return context
+
+    def cell(self, customer: Customer, attr: str):
+        return customer_list_cell(customer, attr, now=timezone.now())
 
     def row_url(self, customer: Customer) -> str:
         url = reverse("contracts:customer-detail", args=[customer.pk])
-        package_id = self.request.GET.get("provision")
-        return f"{url}?package={package_id}#provision" if _is_uuid(package_id) else url
-
-
-def _is_uuid(value) -> bool:
-    return parse_uuid(value) is not None
+        package_id = parse_uuid(self.request.GET.get("provision"))
+        return f"{url}?package={package_id}#provision" if package_id else url
 
 
 class CustomerNewView(ServiceFormView):
