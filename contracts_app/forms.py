@@ -115,6 +115,14 @@ class ScheduleChangeForm(ServiceForm):
     package = forms.ChoiceField(label="Move to package", choices=BLANK, required=False)
     package_alias = forms.ChoiceField(label="or alias", choices=BLANK, required=False)
     starting_at = utc_datetime_field("From", required=True)
+    wire_labels = {
+        "start_at": "From",
+        "end_at": "From",
+        "pricing_plan_id": "Alias",
+        "pricing_plan_version_id": "Move to package",
+        "pricing_plan_subscription_id": "Subscription",
+        "package_id": "Move to package",
+    }
     paths = {
         "pricing_plan_version_id": "package",
         "pricing_plan_id": "package_alias",
