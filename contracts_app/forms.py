@@ -353,16 +353,19 @@ class CohortFilterForm(forms.Form):
         )
 
 
+CHART_SPAN = dt.timedelta(days=366)
+
+
 class CohortChartForm(forms.Form):
-    """The chart's range and bucket (`?chart_from=&chart_to=&bucket=`), last 12 months by
-    month when absent."""
+    """The chart's range and bucket (`?chart_from=&chart_to=&bucket=`); by month over a year
+    around today when absent."""
 
     chart_from = utc_datetime_field("From", help_text="")
     chart_to = utc_datetime_field("To", help_text="")
     bucket = forms.ChoiceField(
         label="Every",
         required=False,
-        choices=[("day", "day"), ("week", "week"), ("month", "month")],
+        choices=[("month", "month"), ("week", "week"), ("day", "day")],  # the default first
     )
 
     def __init__(self, data=None, *, now, **kwargs):
@@ -371,8 +374,11 @@ class CohortChartForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        end = data.get("chart_to") or self.now
-        start = data.get("chart_from") or (end - dt.timedelta(days=365))
+        start, end = self.default_range()
+        if data.get("chart_from") and not data.get("chart_to"):
+            end = data["chart_from"] + CHART_SPAN
+        end = data.get("chart_to") or end
+        start = data.get("chart_from") or (end - CHART_SPAN if data.get("chart_to") else start)
         bucket = data.get("bucket") or "month"
         if "chart_from" in self.errors or "chart_to" in self.errors:
             return data
@@ -390,4 +396,10 @@ class CohortChartForm(forms.Form):
         if self.is_valid():
             data = self.cleaned_data
             return data["start"], data["end"], data["bucket"]
-        return self.now - dt.timedelta(days=365), self.now, "month"
+        start, end = self.default_range()
+        return start, end, "month"
+
+    def default_range(self) -> tuple[dt.datetime, dt.datetime]:
+        """A year around today (half before, half after): a new package's contracts, which
+        mostly start later, are on the chart, and so is "now"."""
+        return self.now - CHART_SPAN / 2, self.now + CHART_SPAN / 2

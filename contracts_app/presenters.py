@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from config.core.instants import parse_instant
 from config.core.money import line_amount
-from config.timeline import Bar, Lane, Point, Timeline, build_timeline
+from config.timeline import Bar, Lane, Point, Timeline, build_timeline, place_labels
 from config.web.lists import Link
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from contracts_app.services.previews import contract_preview_of
@@ -38,6 +38,125 @@ def _lane_label(row: TermRow, product_names: Mapping[str, str]) -> str:
     return f"{KIND_WORDS.get(row.kind, row.kind).capitalize()}: {name}".rstrip(": ")
 
 
+def _dates(item: Mapping) -> tuple[dt.datetime, dt.datetime]:
+    return parse_instant(item["starting_at"]), parse_instant(item["ending_before"])
+
+
+def _recurring_lanes(row: TermRow, label: str, periods: list[TermRow], names) -> tuple:
+    """A recurring commit or credit: its window (labelled with what each period gives, whole)
+    and, in a lane of its own below, every period."""
+    table = [PeriodRow(label, "window", row.starting_at, row.ending_before)]
+    bars, amounts = [], []
+    for index, child in enumerate(periods):
+        schedule = child.body.get("access_schedule") or {}
+        for item in schedule.get("schedule_items") or []:
+            start, end = _dates(item)
+            amount = money(item.get("amount"), schedule.get("credit_type_id"), names)
+            amounts.append(amount)
+            bars.append(
+                Bar(
+                    start=start,
+                    end=end,
+                    tone="period" if index % 2 == 0 else "period-alt",
+                    title=f"{label}: period {index + 1}, {amount}",
+                    label=amount,
+                )
+            )
+            table.append(PeriodRow(label, f"period {index + 1}", start, end, amount))
+    if amounts and len(set(amounts)) == 1:
+        each = f"{amounts[0]} each period, {len(amounts)} periods"
+    elif amounts:
+        each = f"{len(amounts)} periods, {amounts[0]} first"
+    else:
+        each = "no period yet"
+    window = Lane(
+        label=label,
+        bars=[
+            Bar(
+                start=row.starting_at,
+                end=row.ending_before,
+                tone="window",
+                title=f"{label}: window",
+                label=each,
+            )
+        ],
+    )
+    return [window, Lane(label=f"{label}: periods", short="↳ each period", bars=bars)], table
+
+
+def _access_lane(row: TermRow, label: str, names) -> tuple:
+    """A commit or credit: its access windows as bars, its invoices as points."""
+    lane, table = Lane(label=label), []
+    schedule = row.body.get("access_schedule") or {}
+    for item in schedule.get("schedule_items") or []:
+        start, end = _dates(item)
+        amount = money(item.get("amount"), schedule.get("credit_type_id"), names)
+        lane.bars.append(
+            Bar(start=start, end=end, tone="term", title=f"{label}: {amount}", label=amount)
+        )
+        table.append(PeriodRow(label, "access", start, end, amount))
+    invoices = row.body.get("invoice_schedule") or {}
+    for at, amount in _charges(invoices, names):
+        lane.points.append(Point(at=at, title=f"{label}: invoice {amount}", tone="invoice"))
+        table.append(PeriodRow(label, "invoice", at, None, amount))
+    return [lane], table
+
+
+def _charges(schedule: Mapping, names) -> list[tuple[dt.datetime, str]]:
+    """(when, amount) of each item of an invoice or charge schedule."""
+    return [
+        (
+            parse_instant(item["timestamp"]),
+            money(
+                item.get("amount")
+                or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
+                schedule.get("credit_type_id"),
+                names,
+            ),
+        )
+        for item in schedule.get("schedule_items") or []
+    ]
+
+
+def _term_lanes(row: TermRow, label: str, periods: list[TermRow], names) -> tuple:
+    """The lanes and table rows of one term (not a generated period)."""
+    if row.kind in ("recurring_commit", "recurring_credit"):
+        return _recurring_lanes(row, label, periods, names)
+    if row.kind in ("commit", "credit"):
+        return _access_lane(row, label, names)
+    if row.kind == "scheduled_charge":
+        lane, table = Lane(label=label), []
+        for at, amount in _charges(row.body.get("schedule") or {}, names):
+            lane.points.append(Point(at=at, title=f"{label}: charge {amount}", tone="invoice"))
+            table.append(PeriodRow(label, "charge", at, None, amount))
+        return [lane], table
+    # subscription, override, spend tracker: a window
+    lane = Lane(label=label)
+    if row.starting_at is None:
+        return [lane], []
+    lane.bars.append(Bar(start=row.starting_at, end=row.ending_before, tone="term", title=label))
+    what = KIND_WORDS.get(row.kind, row.kind)
+    return [lane], [PeriodRow(label, what, row.starting_at, row.ending_before)]
+
+
+def _statements_lane(preview, horizon: dt.datetime) -> tuple:
+    boundaries = statement_boundaries(
+        preview.starting_at,
+        preview.ending_before,
+        preview.usage_statement_schedule,
+        horizon=horizon,
+        max_points=MAX_STATEMENT_POINTS,
+    )
+    lane = Lane(
+        label="Usage statements",
+        points=[
+            Point(at=at, title=f"statement boundary {at:%Y-%m-%d}", tone="statement")
+            for at in boundaries
+        ],
+    )
+    return lane, [PeriodRow("Usage statements", "boundary", at, None) for at in boundaries]
+
+
 def preview_timeline(
     preview,
     *,
@@ -45,148 +164,36 @@ def preview_timeline(
     credit_type_names: Mapping[str, str],
     width: int = 1000,
     label_width: int = 230,
+    now: dt.datetime | None = None,
 ) -> tuple[Timeline, list[PeriodRow]]:
     """The contract span, each term's window, every recurring period, charges and invoices as
-    points, subscriptions and usage-statement boundaries; with the same facts as a table."""
+    points, subscriptions and usage-statement boundaries, a "now" line when now is inside;
+    with the same facts as a table."""
     start, end = preview.starting_at, preview.ending_before
-    table: list[PeriodRow] = []
-    contract = Lane(
-        label="Contract",
-        bars=[
-            Bar(
-                start=start,
-                end=end,
-                label=preview.package.contract_name or preview.package.name,
-                tone="contract",
-            )
-        ],
-    )
-    table.append(PeriodRow("Contract", "contract", start, end))
-    children: dict[str, list[TermRow]] = {}
+    name = preview.package.contract_name or preview.package.name
+    lanes = [Lane(label="Contract", bars=[Bar(start=start, end=end, label=name, tone="contract")])]
+    table = [PeriodRow("Contract", "contract", start, end)]
+    periods: dict[str, list[TermRow]] = {}
     for row in preview.rows:
         if row.generated_from_id is not None:
-            children.setdefault(str(row.generated_from_id), []).append(row)
-    lanes = [contract]
+            periods.setdefault(str(row.generated_from_id), []).append(row)
     for row in preview.rows:
-        if row.generated_from_id is not None:
-            continue
-        label = _lane_label(row, product_names)
-        lane = Lane(label=label)
-        body = row.body
-        if row.kind in ("recurring_commit", "recurring_credit"):
-            lane.bars.append(
-                Bar(
-                    start=row.starting_at,
-                    end=row.ending_before,
-                    tone="window",
-                    title=f"{label}: window",
-                )
-            )
-            table.append(PeriodRow(label, "window", row.starting_at, row.ending_before))
-            for index, child in enumerate(children.get(str(row.id), [])):
-                for item in (child.body.get("access_schedule") or {}).get("schedule_items") or []:
-                    item_start, item_end = (
-                        parse_instant(item["starting_at"]),
-                        parse_instant(item["ending_before"]),
-                    )
-                    amount = money(
-                        item.get("amount"),
-                        (child.body.get("access_schedule") or {}).get("credit_type_id"),
-                        credit_type_names,
-                    )
-                    lane.bars.append(
-                        Bar(
-                            start=item_start,
-                            end=item_end,
-                            tone="period" if index % 2 == 0 else "period-alt",
-                            title=f"{label}: period {index + 1}, {amount}",
-                            label=amount,
-                        )
-                    )
-                    table.append(
-                        PeriodRow(label, f"period {index + 1}", item_start, item_end, amount)
-                    )
-        elif row.kind in ("commit", "credit"):
-            schedule = body.get("access_schedule") or {}
-            for item in schedule.get("schedule_items") or []:
-                item_start, item_end = (
-                    parse_instant(item["starting_at"]),
-                    parse_instant(item["ending_before"]),
-                )
-                amount = money(
-                    item.get("amount"), schedule.get("credit_type_id"), credit_type_names
-                )
-                lane.bars.append(
-                    Bar(
-                        start=item_start,
-                        end=item_end,
-                        tone="term",
-                        title=f"{label}: {amount}",
-                        label=amount,
-                    )
-                )
-                table.append(PeriodRow(label, "access", item_start, item_end, amount))
-            invoices = body.get("invoice_schedule") or {}
-            for item in invoices.get("schedule_items") or []:
-                at = parse_instant(item["timestamp"])
-                amount = money(
-                    item.get("amount")
-                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
-                    invoices.get("credit_type_id"),
-                    credit_type_names,
-                )
-                lane.points.append(Point(at=at, title=f"{label}: invoice {amount}", tone="invoice"))
-                table.append(PeriodRow(label, "invoice", at, None, amount))
-        elif row.kind == "scheduled_charge":
-            schedule = body.get("schedule") or {}
-            for item in schedule.get("schedule_items") or []:
-                at = parse_instant(item["timestamp"])
-                amount = money(
-                    item.get("amount")
-                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
-                    schedule.get("credit_type_id"),
-                    credit_type_names,
-                )
-                lane.points.append(Point(at=at, title=f"{label}: charge {amount}", tone="invoice"))
-                table.append(PeriodRow(label, "charge", at, None, amount))
-        else:  # subscription, override, spend tracker: a window
-            if row.starting_at is not None:
-                lane.bars.append(
-                    Bar(start=row.starting_at, end=row.ending_before, tone="term", title=label)
-                )
-                table.append(
-                    PeriodRow(
-                        label,
-                        KIND_WORDS.get(row.kind, row.kind),
-                        row.starting_at,
-                        row.ending_before,
-                    )
-                )
-        lanes.append(lane)
+        if row.generated_from_id is None:
+            label = _lane_label(row, product_names)
+            more, rows = _term_lanes(row, label, periods.get(str(row.id), []), credit_type_names)
+            lanes += more
+            table += rows
     horizon = end or shift(start, ("YEARS", 1))
-    boundaries = statement_boundaries(
-        start,
-        end,
-        preview.usage_statement_schedule,
-        horizon=horizon,
-        max_points=MAX_STATEMENT_POINTS,
-    )
-    statements = Lane(
-        label="Usage statements",
-        points=[
-            Point(at=at, title=f"statement boundary {at:%Y-%m-%d}", tone="statement")
-            for at in boundaries
-        ],
-    )
+    statements, rows = _statements_lane(preview, horizon)
     lanes.append(statements)
-    for at in boundaries:
-        table.append(PeriodRow("Usage statements", "boundary", at, None))
+    table += rows
+    now = now or dt.datetime.now(dt.UTC)
     timeline = build_timeline(
         lanes,
         title=f"{preview.package.name} materialised for a contract starting {start:%Y-%m-%d}",
         start=start,
         end=end or horizon,
-        markers=[(start, "start")],
+        markers=[(start, "start"), (now, "now")],
         width=width,
         label_width=label_width,
     )
@@ -464,9 +471,11 @@ class ChartMark:
     at: dt.datetime
     label: str
     title: str
-    kind: str  # "alias" or "migration"
+    kind: str  # "alias", "migration" or "now"
     x: float = 0
     y: float = 0
+    label_x: float = 0
+    anchor: str = "middle"
 
 
 @dataclass
@@ -491,6 +500,39 @@ class CohortChart:
         return {mark.kind for mark in self.marks}
 
 
+MARK_ROW = 11  # a row of mark labels above the plot
+MARK_ROWS = 3
+
+
+def _place_marks(marks, points, *, left, top, plot_width, width) -> list[ChartMark]:
+    """The marks inside the chart's range at their x, each label in the first row above the
+    plot where it overlaps no other and inside the chart (config.timeline.place_labels); a
+    mark whose label finds no room keeps its line and tooltip."""
+    if not points:
+        return []
+    first, last = points[0], points[-1]
+    span = (last - first).total_seconds() or 1
+    inside = [m for m in sorted(marks, key=lambda m: m.at) if first <= m.at <= last]
+    for mark in inside:
+        offset = (mark.at - first).total_seconds() / span
+        mark.x = round(left + plot_width * offset, 1) if len(points) > 1 else left + plot_width / 2
+    by_x: dict[tuple[float, str], list[ChartMark]] = {}
+    for mark in inside:
+        by_x.setdefault((mark.x, mark.label), []).append(mark)
+    placed = []
+    for x, label, label_x, anchor, row in place_labels(
+        list(by_x), left=0, right=width, char=6.0, rows=MARK_ROWS
+    ):
+        for mark in by_x.pop((x, label)):
+            mark.label_x, mark.anchor, mark.y = label_x, anchor, top - 5 - MARK_ROW * row
+            placed.append(mark)
+    for unplaced in by_x.values():  # no room for the label: the line only
+        for mark in unplaced:
+            mark.label, mark.y, mark.label_x = "", top, mark.x
+            placed.append(mark)
+    return placed
+
+
 def _nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 times 10^k at least `value` (the y axis' top)."""
     step = 1
@@ -510,10 +552,11 @@ def cohort_chart(
     title: str,
     width: int = 960,
     height: int = 300,
+    now: dt.datetime | None = None,
 ) -> CohortChart:
     """Stacked areas (one per package, in `sizes.sizes` order) of the cohort's size at each
     point, with ISO-date ticks and vertical marks; every coordinate computed here."""
-    left, top, right, bottom = 64, 28, 16, 34
+    left, top, right, bottom = 64, 6 + MARK_ROW * MARK_ROWS, 16, 34
     plot_width, plot_height = width - left - right, height - top - bottom
     points = sizes.points
     totals = sizes.totals() if points else []
@@ -568,17 +611,10 @@ def cohort_chart(
     ]
     y_ticks = [(y_of(y_top * f / 4), round(y_top * f / 4)) for f in range(5)]
 
-    placed = []
-    if points:
-        first, last = points[0], points[-1]
-        span = (last - first).total_seconds() or 1
-        for n, mark in enumerate(sorted(marks, key=lambda m: m.at)):
-            if not first <= mark.at <= last:
-                continue
-            offset = (mark.at - first).total_seconds() / span
-            mark.x = round(left + plot_width * offset, 1) if len(points) > 1 else x_of(0)
-            mark.y = top - 6 - 10 * (n % 2)  # alternate rows so neighbours do not overlap
-            placed.append(mark)
+    marks = list(marks)
+    if now is not None:
+        marks.append(ChartMark(at=now, label="now", title=f"Now: {iso(now)}", kind="now"))
+    placed = _place_marks(marks, points, left=left, top=top, plot_width=plot_width, width=width)
     rows = [
         (at, [values[i] for values in sizes.sizes.values()], totals[i])
         for i, at in enumerate(points)
@@ -638,6 +674,13 @@ def transition_phrases(transitions, *, previous, following) -> list[Phrase]:
     return phrases
 
 
+def _mark_label(alias: str, target: str) -> str:
+    """ "Alias → target" when short enough to sit above the chart whole, else the alias alone
+    (the tooltip names the target)."""
+    both = f"{alias} → {target}"
+    return both if len(both) <= 40 else alias
+
+
 def cohort_chart_marks(assignments, migrations) -> list[ChartMark]:
     """The cohort chart's marks: where each in-force alias interval starts (`assignments`, with
     their alias name, package and rate card read) and each migration's effective time."""
@@ -648,7 +691,7 @@ def cohort_chart_marks(assignments, migrations) -> list[ChartMark]:
     marks = [
         ChartMark(
             at=a.starting_at,
-            label=f"{a.alias_name.name} → {target(a)}"[:40],
+            label=_mark_label(a.alias_name.name, target(a)),
             title=f"{a.alias_name.name} points at {target(a)} from {a.starting_at:%Y-%m-%dT%H:%MZ}",
             kind="alias",
         )
