@@ -9,11 +9,12 @@ import datetime as dt
 import io
 import re
 import uuid
+from dataclasses import dataclass
 
 from django import forms
 
 from config.core.ids import parse_uuid
-from config.web.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
+from config.web.forms import BLANK, ServiceForm, as_wire, today_utc, utc_datetime_field
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
 from contracts_app.services.customers import DELIVERY_METHODS
 
@@ -176,6 +177,40 @@ def ids_from_csv(upload) -> list[str]:
     if ids and parse_uuid(ids[0]) is None and not any(ch.isdigit() for ch in ids[0]):
         ids = ids[1:]
     return ids
+
+
+@dataclass(frozen=True)
+class CustomerChoices:
+    """The select choices of the customer page's forms."""
+
+    packages: list[tuple[str, str]]
+    aliases: list[tuple[int, str]]
+    subscriptions: list[tuple[str, str]]
+
+
+def customer_forms(choices: CustomerChoices, *, package_id: str, bound: dict) -> dict:
+    """The customer page's forms: `bound` ones (by context name) as they came back, the others
+    fresh (provision on `package_id` when the package page sent the user here); no change
+    form without a subscription."""
+    start = today_utc()
+    forms_ = {
+        "provision_form": ProvisionForm(
+            initial={"package": package_id, "starting_at": start},
+            package_choices=choices.packages,
+            alias_choices=[name for _, name in choices.aliases],
+        ),
+        "billing_form": BillingConfigurationForm(),
+        "change_form": ScheduleChangeForm(
+            initial={"starting_at": start},
+            subscription_choices=choices.subscriptions,
+            package_choices=choices.packages,
+            alias_choices=choices.aliases,
+        )
+        if choices.subscriptions
+        else None,
+    }
+    forms_.update({name: form for name, form in bound.items() if form is not None})
+    return forms_
 
 
 class CohortMigrationForm(ServiceForm):

@@ -14,6 +14,7 @@ from django import forms
 from config.core.instants import format_day_or_minute
 from config.web.forms import BLANK, ServiceForm, utc_datetime_field
 from packages_app.describe import money
+from packages_app.forms.terms import product_choices
 from packages_app.models import USD_CENTS_ID
 
 AMOUNT_HELP = "In the credit type's units (USD: cents)"
@@ -317,3 +318,22 @@ EDIT_FORMS: dict[str, type[ContractEditForm]] = {
     form.kind: form for form in (AddCreditForm, AddCommitForm, AddOverrideForm, EndDateForm)
 }
 ALL_EDIT_FORMS: dict[str, type[ContractEditForm]] = {**EDIT_FORMS, "archive": ArchiveTermForm}
+
+
+def credit_type_choices(credit_types: dict[str, str]) -> list[tuple[str, str]]:
+    """USD cents (the default, sent as no credit type) first, then the others by name."""
+    others = [(pk, name) for pk, name in credit_types.items() if pk != str(USD_CENTS_ID)]
+    return [("", "USD (cents)"), *sorted(others, key=lambda pair: (pair[1], pair[0]))]
+
+
+def contract_edit_forms(credit_types: dict[str, str], bound: ContractEditForm | None) -> dict:
+    """The page's edit forms, fresh (with a new uniqueness key) except `bound`, the one that
+    came back with errors."""
+    choices = {
+        "product_choices": product_choices(),
+        "credit_type_choices": credit_type_choices(credit_types),
+    }
+    return {
+        kind: bound if bound is not None and bound.kind == kind else form_class(**choices)
+        for kind, form_class in EDIT_FORMS.items()
+    }

@@ -829,3 +829,43 @@ def customer_list_cell(customer, attr: str, *, now: dt.datetime):
         )
     value = getattr(customer, attr)
     return "" if value is None else value
+
+
+# --- the customer page ---------------------------------------------------------------------------
+
+
+def contract_state(contract, *, now: dt.datetime) -> str:
+    """ "upcoming", "running" or "ended" at `now`."""
+    if contract.starting_at > now:
+        return "upcoming"
+    if contract.ending_before is not None and contract.ending_before <= now:
+        return "ended"
+    return "running"
+
+
+def customer_page(customer, contracts, configurations, *, now: dt.datetime) -> dict:
+    """The customer page's facts from its reads (selectors.customers): its contracts with their
+    state in words, its configurations, its subscriptions' timeline and choices."""
+    return {
+        "customer": customer,
+        "contracts": contracts,
+        "contract_rows": [(c, contract_state(c, now=now)) for c in contracts],
+        "configurations": configurations,
+        "timeline": subscription_timeline(
+            contracts, now=now, title=f"{customer.name}: subscriptions"
+        )
+        if contracts
+        else None,
+        "subscriptions": subscription_choices(contracts),
+        "now": now,
+    }
+
+
+def preview_payload(preview, *, product_names, credit_type_names, prefix: str = "") -> dict:
+    """A provision or schedule preview as the customer page shows it: the contract to be made,
+    its timeline and every date (keys prefixed with `prefix`)."""
+    timeline, periods = preview_timeline(
+        preview, product_names=product_names, credit_type_names=credit_type_names
+    )
+    payload = {"preview": preview, "preview_timeline": timeline, "periods": periods}
+    return {f"{prefix}{key}": value for key, value in payload.items()}

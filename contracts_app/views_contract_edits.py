@@ -26,9 +26,10 @@ from contracts_app.api.contract_edit_serializers import ContractEditInput
 from contracts_app.api.contract_edits import edit_entry, term_renderer
 from contracts_app.forms_contract_edits import (
     ALL_EDIT_FORMS,
-    EDIT_FORMS,
     ArchiveTermForm,
     ContractEditForm,
+    contract_edit_forms,
+    credit_type_choices,
 )
 from contracts_app.models import Contract
 from contracts_app.presenters import contract_page, edit_in_words
@@ -40,7 +41,6 @@ from contracts_app.selectors.contracts import (
 )
 from contracts_app.services.contract_edits import contract_edit
 from packages_app.forms.terms import product_choices
-from packages_app.models import USD_CENTS_ID
 
 EDIT_PERMISSION = "contracts_app.change_contract"  # the v2 contracts/edit API's
 HISTORY_PAGE_SIZE = 20
@@ -65,25 +65,6 @@ def edit_history_page(contract: Contract, cursor: str | None):
     )
     rows = [(edit, edit_in_words(edit_entry(edit))) for edit in page.items]
     return rows, page.next_cursor
-
-
-def _credit_type_choices(credit_types: dict[str, str]) -> list[tuple[str, str]]:
-    """USD cents (the default, sent as no credit type) first, then the others by name."""
-    others = [(pk, name) for pk, name in credit_types.items() if pk != str(USD_CENTS_ID)]
-    return [("", "USD (cents)"), *sorted(others, key=lambda pair: (pair[1], pair[0]))]
-
-
-def _edit_forms(credit_types: dict[str, str], bound: ContractEditForm | None) -> dict:
-    """The page's edit forms, fresh (with a new uniqueness key) except `bound`, the one that
-    came back with errors."""
-    choices = {
-        "product_choices": product_choices(),
-        "credit_type_choices": _credit_type_choices(credit_types),
-    }
-    return {
-        kind: bound if bound is not None and bound.kind == kind else form_class(**choices)
-        for kind, form_class in EDIT_FORMS.items()
-    }
 
 
 class ContractDetailView(ObjectDetailView):
@@ -113,7 +94,7 @@ class ContractDetailView(ObjectDetailView):
             history=history,
             history_next=history_next,
             can_edit=can_edit,
-            edit_forms=_edit_forms(credit_types, self.bound) if can_edit else {},
+            edit_forms=contract_edit_forms(credit_types, self.bound) if can_edit else {},
             confirmation=self.confirmation,
         )
         return context
@@ -162,7 +143,7 @@ class ContractEditView(ServiceFormView):
         with_products = "product" in self.form_class.base_fields
         return {
             "product_choices": product_choices() if with_products else (),
-            "credit_type_choices": _credit_type_choices(self.credit_types),
+            "credit_type_choices": credit_type_choices(self.credit_types),
         }
 
     def body(self, form) -> dict:

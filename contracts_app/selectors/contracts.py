@@ -23,7 +23,7 @@ from contracts_app.models import (
     Customer,
     package_key,
 )
-from packages_app.models import AliasName, CreditType, Package, PackageTerm
+from packages_app.models import AliasName, CreditType, Package, PackageTerm, Product
 
 
 def with_terms(queryset: QuerySet) -> QuerySet:
@@ -38,6 +38,16 @@ def with_terms(queryset: QuerySet) -> QuerySet:
 
 def credit_type_names() -> dict[str, str]:
     return {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
+
+
+def product_names(*, ids) -> dict[str, str]:
+    """Product id (text) → name, for these ids: one query (none without ids)."""
+    ids = {str(pk) for pk in ids}
+    if not ids:
+        return {}
+    return {
+        str(pk): name for pk, name in Product.objects.filter(pk__in=ids).values_list("id", "name")
+    }
 
 
 def contract_get(

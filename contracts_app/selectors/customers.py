@@ -91,3 +91,31 @@ def customers_with_current_package(
     if package_id is not None:
         customers = customers.filter(current_package_id=package_id)
     return customers.order_by("-created_at", "-id")
+
+
+def customer_contracts(*, customer: Customer) -> list[Contract]:
+    """The customer's live contracts in start order, packages read (the customer page)."""
+    return list(
+        Contract.objects.filter(customer=customer)
+        .not_archived()
+        .select_related("package")
+        .order_by("starting_at", "id")
+    )
+
+
+def customer_configurations(*, customer: Customer) -> list[BillingProviderConfiguration]:
+    """Every billing-provider configuration of the customer, live ones first."""
+    return list(
+        BillingProviderConfiguration.objects.filter(customer=customer).order_by(
+            "archived_at", "created_at", "id"
+        )
+    )
+
+
+def package_alias_names() -> list[tuple[int, str]]:
+    """(id, name) of every package alias, by name (the provision and change forms' choices)."""
+    return list(
+        AliasName.objects.filter(kind=AliasName.Kind.PACKAGE)
+        .order_by("name")
+        .values_list("id", "name")
+    )
