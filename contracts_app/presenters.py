@@ -423,9 +423,23 @@ def _added_term(field: str, term: Mapping) -> str:
     return f"Added {words}{on}{window}"
 
 
-def edit_in_words(entry: Mapping) -> list[str]:
+def changed_term_ids(entries: Iterable[Mapping]) -> set[str]:
+    """Ids of the terms these edit-history entries archive, remove or change."""
+    return {
+        str(item["id"])
+        for entry in entries
+        for field, value in entry.items()
+        if field in _CHANGED_WORDS
+        for item in value or []
+        if isinstance(item, Mapping) and item.get("id")
+    }
+
+
+def edit_in_words(entry: Mapping, *, term_names: Mapping[str, str] | None = None) -> list[str]:
     """One line per change an edit-history entry (getEditHistory's form) records: what it
-    added, changed, archived or removed, with ISO dates. Pure; the entry carries the names."""
+    added, changed, archived or removed, with ISO dates. Pure; the entry carries the names of
+    what it added, `term_names` (id → name) those of the terms it archived or changed."""
+    term_names = term_names or {}
     lines: list[str] = []
     for field, value in entry.items():
         if field in _QUIET_KEYS:
@@ -436,7 +450,9 @@ def edit_in_words(entry: Mapping) -> list[str]:
             for item in value or []:
                 changed = sorted(k for k in item if k != "id")
                 detail = f" ({', '.join(k.replace('_', ' ') for k in changed)})" if changed else ""
-                lines.append(f"{_CHANGED_WORDS[field]} {str(item.get('id', ''))[:8]}{detail}")
+                term = str(item.get("id", ""))
+                name = f"“{term_names[term]}”" if term_names.get(term) else term[:8]
+                lines.append(f"{_CHANGED_WORDS[field]} {name}{detail}")
         elif field == "update_contract_end_date":
             lines.append(
                 f"End date moved to {_day(value)}" if value else "End date cleared: open-ended"

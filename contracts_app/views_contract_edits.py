@@ -32,12 +32,13 @@ from contracts_app.forms_contract_edits import (
     credit_type_choices,
 )
 from contracts_app.models import Contract
-from contracts_app.presenters import contract_page, edit_in_words
+from contracts_app.presenters import changed_term_ids, contract_page, edit_in_words
 from contracts_app.selectors.contract_edits import contract_edit_history
 from contracts_app.selectors.contracts import (
     archivable_terms,
     contract_page_reads,
     credit_type_names,
+    term_names,
 )
 from contracts_app.services.contract_edits import contract_edit
 from packages_app.forms.terms import product_choices
@@ -63,7 +64,9 @@ def edit_history_page(contract: Contract, cursor: str | None):
         ),
         cursor,
     )
-    rows = [(edit, edit_in_words(edit_entry(edit))) for edit in page.items]
+    entries = [(edit, edit_entry(edit)) for edit in page.items]
+    names = term_names(contract=contract, ids=changed_term_ids(entry for _, entry in entries))
+    rows = [(edit, edit_in_words(entry, term_names=names)) for edit, entry in entries]
     return rows, page.next_cursor
 
 

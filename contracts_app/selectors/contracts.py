@@ -400,6 +400,18 @@ def archivable_terms(*, contract: Contract) -> dict[str, str]:
     return {str(pk): ARCHIVE_EDIT_FIELDS[kind] for pk, kind in rows}
 
 
+def term_names(*, contract: Contract, ids) -> dict[str, str]:
+    """Term id → its name on the page (its own name, else its product's), for these ids of
+    the contract's terms: one query, none without ids."""
+    ids = {pk for pk in ids if parse_uuid(pk)}
+    if not ids:
+        return {}
+    rows = ContractTerm.objects.filter(contract=contract, id__in=ids).values_list(
+        "id", "body__name", "product__name"
+    )
+    return {str(pk): name or product or "" for pk, name, product in rows}
+
+
 def provisioned_alias(*, contract: Contract) -> AliasName | None:
     """The package alias the contract was provisioned through (None: by package id, or
     provisioned before the alias was recorded)."""

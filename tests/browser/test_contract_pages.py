@@ -117,6 +117,7 @@ def test_an_edit_shows_its_term_history_row_and_confirmation_and_resets_the_form
     assert "Term archived" in page.inner_text("#contract-confirmation")
     assert "archived" in page.locator("#added-terms tbody tr").first.inner_text()
     assert page.locator("#edit-history-rows tr").count() == 2
+    assert "Archived credit “Goodwill”" in page.inner_text("#edit-history")  # named, not an id
     credit = ContractTerm.objects.get(contract=contract, body__name="Goodwill")
     assert credit.archived_at is not None
     assert "Goodwill" not in page.locator("[data-testid=periods]").inner_text()
