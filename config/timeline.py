@@ -73,6 +73,12 @@ class Timeline:
     start: dt.datetime
     end: dt.datetime
 
+    @property
+    def linked(self) -> bool:
+        """True when a bar links somewhere: the SVG is then a group of links, not one image
+        (an image may not hold links: axe's nested-interactive)."""
+        return any(bar.href for lane in self.lanes for bar in lane.bars)
+
 
 LANE_HEIGHT = 26
 MARKER_ROW = 12  # one row of marker labels ("now", "start") above the first lane

@@ -124,6 +124,8 @@ def test_timelines_and_the_cohort_chart_are_readable(live_server, page):
         # the provision preview on the customer page
         page.goto(f"{live_server.url}/customers/{customer.id}/")
         readable(page, "figure.timeline:has(#subscriptions-tl-title)")
+        # its bars link to the contracts: a group of links, not an image holding links
+        assert page.locator("svg[role=img] a").count() == 0
         page.select_option("#provision-form select[name=package_alias]", label="Scale Plan")
         page.fill("#provision-form input[name=starting_at]", now.strftime("%Y-%m-%d"))
         page.click("#provision-form button[value=preview]")
