@@ -102,6 +102,7 @@ def test_an_edit_shows_its_term_history_row_and_confirmation_and_resets_the_form
     assert "2027-03-01" in page.locator("[data-testid=periods]").inner_text()
     assert page.locator("#edit-credit input[name=credit-amount]").input_value() == ""
     assert page.locator(".messages").count() == 0
+    page.wait_for_function("document.activeElement.id === 'contract-confirmation'")  # focus
     shot(page, "2-credit-added-1400")
 
     # and the confirmation is not repeated on a later page
