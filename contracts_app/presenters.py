@@ -549,6 +549,23 @@ def _place_marks(marks, points, *, left, top, plot_width, width) -> list[ChartMa
     return placed
 
 
+def _x_ticks(points, x_of, plot_width: float) -> list[tuple[float, str, str]]:
+    """(x, ISO date, anchor): at most one label per ~90 px, always the first and the last
+    point; the first label starts at its point, the last one ends there."""
+    every = max(1, -(-len(points) * 90 // max(plot_width, 1)))
+    shown = sorted({*range(0, len(points), every), len(points) - 1} if points else set())
+    if len(shown) > 1 and shown[-1] - shown[-2] < every:
+        shown.pop(-2)
+    return [
+        (
+            x_of(i),
+            points[i].strftime("%Y-%m-%d"),
+            "start" if i == 0 and len(shown) > 1 else "end" if i == shown[-1] else "middle",
+        )
+        for i in shown
+    ]
+
+
 def _nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 times 10^k at least `value` (the y axis' top)."""
     step = 1
@@ -611,20 +628,7 @@ def cohort_chart(
         )
         below = above
 
-    # x labels: at most one per ~90 px, always the first and the last point
-    every = max(1, -(-len(points) * 90 // max(plot_width, 1)))
-    shown = sorted({*range(0, len(points), every), len(points) - 1} if points else set())
-    if len(shown) > 1 and shown[-1] - shown[-2] < every:
-        shown.pop(-2)
-    # (x, label, anchor): the first label starts at its point, the last one ends there
-    x_ticks = [
-        (
-            x_of(i),
-            points[i].strftime("%Y-%m-%d"),
-            "start" if i == 0 and len(shown) > 1 else "end" if i == shown[-1] else "middle",
-        )
-        for i in shown
-    ]
+    x_ticks = _x_ticks(points, x_of, plot_width)
     y_ticks = [(y_of(y_top * f / 4), round(y_top * f / 4)) for f in range(5)]
 
     marks = list(marks)
