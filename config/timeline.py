@@ -74,21 +74,21 @@ class Timeline:
     end: dt.datetime
 
     @property
-    def linked(self) -> bool:
-        """True when a bar links somewhere: the SVG is then a group of links, not one image
-        (an image may not hold links: axe's nested-interactive)."""
+    def has_links(self) -> bool:
+        """Whether a bar links somewhere: the SVG is then a group of links, not one image
+        (an image's children are not interactive for assistive technology)."""
         return any(bar.href for lane in self.lanes for bar in lane.bars)
 
 
 LANE_HEIGHT = 26
-MARKER_ROW = 12  # one row of marker labels ("now", "start") above the first lane
+MARKER_ROW = 14  # one row of marker labels ("now", "start") above the first lane
 MARKER_ROWS = 3  # at most; a label that finds no room keeps its line and tooltip only
 LABEL_WIDTH = 230
-# Widths of text per character, in the SVG's units, a little over the fonts' (STYLE: 12 px
-# lane labels, 11 px bar labels, 10 px marker labels).
-LANE_CHAR = 7.0
-BAR_CHAR = 6.6
-MARKER_CHAR = 6.0
+# Widths of text per character, in the SVG's units, a little over the fonts' (the CSS: every
+# timeline text is 12 px).
+LANE_CHAR = 7.2
+BAR_CHAR = 7.2
+MARKER_CHAR = 7.2
 GAP = 4
 
 

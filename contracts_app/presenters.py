@@ -516,7 +516,7 @@ class CohortChart:
         return {mark.kind for mark in self.marks}
 
 
-MARK_ROW = 11  # a row of mark labels above the plot
+MARK_ROW = 14  # a row of mark labels (12 px) above the plot
 MARK_ROWS = 3
 
 
@@ -537,7 +537,7 @@ def _place_marks(marks, points, *, left, top, plot_width, width) -> list[ChartMa
         by_x.setdefault((mark.x, mark.label), []).append(mark)
     placed = []
     for x, label, label_x, anchor, row in place_labels(
-        list(by_x), left=0, right=width, char=6.0, rows=MARK_ROWS
+        list(by_x), left=0, right=width, char=7.2, rows=MARK_ROWS
     ):
         for mark in by_x.pop((x, label)):
             mark.label_x, mark.anchor, mark.y = label_x, anchor, top - 5 - MARK_ROW * row

@@ -142,6 +142,7 @@ class RateForm(ServiceForm):
 
 
 class RateCardAliasForm(ServiceForm):
+    field_ids = "alias_%s"  # beside the add-rate form on the rate card page
     name = forms.CharField(label="Alias", max_length=400)
     starting_at = utc_datetime_field("From", help_text="UTC; empty: now")
     ending_before = utc_datetime_field("Until", help_text="UTC; empty: open-ended")
