@@ -9,11 +9,12 @@ import datetime as dt
 import io
 import re
 import uuid
+from dataclasses import dataclass
 
 from django import forms
 
 from config.core.ids import parse_uuid
-from config.web.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
+from config.web.forms import BLANK, ServiceForm, as_wire, today_utc, utc_datetime_field
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
 from contracts_app.services.customers import DELIVERY_METHODS
 from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
@@ -111,6 +112,14 @@ class ScheduleChangeForm(ServiceForm):
     package = forms.ChoiceField(label="Move to package", choices=BLANK, required=False)
     package_alias = forms.ChoiceField(label="or alias", choices=BLANK, required=False)
     starting_at = utc_datetime_field("From", required=True)
+    wire_labels = {
+        "start_at": "From",
+        "end_at": "From",
+        "pricing_plan_id": "Alias",
+        "pricing_plan_version_id": "Move to package",
+        "pricing_plan_subscription_id": "Subscription",
+        "package_id": "Move to package",
+    }
     paths = {
         "pricing_plan_version_id": "package",
         "pricing_plan_id": "package_alias",
@@ -164,6 +173,40 @@ def ids_from_csv(upload) -> list[str]:
     if ids and parse_uuid(ids[0]) is None and not any(ch.isdigit() for ch in ids[0]):
         ids = ids[1:]
     return ids
+
+
+@dataclass(frozen=True)
+class CustomerChoices:
+    """The select choices of the customer page's forms."""
+
+    packages: list[tuple[str, str]]
+    aliases: list[tuple[int, str]]
+    subscriptions: list[tuple[str, str]]
+
+
+def customer_forms(choices: CustomerChoices, *, package_id: str, bound: dict) -> dict:
+    """The customer page's forms: `bound` ones (by context name) as they came back, the others
+    fresh (provision on `package_id` when the package page sent the user here); no change
+    form without a subscription."""
+    start = today_utc()
+    forms_ = {
+        "provision_form": ProvisionForm(
+            initial={"package": package_id, "starting_at": start},
+            package_choices=choices.packages,
+            alias_choices=[name for _, name in choices.aliases],
+        ),
+        "billing_form": BillingConfigurationForm(),
+        "change_form": ScheduleChangeForm(
+            initial={"starting_at": start},
+            subscription_choices=choices.subscriptions,
+            package_choices=choices.packages,
+            alias_choices=choices.aliases,
+        )
+        if choices.subscriptions
+        else None,
+    }
+    forms_.update({name: form for name, form in bound.items() if form is not None})
+    return forms_
 
 
 class CohortMigrationForm(ServiceForm):
@@ -341,16 +384,19 @@ class CohortFilterForm(forms.Form):
         )
 
 
+CHART_SPAN = dt.timedelta(days=366)
+
+
 class CohortChartForm(forms.Form):
-    """The chart's range and bucket (`?chart_from=&chart_to=&bucket=`), last 12 months by
-    month when absent."""
+    """The chart's range and bucket (`?chart_from=&chart_to=&bucket=`); by month over a year
+    around today when absent."""
 
     chart_from = utc_datetime_field("From", help_text="")
     chart_to = utc_datetime_field("To", help_text="")
     bucket = forms.ChoiceField(
         label="Every",
         required=False,
-        choices=[("day", "day"), ("week", "week"), ("month", "month")],
+        choices=[("month", "month"), ("week", "week"), ("day", "day")],  # the default first
     )
 
     def __init__(self, data=None, *, now, **kwargs):
@@ -359,8 +405,11 @@ class CohortChartForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        end = data.get("chart_to") or self.now
-        start = data.get("chart_from") or (end - dt.timedelta(days=365))
+        start, end = self.default_range()
+        if data.get("chart_from") and not data.get("chart_to"):
+            end = data["chart_from"] + CHART_SPAN
+        end = data.get("chart_to") or end
+        start = data.get("chart_from") or (end - CHART_SPAN if data.get("chart_to") else start)
         bucket = data.get("bucket") or "month"
         if "chart_from" in self.errors or "chart_to" in self.errors:
             return data
@@ -378,4 +427,10 @@ class CohortChartForm(forms.Form):
         if self.is_valid():
             data = self.cleaned_data
             return data["start"], data["end"], data["bucket"]
-        return self.now - dt.timedelta(days=365), self.now, "month"
+        start, end = self.default_range()
+        return start, end, "month"
+
+    def default_range(self) -> tuple[dt.datetime, dt.datetime]:
+        """A year around today (half before, half after): a new package's contracts, which
+        mostly start later, are on the chart, and so is "now"."""
+        return self.now - CHART_SPAN / 2, self.now + CHART_SPAN / 2

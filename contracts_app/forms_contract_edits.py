@@ -11,7 +11,10 @@ import uuid
 
 from django import forms
 
+from config.core.instants import format_day_or_minute
 from config.web.forms import BLANK, ServiceForm, utc_datetime_field
+from packages_app.describe import money
+from packages_app.forms.terms import product_choices
 from packages_app.models import USD_CENTS_ID
 
 AMOUNT_HELP = "In the credit type's units (USD: cents)"
@@ -51,12 +54,24 @@ class ContractEditForm(ServiceForm):
     def body(self) -> dict:
         raise NotImplementedError
 
+    def done_words(self) -> str:
+        """The confirmation shown once the edit is applied, in the page's words."""
+        return "The edit was applied."
+
+    def _choice_label(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        return dict(self.fields[name].choices).get(value, "") if value else ""
+
     def visible(self):
         return [field for field in self if not field.is_hidden]
 
     def _check_window(self, data: dict, start: str, end: str) -> None:
         if data.get(start) and data.get(end) and data[end] <= data[start]:
             self.add_error(end, "Must be after the start.")
+
+
+def _day(value) -> str:
+    return format_day_or_minute(value) if value is not None else ""
 
 
 def _credit_type_id(value: str) -> str | None:
@@ -125,6 +140,18 @@ class AddCreditForm(ContractEditForm):
     def body(self) -> dict:
         credit_type = _credit_type_id(self.cleaned_data.get("credit_type") or "")
         return {self.edit_field: [self.term(credit_type)]}
+
+    def done_words(self) -> str:
+        data = self.cleaned_data
+        credit_type = data.get("credit_type") or ""
+        amount = money(
+            data["amount"], credit_type, {credit_type: self._choice_label("credit_type")}
+        )
+        what = "Prepaid commit" if self.kind == "commit" else "Credit"
+        return (
+            f"{what} added: {amount} on {self._choice_label('product')}, "
+            f"usable from {_day(data['starting_at'])} until {_day(data['ending_before'])}."
+        )
 
 
 class AddCommitForm(AddCreditForm):
@@ -213,6 +240,15 @@ class AddOverrideForm(ContractEditForm):
             override["applicable_product_tags"] = self._tags()
         return {"add_overrides": [override]}
 
+    def done_words(self) -> str:
+        data = self.cleaned_data
+        on = self._choice_label("product") or f"products tagged {', '.join(self._tags())}"
+        until = f" until {_day(data['ending_before'])}" if data.get("ending_before") else ""
+        return (
+            f"Discount added: rates of {on} multiplied by {data['multiplier']:f} from "
+            f"{_day(data['starting_at'])}{until}."
+        )
+
 
 class EndDateForm(ContractEditForm):
     kind = "end-date"
@@ -236,7 +272,68 @@ class EndDateForm(ContractEditForm):
     def body(self) -> dict:
         return {"update_contract_end_date": self.cleaned_data.get("ending_before")}
 
+    def done_words(self) -> str:
+        end = self.cleaned_data.get("ending_before")
+        return (
+            f"End date changed: the contract ends before {_day(end)}."
+            if end
+            else ("End date removed: the contract is open-ended.")
+        )
+
+
+class ArchiveTermForm(ContractEditForm):
+    """Archive (or, for an override, remove) one term an edit added: the v2 edit's
+    `archive_commits` / `archive_credits` / `archive_scheduled_charges` / `remove_overrides`.
+    `archivable` maps each such term's id to the edit field for its kind."""
+
+    kind = "archive"
+    title = "Archive a term an edit added"
+    submit_label = "Archive"
+    term = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, archivable=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.archivable = dict(archivable or {})
+
+    @property
+    def paths(self) -> dict[str, str | None]:
+        return dict.fromkeys(set(self.archivable.values())) | {"uniqueness_key": None}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("term") and data["term"] not in self.archivable:
+            self.add_error(None, "This term was not added by an edit, or is already archived.")
+        return data
+
+    def body(self) -> dict:
+        term = self.cleaned_data["term"]
+        return {self.archivable[term]: [{"id": term}]}
+
+    def done_words(self) -> str:
+        removed = self.archivable.get(self.cleaned_data["term"]) == "remove_overrides"
+        return "Override removed." if removed else "Term archived: it no longer applies."
+
 
 EDIT_FORMS: dict[str, type[ContractEditForm]] = {
     form.kind: form for form in (AddCreditForm, AddCommitForm, AddOverrideForm, EndDateForm)
 }
+ALL_EDIT_FORMS: dict[str, type[ContractEditForm]] = {**EDIT_FORMS, "archive": ArchiveTermForm}
+
+
+def credit_type_choices(credit_types: dict[str, str]) -> list[tuple[str, str]]:
+    """USD cents (the default, sent as no credit type) first, then the others by name."""
+    others = [(pk, name) for pk, name in credit_types.items() if pk != str(USD_CENTS_ID)]
+    return [("", "USD (cents)"), *sorted(others, key=lambda pair: (pair[1], pair[0]))]
+
+
+def contract_edit_forms(credit_types: dict[str, str], bound: ContractEditForm | None) -> dict:
+    """The page's edit forms, fresh (with a new uniqueness key) except `bound`, the one that
+    came back with errors."""
+    choices = {
+        "product_choices": product_choices(),
+        "credit_type_choices": credit_type_choices(credit_types),
+    }
+    return {
+        kind: bound if bound is not None and bound.kind == kind else form_class(**choices)
+        for kind, form_class in EDIT_FORMS.items()
+    }

@@ -12,8 +12,10 @@ from django.urls import reverse
 
 from config.core.instants import parse_instant
 from config.core.money import line_amount
-from config.timeline import Bar, Lane, Point, Timeline, build_timeline
+from config.timeline import Bar, Lane, Point, Timeline, build_timeline, place_labels
+from config.web.lists import Link
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
+from contracts_app.services.previews import contract_preview_of
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
 from packages_app.templatetags.ui import iso
 
@@ -36,6 +38,125 @@ def _lane_label(row: TermRow, product_names: Mapping[str, str]) -> str:
     return f"{KIND_WORDS.get(row.kind, row.kind).capitalize()}: {name}".rstrip(": ")
 
 
+def _dates(item: Mapping) -> tuple[dt.datetime, dt.datetime]:
+    return parse_instant(item["starting_at"]), parse_instant(item["ending_before"])
+
+
+def _recurring_lanes(row: TermRow, label: str, periods: list[TermRow], names) -> tuple:
+    """A recurring commit or credit: its window (labelled with what each period gives, whole)
+    and, in a lane of its own below, every period."""
+    table = [PeriodRow(label, "window", row.starting_at, row.ending_before)]
+    bars, amounts = [], []
+    for index, child in enumerate(periods):
+        schedule = child.body.get("access_schedule") or {}
+        for item in schedule.get("schedule_items") or []:
+            start, end = _dates(item)
+            amount = money(item.get("amount"), schedule.get("credit_type_id"), names)
+            amounts.append(amount)
+            bars.append(
+                Bar(
+                    start=start,
+                    end=end,
+                    tone="period" if index % 2 == 0 else "period-alt",
+                    title=f"{label}: period {index + 1}, {amount}",
+                    label=amount,
+                )
+            )
+            table.append(PeriodRow(label, f"period {index + 1}", start, end, amount))
+    if amounts and len(set(amounts)) == 1:
+        each = f"{amounts[0]} each period, {len(amounts)} periods"
+    elif amounts:
+        each = f"{len(amounts)} periods, {amounts[0]} first"
+    else:
+        each = "no period yet"
+    window = Lane(
+        label=label,
+        bars=[
+            Bar(
+                start=row.starting_at,
+                end=row.ending_before,
+                tone="window",
+                title=f"{label}: window",
+                label=each,
+            )
+        ],
+    )
+    return [window, Lane(label=f"{label}: periods", short="↳ each period", bars=bars)], table
+
+
+def _access_lane(row: TermRow, label: str, names) -> tuple:
+    """A commit or credit: its access windows as bars, its invoices as points."""
+    lane, table = Lane(label=label), []
+    schedule = row.body.get("access_schedule") or {}
+    for item in schedule.get("schedule_items") or []:
+        start, end = _dates(item)
+        amount = money(item.get("amount"), schedule.get("credit_type_id"), names)
+        lane.bars.append(
+            Bar(start=start, end=end, tone="term", title=f"{label}: {amount}", label=amount)
+        )
+        table.append(PeriodRow(label, "access", start, end, amount))
+    invoices = row.body.get("invoice_schedule") or {}
+    for at, amount in _charges(invoices, names):
+        lane.points.append(Point(at=at, title=f"{label}: invoice {amount}", tone="invoice"))
+        table.append(PeriodRow(label, "invoice", at, None, amount))
+    return [lane], table
+
+
+def _charges(schedule: Mapping, names) -> list[tuple[dt.datetime, str]]:
+    """(when, amount) of each item of an invoice or charge schedule."""
+    return [
+        (
+            parse_instant(item["timestamp"]),
+            money(
+                item.get("amount")
+                or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
+                schedule.get("credit_type_id"),
+                names,
+            ),
+        )
+        for item in schedule.get("schedule_items") or []
+    ]
+
+
+def _term_lanes(row: TermRow, label: str, periods: list[TermRow], names) -> tuple:
+    """The lanes and table rows of one term (not a generated period)."""
+    if row.kind in ("recurring_commit", "recurring_credit"):
+        return _recurring_lanes(row, label, periods, names)
+    if row.kind in ("commit", "credit"):
+        return _access_lane(row, label, names)
+    if row.kind == "scheduled_charge":
+        lane, table = Lane(label=label), []
+        for at, amount in _charges(row.body.get("schedule") or {}, names):
+            lane.points.append(Point(at=at, title=f"{label}: charge {amount}", tone="invoice"))
+            table.append(PeriodRow(label, "charge", at, None, amount))
+        return [lane], table
+    # subscription, override, spend tracker: a window
+    lane = Lane(label=label)
+    if row.starting_at is None:
+        return [lane], []
+    lane.bars.append(Bar(start=row.starting_at, end=row.ending_before, tone="term", title=label))
+    what = KIND_WORDS.get(row.kind, row.kind)
+    return [lane], [PeriodRow(label, what, row.starting_at, row.ending_before)]
+
+
+def _statements_lane(preview, horizon: dt.datetime) -> tuple:
+    boundaries = statement_boundaries(
+        preview.starting_at,
+        preview.ending_before,
+        preview.usage_statement_schedule,
+        horizon=horizon,
+        max_points=MAX_STATEMENT_POINTS,
+    )
+    lane = Lane(
+        label="Usage statements",
+        points=[
+            Point(at=at, title=f"statement boundary {at:%Y-%m-%d}", tone="statement")
+            for at in boundaries
+        ],
+    )
+    return lane, [PeriodRow("Usage statements", "boundary", at, None) for at in boundaries]
+
+
 def preview_timeline(
     preview,
     *,
@@ -43,148 +164,36 @@ def preview_timeline(
     credit_type_names: Mapping[str, str],
     width: int = 1000,
     label_width: int = 230,
+    now: dt.datetime | None = None,
 ) -> tuple[Timeline, list[PeriodRow]]:
     """The contract span, each term's window, every recurring period, charges and invoices as
-    points, subscriptions and usage-statement boundaries; with the same facts as a table."""
+    points, subscriptions and usage-statement boundaries, a "now" line when now is inside;
+    with the same facts as a table."""
     start, end = preview.starting_at, preview.ending_before
-    table: list[PeriodRow] = []
-    contract = Lane(
-        label="Contract",
-        bars=[
-            Bar(
-                start=start,
-                end=end,
-                label=preview.package.contract_name or preview.package.name,
-                tone="contract",
-            )
-        ],
-    )
-    table.append(PeriodRow("Contract", "contract", start, end))
-    children: dict[str, list[TermRow]] = {}
+    name = preview.package.contract_name or preview.package.name
+    lanes = [Lane(label="Contract", bars=[Bar(start=start, end=end, label=name, tone="contract")])]
+    table = [PeriodRow("Contract", "contract", start, end)]
+    periods: dict[str, list[TermRow]] = {}
     for row in preview.rows:
         if row.generated_from_id is not None:
-            children.setdefault(str(row.generated_from_id), []).append(row)
-    lanes = [contract]
+            periods.setdefault(str(row.generated_from_id), []).append(row)
     for row in preview.rows:
-        if row.generated_from_id is not None:
-            continue
-        label = _lane_label(row, product_names)
-        lane = Lane(label=label)
-        body = row.body
-        if row.kind in ("recurring_commit", "recurring_credit"):
-            lane.bars.append(
-                Bar(
-                    start=row.starting_at,
-                    end=row.ending_before,
-                    tone="window",
-                    title=f"{label}: window",
-                )
-            )
-            table.append(PeriodRow(label, "window", row.starting_at, row.ending_before))
-            for index, child in enumerate(children.get(str(row.id), [])):
-                for item in (child.body.get("access_schedule") or {}).get("schedule_items") or []:
-                    item_start, item_end = (
-                        parse_instant(item["starting_at"]),
-                        parse_instant(item["ending_before"]),
-                    )
-                    amount = money(
-                        item.get("amount"),
-                        (child.body.get("access_schedule") or {}).get("credit_type_id"),
-                        credit_type_names,
-                    )
-                    lane.bars.append(
-                        Bar(
-                            start=item_start,
-                            end=item_end,
-                            tone="period" if index % 2 == 0 else "period-alt",
-                            title=f"{label}: period {index + 1}, {amount}",
-                            label=amount,
-                        )
-                    )
-                    table.append(
-                        PeriodRow(label, f"period {index + 1}", item_start, item_end, amount)
-                    )
-        elif row.kind in ("commit", "credit"):
-            schedule = body.get("access_schedule") or {}
-            for item in schedule.get("schedule_items") or []:
-                item_start, item_end = (
-                    parse_instant(item["starting_at"]),
-                    parse_instant(item["ending_before"]),
-                )
-                amount = money(
-                    item.get("amount"), schedule.get("credit_type_id"), credit_type_names
-                )
-                lane.bars.append(
-                    Bar(
-                        start=item_start,
-                        end=item_end,
-                        tone="term",
-                        title=f"{label}: {amount}",
-                        label=amount,
-                    )
-                )
-                table.append(PeriodRow(label, "access", item_start, item_end, amount))
-            invoices = body.get("invoice_schedule") or {}
-            for item in invoices.get("schedule_items") or []:
-                at = parse_instant(item["timestamp"])
-                amount = money(
-                    item.get("amount")
-                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
-                    invoices.get("credit_type_id"),
-                    credit_type_names,
-                )
-                lane.points.append(Point(at=at, title=f"{label}: invoice {amount}", tone="invoice"))
-                table.append(PeriodRow(label, "invoice", at, None, amount))
-        elif row.kind == "scheduled_charge":
-            schedule = body.get("schedule") or {}
-            for item in schedule.get("schedule_items") or []:
-                at = parse_instant(item["timestamp"])
-                amount = money(
-                    item.get("amount")
-                    or line_amount(item.get("unit_price", 0), item.get("quantity", 1)),
-                    schedule.get("credit_type_id"),
-                    credit_type_names,
-                )
-                lane.points.append(Point(at=at, title=f"{label}: charge {amount}", tone="invoice"))
-                table.append(PeriodRow(label, "charge", at, None, amount))
-        else:  # subscription, override, spend tracker: a window
-            if row.starting_at is not None:
-                lane.bars.append(
-                    Bar(start=row.starting_at, end=row.ending_before, tone="term", title=label)
-                )
-                table.append(
-                    PeriodRow(
-                        label,
-                        KIND_WORDS.get(row.kind, row.kind),
-                        row.starting_at,
-                        row.ending_before,
-                    )
-                )
-        lanes.append(lane)
+        if row.generated_from_id is None:
+            label = _lane_label(row, product_names)
+            more, rows = _term_lanes(row, label, periods.get(str(row.id), []), credit_type_names)
+            lanes += more
+            table += rows
     horizon = end or shift(start, ("YEARS", 1))
-    boundaries = statement_boundaries(
-        start,
-        end,
-        preview.usage_statement_schedule,
-        horizon=horizon,
-        max_points=MAX_STATEMENT_POINTS,
-    )
-    statements = Lane(
-        label="Usage statements",
-        points=[
-            Point(at=at, title=f"statement boundary {at:%Y-%m-%d}", tone="statement")
-            for at in boundaries
-        ],
-    )
+    statements, rows = _statements_lane(preview, horizon)
     lanes.append(statements)
-    for at in boundaries:
-        table.append(PeriodRow("Usage statements", "boundary", at, None))
+    table += rows
+    now = now or dt.datetime.now(dt.UTC)
     timeline = build_timeline(
         lanes,
         title=f"{preview.package.name} materialised for a contract starting {start:%Y-%m-%d}",
         start=start,
         end=end or horizon,
-        markers=[(start, "start")],
+        markers=[(start, "start"), (now, "now")],
         width=width,
         label_width=label_width,
     )
@@ -414,9 +423,23 @@ def _added_term(field: str, term: Mapping) -> str:
     return f"Added {words}{on}{window}"
 
 
-def edit_in_words(entry: Mapping) -> list[str]:
+def changed_term_ids(entries: Iterable[Mapping]) -> set[str]:
+    """Ids of the terms these edit-history entries archive, remove or change."""
+    return {
+        str(item["id"])
+        for entry in entries
+        for field, value in entry.items()
+        if field in _CHANGED_WORDS
+        for item in value or []
+        if isinstance(item, Mapping) and item.get("id")
+    }
+
+
+def edit_in_words(entry: Mapping, *, term_names: Mapping[str, str] | None = None) -> list[str]:
     """One line per change an edit-history entry (getEditHistory's form) records: what it
-    added, changed, archived or removed, with ISO dates. Pure; the entry carries the names."""
+    added, changed, archived or removed, with ISO dates. Pure; the entry carries the names of
+    what it added, `term_names` (id → name) those of the terms it archived or changed."""
+    term_names = term_names or {}
     lines: list[str] = []
     for field, value in entry.items():
         if field in _QUIET_KEYS:
@@ -427,7 +450,9 @@ def edit_in_words(entry: Mapping) -> list[str]:
             for item in value or []:
                 changed = sorted(k for k in item if k != "id")
                 detail = f" ({', '.join(k.replace('_', ' ') for k in changed)})" if changed else ""
-                lines.append(f"{_CHANGED_WORDS[field]} {str(item.get('id', ''))[:8]}{detail}")
+                term = str(item.get("id", ""))
+                name = f"“{term_names[term]}”" if term_names.get(term) else term[:8]
+                lines.append(f"{_CHANGED_WORDS[field]} {name}{detail}")
         elif field == "update_contract_end_date":
             lines.append(
                 f"End date moved to {_day(value)}" if value else "End date cleared: open-ended"
@@ -462,9 +487,11 @@ class ChartMark:
     at: dt.datetime
     label: str
     title: str
-    kind: str  # "alias" or "migration"
+    kind: str  # "alias", "migration" or "now"
     x: float = 0
     y: float = 0
+    label_x: float = 0
+    anchor: str = "middle"
 
 
 @dataclass
@@ -489,6 +516,56 @@ class CohortChart:
         return {mark.kind for mark in self.marks}
 
 
+MARK_ROW = 14  # a row of mark labels (12 px) above the plot
+MARK_ROWS = 3
+
+
+def _place_marks(marks, points, *, left, top, plot_width, width) -> list[ChartMark]:
+    """The marks inside the chart's range at their x, each label in the first row above the
+    plot where it overlaps no other and inside the chart (config.timeline.place_labels); a
+    mark whose label finds no room keeps its line and tooltip."""
+    if not points:
+        return []
+    first, last = points[0], points[-1]
+    span = (last - first).total_seconds() or 1
+    inside = [m for m in sorted(marks, key=lambda m: m.at) if first <= m.at <= last]
+    for mark in inside:
+        offset = (mark.at - first).total_seconds() / span
+        mark.x = round(left + plot_width * offset, 1) if len(points) > 1 else left + plot_width / 2
+    by_x: dict[tuple[float, str], list[ChartMark]] = {}
+    for mark in inside:
+        by_x.setdefault((mark.x, mark.label), []).append(mark)
+    placed = []
+    for x, label, label_x, anchor, row in place_labels(
+        list(by_x), left=0, right=width, char=7.2, rows=MARK_ROWS
+    ):
+        for mark in by_x.pop((x, label)):
+            mark.label_x, mark.anchor, mark.y = label_x, anchor, top - 5 - MARK_ROW * row
+            placed.append(mark)
+    for unplaced in by_x.values():  # no room for the label: the line only
+        for mark in unplaced:
+            mark.label, mark.y, mark.label_x = "", top, mark.x
+            placed.append(mark)
+    return placed
+
+
+def _x_ticks(points, x_of, plot_width: float) -> list[tuple[float, str, str]]:
+    """(x, ISO date, anchor): at most one label per ~90 px, always the first and the last
+    point; the first label starts at its point, the last one ends there."""
+    every = max(1, -(-len(points) * 90 // max(plot_width, 1)))
+    shown = sorted({*range(0, len(points), every), len(points) - 1} if points else set())
+    if len(shown) > 1 and shown[-1] - shown[-2] < every:
+        shown.pop(-2)
+    return [
+        (
+            x_of(i),
+            points[i].strftime("%Y-%m-%d"),
+            "start" if i == 0 and len(shown) > 1 else "end" if i == shown[-1] else "middle",
+        )
+        for i in shown
+    ]
+
+
 def _nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 times 10^k at least `value` (the y axis' top)."""
     step = 1
@@ -508,10 +585,11 @@ def cohort_chart(
     title: str,
     width: int = 960,
     height: int = 300,
+    now: dt.datetime | None = None,
 ) -> CohortChart:
     """Stacked areas (one per package, in `sizes.sizes` order) of the cohort's size at each
     point, with ISO-date ticks and vertical marks; every coordinate computed here."""
-    left, top, right, bottom = 64, 28, 16, 34
+    left, top, right, bottom = 64, 6 + MARK_ROW * MARK_ROWS, 16, 34
     plot_width, plot_height = width - left - right, height - top - bottom
     points = sizes.points
     totals = sizes.totals() if points else []
@@ -550,33 +628,13 @@ def cohort_chart(
         )
         below = above
 
-    # x labels: at most one per ~90 px, always the first and the last point
-    every = max(1, -(-len(points) * 90 // max(plot_width, 1)))
-    shown = sorted({*range(0, len(points), every), len(points) - 1} if points else set())
-    if len(shown) > 1 and shown[-1] - shown[-2] < every:
-        shown.pop(-2)
-    # (x, label, anchor): the first label starts at its point, the last one ends there
-    x_ticks = [
-        (
-            x_of(i),
-            points[i].strftime("%Y-%m-%d"),
-            "start" if i == 0 and len(shown) > 1 else "end" if i == shown[-1] else "middle",
-        )
-        for i in shown
-    ]
+    x_ticks = _x_ticks(points, x_of, plot_width)
     y_ticks = [(y_of(y_top * f / 4), round(y_top * f / 4)) for f in range(5)]
 
-    placed = []
-    if points:
-        first, last = points[0], points[-1]
-        span = (last - first).total_seconds() or 1
-        for n, mark in enumerate(sorted(marks, key=lambda m: m.at)):
-            if not first <= mark.at <= last:
-                continue
-            offset = (mark.at - first).total_seconds() / span
-            mark.x = round(left + plot_width * offset, 1) if len(points) > 1 else x_of(0)
-            mark.y = top - 6 - 10 * (n % 2)  # alternate rows so neighbours do not overlap
-            placed.append(mark)
+    marks = list(marks)
+    if now is not None:
+        marks.append(ChartMark(at=now, label="now", title=f"Now: {iso(now)}", kind="now"))
+    placed = _place_marks(marks, points, left=left, top=top, plot_width=plot_width, width=width)
     rows = [
         (at, [values[i] for values in sizes.sizes.values()], totals[i])
         for i, at in enumerate(points)
@@ -636,6 +694,13 @@ def transition_phrases(transitions, *, previous, following) -> list[Phrase]:
     return phrases
 
 
+def _mark_label(alias: str, target: str) -> str:
+    """ "Alias → target" when short enough to sit above the chart whole, else the alias alone
+    (the tooltip names the target)."""
+    both = f"{alias} → {target}"
+    return both if len(both) <= 40 else alias
+
+
 def cohort_chart_marks(assignments, migrations) -> list[ChartMark]:
     """The cohort chart's marks: where each in-force alias interval starts (`assignments`, with
     their alias name, package and rate card read) and each migration's effective time."""
@@ -646,7 +711,7 @@ def cohort_chart_marks(assignments, migrations) -> list[ChartMark]:
     marks = [
         ChartMark(
             at=a.starting_at,
-            label=f"{a.alias_name.name} → {target(a)}"[:40],
+            label=_mark_label(a.alias_name.name, target(a)),
             title=f"{a.alias_name.name} points at {target(a)} from {a.starting_at:%Y-%m-%dT%H:%MZ}",
             kind="alias",
         )
@@ -689,3 +754,138 @@ def subscription_choices(contracts) -> list[tuple[str, str]]:
         )
         for key, chain in chains.items()
     ]
+
+
+# --- the contract page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddedTerm:
+    """A term an edit added, as the contract page lists it (with its archive button)."""
+
+    id: str
+    kind: str
+    what: str
+    starting_at: dt.datetime | None
+    ending_before: dt.datetime | None
+    archived_at: dt.datetime | None
+    archive_words: str  # the button: "Archive this credit", "Remove this discount"
+
+
+_ARCHIVE_WORDS = {
+    "commit": "Archive this commit",
+    "credit": "Archive this credit",
+    "scheduled_charge": "Archive this charge",
+    "override": "Remove this override",
+}
+
+
+def contract_page(contract, reads, *, credit_type_names: Mapping[str, str], can_edit: bool) -> dict:
+    """The contract page's facts from `reads` (selectors.contracts.contract_page_reads): its
+    timeline and every date (archived terms left out), how it follows its subscription, the
+    alias it was provisioned through and the terms its edits added."""
+    live = [t for t in reads.terms if t.archived_at is None]
+    names = {str(t.product_id): t.product.name for t in reads.terms if t.product_id}
+    timeline, periods = preview_timeline(
+        contract_preview_of(contract, live),
+        product_names=names,
+        credit_type_names=credit_type_names,
+    )
+    neighbours = reads.neighbours
+    transitions = [
+        t
+        for t in (contract.settings or {}).get("transitions") or []
+        if t.get("to_contract_id") == str(contract.id)
+    ]
+    added = [
+        AddedTerm(
+            id=str(t.id),
+            kind=t.get_kind_display(),
+            what=(t.body.get("name") or names.get(str(t.product_id or ""), "")),
+            starting_at=t.starting_at,
+            ending_before=t.ending_before,
+            archived_at=t.archived_at,
+            archive_words=_ARCHIVE_WORDS.get(t.kind, "") if can_edit else "",
+        )
+        for t in reads.terms
+        if str(t.id) in reads.edit_added and t.generated_from_id is None
+    ]
+    return {
+        "terms": [t for t in reads.terms if t.generated_from_id is None],
+        "timeline": timeline,
+        "periods": periods,
+        "periods_open": True,
+        # The links into this contract; its link out is its successor ("followed by").
+        "transition": transition_phrases(
+            transitions,
+            previous=[c for c in neighbours if c.starting_at < contract.starting_at],
+            following=[c for c in neighbours if c.starting_at > contract.starting_at],
+        ),
+        "provisioned_alias": reads.alias,
+        "added_terms": added,
+    }
+
+
+def customer_list_cell(customer, attr: str, *, now: dt.datetime):
+    """A cell of the customer list (selectors.customers.customers_with_current_package): the
+    current package and its alias as links, a later start said."""
+    if attr == "current_package":
+        if not customer.current_package_id:
+            return "—"
+        starts = customer.current_from
+        return Link(
+            customer.current_package_name,
+            reverse("contracts:package-detail", args=[customer.current_package_id]),
+            note=f"from {iso(starts)}" if starts and starts > now else "",
+        )
+    if attr == "current_alias":
+        if not customer.current_alias:
+            return ""
+        if not customer.current_alias_id:
+            return customer.current_alias
+        return Link(
+            customer.current_alias,
+            reverse("packages:alias-detail", args=[customer.current_alias_id]),
+        )
+    value = getattr(customer, attr)
+    return "" if value is None else value
+
+
+# --- the customer page ---------------------------------------------------------------------------
+
+
+def contract_state(contract, *, now: dt.datetime) -> str:
+    """ "upcoming", "running" or "ended" at `now`."""
+    if contract.starting_at > now:
+        return "upcoming"
+    if contract.ending_before is not None and contract.ending_before <= now:
+        return "ended"
+    return "running"
+
+
+def customer_page(customer, contracts, configurations, *, now: dt.datetime) -> dict:
+    """The customer page's facts from its reads (selectors.customers): its contracts with their
+    state in words, its configurations, its subscriptions' timeline and choices."""
+    return {
+        "customer": customer,
+        "contracts": contracts,
+        "contract_rows": [(c, contract_state(c, now=now)) for c in contracts],
+        "configurations": configurations,
+        "timeline": subscription_timeline(
+            contracts, now=now, title=f"{customer.name}: subscriptions"
+        )
+        if contracts
+        else None,
+        "subscriptions": subscription_choices(contracts),
+        "now": now,
+    }
+
+
+def preview_payload(preview, *, product_names, credit_type_names, prefix: str = "") -> dict:
+    """A provision or schedule preview as the customer page shows it: the contract to be made,
+    its timeline and every date (keys prefixed with `prefix`)."""
+    timeline, periods = preview_timeline(
+        preview, product_names=product_names, credit_type_names=credit_type_names
+    )
+    payload = {"preview": preview, "preview_timeline": timeline, "periods": periods}
+    return {f"{prefix}{key}": value for key, value in payload.items()}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,21 +19,29 @@ from django.utils import timezone
 from config.core.errors import ApplicationError
 from config.core.ids import parse_uuid
 from config.web import ObjectDetailView, ObjectListView, ServiceFormView
-from config.web.forms import today_utc
 from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
 from contracts_app.forms import (
     BillingConfigurationForm,
+    CustomerChoices,
     CustomerForm,
     ProvisionForm,
     ScheduleChangeForm,
+    customer_forms,
 )
-from contracts_app.models import BillingProviderConfiguration, Contract, Customer
+from contracts_app.models import Contract, Customer
 from contracts_app.presenters import (
-    preview_timeline,
+    customer_list_cell,
+    customer_page,
+    preview_payload,
     subscription_choices,
-    subscription_timeline,
 )
-from contracts_app.selectors.contracts import credit_type_names
+from contracts_app.selectors.contracts import credit_type_names, product_names
+from contracts_app.selectors.customers import (
+    customer_configurations,
+    customer_contracts,
+    customers_with_current_package,
+    package_alias_names,
+)
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
     billing_provider_configurations_archive,
@@ -45,7 +52,7 @@ from contracts_app.services.previews import dry_run
 from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
 from contracts_app.services.provisioning import contract_provision
 from packages_app.forms.catalog import package_choices
-from packages_app.models import AliasName, Package, Product
+from packages_app.models import Package
 
 
 @login_required
@@ -54,12 +61,17 @@ def dashboard(request):
 
 
 class CustomerListView(ObjectListView):
+    """Customers, newest first, each with its current package and the alias it came through;
+    filtered by a search and by package (`?package=`). `?provision=<package>` is the step
+    "choose the customer to provision on this package" of the package page."""
+
     permission_required = "contracts_app.view_customer"
     title = "Customers"
-    queryset = Customer.objects.order_by("-created_at", "-id")
     columns = [
         ("Name", "name"),
         ("External id", "external_id"),
+        ("Current package", "current_package"),
+        ("Through alias", "current_alias"),
         ("Created", "created_at"),
         ("Archived", "archived_at"),
     ]
@@ -71,33 +83,31 @@ class CustomerListView(ObjectListView):
     empty_text = "No customers yet."
     template_name = "contracts_app/customer_list.html"
 
+    def package_filter(self):
+        return parse_uuid(self.request.GET.get("package"))
+
     def get_queryset(self):
-        queryset = Customer.objects.order_by("-created_at", "-id")
-        query = self.search_query()
-        if query:
-            queryset = queryset.filter(
-                Q(name__icontains=query)
-                | Q(external_id=query)
-                | Q(ingest_aliases__contains=[query])
-            )
-        return queryset
+        return customers_with_current_package(
+            now=timezone.now(), query=self.search_query(), package_id=self.package_filter()
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        package_id = self.request.GET.get("provision")
+        package_id = parse_uuid(self.request.GET.get("provision"))
         context["provision_package"] = (
-            Package.objects.filter(pk=package_id).first() if _is_uuid(package_id) else None
+            Package.objects.filter(pk=package_id).first() if package_id else None
         )
+        context["package_filter"] = str(self.package_filter() or "")
+        context["package_filter_choices"] = [("", "Any package"), *package_choices()[1:]]
         return context
+
+    def cell(self, customer: Customer, attr: str):
+        return customer_list_cell(customer, attr, now=timezone.now())
 
     def row_url(self, customer: Customer) -> str:
         url = reverse("contracts:customer-detail", args=[customer.pk])
-        package_id = self.request.GET.get("provision")
-        return f"{url}?package={package_id}#provision" if _is_uuid(package_id) else url
-
-
-def _is_uuid(value) -> bool:
-    return parse_uuid(value) is not None
+        package_id = parse_uuid(self.request.GET.get("provision"))
+        return f"{url}?package={package_id}#provision" if package_id else url
 
 
 class CustomerNewView(ServiceFormView):
@@ -117,70 +127,36 @@ class CustomerNewView(ServiceFormView):
         return reverse("contracts:customer-detail", args=[customer.pk])
 
 
-def _package_alias_names() -> list[tuple[int, str]]:
-    return list(
-        AliasName.objects.filter(kind=AliasName.Kind.PACKAGE)
-        .order_by("name")
-        .values_list("id", "name")
-    )
+class CustomerPage:
+    """What the customer page shows (its reads, its facts, its forms), for the page and for
+    the forms posted from it; `bound` forms (invalid or previewed) replace the fresh ones."""
 
+    request = None
 
-def _customer_context(request, customer: Customer, **forms) -> dict:
-    """Everything the customer page shows, in a fixed number of queries."""
-    now = timezone.now()
-    contracts = list(
-        Contract.objects.filter(customer=customer)
-        .not_archived()
-        .select_related("package")
-        .order_by("starting_at", "id")
-    )
-    configurations = list(
-        BillingProviderConfiguration.objects.filter(customer=customer).order_by(
-            "archived_at", "created_at", "id"
+    def customer_context(self, customer: Customer, **bound) -> dict:
+        contracts = customer_contracts(customer=customer)
+        context = customer_page(
+            customer,
+            contracts,
+            customer_configurations(customer=customer),
+            now=timezone.now(),
         )
-    )
-    packages = package_choices()
-    aliases = _package_alias_names()
-    subscriptions = subscription_choices(contracts)
-    initial_start = today_utc()
-    package_id = request.GET.get("package", "")
-    context = {
-        "customer": customer,
-        "contracts": contracts,
-        "configurations": configurations,
-        "timeline": subscription_timeline(
-            contracts, now=now, title=f"{customer.name}: subscriptions"
+        choices = CustomerChoices(
+            packages=package_choices(),
+            aliases=package_alias_names(),
+            subscriptions=context["subscriptions"],
         )
-        if contracts
-        else None,
-        "provision_form": forms.get("provision_form")
-        or ProvisionForm(
-            initial={"package": package_id, "starting_at": initial_start},
-            package_choices=packages,
-            alias_choices=[name for _, name in aliases],
-        ),
-        "billing_form": forms.get("billing_form") or BillingConfigurationForm(),
-        "change_form": forms.get("change_form")
-        or (
-            ScheduleChangeForm(
-                initial={"starting_at": initial_start},
-                subscription_choices=subscriptions,
-                package_choices=packages,
-                alias_choices=aliases,
-            )
-            if subscriptions
-            else None
-        ),
-        "can_provision": request.user.has_perm("contracts_app.add_contract"),
-        "can_configure": request.user.has_perm("contracts_app.add_billingproviderconfiguration"),
-        "now": now,
-    }
-    context.update({key: value for key, value in forms.items() if value is not None})
-    context["choices"] = (packages, aliases, subscriptions)
-    return context
+        context.update(
+            customer_forms(choices, package_id=self.request.GET.get("package", ""), bound=bound),
+            can_provision=self.request.user.has_perm("contracts_app.add_contract"),
+            can_configure=self.request.user.has_perm(
+                "contracts_app.add_billingproviderconfiguration"
+            ),
+        )
+        return context
 
 
-class CustomerDetailView(ObjectDetailView):
+class CustomerDetailView(CustomerPage, ObjectDetailView):
     permission_required = "contracts_app.view_customer"
     queryset = Customer.objects.all()
     pk_url_kwarg = "customer_id"
@@ -188,22 +164,17 @@ class CustomerDetailView(ObjectDetailView):
     template_name = "contracts_app/customer_detail.html"
 
     def get_context_data(self, customer) -> dict:
-        return _customer_context(self.request, customer)
+        return self.customer_context(customer)
 
 
-def _preview_payload(preview, *, credit_type_names) -> dict:
-    product_ids = {str(row.product_id) for row in preview.rows if row.product_id}
-    names = {
-        str(pk): name
-        for pk, name in Product.objects.filter(pk__in=product_ids).values_list("id", "name")
-    }
-    timeline, periods = preview_timeline(
-        preview, product_names=names, credit_type_names=credit_type_names
+def _preview(preview, **keys) -> dict:
+    names = product_names(ids={row.product_id for row in preview.rows if row.product_id})
+    return preview_payload(
+        preview, product_names=names, credit_type_names=credit_type_names(), **keys
     )
-    return {"preview": preview, "preview_timeline": timeline, "periods": periods}
 
 
-class _CustomerFormView(ServiceFormView):
+class _CustomerFormView(CustomerPage, ServiceFormView):
     """A form posted from the customer page; invalid or previewed, the page (or, for htmx, the
     form's region) again with it; done, the contract page."""
 
@@ -218,7 +189,7 @@ class _CustomerFormView(ServiceFormView):
         return HttpResponseRedirect(reverse("contracts:customer-detail", args=[self.customer.pk]))
 
     def get_context_data(self, form) -> dict:
-        return _customer_context(self.request, self.customer, **{self.form_name: form})
+        return self.customer_context(self.customer, **{self.form_name: form})
 
     def get_success_url(self, contract) -> str:
         return reverse("contracts:contract-detail", args=[contract.pk])
@@ -235,7 +206,7 @@ class CustomerProvisionView(_CustomerFormView):
     confirm_action = "confirm"
 
     def get_form_kwargs(self) -> dict:
-        aliases = [name for _, name in _package_alias_names()]
+        aliases = [name for _, name in package_alias_names()]
         return {"package_choices": package_choices(), "alias_choices": aliases}
 
     def body(self, form) -> dict:
@@ -251,8 +222,7 @@ class CustomerProvisionView(_CustomerFormView):
         }
 
     def preview(self, arguments, form) -> dict:
-        preview = dry_run(contract_provision, **arguments)
-        return _preview_payload(preview, credit_type_names=credit_type_names())
+        return _preview(dry_run(contract_provision, **arguments))
 
     def perform(self, arguments, form):
         key = form.cleaned_data["uniqueness_key"] or None
@@ -274,11 +244,11 @@ class CustomerScheduleChangeView(_CustomerFormView):
     confirm_action = "confirm"
 
     def get_form_kwargs(self) -> dict:
-        packages, aliases, subscriptions = _customer_context(self.request, self.customer)["choices"]
+        contracts = customer_contracts(customer=self.customer)
         return {
-            "subscription_choices": subscriptions,
-            "package_choices": packages,
-            "alias_choices": aliases,
+            "subscription_choices": subscription_choices(contracts),
+            "package_choices": package_choices(),
+            "alias_choices": package_alias_names(),
         }
 
     def body(self, form) -> dict:
@@ -293,9 +263,7 @@ class CustomerScheduleChangeView(_CustomerFormView):
         }
 
     def preview(self, arguments, form) -> dict:
-        preview = dry_run(pricing_plan_schedule_create, **arguments)
-        payload = _preview_payload(preview, credit_type_names=credit_type_names())
-        return {f"change_{key}": value for key, value in payload.items()}
+        return _preview(dry_run(pricing_plan_schedule_create, **arguments), prefix="change_")
 
     def perform(self, arguments, form):
         already = Contract.objects.filter(

@@ -235,6 +235,7 @@ def chart_context(
         hrefs={p.id: reverse("contracts:package-detail", args=[p.id]) for p in packages},
         marks=marks,
         title=title,
+        now=now,
     )
     return {
         "chart_keep": [

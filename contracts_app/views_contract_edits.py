@@ -24,15 +24,24 @@ from config.web import (
 )
 from contracts_app.api.contract_edit_serializers import ContractEditInput
 from contracts_app.api.contract_edits import edit_entry, term_renderer
-from contracts_app.forms_contract_edits import EDIT_FORMS, ContractEditForm
-from contracts_app.models import Contract, ContractTerm
-from contracts_app.presenters import edit_in_words, preview_timeline, transition_phrases
+from contracts_app.forms_contract_edits import (
+    ALL_EDIT_FORMS,
+    ArchiveTermForm,
+    ContractEditForm,
+    contract_edit_forms,
+    credit_type_choices,
+)
+from contracts_app.models import Contract
+from contracts_app.presenters import changed_term_ids, contract_page, edit_in_words
 from contracts_app.selectors.contract_edits import contract_edit_history
-from contracts_app.selectors.contracts import credit_type_names
+from contracts_app.selectors.contracts import (
+    archivable_terms,
+    contract_page_reads,
+    credit_type_names,
+    term_names,
+)
 from contracts_app.services.contract_edits import contract_edit
-from contracts_app.services.previews import contract_preview_of
 from packages_app.forms.terms import product_choices
-from packages_app.models import USD_CENTS_ID
 
 EDIT_PERMISSION = "contracts_app.change_contract"  # the v2 contracts/edit API's
 HISTORY_PAGE_SIZE = 20
@@ -55,33 +64,16 @@ def edit_history_page(contract: Contract, cursor: str | None):
         ),
         cursor,
     )
-    rows = [(edit, edit_in_words(edit_entry(edit))) for edit in page.items]
+    entries = [(edit, edit_entry(edit)) for edit in page.items]
+    names = term_names(contract=contract, ids=changed_term_ids(entry for _, entry in entries))
+    rows = [(edit, edit_in_words(entry, term_names=names)) for edit, entry in entries]
     return rows, page.next_cursor
-
-
-def _credit_type_choices(credit_types: dict[str, str]) -> list[tuple[str, str]]:
-    """USD cents (the default, sent as no credit type) first, then the others by name."""
-    others = [(pk, name) for pk, name in credit_types.items() if pk != str(USD_CENTS_ID)]
-    return [("", "USD (cents)"), *sorted(others, key=lambda pair: (pair[1], pair[0]))]
-
-
-def _edit_forms(credit_types: dict[str, str], bound: ContractEditForm | None) -> dict:
-    choices = {
-        "product_choices": product_choices(),
-        "credit_type_choices": _credit_type_choices(credit_types),
-    }
-    forms = {}
-    for kind, form_class in EDIT_FORMS.items():
-        if bound is not None and bound.kind == kind:
-            forms[kind] = bound
-        else:
-            forms[kind] = form_class(**choices)
-    return forms
 
 
 class ContractDetailView(ObjectDetailView):
     """Everything the contract page shows, in a constant number of queries whatever the
-    number of terms and edits. `bound`: an edit form that came back invalid."""
+    number of terms and edits. `bound`: an edit form that came back invalid; `confirmation`:
+    what the edit just applied did (the htmx answer to a successful edit)."""
 
     permission_required = "contracts_app.view_contract"
     queryset = CONTRACTS
@@ -89,55 +81,26 @@ class ContractDetailView(ObjectDetailView):
     context_object_name = "contract"
     template_name = TEMPLATE
     bound: ContractEditForm | None = None
+    confirmation: str = ""
 
     def get_context_data(self, contract) -> dict:
-        return _page_context(self.request, contract, self.bound)
-
-
-def _page_context(request, contract: Contract, bound: ContractEditForm | None) -> dict:
-    terms = list(
-        ContractTerm.objects.filter(contract=contract)
-        .select_related("product")
-        .order_by("kind", "ordinal")
-    )
-    credit_types = credit_type_names()
-    preview = contract_preview_of(contract, terms)
-    names = {str(t.product_id): t.product.name for t in terms if t.product_id}
-    timeline, periods = preview_timeline(
-        preview, product_names=names, credit_type_names=credit_types
-    )
-    neighbours = (
-        list(
-            Contract.objects.filter(subscription_id=contract.subscription_id)
-            .exclude(pk=contract.pk)
-            .select_related("package")
-            .order_by("starting_at", "id")
+        can_edit = self.request.user.has_perm(EDIT_PERMISSION) and contract.archived_at is None
+        credit_types = credit_type_names()
+        history, history_next = edit_history_page(contract, None)
+        context = contract_page(
+            contract,
+            contract_page_reads(contract=contract),
+            credit_type_names=credit_types,
+            can_edit=can_edit,
         )
-        if contract.subscription_id
-        else []
-    )
-    history, history_next = edit_history_page(contract, None)
-    can_edit = request.user.has_perm(EDIT_PERMISSION) and contract.archived_at is None
-    return {
-        "terms": [t for t in terms if t.generated_from_id is None],
-        "timeline": timeline,
-        "periods": periods,
-        "periods_open": True,
-        "transition": transition_phrases(
-            # The links into this contract; its link out is its successor ("followed by").
-            [
-                t
-                for t in (contract.settings or {}).get("transitions") or []
-                if t.get("to_contract_id") == str(contract.id)
-            ],
-            previous=[c for c in neighbours if c.starting_at < contract.starting_at],
-            following=[c for c in neighbours if c.starting_at > contract.starting_at],
-        ),
-        "history": history,
-        "history_next": history_next,
-        "can_edit": can_edit,
-        "edit_forms": _edit_forms(credit_types, bound) if can_edit else {},
-    }
+        context.update(
+            history=history,
+            history_next=history_next,
+            can_edit=can_edit,
+            edit_forms=contract_edit_forms(credit_types, self.bound) if can_edit else {},
+            confirmation=self.confirmation,
+        )
+        return context
 
 
 class ContractEditHistoryView(KeysetListView):
@@ -154,9 +117,11 @@ class ContractEditHistoryView(KeysetListView):
 
 
 class ContractEditView(ServiceFormView):
-    """POST one of the contract page's edit forms: its v2 contracts/edit body is checked by the
-    API's serializer and applied by the API's service. Applied (or already applied, by its
-    uniqueness key): back to the page with a message. Invalid: the form again with its errors
+    """POST one of the contract page's edit forms (or an archive button): its v2
+    contracts/edit body is checked by the API's serializer and applied by the API's service.
+    Applied (or already applied, by its uniqueness key): for htmx, the page's body again with
+    the new terms, the new history row, fresh forms and a confirmation; without JS, a redirect
+    to the page with the confirmation as a message. Invalid: the form again with its errors
     beside the fields (200; htmx gets the form alone)."""
 
     permission_required = EDIT_PERMISSION
@@ -164,7 +129,7 @@ class ContractEditView(ServiceFormView):
     template_name = TEMPLATE
 
     def load(self) -> None:
-        self.form_class = EDIT_FORMS.get(self.kwargs["kind"])
+        self.form_class = ALL_EDIT_FORMS.get(self.kwargs["kind"])
         if self.form_class is None:
             raise Http404("No such edit form")
         self.contract = get_object_or_404(CONTRACTS, pk=self.kwargs["contract_id"])
@@ -176,10 +141,12 @@ class ContractEditView(ServiceFormView):
         return HttpResponseRedirect(f"{page_url}#edit-{self.kwargs['kind']}")
 
     def get_form_kwargs(self) -> dict:
+        if self.form_class is ArchiveTermForm:
+            return {"archivable": archivable_terms(contract=self.contract)}
         with_products = "product" in self.form_class.base_fields
         return {
             "product_choices": product_choices() if with_products else (),
-            "credit_type_choices": _credit_type_choices(self.credit_types),
+            "credit_type_choices": credit_type_choices(self.credit_types),
         }
 
     def body(self, form) -> dict:
@@ -192,18 +159,43 @@ class ContractEditView(ServiceFormView):
             created_by=self.request.user.get_username(),
             render_term=term_renderer(self.contract, self.credit_types),
         )
-        messages.success(self.request, f"{form.title}: done. The edit is listed in the history.")
+        self.confirmation = f"{form.done_words()} The edit is first in the edit history."
         return self.contract
 
     def existing(self, form):
-        messages.info(self.request, "This edit was already applied; nothing was changed again.")
+        self.confirmation = "This edit was already applied; nothing was changed again."
         return self.contract
 
     def get_success_url(self, contract) -> str:
         return reverse("contracts:contract-detail", args=[contract.pk]) + "#edit-history"
 
+    def written(self, contract):
+        if htmx_partial(self.request):
+            page = ContractDetailView(
+                request=self.request, kwargs=self.kwargs, confirmation=self.confirmation
+            )
+            contract = get_object_or_404(CONTRACTS, pk=contract.pk)  # as edited
+            response = render(
+                self.request, f"{TEMPLATE}#contract-body", page.page_context(contract)
+            )
+            response["HX-Retarget"] = "#contract-body"
+            response["HX-Reswap"] = "outerHTML show:#contract-confirmation:top"
+            return response
+        messages.success(self.request, self.confirmation)
+        return super().written(contract)
+
     def render_form(self, form, **extra):
         if htmx_partial(self.request):
+            if form.kind == "archive":
+                context = {
+                    "contract": self.contract,
+                    "term_id": form.data.get("archive-term", ""),
+                    "archive_errors": " ".join(
+                        message for messages in form.errors.values() for message in messages
+                    ),
+                }
+                template = "contracts_app/contract_edits/added_terms.html#archive-form"
+                return render(self.request, template, context)
             context = {"contract": self.contract, "form": form}
             return render(
                 self.request, "contracts_app/contract_edits/forms.html#edit-form", context

@@ -8,11 +8,12 @@
 
 from config.web.csv import csv_response
 from config.web.htmx import fragment_for, htmx_partial, redirect_after_write, render_page
-from config.web.lists import KeysetListView, ObjectListView, page_or_first
+from config.web.lists import KeysetListView, Link, ObjectListView, page_or_first
 from config.web.views import ObjectDetailView, ServiceFormView
 
 __all__ = [
     "KeysetListView",
+    "Link",
     "ObjectDetailView",
     "ObjectListView",
     "ServiceFormView",

@@ -4,6 +4,7 @@ a service by field path, and the one "submit through the API's serializer" path.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -12,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from config.api.errors import flatten_errors
 from config.api.views_base import plain, validated
 from config.core.errors import ApplicationError
-from config.core.instants import format_instant_to_second
+from config.core.instants import format_day_or_minute, format_instant_to_second, parse_instant
 
 BLANK = [("", "—")]
 
@@ -111,15 +112,100 @@ def as_wire(value: Any) -> Any:
     return value
 
 
+# Wire names a service's message may use, in a page's words, for the names no input of the form
+# carries (a form's own labels win: `starting_at` reads "Usable from" on the credit form).
+WIRE_WORDS = {
+    "starting_at": "Start",
+    "ending_before": "End",
+    "start_at": "Start",
+    "end_at": "End",
+    "package_id": "Package",
+    "package_alias": "Alias",
+    "pricing_plan_id": "Alias",
+    "pricing_plan_version_id": "Package",
+    "rate_card_id": "Rate card",
+    "rate_card_alias": "Rate card alias",
+    "product_id": "Product",
+    "credit_type_id": "Credit type",
+    "fiat_credit_type_id": "Currency",
+    "customer_id": "Customer",
+    "contract_id": "Contract",
+    "subscription_id": "Subscription",
+    "unit_price": "Unit price",
+    "invoice_schedule": "Invoice schedule",
+    "access_schedule": "Access schedule",
+    "schedule_items": "Schedule",
+    "uniqueness_key": "Submission",
+    "external_id": "External id",
+    "ingest_aliases": "Ingest aliases",
+}
+# Symbols and codes in messages, in words.
+_PHRASES = (
+    (re.compile(r"\s*>=\s*"), " at least "),
+    (re.compile(r"\s*<=\s*"), " at most "),
+    (re.compile(r"\s+>\s+"), " more than "),
+    (re.compile(r"\s+<\s+"), " less than "),
+    (re.compile(r"\bwhen type is AT\b"), "when the contracts move on a given date"),
+)
+_SEGMENT = re.compile(r"\[\d+\]")
+
+
+def _label(form, name: str | None) -> str:
+    field = (getattr(form, "fields", None) or {}).get(name) if name else None
+    if field is None or not field.label:
+        return ""
+    label = str(field.label)
+    for prefix in ("or ", "Or "):
+        label = label.removeprefix(prefix)
+    return label[:1].upper() + label[1:]
+
+
+def field_labels(form) -> dict[str, str]:
+    """Wire name → the page's word for it, for `form`: the shared `WIRE_WORDS`, then the
+    form's own inputs' labels by name, then the form's `wire_labels` (a wire name its inputs do
+    not carry: the schedule form's `start_at` is its "From")."""
+    labels = dict(WIRE_WORDS)
+    for name in getattr(form, "fields", None) or {}:
+        if label := _label(form, name):
+            labels[name] = label
+    labels.update(getattr(form, "wire_labels", None) or {})
+    return labels
+
+
+_INSTANT = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]00:00)")
+
+
+def page_words(form, message: str) -> str:
+    """A service's or serializer's message in the page's words: the wire names it mentions
+    (`snake_case` words) become the labels the page shows ("ending_before must be after
+    starting_at" → "“End” must be after “Starting”"), instants read as the page's dates,
+    symbols become words, and it starts with a capital. The API keeps its own words; only the
+    page's copy changes."""
+    labels = {word: label for word, label in field_labels(form).items() if "_" in word}
+    text = message
+    if labels:
+        pattern = re.compile(
+            r"(?<![\w.'])("
+            + "|".join(sorted(map(re.escape, labels), key=len, reverse=True))
+            + r")\b"
+        )
+        text = pattern.sub(lambda match: f"“{labels[match.group(1)]}”", text)
+    text = _INSTANT.sub(lambda match: format_day_or_minute(parse_instant(match.group(0))), text)
+    for expression, words in _PHRASES:
+        text = expression.sub(words, text)
+    return text[:1].upper() + text[1:]
+
+
 def add_errors(form, exc: ValidationError | ApplicationError) -> None:
     """Put a serializer's or a service's errors on `form` beside the inputs they name (a form
-    with `add_service_error` maps paths itself; any other takes `add_error(path, message)`)."""
+    with `add_service_error` maps paths itself; any other takes `add_error(path, message)`),
+    each in the page's words (`page_words`)."""
     add = getattr(form, "add_service_error", None) or form.add_error
     if isinstance(exc, ValidationError):
         for path, messages in flatten_errors(exc.detail).items():
-            add(path, " ".join(messages))
+            add(path, page_words(form, " ".join(messages)))
     else:
-        add(exc.field, exc.message)
+        add(exc.field, page_words(form, exc.message))
 
 
 def checked_body(serializer, body: dict) -> dict:

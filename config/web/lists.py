@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.db.models import Q
 from django.shortcuts import render
@@ -11,6 +13,18 @@ from django.views.generic import ListView
 
 from config.core.errors import ValidationFailed
 from config.web.htmx import fragment_for, htmx_partial
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links somewhere (`ObjectListView` rows may hold these)."""
+
+    text: str
+    url: str
+    note: str = ""  # shown after the link, not linked ("from 2027-03-01")
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
@@ -60,10 +74,14 @@ class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             context["create_url"] = reverse(self.create_url_name)
             context["create_label"] = self.create_label
         context["rows"] = [
-            {"url": self.row_url(obj), "cells": [_resolve(obj, attr) for _, attr in self.columns]}
+            {"url": self.row_url(obj), "cells": [self.cell(obj, attr) for _, attr in self.columns]}
             for obj in context["object_list"]
         ]
         return context
+
+    def cell(self, obj, attr: str):
+        """One cell: the (dotted) attribute's value; a page may return a `Link`."""
+        return _resolve(obj, attr)
 
     def row_url(self, obj) -> str | None:
         """Where the first cell of a row links to (none by default)."""

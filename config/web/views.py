@@ -117,7 +117,12 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
         obj = self.run(self.perform, form)
         if obj is None:
             return self.render_form(form)
-        return redirect_after_write(request, self.get_success_url(obj))
+        return self.written(obj)
+
+    def written(self, obj):
+        """The answer to a successful write: a redirect (HX-Redirect for htmx) by default; a
+        page may answer an htmx submit with its refreshed regions instead."""
+        return redirect_after_write(self.request, self.get_success_url(obj))
 
     def run(self, call, form):
         """`call(data, form)` with the checked body; on a uniqueness conflict the object the

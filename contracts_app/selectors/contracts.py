@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 
 from config.core.errors import NotFound, ValidationFailed
 from config.core.ids import parse_uuid
@@ -21,7 +23,7 @@ from contracts_app.models import (
     Customer,
     package_key,
 )
-from packages_app.models import CreditType, Package, PackageTerm
+from packages_app.models import AliasName, CreditType, Package, PackageTerm, Product
 
 
 def with_terms(queryset: QuerySet) -> QuerySet:
@@ -36,6 +38,16 @@ def with_terms(queryset: QuerySet) -> QuerySet:
 
 def credit_type_names() -> dict[str, str]:
     return {str(pk): name for pk, name in CreditType.objects.values_list("id", "name")}
+
+
+def product_names(*, ids) -> dict[str, str]:
+    """Product id (text) → name, for these ids: one query (none without ids)."""
+    ids = {str(pk) for pk in ids}
+    if not ids:
+        return {}
+    return {
+        str(pk): name for pk, name in Product.objects.filter(pk__in=ids).values_list("id", "name")
+    }
 
 
 def contract_get(
@@ -296,3 +308,115 @@ def contracts_covering_page(
         return CursorPage(items=rows, next_cursor=None)
     rows = rows[:limit]
     return CursorPage(items=rows, next_cursor=cursor_for([rows[-1].starting_at, rows[-1].id]))
+
+
+# --- the contract page --------------------------------------------------------------------------
+
+# Term kind → the v2 contracts/edit field that archives (or removes) a term of that kind.
+ARCHIVE_EDIT_FIELDS = {
+    "commit": "archive_commits",
+    "credit": "archive_credits",
+    "scheduled_charge": "archive_scheduled_charges",
+    "override": "remove_overrides",
+}
+_ADDED_FIELDS = ("add_commits", "add_credits", "add_scheduled_charges", "add_overrides")
+
+
+def _edit_added_ids_sql() -> str:
+    """SQL of the ids (text) of the terms the edits of contract %s added: each edit stores the
+    terms it added with their ids."""
+    paths = ", ".join(f"e.edit->'{field}'" for field in _ADDED_FIELDS)
+    return (
+        f"SELECT item->>'id' FROM {ContractEdit._meta.db_table} AS e, "
+        f"LATERAL jsonb_array_elements(jsonb_path_query_array(jsonb_build_array({paths}), "
+        "'$[*][*]')) AS item WHERE e.contract_id = %s"
+    )
+
+
+def edit_added_term_ids(*, contract: Contract) -> set[str]:
+    """Ids of the terms the contract's edits added: one query, the id lists only."""
+    with connection.cursor() as cursor:
+        cursor.execute(_edit_added_ids_sql(), [contract.pk])
+        return {row[0] for row in cursor.fetchall() if row[0]}
+
+
+@dataclass
+class ContractPageReads:
+    """What the contract page reads besides the contract row (its package, rate card, customer
+    and subscription selected with it)."""
+
+    terms: list[ContractTerm]  # every term: recurring periods and archived ones included
+    neighbours: list[Contract]  # the other contracts of its subscription, by start
+    edit_added: set[str]  # ids of the terms its edits added
+    alias: AliasName | None  # the package alias it was provisioned through
+
+
+def contract_page_reads(*, contract: Contract) -> ContractPageReads:
+    """Two queries whatever the number of terms and edits (three with a subscription, four
+    when provisioned through an alias)."""
+    table = ContractTerm._meta.db_table
+    added = RawSQL(  # noqa: S611 (constant SQL, the id a parameter)
+        f"{table}.generated_from_id IS NULL AND {table}.id::text IN ({_edit_added_ids_sql()})",
+        [contract.pk],
+        output_field=BooleanField(),
+    )
+    terms = list(
+        ContractTerm.objects.filter(contract=contract)
+        .select_related("product")
+        .annotate(added_by_edit=added)
+        .order_by("kind", "ordinal")
+    )
+    neighbours = (
+        list(
+            Contract.objects.filter(subscription_id=contract.subscription_id)
+            .exclude(pk=contract.pk)
+            .select_related("package")
+            .order_by("starting_at", "id")
+        )
+        if contract.subscription_id
+        else []
+    )
+    return ContractPageReads(
+        terms=terms,
+        neighbours=neighbours,
+        edit_added={str(t.id) for t in terms if t.added_by_edit},
+        alias=provisioned_alias(contract=contract),
+    )
+
+
+def archivable_terms(*, contract: Contract) -> dict[str, str]:
+    """The terms an edit added that an edit can still archive: id → the edit field for its kind
+    (`archive_credits`, `remove_overrides`, ...)."""
+    added = edit_added_term_ids(contract=contract)
+    if not added:
+        return {}
+    rows = ContractTerm.objects.filter(
+        contract=contract,
+        id__in=added,
+        archived_at__isnull=True,
+        generated_from__isnull=True,
+        kind__in=list(ARCHIVE_EDIT_FIELDS),
+    ).values_list("id", "kind")
+    return {str(pk): ARCHIVE_EDIT_FIELDS[kind] for pk, kind in rows}
+
+
+def term_names(*, contract: Contract, ids) -> dict[str, str]:
+    """Term id → its name on the page (its own name, else its product's), for these ids of
+    the contract's terms: one query, none without ids."""
+    ids = {pk for pk in ids if parse_uuid(pk)}
+    if not ids:
+        return {}
+    rows = ContractTerm.objects.filter(contract=contract, id__in=ids).values_list(
+        "id", "body__name", "product__name"
+    )
+    return {str(pk): name or product or "" for pk, name, product in rows}
+
+
+def provisioned_alias(*, contract: Contract) -> AliasName | None:
+    """The package alias the contract was provisioned through (None: by package id, or
+    provisioned before the alias was recorded)."""
+    name = (contract.settings or {}).get("package_alias")
+    if not name:
+        return None
+    found = AliasName.objects.filter(kind=AliasName.Kind.PACKAGE, name=name).first()
+    return found or AliasName(kind=AliasName.Kind.PACKAGE, name=name)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
 
 from config.core.errors import NotFound
 from config.core.ids import parse_uuid
-from contracts_app.models import BillingProviderConfiguration, Customer
+from contracts_app.models import BillingProviderConfiguration, Contract, Customer
+from packages_app.models import AliasName
 
 
 def customer_get(*, customer_id, field: str = "customer_id") -> Customer:
@@ -53,3 +56,66 @@ def billing_provider_configurations_of(
     if not include_archived:
         configurations = configurations.not_archived()
     return configurations.order_by("created_at", "id")
+
+
+def customers_with_current_package(
+    *, now: dt.datetime, query: str = "", package_id: uuid.UUID | None = None
+) -> QuerySet[Customer]:
+    """The customer list: newest first, each with its current package (the live contract
+    covering `now`, else its next one), the alias that contract was provisioned through and
+    when it starts; `query` matches a name (contains), an external id or an ingest alias;
+    `package_id` keeps the customers whose current package it is. One query per page."""
+    current = (
+        Contract.objects.filter(customer=OuterRef("pk"), archived_at__isnull=True)
+        .filter(Q(ending_before__isnull=True) | Q(ending_before__gt=now))
+        .order_by("starting_at", "id")
+    )
+    customers = Customer.objects.annotate(
+        current_package_id=Subquery(current.values("package_id")[:1]),
+        current_package_name=Subquery(current.values("package__name")[:1]),
+        current_from=Subquery(current.values("starting_at")[:1]),
+        current_alias=Subquery(
+            current.annotate(alias=KT("settings__package_alias")).values("alias")[:1]
+        ),
+    ).annotate(
+        current_alias_id=Subquery(
+            AliasName.objects.filter(
+                kind=AliasName.Kind.PACKAGE, name=OuterRef("current_alias")
+            ).values("id")[:1]
+        )
+    )
+    if query:
+        customers = customers.filter(
+            Q(name__icontains=query) | Q(external_id=query) | Q(ingest_aliases__contains=[query])
+        )
+    if package_id is not None:
+        customers = customers.filter(current_package_id=package_id)
+    return customers.order_by("-created_at", "-id")
+
+
+def customer_contracts(*, customer: Customer) -> list[Contract]:
+    """The customer's live contracts in start order, packages read (the customer page)."""
+    return list(
+        Contract.objects.filter(customer=customer)
+        .not_archived()
+        .select_related("package")
+        .order_by("starting_at", "id")
+    )
+
+
+def customer_configurations(*, customer: Customer) -> list[BillingProviderConfiguration]:
+    """Every billing-provider configuration of the customer, live ones first."""
+    return list(
+        BillingProviderConfiguration.objects.filter(customer=customer).order_by(
+            "archived_at", "created_at", "id"
+        )
+    )
+
+
+def package_alias_names() -> list[tuple[int, str]]:
+    """(id, name) of every package alias, by name (the provision and change forms' choices)."""
+    return list(
+        AliasName.objects.filter(kind=AliasName.Kind.PACKAGE)
+        .order_by("name")
+        .values_list("id", "name")
+    )

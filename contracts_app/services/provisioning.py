@@ -410,7 +410,10 @@ def contract_provision(
         uniqueness_key=uniqueness_key,
         custom_fields=custom_fields,
         created_by=created_by,
-        settings_extra=settings_extra,
+        settings_extra={
+            **({"package_alias": package_alias} if package_alias is not None else {}),
+            **(settings_extra or {}),
+        },
     )
     contract.customer = customer
     return _contract_insert(contract, rows, subscription=subscription, transition=transition)

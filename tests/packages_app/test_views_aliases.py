@@ -89,7 +89,7 @@ def test_schedule_errors_name_the_input(pricing_client):
             "_action": "preview",
         },
     ).content.decode()
-    assert "must be after starting_at" in html and "Nothing was changed" in html
+    assert "“Until” must be after “From”" in html and "Nothing was changed" in html  # page words
     assert AliasAssignment.objects.count() == 0
 
 

@@ -1,0 +1,143 @@
+"""In the browser: the timelines (contract, provision preview, package page) and the cohort chart
+are readable: no two labels overlap (each <text>'s box, pairwise), none is cut at the chart's
+edges, recurring amounts are shown whole, and a "now" line is drawn; the cohort chart's default
+window is around today, so a new package whose contracts start next month shows them.
+
+Screenshots go to $SCREENSHOT_DIR, else var/screens/timeline_charts/ (git-ignored).
+"""
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from contracts_app.services.provisioning import contract_provision
+from packages_app.services.aliases import alias_assign
+from tests.contracts_app.contract_builders import (
+    commit_term,
+    ensure_usd_cents,
+    make_customer,
+    make_package,
+    make_product,
+    offset,
+    override_term,
+    recurring_term,
+)
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+SHOTS = Path(
+    os.environ.get("SCREENSHOT_DIR")
+    or Path(__file__).parents[2] / "var" / "screens" / "timeline_charts"
+)
+CUT_AMOUNT = re.compile(r"\$[\d.,]*…")
+
+# Every <text> of an SVG with its box (user units); each pair that intersects; texts outside
+# the viewBox.
+TEXT_BOXES = """(svg) => {
+  const view = svg.viewBox.baseVal;
+  const boxes = [...svg.querySelectorAll('text')]
+    .map(t => ({t, text: (t.childNodes[0] && t.childNodes[0].nodeValue || '').trim()}))
+    .filter(({text}) => text)
+    .map(({t, text}) => { const b = t.getBBox(); return {text, x: b.x, y: b.y, w: b.width, h: b.height}; });
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5)
+      overlaps.push([a.text, b.text]);
+  }
+  const outside = boxes.filter(b => b.x < -0.5 || b.x + b.w > view.width + 0.5 || b.y < -0.5)
+    .map(b => b.text);
+  return {texts: boxes.map(b => b.text), overlaps, outside};
+}"""
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def login(page, base: str) -> None:
+    UserFactory(username="priya", is_superuser=True)
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "priya")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def readable(page, selector: str) -> list[str]:
+    """Asserts every SVG under `selector` has no overlapping and no cut-off label; its texts."""
+    svgs = page.locator(f"{selector} svg")
+    assert svgs.count() > 0, f"no chart under {selector}"
+    texts = []
+    for index in range(svgs.count()):
+        found = svgs.nth(index).evaluate(TEXT_BOXES)
+        assert found["overlaps"] == [], f"labels overlap in {selector}: {found['overlaps']}"
+        assert found["outside"] == [], f"labels cut off in {selector}: {found['outside']}"
+        texts += found["texts"]
+    cut = [text for text in texts if CUT_AMOUNT.search(text)]
+    assert cut == [], f"amounts cut short: {cut}"
+    return texts
+
+
+def test_timelines_and_the_cohort_chart_are_readable(live_server, page):
+    ensure_usd_cents()
+    now = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    started = now - dt.timedelta(days=40)
+    fee = make_product("Platform fee")
+    tokens = make_product("Input tokens for the larger models", "USAGE")
+    package = make_package(
+        name="Scale annual with monthly token credits",
+        duration_unit="MONTHS",
+        duration_value=12,
+        terms=[
+            recurring_term(tokens, duration=offset("MONTHS", 12), unit_price=1000),
+            commit_term(fee),
+            override_term(tokens),
+        ],
+    )
+    alias_assign(
+        kind="package", name="Scale Plan", package=package, starting_at=started - dt.timedelta(1)
+    )
+    customer = make_customer("Initech")
+    contract = contract_provision(customer=customer, starting_at=started, package=package)
+    for i in range(3):  # a cohort starting next month: inside the default window
+        contract_provision(
+            customer=make_customer(f"Later {i}"),
+            starting_at=now + dt.timedelta(days=30),
+            package=package,
+        )
+    login(page, live_server.url)
+
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        # the contract page: recurring amounts whole, a "now" line
+        page.goto(f"{live_server.url}/contracts/{contract.id}/")
+        texts = readable(page, "#contract-body figure.timeline")
+        assert "$10.00 each period, 12 periods" in texts
+        assert "now" in texts and "start" in texts
+        shot(page, f"contract-timeline-{width}")
+
+        # the provision preview on the customer page
+        page.goto(f"{live_server.url}/customers/{customer.id}/")
+        readable(page, "figure.timeline:has(#subscriptions-tl-title)")
+        # its bars link to the contracts: a group of links, not an image holding links
+        assert page.locator("svg[role=img] a").count() == 0
+        page.select_option("#provision-form select[name=package_alias]", label="Scale Plan")
+        page.fill("#provision-form input[name=starting_at]", now.strftime("%Y-%m-%d"))
+        page.click("#provision-form button[value=preview]")
+        page.wait_for_selector("#provision-form .result")
+        readable(page, "#provision-form .result figure.timeline")
+        shot(page, f"provision-preview-{width}")
+
+        # the package page's cohort chart: default window around today, marks readable
+        page.goto(f"{live_server.url}/packages/{package.id}/")
+        chart = page.locator("#cohort-chart")
+        assert "No contracts" not in chart.inner_text()
+        texts = readable(page, "#cohort-chart figure")
+        assert "now" in texts
+        assert any(text.startswith("Scale Plan") for text in texts), texts
+        shot(page, f"package-cohort-{width}")
