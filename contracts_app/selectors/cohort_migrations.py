@@ -314,14 +314,15 @@ def _preview(*, spec: CohortSpec, source: Package, target: Package | None, targe
     not_carried = _edits_not_carried(
         [r["contract_id"] for r in sample_rows if r["has_edits"] and r["reason"] is None]
     )
+    # The targets, and the source again with its rate card (for the money; same query).
     packages = {
         p.id: p
         for p in Package.objects.filter(
-            id__in={r["target_package_id"] for r in sample_rows}
+            id__in={source.id, *(r["target_package_id"] for r in sample_rows)}
         ).select_related("rate_card")
     }
     moving = [r for r in sample_rows if r["reason"] is None and r["target_package_id"] in packages]
-    sample_money = _sample_money(source, moving, packages)
+    sample_money = _sample_money(packages.get(source.id, source), moving, packages)
     sample = []
     for row in sample_rows:
         at = row["effective_at"]
@@ -387,7 +388,7 @@ def _sample_money(
     contract's start, to its end, the package's terms: edits not counted) and `after` on the
     target (a new contract from the effective instant), with `delta` = after - before. Usage is
     not included (no usage data). Priced by the forecast (services/forecasts.py); the
-    packages' terms read once each, the same target and instant priced once."""
+    packages' terms read once each, the same window on the same package priced once."""
     if not moving:
         return {}
     terms: dict[Any, list[PackageTerm]] = defaultdict(list)
@@ -397,17 +398,21 @@ def _sample_money(
         .order_by("kind", "ordinal")
     ):
         terms[term.package_id].append(term)
+    befores: dict[tuple, dict] = {}
     afters: dict[tuple, dict] = {}
     money = {}
     for row in moving:
         at, target = row["effective_at"], packages[row["target_package_id"]]
-        before = charges_in_window(
-            package=source,
-            contract_start=row["starting_at"],
-            contract_end=row["ending_before"],
-            from_at=at,
-            terms=terms[source.id],
-        )
+        window = (row["starting_at"], row["ending_before"], at)
+        if window not in befores:
+            befores[window] = charges_in_window(
+                package=source,
+                contract_start=row["starting_at"],
+                contract_end=row["ending_before"],
+                from_at=at,
+                terms=terms[source.id],
+            )
+        before = befores[window]
         key = (target.id, at)
         if key not in afters:
             afters[key] = charges_in_window(

@@ -94,6 +94,7 @@ class Forecast:
     credit_types: dict[str, dict[str, Any]]
     notes: list[str]
     rate_card: RateCard | None = None
+    rate_segments: list[Rate] = field(default_factory=list)  # the rate card's schedule, read once
 
 
 @dataclass
@@ -402,14 +403,14 @@ def preview_forecast(
 
 def forecast_usage_products(forecast: Forecast) -> list[Product]:
     """The usage products the forecast's rate card prices during the forecast (the "expected
-    usage" a page asks for), by name: two queries (none without a rate card)."""
-    rate_card = forecast.rate_card
-    if rate_card is None:
+    usage" a page asks for), by name: one query (none without rates)."""
+    ids = {
+        segment.product_id
+        for segment in forecast.rate_segments
+        if segment.rate_type in ("FLAT", "TIERED")
+    }
+    if not ids:
         return []
-    segments = rate_schedule(
-        rate_card=rate_card, starting_at=forecast.starting_at, ending_before=forecast.ending_before
-    )
-    ids = {segment.product_id for segment in segments if segment.rate_type in ("FLAT", "TIERED")}
     return list(Product.objects.filter(id__in=ids, type="USAGE").order_by("name", "id"))
 
 
@@ -564,6 +565,7 @@ def _priced(
         ),
         notes=notes,
         rate_card=rate_card,
+        rate_segments=segments,
     )
 
 

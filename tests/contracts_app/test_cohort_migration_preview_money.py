@@ -149,3 +149,13 @@ def test_skipped_customers_have_no_money_and_an_empty_cohort_has_none(client, to
     contract_archive(contract=contract)
     data = preview(client, token, source, target)
     assert [row["money"] for row in data["sample"]] == [None]
+
+
+def test_the_money_is_documented_in_openapi(client, token):
+    schema = client.get("/openapi.json", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    components = schema["components"]["schemas"]
+    money = components["PreviewMoneyOutput"]["properties"]
+    assert {"method", "sample_size", "population", "before", "after", "delta"} <= set(money)
+    assert money["method"]["enum"] == ["ALL", "SAMPLE"] or "$ref" in str(money["method"])
+    assert "money" in components["PreviewSampleOutput"]["properties"]
+    assert "customers" in components["PreviewOutput"]["properties"]["diff"]["description"]

@@ -206,7 +206,8 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
     # Whatever the rows: the form's choices (5), then inside a transaction that is rolled back
     # the create's own checks and inserts, a stand-in customer, the provisioning's writes (and
     # their audit entries and webhook events, rolled back with them) and the contract read
-    # back; credit type names (savepoints count: the test runs in one).
+    # back; credit type names (savepoints count: the test runs in one); the forecast beside it
+    # (issue 21): the rate card's rates and the credit types' names.
     data.update(
         {
             "recurring_credits-TOTAL_FORMS": "3",
@@ -228,7 +229,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
             },
         }
     )
-    with django_assert_max_num_queries(32):
+    with django_assert_max_num_queries(34):
         response = pricing_client.post("/packages/new/preview/", data, HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<td>period 3</td>") == 3
 
