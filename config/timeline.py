@@ -58,6 +58,12 @@ class Timeline:
     start: dt.datetime
     end: dt.datetime
 
+    @property
+    def has_links(self) -> bool:
+        """Whether a bar links somewhere: the SVG is then a group of links, not one image
+        (an image's children are not interactive for assistive technology)."""
+        return any(bar.href for lane in self.lanes for bar in lane.bars)
+
 
 LANE_HEIGHT = 26
 TOP = 16  # room above the first lane for marker labels ("now", "start")
@@ -129,7 +135,7 @@ def build_timeline(
             bar.open_ended = bar.end is None or bar.end > end
             right = x_of(bar.end) if bar.end else plot_left + plot_width
             bar.width = max(round(right - bar.x, 1), 2)
-            room = int(bar.width / 6.6) - 1
+            room = int(bar.width / 7.2) - 1  # characters of 12 px text (the CSS's .tl-barlabel)
             if room >= len(bar.label):
                 bar.fitted = bar.label
             elif room >= 4:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("packages_app.urls")),
     path("", include("contracts_app.urls")),
     path("", include("config.activity.urls")),
+    path("", include("config.webhooks.page_urls")),
     # API (Metronome-compatible paths, no trailing slashes).
     # JSON whatever the Accept header says (curl and fuzzers send none); YAML on its own path.
     path("openapi.json", api_views.OpenApiJsonView.as_view(), name="openapi-schema"),

@@ -10,3 +10,12 @@ class ContractsAppConfig(AppConfig):
         from contracts_app.metrics import cohort_migrations
 
         register_state_metrics("cohort_migrations", cohort_migrations)
+
+        from contracts_app.selectors.cohorts import CohortFilter, cohort_counts
+        from packages_app.selectors.browse import register_cohort_counter
+
+        register_cohort_counter(
+            lambda package_ids, now: cohort_counts(
+                package_ids=package_ids, filters=CohortFilter(), now=now
+            )
+        )

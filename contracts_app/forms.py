@@ -16,14 +16,9 @@ from config.core.ids import parse_uuid
 from config.web.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
 from contracts_app.services.customers import DELIVERY_METHODS
+from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
 
-BILLING_PROVIDERS = [
-    ("stripe", "Stripe"),
-    ("netsuite", "NetSuite"),
-    ("aws_marketplace", "AWS Marketplace"),
-    ("azure_marketplace", "Azure Marketplace"),
-    ("gcp_marketplace", "GCP Marketplace"),
-]
+BILLING_PROVIDERS = list(BILLING_PROVIDER_NAMES.items())
 
 
 class CustomerForm(ServiceForm):
@@ -51,7 +46,7 @@ class CustomerForm(ServiceForm):
 class BillingConfigurationForm(ServiceForm):
     billing_provider = forms.ChoiceField(label="Billing provider", choices=BILLING_PROVIDERS)
     delivery_method = forms.ChoiceField(
-        label="Delivery method", choices=[(m, m.replace("_", " ")) for m in DELIVERY_METHODS]
+        label="Delivery method", choices=[(m, DELIVERY_METHOD_NAMES[m]) for m in DELIVERY_METHODS]
     )
     account_key = forms.CharField(
         label="Account field", required=False, help_text="e.g. stripe_customer_id"
@@ -111,6 +106,7 @@ class ScheduleChangeForm(ServiceForm):
     """End a subscription's current contract at a date and start the next one there (the
     pricing-plan schedule service with set_previous_end_at)."""
 
+    field_ids = "change_%s"  # beside the provision form on the customer page
     subscription = forms.ChoiceField(label="Subscription", choices=BLANK)
     package = forms.ChoiceField(label="Move to package", choices=BLANK, required=False)
     package_alias = forms.ChoiceField(label="or alias", choices=BLANK, required=False)

@@ -8,10 +8,13 @@ from contracts_app import (
     views_migrations,
     views_packages,
 )
+from packages_app import views_packages as catalog_package_views
 
 app_name = "contracts"
 urlpatterns = [
-    path("packages/new/", views_packages.PackageBuilderView.as_view(), name="package-builder"),
+    path(
+        "packages/new/", catalog_package_views.PackageBuilderView.as_view(), name="package-builder"
+    ),
     path(
         "packages/new/preview/",
         views_packages.package_builder_preview,
@@ -29,7 +32,7 @@ urlpatterns = [
     ),
     path(
         "packages/<uuid:package_id>/new-version/",
-        views_packages.PackageBuilderView.as_view(),
+        catalog_package_views.PackageBuilderView.as_view(),
         name="package-new-version",
     ),
     path(
@@ -39,7 +42,7 @@ urlpatterns = [
     ),
     path(
         "packages/<uuid:package_id>/archive/",
-        views_packages.PackageArchiveView.as_view(),
+        catalog_package_views.PackageArchiveView.as_view(),
         name="package-archive",
     ),
     path(

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.text import slugify
 from django_htmx.http import push_url
 
 from config.core.errors import ValidationFailed
@@ -119,9 +120,18 @@ def package_cohort_csv(request, package_id):
         cohort_export_csv(package=package, filters=form.filters(), now=now),
         content_type="text/csv; charset=utf-8",
     )
-    day = now.strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="cohort-{package.id}-{day}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{cohort_csv_filename(package, form.filters(), now)}"'
+    )
     return response
+
+
+def cohort_csv_filename(package, filters, now) -> str:
+    """`cohort-<package name>-<the date asked for>.csv`: the `?at=` (or `?starting_at=`) date
+    of the download, today only when the page asked for "now"."""
+    day = filters.at or filters.starting_at or now
+    name = slugify(package.name) or str(package.id)
+    return f"cohort-{name}-{day:%Y-%m-%d}.csv"
 
 
 # --- the alias cohort ---------------------------------------------------------------------------

@@ -1,25 +1,21 @@
-"""The package pages that need contracts: the builder with its live preview (materialised by
-the provisioning code), new versions, and the package page with its cohort summary.
-
-The builder posts to one view. Named buttons add or remove a term row (the server owns the
-rows, STYLE.md), "Save" creates the package through the API's own serializer and service.
+"""The package pages that need contracts: the builder's live preview (materialised by the
+provisioning code, written nowhere) and the package page with its cohort. The builder's form
+and the archive page are the catalog's: packages_app/views_packages.py (same URLs and names).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django_htmx.http import trigger_client_event
 from rest_framework.exceptions import ValidationError
 
 from config.core.errors import ApplicationError
-from config.web import ObjectDetailView, ServiceFormView, redirect_after_write, render_page
+from config.web import ObjectDetailView
 from config.web.forms import add_errors, checked_body, utc_day
-from contracts_app.models import Contract
 from contracts_app.presenters import package_diff_words, preview_timeline
+from contracts_app.selectors.cohorts import package_cohort_summary
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.previews import package_preview, package_preview_saved
 from contracts_app.views_cohort import chart_context
@@ -27,18 +23,21 @@ from contracts_app.views_forecast import builder_forecast
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.forms.builder import (
     BuilderForms,
-    VersionForm,
-    add_row_to,
-    builder_initial_from_package,
-    not_carried_over,
-    remove_row_from,
 )
-from packages_app.models import AliasAssignment, Package
-from packages_app.presenters import alias_timeline, terms_in_words
+from packages_app.presenters import (
+    alias_timeline,
+    interval_state,
+    terms_in_words,
+    unpriced_words,
+)
+from packages_app.selectors.aliases import alias_schedules_of
 from packages_app.selectors.browse import package_for_page
+from packages_app.selectors.catalog import (
+    body_subscriptions,
+    package_unpriced_subscriptions,
+    unpriced_subscriptions,
+)
 from packages_app.selectors.package_diff import package_diff, package_diff_names
-from packages_app.services.packages import package_archive, package_create
-from packages_app.services.versions import aliases_taken_over, package_version_create
 
 
 def _product_names(forms: BuilderForms) -> dict[str, str]:
@@ -79,97 +78,15 @@ def _preview_context(forms: BuilderForms, request, *, package_terms: bool = Fals
         width=640,
         label_width=170,
     )
-    context.update(preview=preview, timeline=timeline, periods=table)
+    unpriced = unpriced_subscriptions(
+        rate_card=preview.rate_card,
+        subscriptions=body_subscriptions(body),
+        product_names=_product_names(forms),
+    )
+    context.update(
+        preview=preview, timeline=timeline, periods=table, unpriced=unpriced_words(unpriced)
+    )
     return context
-
-
-class PackageBuilderView(ServiceFormView):
-    """`/packages/new/` and `/packages/<id>/new-version/`. Named buttons add or remove a term
-    row (the builder's fields come back, nothing is saved); "Save" creates the package (or the
-    new version, optionally taking over the source's aliases)."""
-
-    permission_required = "packages_app.add_package"
-    template_name = "packages_app/builder.html"
-    serializer = PackageCreateInput
-
-    def load(self) -> None:
-        package_id = self.kwargs.get("package_id")
-        self.source = package_for_page(package_id=package_id) if package_id else None
-        data = self.request.POST if self.request.method == "POST" else None
-        self.takeover = VersionForm(data, prefix="version") if self.source else None
-
-    def get_form(self, data=None):
-        if data is not None:
-            return BuilderForms(data)
-        if self.source is None:
-            return BuilderForms()
-        forms = BuilderForms(
-            initial=builder_initial_from_package(self.source, self.source.terms.all())
-        )
-        forms.package.initial["name"] = f"{self.source.name} (new version)"
-        return forms
-
-    def post(self, request, *args, **kwargs):
-        action = request.POST.get("_action", "save")
-        if action == "save":
-            return super().post(request, *args, **kwargs)
-        self.load()
-        data = request.POST
-        if action.startswith("add:"):
-            data = add_row_to(data, action.removeprefix("add:"))
-        elif action.startswith("remove:"):
-            data = remove_row_from(data, action.removeprefix("remove:"))
-        context = self.builder_context(BuilderForms(data), fresh_rows=True)
-        response = render_page(request, self.template_name, context, default="builder-fields")
-        return trigger_client_event(response, "builderChanged", after="settle")
-
-    def perform(self, data, form):
-        self.uniqueness_key = data.get("uniqueness_key")
-        if self.takeover is not None and not self.takeover.is_valid():
-            return None
-        username = self.request.user.get_username()
-        if self.source is None:
-            return package_create(created_by=username, **data)
-        try:
-            return package_version_create(
-                source=self.source,
-                created_by=username,
-                take_over_aliases_from=self.takeover.cleaned_data.get("take_over_aliases_from"),
-                **data,
-            )
-        except ApplicationError as exc:
-            if exc.field != "take_over_aliases_from":
-                raise
-            self.takeover.add_error("take_over_aliases_from", exc.message)
-        return None
-
-    def existing(self, form):
-        # A double submit: the first one created it; show that one.
-        return Package.objects.filter(uniqueness_key=self.uniqueness_key).first()
-
-    def get_success_url(self, package) -> str:
-        return reverse("contracts:package-detail", args=[package.pk])
-
-    def builder_context(self, forms, *, fresh_rows=False) -> dict:
-        return {
-            "forms": forms,
-            "source": self.source,
-            "takeover": self.takeover,
-            "preview_start": utc_day(self.request.POST.get("preview_start")),
-            "fresh_rows": fresh_rows,
-        }
-
-    def get_context_data(self, forms) -> dict:
-        context = self.builder_context(forms)
-        if self.request.method == "POST":
-            context["errors"] = forms.error_summary()
-        elif self.source is not None:
-            context["not_carried_over"] = not_carried_over(self.source, self.source.terms.all())
-        return context
-
-    def render_form(self, form, **extra):
-        # The whole page: its error summary sits above the fields.
-        return render(self.request, self.template_name, {**self.get_context_data(form), **extra})
 
 
 @login_required
@@ -211,18 +128,7 @@ class PackageDetailView(ObjectDetailView):
 
     def get_context_data(self, package) -> dict:
         now = self.now
-        running = Q(starting_at__lte=now) & (
-            Q(ending_before__isnull=True) | Q(ending_before__gt=now)
-        )
-        cohort = (
-            Contract.objects.not_archived()
-            .filter(package=package)
-            .aggregate(
-                now=Count("id", filter=running),
-                upcoming=Count("id", filter=Q(starting_at__gt=now)),
-                ended=Count("id", filter=Q(ending_before__lte=now)),
-            )
-        )
+        cohort = package_cohort_summary(package=package, now=now)
         schedule = self._schedule(package)
         return {
             "terms": terms_in_words(package.terms.all(), credit_type_names=self.credit_types),
@@ -234,6 +140,10 @@ class PackageDetailView(ObjectDetailView):
             )
             if schedule
             else None,
+            "alias_rows": [(a, *interval_state(a, now)) for a in package.alias_assignments.all()],
+            "unpriced": unpriced_words(
+                package_unpriced_subscriptions(package=package, terms=package.terms.all(), at=now)
+            ),
             "cohort": cohort,
             "now": now,
         }
@@ -269,38 +179,5 @@ class PackageDetailView(ObjectDetailView):
         chart where an alias moves onto or off this package); read once per request."""
         if not hasattr(self, "_alias_schedule"):
             names = {a.alias_name_id for a in package.alias_assignments.all()}
-            self._alias_schedule = (
-                list(
-                    AliasAssignment.objects.filter(alias_name_id__in=names)
-                    .select_related("alias_name", "package", "rate_card")
-                    .order_by("alias_name__name", "starting_at", "id")
-                )
-                if names
-                else []
-            )
+            self._alias_schedule = alias_schedules_of(alias_name_ids=names)
         return self._alias_schedule
-
-
-class PackageArchiveView(ObjectDetailView):
-    """Archiving is one-way: the page names what it changes before the POST does it."""
-
-    permission_required = "packages_app.change_package"
-    queryset = Package.objects.all()
-    pk_url_kwarg = "package_id"
-    context_object_name = "package"
-    template_name = "packages_app/package_archive.html"
-
-    def get_context_data(self, package) -> dict:
-        now = timezone.now()
-        return {
-            "running": Contract.objects.not_archived()
-            .filter(package=package)
-            .covering(now)
-            .count(),
-            "aliases": aliases_taken_over(source=package, starting_at=now),
-        }
-
-    def post(self, request, *args, **kwargs):
-        package = self.get_object()
-        package_archive(package=package)
-        return redirect_after_write(request, reverse("contracts:package-detail", args=[package.pk]))

@@ -19,6 +19,22 @@ FREQUENCY_WORDS = {
     "QUARTERLY": ("each quarter", "quarters"),
     "ANNUAL": ("each year", "years"),
 }
+# How the pages spell billing providers and delivery methods (the wire keeps its snake_case):
+# the builder's and the customer page's choices and every page showing one (the `provider_name`
+# and `delivery_name` filters of templatetags/ui.py).
+BILLING_PROVIDER_NAMES = {
+    "stripe": "Stripe",
+    "netsuite": "NetSuite",
+    "aws_marketplace": "AWS Marketplace",
+    "azure_marketplace": "Azure Marketplace",
+    "gcp_marketplace": "GCP Marketplace",
+}
+DELIVERY_METHOD_NAMES = {
+    "direct_to_billing_provider": "Direct to billing provider",
+    "aws_sqs": "AWS SQS",
+    "aws_sns": "AWS SNS",
+    "tackle": "Tackle",
+}
 KIND_WORDS = {
     "commit": "commit",
     "credit": "credit",

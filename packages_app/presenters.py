@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from django.urls import reverse
 
+from config.core.instants import format_day_or_minute
 from config.timeline import Bar, Lane, Timeline, build_timeline
 from packages_app.describe import describe_term
 from packages_app.models import AliasAssignment, PackageTerm
@@ -22,6 +24,20 @@ def assignment_target(assignment: AliasAssignment) -> tuple[str, str]:
     return assignment.rate_card.name, reverse(
         "packages:ratecard-detail", args=[assignment.rate_card_id]
     )
+
+
+def interval_state(assignment: AliasAssignment, now: dt.datetime) -> tuple[str, str]:
+    """(state, words) of one alias interval at `now`: the one rule every alias table and
+    timeline label uses. Only the interval covering now is "in force"; a later one is
+    "scheduled from <date>", an earlier one "ended <date>"; a row replaced by a later
+    assignment is "superseded <date>" (history, never in force)."""
+    if assignment.superseded_at is not None:
+        return "superseded", f"superseded {format_day_or_minute(assignment.superseded_at)}"
+    if assignment.starting_at > now:
+        return "scheduled", f"scheduled from {format_day_or_minute(assignment.starting_at)}"
+    if assignment.ending_before is not None and assignment.ending_before <= now:
+        return "ended", f"ended {format_day_or_minute(assignment.ending_before)}"
+    return "in-force", "in force"
 
 
 def alias_timeline(
@@ -40,12 +56,9 @@ def alias_timeline(
         label = lane_label(assignment) if lane_label else assignment.alias_name.name
         lane = lanes.setdefault(label, Lane(label=label))
         target, href = assignment_target(assignment)
-        superseded = assignment.superseded_at is not None
-        in_force_now = (
-            not superseded
-            and assignment.starting_at <= now
-            and (assignment.ending_before is None or assignment.ending_before > now)
-        )
+        state, words = interval_state(assignment, now)
+        superseded = state == "superseded"
+        in_force_now = state == "in-force"
         tone = "muted" if superseded else "current" if in_force_now else "alias"
         if (
             highlight_package_id
@@ -58,8 +71,7 @@ def alias_timeline(
                 start=assignment.starting_at,
                 end=assignment.ending_before,
                 label=target,
-                title=f"{assignment.alias_name.name} → {target}"
-                + (" (superseded)" if superseded else ""),
+                title=f"{assignment.alias_name.name} → {target} ({words})",
                 tone=tone,
                 href=href,
             )
@@ -112,4 +124,76 @@ def alias_row(name, now: dt.datetime, *, upcoming_days: int) -> dict:
         "name": name,
         "current": assignment_target(current) if current else None,
         "changes": sorted(changes),
+    }
+
+
+def _number(value) -> str:
+    return format(Decimal(str(value)).normalize(), "f") if value is not None else ""
+
+
+def rate_price_words(rate) -> str:
+    """A rate's price as the rate-card page says it: the price and credit type, or each tier
+    ("first 1000 at 3 · then 2"), never just the word "tiered"."""
+    unit = rate.credit_type.name if rate.credit_type_id else ""
+    percent = rate.rate_type in ("PERCENTAGE", "TIERED_PERCENTAGE")
+    if rate.price is not None:
+        return f"{_number(rate.price)} {'(fraction)' if percent else unit}".strip()
+    tiers = (rate.details or {}).get("tiers") or []
+    if not tiers:
+        return "custom" if rate.rate_type == "CUSTOM" else "—"
+    parts = []
+    for index, tier in enumerate(tiers):
+        price = _number(tier.get("price"))
+        size = tier.get("size")
+        if size is None:
+            parts.append(f"{'then' if index else 'every unit'} at {price}")
+        else:
+            parts.append(f"{'first' if index == 0 else 'next'} {_number(size)} at {price}")
+    return " · ".join(parts) + ("" if percent else f" {unit}")
+
+
+def unpriced_words(product_names: list[str]) -> str:
+    """The warning for subscriptions the rate card has no price for ("" when none)."""
+    if not product_names:
+        return ""
+    names = ", ".join(f"“{name}”" for name in product_names)
+    return (
+        f"No price on the rate card for the subscription{'s' if len(product_names) > 1 else ''} "
+        f"{names}: contracts on this package would bill "
+        f"{'them' if len(product_names) > 1 else 'it'} at no price. Add a rate for "
+        f"{'them' if len(product_names) > 1 else 'it'} on the rate card."
+    )
+
+
+def package_list_row(package, entry: dict, running: int | None, now: dt.datetime) -> dict:
+    """One row of the package list: the package, its rate card, the aliases pointing at it
+    (with their state now), its place in each alias's line of versions, its cohort now."""
+    return {
+        "package": package,
+        "url": reverse("contracts:package-detail", args=[package.pk]),
+        "aliases": [
+            {
+                "name": a.alias_name.name,
+                "url": reverse("packages:alias-detail", args=[a.alias_name_id]),
+                "state": interval_state(a, now),
+            }
+            for a in entry.get("aliases", [])
+        ],
+        "lineage": [
+            {
+                "alias": alias_name.name,
+                "versions": [
+                    {
+                        "label": f"v{number}",
+                        "name": version.name,
+                        "url": reverse("contracts:package-detail", args=[version.pk]),
+                        "this": version.pk == package.pk,
+                    }
+                    for number, version in enumerate(versions, start=1)
+                ],
+            }
+            for alias_name, versions in entry.get("lineage", [])
+            if len(versions) > 1
+        ],
+        "running": running,
     }

@@ -1,8 +1,9 @@
 """The catalog's pages: package and rate-card lists, rate cards, alias schedules, products and
 billable metrics, declared on the page toolkit (config.web).
 
-Pages that need contracts (the builder and its preview, the package page with its cohort, the
-archive page) live in contracts_app/views_packages.py: the catalog never imports contracts_app.
+The builder's form and the archive page: packages_app/views_packages.py. Pages that need
+contracts (the builder's live preview, the package page with its cohort) live in
+contracts_app/views_packages.py: the catalog never imports contracts_app.
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from config.core.errors import ApplicationError
-from config.web import ObjectDetailView, ObjectListView, ServiceFormView, fragment_for
+from config.web import (
+    ObjectDetailView,
+    ObjectListView,
+    ServiceFormView,
+    fragment_for,
+    redirect_after_write,
+)
 from config.web.forms import utc_day
 from packages_app.api.billable_metrics import BillableMetricCreateInput
 from packages_app.api.products import ProductCreateInput
@@ -24,51 +31,88 @@ from packages_app.api.rate_cards import RateAddInput, RateCardCreateInput, RateC
 from packages_app.forms.catalog import (
     AliasScheduleForm,
     BillableMetricForm,
+    ProductEditForm,
     ProductForm,
     RateCardAliasForm,
     RateCardForm,
+    RateChangeForm,
     RateForm,
+    RenameForm,
     package_choices,
 )
 from packages_app.forms.terms import product_choices
 from packages_app.models import (
-    AliasAssignment,
     AliasName,
     BillableMetric,
     Package,
     Product,
     RateCard,
 )
-from packages_app.presenters import alias_row, alias_timeline
-from packages_app.selectors.browse import aliases_with_intervals
-from packages_app.selectors.rate_schedule import rate_schedule, segments_in_force
+from packages_app.presenters import (
+    alias_row,
+    alias_timeline,
+    interval_state,
+    package_list_row,
+    rate_price_words,
+)
+from packages_app.selectors.aliases import alias_schedules_of, rate_card_assignments
+from packages_app.selectors.browse import (
+    aliases_with_intervals,
+    cohort_counts_now,
+    package_list_aliases,
+)
+from packages_app.selectors.catalog import (
+    billable_metric_usage,
+    product_state_at,
+    product_updates,
+    product_usage,
+)
+from packages_app.selectors.rate_schedule import rate_card_schedule_at
 from packages_app.services.alias_previews import alias_assign_preview, alias_assignment_exists
 from packages_app.services.aliases import alias_assign
-from packages_app.services.billable_metrics import billable_metric_create
-from packages_app.services.products import product_create
-from packages_app.services.rate_cards import rate_add, rate_card_create, rate_card_update
+from packages_app.services.billable_metrics import (
+    billable_metric_archive,
+    billable_metric_create,
+    billable_metric_rename,
+)
+from packages_app.services.products import product_archive, product_create, product_update
+from packages_app.services.rate_cards import (
+    rate_add,
+    rate_card_create,
+    rate_card_update,
+    rate_end,
+    rate_replace,
+)
 
 UPCOMING_DAYS = 90
 
 
 class PackageListView(ObjectListView):
+    """Packages, newest first: each with its rate card, the aliases pointing at it, its place in
+    each alias's versions (v1 → v2 …) and the contracts running on it now; a fixed number of
+    queries per page (page, count, alias intervals, cohort counts)."""
+
     permission_required = "packages_app.view_package"
     title = "Packages"
     queryset = Package.objects.select_related("rate_card").order_by("-created_at", "-id")
-    columns = [
-        ("Name", "name"),
-        ("Rate card", "rate_card.name"),
-        ("Rate card alias", "rate_card_alias"),
-        ("Created", "created_at"),
-        ("Archived", "archived_at"),
-    ]
+    template_name = "packages_app/package_list.html"
+    partial_template_name = "packages_app/package_list.html#table"
     create_url_name = "contracts:package-builder"
     create_label = "Build a package"
     create_permission = "packages_app.add_package"
     search_fields = ("name",)
+    empty_text = "No package yet."
 
-    def row_url(self, package: Package) -> str:
-        return reverse("contracts:package-detail", args=[package.pk])
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        packages = list(context["object_list"])
+        aliases = package_list_aliases(packages, now)
+        running = cohort_counts_now([p.pk for p in packages], now)
+        context["rows"] = [
+            package_list_row(p, aliases.get(p.pk, {}), running.get(p.pk), now) for p in packages
+        ]
+        return context
 
 
 class RateCardListView(ObjectListView):
@@ -91,6 +135,40 @@ class RateCardListView(ObjectListView):
         return reverse("packages:ratecard-detail", args=[rate_card.pk])
 
 
+class _DetailFormView(ServiceFormView):
+    """A form posted from an object's page (`page`, an ObjectDetailView); invalid, that page
+    again with the bound form in its `bound_forms[form_name]`, beside the fields."""
+
+    page: type[ObjectDetailView]
+    form_name = "form"
+
+    def load(self) -> None:
+        self.detail = self.page(request=self.request, kwargs=self.kwargs)
+        self.object = self.detail.get_object()
+        self.template_name = self.page.template_name
+
+    def bound(self, form):
+        return form
+
+    def get_context_data(self, form) -> dict:
+        self.detail.bound_forms = {self.form_name: self.bound(form)}
+        return self.detail.page_context(self.object)
+
+
+class _ArchiveView(ObjectDetailView):
+    """POST: archive the object through `archive(pk)` (one-way; its page warns first), then
+    back to its page (`url_name`)."""
+
+    url_name = ""
+
+    def archive(self, pk):
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        obj = self.archive(self.get_object().pk)  # an unknown id: 404
+        return redirect_after_write(request, reverse(self.url_name, args=[obj.pk]))
+
+
 class RateCardDetailView(ObjectDetailView):
     """Rates in force at a chosen date (in the URL; its own panel), every rate with its window,
     aliases, and the add-rate and alias forms (`bound_forms` when one came back invalid)."""
@@ -104,47 +182,68 @@ class RateCardDetailView(ObjectDetailView):
     bound_forms: dict = {}
 
     def get_context_data(self, rate_card) -> dict:
+        now = timezone.now()
         rate_form = self.bound_forms.get("rate_form") or RateForm(
-            initial={
-                "starting_at": timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-            }
+            initial={"starting_at": now.replace(hour=0, minute=0, second=0, microsecond=0)}
         )
         rate_form.fields["product"].choices = product_choices()
         return {
-            "assignments": AliasAssignment.objects.filter(rate_card=rate_card)
-            .select_related("alias_name", "rate_card", "package")
-            .order_by("alias_name__name", "starting_at", "id"),
+            "assignments": [
+                (a, *interval_state(a, now)) for a in rate_card_assignments(rate_card=rate_card)
+            ],
             "rate_form": rate_form,
             "alias_form": self.bound_forms.get("alias_form") or RateCardAliasForm(),
             "can_edit": self.request.user.has_perm("packages_app.add_rate"),
         }
 
     def panel_rates_at(self, rate_card) -> dict:
-        at = utc_day(self.request.GET.get("at"), timezone.now())
-        schedule = sorted(
-            rate_schedule(rate_card=rate_card),
-            key=lambda segment: (segment.product.name, segment.starting_at, str(segment.pk)),
-        )
-        page = Paginator(schedule, 100).get_page(self.request.GET.get("page"))
-        return {"at": at, "in_force": segments_in_force(schedule, at), "page": page}
+        # A change form posts the page's date back, so an error shows on the page it came from.
+        asked = self.request.GET.get("at") or self.request.POST.get("at")
+        at = utc_day(asked, timezone.now())
+        schedule = rate_card_schedule_at(rate_card=rate_card, at=at)
+        bound_id, bound = self.bound_forms.get("change_form", (None, None))
+        shown = any(str(segment.pk) == bound_id for segment in schedule.in_force)
+        rows = [
+            {
+                "rate": segment,
+                "price": rate_price_words(segment),
+                "form": bound
+                if str(segment.pk) == bound_id
+                else RateChangeForm(rate_id=segment.pk, initial={"on": at}),
+                "open": str(segment.pk) == bound_id,
+            }
+            for segment in schedule.in_force
+        ]
+        superseded = [
+            {
+                "rate": rate,
+                "price": rate_price_words(rate),
+                "by": by,
+                "by_price": rate_price_words(by),
+            }
+            for rate, by in schedule.superseded
+        ]
+        page = Paginator(schedule.segments, 100).get_page(self.request.GET.get("page"))
+        for segment in page.object_list:
+            segment.price_words = rate_price_words(segment)
+        return {
+            "at": at,
+            "in_force": rows,
+            "superseded": superseded,
+            "page": page,
+            "change_errors": [] if bound is None or shown else bound.error_summary(),
+        }
 
 
-class _RateCardFormView(ServiceFormView):
-    """A form posted from the rate card page; invalid, the page again with it beside the fields."""
-
-    template_name = RateCardDetailView.template_name
-    form_name = ""
+class _RateCardFormView(_DetailFormView):
+    page = RateCardDetailView
 
     def load(self) -> None:
-        self.rate_card = get_object_or_404(RateCard, pk=self.kwargs["rate_card_id"])
+        super().load()
+        self.rate_card = self.object
 
     def body(self, form) -> dict:
         return form.body(self.rate_card.pk)
-
-    def get_context_data(self, form) -> dict:
-        page = RateCardDetailView(request=self.request, kwargs=self.kwargs)
-        page.bound_forms = {self.form_name: form}
-        return page.page_context(page.get_object())
 
 
 class RateAddView(_RateCardFormView):
@@ -164,6 +263,39 @@ class RateAddView(_RateCardFormView):
     def get_success_url(self, rate) -> str:
         url = reverse("packages:ratecard-detail", args=[self.rate_card.pk])
         return f"{url}?at={rate.starting_at:%Y-%m-%d}#rates-at"
+
+
+class RateChangeView(_RateCardFormView):
+    """End a rate in force at a date, or replace it from that date (`rate_end`,
+    `rate_replace`); the page comes back at that date."""
+
+    permission_required = "packages_app.add_rate"
+    form_class = RateChangeForm
+    form_name = "change_form"
+
+    def get_form(self, data=None):
+        return RateChangeForm(data, rate_id=self.kwargs["rate_id"])
+
+    def body(self, form) -> dict:
+        return form.body()
+
+    def perform(self, data, form):
+        common = {"rate_card_id": self.rate_card.pk, "rate_id": self.kwargs["rate_id"]}
+        if data["action"] == "end":
+            rate_end(**common, ending_before=data["on"])
+        else:
+            rate_replace(
+                **common, starting_at=data["on"], price=data.get("price"), tiers=data.get("tiers")
+            )
+        self.on = data["on"]
+        return self.rate_card
+
+    def bound(self, form):
+        return str(self.kwargs["rate_id"]), form
+
+    def get_success_url(self, rate_card) -> str:
+        url = reverse("packages:ratecard-detail", args=[rate_card.pk])
+        return f"{url}?at={self.on:%Y-%m-%d}#rates-at"
 
 
 class RateCardAliasAddView(_RateCardFormView):
@@ -233,20 +365,16 @@ class AliasDetailView(ObjectDetailView):
 
     def get_context_data(self, alias_name) -> dict:
         now = timezone.now()
-        history = list(
-            AliasAssignment.objects.filter(alias_name=alias_name)
-            .select_related("alias_name", "package", "rate_card")
-            .order_by("starting_at", "id")
-        )
+        history = alias_schedules_of(alias_name_ids=[alias_name.pk])
         in_force = [row for row in history if row.superseded_at is None]
         superseded = [row for row in history if row.superseded_at is not None]
         context = {
-            "history": history,
+            "history": [(row, *interval_state(row, now)) for row in history],
             "timeline": alias_timeline(
                 in_force,
                 title=f"{alias_name.name}: schedule",
                 now=now,
-                lane_label=lambda a: "in force",
+                lane_label=lambda a: interval_state(a, now)[1],
             )
             if history
             else None,
@@ -388,3 +516,94 @@ class BillableMetricListView(_CatalogListView):
 
     def perform(self, data, form):
         return billable_metric_create(**data)
+
+
+# --- a product's and a billable metric's own page: edit, archive -----------------------------
+
+
+class ProductDetailView(ObjectDetailView):
+    """A product: its state now, scheduled changes, what uses it, the edit form and the archive
+    button (archiving warns with what still names it)."""
+
+    permission_required = "packages_app.view_product"
+    queryset = Product.objects.select_related("billable_metric")
+    pk_url_kwarg = "product_id"
+    context_object_name = "product"
+    template_name = "packages_app/product_detail.html"
+    bound_forms: dict = {}
+
+    def get_context_data(self, product) -> dict:
+        now = timezone.now()
+        state = product_state_at(product, now)
+        initial = {"name": state["name"], "tags": ", ".join(state.get("tags") or [])}
+        return {
+            "state": state,
+            "updates": product_updates(product),
+            "usage": product_usage(product=product),
+            "form": self.bound_forms.get("form") or ProductEditForm(initial=initial),
+            "now": now,
+        }
+
+
+class ProductEditView(_DetailFormView):
+    permission_required = "packages_app.change_product"
+    form_class = ProductEditForm
+    page = ProductDetailView
+
+    def perform(self, data, form):
+        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+        return product_update(
+            product_id=self.object.pk,
+            starting_at=data["starting_at"] or hour,
+            created_by=self.request.user.get_username(),
+            changes=data["changes"],
+        )
+
+    def get_success_url(self, product) -> str:
+        return reverse("packages:product-detail", args=[product.pk])
+
+
+class ProductArchiveView(_ArchiveView, ProductDetailView):
+    permission_required = "packages_app.change_product"
+    url_name = "packages:product-detail"
+
+    def archive(self, pk):
+        return product_archive(product_id=pk)
+
+
+class BillableMetricDetailView(ObjectDetailView):
+    """A billable metric: its definition (fixed), the products counting with it, rename and
+    archive (archiving warns with the products that still use it)."""
+
+    permission_required = "packages_app.view_billablemetric"
+    queryset = BillableMetric.objects.all()
+    pk_url_kwarg = "billable_metric_id"
+    context_object_name = "metric"
+    template_name = "packages_app/billable_metric_detail.html"
+    bound_forms: dict = {}
+
+    def get_context_data(self, metric) -> dict:
+        return {
+            "products": billable_metric_usage(billable_metric=metric),
+            "form": self.bound_forms.get("form") or RenameForm(initial={"name": metric.name}),
+        }
+
+
+class BillableMetricRenameView(_DetailFormView):
+    permission_required = "packages_app.change_billablemetric"
+    form_class = RenameForm
+    page = BillableMetricDetailView
+
+    def perform(self, data, form):
+        return billable_metric_rename(billable_metric_id=self.object.pk, name=data["name"])
+
+    def get_success_url(self, metric) -> str:
+        return reverse("packages:billable-metric-detail", args=[metric.pk])
+
+
+class BillableMetricArchiveView(_ArchiveView, BillableMetricDetailView):
+    permission_required = "packages_app.change_billablemetric"
+    url_name = "packages:billable-metric-detail"
+
+    def archive(self, pk):
+        return billable_metric_archive(billable_metric_id=pk)

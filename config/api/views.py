@@ -81,6 +81,8 @@ def api_not_found(request, exception=None):
 class ApiDocsView(SpectacularSwaggerView):
     """The Swagger UI; a person who is not logged in is sent to the login page, not a bare 401."""
 
+    template_name = "api/docs.html"  # drf-spectacular's page with a language and readable colours
+
     def handle_exception(self, exc):
         if (
             isinstance(exc, exceptions.NotAuthenticated)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import BigIntegerField, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from config.audit.models import AuditLogEntry
@@ -25,9 +25,13 @@ def audit_entries(
     actor: str | None = None,
     starting_on: dt.datetime | None = None,
     ending_before: dt.datetime | None = None,
+    xact_id: int | None = None,
 ) -> QuerySet[AuditLogEntry]:
-    """Entries matching every filter given. `actor`: a username or the recorded actor name."""
+    """Entries matching every filter given. `actor`: a username or the recorded actor name;
+    `xact_id`: the entries one transaction wrote (a grouped batch, expanded)."""
     entries = AuditLogEntry.objects.all()
+    if xact_id is not None:
+        entries = entries.filter(xact_id=xact_id)
     if resource_type:
         entries = entries.filter(resource_type=resource_type)
     if resource_id:
@@ -160,3 +164,55 @@ def resource_history(
             "-timestamp", "-id"
         )[:limit]
     )
+
+
+# --- one row per batch ---------------------------------------------------------------------------
+
+GROUPED_TYPE = "contract"
+# A transaction that wrote entries for at least this many contracts (a cohort migration's
+# batch, a revert, the recurring-terms job) is one row of /activity/, expandable; a smaller one
+# (a renewal: the old contract and the new) is listed entry by entry.
+GROUP_MIN_CONTRACTS = 3
+
+
+def entries_one_per_batch(entries: QuerySet[AuditLogEntry]) -> QuerySet[AuditLogEntry]:
+    """`entries` with each transaction's contract entries reduced to its newest one (the row a
+    group hangs on: `batch_groups`). One index probe per row (audit_commit_order_idx)."""
+    newer = AuditLogEntry.objects.filter(
+        xact_id=OuterRef("xact_id"), resource_type=GROUPED_TYPE
+    ).filter(
+        Q(timestamp__gt=OuterRef("timestamp"))
+        | Q(timestamp=OuterRef("timestamp"), id__gt=OuterRef("id"))
+    )
+    return entries.filter(~Q(resource_type=GROUPED_TYPE) | ~Exists(newer))
+
+
+def batch_groups(
+    entries: QuerySet[AuditLogEntry], heads: list[AuditLogEntry]
+) -> dict[int, dict[str, Any]]:
+    """For the page's contract rows (`heads`, from `entries_one_per_batch`), what each one's
+    transaction wrote: contracts touched, entries, moved (transition) and reverted counts, and
+    for small transactions the entries themselves (`members`, newest first). One query, two
+    when a small transaction is on the page."""
+    xacts = {entry.xact_id for entry in heads if entry.resource_type == GROUPED_TYPE}
+    if not xacts:
+        return {}
+    scope = entries.filter(xact_id__in=xacts, resource_type=GROUPED_TYPE)
+    groups = {
+        row["xact_id"]: row
+        for row in scope.values("xact_id").annotate(
+            entries=Count("id"),
+            contracts=Count("resource_id", distinct=True),
+            moved=Count("id", filter=Q(action="transition")),
+            reverted=Count("id", filter=Q(action="revert_migration")),
+        )
+    }
+    small = [
+        xact
+        for xact, row in groups.items()
+        if row["entries"] > 1 and row["contracts"] < GROUP_MIN_CONTRACTS
+    ]
+    if small:
+        for member in scope.filter(xact_id__in=small).order_by("-timestamp", "-id"):
+            groups[member.xact_id].setdefault("members", []).append(member)
+    return groups

@@ -146,6 +146,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# ISO 8601 UTC dates wherever Django formats a date itself (admin lists and forms): config/formats/.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -184,6 +186,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No deep links: Swagger UI puts each operation's deep link (<a href>) inside the button that
+    # opens it, a link inside a button that assistive technology cannot reach (axe's
+    # nested-interactive, 74 operations).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     # Enums stay inline where they are used: the default hook would lift them into components
     # and, as our rooms reuse field names (`type`, `unit`, ...), name them by hash (`Type819Enum`).
     "POSTPROCESSING_HOOKS": ["config.api.schema.pin_single_version_paths"],

@@ -81,6 +81,14 @@ class ServiceForm(forms.Form):
     matching prefix wins; an unknown path becomes a form-wide error)."""
 
     paths: dict[str, str | None] = {}
+    # The ids of the inputs ("id_<field>"). A page showing two forms with the same field names
+    # gives one of them its own (`field_ids = "change_%s"`): ids stay unique on the page and each
+    # label points at its own form's input. The input names (what is posted) do not change.
+    field_ids = "id_%s"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", self.field_ids)
+        super().__init__(*args, **kwargs)
 
     def add_service_error(self, path: str | None, message: str) -> None:
         path = path or ""

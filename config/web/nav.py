@@ -11,6 +11,8 @@ SECTIONS = (
     ("/customers/", "customers"),
     ("/contracts/", "customers"),
     ("/migrations/", "migrations"),
+    ("/webhooks/", "webhooks"),
+    ("/activity/", "activity"),
 )
 
 

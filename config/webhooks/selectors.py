@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from config.core.errors import NotFound
 from config.webhooks.models import WebhookDeliveryAttempt, WebhookEndpoint
@@ -30,4 +30,22 @@ def delivery_attempts(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDeliveryA
     """Every attempt at sending to `endpoint`, with its event (one query per page)."""
     return WebhookDeliveryAttempt.objects.filter(endpoint=endpoint).select_related(
         "delivery__event"
+    )
+
+
+def endpoints_with_last_attempt(*, include_archived: bool = True) -> QuerySet[WebhookEndpoint]:
+    """Endpoints for the Webhooks page, newest first, each with its last attempt's time,
+    response status and error (`last_attempted_at`, `last_status`, `last_error`): one query,
+    each annotation one index probe (webhook_attempt_by_endpoint)."""
+    last = WebhookDeliveryAttempt.objects.filter(endpoint=OuterRef("pk")).order_by(
+        "-attempted_at", "-id"
+    )
+    return (
+        endpoints(include_archived=include_archived)
+        .annotate(
+            last_attempted_at=Subquery(last.values("attempted_at")[:1]),
+            last_status=Subquery(last.values("response_status")[:1]),
+            last_error=Subquery(last.values("error")[:1]),
+        )
+        .order_by(F("archived_at").asc(nulls_first=True), "-created_at", "-id")
     )

@@ -124,6 +124,7 @@ CSV_COLUMNS = (
     "customer_id",
     "contract_id",
     "package_id",
+    "package_name",
     "starting_at",
     "ending_before",
     "archived_at",
@@ -166,6 +167,7 @@ def cohort_export_csv(
             "customer_id",
             "id",
             "package_id",
+            "package__name",
             "starts",
             "ends",
             "archived",
@@ -339,4 +341,19 @@ def migrations_touching(
             "target_alias",
         )
         .order_by("run_at", "id")
+    )
+
+
+def package_cohort_summary(*, package: Package, now: dt.datetime) -> dict[str, int]:
+    """The package page's cohort card: contracts running now, starting later, ended (not
+    archived ones), in one aggregate."""
+    running = Q(starting_at__lte=now) & (Q(ending_before__isnull=True) | Q(ending_before__gt=now))
+    return (
+        Contract.objects.not_archived()
+        .filter(package=package)
+        .aggregate(
+            now=Count("id", filter=running),
+            upcoming=Count("id", filter=Q(starting_at__gt=now)),
+            ended=Count("id", filter=Q(ending_before__lte=now)),
+        )
     )

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from config.audit.services import audit_record_many
 from config.core import jsonutil
+from config.core.bulk_rows import model_rows_insert
 from config.core.errors import ApplicationError
 from config.core.instants import format_instant
 from config.core.jsonutil import DecimalDecoder
@@ -72,7 +73,6 @@ from contracts_app.services.term_rows import (
     TermRowsTemplate,
     contract_terms_rewrite,
     contracts_terms_write,
-    model_rows_insert,
 )
 from contracts_app.services.term_snapshots import revert_snapshots_apply, term_dump
 from contracts_app.services.timeline_locks import lock_timelines
@@ -453,7 +453,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
             target_terms[term.package_id].append(term)
         customer_ids = {c.customer_id for c in contracts.values()}
         archived_customers = set(
-            Customer.objects.filter(id__in=customer_ids, archived_at__isnull=False).values_list(
+            Customer.objects.filter(id__any_of=customer_ids, archived_at__isnull=False).values_list(
                 "id", flat=True
             )
         )

@@ -13,24 +13,14 @@ import functools
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
 
 from django.db import connection
 from django.db.models import Field
 
 from config.core import jsonutil
+from config.core.bulk_rows import json_column
 from contracts_app.models import Contract, ContractTerm
 from contracts_app.services.materialise import TermRow
-
-
-def _json_column(value: Any) -> Any:
-    """A column value in the JSON row form `jsonb_to_recordset` reads back into its SQL type."""
-    if isinstance(value, datetime):
-        return value.isoformat()  # full precision: the JSON encoder would cut to milliseconds
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
 
 
 def _quote(name: str) -> str:
@@ -56,34 +46,6 @@ def _terms_insert() -> tuple[str, tuple[tuple[str, str, Field | None], ...]]:
     return sql, sources
 
 
-@functools.cache
-def _model_insert(model) -> str:
-    fields = model._meta.concrete_fields
-    columns = ", ".join(_quote(f.column) for f in fields)
-    record = ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in fields)
-    return (
-        f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) "
-        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS t({record})"
-    )
-
-
-def model_rows_insert(objects: list) -> None:
-    """bulk_create for unsaved instances of one model with Python-side defaults, as one JSON
-    document (bulk_create's per-column arrays are quoted value by value, and a batch's 500
-    contracts with their settings spent more time there than in PostgreSQL). Each field's
-    pre_save runs as in bulk_create (auto_now_add)."""
-    if not objects:
-        return
-    fields = type(objects[0])._meta.concrete_fields
-    records = [
-        {f.column: _json_column(f.pre_save(obj, add=True)) for f in fields} for obj in objects
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_model_insert(type(objects[0])), [jsonutil.dumps(records)])
-    for obj in objects:  # saved, as bulk_create leaves them
-        obj._state.adding, obj._state.db = False, connection.alias
-
-
 def contract_terms_write(*, contract: Contract, rows: Iterable[TermRow]) -> None:
     """Insert materialised term rows for `contract` in one statement."""
     contracts_terms_write(pairs=[(contract, rows)])
@@ -101,7 +63,7 @@ def _records(contract_id, rows: Iterable[TermRow]) -> list[dict]:
                 value = getattr(row, attname)
             else:
                 value = default_from.get_default()
-            record[column] = _json_column(value)
+            record[column] = json_column(value)
         records.append(record)
     return records
 
@@ -262,7 +224,7 @@ def contract_terms_rewrite(*, changed: Iterable[ContractTerm], deleted: Iterable
     """Delete some term rows and rewrite the window and body of others, in one statement."""
     deleted_ids = [str(term_id) for term_id in deleted]
     payload = [
-        {"id": str(term.id), **{name: _json_column(getattr(term, name)) for name in _REWRITTEN}}
+        {"id": str(term.id), **{name: json_column(getattr(term, name)) for name in _REWRITTEN}}
         for term in changed
     ]
     if deleted_ids or payload:

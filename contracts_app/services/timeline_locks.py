@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from config.core import lookups  # noqa: F401  (registers `__any_of`)
 from contracts_app.models import Contract, Subscription
 
 
@@ -20,7 +21,7 @@ def lock_timelines(
     """
     ids = list(contract_ids)
     subscription_ids = (
-        Contract.objects.filter(id__in=ids, subscription__isnull=False)
+        Contract.objects.filter(id__any_of=ids, subscription__isnull=False)
         .values("subscription_id")
         .distinct()
     )
@@ -31,7 +32,7 @@ def lock_timelines(
         .values_list("id", flat=True)
     )
     # `of=self`: the related rows read with the contracts are not locked.
-    contracts = Contract.objects.select_for_update(of=("self",)).filter(id__in=ids)
+    contracts = Contract.objects.select_for_update(of=("self",)).filter(id__any_of=ids)
     if select_related:
         contracts = contracts.select_related(*select_related)
     return {c.id: c for c in contracts.order_by("id")}

@@ -22,6 +22,7 @@ from config.web.forms import (
     ServiceCheckedChoiceField,
     utc_datetime_field,
 )
+from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
 from packages_app.forms.terms import (
     FREQUENCY_CHOICES,
     TERM_FORMS,
@@ -74,25 +75,12 @@ class PackageForm(forms.Form):
     billing_provider = forms.ChoiceField(
         label="Billing provider",
         required=False,
-        choices=[
-            *BLANK,
-            ("stripe", "Stripe"),
-            ("netsuite", "NetSuite"),
-            ("aws_marketplace", "AWS Marketplace"),
-            ("azure_marketplace", "Azure Marketplace"),
-            ("gcp_marketplace", "GCP Marketplace"),
-        ],
+        choices=[*BLANK, *BILLING_PROVIDER_NAMES.items()],
     )
     delivery_method = forms.ChoiceField(
         label="Delivery method",
         required=False,
-        choices=[
-            *BLANK,
-            ("direct_to_billing_provider", "direct to billing provider"),
-            ("aws_sqs", "AWS SQS"),
-            ("aws_sns", "AWS SNS"),
-            ("tackle", "Tackle"),
-        ],
+        choices=[*BLANK, *DELIVERY_METHOD_NAMES.items()],
     )
     net_payment_terms_days = forms.DecimalField(label="Net payment terms (days)", required=False)
     usage_frequency = forms.ChoiceField(

@@ -141,7 +141,60 @@ class RateForm(ServiceForm):
         return body
 
 
+class RateChangeForm(ServiceForm):
+    """End a rate in force at a date, or replace it from that date with a new price (or new
+    tiers). The inputs' ids carry the rate's id: one form per row, no repeated ids."""
+
+    ACTIONS = [("end", "End it"), ("replace", "Replace it")]
+
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.HiddenInput)
+    on = utc_datetime_field(
+        "On", required=True, help_text="UTC; the last day billed is the day before"
+    )
+    price = forms.DecimalField(label="New price", required=False)
+    tiers = forms.CharField(label="New tiers", required=False, help_text="size:price, …, :price")
+    paths = {
+        "ending_before": "on",
+        "starting_at": "on",
+        "price": "price",
+        "tiers": "tiers",
+        "rate_id": None,
+    }
+
+    def __init__(self, *args, rate_id=None, **kwargs):
+        super().__init__(*args, auto_id=f"id_rate-{rate_id}-%s" if rate_id else "id_%s", **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "replace" and data.get("price") is None and not data.get("tiers"):
+            self.add_error("price", "Give the new price (or the new tiers of a tiered rate)")
+        tiers = parse_tiers(data.get("tiers") or "") or []
+        if any(not isinstance(v, Decimal) for tier in tiers for v in tier.values()):
+            self.add_error("tiers", "Write each tier as size:price, the last as :price")
+        return data
+
+    def error_summary(self) -> list[str]:
+        return [
+            f"{self.fields[name].label if name in self.fields else 'Rate'}: {error}"
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        body = {"action": data["action"], "on": data["on"]}
+        if data.get("price") is not None:
+            body["price"] = data["price"]
+        tiers = parse_tiers(data.get("tiers") or "")
+        if tiers:
+            body["tiers"] = tiers
+        return body
+
+
 class RateCardAliasForm(ServiceForm):
+    """Its inputs' ids are `id_alias_*`: the add-rate form on the same page has `id_starting_at`."""
+
+    field_ids = "id_alias_%s"
     name = forms.CharField(label="Alias", max_length=400)
     starting_at = utc_datetime_field("From", help_text="UTC; empty: now")
     ending_before = utc_datetime_field("Until", help_text="UTC; empty: open-ended")
@@ -229,3 +282,29 @@ class BillableMetricForm(ServiceForm):
         if data.get("event_type"):
             body["event_type_filter"] = {"in_values": [data["event_type"]]}
         return body
+
+
+class ProductEditForm(ServiceForm):
+    """A product's new name and tags from an instant (`product_update`: the product keeps its
+    history; Metronome schedules changes on an hour boundary)."""
+
+    name = forms.CharField(label="Name", max_length=400)
+    tags = forms.CharField(label="Tags", required=False, help_text="Comma-separated")
+    starting_at = utc_datetime_field("From", help_text="UTC, on the hour; empty: this hour")
+    paths = {"name": "name", "tags": "tags", "starting_at": "starting_at", "product_id": None}
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        tags = [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]
+        return {
+            "changes": {"name": data["name"], "tags": tags},
+            "starting_at": data.get("starting_at"),
+        }
+
+
+class RenameForm(ServiceForm):
+    name = forms.CharField(label="Name", max_length=400)
+    paths = {"name": "name"}
+
+    def body(self) -> dict:
+        return {"name": self.cleaned_data["name"]}

@@ -46,3 +46,24 @@ def alias_schedule(*, alias_name: AliasName):
         .select_related("package", "rate_card")
         .order_by("starting_at", "id")
     )
+
+
+def alias_schedules_of(*, alias_name_ids) -> list[AliasAssignment]:
+    """Every interval of these alias names, superseded ones included, by name then start (the
+    package page draws its aliases' schedules from these)."""
+    if not alias_name_ids:
+        return []
+    return list(
+        AliasAssignment.objects.filter(alias_name_id__in=alias_name_ids)
+        .select_related("alias_name", "package", "rate_card")
+        .order_by("alias_name__name", "starting_at", "id")
+    )
+
+
+def rate_card_assignments(*, rate_card: RateCard):
+    """The alias intervals pointing at a rate card, by name then start."""
+    return (
+        AliasAssignment.objects.filter(rate_card=rate_card)
+        .select_related("alias_name", "rate_card", "package")
+        .order_by("alias_name__name", "starting_at", "id")
+    )

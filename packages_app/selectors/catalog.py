@@ -15,7 +15,17 @@ from django.utils import timezone
 from config.core.errors import NotFound
 from config.core.ids import parse_uuid
 from config.core.instants import parse_instant
-from packages_app.models import AliasAssignment, BillableMetric, CreditType, Product, Rate, RateCard
+from packages_app.models import (
+    AliasAssignment,
+    BillableMetric,
+    CreditType,
+    Package,
+    PackageTerm,
+    Product,
+    Rate,
+    RateCard,
+)
+from packages_app.selectors.aliases import rate_card_for_alias
 
 # Product fields that make up a product's state (ProductListItemState minus the audit fields).
 PRODUCT_STATE_FIELDS = (
@@ -228,3 +238,93 @@ def rates_matching(
             any_selector |= _selector_condition(selector, tagged)
         rates = rates.filter(any_selector)
     return rates
+
+
+def unpriced_subscriptions(
+    *,
+    rate_card: RateCard | None,
+    subscriptions: Iterable[tuple[Any, str]],
+    product_names: dict[str, str] | None = None,
+) -> list[str]:
+    """Names of the products of `subscriptions` ((product id, billing frequency) pairs) that
+    `rate_card` has no rate for: a contract would bill them at no price. A rate prices a
+    subscription when it is for its product and for its billing frequency (or for none). With
+    no rate card every subscription is unpriced. Two queries at most (one with `product_names`,
+    {product id: name}, when the caller already has them)."""
+    wanted = [(str(product_id), frequency or "") for product_id, frequency in subscriptions]
+    if not wanted:
+        return []
+    priced: set[tuple[str, str]] = set()
+    if rate_card is not None:
+        rows = Rate.objects.filter(
+            rate_card=rate_card, product_id__in={product_id for product_id, _ in wanted}
+        ).values_list("product_id", "details")
+        priced = {
+            (str(product_id), (details or {}).get("billing_frequency") or "")
+            for product_id, details in rows
+        }
+    missing = [
+        product_id
+        for product_id, frequency in wanted
+        if (product_id, frequency) not in priced and (product_id, "") not in priced
+    ]
+    if not missing:
+        return []
+    if product_names is None or any(pk not in product_names for pk in missing):
+        rows = Product.objects.filter(pk__in=missing).values_list("id", "name")
+        product_names = {str(pk): name for pk, name in rows}
+    return sorted({product_names.get(pk, pk) for pk in missing})
+
+
+def body_subscriptions(body: dict) -> list[tuple[Any, str]]:
+    """(product id, billing frequency) of each subscription of a package-create body."""
+    return [
+        (rate.get("product_id"), rate.get("billing_frequency") or "")
+        for rate in ((s.get("subscription_rate") or {}) for s in body.get("subscriptions") or [])
+        if rate.get("product_id")
+    ]
+
+
+def package_unpriced_subscriptions(
+    *, package: Package, terms: Iterable[PackageTerm], at
+) -> list[str]:
+    """The package's subscriptions its rate card (the alias resolved as of `at`) has no price
+    for; asked by the builder on save and by the package page."""
+    subscriptions = [
+        (term.product_id, (term.body.get("subscription_rate") or {}).get("billing_frequency"))
+        for term in terms
+        if term.kind == PackageTerm.Kind.SUBSCRIPTION and term.product_id
+    ]
+    if not subscriptions:
+        return []
+    rate_card = package.rate_card
+    if rate_card is None and package.rate_card_alias:
+        rate_card = rate_card_for_alias(name=package.rate_card_alias, at=at)
+    return unpriced_subscriptions(rate_card=rate_card, subscriptions=subscriptions)
+
+
+def product_usage(*, product: Product) -> dict[str, list]:
+    """What still names the product, for the archive warning: rate cards with a rate for it
+    and packages with a term on it (not archived ones), by name. Two queries."""
+    rate_cards = (
+        RateCard.objects.filter(rates__product=product, archived_at__isnull=True)
+        .distinct()
+        .order_by("name")
+        .values_list("id", "name")
+    )
+    packages = (
+        Package.objects.filter(terms__product=product, archived_at__isnull=True)
+        .distinct()
+        .order_by("name")
+        .values_list("id", "name")
+    )
+    return {"rate_cards": list(rate_cards), "packages": list(packages)}
+
+
+def billable_metric_usage(*, billable_metric: BillableMetric) -> list[tuple]:
+    """(id, name) of the products (not archived) that count usage with the metric. One query."""
+    return list(
+        Product.objects.filter(billable_metric=billable_metric, archived_at__isnull=True)
+        .order_by("name")
+        .values_list("id", "name")
+    )

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from config.core.errors import ValidationFailed
@@ -138,3 +139,34 @@ def rate_schedule_page(
     items = segments[:limit]
     last = items[-1]
     return CursorPage(items=items, next_cursor=cursor_for([last.starting_at, str(last.pk)]))
+
+
+@dataclass
+class RateCardSchedule:
+    """The rate-card page's reading of the schedule at `at` (one query): every segment, the
+    segments in force at `at` (one per schedule key), and the rates whose own window holds `at`
+    but which a later rate supersedes there, each with the segment that supersedes it."""
+
+    at: dt.datetime
+    segments: list[Rate]
+    in_force: list[Rate]
+    superseded: list[tuple[Rate, Rate]]
+
+
+def rate_card_schedule_at(*, rate_card: RateCard, at: dt.datetime) -> RateCardSchedule:
+    rates = list(rates_matching(rate_card=rate_card))
+    segments = schedule_segments(rates)
+    in_force = segments_in_force(segments, at)
+    winners = {rate_schedule_key(segment): segment for segment in in_force}
+    superseded = []
+    for rate in rates:
+        winner = winners.get(rate_schedule_key(rate))
+        if _covers(rate, at) and winner is not None and winner.pk != rate.pk:
+            superseded.append((rate, winner))
+    by_product = lambda rate: (rate.product.name, rate.starting_at, str(rate.pk))  # noqa: E731
+    return RateCardSchedule(
+        at=at,
+        segments=sorted(segments, key=by_product),
+        in_force=sorted(in_force, key=by_product),
+        superseded=sorted(superseded, key=lambda pair: by_product(pair[0])),
+    )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from config.audit.services import audit_record, changed_fields, queryset_update_recorded
 from config.core.errors import ValidationFailed
 from config.core.ids import parse_uuid
+from config.core.instants import format_day_or_minute
 from packages_app.amounts import amount_check
 from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Rate, RateCard
 from packages_app.selectors.catalog import rate_card_get
@@ -474,3 +475,103 @@ def _schedule(rate_card: RateCard, built: list[Rate]) -> tuple[list[Rate], list[
 
 def rate_add(*, rate_card_id: Any, rate: dict[str, Any]) -> Rate:
     return rates_add(rate_card_id=rate_card_id, rates=[rate], field="")[0]
+
+
+# Ending and replacing a rate (the rate-card page) --------------------------------------------
+
+
+def _end_schedule(rate_card: RateCard, rate_id: Any, ending_before) -> tuple[Rate, list[Rate]]:
+    """End, at `ending_before`, every rate of `rate_id`'s schedule key that runs past it (the
+    schedule rule: a later rate would otherwise hand back to an earlier open-ended one). Rates
+    scheduled to start on or after that instant are kept. Answers the rate and the rows ended."""
+    rate = Rate.objects.filter(rate_card=rate_card, pk=parse_uuid(rate_id)).first()
+    if rate is None:
+        raise ValidationFailed(f"Rate {rate_id} is not on this rate card", field="rate_id")
+    if rate.starting_at >= ending_before:
+        raise ValidationFailed(
+            f"This rate starts on {format_day_or_minute(rate.starting_at)}: choose a later date",
+            field="ending_before",
+        )
+    key = rate_schedule_key(rate)
+    ended = [
+        row
+        for row in Rate.objects.filter(
+            rate_card=rate_card, product_id=rate.product_id, starting_at__lt=ending_before
+        ).order_by("starting_at", "id")
+        if rate_schedule_key(row) == key
+        and (row.ending_before is None or row.ending_before > ending_before)
+    ]
+    if not ended:
+        raise ValidationFailed(
+            "Nothing of this rate runs past that date: it already ends by then",
+            field="ending_before",
+        )
+    for row in ended:
+        row.ending_before = ending_before
+    Rate.objects.bulk_update(ended, ["ending_before"])
+    return rate, ended
+
+
+def _not_in_past(instant, *, field: str) -> None:
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    if instant < today:
+        raise ValidationFailed(
+            "Choose today or a later date: invoices already used it", field=field
+        )
+
+
+@transaction.atomic
+def rate_end(*, rate_card_id: Any, rate_id: Any, ending_before) -> list[Rate]:
+    """The product's price (this rate's schedule) stops at `ending_before`; rates scheduled
+    from that instant on still start. One transaction, audited on the card."""
+    _not_in_past(ending_before, field="ending_before")
+    rate_card = _rate_card_for_change(rate_card_id)
+    _, ended = _end_schedule(rate_card, rate_id, ending_before)
+    audit_record(
+        action="end_rates",
+        resource_type="rate_card",
+        resource_id=rate_card.pk,
+        description=f"{len(ended)} rate(s) ended",
+        changes={"rate_ids": [row.pk for row in ended], "ending_before": ending_before},
+    )
+    return ended
+
+
+@transaction.atomic
+def rate_replace(
+    *,
+    rate_card_id: Any,
+    rate_id: Any,
+    starting_at,
+    price: Decimal | None = None,
+    tiers: list[dict[str, Any]] | None = None,
+) -> Rate:
+    """End the rate's schedule at `starting_at` and add, from there (open-ended), the same rate
+    (product, pricing group, frequency, type, credit type, entitlement) with a new price or
+    new tiers: the same checks as adding a rate. All or nothing."""
+    _not_in_past(starting_at, field="starting_at")
+    rate_card = _rate_card_for_change(rate_card_id)
+    rate, ended = _end_schedule(rate_card, rate_id, starting_at)
+    details = {k: v for k, v in (rate.details or {}).items() if k != "tiers"}
+    new = {
+        "product_id": str(rate.product_id),
+        "starting_at": starting_at,
+        "entitled": rate.entitled,
+        "rate_type": rate.rate_type,
+        "credit_type_id": str(rate.credit_type_id),
+        "pricing_group_values": rate.pricing_group_values or None,
+        **details,
+    }
+    if rate.rate_type in TIERED_TYPES:
+        new["tiers"] = tiers
+    else:
+        new["price"] = price
+    added = rate_add(rate_card_id=rate_card.pk, rate=new)
+    audit_record(
+        action="end_rates",
+        resource_type="rate_card",
+        resource_id=rate_card.pk,
+        description=f"{len(ended)} rate(s) ended, replaced by {added.pk}",
+        changes={"rate_ids": [row.pk for row in ended], "ending_before": starting_at},
+    )
+    return added

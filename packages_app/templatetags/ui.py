@@ -7,8 +7,21 @@ import datetime as dt
 from django import template
 
 from config.core.instants import format_day_or_minute, parse_instant
+from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
 
 register = template.Library()
+
+
+@register.filter
+def provider_name(value: str) -> str:
+    """A billing provider as the pages spell it ("stripe" → "Stripe")."""
+    return BILLING_PROVIDER_NAMES.get(value, value)
+
+
+@register.filter
+def delivery_name(value: str) -> str:
+    """A delivery method as the pages spell it ("aws_sqs" → "AWS SQS")."""
+    return DELIVERY_METHOD_NAMES.get(value, value)
 
 
 @register.filter

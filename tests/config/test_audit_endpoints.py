@@ -88,6 +88,8 @@ PAGES_WITHOUT_WRITES = {
     "packages:alias-list",
     "packages:alias-detail",
     "packages:ratecard-detail",
+    "webhooks:webhook-list",
+    "webhooks:webhook-detail",
 }
 # Pages that write do it through the services the API calls, which record the entries
 # (actor from the session): one case per service above covers them. Each page is tested
@@ -112,6 +114,10 @@ PAGES_WRITING_THROUGH_AUDITED_SERVICES = {
     "packages:ratecard-alias-add": "rate_card_update",
     "packages:product-list": "product_create",
     "packages:billable-metric-list": "billable_metric_create",
+    "webhooks:webhook-new": "endpoint_create",
+    "webhooks:webhook-rotate": "endpoint_secret_rotate",
+    "webhooks:webhook-archive": "endpoint_archive",
+    "webhooks:webhook-resend": "delivery_resend",
 }
 
 

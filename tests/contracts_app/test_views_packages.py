@@ -206,8 +206,9 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
     # Whatever the rows: the form's choices (5), then inside a transaction that is rolled back
     # the create's own checks and inserts, a stand-in customer, the provisioning's writes (and
     # their audit entries and webhook events, rolled back with them) and the contract read
-    # back; credit type names (savepoints count: the test runs in one); the forecast beside it
-    # (issue 21): the rate card's rates and the credit types' names.
+    # back; credit type names (savepoints count: the test runs in one); the subscriptions'
+    # rates on the card (the no-price warning, 1); the forecast beside it (issue 21): the rate
+    # card's rates and the credit types' names (2).
     data.update(
         {
             "recurring_credits-TOTAL_FORMS": "3",
@@ -229,7 +230,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
             },
         }
     )
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(35):
         response = pricing_client.post("/packages/new/preview/", data, HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<td>period 3</td>") == 3
 
@@ -310,7 +311,7 @@ def test_package_page_words_timelines_and_cohort_in_constant_queries(
         response = pricing_client.get(f"/packages/{package.id}/?start=2027-01-31")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Starter Plan" in html and "in force" in html
+    assert "Starter Plan" in html and "scheduled from 2027-01-31" in html  # not "in force"
     assert 'data-count="cohort-now">' in html
     assert html.count('class="tl-bar') > 8
     assert "2027-01-31" in html

@@ -103,7 +103,7 @@ def test_alias_page_draws_history_including_superseded(
     with django_assert_max_num_queries(5):
         html = pricing_client.get(f"/aliases/{name.id}/").content.decode()
     assert "superseded" in html and "Starter v1" in html and "Starter v2" in html
-    assert html.count('<svg role="img"') == 2
+    assert html.count('<svg role="group"') == 2  # timelines of links (templates/core/timeline.html)
 
 
 def test_rate_card_page_shows_rates_at_a_date(pricing_client, django_assert_max_num_queries):

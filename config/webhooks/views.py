@@ -1,0 +1,170 @@
+"""The Webhooks page (`/webhooks/`): endpoints, create (the secret shown once), rotate, archive,
+and each endpoint's delivery attempts with "Resend". Declared on the page toolkit; every write
+goes through the API's serializer and the same service the API calls."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from config.core.pagination import keyset_paginate
+from config.web import ObjectDetailView, ObjectListView, ServiceFormView, page_or_first
+from config.webhooks import presenters, selectors, services
+from config.webhooks.api import WebhookCreateInput, WebhookResendInput
+from config.webhooks.forms import WebhookActionForm, WebhookForm, WebhookResendForm
+from config.webhooks.models import WebhookEndpoint
+
+VIEW = "webhooks.view_webhookendpoint"
+ADD = "webhooks.add_webhookendpoint"
+CHANGE = "webhooks.change_webhookendpoint"
+DELIVERIES_PAGE = 25
+SECRET_KEY = "webhook-secret:{}"  # the session key a new secret waits under, read once
+
+
+def _secret_keep(request, endpoint: WebhookEndpoint) -> None:
+    request.session[SECRET_KEY.format(endpoint.pk)] = endpoint.secret
+
+
+class WebhookListView(ObjectListView):
+    permission_required = VIEW
+    title = "Webhooks"
+    template_name = "webhooks/webhook_list.html"
+    partial_template_name = "webhooks/webhook_list.html#table"
+    search_fields = ("url", "description")
+    search_label = "Search by URL or description"
+    create_url_name = "webhooks:webhook-new"
+    create_label = "New webhook"
+    create_permission = ADD
+    empty_text = "No webhooks yet: add one to have events POSTed to your systems."
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.queryset = selectors.endpoints_with_last_attempt()
+        return super().get_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["endpoint_rows"] = [
+            {
+                "endpoint": endpoint,
+                "url": reverse("webhooks:webhook-detail", args=[endpoint.pk]),
+                "status": presenters.status_words(endpoint),
+                "last": presenters.last_delivery_words(endpoint),
+            }
+            for endpoint in context["object_list"]
+        ]
+        return context
+
+
+class WebhookNewView(ServiceFormView):
+    permission_required = ADD
+    form_class = WebhookForm
+    serializer = WebhookCreateInput
+    template_name = "webhooks/webhook_new.html"
+
+    def perform(self, data, form):
+        endpoint = services.endpoint_create(
+            url=data["url"], event_types=data["events"], description=data.get("description", "")
+        )
+        _secret_keep(self.request, endpoint)
+        return endpoint
+
+    def get_success_url(self, endpoint) -> str:
+        return reverse("webhooks:webhook-detail", args=[endpoint.pk])
+
+
+class WebhookDetailView(ObjectDetailView):
+    """One endpoint: what it receives, its status, the secret once after create or rotate, the
+    rotate and archive buttons, and its delivery attempts newest first ("Older →" pages)."""
+
+    permission_required = VIEW
+    queryset = WebhookEndpoint.objects.all()
+    pk_url_kwarg = "webhook_id"
+    context_object_name = "webhook"
+    template_name = "webhooks/webhook_detail.html"
+    panels = ("deliveries",)
+    action_error = None
+
+    def get_context_data(self, webhook) -> dict:
+        return {
+            "secret": self.request.session.pop(SECRET_KEY.format(webhook.pk), None),
+            "status": presenters.status_words(webhook),
+            "can_change": self.request.user.has_perm(CHANGE),
+            "action_error": self.action_error,
+        }
+
+    def panel_deliveries(self, webhook) -> dict:
+        attempts = selectors.delivery_attempts(endpoint=webhook)
+        cursor = self.request.GET.get("after") or None
+        page = page_or_first(
+            lambda after: keyset_paginate(
+                attempts,
+                limit=DELIVERIES_PAGE,
+                cursor=after,
+                keys=("attempted_at", "id"),
+                descending=True,
+                cursor_field="after",
+            ),
+            cursor,
+        )
+        return {
+            "attempts": [presenters.attempt_row(attempt) for attempt in page.items],
+            "next_cursor": page.next_cursor,
+            "first_page": cursor is None,
+            "can_resend": webhook.archived_at is None and self.request.user.has_perm(CHANGE),
+        }
+
+
+class _WebhookActionView(ServiceFormView):
+    """A button on the webhook page (POST only); refused, the page again with the reason."""
+
+    permission_required = CHANGE
+    http_method_names = ["post"]
+    form_class = WebhookActionForm
+    template_name = WebhookDetailView.template_name
+
+    def load(self) -> None:
+        self.webhook = get_object_or_404(WebhookEndpoint, pk=self.kwargs["webhook_id"])
+
+    def get_context_data(self, form) -> dict:
+        page = WebhookDetailView(request=self.request, kwargs=self.kwargs)
+        page.action_error = " ".join(str(error) for error in form.non_field_errors())
+        return page.page_context(self.webhook)
+
+    def get_success_url(self, obj) -> str:
+        return reverse("webhooks:webhook-detail", args=[self.webhook.pk])
+
+
+class WebhookRotateView(_WebhookActionView):
+    def perform(self, data, form):
+        endpoint = services.endpoint_secret_rotate(endpoint=self.webhook)
+        _secret_keep(self.request, endpoint)
+        return endpoint
+
+
+class WebhookArchiveView(_WebhookActionView):
+    def perform(self, data, form):
+        endpoint = services.endpoint_archive(endpoint=self.webhook)
+        messages.success(self.request, "Webhook archived: nothing more is sent to it.")
+        return endpoint
+
+
+class WebhookResendView(_WebhookActionView):
+    form_class = WebhookResendForm
+    serializer = WebhookResendInput
+
+    def body(self, form) -> dict:
+        return {"webhook_id": str(self.webhook.pk), **form.body()}
+
+    def perform(self, data, form):
+        delivery = services.delivery_resend(endpoint=self.webhook, event_id=data["event_id"])
+        messages.success(
+            self.request,
+            f"Event {delivery.event_id} queued to be sent again; the new attempt is listed "
+            "below once it is made.",
+        )
+        return delivery
+
+    def get_success_url(self, obj) -> str:
+        return super().get_success_url(obj) + "#deliveries"
