@@ -4,6 +4,7 @@ from contracts_app import (
     views,
     views_cohort,
     views_contract_edits,
+    views_forecast,
     views_migrations,
     views_packages,
 )
@@ -23,6 +24,11 @@ urlpatterns = [
         "packages/<uuid:package_id>/",
         views_packages.PackageDetailView.as_view(),
         name="package-detail",
+    ),
+    path(
+        "packages/<uuid:package_id>/forecast/",
+        views_forecast.package_forecast_panel,
+        name="package-forecast",
     ),
     path(
         "packages/<uuid:package_id>/new-version/",

@@ -19,6 +19,7 @@ from contracts_app.selectors.cohorts import package_cohort_summary
 from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.previews import package_preview, package_preview_saved
 from contracts_app.views_cohort import chart_context
+from contracts_app.views_forecast import builder_forecast
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.forms.builder import (
     BuilderForms,
@@ -98,6 +99,7 @@ def package_builder_preview(request, package_id=None):
     context = _preview_context(forms, request, package_terms=source is not None)
     context["source"] = source
     preview = context.get("preview")
+    context.update(builder_forecast(preview, request.POST, refresh_url=request.path))
     if source is not None and preview is not None:
         # The new version as package_create builds it, against the saved one: the migration
         # preview's diff, in the same words.

@@ -10,6 +10,7 @@ from config.api.serializers import StrictSerializer
 from config.core.instants import format_instant
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS
+from packages_app.api.response_serializers import NumberOutput
 
 Timing = CohortMigration.Timing
 
@@ -186,6 +187,43 @@ class EditNotCarriedOutput(serializers.Serializer):
     fields = serializers.ListField(child=serializers.CharField())
 
 
+def _per_credit_type(help_text: str) -> serializers.DictField:
+    return serializers.DictField(child=NumberOutput(), help_text=help_text)
+
+
+class PreviewSampleMoneyOutput(serializers.Serializer):
+    months = serializers.IntegerField(help_text="The window: this many months from the move")
+    before = _per_credit_type(
+        "Charges per credit type id over the window on the source package, the old contract "
+        "running on (to its own end), from the package's terms and rate card; usage not included"
+    )
+    after = _per_credit_type(
+        "Charges per credit type id over the window on the target package, a new contract "
+        "from the effective instant"
+    )
+    delta = _per_credit_type("after - before, per credit type id")
+
+
+class PreviewMoneyOutput(serializers.Serializer):
+    months = serializers.IntegerField(help_text="The window: this many months from each move")
+    method = serializers.ChoiceField(
+        choices=["ALL", "SAMPLE"],
+        help_text="ALL: every eligible contract priced (the sample is the whole cohort); "
+        "SAMPLE: the sampled moving contracts' sums x population / sample_size",
+    )
+    sample_size = serializers.IntegerField(help_text="Moving contracts priced")
+    population = serializers.IntegerField(help_text="Eligible contracts (the ones that move)")
+    before = _per_credit_type("The cohort's charges per credit type id on the source package")
+    after = _per_credit_type("The cohort's charges per credit type id on the target package")
+    delta = _per_credit_type("after - before, per credit type id")
+    credit_types = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), help_text="Credit type id -> name"
+    )
+    usage_included = serializers.BooleanField(
+        help_text="False: usage is not priced (no usage data), only the terms' charges"
+    )
+
+
 class PreviewSampleOutput(serializers.Serializer):
     customer_id = serializers.UUIDField()
     contract_id = serializers.UUIDField()
@@ -196,6 +234,9 @@ class PreviewSampleOutput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=CohortMigrationItem.Reason.values, allow_null=True)
     has_edits = serializers.BooleanField()
     edits_not_carried = EditNotCarriedOutput(many=True)
+    money = PreviewSampleMoneyOutput(
+        allow_null=True, help_text="The move's money for this customer (null when skipped)"
+    )
 
 
 class PreviewEditsOutput(serializers.Serializer):
@@ -244,7 +285,15 @@ class PreviewOutput(serializers.Serializer):
     edited_contracts = serializers.ChoiceField(choices=CohortMigration.EditedContracts.values)
     edits = PreviewEditsOutput()
     sample = PreviewSampleOutput(many=True)
-    diff = serializers.DictField(allow_null=True)
+    diff = serializers.DictField(
+        allow_null=True,
+        help_text="The package diff (terms_added, terms_removed, terms_changed, "
+        "fields_changed); each line's `customers`: how many customers it touches (every "
+        "eligible contract is rebuilt from the target)",
+    )
+    money = PreviewMoneyOutput(
+        help_text="The cohort's charges before and after the move over `months`, per credit type"
+    )
 
 
 class PreviewEnvelope(serializers.Serializer):

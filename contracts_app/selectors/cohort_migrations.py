@@ -18,6 +18,7 @@ from django.utils import timezone
 from config.core.errors import NotFound, ValidationFailed
 from config.core.ids import parse_uuid
 from config.core.instants import format_instant
+from config.core.money import totals_by_credit_type
 from contracts_app.models import (
     CohortMigration,
     CohortMigrationItem,
@@ -34,7 +35,13 @@ from contracts_app.services.cohort_migration_plan import (
     cohort_on_date_counts,
     cohort_sql_session,
 )
-from packages_app.models import Package
+from contracts_app.services.forecasts import (
+    MOVE_MONEY_MONTHS,
+    charges_in_window,
+    money_difference,
+    money_scaled,
+)
+from packages_app.models import CreditType, Package, PackageTerm
 from packages_app.selectors.aliases import package_for_alias
 from packages_app.selectors.package_diff import package_diff
 from packages_app.time_offsets import add_offset
@@ -307,10 +314,15 @@ def _preview(*, spec: CohortSpec, source: Package, target: Package | None, targe
     not_carried = _edits_not_carried(
         [r["contract_id"] for r in sample_rows if r["has_edits"] and r["reason"] is None]
     )
+    # The targets, and the source again with its rate card (for the money; same query).
     packages = {
         p.id: p
-        for p in Package.objects.filter(id__in={r["target_package_id"] for r in sample_rows})
+        for p in Package.objects.filter(
+            id__in={source.id, *(r["target_package_id"] for r in sample_rows)}
+        ).select_related("rate_card")
     }
+    moving = [r for r in sample_rows if r["reason"] is None and r["target_package_id"] in packages]
+    sample_money = _sample_money(packages.get(source.id, source), moving, packages)
     sample = []
     for row in sample_rows:
         at = row["effective_at"]
@@ -342,11 +354,13 @@ def _preview(*, spec: CohortSpec, source: Package, target: Package | None, targe
                 "has_edits": row["has_edits"],
                 # Built from the target package only: these edits do not carry over.
                 "edits_not_carried": not_carried.get(row["contract_id"], []) if eligible else [],
+                "money": sample_money.get(row["contract_id"]),
             }
         )
     diff_target = target
     if diff_target is None and target_alias:
         diff_target = package_for_alias(name=target_alias, at=spec.at or timezone.now())
+    eligible = counts.get(None, 0)
     return {
         "total": sum(counts.values()),
         "eligible": counts.get(None, 0),
@@ -359,8 +373,110 @@ def _preview(*, spec: CohortSpec, source: Package, target: Package | None, targe
             "by_kind": {kind: n for kind, n in sorted(edit_counts.items(), key=str) if kind},
         },
         "sample": sample,
-        "diff": package_diff(source=source, target=diff_target) if diff_target else None,
+        "diff": _diff_with_customers(
+            package_diff(source=source, target=diff_target) if diff_target else None, eligible
+        ),
+        "money": _cohort_money(sample_money, eligible=eligible),
     }
+
+
+def _sample_money(
+    source: Package, moving: list[dict], packages: dict[Any, Package]
+) -> dict[Any, dict]:
+    """Each moving sampled contract's charges over the MOVE_MONEY_MONTHS from its effective
+    instant, per credit type: `before` on the source package (a contract from the old
+    contract's start, to its end, the package's terms: edits not counted) and `after` on the
+    target (a new contract from the effective instant), with `delta` = after - before. Usage is
+    not included (no usage data). Priced by the forecast (services/forecasts.py); the
+    packages' terms read once each, the same window on the same package priced once."""
+    if not moving:
+        return {}
+    terms: dict[Any, list[PackageTerm]] = defaultdict(list)
+    for term in (
+        PackageTerm.objects.filter(package_id__in={source.id, *packages})
+        .select_related("product")
+        .order_by("kind", "ordinal")
+    ):
+        terms[term.package_id].append(term)
+    befores: dict[tuple, dict] = {}
+    afters: dict[tuple, dict] = {}
+    money = {}
+    for row in moving:
+        at, target = row["effective_at"], packages[row["target_package_id"]]
+        window = (row["starting_at"], row["ending_before"], at)
+        if window not in befores:
+            befores[window] = charges_in_window(
+                package=source,
+                contract_start=row["starting_at"],
+                contract_end=row["ending_before"],
+                from_at=at,
+                terms=terms[source.id],
+            )
+        before = befores[window]
+        key = (target.id, at)
+        if key not in afters:
+            afters[key] = charges_in_window(
+                package=target,
+                contract_start=at,
+                contract_end=None,
+                from_at=at,
+                terms=terms[target.id],
+            )
+        after = afters[key]
+        money[row["contract_id"]] = {
+            "months": MOVE_MONEY_MONTHS,
+            "before": before,
+            "after": after,
+            "delta": money_difference(before, after),
+        }
+    return money
+
+
+def _cohort_money(sample_money: dict[Any, dict], *, eligible: int) -> dict:
+    """The cohort's charges before and after the move, per credit type: the moving sampled
+    contracts' sums, scaled to the eligible count when the sample is not all of them
+    (`method` SAMPLE, `sample_size`), else exact (`method` ALL). One query (the credit
+    types' names)."""
+    size = len(sample_money)
+    sums = {
+        side: totals_by_credit_type(
+            (credit_type_id, amount)
+            for money in sample_money.values()
+            for credit_type_id, amount in money[side].items()
+        )
+        for side in ("before", "after")
+    }
+    before = money_scaled(sums["before"], population=eligible, sample_size=size)
+    after = money_scaled(sums["after"], population=eligible, sample_size=size)
+    ids = list(dict.fromkeys([*before, *after]))
+    names = dict(CreditType.objects.filter(id__in=ids).values_list("id", "name")) if ids else {}
+    return {
+        "months": MOVE_MONEY_MONTHS,
+        "method": "ALL" if size == eligible else "SAMPLE",
+        "sample_size": size,
+        "population": eligible,
+        "before": before,
+        "after": after,
+        "delta": money_difference(before, after),
+        "credit_types": {
+            credit_type_id: names.get(parse_uuid(credit_type_id), "") for credit_type_id in ids
+        },
+        "usage_included": False,
+    }
+
+
+def _diff_with_customers(diff: dict | None, eligible: int) -> dict | None:
+    """The package diff with, on each line, how many customers it touches: every eligible
+    contract is rebuilt from the target package, so each added, removed or changed term and
+    each changed field reaches all of them."""
+    if diff is None:
+        return None
+    for key in ("terms_added", "terms_removed", "terms_changed"):
+        for entry in diff[key]:
+            entry["customers"] = eligible
+    for sides in diff["fields_changed"].values():
+        sides["customers"] = eligible
+    return diff
 
 
 def cohort_on_date(*, spec: CohortSpec, source: Package, target: Package | None) -> dict | None:

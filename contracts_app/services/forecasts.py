@@ -46,7 +46,7 @@ from contracts_app.services.materialise import TermRow, shift, statement_boundar
 from contracts_app.services.previews import ContractPreview, materialised_package
 from contracts_app.services.provisioning import billing_provider_configuration_for
 from packages_app.amounts import amount_check
-from packages_app.models import USD_CENTS_ID, CreditType, Package, Product, Rate
+from packages_app.models import USD_CENTS_ID, CreditType, Package, Product, Rate, RateCard
 from packages_app.selectors.aliases import package_for_alias
 from packages_app.selectors.rate_schedule import rate_schedule, schedule_key, segments_in_force
 
@@ -93,6 +93,8 @@ class Forecast:
     total: Decimal
     credit_types: dict[str, dict[str, Any]]
     notes: list[str]
+    rate_card: RateCard | None = None
+    rate_segments: list[Rate] = field(default_factory=list)  # the rate card's schedule, read once
 
 
 @dataclass
@@ -381,12 +383,130 @@ def package_forecast(
     return _priced(preview, window_end=window_end, usage=usage, usage_products=usage_products)
 
 
+def preview_forecast(
+    preview: ContractPreview,
+    *,
+    months: int = DEFAULT_MONTHS,
+    usage: Sequence[Mapping[str, Any]] = (),
+) -> Forecast:
+    """The forecast of a contract already materialised (the builder's rolled-back preview of a
+    package not saved yet): the same pricing as `package_forecast`, over `months` from the
+    preview's start. Writes nothing."""
+    if not MIN_MONTHS <= months <= MAX_MONTHS:
+        raise ValidationFailed(f"months must be from {MIN_MONTHS} to {MAX_MONTHS}", field="months")
+    for index, entry in enumerate(usage):
+        amount_check(entry["quantity_per_month"], field=f"usage[{index}].quantity_per_month")
+    usage_products = _usage_products(usage) if usage else {}
+    window_end = shift(preview.starting_at, ("MONTHS", months))
+    return _priced(preview, window_end=window_end, usage=usage, usage_products=usage_products)
+
+
+def forecast_usage_products(forecast: Forecast) -> list[Product]:
+    """The usage products the forecast's rate card prices during the forecast (the "expected
+    usage" a page asks for), by name: one query (none without rates)."""
+    ids = {
+        segment.product_id
+        for segment in forecast.rate_segments
+        if segment.rate_type in ("FLAT", "TIERED")
+    }
+    if not ids:
+        return []
+    return list(Product.objects.filter(id__in=ids, type="USAGE").order_by("name", "id"))
+
+
+# --- the money of a move (the cohort-migration preview) ---------------------------------------
+
+MOVE_MONEY_MONTHS = 12
+
+
+def charges_in_window(
+    *,
+    package: Package,
+    contract_start: dt.datetime,
+    contract_end: dt.datetime | None,
+    from_at: dt.datetime,
+    months: int = MOVE_MONEY_MONTHS,
+    terms: Sequence[Any] | None = None,
+) -> dict[str, Decimal]:
+    """Charges per credit type that a contract on `package` from `contract_start` (to
+    `contract_end`, when it has one) is billed in the `months` from `from_at`: the package's
+    terms and rate card, no usage, the forecast's rules (subscriptions, scheduled charges,
+    commit invoices; grants are not charges). A line billed in advance at `from_at` counts,
+    one billed in arrears then does not (it charges for the time before). `terms`: the
+    package's terms when the caller already has them (one query less)."""
+    until = shift(from_at, ("MONTHS", months))
+    end = min(until, contract_end) if contract_end is not None else until
+    if end <= from_at:
+        return {}
+    preview = materialised_package(
+        package, contract_start, terms=terms, materialise_until=shift(end, ("YEARS", 1))
+    )
+    if contract_end is not None and (
+        preview.ending_before is None or contract_end < preview.ending_before
+    ):
+        preview.ending_before = contract_end
+    forecast = _priced(preview, window_end=end, usage=(), usage_products={}, names=False)
+    return money_plain(
+        totals_by_credit_type(
+            (line.credit_type_id, line.amount)
+            for period in forecast.periods
+            for line in period.lines
+            if line.kind in CHARGE_KINDS
+            and (line.billed_at > from_at if line.in_arrears else line.billed_at >= from_at)
+        )
+    )
+
+
+def money_plain(amounts: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """The same amounts without trailing zeros (a rate stored with 20 places prices 10000 as
+    10000.000…): equal values, written as a person would."""
+    return {
+        credit_type_id: amount.quantize(Decimal(1))
+        if amount == amount.to_integral_value()
+        else amount.normalize()
+        for credit_type_id, amount in amounts.items()
+    }
+
+
+def money_difference(
+    before: Mapping[str, Decimal], after: Mapping[str, Decimal]
+) -> dict[str, Decimal]:
+    """after - before per credit type (a credit type on one side only counts 0 on the other)."""
+    return money_plain(
+        {
+            credit_type_id: exact_sum(
+                [after.get(credit_type_id, Decimal(0)), -before.get(credit_type_id, Decimal(0))]
+            )
+            for credit_type_id in dict.fromkeys([*before, *after])
+        }
+    )
+
+
+def money_scaled(
+    sums: Mapping[str, Decimal], *, population: int, sample_size: int
+) -> dict[str, Decimal]:
+    """A sample's sums per credit type scaled to the population it was drawn from: sum x
+    population / sample_size, through line_amount (exact when the sample is everyone, else
+    rounded once to PRORATED_PLACES)."""
+    if not sample_size:
+        return {credit_type_id: Decimal(0) for credit_type_id in sums}
+    share = Fraction(1) if population == sample_size else Fraction(1, sample_size)
+    quantity = 1 if population == sample_size else population
+    return money_plain(
+        {
+            credit_type_id: line_amount(amount, quantity, proration=share)
+            for credit_type_id, amount in sums.items()
+        }
+    )
+
+
 def _priced(
     preview: ContractPreview,
     *,
     window_end: dt.datetime,
     usage: Sequence[Mapping[str, Any]],
     usage_products: Mapping[str, Product],
+    names: bool = True,
 ) -> Forecast:
     start = preview.starting_at
     end = min(window_end, preview.ending_before) if preview.ending_before else window_end
@@ -441,14 +561,19 @@ def _priced(
         periods=periods,
         total=exact_sum(period.total for period in periods),
         credit_types=_credit_type_totals(
-            [line for period in periods for line in period.lines], fiat
+            [line for period in periods for line in period.lines], fiat, names=names
         ),
         notes=notes,
+        rate_card=rate_card,
+        rate_segments=segments,
     )
 
 
-def _credit_type_totals(lines: list[ForecastLine], fiat: str) -> dict[str, dict[str, Any]]:
-    """Charges and grants per credit type (the fiat one first), with the credit type's name."""
+def _credit_type_totals(
+    lines: list[ForecastLine], fiat: str, *, names: bool = True
+) -> dict[str, dict[str, Any]]:
+    """Charges and grants per credit type (the fiat one first), with the credit type's name
+    (`names`: one query)."""
     charges = totals_by_credit_type(
         (line.credit_type_id, line.amount) for line in lines if line.kind in CHARGE_KINDS
     )
@@ -456,15 +581,19 @@ def _credit_type_totals(lines: list[ForecastLine], fiat: str) -> dict[str, dict[
         (line.credit_type_id, line.amount) for line in lines if line.kind in GRANT_KINDS
     )
     ids = list(dict.fromkeys([fiat, *charges, *grants]))
-    names = {
-        str(pk): name
-        for pk, name in CreditType.objects.filter(
-            pk__in=[pk for pk in map(parse_uuid, ids) if pk]
-        ).values_list("id", "name")
-    }
+    found = (
+        {
+            str(pk): name
+            for pk, name in CreditType.objects.filter(
+                pk__in=[pk for pk in map(parse_uuid, ids) if pk]
+            ).values_list("id", "name")
+        }
+        if names
+        else {}
+    )
     return {
         credit_type_id: {
-            "name": names.get(credit_type_id, ""),
+            "name": found.get(credit_type_id, ""),
             "charges": charges.get(credit_type_id, Decimal(0)),
             "grants": grants.get(credit_type_id, Decimal(0)),
         }

@@ -183,6 +183,7 @@ def test_preview_answers_totals_sample_and_diff(client, token, packages):
         "diff",
         "ended_before_effective",
         "on_date",
+        "money",
     }
     assert (data["edited_contracts"], data["edits"]) == ("SKIP", {"contracts": 0, "by_kind": {}})
     assert data["sample"][0]["has_edits"] is False

@@ -31,8 +31,10 @@ AT = T0 + dt.timedelta(days=40)
 AT_WIRE = "2030-02-10T00:00:00Z"
 Kind = ContractEdit.Kind
 # counts with the sample (and the contracts ended before the move), edit counts, the sample's
-# edits, target packages, diff terms, the on-date counts, and the session's `SET LOCAL jit`
-PREVIEW_QUERIES = 7
+# edits, target packages, diff terms, the on-date counts, and the session's `SET LOCAL jit`;
+# the money (issue 21): the packages' terms, the rates of each distinct window priced (here one
+# before, one after) and the credit types' names
+PREVIEW_QUERIES = 11
 
 
 def edit(contract: Contract, kind: str = Kind.EDIT, name: str = "Renamed") -> ContractEdit:

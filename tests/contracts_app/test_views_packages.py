@@ -207,7 +207,8 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
     # the create's own checks and inserts, a stand-in customer, the provisioning's writes (and
     # their audit entries and webhook events, rolled back with them) and the contract read
     # back; credit type names (savepoints count: the test runs in one); the subscriptions'
-    # rates on the card (the no-price warning, 1).
+    # rates on the card (the no-price warning, 1); the forecast beside it (issue 21): the rate
+    # card's rates and the credit types' names (2).
     data.update(
         {
             "recurring_credits-TOTAL_FORMS": "3",
@@ -229,7 +230,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
             },
         }
     )
-    with django_assert_max_num_queries(33):
+    with django_assert_max_num_queries(35):
         response = pricing_client.post("/packages/new/preview/", data, HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<td>period 3</td>") == 3
 

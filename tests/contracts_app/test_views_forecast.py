@@ -1,0 +1,73 @@
+"""The forecast fragment of the package page (contracts_app/views_forecast.py): the table and
+the chart from the forecast service, expected usage typed in, bad input said on the page (never
+a 500), the permission, and its queries pinned."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.builders.pricing import flat, monthly_fee, package, product, rate_card, subscription
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+YEAR = {"unit": "MONTHS", "value": 12}
+
+
+@pytest.fixture
+def plan():
+    """A 1000 monthly fee in advance (12 months); input tokens at 0.0003 on the card."""
+    fee, tokens = product("Starter fee", "SUBSCRIPTION"), product("Input tokens", "USAGE")
+    card = rate_card([monthly_fee(fee, 1000), flat(tokens, "0.0003")])
+    return package(card, name="Starter", duration=YEAR, subscriptions=[subscription(fee)]), tokens
+
+
+@pytest.fixture
+def viewer(client):
+    user = UserFactory(username="viewer")
+    user.user_permissions.add(Permission.objects.get(codename="view_package"))
+    client.force_login(user)
+    return client
+
+
+def url(plan, **query):
+    package, _ = plan
+    query = {"start": "2027-03-01", **query}
+    return f"/packages/{package.id}/forecast/?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+
+def test_the_fragment_shows_periods_totals_and_the_chart(
+    viewer, plan, django_assert_max_num_queries
+):
+    """12 x 1000 cents = $120.00; with 1,000,000 tokens a month, 12 x (1000 + 300) = $156.00.
+    Queries: 4 for the session, user and permissions, 6 for the forecast (package, terms, rates,
+    credit types; rates and products for the usage inputs)."""
+    _, tokens = plan
+    with django_assert_max_num_queries(10):
+        html = viewer.get(url(plan)).content.decode()
+    assert html.count('class="tl-bar tl-term"') == 12
+    assert "2027-03-01 → 2027-04-01" in html and "<strong>$120.00</strong>" in html
+    assert "Charges (USD)" in html and f'id="forecast-usage-{tokens.id}"' in html
+    html = viewer.get(url(plan, **{f"forecast_usage-{tokens.id}": "1000000"})).content.decode()
+    assert "<strong>$156.00</strong>" in html and 'value="1000000"' in html
+
+
+@pytest.mark.parametrize("value", ["-5", "lots"])
+def test_bad_usage_is_said_on_the_page_not_a_500(viewer, plan, value):
+    _, tokens = plan
+    response = viewer.get(url(plan, **{f"forecast_usage-{tokens.id}": value}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'role="alert"' in html and "Expected usage must be" in html
+    assert f'value="{value}"' in html
+
+
+def test_needs_login_and_the_package_read_permission(client, plan):
+    response = client.get(url(plan))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(url(plan)).status_code == 403
+
+
+def test_an_unknown_package_is_a_404(viewer):
+    assert viewer.get("/packages/00000000-0000-0000-0000-000000000001/forecast/").status_code == 404
