@@ -123,6 +123,9 @@ def forecast_chart(
     plot_height = CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     slot = (CHART_WIDTH - 2 * PLOT_LEFT) / len(periods)
     width = max(slot * 0.7, 1)
+    # A month label ("2027-03") is ~55 units wide at the page's 12 px: every month when the
+    # slots are that wide, else every second or third one (labels never touch).
+    every = 1 if slot >= 60 else 2 if slot >= 30 else 3 if slot >= 20 else 0
     for index, (start, end, amount) in enumerate(periods):
         height = float(amount / top) * plot_height if top > 0 else 0
         words = money(amount, credit_type_id, names)
@@ -133,7 +136,7 @@ def forecast_chart(
                 width=round(width, 1),
                 height=round(height, 1),
                 cx=round(PLOT_LEFT + index * slot + slot / 2, 1),
-                label=f"{start:%Y-%m}" if slot >= 34 else "",
+                label=f"{start:%Y-%m}" if every and index % every == 0 else "",
                 value=words if slot >= 7 * len(words) else "",
                 title=f"{start:%Y-%m-%d} to {end:%Y-%m-%d}: {words}",
             )
