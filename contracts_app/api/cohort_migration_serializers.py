@@ -358,8 +358,18 @@ def migration_data(migration: CohortMigration, progress: dict) -> dict:
         "canary": migration.canary,
         "canary_open": migration.canary_open,
         "paused_at": format_instant(migration.paused_at),
-        "revert": migration.revert_request,
+        "revert": _revert_request(migration.revert_request),
     }
+
+
+REVERT_REQUEST_KEYS = ("scope", "customer_ids", "reverting", "blocked", "kept_in_effect")
+
+
+def _revert_request(request: dict | None) -> dict | None:
+    """The stored request in the documented key order (JSONB keeps its own)."""
+    if request is None:
+        return None
+    return {key: request.get(key) for key in (*REVERT_REQUEST_KEYS, "not_chosen", "at")}
 
 
 def item_data(item: CohortMigrationItem) -> dict:

@@ -267,3 +267,16 @@ def test_retry_failed_moves_the_items_whose_cause_was_fixed():
     assert actions(migration)["retry_failed"] == 0
     with pytest.raises(ValidationFailed):
         cohort_migration_retry_failed(migration=migration)
+
+
+def test_openapi_documents_the_staged_rollout_endpoints_and_fields(client):
+    _, token = user_with_token()
+    schema = client.get("/openapi.json", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    for action in ("pause", "resume", "retryFailed", "revert"):
+        assert f"/v1/packages/migrations/{action}" in schema["paths"]
+    shapes = schema["components"]["schemas"]
+    assert {"scope", "customer_ids"} <= set(shapes["MigrationRevertInput"]["properties"])
+    assert "canary" in shapes["MigrationCreateInput"]["properties"]
+    output = shapes["MigrationOutput"]["properties"]
+    assert {"canary", "canary_open", "paused_at", "revert"} <= set(output)
+    assert "PAUSED" in json.dumps(shapes)
