@@ -276,6 +276,12 @@ def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
             # reason), since the revert began.
             judged = counts["reverted"] + counts["revert_blocked"]
             to_undo = counts["migrated"] + judged
+            request = migration.revert_request
+            if request and "judged_before" in request:
+                # A revert that chose some moved contracts (a scope, customers), maybe after
+                # another: its own share of them.
+                judged -= request["judged_before"]
+                to_undo = request["reverting"] + request["blocked"]
             percent = round(100.0 * judged / to_undo, 1) if to_undo else 100.0
             processed, since, left = judged, migration.revert_started_at, "migrated"
         if processed and since and row.get("last_at"):

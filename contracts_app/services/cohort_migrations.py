@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from config.audit.services import audit_record
@@ -602,7 +602,14 @@ def cohort_migration_revert(
             f"{', '.join(str(contract_id) for _, contract_id, _, _ in blocks[:3])})",
             field="migration_id",
         )
+    judged_before = (
+        CohortMigrationProgress.objects.filter(migration=locked).aggregate(
+            n=Sum("reverted") + Sum("revert_blocked")
+        )["n"]
+        or 0
+    )
     request = {
+        "judged_before": judged_before,  # for the revert's own progress (migration_progress)
         "scope": scope,
         "customer_ids": len(set(map(str, customer_ids))) if customer_ids is not None else None,
         "reverting": selected - len(blocks),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from config.core.billing_periods import add_months
 from config.core.errors import ValidationFailed
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
-from contracts_app.selectors.cohort_migrations import migration_actions
+from contracts_app.selectors.cohort_migrations import migration_actions, migration_progress
 from contracts_app.services.cohort_migration_batches import migration_batch_run
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
@@ -185,6 +185,7 @@ def test_a_not_in_effect_revert_of_a_next_billing_period_job_reverts_exactly_the
     # when only what has not taken effect is reverted
     migration = cohort_migration_revert(migration=migration, scope="NOT_IN_EFFECT")
     assert migration.revert_request | {"at": None} == {
+        "judged_before": 0,
         "scope": "NOT_IN_EFFECT",
         "customer_ids": None,
         "reverting": 4,
@@ -234,11 +235,16 @@ def test_a_revert_of_some_customers_reverts_only_theirs_and_a_later_one_the_rest
     # then only theirs are reverted
     assert migration.status == "PARTIALLY_REVERTED"
     assert_subscription_invariant(migration, {c.id for c in contracts[2:]}, {c.id for c in some})
-    # and a later revert gives back the rest
+    assert migration_progress([migration])[migration.id]["percent"] == 100.0
+    # and a later revert gives back the rest, its progress its own share
     assert actions(migration)["revert"] is True
     assert revert({}).status_code == 200
+    migration.refresh_from_db()
+    assert migration.revert_request["judged_before"] == 2
+    assert migration_progress([migration])[migration.id]["percent"] == 0.0
     migration = run_to_end(migration, revert=True)
     assert migration.status == "REVERTED"
+    assert migration_progress([migration])[migration.id]["percent"] == 100.0
     assert_subscription_invariant(migration, set(), {c.id for c in contracts})
 
 
@@ -280,3 +286,35 @@ def test_openapi_documents_the_staged_rollout_endpoints_and_fields(client):
     output = shapes["MigrationOutput"]["properties"]
     assert {"canary", "canary_open", "paused_at", "revert"} <= set(output)
     assert "PAUSED" in json.dumps(shapes)
+
+
+def test_canary_and_chosen_revert_batches_cost_the_queries_of_plain_ones():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contracts_app.services.cohort_migration_batches import migration_revert_batch_run
+
+    # given two jobs of 6 contracts each, one with a canary of 3
+    source, target = two_packages()
+    contracts = cohort(source, 12)
+    halves = [c.customer_id for c in contracts[:6]], [c.customer_id for c in contracts[6:]]
+    plain = staged(source, target, customer_ids=halves[0])
+    canary = staged(source, target, customer_ids=halves[1], canary={"count": 3})
+
+    def batch_queries(run, job) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert run(migration_id=job.id, batch_size=3) == 3
+        return len(captured)
+
+    # then a canary batch costs what a plain batch costs
+    assert batch_queries(migration_batch_run, canary) == batch_queries(migration_batch_run, plain)
+    run_to_end(plain)
+    assert run_to_end(canary).status == "PAUSED"
+    cohort_migration_resume(migration=canary)
+    assert run_to_end(canary).status == "COMPLETED"
+    # and a revert batch of chosen customers costs what a revert of all costs
+    cohort_migration_revert(migration=plain)
+    cohort_migration_revert(migration=canary, customer_ids=halves[1][:4])
+    assert batch_queries(migration_revert_batch_run, canary) == batch_queries(
+        migration_revert_batch_run, plain
+    )
