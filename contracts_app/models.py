@@ -458,8 +458,8 @@ class CohortMigration(models.Model):
     )
     PAUSABLE = frozenset({Status.RUNNING})
     RESUMABLE = frozenset({Status.PAUSED})
-    # Failed items may be queued again while the job can still move them.
-    RETRYABLE = frozenset({Status.RUNNING, Status.PAUSED, Status.COMPLETED})
+    # Failed items may be queued again once the job has stopped moving (paused or completed).
+    RETRYABLE = frozenset({Status.PAUSED, Status.COMPLETED})
     # Still moving: pages poll its progress.
     UNFINISHED = frozenset({Status.SCHEDULED, Status.RUNNING, Status.REVERTING})
 

@@ -214,7 +214,7 @@ class MigrationResumeApi(APIView):
 
 
 class MigrationRetryFailedApi(APIView):
-    """Queue the FAILED contracts of a RUNNING, PAUSED or COMPLETED job again (after their
+    """Queue the FAILED contracts of a PAUSED or COMPLETED job again (after their
     cause is fixed); the counts move from failed to pending."""
 
     required_permission = CHANGE

@@ -176,14 +176,17 @@ def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> 
     until when such a revert is allowed (the earliest effective instant), and which moved
     contracts a revert would leave on the new package (revert_blocks: `blocked` by reason, a
     few `blocked_ids`); `not_in_effect_revertible`: the moved contracts a revert of scope
-    NOT_IN_EFFECT would give back (still ahead, not blocked). Two queries (one while nothing
-    is moved)."""
+    NOT_IN_EFFECT would give back (still ahead, not blocked); `failed`: its FAILED items. Two
+    queries (one while nothing is moved)."""
+    moved = Q(status=CohortMigrationItem.Status.MIGRATED)
     row = CohortMigrationItem.objects.filter(
-        migration=migration, status=CohortMigrationItem.Status.MIGRATED
+        migration=migration,
+        status__in=[CohortMigrationItem.Status.MIGRATED, CohortMigrationItem.Status.FAILED],
     ).aggregate(
-        migrated=Count("id"),
-        taken=Count("id", filter=Q(effective_at__lte=now)),
-        until=Min("effective_at"),
+        migrated=Count("id", filter=moved),
+        taken=Count("id", filter=moved & Q(effective_at__lte=now)),
+        until=Min("effective_at", filter=moved),
+        failed=Count("id", filter=Q(status=CohortMigrationItem.Status.FAILED)),
     )
     blocks = revert_blocks(migration_id=migration.id, now=now) if row["migrated"] else []
     blocked: dict[str, int] = defaultdict(int)
@@ -199,6 +202,8 @@ def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> 
         "blocked_ids": [contract_id for _, contract_id, _, _ in blocks[:20]],
         "revertible": row["migrated"] - len(blocks),
         "not_in_effect_revertible": row["migrated"] - row["taken"] - ahead_blocked,
+        # FAILED items (retryFailed's), counted by the same query
+        "failed": row["failed"],
     }
 
 
@@ -211,17 +216,19 @@ def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
     - revert_not_in_effect: how many moved contracts a revert of scope NOT_IN_EFFECT would
       give back (0: not offered);
     - pause / resume: a RUNNING job may be paused, a PAUSED one resumed;
-    - retry_failed: how many FAILED items retryFailed would queue again (0: not offered)."""
+    - retry_failed: how many FAILED items retryFailed would queue again, once the job is
+      PAUSED or COMPLETED (0: not offered).
+    No query for a job that cannot be reverted; else the revert window's two (one while
+    nothing is moved)."""
     window = (
         migration_revert_window(migration=migration, now=now)
         if migration.can_revert_status
         else None
     )
-    retry_failed = 0
-    if migration.status in CohortMigration.RETRYABLE:
-        retry_failed = CohortMigrationItem.objects.filter(
-            migration=migration, status=CohortMigrationItem.Status.FAILED
-        ).count()
+    # Every RETRYABLE status is REVERTIBLE: the window's query counts the failed items too.
+    retry_failed = (
+        window["failed"] if window and migration.status in CohortMigration.RETRYABLE else 0
+    )
     return {
         "cancel": migration.can_cancel,
         "revert": window is not None and not window["taken"] and window["revertible"] > 0,

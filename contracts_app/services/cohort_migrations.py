@@ -586,7 +586,14 @@ def cohort_migration_revert(
     blocked: dict[str, int] = defaultdict(int)
     for _, _, reason, _ in blocks:
         blocked[reason] += 1
-    if not selected:
+    if not selected and not (
+        scope == RevertScope.ALL
+        and customer_ids is None
+        and not row["migrated"]
+        and locked.status != Status.PARTIALLY_REVERTED
+    ):
+        # (A job that moved nothing may still be reverted: it ends REVERTED at once; a
+        # partially reverted one with nothing left moved has nothing more to give back.)
         raise ValidationFailed(
             "Nothing to revert: every moved contract of "
             f"{'these customers' if customer_ids is not None else 'this migration'} has "
@@ -595,7 +602,7 @@ def cohort_migration_revert(
             else "Nothing to revert: the migration has no moved contract",
             field="scope" if row["chosen"] else "migration_id",
         )
-    if selected == len(blocks):
+    if selected and selected == len(blocks):
         raise ValidationFailed(
             f"None of the {selected} moved contract(s) can be reverted: "
             f"{_blocked_words(dict(blocked))} (e.g. "
@@ -690,12 +697,12 @@ def cohort_migration_resume(*, migration: CohortMigration) -> CohortMigration:
 @transaction.atomic
 def cohort_migration_retry_failed(*, migration: CohortMigration) -> CohortMigration:
     """FAILED items → PENDING again (after their cause is fixed), counts updated by one
-    progress row. A COMPLETED job runs again (its chains queued on commit); a RUNNING one's
-    chains take them; a PAUSED one moves them once resumed. A failed contract since pending in
+    progress row. A COMPLETED job runs again (its chains queued on commit); a PAUSED one moves
+    them once resumed (a RUNNING one: once it has completed, or after a pause). A failed contract since pending in
     another job stays FAILED. Refused (400) in any other status, or with nothing to retry."""
     locked = CohortMigration.objects.select_for_update().get(id=migration.id)
     if locked.status not in CohortMigration.RETRYABLE:
-        raise _status_error(locked, "retried", "RUNNING, PAUSED or COMPLETED")
+        raise _status_error(locked, "retried", "PAUSED or COMPLETED")
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
