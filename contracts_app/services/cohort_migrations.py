@@ -479,7 +479,7 @@ def _status_error(migration: CohortMigration, action: str, allowed: str) -> Vali
 
 @transaction.atomic
 def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
-    """SCHEDULED | RUNNING → CANCELLED, at once: pending items become CANCELLED but those
+    """SCHEDULED | RUNNING | PAUSED → CANCELLED, at once: pending items become CANCELLED but those
     of the batches in flight, which finish (or cancel them: cohort_migration_batches); each
     chain stops at its next batch. Migrated items stay until reverted."""
     now = timezone.now()
@@ -488,7 +488,7 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
     ).update(status=Status.CANCELLED, finished_at=now)
     migration.refresh_from_db()
     if not changed:
-        raise _status_error(migration, "cancelled", "SCHEDULED or RUNNING")
+        raise _status_error(migration, "cancelled", "SCHEDULED, RUNNING or PAUSED")
     cancelled = pending_items_cancel(migration.id)
     audit_record(
         action="cancel",
