@@ -177,8 +177,12 @@ class ProgressOutput(serializers.Serializer):
 
 
 class CanaryOutput(serializers.Serializer):
-    count = serializers.IntegerField(required=False)
-    customer_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    count = serializers.IntegerField(required=False, help_text="The canary as `{count}`")
+    customers = serializers.IntegerField(
+        required=False,
+        help_text="The canary as `{customer_ids}`: how many customers it named (the ids are "
+        "not echoed: up to 100,000)",
+    )
 
 
 class RevertRequestOutput(serializers.Serializer):
@@ -355,11 +359,17 @@ def migration_data(migration: CohortMigration, progress: dict) -> dict:
         },
         "last_error": migration.last_error or None,
         "ended_before_effective": migration.ended_before_effective,
-        "canary": migration.canary,
+        "canary": _canary(migration.canary),
         "canary_open": migration.canary_open,
         "paused_at": format_instant(migration.paused_at),
         "revert": _revert_request(migration.revert_request),
     }
+
+
+def _canary(canary: dict | None) -> dict | None:
+    if canary is None or "customer_ids" not in canary:
+        return canary
+    return {"customers": len(canary["customer_ids"])}
 
 
 REVERT_REQUEST_KEYS = ("scope", "customer_ids", "reverting", "blocked", "kept_in_effect")

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from config.core.billing_periods import add_months
 from config.core.errors import ValidationFailed
+from contracts_app.api.cohort_migration_serializers import migration_data
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
 from contracts_app.selectors.cohort_migrations import migration_actions, migration_progress
 from contracts_app.services.cohort_migration_batches import migration_batch_run
@@ -117,6 +118,9 @@ def test_a_canary_of_customers_moves_exactly_those_customers_first():
     assert (
         set(Contract.objects.filter(package=target).values_list("customer_id", flat=True)) == chosen
     )
+    # echoed as how many customers it named, not the (up to 100,000) ids
+    shown = migration_data(migration, migration_progress([migration])[migration.id])
+    assert shown["canary"] == {"customers": 2}
 
 
 def test_a_canary_outside_the_jobs_customers_is_refused_naming_the_field():
