@@ -117,10 +117,16 @@ REVERT_BLOCK_WORDS = {
 
 
 def revert_blocks(
-    *, migration_id, now: dt.datetime, item_ids: list[int] | None = None
-) -> list[tuple[int, uuid.UUID, str]]:
-    """The moved items a revert must leave as they are, as (item id, old contract id, reason),
-    by item id: of `item_ids` (a revert batch, its contracts locked) or of the whole job.
+    *,
+    migration_id,
+    now: dt.datetime,
+    item_ids: list[int] | None = None,
+    selected_only: bool = False,
+) -> list[tuple[int, uuid.UUID, str, bool]]:
+    """The moved items a revert must leave as they are, as (item id, old contract id, reason,
+    whether its move is still ahead of `now`), by item id: of `item_ids` (a revert batch, its
+    contracts locked), of the items the revert under way chose (`selected_only`:
+    CohortMigrationItem.revert_selected) or of the whole job.
 
     The one rule of what a revert may undo. It gives the old contract its end, settings and
     term rows back and archives the new one, which is right only while both are as the move
@@ -140,11 +146,13 @@ def revert_blocks(
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     Reason = CohortMigrationItem.Reason
     only_items = "AND i.id = ANY(%(item_ids)s)" if item_ids is not None else ""
+    if selected_only:
+        only_items += " AND i.revert_selected"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT id, contract_id, reason FROM (
-              SELECT i.id, i.contract_id, CASE
+            SELECT id, contract_id, reason, ahead FROM (
+              SELECT i.id, i.contract_id, i.effective_at > %(now)s AS ahead, CASE
                 WHEN o.archived_at IS NOT NULL OR n.archived_at IS NOT NULL
                   THEN '{Reason.ARCHIVED_SINCE_MOVE}'
                 WHEN EXISTS (
@@ -171,45 +179,71 @@ def revert_blocks(
 
 def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> dict:
     """Whether a revert is still possible: how many migrated contracts there are, how many
-    have taken effect (their effective instant has passed; any refuses a revert), until when a
-    revert is allowed (the earliest effective instant), and which moved contracts a revert
-    would leave on the new package (revert_blocks: `blocked` by reason, a few `blocked_ids`).
-    Two queries (one while nothing is moved)."""
+    have taken effect (their effective instant has passed; any refuses a revert of scope ALL),
+    until when such a revert is allowed (the earliest effective instant), and which moved
+    contracts a revert would leave on the new package (revert_blocks: `blocked` by reason, a
+    few `blocked_ids`); `not_in_effect_revertible`: the moved contracts a revert of scope
+    NOT_IN_EFFECT would give back (still ahead, not blocked); `failed`: its FAILED items. Two
+    queries (one while nothing is moved)."""
+    moved = Q(status=CohortMigrationItem.Status.MIGRATED)
     row = CohortMigrationItem.objects.filter(
-        migration=migration, status=CohortMigrationItem.Status.MIGRATED
+        migration=migration,
+        status__in=[CohortMigrationItem.Status.MIGRATED, CohortMigrationItem.Status.FAILED],
     ).aggregate(
-        migrated=Count("id"),
-        taken=Count("id", filter=Q(effective_at__lte=now)),
-        until=Min("effective_at"),
+        migrated=Count("id", filter=moved),
+        taken=Count("id", filter=moved & Q(effective_at__lte=now)),
+        until=Min("effective_at", filter=moved),
+        failed=Count("id", filter=Q(status=CohortMigrationItem.Status.FAILED)),
     )
     blocks = revert_blocks(migration_id=migration.id, now=now) if row["migrated"] else []
     blocked: dict[str, int] = defaultdict(int)
-    for _, _, reason in blocks:
+    for _, _, reason, _ in blocks:
         blocked[reason] += 1
+    ahead_blocked = sum(1 for _, _, _, ahead in blocks if ahead)
     return {
         "migrated": row["migrated"],
         "taken": row["taken"],
         "until": row["until"],
         "blocked": dict(sorted(blocked.items())),
         "blocked_total": len(blocks),
-        "blocked_ids": [contract_id for _, contract_id, _ in blocks[:20]],
+        "blocked_ids": [contract_id for _, contract_id, _, _ in blocks[:20]],
         "revertible": row["migrated"] - len(blocks),
+        "not_in_effect_revertible": row["migrated"] - row["taken"] - ahead_blocked,
+        # FAILED items (retryFailed's), counted by the same query
+        "failed": row["failed"],
     }
 
 
 def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
-    """What a user may ask of the job now, by the services' own rules: cancel (its status),
-    revert (its status, none of its moves has taken effect, and at least one moved contract
-    can still be given back: the revert window)."""
+    """What a user may ask of the job now, by the services' own rules (the API, the CLI and
+    the pages all ask this; the services enforce the same rules):
+    - cancel: its status (SCHEDULED, RUNNING, PAUSED);
+    - revert (scope ALL): its status, none of its moves has taken effect, and at least one
+      moved contract can still be given back (the revert window);
+    - revert_not_in_effect: how many moved contracts a revert of scope NOT_IN_EFFECT would
+      give back (0: not offered);
+    - pause / resume: a RUNNING job may be paused, a PAUSED one resumed;
+    - retry_failed: how many FAILED items retryFailed would queue again, once the job is
+      PAUSED or COMPLETED (0: not offered).
+    No query for a job that cannot be reverted; else the revert window's two (one while
+    nothing is moved)."""
     window = (
         migration_revert_window(migration=migration, now=now)
         if migration.can_revert_status
         else None
     )
+    # Every RETRYABLE status is REVERTIBLE: the window's query counts the failed items too.
+    retry_failed = (
+        window["failed"] if window and migration.status in CohortMigration.RETRYABLE else 0
+    )
     return {
         "cancel": migration.can_cancel,
         "revert": window is not None and not window["taken"] and window["revertible"] > 0,
         "revert_window": window,
+        "revert_not_in_effect": window["not_in_effect_revertible"] if window else 0,
+        "pause": migration.status in CohortMigration.PAUSABLE,
+        "resume": migration.status in CohortMigration.RESUMABLE,
+        "retry_failed": retry_failed,
     }
 
 
@@ -256,6 +290,12 @@ def migration_progress(migrations: list[CohortMigration]) -> dict[Any, dict]:
             # reason), since the revert began.
             judged = counts["reverted"] + counts["revert_blocked"]
             to_undo = counts["migrated"] + judged
+            request = migration.revert_request
+            if request and "judged_before" in request:
+                # A revert that chose some moved contracts (a scope, customers), maybe after
+                # another: its own share of them.
+                judged -= request["judged_before"]
+                to_undo = request["reverting"] + request["blocked"]
             percent = round(100.0 * judged / to_undo, 1) if to_undo else 100.0
             processed, since, left = judged, migration.revert_started_at, "migrated"
         if processed and since and row.get("last_at"):

@@ -575,6 +575,59 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
             _id,
         )
 
+    def running_job():
+        from contracts_app.services.cohort_migrations import migration_start
+
+        job = migration()  # an empty cohort: started, RUNNING until its chains finish it
+        migration_start(migration_id=job.id)
+        return job
+
+    def migration_call(action: str, job):
+        return Call(
+            "POST",
+            f"/v1/packages/migrations/{action}",
+            {"migration_id": str(job.id)},
+            "cohort_migration",
+            _id,
+        )
+
+    def migration_resume():
+        from contracts_app.services.cohort_migrations import cohort_migration_pause
+
+        job = running_job()
+        cohort_migration_pause(migration=job)
+        return migration_call("resume", job)
+
+    def migration_retry_failed():
+        from django.utils import timezone
+
+        from contracts_app.services.cohort_migration_batches import migration_batch_run
+        from contracts_app.services.cohort_migrations import (
+            cohort_migration_create,
+            migration_finish_if_done,
+            migration_input,
+            migration_start,
+        )
+        from tests.contracts_app.cohort_builders import cohort, two_packages
+
+        source, target = two_packages()
+        (contract,) = cohort(source, 1)
+        job = cohort_migration_create(
+            data=migration_input(
+                source={"package_id": source.id},
+                target={"package_id": target.id},
+                effective={"type": "AT", "at": dt.datetime(2030, 3, 1, tzinfo=dt.UTC)},
+            )
+        )
+        migration_start(migration_id=job.id)
+        contract.customer.archived_at = timezone.now()  # its move fails
+        contract.customer.save()
+        migration_batch_run(migration_id=job.id)
+        migration_finish_if_done(migration_id=job.id)
+        contract.customer.archived_at = None  # the cause fixed
+        contract.customer.save()
+        return migration_call("retryFailed", job)
+
     def _webhook():
         from config.webhooks.services import endpoint_create
 
@@ -635,6 +688,9 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         ("POST", "v1/packages/migrations/create"): migration_create,
         ("POST", "v1/packages/migrations/cancel"): migration_cancel,
         ("POST", "v1/packages/migrations/revert"): migration_revert,
+        ("POST", "v1/packages/migrations/pause"): lambda: migration_call("pause", running_job()),
+        ("POST", "v1/packages/migrations/resume"): migration_resume,
+        ("POST", "v1/packages/migrations/retryFailed"): migration_retry_failed,
         ("POST", "v1/contracts/amend"): contract_amend,
         ("POST", "v2/contracts/edit"): contract_edit,
         ("POST", "v2/contracts/commits/edit"): term_edit("commit"),

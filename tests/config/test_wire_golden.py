@@ -866,6 +866,32 @@ def scenario(r: Recorder) -> None:
     )["data"]["id"]
     r.post(f"{MIGRATIONS}/cancel", {"migration_id": later})
     r.post(f"{MIGRATIONS}/cancel", {"migration_id": str(uuid.UUID(int=6))}, expect=404)
+    # A staged rollout (issue 22): a canary of 1 pauses; pause, resume, retryFailed, cancel, and
+    # a revert of what has not taken effect, of one customer.
+    staged = r.post(
+        f"{MIGRATIONS}/create", {**move, "name": "Wire canary", "canary": {"count": 1}}
+    )["data"]["id"]
+    r.post(f"{MIGRATIONS}/create", {**move, "canary": {"count": 0}}, expect=400)
+    run_migration(staged)
+    r.post(f"{MIGRATIONS}/get", {"migration_id": staged})
+    r.post(f"{MIGRATIONS}/pause", {"migration_id": staged}, expect=400)
+    r.post(f"{MIGRATIONS}/retryFailed", {"migration_id": staged}, expect=400)
+    r.post(f"{MIGRATIONS}/resume", {"migration_id": staged})
+    r.post(f"{MIGRATIONS}/pause", {"migration_id": staged})
+    r.post(f"{MIGRATIONS}/cancel", {"migration_id": staged})
+    r.post(
+        f"{MIGRATIONS}/revert",
+        {"migration_id": staged, "scope": "SOME"},
+        expect=400,
+    )
+    r.post(
+        f"{MIGRATIONS}/revert",
+        {"migration_id": staged, "customer_ids": [str(uuid.UUID(int=7))]},
+        expect=400,
+    )
+    r.post(f"{MIGRATIONS}/revert", {"migration_id": staged, "scope": "NOT_IN_EFFECT"})
+    run_migration(staged, revert=True)
+    r.post(f"{MIGRATIONS}/get", {"migration_id": staged})
     r.post(f"{MIGRATIONS}/list", {})
     r.post(f"{MIGRATIONS}/list", {"package_id": v1, "limit": 1})
 

@@ -773,6 +773,31 @@ def migration_states(b: Builder) -> None:
         if status == "migrated":
             b.add("cancelled mid-run: new of the migrated", _successor(contract))
 
+    # staged rollouts (issue 22): a canary moved and its job paused, the other customer still
+    # waiting; a revert of one customer's move, the other's kept
+    canaried, waiting = one("Canary moved"), one("Canary, waiting")
+    migration = cohort_migration_create(
+        data=migration_input(
+            source={"package_id": source.id},
+            target={"package_id": target.id},
+            effective={"type": "AT", "at": AT},
+            customer_ids=[canaried.customer_id, waiting.customer_id],
+        ),
+        canary={"customer_ids": [canaried.customer_id]},
+    )
+    assert migration_start(migration_id=migration.id)
+    assert run_to_end(migration).status == "PAUSED"
+    b.add("canary moved, job paused: old", canaried)
+    b.add("canary moved, job paused: new", _successor(canaried))
+    b.add("canary job paused: contract waiting", waiting)
+    chosen, other = one("Reverted by customer"), one("Not chosen by the revert")
+    migration = job([chosen, other], {"type": "AT", "at": AT})
+    other_new = _successor(other)
+    migration = cohort_migration_revert(migration=migration, customer_ids=[chosen.customer_id])
+    assert run_to_end(migration, revert=True).status == "PARTIALLY_REVERTED"
+    b.add("reverted by customer: old given back", chosen)
+    b.add("reverted by customer: another customer's new kept", other_new)
+
 
 def schedule_states(b: Builder) -> None:
     """Pricing plan schedules on the plan "Starter" (the alias: source, then target from June)."""

@@ -1,5 +1,5 @@
-"""`manage.py cohort_migration preview|create|status|list|cancel|revert`: cohort migrations from
-a terminal, through the same input checks and services as the API.
+"""`manage.py cohort_migration preview|create|status|list|cancel|revert|pause|resume|retry-failed`:
+cohort migrations from a terminal, through the same input checks and services as the API.
 
     manage.py cohort_migration preview --source-package ID --target-alias "Starter" \\
         --next-billing-period 2030-03-01T00:00:00Z
@@ -8,6 +8,11 @@ a terminal, through the same input checks and services as the API.
     manage.py cohort_migration status MIGRATION_ID --follow
     manage.py cohort_migration cancel MIGRATION_ID
     manage.py cohort_migration revert MIGRATION_ID --wait
+    manage.py cohort_migration create … --canary-count 5 --wait     # stops PAUSED after 5
+    manage.py cohort_migration resume MIGRATION_ID --wait
+    manage.py cohort_migration pause MIGRATION_ID
+    manage.py cohort_migration revert MIGRATION_ID --scope NOT_IN_EFFECT --customer-id ID
+    manage.py cohort_migration retry-failed MIGRATION_ID --wait
 
 Jobs run on the Celery workers (`make run` starts them); `--inline` runs the batches in this
 process instead (no worker needed).
@@ -20,16 +25,22 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from config.api.errors import flatten_errors
 from config.api.views_base import validated
 from config.core.errors import ApplicationError
 from config.core.instants import format_instant
-from contracts_app.api.cohort_migration_serializers import MigrationCreateInput, migration_data
+from contracts_app.api.cohort_migration_serializers import (
+    MigrationCreateInput,
+    MigrationRevertInput,
+    migration_data,
+)
 from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (
     cohort_migration_preview,
+    migration_actions,
     migration_get,
     migration_list,
     migration_progress,
@@ -41,13 +52,25 @@ from contracts_app.services.cohort_migration_batches import (
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
     cohort_migration_create,
+    cohort_migration_pause,
+    cohort_migration_resume,
+    cohort_migration_retry_failed,
     cohort_migration_revert,
     migration_finish_if_done,
     migration_input,
     migration_start,
 )
 
-FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "REVERTED", "PARTIALLY_REVERTED"}
+# Where --wait stops following (a paused job waits for a resume).
+FINISHED = {"COMPLETED", "FAILED", "CANCELLED", "REVERTED", "PARTIALLY_REVERTED", "PAUSED"}
+ACTION_WORDS = {
+    "cancel": "cancel",
+    "revert": "revert",
+    "pause": "pause",
+    "resume": "resume",
+    "revert_not_in_effect": "revert --scope NOT_IN_EFFECT",
+    "retry_failed": "retry-failed",
+}
 BAR = 30
 
 
@@ -86,6 +109,19 @@ class Command(BaseCommand):
                 sub.add_argument("--name", default="")
                 sub.add_argument("--run-at", metavar="TIME")
                 sub.add_argument("--uniqueness-key")
+                canary = sub.add_mutually_exclusive_group()
+                canary.add_argument(
+                    "--canary-count",
+                    type=int,
+                    metavar="N",
+                    help="move the first N contracts first, then pause until resumed",
+                )
+                canary.add_argument(
+                    "--canary-customer-id",
+                    action="append",
+                    dest="canary_customer_ids",
+                    help="move this customer's contract first (repeat), then pause",
+                )
                 self._waiting(sub)
         status = commands.add_parser("status")
         status.add_argument("migration_id")
@@ -93,10 +129,24 @@ class Command(BaseCommand):
         status.add_argument("--json", action="store_true")
         listing = commands.add_parser("list")
         listing.add_argument("--status", choices=CohortMigration.Status.values)
-        for name in ("cancel", "revert"):
+        for name in ("cancel", "pause", "revert", "resume", "retry-failed"):
             sub = commands.add_parser(name)
             sub.add_argument("migration_id")
             if name == "revert":
+                sub.add_argument(
+                    "--scope",
+                    choices=["ALL", "NOT_IN_EFFECT"],
+                    default="ALL",
+                    help="ALL (refused once a move took effect) or NOT_IN_EFFECT (only the "
+                    "moves still ahead)",
+                )
+                sub.add_argument(
+                    "--customer-id",
+                    action="append",
+                    dest="customer_ids",
+                    help="revert only this customer's move (repeat)",
+                )
+            if name in ("revert", "resume", "retry-failed"):
                 self._waiting(sub)
 
     @staticmethod
@@ -106,7 +156,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
-            getattr(self, f"_{action}")(**options)
+            getattr(self, f"_{action.replace('-', '_')}")(**options)
         except ApplicationError as exc:
             field = f" ({exc.field})" if exc.field else ""
             raise CommandError(f"{exc.message}{field}") from None
@@ -146,6 +196,10 @@ class Command(BaseCommand):
         for key in ("name", "run_at", "uniqueness_key", "edited_contracts", "allow_past"):
             if options.get(key):
                 body[key] = options[key]
+        if options.get("canary_count") is not None:
+            body["canary"] = {"count": options["canary_count"]}
+        elif options.get("canary_customer_ids"):
+            body["canary"] = {"customer_ids": options["canary_customer_ids"]}
         return validated(MigrationCreateInput, body)
 
     def _resolved(self, data: dict):
@@ -179,6 +233,7 @@ class Command(BaseCommand):
             run_at=data.get("run_at"),
             uniqueness_key=data.get("uniqueness_key"),
             created_by="manage.py cohort_migration",
+            canary=data.get("canary"),
         )
         self.stdout.write(
             f"Created cohort migration {migration.id} (run at {format_instant(migration.run_at)})"
@@ -196,6 +251,17 @@ class Command(BaseCommand):
             self._follow(migration.id)
         else:
             self._line(migration, final=True)
+            self._actions(migration)
+
+    def _actions(self, migration: CohortMigration):
+        """What may be asked of the job now: the selector the API and the pages ask."""
+        allowed = migration_actions(migration=migration, now=timezone.now())
+        offered = [
+            f"{words} ({allowed[key]})" if allowed[key] is not True else words
+            for key, words in ACTION_WORDS.items()
+            if allowed[key]
+        ]
+        self.stdout.write(f"Allowed now: {', '.join(offered) if offered else 'nothing'}")
 
     def _list(self, *, status=None, **options):
         migrations = list(migration_list(status=status).order_by("-created_at")[:50])
@@ -215,8 +281,39 @@ class Command(BaseCommand):
         migration = cohort_migration_cancel(migration=migration_get(migration_id=migration_id))
         self._line(migration, final=True)
 
-    def _revert(self, *, migration_id, **options):
-        migration = cohort_migration_revert(migration=migration_get(migration_id=migration_id))
+    def _revert(self, *, migration_id, scope="ALL", customer_ids=None, **options):
+        data = validated(
+            MigrationRevertInput,
+            {"migration_id": migration_id, "scope": scope}
+            | ({"customer_ids": customer_ids} if customer_ids else {}),
+        )
+        migration = cohort_migration_revert(
+            migration=migration_get(migration_id=data["migration_id"]),
+            scope=data["scope"],
+            customer_ids=data.get("customer_ids"),
+        )
+        plan = migration.revert_request or {}
+        self.stdout.write(
+            f"Reverting {plan.get('reverting')} moved contract(s) (scope {scope}); "
+            f"{plan.get('blocked')} blocked, {plan.get('kept_in_effect')} kept in effect, "
+            f"{plan.get('not_chosen')} of other customers stay moved"
+        )
+        self._line(migration, final=True)
+        self._wait(migration.id, options)
+
+    def _pause(self, *, migration_id, **options):
+        migration = cohort_migration_pause(migration=migration_get(migration_id=migration_id))
+        self._line(migration, final=True)
+
+    def _resume(self, *, migration_id, **options):
+        migration = cohort_migration_resume(migration=migration_get(migration_id=migration_id))
+        self._line(migration, final=True)
+        self._wait(migration.id, options)
+
+    def _retry_failed(self, *, migration_id, **options):
+        migration = cohort_migration_retry_failed(
+            migration=migration_get(migration_id=migration_id)
+        )
         self._line(migration, final=True)
         self._wait(migration.id, options)
 
