@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import json
 import re
 import uuid
 
@@ -15,7 +17,10 @@ from django import forms
 from config.core.ids import parse_uuid
 from config.web.forms import BLANK, ServiceForm, as_wire, utc_datetime_field
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
+from contracts_app.selectors.customers import CustomerLookup, customers_resolve
 from contracts_app.services.customers import DELIVERY_METHODS
+from packages_app.forms.catalog import package_choices
+from packages_app.models import AliasName, Package
 
 BILLING_PROVIDERS = [
     ("stripe", "Stripe"),
@@ -151,12 +156,42 @@ EDITED_CHOICES = [
     ("SKIP", "Skip them: they stay on their edited contracts"),
     ("MIGRATE", "Move them too: their edits are not carried over"),
 ]
-_ID_SEPARATORS = re.compile(r"[\s,;]+")
+_ENTRY_SEPARATORS = re.compile(r"[\n,;]+")
+_SPACES = re.compile(r"\s+")
 
 
-def ids_from_text(text: str) -> list[str]:
-    """Ids pasted one a line, or separated by commas, semicolons or spaces (quotes dropped)."""
-    return [part.strip("\"'") for part in _ID_SEPARATORS.split(text or "") if part.strip("\"'")]
+RESOLVED_SHOWN = 20
+
+
+def entries_from_text(text: str) -> list[str]:
+    """Customers pasted one a line or separated by commas or semicolons (quotes dropped): ids,
+    external ids or names (a name may hold spaces; a line of ids separated by spaces is split)."""
+    entries = []
+    for part in _ENTRY_SEPARATORS.split(text or ""):
+        part = part.strip().strip("\"'").strip()
+        words = _SPACES.split(part)
+        if len(words) > 1 and all(parse_uuid(word) is not None for word in words):
+            entries += words
+        elif part:
+            entries.append(part)
+    return entries
+
+
+def _lookup_error(lookup: CustomerLookup) -> str:
+    """The entries that named nobody, or several customers, in words (a few of them by name)."""
+    shown = 5
+    problems = [f"“{entry[:60]}”" for entry in lookup.unknown[:shown]]
+    words = []
+    if lookup.unknown:
+        more = len(lookup.unknown) - shown
+        words.append(
+            f"No customer has this id, external id or name: {', '.join(problems)}"
+            + (f" and {more} more" if more > 0 else "")
+            + "."
+        )
+    for entry, n in list(lookup.ambiguous.items())[:shown]:
+        words.append(f"“{entry[:60]}” is the name of {n} customers: give its id or external id.")
+    return " ".join(words)
 
 
 def ids_from_csv(upload) -> list[str]:
@@ -203,14 +238,15 @@ class CohortMigrationForm(ServiceForm):
     customer_ids = forms.CharField(
         label="Only these customers",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "customer ids, one a line"}),
-        help_text="Optional: paste customer ids, or upload a CSV file of them below",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ids, external ids or names"}),
+        help_text="Optional: customer ids, external ids or names, one a line (or comma "
+        "separated), or a CSV file of them below; each is looked up before the preview",
     )
     customer_file = forms.FileField(label="CSV file of customer ids", required=False)
     exclude_customer_ids = forms.CharField(
         label="Leave out these customers",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "customer ids, one a line"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ids, external ids or names"}),
     )
     exclude_file = forms.FileField(label="CSV file of customer ids to leave out", required=False)
     name = forms.CharField(label="Name", max_length=400, required=False)
@@ -238,28 +274,63 @@ class CohortMigrationForm(ServiceForm):
         "uniqueness_key": None,
     }
 
-    def __init__(self, *args, source_choices=(), target_choices=(), alias_choices=(), **kwargs):
+    def __init__(self, *args, choices_of: CohortMigrationForm | None = None, **kwargs):
+        """Sources: every package (archived ones too: their cohorts still run); targets: the
+        packages that can be provisioned; the package aliases for both (three queries, none
+        when `choices_of` is a form to copy them from)."""
         super().__init__(*args, **kwargs)
-        aliases = [*BLANK, *((a, a) for a in alias_choices)]
-        self.fields["source_package"].choices = list(source_choices)
-        self.fields["target_package"].choices = list(target_choices)
+        if choices_of is not None:
+            for name in ("source_package", "target_package", "source_alias", "target_alias"):
+                self.fields[name].choices = choices_of.fields[name].choices
+            return
+        packages = Package.objects.order_by("name", "-created_at").values_list(
+            "id", "name", "created_at", "archived_at"
+        )
+        self.fields["source_package"].choices = [("", "— choose a package —")] + [
+            (str(pk), f"{name} · {created:%Y-%m-%d}" + (" (archived)" if archived else ""))
+            for pk, name, created, archived in packages
+        ]
+        self.fields["target_package"].choices = package_choices()
+        names = AliasName.objects.filter(kind=AliasName.Kind.PACKAGE).order_by("name")
+        aliases = [*BLANK, *((a, a) for a in names.values_list("name", flat=True))]
         self.fields["source_alias"].choices = aliases
         self.fields["target_alias"].choices = aliases
 
     def clean(self):
+        """Each list of customers resolved (ids, external ids, names): `<field>_list` holds
+        their ids for the API's body, `resolved[<field>]` what each entry found; an entry
+        naming nobody (or several) is an error beside its box, so nothing is previewed; the
+        first few found are shown ("resolved: name (id)")."""
         data = super().clean()
+        self.resolved: dict[str, dict] = {}
         for text, upload in (
             ("customer_ids", "customer_file"),
             ("exclude_customer_ids", "exclude_file"),
         ):
-            ids = ids_from_text(data.get(text) or "")
+            entries = entries_from_text(data.get(text) or "")
             if data.get(upload):
                 try:
-                    ids += ids_from_csv(data[upload])
+                    entries += ids_from_csv(data[upload])
                 except (UnicodeDecodeError, csv.Error):
                     self.add_error(upload, "Not a CSV file of ids (UTF-8 text, one id a line).")
-            data[f"{text}_list"] = list(dict.fromkeys(ids))
+            entries = list(dict.fromkeys(entries))
+            lookup = customers_resolve(entries=entries) if entries else CustomerLookup()
+            if lookup.unknown or lookup.ambiguous:
+                self.add_error(text, _lookup_error(lookup))
+            self.resolved[text] = {
+                "shown": list(lookup.found.items())[:RESOLVED_SHOWN],
+                "count": len(lookup.ids),
+                "more": max(0, len(lookup.found) - RESOLVED_SHOWN),
+            }
+            data[f"{text}_entries"] = entries
+            data[f"{text}_list"] = lookup.ids
         return data
+
+    def digest(self) -> str:
+        """What was previewed (the body but its name and key): a confirm of other input
+        previews again instead of creating something nobody saw."""
+        seen = {k: v for k, v in self.body().items() if k not in ("name", "uniqueness_key")}
+        return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:32]
 
     def body(self) -> dict:
         """The create body as the API receives it (RFC 3339 strings, ids as text)."""
@@ -301,12 +372,11 @@ class CohortMigrationForm(ServiceForm):
         carries no file, so it sends what was previewed) and `values` set (hidden fields)."""
         data = self.data.copy()
         for key in ("customer_ids", "exclude_customer_ids"):
-            data[key] = "\n".join(self.cleaned_data.get(f"{key}_list") or [])
+            data[key] = "\n".join(self.cleaned_data.get(f"{key}_entries") or [])
         for key, value in values.items():
             data[key] = value  # QueryDict.update would append
-        form = type(self)(data, initial=self.initial)
-        for name in ("source_package", "target_package", "source_alias", "target_alias"):
-            form.fields[name].choices = self.fields[name].choices
+        form = type(self)(data, initial=self.initial, choices_of=self)
+        form.resolved = self.resolved
         return form
 
 

@@ -9,9 +9,6 @@ revert are the API's services. Which buttons a job offers is asked of the model 
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import uuid
 from urllib.parse import urlencode
 
@@ -22,39 +19,23 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
-from rest_framework.exceptions import ValidationError
 
-from config.api.errors import flatten_errors
-from config.api.views_base import validated
-from config.core.errors import ApplicationError, Conflict, NotFound
+from config.core.errors import ApplicationError, NotFound, ValidationFailed
 from config.core.ids import parse_uuid
 from config.core.pagination import keyset_paginate
-from config.web import KeysetListView, csv_response, page_or_first, redirect_after_write
+from config.web import KeysetListView, ServiceFormView, csv_response, page_or_first
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
 from contracts_app.api.cohort_migrations import ADD, CHANGE, ID_LISTS_BODY_BYTES, VIEW
 from contracts_app.forms import CohortMigrationForm
-from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
-from contracts_app.presenters import (
-    COUNT_WORDS,
-    ChartMark,
-    cohort_chart,
-    package_diff_words,
-    reason_words,
-    timing_words,
-)
+from contracts_app.migration_presenters import live_context, preview_context
+from contracts_app.models import CohortMigration, CohortMigrationItem
+from contracts_app.presenters import reason_words, timing_words
 from contracts_app.selectors.cohort_migrations import (
-    ALIAS_TARGET_SERIES,
-    REVERT_STATUSES,
-    cohort_migration_preview,
-    cohort_projection,
-    migration_actions,
     migration_get,
     migration_items,
     migration_progress,
-    migration_skip_reasons,
 )
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
-from contracts_app.selectors.contracts import credit_type_names
 from contracts_app.services.cohort_migrations import (
     PastEffectiveTime,
     cohort_migration_cancel,
@@ -63,9 +44,7 @@ from contracts_app.services.cohort_migrations import (
     effective_in_past,
     migration_input,
 )
-from packages_app.forms.catalog import package_choices
-from packages_app.models import AliasName, Package
-from packages_app.selectors.package_diff import package_diff_names
+from packages_app.models import Package
 
 PAGE_SIZE = 50
 Status = CohortMigration.Status
@@ -144,74 +123,35 @@ def _row(migration: CohortMigration, progress: dict) -> dict:
 # --- the wizard ----------------------------------------------------------------------------
 
 
-def _wizard_form(data=None, files=None, *, initial=None) -> CohortMigrationForm:
-    packages = Package.objects.order_by("name", "-created_at").values_list(
-        "id", "name", "created_at", "archived_at"
-    )
-    sources = [("", "— choose a package —")] + [
-        (str(pk), f"{name} · {created:%Y-%m-%d}" + (" (archived)" if archived else ""))
-        for pk, name, created, archived in packages
-    ]
-    aliases = AliasName.objects.filter(kind=AliasName.Kind.PACKAGE).order_by("name")
-    return CohortMigrationForm(
-        data,
-        files,
-        initial=initial,
-        source_choices=sources,
-        target_choices=package_choices(),
-        alias_choices=list(aliases.values_list("name", flat=True)),
-    )
+class MigrationNewView(ServiceFormView):
+    """`/migrations/new/`: GET the form (`?source_package=<id>` or `?source_alias=<name>` fill
+    in the source); "preview" shows what it would do (nothing written); "confirm" of the input
+    previewed creates the job, once per preview (its uniqueness key). The body is checked by the
+    API's serializer and resolved by the API's service (errors beside the fields they name)."""
 
+    permission_required = ADD
+    template_name = "contracts_app/migrations/new.html"
+    serializer = MigrationCreateInput
+    confirm_action = "confirm"
+    past_from = None
 
-def _digest(body: dict) -> str:
-    """What was previewed (all but the name and the key): a confirm of other input previews
-    again instead of creating something nobody saw."""
-    seen = {k: v for k, v in body.items() if k not in ("name", "uniqueness_key")}
-    return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:32]
+    def get_form(self, data=None):
+        if data is not None:
+            return CohortMigrationForm(data, self.request.FILES)
+        initial = {"source_package": self.request.GET.get("source_package", "")}
+        if self.request.GET.get("source_alias"):
+            initial.update(
+                source_alias=self.request.GET["source_alias"], source_as_of=timezone.now()
+            )
+        return CohortMigrationForm(initial=initial)
 
+    def confirmed(self, form) -> bool:
+        # A confirm of other input than the one previewed previews again.
+        return super().confirmed(form) and form.cleaned_data.get("previewed") == form.digest()
 
-_LISTED = re.compile(r"^(customer_ids|exclude_customer_ids)\[(\d+)\]$")
-
-
-def _validated_input(form: CohortMigrationForm, body: dict) -> dict | None:
-    """The body checked by the API's serializer; its errors go beside the fields they name (a
-    bad id in a pasted list says which one)."""
-    try:
-        return validated(MigrationCreateInput, body)
-    except ValidationError as exc:
-        for path, messages in flatten_errors(exc.detail).items():
-            message = " ".join(messages)
-            listed = _LISTED.match(path)
-            if listed:
-                key, index = listed.group(1), int(listed.group(2))
-                message = f"“{body[key][index][:60]}” (id {index + 1}): {message}"
-            form.add_service_error(path, message)
-    return None
-
-
-@login_required
-@permission_required(ADD, raise_exception=True)
-def migration_new(request):
-    """`/migrations/new/`: GET the form (`?source_package=<id>` or `?source_alias=<name>`
-    fill in the source); POST "preview" shows what it would do (nothing written); POST
-    "confirm" creates the job, once per preview (its uniqueness key)."""
-    if request.method != "POST":
-        initial = {"source_package": request.GET.get("source_package", "")}
-        if request.GET.get("source_alias"):
-            initial.update(source_alias=request.GET["source_alias"], source_as_of=timezone.now())
-        return render(
-            request, "contracts_app/migrations/new.html", {"form": _wizard_form(initial=initial)}
-        )
-
-    form = _wizard_form(request.POST, request.FILES)
-    action = request.POST.get("_action", "preview")
-    context: dict = {}
-    data = _validated_input(form, form.body()) if form.is_valid() else None
-    if data is not None:
-        body = form.body()
-        digest = _digest(body)
+    def resolve(self, data: dict):
         try:
-            resolved = migration_input(
+            return migration_input(
                 source=data["source"],
                 target=data["target"],
                 effective=data["effective"],
@@ -220,184 +160,57 @@ def migration_new(request):
                 edited_contracts=data.get("edited_contracts", "SKIP"),
                 allow_past=data.get("allow_past", False),
             )
-            if action == "confirm" and form.cleaned_data.get("previewed") == digest:
-                migration = cohort_migration_create(
-                    data=resolved,
-                    name=data.get("name", ""),
-                    run_at=data.get("run_at"),
-                    uniqueness_key=form.cleaned_data.get("uniqueness_key") or None,
-                    created_by=request.user.get_username(),
-                )
-                return redirect_after_write(
-                    request, reverse("contracts:migration-detail", args=[migration.pk])
-                )
-            context = _preview_context(resolved)
-            context["changed_since_preview"] = action == "confirm"
-            # Still asked (ticked) while the date is past, so the confirm carries the answer.
-            context["past_from"] = effective_in_past(resolved.spec, now=timezone.now())
-            form = form.rebound(previewed=digest, uniqueness_key=f"ui-{uuid.uuid4()}")
-        except Conflict as exc:
-            key = form.cleaned_data.get("uniqueness_key")
-            existing = CohortMigration.objects.filter(uniqueness_key=key).first() if key else None
-            if exc.field == "uniqueness_key" and existing is not None:
-                # A double confirm: the first one created it; show that one.
-                return redirect_after_write(
-                    request, reverse("contracts:migration-detail", args=[existing.pk])
-                )
-            form.add_service_error(exc.field, exc.message)
         except PastEffectiveTime as exc:
             # Asked in words, with the allow_past checkbox beside the date (new.html).
-            context["past_from"] = exc.at
-            form.add_service_error(
-                exc.field,
-                "This date is in the past: say below whether to change contracts from it.",
-            )
-        except ApplicationError as exc:
-            form.add_service_error(exc.field, exc.message)
-    context["form"] = form
-    return render(request, "contracts_app/migrations/new.html", context)
+            self.past_from = exc.at
+            raise ValidationFailed(PAST_WORDS, field=exc.field) from exc
+
+    def preview(self, data: dict, form) -> dict:
+        resolved = self.resolve(data)
+        return {
+            **preview_context(resolved),
+            "changed_since_preview": self.request.POST.get("_action") == "confirm",
+            # Still asked (ticked) while the date is past, so the confirm carries the answer.
+            "past_from": effective_in_past(resolved.spec, now=timezone.now()),
+            "rebound": form.rebound(previewed=form.digest(), uniqueness_key=f"ui-{uuid.uuid4()}"),
+        }
+
+    def perform(self, data: dict, form):
+        return cohort_migration_create(
+            data=self.resolve(data),
+            name=data.get("name", ""),
+            run_at=data.get("run_at"),
+            uniqueness_key=form.cleaned_data.get("uniqueness_key") or None,
+            created_by=self.request.user.get_username(),
+        )
+
+    def existing(self, form):
+        key = form.cleaned_data.get("uniqueness_key")
+        return CohortMigration.objects.filter(uniqueness_key=key).first() if key else None
+
+    def get_success_url(self, obj) -> str:
+        return reverse("contracts:migration-detail", args=[obj.pk])
+
+    def get_context_data(self, form) -> dict:
+        return {"form": form, "past_from": self.past_from}
+
+    def render_form(self, form, **extra):
+        # After a preview, the form carries its digest and a fresh key (hidden inputs).
+        return super().render_form(extra.pop("rebound", form), **extra)
 
 
+PAST_WORDS = "This date is in the past: say below whether to change contracts from it."
+migration_new = MigrationNewView.as_view()
 # The wizard takes the API's documented 100,000 ids per list (pasted or uploaded as CSV), so it
 # gets the API's body limit (config/api/middleware.py), not the 2.5 MB default.
 migration_new.max_body_bytes = ID_LISTS_BODY_BYTES
 
 
-def _preview_context(resolved) -> dict:
-    """The preview and the names it needs, in a fixed number of queries."""
-    preview = cohort_migration_preview(
-        spec=resolved.spec,
-        source=resolved.source_package,
-        target=resolved.target_package,
-        target_alias=resolved.target_alias,
-    )
-    sample = preview["sample"]
-    customers = Customer.objects.in_bulk([row["customer_id"] for row in sample])
-    new_packages = Package.objects.in_bulk(
-        {row["new_contract"]["package_id"] for row in sample if row["new_contract"]}
-    )
-    diff = preview["diff"]
-    spec = resolved.spec
-    archived = preview["skipped"].get(Reason.CONTRACT_ARCHIVED, 0)
-    return {
-        "preview": preview,
-        "resolved": resolved,
-        "timing": timing_words(spec.timing, spec.at),
-        "skipped": [
-            (code, reason_words(code), n)
-            for code, n in preview["skipped"].items()
-            if code != Reason.CONTRACT_ARCHIVED
-        ],
-        # The headline is the live cohort: archived contracts are counted apart.
-        "archived": archived,
-        "live_total": preview["total"] - archived,
-        "skipped_total": preview["total"] - preview["eligible"] - archived,
-        "sample": [
-            {
-                **row,
-                "customer": customers.get(parse_uuid(row["customer_id"])),
-                "reason_words": reason_words(row["reason"]) if row["reason"] else "",
-                "new_package": new_packages.get(parse_uuid(row["new_contract"]["package_id"]))
-                if row["new_contract"]
-                else None,
-            }
-            for row in sample
-        ],
-        "diff": package_diff_words(
-            diff, **package_diff_names(diff), credit_type_names=credit_type_names()
-        ),
-        "cohort_counts": _cohort_counts(resolved, preview),
-        "after_chart": _after_chart(resolved),
-    }
-
-
-def _after_chart(resolved):
-    """The source and target cohorts over time as they would be after the move (projected)."""
-    spec, source, target = resolved.spec, resolved.source_package, resolved.target_package
-    sizes = cohort_projection(spec=spec, source=source, target=target, now=timezone.now())
-    labels = {source.id: f"{source.name} (after the move)"}
-    hrefs = {source.id: reverse("contracts:package-detail", args=[source.id])}
-    if target is not None:
-        labels[target.id] = target.name
-        hrefs[target.id] = reverse("contracts:package-detail", args=[target.id])
-    else:
-        labels[ALIAS_TARGET_SERIES] = f"moved to alias {resolved.target_alias}"
-    marks = []
-    if spec.at is not None:
-        moment = "moves" if spec.timing == CohortMigration.Timing.AT else "first moves"
-        marks.append(
-            ChartMark(
-                at=spec.at,
-                label=moment,
-                title=f"The cohort {moment} {spec.at:%Y-%m-%dT%H:%MZ}",
-                kind="migration",
-            )
-        )
-    return cohort_chart(
-        sizes,
-        labels=labels,
-        hrefs=hrefs,
-        marks=marks,
-        title=f"{source.name} and its target after the move, projected",
-    )
-
-
-def _cohort_counts(resolved, preview) -> list[dict] | None:
-    """The preview's on-date figures (the selector's, as the API gives them) with their
-    packages, for the "Contracts on <date>" table."""
-    on_date = preview["on_date"]
-    if on_date is None:
-        return None
-    known = {str(resolved.source_package.id): resolved.source_package}
-    if resolved.target_package is not None:
-        known[str(resolved.target_package.id)] = resolved.target_package
-    sides = [on_date["source"]] + ([on_date["target"]] if on_date["target"] else [])
-    missing = [side["package_id"] for side in sides if side["package_id"] not in known]
-    known.update({str(p.id): p for p in Package.objects.filter(id__in=missing)} if missing else {})
-    return [
-        {"package": known[side["package_id"]], "before": side["before"], "after": side["after"]}
-        for side in sides
-    ]
-
-
 # --- one migration -------------------------------------------------------------------------
 
 
-def _live_context(request, migration: CohortMigration) -> dict:
-    """The part of a job's page that changes while it runs: status, progress, outcome, and
-    which of cancel / revert it allows now (asked of the model and the selector)."""
-    now = timezone.now()
-    progress = migration_progress([migration])[migration.id]
-    actions = migration_actions(migration=migration, now=now)
-    may_change = request.user.has_perm(CHANGE)
-    return {
-        "migration": migration,
-        "progress": progress,
-        "skipped": [
-            (code, reason_words(code), n)
-            for code, n in migration_skip_reasons(migration=migration).items()
-        ],
-        "not_reverted": [
-            (code or "", reason_words(code) if code else "the database refused the write", n)
-            for code, n in migration_skip_reasons(
-                migration=migration, status=ItemStatus.REVERT_BLOCKED
-            ).items()
-        ]
-        if migration.status in REVERT_STATUSES
-        else [],
-        "count_words": [
-            (name, COUNT_WORDS.get(name, name), n) for name, n in progress["counts"].items()
-        ],
-        "can_cancel": may_change and actions["cancel"],
-        "can_revert": may_change and actions["revert"],
-        "revert_window": actions["revert_window"],
-        "blocked_words": [
-            (code, reason_words(code), n)
-            for code, n in (actions["revert_window"] or {}).get("blocked", {}).items()
-        ],
-        "poll_every": "1s" if migration.status != Status.SCHEDULED else "5s",
-        "now": now,
-    }
+def _live(request, migration: CohortMigration) -> dict:
+    return live_context(migration, may_change=request.user.has_perm(CHANGE), now=timezone.now())
 
 
 class MigrationDetailView(KeysetListView):
@@ -419,13 +232,13 @@ def _detail_context(request, migration: CohortMigration, cursor: str | None) -> 
     page = _page(
         migration_items(
             migration=migration, status=status or None, reason=reason or None
-        ).select_related("customer"),
+        ).select_related("customer", "contract", "new_contract"),
         cursor,
         keys=("id",),
     )
     kept = {key: value for key, value in {"status": status, "reason": reason}.items() if value}
     context = {
-        **_live_context(request, migration),
+        **_live(request, migration),
         "timing": timing_words(migration.timing, migration.effective_at),
         "items": [
             {"item": item, "reason_words": reason_words(item.reason) if item.reason else ""}
@@ -450,7 +263,7 @@ def migration_live(request, migration_id):
     """The polled fragment: while the job moves, the same fragment polls again; once it has
     ended, 286 (htmx stops polling) and a `migrationFinished` event refreshes the items."""
     migration = _migration(migration_id)
-    context = _live_context(request, migration)
+    context = _live(request, migration)
     template = "contracts_app/migrations/detail.html#live"
     if migration.is_unfinished:
         return render(request, template, context)
@@ -499,7 +312,7 @@ def migration_items_csv(request, migration_id):
 
 def _transition(request, migration_id, *, action: str):
     migration = _migration(migration_id)
-    context = _live_context(request, migration)
+    context = _live(request, migration)
     allowed = context["can_cancel"] if action == "cancel" else context["can_revert"]
     error = ""
     if request.method == "POST":
@@ -512,7 +325,7 @@ def _transition(request, migration_id, *, action: str):
             error = exc.message
         else:
             return HttpResponseRedirect(reverse("contracts:migration-detail", args=[migration.pk]))
-        context = _live_context(request, _migration(migration_id))
+        context = _live(request, _migration(migration_id))
         allowed = False
     context.update(action=action, allowed=allowed, error=error)
     return render(

@@ -366,7 +366,7 @@ def test_confirm_of_input_other_than_the_preview_previews_again(pricing_client, 
         ({"timing": "END_OF_TERM"}, "effective_at", "Not used with END_OF_TERM"),
         ({"effective_at": "next tuesday"}, "effective_at", "Enter a valid date"),
         ({"target_package": "same"}, "target_package", "The target package is the source"),
-        ({"customer_ids": "not-an-id"}, "customer_ids", "“not-an-id” (id 1): Must be a valid"),
+        ({"customer_ids": "not-an-id"}, "customer_ids", "id, external id or name: “not-an-id”"),
         ({"source_alias": "Nobody", "source_package": ""}, "source_alias", "Select a valid"),
         ({"timing": "SOMETIME"}, "timing", "Select a valid choice"),
     ],
@@ -422,7 +422,8 @@ def test_unknown_alias_source_and_customer_csv_upload(pricing_client, packages):
 
 def test_a_csv_of_the_documented_100000_ids_reaches_the_wizard(pricing_client, packages):
     # The API takes 100,000 ids per list; the wizard's upload is held to the same limit, not
-    # to the 2.5 MB default body limit (a 100,000-id CSV is ~3.7 MB).
+    # to the 2.5 MB default body limit (a 100,000-id CSV is ~3.7 MB). Each id is looked up:
+    # the 99,997 that name no customer are counted beside the box, and nothing is previewed.
     source, target = packages
     customers = list(
         Contract.objects.filter(package=source).order_by("id").values_list("customer_id", flat=True)
@@ -434,6 +435,15 @@ def test_a_csv_of_the_documented_100000_ids_reaches_the_wizard(pricing_client, p
         reverse("contracts:migration-new"), wizard_post(source, target, customer_file=upload)
     )
     assert response.status_code == 200, response.content[:300]
+    html = response.content.decode()
+    error = re.search(r'id="id_customer_ids_error" role="alert">([^<]*)<', html)[1]
+    assert f"“{ids[3]}”" in error and "and 99992 more" in error
+    assert "migration-preview" not in html
+    # with the strangers left out, the three are previewed
+    upload = SimpleUploadedFile("ids.csv", ("customer_id\n" + "\n".join(ids[:3])).encode())
+    response = pricing_client.post(
+        reverse("contracts:migration-new"), wizard_post(source, target, customer_file=upload)
+    )
     assert re.search(r'data-count="eligible">3<', response.content.decode())
 
 
