@@ -357,6 +357,9 @@ class CohortMigration(models.Model):
         # The revert ended with some moved contracts kept on the new package (changed since
         # the move, or followed by a later contract): items REVERT_BLOCKED say which and why.
         PARTIALLY_REVERTED = "PARTIALLY_REVERTED", "Partially reverted"
+        # Stopped until resumed: its canary moved, or somebody paused it (issue 22). Pending
+        # items stay PENDING; beat never resumes it.
+        PAUSED = "PAUSED"
 
     class Timing(models.TextChoices):
         AT = "AT"
@@ -409,6 +412,16 @@ class CohortMigration(models.Model):
     # Set by the plan: the source's live contracts (within the customer filters) that had ended
     # by the effective time, so not items; items + these = the package's contracts.
     ended_before_effective = models.PositiveIntegerField(default=0)
+    # Staged rollout (issue 22): the canary as sent ({"count": N} or {"customer_ids": [...]}),
+    # null without one. While `canary_open`, batches move only the items marked canary; when
+    # none is left pending the job stops PAUSED (migration_finish_if_done) and resuming it
+    # closes the canary.
+    canary = models.JSONField(null=True, blank=True)
+    canary_open = models.BooleanField(default=False, db_default=False)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    # The last revert as asked and planned: scope, customers, and how many moved contracts it
+    # reverts, keeps in effect, leaves blocked or did not choose (cohort_migration_revert).
+    revert_request = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -437,8 +450,16 @@ class CohortMigration(models.Model):
 
     # The transitions a user can ask for, by status (DESIGN.md §7); the services enforce them
     # with conditional UPDATEs and the pages ask these before offering a button.
-    CANCELLABLE = frozenset({Status.SCHEDULED, Status.RUNNING})
-    REVERTIBLE = frozenset({Status.COMPLETED, Status.CANCELLED})
+    CANCELLABLE = frozenset({Status.SCHEDULED, Status.RUNNING, Status.PAUSED})
+    # A paused job's pending items are cancelled by its revert; a partially reverted one may
+    # give back what it still has moved (another scope, other customers).
+    REVERTIBLE = frozenset(
+        {Status.COMPLETED, Status.CANCELLED, Status.PAUSED, Status.PARTIALLY_REVERTED}
+    )
+    PAUSABLE = frozenset({Status.RUNNING})
+    RESUMABLE = frozenset({Status.PAUSED})
+    # Failed items may be queued again while the job can still move them.
+    RETRYABLE = frozenset({Status.RUNNING, Status.PAUSED, Status.COMPLETED})
     # Still moving: pages poll its progress.
     UNFINISHED = frozenset({Status.SCHEDULED, Status.RUNNING, Status.REVERTING})
 
@@ -515,6 +536,10 @@ class CohortMigrationItem(models.Model):
     # The old contract's end, settings and the term rows the migration changed or deleted, as
     # they were: what a revert writes back (only rows that changed, not the whole contract).
     snapshot = DecimalJSONField(null=True, blank=True)
+    # Staged rollouts (issue 22): moved first, before the job pauses (CohortMigration.canary);
+    # chosen by the revert under way (its scope and customers), the only items it claims.
+    canary = models.BooleanField(default=False, db_default=False)
+    revert_selected = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["migration", "id"]

@@ -1,8 +1,4 @@
-"""The event types a webhook endpoint can subscribe to (README, Webhooks), and what each means.
-
-`cohort_migration.paused` is reserved: no job pauses yet (staged rollouts, issue 22), so nothing
-produces it; endpoints may subscribe to it now and will receive it once pausing exists.
-"""
+"""The event types a webhook endpoint can subscribe to (README, Webhooks), and what each means."""
 
 from __future__ import annotations
 
@@ -14,7 +10,7 @@ EVENT_TYPES: dict[str, str] = {
     "package.archived": "A package was archived",
     "alias.repointed": "A scheduled alias assignment took effect: the alias now names its target",
     "cohort_migration.started": "A cohort migration was planned and began moving contracts",
-    "cohort_migration.paused": "Reserved: not produced yet (no job pauses today)",
+    "cohort_migration.paused": "A cohort migration paused: its canary moved, or somebody paused it",
     "cohort_migration.completed": "A cohort migration moved every contract it could",
     "cohort_migration.failed": "A cohort migration could not be planned and stopped",
     "cohort_migration.reverted": "A cohort migration's revert finished (fully or partially)",

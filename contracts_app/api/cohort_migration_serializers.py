@@ -82,14 +82,61 @@ class MigrationPreviewInput(StrictSerializer):
     )
 
 
+class CanaryInput(StrictSerializer):
+    count = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_CUSTOMER_IDS,
+        help_text="Move the first N eligible contracts (in plan order) first",
+    )
+    customer_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        min_length=1,
+        max_length=MAX_CUSTOMER_IDS,
+        help_text="Move these customers' contracts first",
+    )
+
+    def validate(self, attrs):
+        if ("count" in attrs) == ("customer_ids" in attrs):
+            raise serializers.ValidationError(
+                {"count": ["Give exactly one of count or customer_ids."]}
+            )
+        return attrs
+
+
 class MigrationCreateInput(MigrationPreviewInput):
     name = serializers.CharField(required=False, allow_blank=True, max_length=400)
     run_at = serializers.DateTimeField(required=False)
     uniqueness_key = serializers.CharField(required=False, min_length=1, max_length=128)
+    canary = CanaryInput(
+        required=False,
+        help_text="A staged rollout: these contracts move first, then the job stops PAUSED "
+        "until /v1/packages/migrations/resume",
+    )
 
 
 class MigrationRefInput(StrictSerializer):
     migration_id = serializers.UUIDField()
+
+
+class MigrationRevertInput(StrictSerializer):
+    migration_id = serializers.UUIDField()
+    scope = serializers.ChoiceField(
+        choices=["ALL", "NOT_IN_EFFECT"],
+        required=False,
+        default="ALL",
+        help_text="ALL: every moved contract (refused once any has taken effect); "
+        "NOT_IN_EFFECT: only those whose effective instant is still ahead (the others stay, "
+        "in effect)",
+    )
+    customer_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        min_length=1,
+        max_length=MAX_CUSTOMER_IDS,
+        help_text="Revert only these customers' moved contracts (each must have one in the job)",
+    )
 
 
 class MigrationListInput(StrictSerializer):
@@ -129,6 +176,31 @@ class ProgressOutput(serializers.Serializer):
     eta = serializers.DateTimeField(allow_null=True)
 
 
+class CanaryOutput(serializers.Serializer):
+    count = serializers.IntegerField(required=False)
+    customer_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+
+
+class RevertRequestOutput(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=["ALL", "NOT_IN_EFFECT"])
+    customer_ids = serializers.IntegerField(
+        allow_null=True, help_text="How many customers the revert named (null: all)"
+    )
+    reverting = serializers.IntegerField(help_text="Moved contracts this revert gives back")
+    blocked = serializers.IntegerField(
+        help_text="Chosen moved contracts it must leave (changed, archived or followed since "
+        "the move): items REVERT_BLOCKED"
+    )
+    kept_in_effect = serializers.IntegerField(
+        help_text="Moved contracts of the chosen customers already in effect, left as they are "
+        "(scope NOT_IN_EFFECT)"
+    )
+    not_chosen = serializers.IntegerField(
+        help_text="Moved contracts of customers the revert did not name, left as they are"
+    )
+    at = serializers.DateTimeField()
+
+
 class MigrationOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
@@ -148,6 +220,16 @@ class MigrationOutput(serializers.Serializer):
     ended_before_effective = serializers.IntegerField(
         help_text="The source's live contracts that had ended by the effective time when the "
         "job was planned (not items)"
+    )
+    canary = CanaryOutput(
+        allow_null=True, help_text="The staged rollout's canary as sent (null: none)"
+    )
+    canary_open = serializers.BooleanField(
+        help_text="The canary is still moving: the job pauses once it has"
+    )
+    paused_at = serializers.DateTimeField(allow_null=True)
+    revert = RevertRequestOutput(
+        allow_null=True, help_text="The last revert asked: its scope and how many of each"
     )
 
 
@@ -273,6 +355,10 @@ def migration_data(migration: CohortMigration, progress: dict) -> dict:
         },
         "last_error": migration.last_error or None,
         "ended_before_effective": migration.ended_before_effective,
+        "canary": migration.canary,
+        "canary_open": migration.canary_open,
+        "paused_at": format_instant(migration.paused_at),
+        "revert": migration.revert_request,
     }
 
 

@@ -12,4 +12,11 @@ urlpatterns = [
     path(f"{PREFIX}/listItems", views.MigrationItemsApi.as_view(), name="api-migration-items"),
     path(f"{PREFIX}/cancel", views.MigrationCancelApi.as_view(), name="api-migration-cancel"),
     path(f"{PREFIX}/revert", views.MigrationRevertApi.as_view(), name="api-migration-revert"),
+    path(f"{PREFIX}/pause", views.MigrationPauseApi.as_view(), name="api-migration-pause"),
+    path(f"{PREFIX}/resume", views.MigrationResumeApi.as_view(), name="api-migration-resume"),
+    path(
+        f"{PREFIX}/retryFailed",
+        views.MigrationRetryFailedApi.as_view(),
+        name="api-migration-retry-failed",
+    ),
 ]

@@ -22,6 +22,9 @@ from contracts_app.services.cohort_migrations import (
     MAX_CUSTOMER_IDS,
     cohort_migration_cancel,
     cohort_migration_create,
+    cohort_migration_pause,
+    cohort_migration_resume,
+    cohort_migration_retry_failed,
     cohort_migration_revert,
     migration_input,
 )
@@ -92,6 +95,7 @@ class MigrationCreateApi(APIView):
             run_at=data.get("run_at"),
             uniqueness_key=data.get("uniqueness_key"),
             created_by=request.user.get_username(),
+            canary=data.get("canary"),
         )
         return Response({"data": {"id": str(migration.id)}})
 
@@ -160,10 +164,66 @@ class MigrationCancelApi(APIView):
 
 
 class MigrationRevertApi(APIView):
+    """Give moved contracts their old contracts back: all of them (scope ALL, refused once
+    any has taken effect), or those not yet in effect (NOT_IN_EFFECT), of every customer or
+    of `customer_ids`. The answer's `revert` says how many are reverted, blocked, kept in
+    effect and not chosen."""
+
+    required_permission = CHANGE
+
+    @extend_schema(
+        tags=TAG, request=shapes.MigrationRevertInput, responses=shapes.MigrationEnvelope
+    )
+    def post(self, request):
+        data = validated(shapes.MigrationRevertInput, request.data)
+        migration = migration_get(migration_id=data["migration_id"])
+        return _one(
+            cohort_migration_revert(
+                migration=migration,
+                scope=data.get("scope", "ALL"),
+                customer_ids=data.get("customer_ids"),
+            )
+        )
+
+
+class MigrationPauseApi(APIView):
+    """Pause a RUNNING job: it stops after the batches in hand (PAUSED); pending contracts stay
+    pending until /resume."""
+
     required_permission = CHANGE
 
     @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
-        migration = migration_get(migration_id=data["migration_id"])
-        return _one(cohort_migration_revert(migration=migration))
+        return _one(
+            cohort_migration_pause(migration=migration_get(migration_id=data["migration_id"]))
+        )
+
+
+class MigrationResumeApi(APIView):
+    """Resume a PAUSED job (after its canary, or a pause)."""
+
+    required_permission = CHANGE
+
+    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationRefInput, request.data)
+        return _one(
+            cohort_migration_resume(migration=migration_get(migration_id=data["migration_id"]))
+        )
+
+
+class MigrationRetryFailedApi(APIView):
+    """Queue the FAILED contracts of a RUNNING, PAUSED or COMPLETED job again (after their
+    cause is fixed); the counts move from failed to pending."""
+
+    required_permission = CHANGE
+
+    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
+    def post(self, request):
+        data = validated(shapes.MigrationRefInput, request.data)
+        return _one(
+            cohort_migration_retry_failed(
+                migration=migration_get(migration_id=data["migration_id"])
+            )
+        )

@@ -110,10 +110,16 @@ REVERT_BLOCK_WORDS = {
 
 
 def revert_blocks(
-    *, migration_id, now: dt.datetime, item_ids: list[int] | None = None
-) -> list[tuple[int, uuid.UUID, str]]:
-    """The moved items a revert must leave as they are, as (item id, old contract id, reason),
-    by item id: of `item_ids` (a revert batch, its contracts locked) or of the whole job.
+    *,
+    migration_id,
+    now: dt.datetime,
+    item_ids: list[int] | None = None,
+    selected_only: bool = False,
+) -> list[tuple[int, uuid.UUID, str, bool]]:
+    """The moved items a revert must leave as they are, as (item id, old contract id, reason,
+    whether its move is still ahead of `now`), by item id: of `item_ids` (a revert batch, its
+    contracts locked), of the items the revert under way chose (`selected_only`:
+    CohortMigrationItem.revert_selected) or of the whole job.
 
     The one rule of what a revert may undo. It gives the old contract its end, settings and
     term rows back and archives the new one, which is right only while both are as the move
@@ -133,11 +139,13 @@ def revert_blocks(
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     Reason = CohortMigrationItem.Reason
     only_items = "AND i.id = ANY(%(item_ids)s)" if item_ids is not None else ""
+    if selected_only:
+        only_items += " AND i.revert_selected"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT id, contract_id, reason FROM (
-              SELECT i.id, i.contract_id, CASE
+            SELECT id, contract_id, reason, ahead FROM (
+              SELECT i.id, i.contract_id, i.effective_at > %(now)s AS ahead, CASE
                 WHEN o.archived_at IS NOT NULL OR n.archived_at IS NOT NULL
                   THEN '{Reason.ARCHIVED_SINCE_MOVE}'
                 WHEN EXISTS (
@@ -164,10 +172,12 @@ def revert_blocks(
 
 def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> dict:
     """Whether a revert is still possible: how many migrated contracts there are, how many
-    have taken effect (their effective instant has passed; any refuses a revert), until when a
-    revert is allowed (the earliest effective instant), and which moved contracts a revert
-    would leave on the new package (revert_blocks: `blocked` by reason, a few `blocked_ids`).
-    Two queries (one while nothing is moved)."""
+    have taken effect (their effective instant has passed; any refuses a revert of scope ALL),
+    until when such a revert is allowed (the earliest effective instant), and which moved
+    contracts a revert would leave on the new package (revert_blocks: `blocked` by reason, a
+    few `blocked_ids`); `not_in_effect_revertible`: the moved contracts a revert of scope
+    NOT_IN_EFFECT would give back (still ahead, not blocked). Two queries (one while nothing
+    is moved)."""
     row = CohortMigrationItem.objects.filter(
         migration=migration, status=CohortMigrationItem.Status.MIGRATED
     ).aggregate(
@@ -177,32 +187,49 @@ def migration_revert_window(*, migration: CohortMigration, now: dt.datetime) -> 
     )
     blocks = revert_blocks(migration_id=migration.id, now=now) if row["migrated"] else []
     blocked: dict[str, int] = defaultdict(int)
-    for _, _, reason in blocks:
+    for _, _, reason, _ in blocks:
         blocked[reason] += 1
+    ahead_blocked = sum(1 for _, _, _, ahead in blocks if ahead)
     return {
         "migrated": row["migrated"],
         "taken": row["taken"],
         "until": row["until"],
         "blocked": dict(sorted(blocked.items())),
         "blocked_total": len(blocks),
-        "blocked_ids": [contract_id for _, contract_id, _ in blocks[:20]],
+        "blocked_ids": [contract_id for _, contract_id, _, _ in blocks[:20]],
         "revertible": row["migrated"] - len(blocks),
+        "not_in_effect_revertible": row["migrated"] - row["taken"] - ahead_blocked,
     }
 
 
 def migration_actions(*, migration: CohortMigration, now: dt.datetime) -> dict:
-    """What a user may ask of the job now, by the services' own rules: cancel (its status),
-    revert (its status, none of its moves has taken effect, and at least one moved contract
-    can still be given back: the revert window)."""
+    """What a user may ask of the job now, by the services' own rules (the API, the CLI and
+    the pages all ask this; the services enforce the same rules):
+    - cancel: its status (SCHEDULED, RUNNING, PAUSED);
+    - revert (scope ALL): its status, none of its moves has taken effect, and at least one
+      moved contract can still be given back (the revert window);
+    - revert_not_in_effect: how many moved contracts a revert of scope NOT_IN_EFFECT would
+      give back (0: not offered);
+    - pause / resume: a RUNNING job may be paused, a PAUSED one resumed;
+    - retry_failed: how many FAILED items retryFailed would queue again (0: not offered)."""
     window = (
         migration_revert_window(migration=migration, now=now)
         if migration.can_revert_status
         else None
     )
+    retry_failed = 0
+    if migration.status in CohortMigration.RETRYABLE:
+        retry_failed = CohortMigrationItem.objects.filter(
+            migration=migration, status=CohortMigrationItem.Status.FAILED
+        ).count()
     return {
         "cancel": migration.can_cancel,
         "revert": window is not None and not window["taken"] and window["revertible"] > 0,
         "revert_window": window,
+        "revert_not_in_effect": window["not_in_effect_revertible"] if window else 0,
+        "pause": migration.status in CohortMigration.PAUSABLE,
+        "resume": migration.status in CohortMigration.RESUMABLE,
+        "retry_failed": retry_failed,
     }
 
 

@@ -145,13 +145,19 @@ class _Move:
 
 
 def _job_status(migration_id) -> str | None:
-    """The job's status as committed now. Read without a lock: a row lock held by batches would
-    make a cancel wait for them, and overlapping chains would never let it in."""
+    """The job's status as committed now (_job_state)."""
+    return _job_state(migration_id)[0]
+
+
+def _job_state(migration_id) -> tuple[str | None, bool]:
+    """The job's status and whether its canary is open, as committed now. Read without a lock:
+    a row lock held by batches would make a cancel (or a pause) wait for them, and overlapping
+    chains would never let it in."""
     table = connection.ops.quote_name(CohortMigration._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status FROM {table} WHERE id = %s", [migration_id])
+        cursor.execute(f"SELECT status, canary_open FROM {table} WHERE id = %s", [migration_id])
         row = cursor.fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else (None, False)
 
 
 def pending_items_cancel(migration_id, *, wait: bool = False) -> int:
@@ -181,21 +187,23 @@ def pending_items_cancel(migration_id, *, wait: bool = False) -> int:
     return cancelled
 
 
-def _still_running(migration_id) -> bool:
-    """Read again once the batch holds its items: False (and the items cancelled) when a
-    cancel has committed since the first read."""
-    status = _job_status(migration_id)
+def _still_running(migration_id) -> tuple[bool, bool]:
+    """(running, canary open), read again once the batch holds its items: not running (and the
+    items cancelled) when a cancel has committed since the first read; not running (the items
+    left PENDING) when a pause has."""
+    status, canary_open = _job_state(migration_id)
     if status == Status.CANCELLED:
         pending_items_cancel(migration_id)
-    return status == Status.RUNNING
+    return status == Status.RUNNING, canary_open
 
 
 def _claim(
-    migration_id, status: str, size: int, defer: tuple[str, ...] = ()
+    migration_id, status: str, size: int, defer: tuple[str, ...] = (), **only
 ) -> list[CohortMigrationItem]:
+    """`only`: more conditions on the items (the canary's, the revert's chosen ones)."""
     return list(
         CohortMigrationItem.objects.select_for_update(skip_locked=True)
-        .filter(migration_id=migration_id, status=status)
+        .filter(migration_id=migration_id, status=status, **only)
         .defer(*defer)
         .order_by("id")[:size]
     )
@@ -422,10 +430,13 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     left, or the job is no longer running)."""
     with transaction.atomic():
         # A cancelled job: cancel what a batch rolled back after the cancel left PENDING.
-        if not _still_running(migration_id):
+        running, canary_open = _still_running(migration_id)
+        if not running:
             return 0
-        items = _claim(migration_id, ItemStatus.PENDING, batch_size)
-        if not items or not _still_running(migration_id):
+        # While the canary is open, only its items move (then the job pauses).
+        only = {"canary": True} if canary_open else {}
+        items = _claim(migration_id, ItemStatus.PENDING, batch_size, **only)
+        if not items or not _still_running(migration_id)[0]:
             return 0
         migration = CohortMigration.objects.only("timing", "created_by", "edited_contracts").get(
             id=migration_id
@@ -645,13 +656,20 @@ def migration_revert_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) ->
     with transaction.atomic():
         if _job_status(migration_id) != Status.REVERTING:
             return 0
-        items = _claim(migration_id, ItemStatus.MIGRATED, batch_size, defer=("snapshot",))
+        # Only the moved items this revert chose (its scope and customers).
+        items = _claim(
+            migration_id,
+            ItemStatus.MIGRATED,
+            batch_size,
+            defer=("snapshot",),
+            revert_selected=True,
+        )
         if not items:
             return 0
         lock_timelines([i.contract_id for i in items] + [i.new_contract_id for i in items])
         blocks = {
             item_id: reason
-            for item_id, _, reason in revert_blocks(
+            for item_id, _, reason, _ in revert_blocks(
                 migration_id=migration_id, now=timezone.now(), item_ids=[i.id for i in items]
             )
         }

@@ -1,8 +1,11 @@
 """Cohort migrations: create, start (plan), cancel, revert, complete, dispatch (DESIGN.md §7).
 
-Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING → CANCELLED;
-COMPLETED | CANCELLED → REVERTING → REVERTED | PARTIALLY_REVERTED (moved contracts changed,
-archived or followed since the move stay, as items REVERT_BLOCKED with a reason). Every
+Status: SCHEDULED → RUNNING → COMPLETED | FAILED; SCHEDULED | RUNNING | PAUSED → CANCELLED;
+RUNNING → PAUSED (a canary moved, or a pause) → RUNNING (resume); COMPLETED → RUNNING again
+when its FAILED items are retried; COMPLETED | CANCELLED | PAUSED | PARTIALLY_REVERTED →
+REVERTING → REVERTED | PARTIALLY_REVERTED (moved contracts changed, archived or followed since
+the move stay, as items REVERT_BLOCKED with a reason; a revert of some customers, or of what
+has not taken effect, leaves the others moved). Every
 transition is one conditional UPDATE (or a row lock then an UPDATE) of the migration row, so
 two concurrent calls never both win. Batches do not lock that row: a cancel answers at once and
 takes effect at each chain's next batch (services.cohort_migration_batches); a revert waits for
@@ -16,10 +19,11 @@ changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from config.audit.services import audit_record
@@ -33,8 +37,8 @@ from contracts_app.models import (
     CohortMigrationProgress,
 )
 from contracts_app.selectors.cohort_migrations import (
-    migration_revert_window,
     migration_skip_reasons,
+    revert_blocks,
 )
 from contracts_app.services.cohort_migration_batches import pending_items_cancel
 from contracts_app.services.cohort_migration_chains import (
@@ -222,10 +226,14 @@ def cohort_migration_create(
     run_at: dt.datetime | None = None,
     uniqueness_key: str | None = None,
     created_by: str = "",
+    canary: dict | None = None,
 ) -> CohortMigration:
     """A SCHEDULED job. Due now: started on commit; later: the beat dispatcher starts it
-    (migrations_dispatch). The cohort is evaluated when it starts, not now."""
+    (migrations_dispatch). The cohort is evaluated when it starts, not now. With a `canary`
+    ({"count": N} or {"customer_ids": [...]}: canary_check), those contracts move first and
+    the job then stops PAUSED until resumed."""
     spec = data.spec
+    canary = canary_check(canary, spec=spec)
     migration = CohortMigration(
         name=name,
         source=data.source,
@@ -242,6 +250,8 @@ def cohort_migration_create(
         run_at=run_at or timezone.now(),
         uniqueness_key=uniqueness_key,
         created_by=created_by,
+        canary=canary,
+        canary_open=canary is not None,
     )
     try:
         with transaction.atomic():
@@ -265,11 +275,56 @@ def cohort_migration_create(
             "effective": migration.effective,
             "edited_contracts": migration.edited_contracts,
             "run_at": migration.run_at,
+            "canary": migration.canary,
         },
     )
     if migration.run_at <= timezone.now():
         transaction.on_commit(lambda: enqueue(MIGRATION_START, migration.id))
     return migration
+
+
+def canary_check(canary: dict | None, *, spec: CohortSpec) -> dict | None:
+    """The canary as stored and echoed: {"count": N} (the first N contracts the plan finds
+    eligible, in plan order) or {"customer_ids": [...]} (those customers' contracts). 400
+    naming the field for customers the job's own filters leave out."""
+    if not canary:
+        return None
+    if canary.get("count") is not None:
+        return {"count": int(canary["count"])}
+    ids = list(dict.fromkeys(str(c) for c in canary["customer_ids"]))
+    outside = [
+        c
+        for c in ids
+        if (spec.customer_ids is not None and c not in set(spec.customer_ids))
+        or c in set(spec.exclude_customer_ids or ())
+    ]
+    if outside:
+        raise ValidationFailed(
+            f"{len(outside)} canary customer(s) are outside the migration's customers "
+            f"(customer_ids / exclude_customer_ids), e.g. {', '.join(outside[:3])}",
+            field="canary.customer_ids",
+        )
+    return {"customer_ids": ids}
+
+
+def _canary_mark(migration: CohortMigration) -> int:
+    """Mark the canary's items among the planned PENDING ones (one UPDATE); how many."""
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    canary = migration.canary or {}
+    with connection.cursor() as cursor:
+        if canary.get("count") is not None:
+            cursor.execute(
+                f"UPDATE {items} SET canary = true WHERE id IN (SELECT id FROM {items} "
+                "WHERE migration_id = %s AND status = 'PENDING' ORDER BY id LIMIT %s)",
+                [migration.id, canary["count"]],
+            )
+        else:
+            cursor.execute(
+                f"UPDATE {items} SET canary = true WHERE migration_id = %s "
+                "AND status = 'PENDING' AND customer_id = ANY(%s::uuid[])",
+                [migration.id, canary.get("customer_ids") or []],
+            )
+        return cursor.rowcount
 
 
 # --- start: plan the items -------------------------------------------------------------------
@@ -302,6 +357,9 @@ def migration_start(*, migration_id) -> bool:
             pending=counts["pending"],
             skipped=counts["skipped"],
         )
+        canary_words = ""
+        if migration.canary_open:
+            canary_words = f"; {_canary_mark(migration)} of them first (the canary), then pause"
         migration.status, migration.started_at = Status.RUNNING, now
         migration.ended_before_effective = counts["ended_before_effective"]
         migration.save(update_fields=["status", "started_at", "ended_before_effective"])
@@ -310,7 +368,7 @@ def migration_start(*, migration_id) -> bool:
             resource_type="cohort_migration",
             resource_id=migration.pk,
             description=f"Planned {counts['pending']} contracts to move, "
-            f"{counts['skipped']} skipped",
+            f"{counts['skipped']} skipped{canary_words}",
             changes={"status": {"before": Status.SCHEDULED, "after": Status.RUNNING}},
         )
         events_record("cohort_migration.started", {"id": migration.pk, "status": Status.RUNNING})
@@ -335,10 +393,12 @@ def _queue_chains(chains: list[QueuedChain]) -> None:
 
 
 def migration_finish_if_done(*, migration_id) -> str | None:
-    """RUNNING with nothing pending → COMPLETED; REVERTING with nothing migrated → REVERTED, or
-    PARTIALLY_REVERTED (with last_error saying how many stayed and why) when a revert batch
-    left some items REVERT_BLOCKED. The new status, or None when the job is not done (or
-    already finished)."""
+    """RUNNING with nothing pending → COMPLETED; RUNNING in its canary with no canary item
+    pending → PAUSED (the canary is closed: resuming moves the rest); REVERTING with nothing
+    it chose still migrated → REVERTED, or PARTIALLY_REVERTED when a revert batch left some
+    items REVERT_BLOCKED (with last_error saying how many stayed and why) or the revert chose
+    only some moved contracts (a scope or customers). The new status, or None when the job
+    is not done (or already finished)."""
     table = connection.ops.quote_name(CohortMigration._meta.db_table)
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -346,15 +406,22 @@ def migration_finish_if_done(*, migration_id) -> str | None:
             f"""
             UPDATE {table} m SET
               status = CASE
+                WHEN m.status = 'RUNNING' AND m.canary_open THEN 'PAUSED'
                 WHEN m.status = 'RUNNING' THEN 'COMPLETED'
                 WHEN EXISTS (SELECT 1 FROM {items} b WHERE b.migration_id = m.id
-                             AND b.status = 'REVERT_BLOCKED') THEN 'PARTIALLY_REVERTED'
+                             AND b.status IN ('REVERT_BLOCKED', 'MIGRATED')) THEN 'PARTIALLY_REVERTED'
                 ELSE 'REVERTED' END,
-              finished_at = now()
+              finished_at = CASE WHEN m.status = 'RUNNING' AND m.canary_open THEN NULL
+                ELSE now() END,
+              paused_at = CASE WHEN m.status = 'RUNNING' AND m.canary_open THEN now()
+                ELSE m.paused_at END,
+              canary_open = false
             WHERE m.id = %s AND m.status IN ('RUNNING', 'REVERTING')
               AND NOT EXISTS (
                 SELECT 1 FROM {items} i WHERE i.migration_id = m.id
-                AND i.status = CASE m.status WHEN 'RUNNING' THEN 'PENDING' ELSE 'MIGRATED' END)
+                AND i.status = CASE m.status WHEN 'RUNNING' THEN 'PENDING' ELSE 'MIGRATED' END
+                AND CASE m.status WHEN 'RUNNING' THEN i.canary OR NOT m.canary_open
+                  ELSE i.revert_selected END)
             RETURNING m.status
             """,
             [migration_id],
@@ -364,23 +431,31 @@ def migration_finish_if_done(*, migration_id) -> str | None:
             blocked = migration_skip_reasons(
                 migration=migration_id, status=ItemStatus.REVERT_BLOCKED
             )
-            last_error = (
-                f"{sum(blocked.values())} moved contract(s) were not reverted and stay on the "
-                f"new package: {_blocked_words(blocked)}; the items with status REVERT_BLOCKED "
-                "name each contract and its reason"
-            )
-            CohortMigration.objects.filter(id=migration_id).update(last_error=last_error)
+            if blocked:
+                last_error = (
+                    f"{sum(blocked.values())} moved contract(s) were not reverted and stay on "
+                    f"the new package: {_blocked_words(blocked)}; the items with status "
+                    "REVERT_BLOCKED name each contract and its reason"
+                )
+                CohortMigration.objects.filter(id=migration_id).update(last_error=last_error)
         if row:
             audit_record(
-                action="finish",
+                action="pause" if row[0] == Status.PAUSED else "finish",
                 resource_type="cohort_migration",
                 resource_id=migration_id,
+                description="The canary moved; paused until resumed"
+                if row[0] == Status.PAUSED
+                else "",
                 changes={"status": {"after": row[0]}},
             )
-            events_record(
-                f"cohort_migration.{'completed' if row[0] == Status.COMPLETED else 'reverted'}",
-                {"id": migration_id, "status": row[0]},
-            )
+            event = {
+                Status.COMPLETED: "completed",
+                Status.PAUSED: "paused",
+            }.get(row[0], "reverted")
+            data = {"id": migration_id, "status": row[0]}
+            if row[0] == Status.PAUSED:
+                data["reason"] = "CANARY_DONE"
+            events_record(f"cohort_migration.{event}", data)
     return row[0] if row else None
 
 
@@ -425,44 +500,225 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
     return migration
 
 
+class RevertScope:
+    ALL = "ALL"
+    NOT_IN_EFFECT = "NOT_IN_EFFECT"
+    choices = (ALL, NOT_IN_EFFECT)
+
+
 @transaction.atomic
-def cohort_migration_revert(*, migration: CohortMigration) -> CohortMigration:
-    """COMPLETED | CANCELLED → REVERTING, while no migrated item has taken effect; the revert
-    batches then restore the old contracts and archive the new ones, and end it REVERTED, or
-    PARTIALLY_REVERTED when some moved contracts had to stay (items REVERT_BLOCKED, by
-    selectors.cohort_migrations.revert_blocks: changed, archived or followed since the move).
-    Refused when no moved contract could be given back."""
-    if CohortMigration.objects.filter(id=migration.id, status=Status.CANCELLED).exists():
+def cohort_migration_revert(
+    *,
+    migration: CohortMigration,
+    scope: str = RevertScope.ALL,
+    customer_ids: list | None = None,
+) -> CohortMigration:
+    """COMPLETED | CANCELLED | PAUSED | PARTIALLY_REVERTED → REVERTING; the revert batches then
+    restore the old contracts and archive the new ones, and end it REVERTED, or
+    PARTIALLY_REVERTED when some moved contracts stay (items REVERT_BLOCKED, by
+    selectors.cohort_migrations.revert_blocks: changed, archived or followed since the move;
+    or moved contracts this revert did not choose). A paused job's pending items are cancelled.
+
+    What it chooses (CohortMigrationItem.revert_selected, one UPDATE), of the moved contracts:
+    scope ALL, every one (refused once any has taken effect: today's rule); NOT_IN_EFFECT,
+    those whose effective instant is still ahead (the others stay, in effect); with
+    `customer_ids`, only those customers' (400 naming customer_ids when one has no moved
+    contract in the job). Refused when nothing chosen could be given back. How many of each
+    is kept on the job (`revert_request`) and answered."""
+    if scope not in RevertScope.choices:
+        raise ValidationFailed(
+            f"scope must be one of {', '.join(RevertScope.choices)}", field="scope"
+        )
+    if CohortMigration.objects.filter(
+        id=migration.id, status__in=[Status.CANCELLED, Status.PAUSED]
+    ).exists():
         # A cancel does not wait for the batches in flight; a revert does, and sees their
-        # moves (before locking the job: their progress rows need its key share).
+        # moves (before locking the job: their progress rows need its key share). A paused
+        # job's pending items are cancelled here (all of it rolls back if the revert is refused).
         pending_items_cancel(migration.id, wait=True)
     locked = CohortMigration.objects.select_for_update().get(id=migration.id)
     if not locked.can_revert_status:
-        raise _status_error(locked, "reverted", "COMPLETED or CANCELLED")
+        raise _status_error(
+            locked, "reverted", "COMPLETED, CANCELLED, PAUSED or PARTIALLY_REVERTED"
+        )
     now = timezone.now()
-    window = migration_revert_window(migration=locked, now=now)
-    if window["taken"]:
+    moved = CohortMigrationItem.objects.filter(migration=locked, status=ItemStatus.MIGRATED)
+    chosen_q = Q()
+    if customer_ids is not None:
+        ids = list(dict.fromkeys(str(c) for c in customer_ids))
+        if not ids:
+            raise ValidationFailed("customer_ids: name at least one customer", field="customer_ids")
+        found = {
+            str(c) for c in moved.filter(customer_id__in=ids).values_list("customer_id", flat=True)
+        }
+        missing = [c for c in ids if c not in found]
+        if missing:
+            raise ValidationFailed(
+                f"{len(missing)} of the customer_ids have no moved contract in this migration "
+                f"(e.g. {', '.join(missing[:3])})",
+                field="customer_ids",
+            )
+        chosen_q = Q(customer_id__in=ids)
+    row = moved.aggregate(
+        migrated=Count("id"),
+        chosen=Count("id", filter=chosen_q),
+        chosen_taken=Count("id", filter=chosen_q & Q(effective_at__lte=now)),
+    )
+    if scope == RevertScope.ALL and row["chosen_taken"]:
         raise ValidationFailed(
-            f"{window['taken']} migrated contract(s) have already taken effect (their effective "
-            "instant has passed); a migration can be reverted only before any of them does",
+            f"{row['chosen_taken']} migrated contract(s) have already taken effect (their "
+            "effective instant has passed); a migration can be reverted only before any of them "
+            "does (scope NOT_IN_EFFECT reverts those still ahead and keeps these)",
             field="migration_id",
         )
-    if window["migrated"] and not window["revertible"]:
+    selected_q = (
+        chosen_q & Q(effective_at__gt=now) if scope == RevertScope.NOT_IN_EFFECT else chosen_q
+    )
+    # Every moved item: chosen or not (a revert before this one may have chosen others).
+    chosen = (
+        When(selected_q, then=Value(True))
+        if selected_q
+        else When(pk__isnull=False, then=Value(True))
+    )
+    moved.update(revert_selected=Case(chosen, default=Value(False)))
+    selected = row["migrated"] if not selected_q else moved.filter(selected_q).count()
+    blocks = revert_blocks(migration_id=locked.id, now=now, selected_only=True)
+    blocked: dict[str, int] = defaultdict(int)
+    for _, _, reason, _ in blocks:
+        blocked[reason] += 1
+    if not selected:
         raise ValidationFailed(
-            f"None of the {window['migrated']} moved contract(s) can be reverted: "
-            f"{_blocked_words(window['blocked'])} (e.g. "
-            f"{', '.join(str(i) for i in window['blocked_ids'][:3])})",
+            "Nothing to revert: every moved contract of "
+            f"{'these customers' if customer_ids is not None else 'this migration'} has "
+            "already taken effect"
+            if row["chosen"]
+            else "Nothing to revert: the migration has no moved contract",
+            field="scope" if row["chosen"] else "migration_id",
+        )
+    if selected == len(blocks):
+        raise ValidationFailed(
+            f"None of the {selected} moved contract(s) can be reverted: "
+            f"{_blocked_words(dict(blocked))} (e.g. "
+            f"{', '.join(str(contract_id) for _, contract_id, _, _ in blocks[:3])})",
             field="migration_id",
         )
+    request = {
+        "scope": scope,
+        "customer_ids": len(set(map(str, customer_ids))) if customer_ids is not None else None,
+        "reverting": selected - len(blocks),
+        "blocked": len(blocks),
+        "kept_in_effect": row["chosen_taken"] if scope == RevertScope.NOT_IN_EFFECT else 0,
+        "not_chosen": row["migrated"] - row["chosen"],
+        "at": format_instant(now),
+    }
+    before = locked.status
     locked.status, locked.revert_started_at, locked.finished_at = Status.REVERTING, now, None
-    locked.save(update_fields=["status", "revert_started_at", "finished_at"])
+    locked.revert_request = request
+    locked.save(update_fields=["status", "revert_started_at", "finished_at", "revert_request"])
     audit_record(
         action="revert",
         resource_type="cohort_migration",
         resource_id=locked.pk,
-        changes={"status": {"before": migration.status, "after": Status.REVERTING}},
+        description=f"Reverting {request['reverting']} moved contract(s) (scope {scope}); "
+        f"{request['blocked']} blocked, {request['kept_in_effect']} kept in effect, "
+        f"{request['not_chosen']} of other customers",
+        changes={"status": {"before": before, "after": Status.REVERTING}, "revert": request},
     )
     transaction.on_commit(lambda: _queue_batches(locked.id, revert=True))
+    migration.refresh_from_db()
+    return migration
+
+
+# --- staged rollouts: pause, resume, retry failed ------------------------------------------------
+
+
+@transaction.atomic
+def cohort_migration_pause(*, migration: CohortMigration) -> CohortMigration:
+    """RUNNING → PAUSED, at once (one conditional UPDATE; batches never lock the job row): each
+    chain stops at its next batch (a batch that sees the pause under its item locks leaves
+    them PENDING; at most the batches already past that check finish). Pending items stay
+    PENDING; the beat dispatcher never resumes a paused job (it revives RUNNING ones only)."""
+    now = timezone.now()
+    changed = CohortMigration.objects.filter(
+        id=migration.id, status__in=CohortMigration.PAUSABLE
+    ).update(status=Status.PAUSED, paused_at=now)
+    migration.refresh_from_db()
+    if not changed:
+        raise _status_error(migration, "paused", "RUNNING")
+    audit_record(
+        action="pause",
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        changes={"status": {"before": Status.RUNNING, "after": Status.PAUSED}},
+    )
+    events_record(
+        "cohort_migration.paused",
+        {"id": migration.pk, "status": Status.PAUSED, "reason": "REQUESTED"},
+    )
+    return migration
+
+
+@transaction.atomic
+def cohort_migration_resume(*, migration: CohortMigration) -> CohortMigration:
+    """PAUSED → RUNNING and, on commit, the job's chains queued again with fresh tokens (any
+    task of before the pause becomes a no-op). A canary that was paused before it finished
+    goes on with the canary; one that finished moves the rest. Nothing pending: the chains
+    find nothing and complete the job."""
+    changed = CohortMigration.objects.filter(
+        id=migration.id, status__in=CohortMigration.RESUMABLE
+    ).update(status=Status.RUNNING, paused_at=None)
+    migration.refresh_from_db()
+    if not changed:
+        raise _status_error(migration, "resumed", "PAUSED")
+    audit_record(
+        action="resume",
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        changes={"status": {"before": Status.PAUSED, "after": Status.RUNNING}},
+    )
+    transaction.on_commit(lambda: _queue_batches(migration.id, revert=False))
+    return migration
+
+
+@transaction.atomic
+def cohort_migration_retry_failed(*, migration: CohortMigration) -> CohortMigration:
+    """FAILED items → PENDING again (after their cause is fixed), counts updated by one
+    progress row. A COMPLETED job runs again (its chains queued on commit); a RUNNING one's
+    chains take them; a PAUSED one moves them once resumed. A failed contract since pending in
+    another job stays FAILED. Refused (400) in any other status, or with nothing to retry."""
+    locked = CohortMigration.objects.select_for_update().get(id=migration.id)
+    if locked.status not in CohortMigration.RETRYABLE:
+        raise _status_error(locked, "retried", "RUNNING, PAUSED or COMPLETED")
+    items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {items} i SET status = 'PENDING', reason = '', message = ''
+            WHERE i.migration_id = %s AND i.status = 'FAILED'
+              AND NOT EXISTS (SELECT 1 FROM {items} o
+                              WHERE o.contract_id = i.contract_id AND o.status = 'PENDING')
+            """,
+            [locked.id],
+        )
+        retried = cursor.rowcount
+    if not retried:
+        raise ValidationFailed(
+            "The migration has no failed item to retry (or each is pending in another job)",
+            field="migration_id",
+        )
+    CohortMigrationProgress.objects.create(migration=locked, failed=-retried, pending=retried)
+    before = locked.status
+    if before == Status.COMPLETED:
+        locked.status, locked.finished_at = Status.RUNNING, None
+        locked.save(update_fields=["status", "finished_at"])
+        transaction.on_commit(lambda: _queue_batches(locked.id, revert=False))
+    audit_record(
+        action="retry_failed",
+        resource_type="cohort_migration",
+        resource_id=locked.pk,
+        description=f"{retried} failed contract(s) queued again",
+        changes={"status": {"before": before, "after": locked.status}},
+    )
     migration.refresh_from_db()
     return migration
 

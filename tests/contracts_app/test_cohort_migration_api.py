@@ -112,6 +112,10 @@ def test_create_run_get_list_items_and_revert_round_trip(client, token, packages
         "progress",
         "last_error",
         "ended_before_effective",
+        "canary",
+        "canary_open",
+        "paused_at",
+        "revert",
     }
     assert got["status"] == "COMPLETED"
     assert got["effective"] == {"type": "AT", "at": AT}
