@@ -152,6 +152,11 @@ TIMING_CHOICES = [
     ("NEXT_BILLING_PERIOD", "At each contract's next billing period on or after a date"),
     ("END_OF_TERM", "At the end of each contract's term (renewal)"),
 ]
+CANARY_CHOICES = [
+    ("", "None: every contract moves as planned"),
+    ("count", "A canary: the first N contracts move, then the job pauses until resumed"),
+    ("customers", "A canary of these customers: they move, then the job pauses"),
+]
 EDITED_CHOICES = [
     ("SKIP", "Skip them: they stay on their edited contracts"),
     ("MIGRATE", "Move them too: their edits are not carried over"),
@@ -249,6 +254,19 @@ class CohortMigrationForm(ServiceForm):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ids, external ids or names"}),
     )
     exclude_file = forms.FileField(label="CSV file of customer ids to leave out", required=False)
+    canary = forms.ChoiceField(
+        label="Staged rollout",
+        choices=CANARY_CHOICES,
+        initial="",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    canary_count = forms.IntegerField(label="How many contracts first", min_value=1, required=False)
+    canary_customers = forms.CharField(
+        label="These customers first",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "ids, external ids or names"}),
+    )
     name = forms.CharField(label="Name", max_length=400, required=False)
     run_at = utc_datetime_field("Run at", help_text="UTC; empty: as soon as you confirm")
     uniqueness_key = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -269,6 +287,9 @@ class CohortMigrationForm(ServiceForm):
         "exclude_customer_ids": "exclude_customer_ids",
         "edited_contracts": "edited_contracts",
         "allow_past": "allow_past",
+        "canary.count": "canary_count",
+        "canary.customer_ids": "canary_customers",
+        "canary": "canary",
         "name": "name",
         "run_at": "run_at",
         "uniqueness_key": None,
@@ -306,9 +327,10 @@ class CohortMigrationForm(ServiceForm):
         for text, upload in (
             ("customer_ids", "customer_file"),
             ("exclude_customer_ids", "exclude_file"),
+            ("canary_customers", None),
         ):
             entries = entries_from_text(data.get(text) or "")
-            if data.get(upload):
+            if upload and data.get(upload):
                 try:
                     entries += ids_from_csv(data[upload])
                 except (UnicodeDecodeError, csv.Error):
@@ -324,6 +346,10 @@ class CohortMigrationForm(ServiceForm):
             }
             data[f"{text}_entries"] = entries
             data[f"{text}_list"] = lookup.ids
+        if data.get("canary") == "count" and not data.get("canary_count"):
+            self.add_error("canary_count", "Say how many contracts move first.")
+        if data.get("canary") == "customers" and not data.get("canary_customers_entries"):
+            self.add_error("canary_customers", "List the customers who move first.")
         return data
 
     def digest(self) -> str:
@@ -361,6 +387,10 @@ class CohortMigrationForm(ServiceForm):
         for key in ("customer_ids", "exclude_customer_ids"):
             if data.get(f"{key}_list"):
                 body[key] = data[f"{key}_list"]
+        if data.get("canary") == "count" and data.get("canary_count"):
+            body["canary"] = {"count": data["canary_count"]}
+        if data.get("canary") == "customers" and data.get("canary_customers_list"):
+            body["canary"] = {"customer_ids": data["canary_customers_list"]}
         if data.get("run_at"):
             body["run_at"] = data["run_at"]
         if data.get("allow_past"):
@@ -371,7 +401,7 @@ class CohortMigrationForm(ServiceForm):
         """The same input with uploaded files' ids moved into the text boxes (the confirm step
         carries no file, so it sends what was previewed) and `values` set (hidden fields)."""
         data = self.data.copy()
-        for key in ("customer_ids", "exclude_customer_ids"):
+        for key in ("customer_ids", "exclude_customer_ids", "canary_customers"):
             data[key] = "\n".join(self.cleaned_data.get(f"{key}_entries") or [])
         for key, value in values.items():
             data[key] = value  # QueryDict.update would append

@@ -165,6 +165,11 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
         "count_words": [(name, COUNT_WORDS.get(name, name), n) for name, n in counts.items()],
         "can_cancel": may_change and actions["cancel"],
         "can_revert": may_change and actions["revert"],
+        "can_pause": may_change and actions["pause"],
+        "can_resume": may_change and actions["resume"],
+        # counts: how many a revert of what has not taken effect gives back, how many to retry
+        "revert_not_in_effect": actions["revert_not_in_effect"] if may_change else 0,
+        "retry_failed": actions["retry_failed"] if may_change else 0,
         "revert_window": actions["revert_window"],
         "blocked_words": [
             (code, reason_words(code), n)

@@ -38,8 +38,12 @@ from contracts_app.selectors.cohort_migrations import (
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
 from contracts_app.services.cohort_migrations import (
     PastEffectiveTime,
+    RevertScope,
     cohort_migration_cancel,
     cohort_migration_create,
+    cohort_migration_pause,
+    cohort_migration_resume,
+    cohort_migration_retry_failed,
     cohort_migration_revert,
     effective_in_past,
     migration_input,
@@ -182,6 +186,7 @@ class MigrationNewView(ServiceFormView):
             run_at=data.get("run_at"),
             uniqueness_key=form.cleaned_data.get("uniqueness_key") or None,
             created_by=self.request.user.get_username(),
+            canary=data.get("canary"),
         )
 
     def existing(self, form):
@@ -307,44 +312,40 @@ def migration_items_csv(request, migration_id):
     return csv_response(f"migration-{migration.id}-items.csv", header, rows)
 
 
-# --- cancel and revert ---------------------------------------------------------------------
+# --- cancel, revert, pause, resume, retry -------------------------------------------------
+
+# Each action: the service that does it, and which of live_context's answers (the selector's
+# migration_actions) allows it. A revert's scope comes with it (`?scope=NOT_IN_EFFECT`).
+TRANSITIONS = {
+    "cancel": (lambda m, scope: cohort_migration_cancel(migration=m), "can_cancel"),
+    "revert": (lambda m, scope: cohort_migration_revert(migration=m, scope=scope), "can_revert"),
+    "pause": (lambda m, scope: cohort_migration_pause(migration=m), "can_pause"),
+    "resume": (lambda m, scope: cohort_migration_resume(migration=m), "can_resume"),
+    "retry": (lambda m, scope: cohort_migration_retry_failed(migration=m), "retry_failed"),
+}
 
 
-def _transition(request, migration_id, *, action: str):
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+def migration_transition(request, migration_id, action: str):
+    """GET: what the action will do (and whether it is allowed now); POST: do it (the API's
+    service), then back to the job's page."""
     migration = _migration(migration_id)
+    write, allowed_by = TRANSITIONS[action]
+    scope = RevertScope.NOT_IN_EFFECT if request.GET.get("scope") == "NOT_IN_EFFECT" else "ALL"
+    if action == "revert" and scope == RevertScope.NOT_IN_EFFECT:
+        allowed_by = "revert_not_in_effect"
     context = _live(request, migration)
-    allowed = context["can_cancel"] if action == "cancel" else context["can_revert"]
-    error = ""
+    allowed, error = bool(context[allowed_by]), ""
     if request.method == "POST":
         try:
-            if action == "cancel":
-                cohort_migration_cancel(migration=migration)
-            else:
-                cohort_migration_revert(migration=migration)
+            write(migration, scope)
         except ApplicationError as exc:
             error = exc.message
         else:
             return HttpResponseRedirect(reverse("contracts:migration-detail", args=[migration.pk]))
-        context = _live(request, _migration(migration_id))
-        allowed = False
-    context.update(action=action, allowed=allowed, error=error)
+        context, allowed = _live(request, _migration(migration_id)), False
+    context.update(action=action, scope=scope, allowed=allowed, error=error)
     return render(
-        request,
-        "contracts_app/migrations/confirm.html",
-        context,
-        status=400 if error else 200,
+        request, "contracts_app/migrations/confirm.html", context, status=400 if error else 200
     )
-
-
-@login_required
-@permission_required(CHANGE, raise_exception=True)
-def migration_cancel(request, migration_id):
-    """GET: what cancelling will do; POST: cancel (the API's service)."""
-    return _transition(request, migration_id, action="cancel")
-
-
-@login_required
-@permission_required(CHANGE, raise_exception=True)
-def migration_revert(request, migration_id):
-    """GET: what reverting will do and until when it is allowed; POST: revert."""
-    return _transition(request, migration_id, action="revert")

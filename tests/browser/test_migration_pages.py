@@ -13,8 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
-from contracts_app.models import CohortMigration
+from config.core.billing_periods import add_months
+from contracts_app.models import CohortMigration, Customer
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
     cohort_migration_create,
@@ -24,7 +26,7 @@ from contracts_app.services.cohort_migrations import (
 from contracts_app.services.customers import customer_create
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import Package
-from tests.contracts_app.cohort_builders import bulk_cohort, run_to_end, two_packages
+from tests.contracts_app.cohort_builders import bulk_cohort, cohort, run_to_end, two_packages
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -196,3 +198,124 @@ def test_item_links_name_the_old_and_the_new_contract(live_server, page, unconsu
     assert new.inner_text() == "2027-03-01 → 2028-03-01"  # 12 months from the move
     new.click()
     page.wait_for_url(re.compile(r"/contracts/[0-9a-f-]{36}/$"))
+
+
+def test_a_staged_rollout_in_the_browser_canary_pause_resume(
+    live_server, page, unconsumed_bulk_queue
+):
+    v1, v2 = starter_plans(8)
+    base = live_server.url
+    login(page, base)
+
+    # the wizard: a canary of the first 3 contracts
+    page.goto(f"{base}/migrations/new/?source_package={v1.id}")
+    page.select_option("#id_target_package", str(v2.id))
+    page.fill("#id_effective_at", MOVE.strftime("%Y-%m-%d"))
+    page.check("input[name=canary][value=count]")
+    page.fill("#id_canary_count", "3")
+    page.click("button[value=preview]")
+    page.locator("#migration-preview").wait_for()
+    assert "the first 3 contracts move first, then the job pauses" in page.inner_text(
+        "[data-canary]"
+    )
+    shot(page, "7-wizard-canary-preview")
+    page.click("button[value=confirm]")
+    page.wait_for_url(re.compile(r"/migrations/[0-9a-f-]{36}/$"))
+    migration = CohortMigration.objects.get()
+    assert migration.canary == {"count": 3}
+
+    # the canary moves, the job pauses: the page says so and offers Resume
+    migration_start(migration_id=migration.id)
+    run_to_end(migration)
+    page.reload()
+    live = page.locator("#migration-live")
+    live.locator(".status-paused").wait_for()
+    assert "3 of 8 contracts done, 5 wait until you resume" in live.inner_text()
+    assert "A staged rollout: the first 3 contracts move first" in live.inner_text()
+    assert live.get_by_role("button", name="Pause").count() == 0
+    assert live.get_by_role("link", name="Revert all…").count() == 1
+    shot(page, "8-job-paused-after-the-canary")
+
+    # resume: running again, with a Pause button
+    live.get_by_role("button", name="Resume").click()
+    page.locator("#migration-live .status-running").wait_for()
+    assert CohortMigration.objects.get(id=migration.id).status == "RUNNING"
+    shot(page, "9-job-resumed-running")
+    page.locator("#migration-live").get_by_role("button", name="Pause").click()
+    page.locator("#migration-live .status-paused").wait_for()
+    assert "3 of 8 contracts done, 5 wait" in page.inner_text("#migration-live")
+    page.locator("#migration-live").get_by_role("button", name="Resume").click()
+    page.locator("#migration-live .status-running").wait_for()
+    run_to_end(migration)
+    page.locator("#migration-live .status-completed").wait_for()
+    assert "8 of 8" in page.inner_text("#migration-live")
+
+
+def test_retry_failed_moves_the_fixed_items(live_server, page, unconsumed_bulk_queue):
+    # given a completed job with one item failed (its customer archived after the plan)
+    v1, v2 = starter_plans(4)
+    base = live_server.url
+    login(page, base)
+    migration = job(v1, v2)
+    migration_start(migration_id=migration.id)
+    bad = v1.contracts.order_by("id").first().customer
+    Customer.objects.filter(id=bad.id).update(archived_at=timezone.now())
+    run_to_end(migration)
+    page.goto(f"{base}/migrations/{migration.id}/")
+    page.get_by_role("link", name="Retry failed (1)…").click()
+    assert "1 contract that failed is tried again" in page.inner_text("main")
+    shot(page, "10-retry-failed-confirm")
+    # the cause fixed, the retry moves it
+    Customer.objects.filter(id=bad.id).update(archived_at=None)
+    page.get_by_role("button", name="Retry 1 failed").click()
+    page.wait_for_url(f"{base}/migrations/{migration.id}/")
+    run_to_end(migration)
+    page.locator("#migration-live .status-completed").wait_for()
+    assert page.inner_text('#migration-live [data-count="migrated"]') == "4"
+    assert page.locator("#migration-live a", has_text="Retry failed").count() == 0
+
+
+def test_revert_what_has_not_taken_effect(live_server, page, unconsumed_bulk_queue):
+    # given a next-billing-period job from 5 days ago: 2 customers' moves took effect 3 days
+    # ago, 3 customers' take effect in 3 days
+    v1, v2 = two_packages()
+    Package.objects.filter(pk=v1.pk).update(
+        name="Starter Plan v1",
+        settings={
+            **(v1.settings or {}),
+            "usage_statement_schedule": {"frequency": "MONTHLY", "day": "CONTRACT_START"},
+        },
+    )
+    v1.refresh_from_db()
+    now = timezone.now().replace(microsecond=0)
+    cohort(v1, 2, start=add_months(now - dt.timedelta(days=3), -2), name="In effect")
+    cohort(v1, 3, start=add_months(now + dt.timedelta(days=3), -2), name="Ahead")
+    migration = cohort_migration_create(
+        data=migration_input(
+            source={"package_id": v1.id},
+            target={"package_id": v2.id},
+            effective={"type": "NEXT_BILLING_PERIOD", "not_before": now - dt.timedelta(days=5)},
+            allow_past=True,
+        ),
+        name="Monthly v1 → v2",
+    )
+    migration_start(migration_id=migration.id)
+    run_to_end(migration)
+    base = live_server.url
+    login(page, base)
+
+    # the page offers to revert what has not taken effect, by count, and not "Revert all"
+    page.goto(f"{base}/migrations/{migration.id}/")
+    live = page.locator("#migration-live")
+    assert live.get_by_role("link", name="Revert all…").count() == 0
+    live.get_by_role("link", name="Revert what has not taken effect (3 customers)…").click()
+    text = page.inner_text("main")
+    assert "3 moved contracts whose move has not taken effect yet get the old contract back" in text
+    assert "the 2 already in effect stay on the new package" in text
+    shot(page, "11-revert-not-in-effect-confirm")
+    page.get_by_role("button", name="Revert 3 contracts").click()
+    page.wait_for_url(f"{base}/migrations/{migration.id}/")
+    run_to_end(migration, revert=True)
+    page.locator("#migration-live .status-partially_reverted").wait_for()
+    assert page.inner_text('#migration-live [data-count="reverted"]') == "3"
+    shot(page, "12-partially-reverted-not-in-effect")
