@@ -178,3 +178,32 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
         "poll_every": "5s" if waiting else "1s",
         "now": now,
     }
+
+
+def migration_rows(migrations: list[CohortMigration]) -> list[dict]:
+    """The list page's rows: each job with its progress and its timing in words."""
+    progress = migration_progress(migrations)
+    return [
+        {
+            "migration": m,
+            "progress": progress[m.id],
+            "timing": timing_words(m.timing, m.effective_at),
+        }
+        for m in migrations
+    ]
+
+
+def item_rows(items, *, status: str, reason: str) -> dict:
+    """A job's items with their reasons in words, and the item filters' choices and words."""
+    return {
+        "items": [
+            {"item": item, "reason_words": reason_words(item.reason) if item.reason else ""}
+            for item in items
+        ],
+        "item_status": status,
+        "item_reason": reason,
+        "item_statuses": ItemStatus.choices,
+        "item_status_words": ItemStatus(status).label if status else "",
+        "item_reason_words": reason_words(reason) if reason else "",
+        "item_reasons": [(code, reason_words(code)) for code in Reason.values],
+    }

@@ -1,11 +1,7 @@
-"""The cohort-migration pages (DESIGN.md §7, §9): the list, the wizard (input → preview →
-confirm), a job's page with live progress, its items and CSV export, cancel and revert.
-
-Everything goes through what the API uses: the wizard's input is checked by the API's create
-serializer and resolved by the same service (one validation path; errors land beside the field
-the service names), the preview is the API's preview selector (nothing written), and cancel and
-revert are the API's services. Which buttons a job offers is asked of the model and selectors.
-"""
+"""The cohort-migration pages: the list, the wizard (input → preview → confirm), a job's page
+with live progress, its items and CSV, and its actions (cancel, revert, pause, resume, retry).
+All through what the API uses: its serializer, services and selectors (which actions a job
+offers: migration_actions); what the pages show is computed by `migration_presenters.py`."""
 
 from __future__ import annotations
 
@@ -27,14 +23,15 @@ from config.web import KeysetListView, ServiceFormView, csv_response, page_or_fi
 from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
 from contracts_app.api.cohort_migrations import ADD, CHANGE, ID_LISTS_BODY_BYTES, VIEW
 from contracts_app.forms import CohortMigrationForm
-from contracts_app.migration_presenters import live_context, preview_context
-from contracts_app.models import CohortMigration, CohortMigrationItem
-from contracts_app.presenters import reason_words, timing_words
-from contracts_app.selectors.cohort_migrations import (
-    migration_get,
-    migration_items,
-    migration_progress,
+from contracts_app.migration_presenters import (
+    item_rows,
+    live_context,
+    migration_rows,
+    preview_context,
 )
+from contracts_app.models import CohortMigration, CohortMigrationItem
+from contracts_app.presenters import timing_words
+from contracts_app.selectors.cohort_migrations import migration_get, migration_items
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
 from contracts_app.services.cohort_migrations import (
     PastEffectiveTime,
@@ -74,6 +71,17 @@ def _chosen(value: str | None, choices) -> str:
     return value if value in choices else ""
 
 
+def _items(request, migration):
+    """The `?status=` and `?reason=` filters (unknown ones ignored) and the items they pick."""
+    status = _chosen(request.GET.get("status"), ItemStatus.values)
+    reason = _chosen(request.GET.get("reason"), Reason.values)
+    return (
+        status,
+        reason,
+        migration_items(migration=migration, status=status or None, reason=reason or None),
+    )
+
+
 # --- the list ------------------------------------------------------------------------------
 
 
@@ -85,53 +93,41 @@ class MigrationListView(KeysetListView):
     page_fragment = "migrations"
 
     def get_context_data(self, *, cursor, more) -> dict:
-        return _list_context(self.request, cursor)
-
-
-def _list_context(request, cursor: str | None) -> dict:
-    status = _chosen(request.GET.get("status"), Status.values)
-    package_id = parse_uuid(request.GET.get("package"))
-    page = _page(
-        migrations_selector(status=status or None, package_id=package_id),
-        cursor,
-        descending=True,
-    )
-    progress = migration_progress(page.items)
-    kept = {"status": status, "package": str(package_id) if package_id else ""}
-    kept = {key: value for key, value in kept.items() if value}
-    packages = list(Package.objects.order_by("name", "-created_at").values_list("id", "name"))
-    context = {
-        "rows": [_row(m, progress[m.id]) for m in page.items],
-        "page": page,
-        "status": status,
-        "package_id": str(package_id) if package_id else "",
-        "package_name": next((name for pk, name in packages if pk == package_id), ""),
-        "statuses": Status.choices,
-        "status_words": Status(status).label if status else "",
-        "packages": packages,
-        "filtered": bool(kept),
-        "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
-        "can_add": request.user.has_perm(ADD),
-    }
-    return context
-
-
-def _row(migration: CohortMigration, progress: dict) -> dict:
-    return {
-        "migration": migration,
-        "progress": progress,
-        "timing": timing_words(migration.timing, migration.effective_at),
-    }
+        request = self.request
+        status = _chosen(request.GET.get("status"), Status.values)
+        package_id = parse_uuid(request.GET.get("package"))
+        page = _page(
+            migrations_selector(status=status or None, package_id=package_id),
+            cursor,
+            descending=True,
+        )
+        kept = {"status": status, "package": str(package_id) if package_id else ""}
+        kept = {key: value for key, value in kept.items() if value}
+        packages = list(Package.objects.order_by("name", "-created_at").values_list("id", "name"))
+        return {
+            "rows": migration_rows(page.items),
+            "page": page,
+            "status": status,
+            "package_id": str(package_id) if package_id else "",
+            "package_name": next((name for pk, name in packages if pk == package_id), ""),
+            "statuses": Status.choices,
+            "status_words": Status(status).label if status else "",
+            "packages": packages,
+            "filtered": bool(kept),
+            "more_query": urlencode({**kept, "after": page.next_cursor})
+            if page.next_cursor
+            else "",
+            "can_add": request.user.has_perm(ADD),
+        }
 
 
 # --- the wizard ----------------------------------------------------------------------------
 
 
 class MigrationNewView(ServiceFormView):
-    """`/migrations/new/`: GET the form (`?source_package=<id>` or `?source_alias=<name>` fill
-    in the source); "preview" shows what it would do (nothing written); "confirm" of the input
-    previewed creates the job, once per preview (its uniqueness key). The body is checked by the
-    API's serializer and resolved by the API's service (errors beside the fields they name)."""
+    """`/migrations/new/`: GET the form (`?source_package=` / `?source_alias=` fill the source);
+    "preview" shows what it would do (nothing written); "confirm" of the input previewed creates
+    the job once (its uniqueness key). Checked by the API's serializer and service."""
 
     permission_required = ADD
     template_name = "contracts_app/migrations/new.html"
@@ -155,15 +151,7 @@ class MigrationNewView(ServiceFormView):
 
     def resolve(self, data: dict):
         try:
-            return migration_input(
-                source=data["source"],
-                target=data["target"],
-                effective=data["effective"],
-                customer_ids=data.get("customer_ids"),
-                exclude_customer_ids=data.get("exclude_customer_ids"),
-                edited_contracts=data.get("edited_contracts", "SKIP"),
-                allow_past=data.get("allow_past", False),
-            )
+            return migration_input(**{key: data[key] for key in INPUT_KEYS if key in data})
         except PastEffectiveTime as exc:
             # Asked in words, with the allow_past checkbox beside the date (new.html).
             self.past_from = exc.at
@@ -204,6 +192,8 @@ class MigrationNewView(ServiceFormView):
         return super().render_form(extra.pop("rebound", form), **extra)
 
 
+INPUT_KEYS = ("source", "target", "effective", "customer_ids", "exclude_customer_ids")
+INPUT_KEYS += ("edited_contracts", "allow_past")
 PAST_WORDS = "This date is in the past: say below whether to change contracts from it."
 migration_new = MigrationNewView.as_view()
 # The wizard takes the API's documented 100,000 ids per list (pasted or uploaded as CSV), so it
@@ -228,38 +218,21 @@ class MigrationDetailView(KeysetListView):
     page_fragment = "items"
 
     def get_context_data(self, *, cursor, more) -> dict:
-        return _detail_context(self.request, _migration(self.kwargs["migration_id"]), cursor)
-
-
-def _detail_context(request, migration: CohortMigration, cursor: str | None) -> dict:
-    status = _chosen(request.GET.get("status"), ItemStatus.values)
-    reason = _chosen(request.GET.get("reason"), Reason.values)
-    page = _page(
-        migration_items(
-            migration=migration, status=status or None, reason=reason or None
-        ).select_related("customer", "contract", "new_contract"),
-        cursor,
-        keys=("id",),
-    )
-    kept = {key: value for key, value in {"status": status, "reason": reason}.items() if value}
-    context = {
-        **_live(request, migration),
-        "timing": timing_words(migration.timing, migration.effective_at),
-        "items": [
-            {"item": item, "reason_words": reason_words(item.reason) if item.reason else ""}
-            for item in page.items
-        ],
-        "page": page,
-        "item_status": status,
-        "item_reason": reason,
-        "item_statuses": ItemStatus.choices,
-        "item_status_words": ItemStatus(status).label if status else "",
-        "item_reason_words": reason_words(reason) if reason else "",
-        "item_reasons": [(code, reason_words(code)) for code in Reason.values],
-        "filter_query": urlencode(kept),
-        "more_query": urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else "",
-    }
-    return context
+        request, migration = self.request, _migration(self.kwargs["migration_id"])
+        status, reason, items = _items(request, migration)
+        items = items.select_related("customer", "contract", "new_contract")
+        page = _page(items, cursor, keys=("id",))
+        kept = {key: value for key, value in {"status": status, "reason": reason}.items() if value}
+        return {
+            **_live(request, migration),
+            "timing": timing_words(migration.timing, migration.effective_at),
+            **item_rows(page.items, status=status, reason=reason),
+            "page": page,
+            "filter_query": urlencode(kept),
+            "more_query": urlencode({**kept, "after": page.next_cursor})
+            if page.next_cursor
+            else "",
+        }
 
 
 @login_required
@@ -281,41 +254,18 @@ def migration_live(request, migration_id):
 def migration_items_csv(request, migration_id):
     """`/migrations/<id>/items.csv`: every item (same `?status=` / `?reason=`), streamed."""
     migration = _migration(migration_id)
-    status = _chosen(request.GET.get("status"), ItemStatus.values)
-    reason = _chosen(request.GET.get("reason"), Reason.values)
-    rows = (
-        migration_items(migration=migration, status=status or None, reason=reason or None)
-        .order_by("id")
-        .values_list(
-            "contract_id",
-            "customer_id",
-            "customer__name",
-            "customer__external_id",
-            "status",
-            "reason",
-            "message",
-            "effective_at",
-            "new_contract_id",
-        )
-    )
-    header = [
-        "contract_id",
-        "customer_id",
-        "customer_name",
-        "customer_external_id",
-        "status",
-        "reason",
-        "message",
-        "effective_at",
-        "new_contract_id",
-    ]
+    rows = _items(request, migration)[2].order_by("id").values_list(*CSV_COLUMNS)
+    header = [column.replace("__", "_") for column in CSV_COLUMNS]  # customer__name: customer_name
     return csv_response(f"migration-{migration.id}-items.csv", header, rows)
+
+
+CSV_COLUMNS = ("contract_id", "customer_id", "customer__name", "customer__external_id", "status")
+CSV_COLUMNS += ("reason", "message", "effective_at", "new_contract_id")
 
 
 # --- cancel, revert, pause, resume, retry -------------------------------------------------
 
-# Each action: the service that does it, and which of live_context's answers (the selector's
-# migration_actions) allows it. A revert's scope comes with it (`?scope=NOT_IN_EFFECT`).
+# Each action: its service, and which answer of migration_actions (via live_context) allows it.
 TRANSITIONS = {
     "cancel": (lambda m, scope: cohort_migration_cancel(migration=m), "can_cancel"),
     "revert": (lambda m, scope: cohort_migration_revert(migration=m, scope=scope), "can_revert"),
@@ -328,8 +278,7 @@ TRANSITIONS = {
 @login_required
 @permission_required(CHANGE, raise_exception=True)
 def migration_transition(request, migration_id, action: str):
-    """GET: what the action will do (and whether it is allowed now); POST: do it (the API's
-    service), then back to the job's page."""
+    """GET: what the action will do, if allowed now; POST: do it (a revert's `?scope=`)."""
     migration = _migration(migration_id)
     write, allowed_by = TRANSITIONS[action]
     scope = RevertScope.NOT_IN_EFFECT if request.GET.get("scope") == "NOT_IN_EFFECT" else "ALL"
