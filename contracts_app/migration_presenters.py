@@ -148,7 +148,6 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
         "migration": migration,
         "progress": progress,
         "starting": starting,
-        "status_words": "starting" if starting else migration.get_status_display().lower(),
         "done": counts["total"] - counts["pending"],
         "skipped": [
             (code, reason_words(code), n)
@@ -181,13 +180,15 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
 
 
 def migration_rows(migrations: list[CohortMigration]) -> list[dict]:
-    """The list page's rows: each job with its progress and its timing in words."""
-    progress = migration_progress(migrations)
+    """The list page's rows: each job with its progress, its timing in words, and whether it
+    is due but not picked up yet ("starting", not "scheduled")."""
+    progress, now = migration_progress(migrations), timezone.now()
     return [
         {
             "migration": m,
             "progress": progress[m.id],
             "timing": timing_words(m.timing, m.effective_at),
+            "starting": m.status == Status.SCHEDULED and m.run_at <= now,
         }
         for m in migrations
     ]

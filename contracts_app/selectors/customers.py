@@ -61,8 +61,8 @@ def billing_provider_configurations_of(
 @dataclass(frozen=True)
 class CustomerLookup:
     """What `customers_resolve` made of each entry: the customer it names (`found`, in the
-    order given, each customer once), the entries naming nobody (`unknown`) and the names
-    shared by several customers (`ambiguous`: name → how many)."""
+    order given; `ids` once each), the entries naming nobody (`unknown`) and the names shared
+    by several customers (`ambiguous`: name → how many)."""
 
     found: dict[str, Customer] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
@@ -117,4 +117,5 @@ def customers_resolve(*, entries: Sequence[str]) -> CustomerLookup:
             lookup.ambiguous[entry] = len(named)
         else:
             lookup.unknown.append(entry)
-    return lookup
+    ordered = {entry: found[entry] for entry in entries if entry in found}
+    return CustomerLookup(found=ordered, unknown=lookup.unknown, ambiguous=lookup.ambiguous)

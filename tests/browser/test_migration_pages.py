@@ -143,6 +143,9 @@ def test_a_job_just_queued_says_it_is_starting_then_n_of_m(
     assert "Starting" in live.inner_text()
     assert live.get_attribute("hx-trigger") == "every 1s"
     shot(page, "3-job-starting")
+    page.goto(f"{base}/migrations/")
+    assert page.inner_text("#migration-rows tr td:nth-child(2)") == "starting"
+    page.goto(f"{base}/migrations/{migration.id}/")
 
     # the worker plans it: the page (polling) says how many of how many have moved
     migration_start(migration_id=migration.id)
