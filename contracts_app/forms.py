@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -16,8 +18,11 @@ from django import forms
 from config.core.ids import parse_uuid
 from config.web.forms import BLANK, ServiceForm, as_wire, today_utc, utc_datetime_field
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
+from contracts_app.selectors.customers import CustomerLookup, customers_resolve
 from contracts_app.services.customers import DELIVERY_METHODS
 from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
+from packages_app.forms.catalog import package_choices
+from packages_app.models import AliasName, Package
 
 BILLING_PROVIDERS = list(BILLING_PROVIDER_NAMES.items())
 
@@ -152,16 +157,51 @@ TIMING_CHOICES = [
     ("NEXT_BILLING_PERIOD", "At each contract's next billing period on or after a date"),
     ("END_OF_TERM", "At the end of each contract's term (renewal)"),
 ]
+CANARY_CHOICES = [
+    ("", "None: every contract moves as planned"),
+    ("count", "A canary: the first N contracts move, then the job pauses until resumed"),
+    ("customers", "A canary of these customers: they move, then the job pauses"),
+]
 EDITED_CHOICES = [
     ("SKIP", "Skip them: they stay on their edited contracts"),
     ("MIGRATE", "Move them too: their edits are not carried over"),
 ]
-_ID_SEPARATORS = re.compile(r"[\s,;]+")
+_ENTRY_SEPARATORS = re.compile(r"[\n,;]+")
+_SPACES = re.compile(r"\s+")
 
 
-def ids_from_text(text: str) -> list[str]:
-    """Ids pasted one a line, or separated by commas, semicolons or spaces (quotes dropped)."""
-    return [part.strip("\"'") for part in _ID_SEPARATORS.split(text or "") if part.strip("\"'")]
+RESOLVED_SHOWN = 20
+
+
+def entries_from_text(text: str) -> list[str]:
+    """Customers pasted one a line or separated by commas or semicolons (quotes dropped): ids,
+    external ids or names (a name may hold spaces; a line of ids separated by spaces is split)."""
+    entries = []
+    for part in _ENTRY_SEPARATORS.split(text or ""):
+        part = part.strip().strip("\"'").strip()
+        words = _SPACES.split(part)
+        if len(words) > 1 and all(parse_uuid(word) is not None for word in words):
+            entries += words
+        elif part:
+            entries.append(part)
+    return entries
+
+
+def _lookup_error(lookup: CustomerLookup) -> str:
+    """The entries that named nobody, or several customers, in words (a few of them by name)."""
+    shown = 5
+    problems = [f"“{entry[:60]}”" for entry in lookup.unknown[:shown]]
+    words = []
+    if lookup.unknown:
+        more = len(lookup.unknown) - shown
+        words.append(
+            f"No customer has this id, external id or name: {', '.join(problems)}"
+            + (f" and {more} more" if more > 0 else "")
+            + "."
+        )
+    for entry, n in list(lookup.ambiguous.items())[:shown]:
+        words.append(f"“{entry[:60]}” is the name of {n} customers: give its id or external id.")
+    return " ".join(words)
 
 
 def ids_from_csv(upload) -> list[str]:
@@ -242,16 +282,30 @@ class CohortMigrationForm(ServiceForm):
     customer_ids = forms.CharField(
         label="Only these customers",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "customer ids, one a line"}),
-        help_text="Optional: paste customer ids, or upload a CSV file of them below",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ids, external ids or names"}),
+        help_text="Optional: customer ids, external ids or names, one a line (or comma "
+        "separated), or a CSV file of them below; each is looked up before the preview",
     )
     customer_file = forms.FileField(label="CSV file of customer ids", required=False)
     exclude_customer_ids = forms.CharField(
         label="Leave out these customers",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "customer ids, one a line"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ids, external ids or names"}),
     )
     exclude_file = forms.FileField(label="CSV file of customer ids to leave out", required=False)
+    canary = forms.ChoiceField(
+        label="Staged rollout",
+        choices=CANARY_CHOICES,
+        initial="",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    canary_count = forms.IntegerField(label="How many contracts first", min_value=1, required=False)
+    canary_customers = forms.CharField(
+        label="These customers first",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "ids, external ids or names"}),
+    )
     name = forms.CharField(label="Name", max_length=400, required=False)
     run_at = utc_datetime_field("Run at", help_text="UTC; empty: as soon as you confirm")
     uniqueness_key = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -272,33 +326,76 @@ class CohortMigrationForm(ServiceForm):
         "exclude_customer_ids": "exclude_customer_ids",
         "edited_contracts": "edited_contracts",
         "allow_past": "allow_past",
+        "canary.count": "canary_count",
+        "canary.customer_ids": "canary_customers",
+        "canary": "canary",
         "name": "name",
         "run_at": "run_at",
         "uniqueness_key": None,
     }
 
-    def __init__(self, *args, source_choices=(), target_choices=(), alias_choices=(), **kwargs):
+    def __init__(self, *args, choices_of: CohortMigrationForm | None = None, **kwargs):
+        """Sources: every package (archived ones too: their cohorts still run); targets: the
+        packages that can be provisioned; the package aliases for both (three queries, none
+        when `choices_of` is a form to copy them from)."""
         super().__init__(*args, **kwargs)
-        aliases = [*BLANK, *((a, a) for a in alias_choices)]
-        self.fields["source_package"].choices = list(source_choices)
-        self.fields["target_package"].choices = list(target_choices)
+        if choices_of is not None:
+            for name in ("source_package", "target_package", "source_alias", "target_alias"):
+                self.fields[name].choices = choices_of.fields[name].choices
+            return
+        packages = Package.objects.order_by("name", "-created_at").values_list(
+            "id", "name", "created_at", "archived_at"
+        )
+        self.fields["source_package"].choices = [("", "— choose a package —")] + [
+            (str(pk), f"{name} · {created:%Y-%m-%d}" + (" (archived)" if archived else ""))
+            for pk, name, created, archived in packages
+        ]
+        self.fields["target_package"].choices = package_choices()
+        names = AliasName.objects.filter(kind=AliasName.Kind.PACKAGE).order_by("name")
+        aliases = [*BLANK, *((a, a) for a in names.values_list("name", flat=True))]
         self.fields["source_alias"].choices = aliases
         self.fields["target_alias"].choices = aliases
 
     def clean(self):
+        """Each list of customers resolved (ids, external ids, names): `<field>_list` holds
+        their ids for the API's body, `resolved[<field>]` what each entry found; an entry
+        naming nobody (or several) is an error beside its box, so nothing is previewed; the
+        first few found are shown ("resolved: name (id)")."""
         data = super().clean()
+        self.resolved: dict[str, dict] = {}
         for text, upload in (
             ("customer_ids", "customer_file"),
             ("exclude_customer_ids", "exclude_file"),
+            ("canary_customers", None),
         ):
-            ids = ids_from_text(data.get(text) or "")
-            if data.get(upload):
+            entries = entries_from_text(data.get(text) or "")
+            if upload and data.get(upload):
                 try:
-                    ids += ids_from_csv(data[upload])
+                    entries += ids_from_csv(data[upload])
                 except (UnicodeDecodeError, csv.Error):
                     self.add_error(upload, "Not a CSV file of ids (UTF-8 text, one id a line).")
-            data[f"{text}_list"] = list(dict.fromkeys(ids))
+            entries = list(dict.fromkeys(entries))
+            lookup = customers_resolve(entries=entries) if entries else CustomerLookup()
+            if lookup.unknown or lookup.ambiguous:
+                self.add_error(text, _lookup_error(lookup))
+            self.resolved[text] = {
+                "shown": list(lookup.found.items())[:RESOLVED_SHOWN],
+                "count": len(lookup.ids),
+                "more": max(0, len(lookup.found) - RESOLVED_SHOWN),
+            }
+            data[f"{text}_entries"] = entries
+            data[f"{text}_list"] = lookup.ids
+        if data.get("canary") == "count" and not data.get("canary_count"):
+            self.add_error("canary_count", "Say how many contracts move first.")
+        if data.get("canary") == "customers" and not data.get("canary_customers_entries"):
+            self.add_error("canary_customers", "List the customers who move first.")
         return data
+
+    def digest(self) -> str:
+        """What was previewed (the body but its name and key): a confirm of other input
+        previews again instead of creating something nobody saw."""
+        seen = {k: v for k, v in self.body().items() if k not in ("name", "uniqueness_key")}
+        return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:32]
 
     def body(self) -> dict:
         """The create body as the API receives it (RFC 3339 strings, ids as text)."""
@@ -329,6 +426,10 @@ class CohortMigrationForm(ServiceForm):
         for key in ("customer_ids", "exclude_customer_ids"):
             if data.get(f"{key}_list"):
                 body[key] = data[f"{key}_list"]
+        if data.get("canary") == "count" and data.get("canary_count"):
+            body["canary"] = {"count": data["canary_count"]}
+        if data.get("canary") == "customers" and data.get("canary_customers_list"):
+            body["canary"] = {"customer_ids": data["canary_customers_list"]}
         if data.get("run_at"):
             body["run_at"] = data["run_at"]
         if data.get("allow_past"):
@@ -339,13 +440,12 @@ class CohortMigrationForm(ServiceForm):
         """The same input with uploaded files' ids moved into the text boxes (the confirm step
         carries no file, so it sends what was previewed) and `values` set (hidden fields)."""
         data = self.data.copy()
-        for key in ("customer_ids", "exclude_customer_ids"):
-            data[key] = "\n".join(self.cleaned_data.get(f"{key}_list") or [])
+        for key in ("customer_ids", "exclude_customer_ids", "canary_customers"):
+            data[key] = "\n".join(self.cleaned_data.get(f"{key}_entries") or [])
         for key, value in values.items():
             data[key] = value  # QueryDict.update would append
-        form = type(self)(data, initial=self.initial)
-        for name in ("source_package", "target_package", "source_alias", "target_alias"):
-            form.fields[name].choices = self.fields[name].choices
+        form = type(self)(data, initial=self.initial, choices_of=self)
+        form.resolved = self.resolved
         return form
 
 

@@ -124,12 +124,32 @@ urlpatterns = [
     ),
     path(
         "migrations/<uuid:migration_id>/cancel/",
-        views_migrations.migration_cancel,
+        views_migrations.migration_transition,
+        {"action": "cancel"},
         name="migration-cancel",
     ),
     path(
         "migrations/<uuid:migration_id>/revert/",
-        views_migrations.migration_revert,
+        views_migrations.migration_transition,
+        {"action": "revert"},
         name="migration-revert",
+    ),
+    path(
+        "migrations/<uuid:migration_id>/pause/",
+        views_migrations.migration_transition,
+        {"action": "pause"},
+        name="migration-pause",
+    ),
+    path(
+        "migrations/<uuid:migration_id>/resume/",
+        views_migrations.migration_transition,
+        {"action": "resume"},
+        name="migration-resume",
+    ),
+    path(
+        "migrations/<uuid:migration_id>/retry/",
+        views_migrations.migration_transition,
+        {"action": "retry"},
+        name="migration-retry",
     ),
 ]

@@ -100,6 +100,11 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
         """What the write would do, as extra context (with `confirm_action`)."""
         raise NotImplementedError
 
+    def confirmed(self, form) -> bool:
+        """Whether this valid POST is the confirm that writes (`_action` is `confirm_action`);
+        a view may also ask that the input be the one previewed."""
+        return self.request.POST.get("_action") == self.confirm_action
+
     def get_context_data(self, form) -> dict:
         return {"form": form}
 
@@ -112,7 +117,7 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
         form = self.get_form(request.POST)
         if not form.is_valid():
             return self.render_form(form)
-        if self.confirm_action and request.POST.get("_action") != self.confirm_action:
+        if self.confirm_action and not self.confirmed(form):
             return self.render_form(form, **(self.run(self.preview, form) or {}))
         obj = self.run(self.perform, form)
         if obj is None:

@@ -100,7 +100,7 @@ def test_move_a_cohort_watch_it_run_and_revert_it(live_server, page, celery_work
 
     # revert it: the confirmation says what will happen and until when
     page.goto(f"{base}/migrations/{migration.id}/")
-    page.click("text=Revert…")
+    page.click("text=Revert all…")
     text = page.inner_text("main")
     assert "30 moved contracts get their old contracts back" in text
     assert f"allowed until {MOVE}" in text

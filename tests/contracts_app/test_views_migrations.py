@@ -152,7 +152,7 @@ def test_viewer_sees_no_buttons_and_no_move_link(client, packages):
     migration = create(source, target)
     client.force_login(user_with("view_cohortmigration"))
     html = client.get(reverse("contracts:migration-detail", args=[migration.id])).content.decode()
-    assert "Cancel…" not in html and "Revert…" not in html
+    assert "Cancel…" not in html and "Revert all…" not in html
     assert "Move a cohort…" not in client.get(reverse("contracts:migration-list")).content.decode()
 
 
@@ -366,7 +366,7 @@ def test_confirm_of_input_other_than_the_preview_previews_again(pricing_client, 
         ({"timing": "END_OF_TERM"}, "effective_at", "Not used with END_OF_TERM"),
         ({"effective_at": "next tuesday"}, "effective_at", "Enter a valid date"),
         ({"target_package": "same"}, "target_package", "The target package is the source"),
-        ({"customer_ids": "not-an-id"}, "customer_ids", "“not-an-id” (id 1): Must be a valid"),
+        ({"customer_ids": "not-an-id"}, "customer_ids", "id, external id or name: “not-an-id”"),
         ({"source_alias": "Nobody", "source_package": ""}, "source_alias", "Select a valid"),
         ({"timing": "SOMETIME"}, "timing", "Select a valid choice"),
     ],
@@ -422,7 +422,8 @@ def test_unknown_alias_source_and_customer_csv_upload(pricing_client, packages):
 
 def test_a_csv_of_the_documented_100000_ids_reaches_the_wizard(pricing_client, packages):
     # The API takes 100,000 ids per list; the wizard's upload is held to the same limit, not
-    # to the 2.5 MB default body limit (a 100,000-id CSV is ~3.7 MB).
+    # to the 2.5 MB default body limit (a 100,000-id CSV is ~3.7 MB). Each id is looked up:
+    # the 99,997 that name no customer are counted beside the box, and nothing is previewed.
     source, target = packages
     customers = list(
         Contract.objects.filter(package=source).order_by("id").values_list("customer_id", flat=True)
@@ -434,6 +435,15 @@ def test_a_csv_of_the_documented_100000_ids_reaches_the_wizard(pricing_client, p
         reverse("contracts:migration-new"), wizard_post(source, target, customer_file=upload)
     )
     assert response.status_code == 200, response.content[:300]
+    html = response.content.decode()
+    error = re.search(r'id="id_customer_ids_error" role="alert">([^<]*)<', html)[1]
+    assert f"“{ids[3]}”" in error and "and 99992 more" in error
+    assert "migration-preview" not in html
+    # with the strangers left out, the three are previewed
+    upload = SimpleUploadedFile("ids.csv", ("customer_id\n" + "\n".join(ids[:3])).encode())
+    response = pricing_client.post(
+        reverse("contracts:migration-new"), wizard_post(source, target, customer_file=upload)
+    )
     assert re.search(r'data-count="eligible">3<', response.content.decode())
 
 
@@ -447,7 +457,7 @@ def test_detail_of_a_scheduled_job_offers_cancel_only(
     url = reverse("contracts:migration-detail", args=[migration.id])
     with django_assert_max_num_queries(7):
         html = pricing_client.get(url).content.decode()
-    assert "Cancel…" in html and "Revert…" not in html
+    assert "Cancel…" in html and "Revert all…" not in html
     assert 'hx-trigger="every 5s"' in html
     assert "the cohort is planned when the job starts" in html
 
@@ -457,9 +467,11 @@ def test_detail_of_a_completed_job_offers_revert_until_the_move(
 ):
     migration = run_to_end(create(*packages))
     url = reverse("contracts:migration-detail", args=[migration.id])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(
+        9
+    ):  # +1: migration_actions counts FAILED items (retry_failed)
         html = pricing_client.get(url).content.decode()
-    assert "Revert…" in html and "Cancel…" not in html
+    assert "Revert all…" in html and "Cancel…" not in html
     assert "Revert possible until 2030-02-10" in html
     assert 'hx-trigger="every' not in html  # finished: nothing polls
     assert re.search(r'data-count="migrated">30<', html)
@@ -487,7 +499,7 @@ def test_revert_is_not_offered_once_a_move_took_effect(pricing_client):
     html = pricing_client.get(
         reverse("contracts:migration-detail", args=[migration.id])
     ).content.decode()
-    assert "Revert…" not in html and "No longer revertible: 3 moves took effect" in html
+    assert "Revert all…" not in html and "No longer revertible: 3 moves took effect" in html
     revert = reverse("contracts:migration-revert", args=[migration.id])
     assert "can no longer be reverted" in pricing_client.get(revert).content.decode()
     response = pricing_client.post(revert)
@@ -514,7 +526,7 @@ def test_revert_is_not_offered_when_every_moved_contract_is_followed(pricing_cli
         renew_after(item)
     url = reverse("contracts:migration-detail", args=[migration.id])
     html = pricing_client.get(url).content.decode()
-    assert "Revert…" not in html
+    assert "Revert all…" not in html
     assert "Not revertible: every moved contract was changed, archived or followed" in html
     revert = reverse("contracts:migration-revert", args=[migration.id])
     assert "30 · a later contract already follows it" in pricing_client.get(revert).content.decode()
@@ -577,7 +589,9 @@ def test_live_fragment_polls_while_running_and_stops_with_286(
     assert 'aria-valuenow="0"' in response.content.decode()
 
     run_to_end(migration)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(
+        8
+    ):  # +1: migration_actions counts FAILED items (retry_failed)
         response = pricing_client.get(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert (
@@ -597,7 +611,9 @@ def test_items_filter_by_status_and_reason_and_export_csv(
     migration = run_to_end(create(source, target))
     url = reverse("contracts:migration-detail", args=[migration.id])
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(
+        9
+    ):  # +1: migration_actions counts FAILED items (retry_failed)
         html = pricing_client.get(
             url, {"status": "SKIPPED", "reason": "STARTS_AFTER_EFFECTIVE"}
         ).content.decode()
