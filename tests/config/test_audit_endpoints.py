@@ -90,6 +90,9 @@ PAGES_WITHOUT_WRITES = {
     "packages:ratecard-detail",
     "webhooks:webhook-list",
     "webhooks:webhook-detail",
+    "packages:product-detail",
+    "packages:billable-metric-detail",
+    "contracts:package-forecast",  # a forecast writes nothing
 }
 # Pages that write do it through the services the API calls, which record the entries
 # (actor from the session): one case per service above covers them. Each page is tested
@@ -121,6 +124,11 @@ PAGES_WRITING_THROUGH_AUDITED_SERVICES = {
     "webhooks:webhook-rotate": "endpoint_secret_rotate",
     "webhooks:webhook-archive": "endpoint_archive",
     "webhooks:webhook-resend": "delivery_resend",
+    "packages:product-edit": "product_update",
+    "packages:product-archive": "product_archive",
+    "packages:billable-metric-rename": "billable_metric_rename",
+    "packages:billable-metric-archive": "billable_metric_archive",
+    "packages:ratecard-rate-change": "rate_end / rate_replace (recorded as end_rates)",
 }
 
 
