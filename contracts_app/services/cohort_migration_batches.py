@@ -425,6 +425,90 @@ def _successors_and_edited(contracts: list[Contract]) -> tuple[set[uuid.UUID], s
     return {i for i, later, _ in rows if later}, {i for i, _, edited in rows if edited}
 
 
+@dataclass
+class _Batch:
+    """What a batch reads once for all its items (the per-item rules read it in _decide)."""
+
+    contracts: dict[uuid.UUID, Contract]
+    successors: set[uuid.UUID]
+    edited: set[uuid.UUID]
+    terms_of: dict[uuid.UUID, list]
+    targets: dict[uuid.UUID, Package]
+    target_terms: dict[uuid.UUID, list[PackageTerm]]
+    archived_customers: set[uuid.UUID]
+    configurations: dict[uuid.UUID, list[BillingProviderConfiguration]]
+    end_of_term: bool
+    created_by: str
+    materialise: MaterialiseOnce = field(default_factory=MaterialiseOnce)
+
+
+def _batch_read(migration: CohortMigration, items: list[CohortMigrationItem]) -> _Batch:
+    """Lock the items' timelines and read what deciding them needs: a fixed number of queries."""
+    contracts = lock_timelines([i.contract_id for i in items])
+    successors, edited = _successors_and_edited(list(contracts.values()))
+    if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
+        edited = set()
+    # Package contracts' clips delete rows in SQL; a negotiated contract's clip remembers
+    # every term as negotiated (contract_end_clip), so it reads them all.
+    terms_of = _terms_of(
+        {
+            i.contract_id: i.effective_at if contracts[i.contract_id].package_id else None
+            for i in items
+            if i.contract_id in contracts
+        }
+    )
+    target_ids = {i.target_package_id for i in items if i.target_package_id}
+    targets = {p.id: p for p in Package.objects.filter(id__in=target_ids)}
+    target_terms: dict[uuid.UUID, list[PackageTerm]] = defaultdict(list)
+    for term in PackageTerm.objects.filter(package_id__in=target_ids).only(
+        "id", "package_id", "kind", "ordinal", "product_id", "body"
+    ):
+        target_terms[term.package_id].append(term)
+    customer_ids = {c.customer_id for c in contracts.values()}
+    archived_customers = set(
+        Customer.objects.filter(id__any_of=customer_ids, archived_at__isnull=False).values_list(
+            "id", flat=True
+        )
+    )
+    configurations: dict[uuid.UUID, list[BillingProviderConfiguration]] = defaultdict(list)
+    if any(p.billing_provider for p in targets.values()):
+        for config in BillingProviderConfiguration.objects.not_archived().filter(
+            customer_id__in=customer_ids
+        ):
+            configurations[config.customer_id].append(config)
+    return _Batch(
+        contracts=contracts,
+        successors=successors,
+        edited=edited,
+        terms_of=terms_of,
+        targets=targets,
+        target_terms=target_terms,
+        archived_customers=archived_customers,
+        configurations=configurations,
+        end_of_term=migration.timing == CohortMigration.Timing.END_OF_TERM,
+        created_by=migration.created_by,
+    )
+
+
+def _write_moves_isolating_faults(moves: list[_Move]) -> None:
+    """All moves in one go; if the database refuses them, one by one, so only the item(s) at
+    fault fail (their outcome says why) and the rest still migrate."""
+    try:
+        with transaction.atomic():
+            _write_moves(moves)
+    except DatabaseError:
+        for move in moves:
+            try:
+                with transaction.atomic():
+                    _write_moves([move])
+            except DatabaseError as exc:
+                move.outcome.status = ItemStatus.FAILED
+                move.outcome.message = str(exc).splitlines()[0]
+                move.outcome.new_contract_id = None
+                move.outcome.snapshot = None
+                move.outcome.clip = None
+
+
 def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
     """Migrate up to `batch_size` pending items of a RUNNING job; the number claimed (0: none
     left, or the job is no longer running)."""
@@ -441,61 +525,13 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
         migration = CohortMigration.objects.only("timing", "created_by", "edited_contracts").get(
             id=migration_id
         )
-        end_of_term = migration.timing == CohortMigration.Timing.END_OF_TERM
-        contracts = lock_timelines([i.contract_id for i in items])
-        successors, edited = _successors_and_edited(list(contracts.values()))
-        if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
-            edited = set()
-        # Package contracts' clips delete rows in SQL; a negotiated contract's clip remembers
-        # every term as negotiated (contract_end_clip), so it reads them all.
-        terms_of = _terms_of(
-            {
-                i.contract_id: i.effective_at if contracts[i.contract_id].package_id else None
-                for i in items
-                if i.contract_id in contracts
-            }
-        )
-        target_ids = {i.target_package_id for i in items if i.target_package_id}
-        targets = {p.id: p for p in Package.objects.filter(id__in=target_ids)}
-        target_terms: dict[uuid.UUID, list[PackageTerm]] = defaultdict(list)
-        for term in PackageTerm.objects.filter(package_id__in=target_ids).only(
-            "id", "package_id", "kind", "ordinal", "product_id", "body"
-        ):
-            target_terms[term.package_id].append(term)
-        customer_ids = {c.customer_id for c in contracts.values()}
-        archived_customers = set(
-            Customer.objects.filter(id__any_of=customer_ids, archived_at__isnull=False).values_list(
-                "id", flat=True
-            )
-        )
-        configurations: dict[uuid.UUID, list[BillingProviderConfiguration]] = defaultdict(list)
-        if any(p.billing_provider for p in targets.values()):
-            for config in BillingProviderConfiguration.objects.not_archived().filter(
-                customer_id__in=customer_ids
-            ):
-                configurations[config.customer_id].append(config)
-
+        batch = _batch_read(migration, items)
         outcomes: list[_Outcome] = []
         moves: list[_Move] = []
-        materialise = MaterialiseOnce()
         for item in items:
             outcome = _Outcome(item_id=item.id, status=ItemStatus.SKIPPED)
             try:
-                move = _decide(
-                    item,
-                    outcome,
-                    contract=contracts.get(item.contract_id),
-                    target=targets.get(item.target_package_id),
-                    target_terms=target_terms,
-                    terms_of=terms_of,
-                    configurations=configurations,
-                    archived_customers=archived_customers,
-                    successors=successors,
-                    edited=edited,
-                    end_of_term=end_of_term,
-                    created_by=migration.created_by,
-                    materialise=materialise,
-                )
+                move = _decide(item, outcome, batch)
             except ApplicationError as exc:
                 outcome.status, outcome.message = ItemStatus.FAILED, exc.message
                 move = None
@@ -506,22 +542,7 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
             outcomes.append(outcome)
             if move is not None:
                 moves.append(move)
-
-        try:
-            with transaction.atomic():
-                _write_moves(moves)
-        except DatabaseError:
-            # Find the item(s) at fault; the rest still migrate.
-            for move in moves:
-                try:
-                    with transaction.atomic():
-                        _write_moves([move])
-                except DatabaseError as exc:
-                    move.outcome.status = ItemStatus.FAILED
-                    move.outcome.message = str(exc).splitlines()[0]
-                    move.outcome.new_contract_id = None
-                    move.outcome.snapshot = None
-                    move.outcome.clip = None
+        _write_moves_isolating_faults(moves)
         deltas = {"pending": -len(items)}
         for outcome in outcomes:
             key = outcome.status.lower()
@@ -530,74 +551,81 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
         return len(items)
 
 
-def _decide(
-    item: CohortMigrationItem,
-    outcome: _Outcome,
-    *,
-    contract: Contract | None,
-    target: Package | None,
-    target_terms: dict,
-    terms_of: dict,
-    configurations: dict,
-    archived_customers: set,
-    successors: set,
-    edited: set,
-    end_of_term: bool,
-    created_by: str,
-    materialise: MaterialiseOnce,
-) -> _Move | None:
-    """One item's move (None: skipped, the outcome says why). Raises ApplicationError for a
-    failure (FAILED with its message)."""
-    at = item.effective_at
-    if contract is None or at is None:
-        raise ApplicationError("The item has no contract or no effective instant")
-    outcome.reason = _recheck(
-        contract, at, end_of_term=end_of_term, successors=successors, edited=edited
+def _skip_reason(
+    item: CohortMigrationItem, contract: Contract, target: Package | None, batch: _Batch
+) -> str:
+    """Why this item is skipped now ("" : it moves): the plan's reasons re-checked, then the
+    target's. Raises ApplicationError for a failure."""
+    reason = _recheck(
+        contract,
+        item.effective_at,
+        end_of_term=batch.end_of_term,
+        successors=batch.successors,
+        edited=batch.edited,
     )
-    if outcome.reason:
-        return None
+    if reason:
+        return reason
     if target is None:
-        outcome.reason = Reason.TARGET_ALIAS_UNRESOLVED
-        return None
+        return Reason.TARGET_ALIAS_UNRESOLVED
     if target.archived_at is not None:
-        outcome.reason = Reason.TARGET_ARCHIVED
-        return None
+        return Reason.TARGET_ARCHIVED
     if target.id == contract.package_id:
-        outcome.reason = Reason.ALREADY_ON_TARGET
-        return None
-    if contract.customer_id in archived_customers:
+        return Reason.ALREADY_ON_TARGET
+    if contract.customer_id in batch.archived_customers:
         raise ApplicationError("The customer is archived")
     if contract.subscription_id is None:
         raise ApplicationError("The contract belongs to no subscription")
-    configuration = None
-    if target.billing_provider:
-        matches = [
-            c
-            for c in configurations[contract.customer_id]
-            if c.billing_provider == target.billing_provider
-            and (not target.delivery_method or c.delivery_method == target.delivery_method)
-        ]
-        try:
-            configuration = one_billing_configuration(
-                matches,
-                billing_provider=target.billing_provider,
-                delivery_method=target.delivery_method,
-            )
-        except NoBillingConfiguration:
-            outcome.reason = Reason.NO_BILLING_CONFIGURATION
-            return None
-        except AmbiguousBillingConfiguration:
-            outcome.reason = Reason.AMBIGUOUS_BILLING_CONFIGURATION
-            return None
+    return ""
+
+
+def _target_configuration(
+    contract: Contract, target: Package, batch: _Batch
+) -> tuple[BillingProviderConfiguration | None, str]:
+    """(the customer's billing configuration the target package asks for, or a skip reason)."""
+    if not target.billing_provider:
+        return None, ""
+    matches = [
+        c
+        for c in batch.configurations[contract.customer_id]
+        if c.billing_provider == target.billing_provider
+        and (not target.delivery_method or c.delivery_method == target.delivery_method)
+    ]
+    try:
+        configuration = one_billing_configuration(
+            matches,
+            billing_provider=target.billing_provider,
+            delivery_method=target.delivery_method,
+        )
+    except NoBillingConfiguration:
+        return None, Reason.NO_BILLING_CONFIGURATION
+    except AmbiguousBillingConfiguration:
+        return None, Reason.AMBIGUOUS_BILLING_CONFIGURATION
+    return configuration, ""
+
+
+def _decide(item: CohortMigrationItem, outcome: _Outcome, batch: _Batch) -> _Move | None:
+    """One item's move (None: skipped, the outcome says why). Raises ApplicationError for a
+    failure (FAILED with its message)."""
+    at = item.effective_at
+    contract = batch.contracts.get(item.contract_id)
+    if contract is None or at is None:
+        raise ApplicationError("The item has no contract or no effective instant")
+    target = batch.targets.get(item.target_package_id)
+    outcome.reason = _skip_reason(item, contract, target, batch)
+    if outcome.reason:
+        return None
+    configuration, outcome.reason = _target_configuration(contract, target, batch)
+    if outcome.reason:
+        return None
     new, rows = package_contract_build(
         customer_id=contract.customer_id,
         package=target,
-        package_terms=target_terms[target.id],
+        package_terms=batch.target_terms[target.id],
         starting_at=at,
         rate_card_id=package_rate_card_id(target, at),
         configuration=configuration,
-        created_by=created_by,
-        materialise=materialise,
+        created_by=batch.created_by,
+        materialise=batch.materialise,
     )
     new.subscription_id = contract.subscription_id
     transition = {
@@ -607,7 +635,7 @@ def _decide(
         "from_contract_id": str(contract.id),
     }
     link = transition_link(contract, new, transition)
-    terms = terms_of[contract.id]
+    terms = batch.terms_of[contract.id]
     windows = {t.id: (t.starting_at, t.ending_before, t.body) for t in terms}
     snapshot = {
         "ending_before": format_instant(contract.ending_before),

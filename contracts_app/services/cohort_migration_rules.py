@@ -3,7 +3,7 @@
 A contract of the cohort is skipped with the reason of the first rule it breaks, in this
 order. The plan judges all of them in SQL (cohort_migration_plan._judged_sql, one CASE branch
 per rule, in this order); a batch checks again, in Python, the rules that can change between
-the plan and the batch (cohort_migration_batches._recheck and _decide), in the same order.
+the plan and the batch (cohort_migration_batches._recheck, _skip_reason and _target_configuration), in the same order.
 tests/contracts_app/test_cohort_migration_rules.py builds one contract per rule and checks
 both give its reason, and that the two checks name exactly the reasons listed here.
 """

@@ -506,6 +506,89 @@ class RevertScope:
     choices = (ALL, NOT_IN_EFFECT)
 
 
+def _revert_customers(moved, customer_ids: list | None) -> Q:
+    """The filter of the customers a revert names (all: an empty Q); 400 naming customer_ids
+    when one of them has no moved contract in the job."""
+    if customer_ids is None:
+        return Q()
+    ids = list(dict.fromkeys(str(c) for c in customer_ids))
+    if not ids:
+        raise ValidationFailed("customer_ids: name at least one customer", field="customer_ids")
+    found = {
+        str(c) for c in moved.filter(customer_id__in=ids).values_list("customer_id", flat=True)
+    }
+    missing = [c for c in ids if c not in found]
+    if missing:
+        raise ValidationFailed(
+            f"{len(missing)} of the customer_ids have no moved contract in this migration "
+            f"(e.g. {', '.join(missing[:3])})",
+            field="customer_ids",
+        )
+    return Q(customer_id__in=ids)
+
+
+def _revert_refusal(
+    locked: CohortMigration,
+    *,
+    scope: str,
+    named_customers: bool,
+    row: dict,
+    selected: int,
+    blocks: list,
+) -> ValidationFailed | None:
+    """Why this revert must be refused (None: it may go ahead)."""
+    if scope == RevertScope.ALL and row["chosen_taken"]:
+        return ValidationFailed(
+            f"{row['chosen_taken']} migrated contract(s) have already taken effect (their "
+            "effective instant has passed); a migration can be reverted only before any of them "
+            "does (scope NOT_IN_EFFECT reverts those still ahead and keeps these)",
+            field="migration_id",
+        )
+    # A job that moved nothing may still be reverted: it ends REVERTED at once; a partially
+    # reverted one with nothing left moved has nothing more to give back.
+    moved_nothing = (
+        scope == RevertScope.ALL
+        and not named_customers
+        and not row["migrated"]
+        and locked.status != Status.PARTIALLY_REVERTED
+    )
+    if not selected and not moved_nothing:
+        return ValidationFailed(
+            "Nothing to revert: every moved contract of "
+            f"{'these customers' if named_customers else 'this migration'} has "
+            "already taken effect"
+            if row["chosen"]
+            else "Nothing to revert: the migration has no moved contract",
+            field="scope" if row["chosen"] else "migration_id",
+        )
+    if selected and selected == len(blocks):
+        blocked: dict[str, int] = defaultdict(int)
+        for _, _, reason, _ in blocks:
+            blocked[reason] += 1
+        return ValidationFailed(
+            f"None of the {selected} moved contract(s) can be reverted: "
+            f"{_blocked_words(dict(blocked))} (e.g. "
+            f"{', '.join(str(contract_id) for _, contract_id, _, _ in blocks[:3])})",
+            field="migration_id",
+        )
+    return None
+
+
+def _revert_select(moved, *, scope: str, chosen_q: Q, now, row: dict) -> int:
+    """Mark the moved items this revert gives back (`revert_selected`, every moved item set
+    true or false: a revert before this one may have chosen others); how many."""
+    selected_q = (
+        chosen_q & Q(effective_at__gt=now) if scope == RevertScope.NOT_IN_EFFECT else chosen_q
+    )
+    chosen = (
+        When(selected_q, then=Value(True))
+        if selected_q
+        else When(pk__isnull=False, then=Value(True))
+    )
+    moved.update(revert_selected=Case(chosen, default=Value(False)))
+    return row["migrated"] if not selected_q else moved.filter(selected_q).count()
+
+
 @transaction.atomic
 def cohort_migration_revert(
     *,
@@ -543,72 +626,58 @@ def cohort_migration_revert(
         )
     now = timezone.now()
     moved = CohortMigrationItem.objects.filter(migration=locked, status=ItemStatus.MIGRATED)
-    chosen_q = Q()
-    if customer_ids is not None:
-        ids = list(dict.fromkeys(str(c) for c in customer_ids))
-        if not ids:
-            raise ValidationFailed("customer_ids: name at least one customer", field="customer_ids")
-        found = {
-            str(c) for c in moved.filter(customer_id__in=ids).values_list("customer_id", flat=True)
-        }
-        missing = [c for c in ids if c not in found]
-        if missing:
-            raise ValidationFailed(
-                f"{len(missing)} of the customer_ids have no moved contract in this migration "
-                f"(e.g. {', '.join(missing[:3])})",
-                field="customer_ids",
-            )
-        chosen_q = Q(customer_id__in=ids)
+    chosen_q = _revert_customers(moved, customer_ids)
     row = moved.aggregate(
         migrated=Count("id"),
         chosen=Count("id", filter=chosen_q),
         chosen_taken=Count("id", filter=chosen_q & Q(effective_at__lte=now)),
     )
     if scope == RevertScope.ALL and row["chosen_taken"]:
-        raise ValidationFailed(
-            f"{row['chosen_taken']} migrated contract(s) have already taken effect (their "
-            "effective instant has passed); a migration can be reverted only before any of them "
-            "does (scope NOT_IN_EFFECT reverts those still ahead and keeps these)",
-            field="migration_id",
+        raise _revert_refusal(
+            locked,
+            scope=scope,
+            named_customers=customer_ids is not None,
+            row=row,
+            selected=0,
+            blocks=[],
         )
-    selected_q = (
-        chosen_q & Q(effective_at__gt=now) if scope == RevertScope.NOT_IN_EFFECT else chosen_q
-    )
-    # Every moved item: chosen or not (a revert before this one may have chosen others).
-    chosen = (
-        When(selected_q, then=Value(True))
-        if selected_q
-        else When(pk__isnull=False, then=Value(True))
-    )
-    moved.update(revert_selected=Case(chosen, default=Value(False)))
-    selected = row["migrated"] if not selected_q else moved.filter(selected_q).count()
+    selected = _revert_select(moved, scope=scope, chosen_q=chosen_q, now=now, row=row)
     blocks = revert_blocks(migration_id=locked.id, now=now, selected_only=True)
-    blocked: dict[str, int] = defaultdict(int)
-    for _, _, reason, _ in blocks:
-        blocked[reason] += 1
-    if not selected and not (
-        scope == RevertScope.ALL
-        and customer_ids is None
-        and not row["migrated"]
-        and locked.status != Status.PARTIALLY_REVERTED
-    ):
-        # (A job that moved nothing may still be reverted: it ends REVERTED at once; a
-        # partially reverted one with nothing left moved has nothing more to give back.)
-        raise ValidationFailed(
-            "Nothing to revert: every moved contract of "
-            f"{'these customers' if customer_ids is not None else 'this migration'} has "
-            "already taken effect"
-            if row["chosen"]
-            else "Nothing to revert: the migration has no moved contract",
-            field="scope" if row["chosen"] else "migration_id",
-        )
-    if selected and selected == len(blocks):
-        raise ValidationFailed(
-            f"None of the {selected} moved contract(s) can be reverted: "
-            f"{_blocked_words(dict(blocked))} (e.g. "
-            f"{', '.join(str(contract_id) for _, contract_id, _, _ in blocks[:3])})",
-            field="migration_id",
-        )
+    refusal = _revert_refusal(
+        locked,
+        scope=scope,
+        named_customers=customer_ids is not None,
+        row=row,
+        selected=selected,
+        blocks=blocks,
+    )
+    if refusal is not None:
+        raise refusal
+    _revert_start(
+        locked,
+        now=now,
+        scope=scope,
+        customer_ids=customer_ids,
+        reverting=selected - len(blocks),
+        blocked=len(blocks),
+        row=row,
+    )
+    migration.refresh_from_db()
+    return migration
+
+
+def _revert_start(
+    locked: CohortMigration,
+    *,
+    now,
+    scope: str,
+    customer_ids: list | None,
+    reverting: int,
+    blocked: int,
+    row: dict,
+) -> None:
+    """The job to REVERTING with what the revert chose (`revert_request`), recorded; its revert
+    batches queued on commit."""
     judged_before = (
         CohortMigrationProgress.objects.filter(migration=locked).aggregate(
             n=Sum("reverted") + Sum("revert_blocked")
@@ -619,8 +688,8 @@ def cohort_migration_revert(
         "judged_before": judged_before,  # for the revert's own progress (migration_progress)
         "scope": scope,
         "customer_ids": len(set(map(str, customer_ids))) if customer_ids is not None else None,
-        "reverting": selected - len(blocks),
-        "blocked": len(blocks),
+        "reverting": reverting,
+        "blocked": blocked,
         "kept_in_effect": row["chosen_taken"] if scope == RevertScope.NOT_IN_EFFECT else 0,
         "not_chosen": row["migrated"] - row["chosen"],
         "at": format_instant(now),
@@ -633,14 +702,12 @@ def cohort_migration_revert(
         action="revert",
         resource_type="cohort_migration",
         resource_id=locked.pk,
-        description=f"Reverting {request['reverting']} moved contract(s) (scope {scope}); "
-        f"{request['blocked']} blocked, {request['kept_in_effect']} kept in effect, "
-        f"{request['not_chosen']} of other customers",
+        description=f"Reverting {request['reverting']} moved contract(s) (scope "
+        f"{request['scope']}); {request['blocked']} blocked, {request['kept_in_effect']} kept "
+        f"in effect, {request['not_chosen']} of other customers",
         changes={"status": {"before": before, "after": Status.REVERTING}, "revert": request},
     )
     transaction.on_commit(lambda: _queue_batches(locked.id, revert=True))
-    migration.refresh_from_db()
-    return migration
 
 
 # --- staged rollouts: pause, resume, retry failed ------------------------------------------------

@@ -185,7 +185,8 @@ def test_the_sql_and_the_recheck_name_exactly_the_listed_reasons_in_order():
     sql = _reasons_named(inspect.getsource(cohort_migration_plan._judged_sql))
     python = _reasons_named(
         inspect.getsource(cohort_migration_batches._recheck)
-        + inspect.getsource(cohort_migration_batches._decide)
+        + inspect.getsource(cohort_migration_batches._skip_reason)
+        + inspect.getsource(cohort_migration_batches._target_configuration)
     )
     assert sql == [rule.reason for rule in ELIGIBILITY_RULES]
     assert python == [rule.reason for rule in ELIGIBILITY_RULES if rule.checked == PLAN_AND_BATCH]
