@@ -361,8 +361,10 @@ def test_confirm_of_input_other_than_the_preview_previews_again(pricing_client, 
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"source_package": ""}, "source_package", "exactly one of package_id or package_alias"),
-        ({"effective_at": ""}, "effective_at", "Required when type is AT"),
+        # the page's words, not the API's ("exactly one of package_id or package_alias",
+        # "Required when type is AT"): config.web.forms.page_words
+        ({"source_package": ""}, "source_package", "Give exactly one of “Package” or “Alias”"),
+        ({"effective_at": ""}, "effective_at", "Required when the contracts move on a given date"),
         ({"timing": "END_OF_TERM"}, "effective_at", "Not used with END_OF_TERM"),
         ({"effective_at": "next tuesday"}, "effective_at", "Enter a valid date"),
         ({"target_package": "same"}, "target_package", "The target package is the source"),
