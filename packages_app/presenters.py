@@ -197,3 +197,77 @@ def package_list_row(package, entry: dict, running: int | None, now: dt.datetime
         ],
         "running": running,
     }
+
+
+# --- page compositions (what a catalog page shows, from rows its view read) -------------------
+
+
+def rates_at_panel(schedule, *, at: dt.datetime, page, change_form) -> dict:
+    """The rate card page's "rates at a date" panel: the rates in force at `at`, each priced
+    in words with its end/replace form (`change_form(rate)` → (form, open)), the superseded
+    ones with what supersedes them, and one `page` of the whole schedule."""
+    rows = []
+    for segment in schedule.in_force:
+        form, shown = change_form(segment)
+        rows.append(
+            {"rate": segment, "price": rate_price_words(segment), "form": form, "open": shown}
+        )
+    for segment in page.object_list:
+        segment.price_words = rate_price_words(segment)
+    superseded = [
+        {"rate": rate, "price": rate_price_words(rate), "by": by, "by_price": rate_price_words(by)}
+        for rate, by in schedule.superseded
+    ]
+    return {"at": at, "in_force": rows, "superseded": superseded, "page": page}
+
+
+def alias_list_page(page, now: dt.datetime, *, upcoming_days: int) -> dict:
+    """The alias list: one row per alias of the `page` (what it points at now, what changes
+    soon) and the page's intervals as one timeline."""
+    intervals = [interval for name in page.object_list for interval in name.intervals]
+    return {
+        "page": page,
+        "rows": [alias_row(name, now, upcoming_days=upcoming_days) for name in page.object_list],
+        "upcoming_days": upcoming_days,
+        "timeline": alias_timeline(intervals, title="Aliases on this page", now=now)
+        if intervals
+        else None,
+    }
+
+
+def alias_page(alias_name, history: list[AliasAssignment], now: dt.datetime) -> dict:
+    """An alias's page: every interval with its state, the schedule in force as a timeline (one
+    lane per state) and the superseded intervals as another."""
+    in_force = [row for row in history if row.superseded_at is None]
+    superseded = [row for row in history if row.superseded_at is not None]
+    return {
+        "history": [(row, *interval_state(row, now)) for row in history],
+        "timeline": alias_timeline(
+            in_force,
+            title=f"{alias_name.name}: schedule",
+            now=now,
+            lane_label=lambda a: interval_state(a, now)[1],
+        )
+        if history
+        else None,
+        "history_timeline": alias_timeline(
+            superseded,
+            title=f"{alias_name.name}: superseded intervals",
+            now=now,
+            lane_label=lambda a: "superseded",
+        )
+        if superseded
+        else None,
+    }
+
+
+def alias_preview(result: list[AliasAssignment], *, name: str, starting_at, now) -> dict:
+    """The alias schedule form's preview: the intervals not yet ended after the change, and
+    all of them as a timeline with the new interval marked."""
+    return {
+        "result": [r for r in result if r.ending_before is None or r.ending_before > now],
+        "result_timeline": alias_timeline(
+            result, title=f"{name} after this change", now=now, new_interval_start=starting_at
+        ),
+        "starting_at": starting_at,
+    }

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import trigger_client_event
 
 from config.core.errors import ApplicationError
-from config.web import ObjectDetailView, ServiceFormView, redirect_after_write, render_page
+from config.web import ObjectActionView, ServiceFormView, render_page
 from config.web.forms import utc_day
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.forms.builder import (
@@ -41,6 +40,8 @@ class PackageBuilderView(ServiceFormView):
     permission_required = "packages_app.add_package"
     template_name = "packages_app/builder.html"
     serializer = PackageCreateInput
+    success_url_name = "contracts:package-detail"
+    conflict_model = Package  # a double submit: the package the first one created
 
     def load(self) -> None:
         package_id = self.kwargs.get("package_id")
@@ -74,7 +75,6 @@ class PackageBuilderView(ServiceFormView):
         return trigger_client_event(response, "builderChanged", after="settle")
 
     def perform(self, data, form):
-        self.uniqueness_key = data.get("uniqueness_key")
         if self.takeover is not None and not self.takeover.is_valid():
             return None
         username = self.request.user.get_username()
@@ -104,13 +104,6 @@ class PackageBuilderView(ServiceFormView):
             messages.warning(self.request, unpriced_words(unpriced))
         return package
 
-    def existing(self, form):
-        # A double submit: the first one created it; show that one.
-        return Package.objects.filter(uniqueness_key=self.uniqueness_key).first()
-
-    def get_success_url(self, package) -> str:
-        return reverse("contracts:package-detail", args=[package.pk])
-
     def builder_context(self, forms, *, fresh_rows=False) -> dict:
         return {
             "forms": forms,
@@ -133,7 +126,7 @@ class PackageBuilderView(ServiceFormView):
         return render(self.request, self.template_name, {**self.get_context_data(form), **extra})
 
 
-class PackageArchiveView(ObjectDetailView):
+class PackageArchiveView(ObjectActionView):
     """Archiving is one-way: the page names what it changes before the POST does it."""
 
     permission_required = "packages_app.change_package"
@@ -141,6 +134,7 @@ class PackageArchiveView(ObjectDetailView):
     pk_url_kwarg = "package_id"
     context_object_name = "package"
     template_name = "packages_app/package_archive.html"
+    success_url_name = "contracts:package-detail"
 
     def get_context_data(self, package) -> dict:
         now = timezone.now()
@@ -149,7 +143,5 @@ class PackageArchiveView(ObjectDetailView):
             "aliases": aliases_taken_over(source=package, starting_at=now),
         }
 
-    def post(self, request, *args, **kwargs):
-        package = self.get_object()
+    def act(self, package) -> None:
         package_archive(package=package)
-        return redirect_after_write(request, reverse("contracts:package-detail", args=[package.pk]))

@@ -1,26 +1,43 @@
 """The browser UI's page toolkit: pages are declarations on a few bases.
 
 - `htmx_partial(request)` / `render_page(...)`: "fragment or full page?", decided once.
-- `ObjectListView` (paginated table), `KeysetListView` ("Load more"), `ObjectDetailView`
-  (panels), `ServiceFormView` (form → API serializer → service → errors beside fields).
+- `ObjectListView` (paginated table), `KeysetListView` ("Load more"), `ListCreateView` (a
+  searchable list with its create form), `ObjectDetailView` (panels), `ServiceFormView` (form →
+  API serializer → service → errors beside fields; the uniqueness-conflict redirect),
+  `ObjectFormView` (a form posted from an object's page), `ObjectActionView` (a one-way button
+  whose page says what it changes, then POST).
+- `query_string` (filters kept in links), `csv_response` / `csv_download` / `invalid_filters`.
 - `config.web.forms`: the form plumbing every app's forms share.
 """
 
-from config.web.csv import csv_response
+from config.web.csv import csv_download, csv_response, invalid_filters
 from config.web.htmx import fragment_for, htmx_partial, redirect_after_write, render_page
-from config.web.lists import KeysetListView, Link, ObjectListView, page_or_first
-from config.web.views import ObjectDetailView, ServiceFormView
+from config.web.lists import (
+    KeysetListView,
+    Link,
+    ListCreateView,
+    ObjectListView,
+    page_or_first,
+    query_string,
+)
+from config.web.views import ObjectActionView, ObjectDetailView, ObjectFormView, ServiceFormView
 
 __all__ = [
     "KeysetListView",
     "Link",
+    "ListCreateView",
+    "ObjectActionView",
     "ObjectDetailView",
+    "ObjectFormView",
     "ObjectListView",
     "ServiceFormView",
+    "csv_download",
     "csv_response",
     "fragment_for",
     "htmx_partial",
+    "invalid_filters",
     "page_or_first",
+    "query_string",
     "redirect_after_write",
     "render_page",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 
 from config.core.instants import format_instant_to_second
 from config.db_router import read_alias
@@ -35,6 +35,17 @@ def csv_response(filename: str, header: list[str], rows, *, chunk_size: int = 20
         for row in rows.iterator(chunk_size=chunk_size):
             yield writer.writerow([_cell(value) for value in row])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    return csv_download(filename, lines())
+
+
+def csv_download(filename: str, lines):
+    """A streamed CSV attachment of already formatted `lines` (e.g. PostgreSQL's COPY output)."""
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def invalid_filters(form):
+    """400 naming each invalid filter of a download's GET form (plain text: no page to show)."""
+    fields = "; ".join(f"{field}: {' '.join(e)}" for field, e in form.errors.items())
+    return HttpResponseBadRequest(f"Invalid filters. {fields}", content_type="text/plain")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,6 +16,7 @@ from django.views.generic import ListView
 
 from config.core.errors import ValidationFailed
 from config.web.htmx import fragment_for, htmx_partial
+from config.web.views import ServiceFormView
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,14 @@ def _resolve(obj, dotted: str):
     return value() if callable(value) else value
 
 
+def query_string(params, keys, **extra) -> str:
+    """The query string of the `keys` present in `params` (empty ones dropped), plus `extra`
+    (e.g. the next page's cursor): what a "Load more" link or a download carries."""
+    values = {key: params[key] for key in keys if params.get(key)}
+    values.update({key: value for key, value in extra.items() if value})
+    return urlencode(values)
+
+
 def page_or_first(fetch, cursor: str | None):
     """`fetch(cursor)`; a forged or stale cursor starts again from the first page."""
     try:
@@ -133,3 +145,33 @@ class KeysetListView(LoginRequiredMixin, PermissionRequiredMixin, View):
             name = fragment_for(request, default=self.page_fragment)
             template = f"{self.template_name}#{name}" if name else self.template_name
         return render(request, template, context)
+
+
+class ListCreateView(ServiceFormView):
+    """A searchable (`?q=` on the name), paginated list with its create form above, for those
+    allowed to add (`add_permission`; a POST from anyone else is refused); a written object
+    brings the list back. The template gets `page`, `q` and `form` (None without the right)."""
+
+    add_permission = ""
+    queryset = None
+    paginate_by = 50
+    fragments = ("catalog-table",)
+
+    def get_form(self, data=None):
+        if not self.request.user.has_perm(self.add_permission):
+            return None
+        return super().get_form(data)
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.add_permission):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, form) -> dict:
+        query = self.request.GET.get("q", "").strip()[:200]
+        queryset = self.queryset.filter(name__icontains=query) if query else self.queryset
+        page = Paginator(queryset, self.paginate_by).get_page(self.request.GET.get("page"))
+        return {"page": page, "q": query, "form": form}
+
+    def get_success_url(self, obj) -> str:
+        return self.request.path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views import View
 from rest_framework.exceptions import ValidationError
 
@@ -25,6 +26,7 @@ class ObjectDetailView(LoginRequiredMixin, PermissionRequiredMixin, View):
     template_name = ""
     panels: tuple[str, ...] = ()
     panel_templates: dict[str, str] = {}
+    bound_forms: dict = {}  # forms posted from this page that came back invalid, by name
     raise_exception = False
 
     def get_object(self):
@@ -71,6 +73,8 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
     fragments: tuple[str, ...] = ()  # partials an htmx GET may ask for by target
     serializer = None
     confirm_action: str | None = None
+    success_url_name = ""  # the written object's page: reverse(success_url_name, args=[obj.pk])
+    conflict_model = None  # a uniqueness conflict: go to this model's row with the body's key
     raise_exception = False
 
     def load(self) -> None:
@@ -90,11 +94,18 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
         raise NotImplementedError
 
     def existing(self, form):
-        """The object an earlier submit with the same uniqueness key made, if any."""
-        return None
+        """The object an earlier submit with the same uniqueness key made, if any: by default
+        the `conflict_model` row holding the checked body's (or the form's) `uniqueness_key`."""
+        cleaned = getattr(form, "cleaned_data", None) or {}
+        key = self.checked.get("uniqueness_key") or cleaned.get("uniqueness_key")
+        if self.conflict_model is None or not key:
+            return None
+        return self.conflict_model.objects.filter(uniqueness_key=key).first()
 
     def get_success_url(self, obj) -> str:
-        raise NotImplementedError
+        if not self.success_url_name:
+            raise NotImplementedError
+        return reverse(self.success_url_name, args=[obj.pk])
 
     def preview(self, data: dict, form) -> dict:
         """What the write would do, as extra context (with `confirm_action`)."""
@@ -132,10 +143,11 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def run(self, call, form):
         """`call(data, form)` with the checked body; on a uniqueness conflict the object the
         first submit made; None with the errors on `form`."""
+        self.checked: dict = {}  # the body as checked, for `existing`
         try:
             body = self.body(form)
-            data = checked_body(self.serializer, body) if self.serializer else body
-            return call(data, form)
+            self.checked = checked_body(self.serializer, body) if self.serializer else body
+            return call(self.checked, form)
         except Conflict as exc:
             found = self.existing(form) if exc.field == "uniqueness_key" else None
             if found is not None:
@@ -154,3 +166,45 @@ class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, View):
             fragments=self.fragments,
             default=self.fragment if self.request.method == "POST" else None,
         )
+
+
+class ObjectFormView(ServiceFormView):
+    """A form posted from an object's page (`page`, an ObjectDetailView; the object is
+    `self.object`). Invalid or refused: that page again, the bound form in its
+    `bound_forms[form_name]` (beside the fields). Success: the object's page
+    (`success_url_name`, plus `success_anchor`)."""
+
+    page: type[ObjectDetailView]
+    form_name = "form"
+    success_anchor = ""
+
+    def load(self) -> None:
+        self.detail = self.page(request=self.request, kwargs=self.kwargs)
+        self.object = self.detail.get_object()
+        self.template_name = self.page.template_name
+
+    def bound(self, form):
+        """What the page finds under `bound_forms[form_name]` (the form by default)."""
+        return form
+
+    def get_context_data(self, form) -> dict:
+        self.detail.bound_forms = {self.form_name: self.bound(form)}
+        return self.detail.page_context(self.object)
+
+    def get_success_url(self, obj) -> str:
+        return reverse(self.success_url_name, args=[self.object.pk]) + self.success_anchor
+
+
+class ObjectActionView(ObjectDetailView):
+    """A one-way button (archive): GET is the page that says what the action changes, POST
+    `act`s on the object (an unknown id: 404) and goes to its page (`success_url_name`)."""
+
+    success_url_name = ""
+
+    def act(self, obj) -> None:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        self.act(obj)
+        return redirect_after_write(request, reverse(self.success_url_name, args=[obj.pk]))

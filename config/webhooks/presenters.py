@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from config.core.instants import format_instant_to_second
 from config.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from config.webhooks.selectors import endpoint_status
@@ -48,6 +50,16 @@ class AttemptRow:
     ok: bool
     duration: str
     error: str
+
+
+def endpoint_row(endpoint: WebhookEndpoint) -> dict:
+    """The webhook list's row: the endpoint, its page, its status and its last delivery."""
+    return {
+        "endpoint": endpoint,
+        "url": reverse("webhooks:webhook-detail", args=[endpoint.pk]),
+        "status": status_words(endpoint),
+        "last": last_delivery_words(endpoint),
+    }
 
 
 def attempt_row(attempt: WebhookDeliveryAttempt) -> AttemptRow:

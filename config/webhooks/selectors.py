@@ -4,7 +4,8 @@ import uuid
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
-from config.core.errors import NotFound
+from config.core.errors import NotFound, ValidationFailed
+from config.core.pagination import CursorPage, keyset_paginate
 from config.webhooks.models import WebhookDeliveryAttempt, WebhookEndpoint
 
 
@@ -31,6 +32,29 @@ def delivery_attempts(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDeliveryA
     return WebhookDeliveryAttempt.objects.filter(endpoint=endpoint).select_related(
         "delivery__event"
     )
+
+
+def delivery_attempts_page(
+    *, endpoint: WebhookEndpoint, limit: int, cursor: str | None
+) -> CursorPage:
+    """One page of `endpoint`'s attempts, newest first (`after` cursors); a forged or stale
+    cursor starts again from the newest."""
+
+    def fetch(after: str | None) -> CursorPage:
+        attempts = delivery_attempts(endpoint=endpoint)
+        return keyset_paginate(
+            attempts,
+            limit=limit,
+            cursor=after,
+            keys=("attempted_at", "id"),
+            descending=True,
+            cursor_field="after",
+        )
+
+    try:
+        return fetch(cursor)
+    except ValidationFailed:
+        return fetch(None)
 
 
 def endpoints_with_last_attempt(*, include_archived: bool = True) -> QuerySet[WebhookEndpoint]:

@@ -5,11 +5,8 @@ goes through the API's serializer and the same service the API calls."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
 
-from config.core.pagination import keyset_paginate
-from config.web import ObjectDetailView, ObjectListView, ServiceFormView, page_or_first
+from config.web import ObjectDetailView, ObjectFormView, ObjectListView, ServiceFormView
 from config.webhooks import presenters, selectors, services
 from config.webhooks.api import WebhookCreateInput, WebhookResendInput
 from config.webhooks.forms import WebhookActionForm, WebhookForm, WebhookResendForm
@@ -45,15 +42,7 @@ class WebhookListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["endpoint_rows"] = [
-            {
-                "endpoint": endpoint,
-                "url": reverse("webhooks:webhook-detail", args=[endpoint.pk]),
-                "status": presenters.status_words(endpoint),
-                "last": presenters.last_delivery_words(endpoint),
-            }
-            for endpoint in context["object_list"]
-        ]
+        context["endpoint_rows"] = [presenters.endpoint_row(e) for e in context["object_list"]]
         return context
 
 
@@ -62,6 +51,7 @@ class WebhookNewView(ServiceFormView):
     form_class = WebhookForm
     serializer = WebhookCreateInput
     template_name = "webhooks/webhook_new.html"
+    success_url_name = "webhooks:webhook-detail"
 
     def perform(self, data, form):
         endpoint = services.endpoint_create(
@@ -69,9 +59,6 @@ class WebhookNewView(ServiceFormView):
         )
         _secret_keep(self.request, endpoint)
         return endpoint
-
-    def get_success_url(self, endpoint) -> str:
-        return reverse("webhooks:webhook-detail", args=[endpoint.pk])
 
 
 class WebhookDetailView(ObjectDetailView):
@@ -84,29 +71,20 @@ class WebhookDetailView(ObjectDetailView):
     context_object_name = "webhook"
     template_name = "webhooks/webhook_detail.html"
     panels = ("deliveries",)
-    action_error = None
 
     def get_context_data(self, webhook) -> dict:
+        refused = self.bound_forms.get("action")  # a button whose action was refused
         return {
             "secret": self.request.session.pop(SECRET_KEY.format(webhook.pk), None),
             "status": presenters.status_words(webhook),
             "can_change": self.request.user.has_perm(CHANGE),
-            "action_error": self.action_error,
+            "action_error": " ".join(map(str, refused.non_field_errors())) if refused else None,
         }
 
     def panel_deliveries(self, webhook) -> dict:
-        attempts = selectors.delivery_attempts(endpoint=webhook)
         cursor = self.request.GET.get("after") or None
-        page = page_or_first(
-            lambda after: keyset_paginate(
-                attempts,
-                limit=DELIVERIES_PAGE,
-                cursor=after,
-                keys=("attempted_at", "id"),
-                descending=True,
-                cursor_field="after",
-            ),
-            cursor,
+        page = selectors.delivery_attempts_page(
+            endpoint=webhook, limit=DELIVERIES_PAGE, cursor=cursor
         )
         return {
             "attempts": [presenters.attempt_row(attempt) for attempt in page.items],
@@ -116,36 +94,27 @@ class WebhookDetailView(ObjectDetailView):
         }
 
 
-class _WebhookActionView(ServiceFormView):
+class _WebhookActionView(ObjectFormView):
     """A button on the webhook page (POST only); refused, the page again with the reason."""
 
     permission_required = CHANGE
     http_method_names = ["post"]
     form_class = WebhookActionForm
-    template_name = WebhookDetailView.template_name
-
-    def load(self) -> None:
-        self.webhook = get_object_or_404(WebhookEndpoint, pk=self.kwargs["webhook_id"])
-
-    def get_context_data(self, form) -> dict:
-        page = WebhookDetailView(request=self.request, kwargs=self.kwargs)
-        page.action_error = " ".join(str(error) for error in form.non_field_errors())
-        return page.page_context(self.webhook)
-
-    def get_success_url(self, obj) -> str:
-        return reverse("webhooks:webhook-detail", args=[self.webhook.pk])
+    page = WebhookDetailView
+    form_name = "action"
+    success_url_name = "webhooks:webhook-detail"
 
 
 class WebhookRotateView(_WebhookActionView):
     def perform(self, data, form):
-        endpoint = services.endpoint_secret_rotate(endpoint=self.webhook)
+        endpoint = services.endpoint_secret_rotate(endpoint=self.object)
         _secret_keep(self.request, endpoint)
         return endpoint
 
 
 class WebhookArchiveView(_WebhookActionView):
     def perform(self, data, form):
-        endpoint = services.endpoint_archive(endpoint=self.webhook)
+        endpoint = services.endpoint_archive(endpoint=self.object)
         messages.success(self.request, "Webhook archived: nothing more is sent to it.")
         return endpoint
 
@@ -153,18 +122,16 @@ class WebhookArchiveView(_WebhookActionView):
 class WebhookResendView(_WebhookActionView):
     form_class = WebhookResendForm
     serializer = WebhookResendInput
+    success_anchor = "#deliveries"
 
     def body(self, form) -> dict:
-        return {"webhook_id": str(self.webhook.pk), **form.body()}
+        return {"webhook_id": str(self.object.pk), **form.body()}
 
     def perform(self, data, form):
-        delivery = services.delivery_resend(endpoint=self.webhook, event_id=data["event_id"])
+        delivery = services.delivery_resend(endpoint=self.object, event_id=data["event_id"])
         messages.success(
             self.request,
             f"Event {delivery.event_id} queued to be sent again; the new attempt is listed "
             "below once it is made.",
         )
         return delivery
-
-    def get_success_url(self, obj) -> str:
-        return super().get_success_url(obj) + "#deliveries"

@@ -15,7 +15,7 @@ from config.web.forms import (
     utc_datetime_field,
 )
 from packages_app.forms.terms import FREQUENCY_CHOICES
-from packages_app.models import Package
+from packages_app.models import BillableMetric, Package
 
 
 def package_choices() -> list[tuple[str, str]]:
@@ -25,6 +25,12 @@ def package_choices() -> list[tuple[str, str]]:
         (str(pk), f"{name} · {created:%Y-%m-%d}")
         for pk, name, created in packages.values_list("id", "name", "created_at")
     ]
+
+
+def billable_metric_choices() -> list[tuple[str, str]]:
+    """Billable metrics a new product may count with (not archived), by name: one query."""
+    metrics = BillableMetric.objects.filter(archived_at__isnull=True).order_by("name")
+    return [("", "— none —"), *((str(pk), name) for pk, name in metrics.values_list("id", "name"))]
 
 
 class AliasScheduleForm(forms.Form):

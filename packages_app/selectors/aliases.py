@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Min
 
+from config.core.errors import ValidationFailed
 from packages_app.models import AliasAssignment, AliasName, Package, RateCard
 
 
@@ -67,3 +68,20 @@ def rate_card_assignments(*, rate_card: RateCard):
         .select_related("alias_name", "rate_card", "package")
         .order_by("alias_name__name", "starting_at", "id")
     )
+
+
+def package_to_schedule(*, package_id, field: str) -> Package:
+    """The package a page points an alias at: it exists and is not archived (through an
+    archived package's alias nobody could be provisioned). Refusals name `field`."""
+    package = Package.objects.filter(pk=package_id).first()
+    if package is None:
+        raise ValidationFailed("Choose a package", field=field)
+    if package.archived_at is not None:
+        raise ValidationFailed(
+            "This package is archived: nobody could be provisioned through the alias", field=field
+        )
+    return package
+
+
+def package_alias_name(*, name: str) -> AliasName:
+    return AliasName.objects.get(kind=AliasName.Kind.PACKAGE, name=name)

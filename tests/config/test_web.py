@@ -102,10 +102,13 @@ def _requests(world):
         ("get", f"/rate-cards/{card.id}/", {"at": "2027-01-01"}, "rates-at"),
         ("get", "/aliases/", {"q": "x"}, "alias-table"),
         ("get", "/products/", {"q": "x"}, "catalog-table"),
+        # a grouped transaction expanded in place on /activity/ (its rows only, for htmx)
+        ("get", "/activity/", {"xact": "1"}, "group-1"),
     ]
 
 
 CASES = ["provision", "contract edit", "edit history", "rates at", "aliases", "products"]
+CASES += ["activity group"]
 
 
 @pytest.mark.parametrize("case", range(len(CASES)), ids=CASES)
