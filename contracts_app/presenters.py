@@ -294,7 +294,10 @@ def package_diff_words(
     rate_card_names: Mapping[str, str],
 ) -> dict | None:
     """The preview's package diff (packages_app.selectors.package_diff) as sentences:
-    terms added and removed (kind on product), changed terms before → after, fields changed."""
+    terms added and removed (kind on product), changed terms before → after, fields changed.
+    Each line ends with how many customers it touches: the migration preview's
+    `customers` on the line, None where the diff has none (the new-version page: no cohort).
+    `counted` says whether any line has a count (the settings table's column)."""
     if not diff:
         return None
 
@@ -315,11 +318,17 @@ def package_diff_words(
         n = entry.get("count", 1)
         return f"{where(entry)}" + (f" ({n} terms)" if n != 1 else "")
 
-    return {
-        "added": [counted(e) for e in diff.get("terms_added", [])],
-        "removed": [counted(e) for e in diff.get("terms_removed", [])],
+    fields = (diff.get("fields_changed") or {}).items()
+    lines = {
+        "added": [(counted(e), e.get("customers")) for e in diff.get("terms_added", [])],
+        "removed": [(counted(e), e.get("customers")) for e in diff.get("terms_removed", [])],
         "changed": [
-            (where(e), words(e["kind"], e["source"]), words(e["kind"], e["target"]))
+            (
+                where(e),
+                words(e["kind"], e["source"]),
+                words(e["kind"], e["target"]),
+                e.get("customers"),
+            )
             for e in diff.get("terms_changed", [])
         ],
         "fields": [
@@ -327,10 +336,13 @@ def package_diff_words(
                 FIELD_WORDS.get(name, name),
                 _field_value(name, sides.get("source"), rate_card_names),
                 _field_value(name, sides.get("target"), rate_card_names),
+                sides.get("customers"),
             )
-            for name, sides in (diff.get("fields_changed") or {}).items()
+            for name, sides in fields
         ],
     }
+    lines["counted"] = any(line[-1] is not None for entries in lines.values() for line in entries)
+    return lines
 
 
 # --- edit history in words ----------------------------------------------------------------------
