@@ -294,7 +294,10 @@ def package_diff_words(
     rate_card_names: Mapping[str, str],
 ) -> dict | None:
     """The preview's package diff (packages_app.selectors.package_diff) as sentences:
-    terms added and removed (kind on product), changed terms before → after, fields changed."""
+    terms added and removed (kind on product), changed terms before → after, fields changed.
+    Each line ends with how many customers it touches: the migration preview's
+    `customers` on the line, None where the diff has none (the new-version page: no cohort).
+    `counted` says whether any line has a count (the settings table's column)."""
     if not diff:
         return None
 
@@ -315,11 +318,17 @@ def package_diff_words(
         n = entry.get("count", 1)
         return f"{where(entry)}" + (f" ({n} terms)" if n != 1 else "")
 
-    return {
-        "added": [counted(e) for e in diff.get("terms_added", [])],
-        "removed": [counted(e) for e in diff.get("terms_removed", [])],
+    fields = (diff.get("fields_changed") or {}).items()
+    lines = {
+        "added": [(counted(e), e.get("customers")) for e in diff.get("terms_added", [])],
+        "removed": [(counted(e), e.get("customers")) for e in diff.get("terms_removed", [])],
         "changed": [
-            (where(e), words(e["kind"], e["source"]), words(e["kind"], e["target"]))
+            (
+                where(e),
+                words(e["kind"], e["source"]),
+                words(e["kind"], e["target"]),
+                e.get("customers"),
+            )
             for e in diff.get("terms_changed", [])
         ],
         "fields": [
@@ -327,10 +336,13 @@ def package_diff_words(
                 FIELD_WORDS.get(name, name),
                 _field_value(name, sides.get("source"), rate_card_names),
                 _field_value(name, sides.get("target"), rate_card_names),
+                sides.get("customers"),
             )
-            for name, sides in (diff.get("fields_changed") or {}).items()
+            for name, sides in fields
         ],
     }
+    lines["counted"] = any(line[-1] is not None for entries in lines.values() for line in entries)
+    return lines
 
 
 # --- edit history in words ----------------------------------------------------------------------
@@ -549,14 +561,30 @@ def _place_marks(marks, points, *, left, top, plot_width, width) -> list[ChartMa
     return placed
 
 
+def _y_tick_values(y_top: int) -> list[int]:
+    """Whole numbers from 0 to `y_top` (a `_nice_ceiling`) in steps of 1, 2 or 5 times 10^k,
+    at most 6 of them: every label is the count at its line (quarters of 5 would be 1.25,
+    2.5 … labelled 1, 2 …, and a cohort of 3 would sit between "2" and "4")."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if y_top // (factor * step) <= 5:
+                return list(range(0, y_top + 1, factor * step))
+        step *= 10
+
+
+X_TICK_CHAR = 7.2  # the width of a date label's character at the chart's 12 px
+
+
 def _x_ticks(points, x_of, plot_width: float) -> list[tuple[float, str, str]]:
     """(x, ISO date, anchor): at most one label per ~90 px, always the first and the last
-    point; the first label starts at its point, the last one ends there."""
+    point; the first label starts at its point, the last one ends there; a label that would
+    touch the one before it (a start-anchored first label reaches further right) is left out."""
     every = max(1, -(-len(points) * 90 // max(plot_width, 1)))
     shown = sorted({*range(0, len(points), every), len(points) - 1} if points else set())
     if len(shown) > 1 and shown[-1] - shown[-2] < every:
         shown.pop(-2)
-    return [
+    ticks = [
         (
             x_of(i),
             points[i].strftime("%Y-%m-%d"),
@@ -564,6 +592,21 @@ def _x_ticks(points, x_of, plot_width: float) -> list[tuple[float, str, str]]:
         )
         for i in shown
     ]
+
+    def box(tick) -> tuple[float, float]:
+        x, label, anchor = tick
+        width = len(label) * X_TICK_CHAR
+        x0 = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        return x0, x0 + width
+
+    kept: list[tuple[float, str, str]] = []
+    for tick in ticks:
+        if kept and box(kept[-1])[1] + 8 > box(tick)[0]:
+            if tick is not ticks[-1] or len(kept) == 1:
+                continue
+            kept.pop()  # the last label stays; the one before it goes
+        kept.append(tick)
+    return kept
 
 
 def _nice_ceiling(value: int) -> int:
@@ -629,7 +672,7 @@ def cohort_chart(
         below = above
 
     x_ticks = _x_ticks(points, x_of, plot_width)
-    y_ticks = [(y_of(y_top * f / 4), round(y_top * f / 4)) for f in range(5)]
+    y_ticks = [(y_of(value), value) for value in _y_tick_values(y_top)]
 
     marks = list(marks)
     if now is not None:

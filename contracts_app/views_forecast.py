@@ -1,9 +1,10 @@
 """The forecast on the package pages (issue 21): what a customer on the package would be
 billed per period over 12 months, with an "expected usage" row to fill in. The package page
 loads it from `package_forecast_panel` (an htmx fragment, re-rendered when a usage input
-changes); the builder and the new-version page get it inside their live preview
-(`builder_forecast`, called by views_packages.package_builder_preview). Thin: the figures
-are the forecast service's, the table and chart the presenter's."""
+changes; opened without htmx, the same URL is a page of its own in the site's layout, with the
+start date to choose and a plain form); the builder and the new-version page get it inside
+their live preview (`builder_forecast`, called by views_packages.package_builder_preview).
+Thin: the figures are the forecast service's, the table and chart the presenter's."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, QueryDict
-from django.shortcuts import render
 from django.urls import reverse
 
 from config.core.errors import ApplicationError
 from config.web.forms import utc_day
+from config.web.htmx import htmx_partial, render_page
 from contracts_app.presenters_forecast import forecast_view
 from contracts_app.services.forecasts import (
     forecast_usage_products,
@@ -23,8 +24,9 @@ from contracts_app.services.forecasts import (
     preview_forecast,
 )
 from contracts_app.services.previews import ContractPreview
+from packages_app.selectors.browse import package_for_page
 
-TEMPLATE = "packages_app/_forecast.html"
+TEMPLATE = "packages_app/forecast_page.html"  # its `forecast` partial is the fragment
 USAGE_PREFIX = "forecast_usage-"
 
 
@@ -98,8 +100,10 @@ def builder_forecast(preview: ContractPreview | None, data: QueryDict, *, refres
 @login_required
 @permission_required("packages_app.view_package", raise_exception=True)
 def package_forecast_panel(request, package_id):
-    """The package page's forecast for a contract starting `start` (today by default)."""
+    """The package page's forecast for a contract starting `start` (today by default): the
+    fragment for htmx, else a page (the link of the package page without JavaScript)."""
     start = utc_day(request.GET.get("start"))
+    standalone = not htmx_partial(request)
 
     def compute(usage):
         try:
@@ -115,5 +119,8 @@ def package_forecast_panel(request, package_id):
         refresh_url=reverse("contracts:package-forecast", args=[package_id]),
         in_builder=False,
         start=start,
+        standalone=standalone,
     )
-    return render(request, TEMPLATE, context)
+    if standalone:
+        context["package"] = package_for_page(package_id=package_id)
+    return render_page(request, TEMPLATE, context, default="forecast")

@@ -1,6 +1,7 @@
 """Every page of the workspace, with real data, checked in a real browser at 800 px: axe-core
 finds no serious or critical violation, no element id is used twice, nothing scrolls sideways
-and no text is smaller than 12 px.
+and no text is smaller than 12 px as rendered (SVG text: its font size times the SVG's scale on
+screen).
 
 The pages are the non-API GET routes of the URL confs (`test_every_page_route_is_checked` keeps
 the list honest), plus `/api/docs`, the admin index and one admin change form. The data is
@@ -297,7 +298,13 @@ _LAYOUT_SCRIPT = """() => {
     if (!node.textContent.trim() || !el || !el.getClientRects().length) continue;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') continue;
-    const size = parseFloat(style.fontSize);
+    // SVG text is drawn in the SVG's units: its size on screen is its font size times the
+    // scale from those units to the screen (a 960-unit chart shown 672 px wide draws its
+    // 12 px text at 8.4 px).
+    let size = parseFloat(style.fontSize);
+    const toScreen = typeof el.getScreenCTM === 'function' ? el.getScreenCTM() : null;
+    if (toScreen) size *= Math.sqrt(Math.abs(toScreen.a * toScreen.d - toScreen.b * toScreen.c));
+    size = Math.round(size * 10) / 10;
     if (size < MIN_PX) {
       const where = el.closest('[id]');
       small.add(`${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string'

@@ -1,6 +1,7 @@
 """In the browser: the timelines (contract, provision preview, package page) and the cohort chart
 are readable: no two labels overlap (each <text>'s box, pairwise), none is cut at the chart's
-edges, recurring amounts are shown whole, and a "now" line is drawn; the cohort chart's default
+edges, none is drawn under 12 px on screen at 1400 or 800 px (font size times the SVG's scale),
+recurring amounts are shown whole, and a "now" line is drawn; the cohort chart's default
 window is around today, so a new package whose contracts start next month shows them.
 
 Screenshots go to $SCREENSHOT_DIR, else var/screens/timeline_charts/ (git-ignored).
@@ -50,7 +51,13 @@ TEXT_BOXES = """(svg) => {
   }
   const outside = boxes.filter(b => b.x < -0.5 || b.x + b.w > view.width + 0.5 || b.y < -0.5)
     .map(b => b.text);
-  return {texts: boxes.map(b => b.text), overlaps, outside};
+  // the size each text is drawn at on screen: its font size times the SVG's scale
+  const small = [...svg.querySelectorAll('text')].map(t => {
+    const m = t.getScreenCTM();
+    const px = parseFloat(getComputedStyle(t).fontSize) * Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
+    return [(t.childNodes[0] && t.childNodes[0].nodeValue || '').trim(), Math.round(px * 10) / 10];
+  }).filter(([text, px]) => text && px < 12).map(([text, px]) => `${text} (${px}px)`);
+  return {texts: boxes.map(b => b.text), overlaps, outside, small};
 }"""
 
 
@@ -77,6 +84,7 @@ def readable(page, selector: str) -> list[str]:
         found = svgs.nth(index).evaluate(TEXT_BOXES)
         assert found["overlaps"] == [], f"labels overlap in {selector}: {found['overlaps']}"
         assert found["outside"] == [], f"labels cut off in {selector}: {found['outside']}"
+        assert found["small"] == [], f"text drawn under 12 px in {selector}: {found['small']}"
         texts += found["texts"]
     cut = [text for text in texts if CUT_AMOUNT.search(text)]
     assert cut == [], f"amounts cut short: {cut}"
@@ -140,4 +148,9 @@ def test_timelines_and_the_cohort_chart_are_readable(live_server, page):
         texts = readable(page, "#cohort-chart figure")
         assert "now" in texts
         assert any(text.startswith("Scale Plan") for text in texts), texts
+        # the alias timeline and the contract-start timeline of the same page
+        readable(page, "figure.timeline:has(#alias-tl-title)")
+        readable(page, "figure.timeline:has(#package-tl-title)")
+        page.wait_for_selector("#forecast svg")  # loaded after the page
+        readable(page, "#forecast figure")
         shot(page, f"package-cohort-{width}")

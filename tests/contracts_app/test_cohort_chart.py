@@ -5,6 +5,7 @@ range form in the URL, empty state, query budgets)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -161,3 +162,30 @@ def test_the_alias_chart_needs_login_and_permission(client, two_versions):
     assert client.get(url).status_code == 302
     client.force_login(UserFactory(username="nobody"))
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(("peak", "labels"), [(3, [0, 1, 2, 3, 4, 5]), (17, [0, 5, 10, 15, 20])])
+def test_each_y_label_is_the_count_at_its_line_and_date_labels_never_touch(peak, labels):
+    """A cohort of 3 on a 0..5 axis: quarters (1.25, 2.5 …) were labelled 1, 2, 4, so 3 sat
+    between "2" and "4". Monthly points from 2026-10-01: the first label starts at its point
+    and reached into the second one ("2026-10-012026-12-01")."""
+    from contracts_app.presenters import cohort_chart
+    from contracts_app.selectors.cohorts import CohortSizes
+
+    points = [dt.datetime(2026, 10, 1, tzinfo=UTC) + dt.timedelta(days=30.5 * i) for i in range(18)]
+    sizes = CohortSizes(points=points, sizes={"v1": [peak] * 18})
+    chart = cohort_chart(sizes, labels={}, hrefs={}, marks=[], title="t", now=None)
+    assert [value for _, value in chart.y_ticks] == labels
+    for y, value in chart.y_ticks:  # each value at its own line
+        assert y == pytest.approx(
+            chart.plot_top + chart.plot_height * (1 - value / labels[-1]), abs=0.1
+        )
+    boxes = []
+    for x, label, anchor in chart.x_ticks:
+        width = len(label) * 7.2
+        x0 = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        boxes.append((x0, x0 + width))
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(boxes)), chart.x_ticks
+    assert chart.x_ticks[0][1] == "2026-10-01" and chart.x_ticks[-1][0] == max(
+        x for x, _, _ in chart.x_ticks
+    )

@@ -1,6 +1,6 @@
 """The forecast fragment of the package page (contracts_app/views_forecast.py): the table and
 the chart from the forecast service, expected usage typed in, bad input said on the page (never
-a 500), the permission, and its queries pinned."""
+a 500), the permission, and its queries pinned; opened without htmx, a page of the site."""
 
 from __future__ import annotations
 
@@ -44,12 +44,27 @@ def test_the_fragment_shows_periods_totals_and_the_chart(
     credit types; rates and products for the usage inputs)."""
     _, tokens = plan
     with django_assert_max_num_queries(10):
-        html = viewer.get(url(plan)).content.decode()
+        html = viewer.get(url(plan), HTTP_HX_REQUEST="true").content.decode()
+    assert "<main" not in html  # the fragment alone
     assert html.count('class="tl-bar tl-term"') == 12
     assert "2027-03-01 → 2027-04-01" in html and "<strong>$120.00</strong>" in html
     assert "Charges (USD)" in html and f'id="forecast-usage-{tokens.id}"' in html
     html = viewer.get(url(plan, **{f"forecast_usage-{tokens.id}": "1000000"})).content.decode()
     assert "<strong>$156.00</strong>" in html and 'value="1000000"' in html
+
+
+def test_opened_without_htmx_it_is_a_page_in_the_layout(viewer, plan):
+    """The package page's link (without JavaScript) opens a page: the site's header, crumbs
+    back to the package, an h1, the forecast under an h2 with its start date to choose, and a
+    plain form (no htmx attributes)."""
+    package, _ = plan
+    html = viewer.get(url(plan)).content.decode()
+    assert '<main id="main"' in html and 'class="mainnav"' in html
+    assert f'<a href="/packages/{package.id}/">Starter</a> \u203a Forecast' in html
+    assert "<h1>Forecast of Starter</h1>" in html and '<h2 id="forecast-title">' in html
+    assert 'id="forecast-start" name="start" value="2027-03-01"' in html
+    assert "hx-get" not in html.split('id="forecast"')[1]
+    assert "<strong>$120.00</strong>" in html
 
 
 @pytest.mark.parametrize("value", ["-5", "lots"])

@@ -252,6 +252,9 @@ def test_preview_shows_counts_diff_and_sample_and_writes_nothing(pricing_client,
     assert "The contract starts after it would move" in html
     assert "Recurring credit on Support" in html  # the diff, in words, no raw JSON
     assert '"kind"' not in html and "terms_added" not in html
+    # each line of the diff says how many customers it touches: the 29 that move
+    diff_lines = re.findall(r'<li class="(?:added|removed|changed)">.*?</li>', html, re.S)
+    assert diff_lines and all('data-customers="29">· 29 customers<' in li for li in diff_lines)
     assert f'data-before="{source.id}">29<' in html and f'data-after="{target.id}">29<' in html
     # the sample: customers linked, each with its old contract's new end and its new contract
     assert len(re.findall(r'/customers/[0-9a-f-]{36}/">Customer \d+</a>', html)) == 20
