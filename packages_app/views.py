@@ -108,7 +108,7 @@ class RateCardListView(ObjectListView):
     queryset = RateCard.objects.select_related("fiat_credit_type").order_by("-created_at", "-id")
     columns = [
         ("Name", "name"),
-        ("Fiat credit type", "fiat_credit_type.name"),
+        ("Prices in", "fiat_credit_type.name"),
         ("Created", "created_at"),
         ("Archived", "archived_at"),
     ]
