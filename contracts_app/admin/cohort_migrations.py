@@ -9,12 +9,12 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin import ViewOnlyAdminMixin
+from config.admin import ShortIdsAdminMixin, ViewOnlyAdminMixin
 from contracts_app.models import CohortMigration, CohortMigrationItem
 
 
 @admin.register(CohortMigration)
-class CohortMigrationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class CohortMigrationAdmin(ShortIdsAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "name",
@@ -112,7 +112,7 @@ class HasNewContract(admin.SimpleListFilter):
 
 
 @admin.register(CohortMigrationItem)
-class CohortMigrationItemAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class CohortMigrationItemAdmin(ShortIdsAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "migration_id",
