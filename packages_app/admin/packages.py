@@ -59,12 +59,12 @@ class PackageAdmin(ShortIdsAdminMixin, LargeTableAdminMixin, ViewOnlyAdminMixin,
         "rate_card",
         "billing_provider",
         "term_count",
-        "uniqueness_key",
         "created_by",
         "created_at",
         "archived_at",
     )
-    short_id_fields = ("uniqueness_key",)
+    # (the uniqueness key is on the package's page and searchable: a column for it pushed
+    # the list past 1400 px)
     list_select_related = ("rate_card",)
     list_filter = (ArchivedFilter, "billing_provider")
     search_fields = ("name", "id", "uniqueness_key")
