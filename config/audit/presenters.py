@@ -267,6 +267,19 @@ class EntryRow:
     description: str = ""
     is_group: bool = False
 
+    @property
+    def who(self) -> str:
+        return who_words(self.entry)
+
+
+def who_words(entry: AuditLogEntry) -> str:
+    """The Who column: the person or process; a Celery task by what it does ("background job:
+    migration batch"), not its dotted name."""
+    name = entry.actor_name
+    if entry.channel == AuditLogEntry.Channel.TASK and name.startswith("task "):
+        return "background job: " + name.rsplit(".", 1)[-1].replace("_", " ")
+    return name
+
 
 def _is_uuid(value: Any) -> bool:
     return isinstance(value, str) and bool(UUID_TEXT.fullmatch(value))
@@ -430,6 +443,10 @@ def _value_parts(names: _Names, key: str, value: Any) -> list[Part]:
     if key == "replaced" and isinstance(value, list):
         # [{"id": rate, "price": {"before": 10, "after": 12}}] → "API calls from …: Price 10 → 12"
         return _joined([_replaced_parts(names, item) for item in value], "; ")
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in REFERENCE_KEYS:
+        # {"package_id": …} as From / To: the package named, not "Package: …"
+        inner, item = next(iter(value.items()))
+        return _value_parts(names, inner, item)
     if isinstance(value, dict) and any(
         inner in REFERENCE_KEYS or isinstance(item, dict) for inner, item in value.items()
     ):
@@ -554,7 +571,7 @@ def entry_rows(entries: Iterable[AuditLogEntry]) -> list[EntryRow]:
 # The entries whose description says what their changes do not ("Planned 12 contracts to move,
 # 2 skipped"); others show theirs only when they record no changes.
 DESCRIBED = {("cohort_migration", action) for action in ("start", "pause", "cancel")}
-DESCRIBED |= {("cohort_migration", "retry_failed"), ("cohort_migration", "finish")}
+DESCRIBED.add(("cohort_migration", "retry_failed"))
 
 
 def _description(entry: AuditLogEntry) -> str:
@@ -623,6 +640,10 @@ class GroupRow:
     entries: int
     contracts: int
     is_group: bool = True
+
+    @property
+    def who(self) -> str:
+        return who_words(self.entry)
 
 
 def _migration_of(contract_ids: list[str]) -> dict[str, Part]:
