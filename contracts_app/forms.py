@@ -204,15 +204,31 @@ def _lookup_error(lookup: CustomerLookup) -> str:
     return " ".join(words)
 
 
+# A first row whose first cell is one of these column titles is a header, not a customer.
+CSV_HEADER_TITLES = frozenset(
+    {"id", "ids", "customer", "customers", "customer_id", "customer_ids", "name", "names"}
+    | {"customer_name", "external_id", "customer_external_id", "external_ids"}
+)
+CSV_FILE_HELP = (
+    "First column: customer ids, external ids or names, one a row; a first row titled "
+    "customer_id, id, external_id or name is a header and skipped"
+)
+
+
+def _is_header(cell: str) -> bool:
+    return re.sub(r"[\s-]+", "_", cell.strip().lower()) in CSV_HEADER_TITLES
+
+
 def ids_from_csv(upload) -> list[str]:
-    """The first column of an uploaded CSV file; a header row (not an id) is skipped. The ids
-    are checked by the API's serializer with the rest of the input."""
+    """The first column of an uploaded CSV file: customer ids, external ids or names, each
+    looked up like the pasted ones. The first row is a header only when its title says so
+    (customer_id, id, external_id, name…): a first customer named without digits is kept."""
     text = upload.read().decode("utf-8-sig")
     rows = [row for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
-    ids = [row[0].strip() for row in rows]
-    if ids and parse_uuid(ids[0]) is None and not any(ch.isdigit() for ch in ids[0]):
-        ids = ids[1:]
-    return ids
+    entries = [row[0].strip() for row in rows]
+    if entries and _is_header(entries[0]):
+        entries = entries[1:]
+    return entries
 
 
 @dataclass(frozen=True)
@@ -270,7 +286,9 @@ class CohortMigrationForm(ServiceForm):
         widget=forms.RadioSelect,
     )
     effective_at = utc_datetime_field(
-        "From", help_text="UTC; the instant (AT) or the earliest date (next billing period)"
+        "From",
+        help_text="UTC; the instant every contract moves, or the earliest date (at the next "
+        "billing period)",
     )
     allow_past = forms.BooleanField(label="Yes, change them from that date", required=False)
     edited_contracts = forms.ChoiceField(
@@ -286,13 +304,19 @@ class CohortMigrationForm(ServiceForm):
         help_text="Optional: customer ids, external ids or names, one a line (or comma "
         "separated), or a CSV file of them below; each is looked up before the preview",
     )
-    customer_file = forms.FileField(label="CSV file of customer ids", required=False)
+    customer_file = forms.FileField(
+        label="or a CSV file of these customers", required=False, help_text=CSV_FILE_HELP
+    )
     exclude_customer_ids = forms.CharField(
         label="Leave out these customers",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ids, external ids or names"}),
     )
-    exclude_file = forms.FileField(label="CSV file of customer ids to leave out", required=False)
+    exclude_file = forms.FileField(
+        label="or a CSV file of the customers to leave out",
+        required=False,
+        help_text=CSV_FILE_HELP,
+    )
     canary = forms.ChoiceField(
         label="Staged rollout",
         choices=CANARY_CHOICES,
@@ -373,7 +397,11 @@ class CohortMigrationForm(ServiceForm):
                 try:
                     entries += ids_from_csv(data[upload])
                 except (UnicodeDecodeError, csv.Error):
-                    self.add_error(upload, "Not a CSV file of ids (UTF-8 text, one id a line).")
+                    self.add_error(
+                        upload,
+                        "Not a CSV file of customers (UTF-8 text, one id, external id or "
+                        "name a row).",
+                    )
             entries = list(dict.fromkeys(entries))
             lookup = customers_resolve(entries=entries) if entries else CustomerLookup()
             if lookup.unknown or lookup.ambiguous:

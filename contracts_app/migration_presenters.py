@@ -10,6 +10,7 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
+from config.audit.presenters import created_by_words
 from config.core.ids import parse_uuid
 from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
@@ -144,6 +145,7 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
     actions = migration_actions(migration=migration, now=now)
     starting = migration.status == Status.SCHEDULED and migration.run_at <= now
     waiting = migration.status == Status.SCHEDULED and not starting
+    paused = migration.status == Status.PAUSED
     return {
         "migration": migration,
         "progress": progress,
@@ -174,9 +176,18 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
             (code, reason_words(code), n)
             for code, n in (actions["revert_window"] or {}).get("blocked", {}).items()
         ],
-        "poll_every": "5s" if waiting else "1s",
+        # Polled while it moves, and slowly while PAUSED (a resume or cancel made elsewhere
+        # shows up); a job that has ended is not polled.
+        "polls": migration.is_unfinished or paused,
+        "poll_every": "10s" if paused else "5s" if waiting else "1s",
         "now": now,
     }
+
+
+def creator_words(migration: CohortMigration) -> str:
+    """Who created the job, in words (its "create" entry of the audit trail): a person, "alice
+    through the API (token “ci”)", the command line, a process; never a bare "—"."""
+    return created_by_words("cohort_migration", migration.pk, migration.created_by)
 
 
 def migration_rows(migrations: list[CohortMigration]) -> list[dict]:

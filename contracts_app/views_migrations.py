@@ -24,6 +24,7 @@ from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
 from contracts_app.api.cohort_migrations import ADD, CHANGE, ID_LISTS_BODY_BYTES, VIEW
 from contracts_app.forms import CohortMigrationForm
 from contracts_app.migration_presenters import (
+    creator_words,
     item_rows,
     live_context,
     migration_rows,
@@ -226,6 +227,7 @@ class MigrationDetailView(KeysetListView):
         return {
             **_live(request, migration),
             "timing": timing_words(migration.timing, migration.effective_at),
+            "created_by": creator_words(migration),
             **item_rows(page.items, status=status, reason=reason),
             "page": page,
             "filter_query": urlencode(kept),
@@ -238,12 +240,13 @@ class MigrationDetailView(KeysetListView):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def migration_live(request, migration_id):
-    """The polled fragment: while the job moves, the same fragment polls again; once it has
-    ended, 286 (htmx stops polling) and a `migrationFinished` event refreshes the items."""
+    """The polled fragment: while the job moves (or waits, PAUSED: slowly), the same fragment
+    polls again; once it has ended, 286 (htmx stops polling) and a `migrationFinished` event
+    refreshes the items."""
     migration = _migration(migration_id)
     context = _live(request, migration)
     template = "contracts_app/migrations/detail.html#live"
-    if migration.is_unfinished:
+    if context["polls"]:
         return render(request, template, context)
     response = HttpResponseStopPolling(render_to_string(template, context, request))
     return trigger_client_event(response, "migrationFinished")

@@ -11,6 +11,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 
+from config.admin import ShortIdsAdminMixin
 from config.audit.models import AuditLogEntry
 from config.audit.services import audit_record, audit_record_many, changed_fields
 
@@ -103,8 +104,10 @@ class AuditedAdminMixin:
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
+class AuditLogEntryAdmin(ShortIdsAdminMixin, admin.ModelAdmin):
     """Append-only: shown, filtered, never added, changed or deleted (the database refuses too)."""
+
+    short_id_fields = ("resource_id", "request_id")
 
     list_display = (
         "timestamp",

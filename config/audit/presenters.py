@@ -67,6 +67,8 @@ REFERENCE_KEYS = {
     "fiat_credit_type_id": "credit_type",
     "migration_id": "cohort_migration",
     "webhook_id": "webhook",
+    "customer_ids": "customer",
+    "exclude_customer_ids": "customer",
 }
 
 FIELD_LABELS = {
@@ -88,7 +90,81 @@ FIELD_LABELS = {
     "events": "Events",
     "url": "URL",
     "event_id": "Event",
+    "status": "Status",
+    "effective": "Moves",
+    "edited_contracts": "Edited contracts",
+    "canary": "Staged rollout",
+    "revert": "Reverts",
+    "source": "From",
+    "target": "To",
+    "package_alias": "Alias",
+    "as_of": "As of",
+    "customer_ids": "Customers",
+    "exclude_customer_ids": "Leaving out",
+    "billing_provider": "Billing provider",
+    "delivery_method": "Delivery method",
+    "billing_provider_configuration_ids": "Billing configurations",
+    "billing_provider_configuration_id": "Billing configuration",
 }
+
+# The same field read differently after another action ("Rates ended", not "Rates added").
+ACTION_FIELD_LABELS = {
+    ("end_rates", "rate_ids"): "Rates ended",
+    ("end_rates", "ending_before"): "Ended from",
+}
+
+# Values the API spells as enums (`SCHEDULED`, `AT`, `SKIP`, `NOT_IN_EFFECT`), in the words the
+# pages use for them; a value of such a key missing here reads as lower-case words.
+VALUE_WORDS: dict[str, dict[str, str]] = {
+    "status": {
+        "SCHEDULED": "scheduled",
+        "RUNNING": "running",
+        "PAUSED": "paused",
+        "COMPLETED": "completed",
+        "FAILED": "failed",
+        "CANCELLED": "cancelled",
+        "REVERTING": "reverting",
+        "REVERTED": "reverted",
+        "PARTIALLY_REVERTED": "partially reverted",
+        "PENDING": "pending",
+        "MIGRATED": "moved",
+        "SKIPPED": "skipped",
+        "REVERT_BLOCKED": "not reverted",
+    },
+    "edited_contracts": {
+        "SKIP": "skipped (they stay on their edited contracts)",
+        "MIGRATE": "moved too (their edits are not carried over)",
+    },
+    "scope": {
+        "ALL": "every moved contract",
+        "NOT_IN_EFFECT": "only the moves that have not taken effect",
+    },
+    "timing": {
+        "AT": "at one instant",
+        "NEXT_BILLING_PERIOD": "at each contract's next billing period",
+        "END_OF_TERM": "at the end of each contract's term",
+    },
+    "type": {"RENEWAL": "renewal", "DEFAULT": "default"},
+    "reason": {"CANARY_DONE": "the canary moved", "REQUESTED": "asked for"},
+    "billing_provider": {
+        "stripe": "Stripe",
+        "netsuite": "NetSuite",
+        "aws_marketplace": "AWS Marketplace",
+        "azure_marketplace": "Azure Marketplace",
+        "gcp_marketplace": "GCP Marketplace",
+    },
+    "delivery_method": {
+        "direct_to_billing_provider": "Direct to billing provider",
+        "aws_sqs": "AWS SQS",
+        "aws_sns": "AWS SNS",
+        "tackle": "Tackle",
+    },
+}
+# Keys inside a revert's request that say nothing to a reader (its own bookkeeping).
+REVERT_HIDDEN = {"judged_before", "at"}
+
+# How many of a list of ids are named (a job may list 100,000 customers): "… and 99,990 more".
+LIST_SHOWN = 10
 
 # Keys that say nothing on a page: the entry's own id, internal links.
 HIDDEN_KEYS = {"id", "edit_id", "subscription_id"}
@@ -110,7 +186,7 @@ ACTION_WORDS = {
     "cancel": "Cancelled",
     "complete": "Completed",
     "finish": "Finished",
-    "revert": "Reverted",
+    "revert": "Revert started",
     "move_start": "Moved the start",
     "set_name": "Renamed",
     "revoke": "Revoked",
@@ -118,9 +194,20 @@ ACTION_WORDS = {
     "archive_billing_provider_configurations": "Archived billing configurations",
     "update_config": "Changed settings",
     "change_password": "Changed the password",
+    "end_rates": "Ended rates",
+    "pause": "Paused",
+    "resume": "Resumed",
+    "retry_failed": "Retried the failed contracts",
+    "edit": "Edited",
+    "edit_commit": "Edited a commit",
+    "edit_credit": "Edited a credit",
+    "amend": "Amended",
+    "set_ingest_aliases": "Changed the ingest aliases",
+    "delete": "Deleted",
 }
 
 DECIMAL_TEXT = re.compile(r"^-?\d+\.\d+$")
+ENUM_TEXT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*|[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
@@ -138,10 +225,20 @@ def action_words(action: str) -> str:
     return ACTION_WORDS.get(action) or action.replace("_", " ").capitalize()
 
 
-def field_label(key: str) -> str:
+def field_label(key: str, action: str = "") -> str:
+    if (action, key) in ACTION_FIELD_LABELS:
+        return ACTION_FIELD_LABELS[(action, key)]
     if key in FIELD_LABELS:
         return FIELD_LABELS[key]
     return key.removesuffix("_ids").removesuffix("_id").replace("_", " ").capitalize()
+
+
+def value_words(key: str, value: str) -> str:
+    """An enum value of `key` in words: "SCHEDULED" → "scheduled", "SKIP" → "skipped (…)"."""
+    known = VALUE_WORDS.get(key, {})
+    if value in known:
+        return known[value]
+    return value.replace("_", " ").lower() if ENUM_TEXT.fullmatch(value) else value
 
 
 @dataclass(frozen=True)
@@ -169,6 +266,19 @@ class EntryRow:
     changes: list[Change] = field(default_factory=list)
     description: str = ""
     is_group: bool = False
+
+    @property
+    def who(self) -> str:
+        return who_words(self.entry)
+
+
+def who_words(entry: AuditLogEntry) -> str:
+    """The Who column: the person or process; a Celery task by what it does ("background job:
+    migration batch"), not its dotted name."""
+    name = entry.actor_name
+    if entry.channel == AuditLogEntry.Channel.TASK and name.startswith("task "):
+        return "background job: " + name.rsplit(".", 1)[-1].replace("_", " ")
+    return name
 
 
 def _is_uuid(value: Any) -> bool:
@@ -249,7 +359,12 @@ def _words(value: Any) -> str:
         return _plain_number(value)
     if isinstance(value, dict):
         return "; ".join(
-            f"{field_label(key)}: {_words(item)}"
+            f"{field_label(key)}: "
+            + (
+                value_words(key, item)
+                if key in VALUE_WORDS and isinstance(item, str)
+                else _words(item)
+            )
             for key, item in value.items()
             if key not in HIDDEN_KEYS
         )
@@ -275,7 +390,7 @@ def _collect(names: _Names, entry: AuditLogEntry) -> None:
 def _collect_changes(names: _Names, changes: dict) -> None:
     for key, value in changes.items():
         if key in REFERENCE_KEYS:
-            for item in _both(value):
+            for item in _both(value)[:LIST_SHOWN]:
                 names.want(REFERENCE_KEYS[key], item)
         elif key == "rate_ids":
             names.rates.update(str(item) for item in value or [])
@@ -306,16 +421,32 @@ def _joined(parts: list[list[Part]], separator: str) -> list[Part]:
 
 
 def _value_parts(names: _Names, key: str, value: Any) -> list[Part]:
+    if key == "canary":
+        return [Part(_canary_words(value))]
     if value in (None, "", []):
         return [Part("—")]
+    if key in VALUE_WORDS and isinstance(value, str):
+        return [Part(value_words(key, value))]
+    if key == "effective" and isinstance(value, dict) and "type" in value:
+        return [Part(_effective_words(value))]
+    if key == "revert" and isinstance(value, dict):
+        return [Part(_revert_words(value))]
     if key in REFERENCE_KEYS:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [Part(f"{value} listed")]  # a count of ids, not the ids
         items = value if isinstance(value, list) else [value]
-        return _joined([[names.part(REFERENCE_KEYS[key], item)] for item in items], ", ")
+        shown = [[names.part(REFERENCE_KEYS[key], item)] for item in items[:LIST_SHOWN]]
+        more = len(items) - LIST_SHOWN
+        return _joined(shown, ", ") + ([Part(f" and {more} more")] if more > 0 else [])
     if key == "rate_ids":
         return _joined([[names.part("rate", item)] for item in value], ", ")
     if key == "replaced" and isinstance(value, list):
         # [{"id": rate, "price": {"before": 10, "after": 12}}] → "API calls from …: Price 10 → 12"
         return _joined([_replaced_parts(names, item) for item in value], "; ")
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in REFERENCE_KEYS:
+        # {"package_id": …} as From / To: the package named, not "Package: …"
+        inner, item = next(iter(value.items()))
+        return _value_parts(names, inner, item)
     if isinstance(value, dict) and any(
         inner in REFERENCE_KEYS or isinstance(item, dict) for inner, item in value.items()
     ):
@@ -328,6 +459,60 @@ def _value_parts(names: _Names, key: str, value: Any) -> list[Part]:
             "; ",
         )
     return [Part(_words(value))]
+
+
+def _effective_words(effective: dict) -> str:
+    """{"type": "AT", "at": …} → "at 2027-03-01" (the migration pages' words)."""
+    timing = effective.get("type")
+    when = effective.get("at") or effective.get("not_before")
+    if timing == "AT":
+        return f"at {_words(when)}"
+    if timing == "NEXT_BILLING_PERIOD":
+        return f"at each contract's next billing period on or after {_words(when)}"
+    if timing == "END_OF_TERM":
+        return "at the end of each contract's term"
+    return _words(effective)
+
+
+def _canary_words(canary: Any) -> str:
+    """{"count": 3} → "the first 3 contracts, then a pause"; none: every contract at once."""
+    if not canary:
+        return "none: every contract moves as planned"
+    if not isinstance(canary, dict):
+        return _words(canary)
+    if canary.get("count") is not None:
+        n = canary["count"]
+        first = f"the first {n} contract{'s' if n != 1 else ''}"
+    else:
+        listed = canary.get("customer_ids") or canary.get("customers") or []
+        n = listed if isinstance(listed, int) else len(listed)
+        first = f"the contracts of {n} listed customer{'s' if n != 1 else ''}"
+    return f"{first} move first, then the job pauses until resumed"
+
+
+def _revert_words(request: dict) -> str:
+    """A revert as asked and planned, in words: its scope, then how many of each."""
+    scope = value_words("scope", str(request.get("scope") or "ALL"))
+    customers = request.get("customer_ids")
+    parts = [scope + (f", of {customers} listed customers" if customers else "")]
+    counts = (
+        ("reverting", "to revert"),
+        ("kept_in_effect", "kept (already in effect)"),
+        ("blocked", "kept (changed since the move)"),
+        ("not_chosen", "of other customers, kept"),
+    )
+    for key, words in counts:
+        n = request.get(key)
+        if n or key == "reverting":
+            parts.append(f"{n or 0} {words}")
+    rest = {
+        key: value
+        for key, value in request.items()
+        if key not in REVERT_HIDDEN
+        and key not in {"scope", "customer_ids"}
+        and key not in dict(counts)
+    }
+    return "; ".join(parts + ([_words(rest)] if rest else []))
 
 
 def _replaced_parts(names: _Names, item: Any) -> list[Part]:
@@ -348,7 +533,7 @@ def _changes(names: _Names, entry: AuditLogEntry) -> list[Change]:
     for key, value in (entry.changes or {}).items():
         if key in HIDDEN_KEYS or value == [] or (key in REFERENCE_KEYS and value is None):
             continue  # (an alias names a package or a rate card: not "Rate card —")
-        label = field_label(key)
+        label = field_label(key, entry.action)
         if isinstance(value, dict) and set(value) <= {"before", "after"} and value:
             before = value.get("before")
             rows.append(
@@ -377,10 +562,67 @@ def entry_rows(entries: Iterable[AuditLogEntry]) -> list[EntryRow]:
             resource=names.part(entry.resource_type, entry.resource_id),
             resource_type_label=resource_label(entry.resource_type),
             changes=_changes(names, entry),
-            description=UUID_TEXT.sub(lambda m: f"{m.group()[:8]}…", entry.description),
+            description=_description(entry),
         )
         for entry in entries
     ]
+
+
+# The entries whose description says what their changes do not ("Planned 12 contracts to move,
+# 2 skipped"); others show theirs only when they record no changes.
+DESCRIBED = {("cohort_migration", action) for action in ("start", "pause", "cancel")}
+DESCRIBED.add(("cohort_migration", "retry_failed"))
+
+
+def _description(entry: AuditLogEntry) -> str:
+    if entry.changes and (entry.resource_type, entry.action) not in DESCRIBED:
+        return ""
+    return UUID_TEXT.sub(lambda m: f"{m.group()[:8]}…", entry.description)
+
+
+# --- who made something ----------------------------------------------------------------------
+
+
+def actor_words(entry: AuditLogEntry) -> str:
+    """Who wrote an entry, in words: a person, "alice through the API (token “ci”)", the
+    command line ("manage.py cohort_migration"), a background task or another process."""
+    name = entry.actor_name or "someone"
+    channel = entry.channel
+    if channel == AuditLogEntry.Channel.API:
+        token = ""
+        if entry.api_token_id is not None:
+            token_model = apps.get_model("api", "ApiToken")
+            found = token_model._default_manager.filter(pk=entry.api_token_id).values_list(
+                "name", "key_prefix"
+            )
+            token = next((tname or f"{prefix}…" for tname, prefix in found), "")
+        via = f"the API (token “{token}”)" if token else "the API"
+        return f"{name} through {via}"
+    if channel == AuditLogEntry.Channel.ADMIN:
+        return f"{name} in the admin"
+    if channel == AuditLogEntry.Channel.TASK:
+        return f"a background task ({name.removeprefix('task ')})"
+    if channel == AuditLogEntry.Channel.SYSTEM:
+        if name.startswith(("manage.py ", "django-admin ")):
+            return f"the command line ({name})"
+        return f"the process “{name}”"
+    return name
+
+
+def created_by_words(resource_type: str, resource_id: Any, fallback: str = "") -> str:
+    """Who created an object, read from its "create" entry of the trail (one query, two with a
+    token): the person, the API and its token, the command line or the process. `fallback`
+    (the object's own created_by) when the trail has no such entry."""
+    entry = (
+        AuditLogEntry.objects.filter(
+            resource_type=resource_type, resource_id=str(resource_id), action="create"
+        )
+        .order_by("timestamp", "id")
+        .first()
+    )
+    if entry is not None:
+        return actor_words(entry)
+    return fallback or "unknown (not recorded)"
 
 
 # --- /activity/: a batch's many contract entries as one row --------------------------------------
@@ -398,6 +640,10 @@ class GroupRow:
     entries: int
     contracts: int
     is_group: bool = True
+
+    @property
+    def who(self) -> str:
+        return who_words(self.entry)
 
 
 def _migration_of(contract_ids: list[str]) -> dict[str, Part]:

@@ -11,6 +11,7 @@ from config.admin import (
     ArchivedFilter,
     LargeTableAdminMixin,
     ReadOnlyInline,
+    ShortIdsAdminMixin,
     archive_action,
     pretty_json,
 )
@@ -43,7 +44,7 @@ class ContractTermInline(ReadOnlyInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
+class ContractAdmin(ShortIdsAdminMixin, AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "name",
@@ -102,7 +103,9 @@ class SubscriptionContractInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
+class SubscriptionAdmin(
+    ShortIdsAdminMixin, AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin
+):
     list_display = ["id", "customer", "platform_id", "created_at"]
     list_select_related = ["customer"]
     search_fields = ["=id", "=customer__id", "customer__name", "platform_id"]

@@ -7,7 +7,12 @@ deleted; here an operator can find them, rename them and archive them in bulk.
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from config.admin import ArchivedFilter, LargeTableAdminMixin, archive_action
+from config.admin import (
+    ArchivedFilter,
+    LargeTableAdminMixin,
+    ShortIdsAdminMixin,
+    archive_action,
+)
 from config.audit.admin import AuditedAdminMixin
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customers_archive
@@ -33,7 +38,7 @@ class BillingProviderConfigurationInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(ShortIdsAdminMixin, AuditedAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "external_id",

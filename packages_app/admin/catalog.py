@@ -11,7 +11,13 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
-from config.admin import ArchivedFilter, archive_action, plain_decimal, pretty_json
+from config.admin import (
+    ArchivedFilter,
+    ShortIdsAdminMixin,
+    archive_action,
+    plain_decimal,
+    pretty_json,
+)
 from config.audit.admin import AuditedAdminMixin
 from packages_app.models import (
     AliasAssignment,
@@ -28,7 +34,7 @@ from packages_app.services.products import products_archive
 from packages_app.services.rate_cards import rate_cards_archive
 
 
-class ArchiveOnlyAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ArchiveOnlyAdmin(ShortIdsAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Archive instead of delete: references elsewhere must keep resolving."""
 
     readonly_fields = ("id", "created_at", "archived_at")

@@ -16,6 +16,7 @@ from config.admin import (
     ArchivedFilter,
     LargeTableAdminMixin,
     ReadOnlyInline,
+    ShortIdsAdminMixin,
     ViewOnlyAdminMixin,
     archive_action,
     pretty_json,
@@ -49,7 +50,7 @@ class PackageAliasInline(ReadOnlyInline):
 
 
 @admin.register(Package)
-class PackageAdmin(LargeTableAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
+class PackageAdmin(ShortIdsAdminMixin, LargeTableAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     """Immutable: viewable and archivable, never added, edited or deleted here."""
 
     list_display = (
@@ -58,11 +59,12 @@ class PackageAdmin(LargeTableAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
         "rate_card",
         "billing_provider",
         "term_count",
-        "uniqueness_key",
         "created_by",
         "created_at",
         "archived_at",
     )
+    # (the uniqueness key is on the package's page and searchable: a column for it pushed
+    # the list past 1400 px)
     list_select_related = ("rate_card",)
     list_filter = (ArchivedFilter, "billing_provider")
     search_fields = ("name", "id", "uniqueness_key")
@@ -123,7 +125,7 @@ class AliasScheduleInline(ReadOnlyInline):
 
 
 @admin.register(AliasName)
-class AliasNameAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class AliasNameAdmin(ShortIdsAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     """Names come and go with the packages and rate cards that carry them (via the services)."""
 
     list_display = ("name", "kind", "intervals", "superseded", "created_at")
