@@ -1,5 +1,6 @@
 import pytest
 
+from tests.contracts_app.contract_builders import make_billed_package, make_customer, make_product
 from tests.factories import UserFactory
 
 
@@ -15,3 +16,22 @@ def in_process_batches(django_capture_on_commit_callbacks):
     """What the services queue on commit is not sent: the tests run the batches in-process."""
     with django_capture_on_commit_callbacks(execute=False):
         yield
+
+
+# The live-server (SDK) tests' catalog: a module that needs another customer or package defines
+# its own fixture of the same name.
+
+
+@pytest.fixture
+def product(transactional_db):
+    return make_product()
+
+
+@pytest.fixture
+def customer(transactional_db):
+    return make_customer()
+
+
+@pytest.fixture
+def package(product):
+    return make_billed_package(product)

@@ -17,7 +17,6 @@ from tests.contracts_app.contract_builders import (
     make_billing_configuration,
     make_customer,
     make_package,
-    make_product,
     make_rate_card,
 )
 
@@ -30,29 +29,6 @@ def at(y, m, d) -> dt.datetime:
 
 def z(y, m, d) -> str:
     return f"{y:04d}-{m:02d}-{d:02d}T00:00:00Z"
-
-
-@pytest.fixture
-def product(transactional_db):
-    return make_product()
-
-
-@pytest.fixture
-def customer(transactional_db):
-    return make_customer()
-
-
-@pytest.fixture
-def package(product):
-    return make_package(
-        terms=eight_terms(product),
-        duration_unit="MONTHS",
-        duration_value=12,
-        rate_card=make_rate_card(),
-        billing_provider="stripe",
-        delivery_method="direct_to_billing_provider",
-        settings={"usage_statement_schedule": {"frequency": "MONTHLY"}},
-    )
 
 
 # --- create from a package, then get ------------------------------------------------------------

@@ -14,7 +14,6 @@ from contracts_app.models import Contract
 from packages_app.models import AliasName
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.contract_builders import (
-    make_customer,
     make_package,
     make_product,
     offset,
@@ -27,11 +26,6 @@ UTC = dt.UTC
 
 def at(y, m, d=1) -> dt.datetime:
     return dt.datetime(y, m, d, tzinfo=UTC)
-
-
-@pytest.fixture
-def customer(transactional_db):
-    return make_customer()
 
 
 @pytest.fixture
