@@ -1,7 +1,9 @@
+import json
+
 import pytest
 
 from tests.contracts_app.contract_builders import make_billed_package, make_customer, make_product
-from tests.factories import UserFactory
+from tests.factories import UserFactory, user_with_token
 
 
 @pytest.fixture
@@ -9,6 +11,22 @@ def staff_client(client):
     """A browser session of a superuser (the cohort pages' tests)."""
     client.force_login(UserFactory(username="pricing", is_superuser=True))
     return client
+
+
+@pytest.fixture
+def post(client):
+    """POST a JSON body as a superuser's API token: `post(path, body, query="?x=1")`."""
+    _, token = user_with_token(superuser=True)
+
+    def send(path: str, body: dict, query: str = ""):
+        return client.post(
+            f"{path}{query}",
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+
+    return send
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -17,25 +16,9 @@ from tests.contracts_app.contract_builders import (
     make_product,
     make_rate_card,
 )
-from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def post(client):
-    _, token = user_with_token(superuser=True)
-
-    def send(path: str, body: dict, query: str = ""):
-        return client.post(
-            f"{path}{query}",
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-
-    return send
 
 
 def package_with(term_count: int):

@@ -4,7 +4,6 @@ updates or archives, and whatever the length of the history read back."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -18,25 +17,9 @@ from tests.contracts_app.contract_builders import (
     make_product,
     make_rate_card,
 )
-from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def post(client):
-    _, token = user_with_token(superuser=True)
-
-    def send(path: str, body: dict):
-        return client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-
-    return send
 
 
 @pytest.fixture
