@@ -3,8 +3,10 @@ contracts/get and list, v1 contracts/amend. Thin: validate, call a service or se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,6 +47,35 @@ from contracts_app.services.contract_edits import (
     contract_commit_edit,
     contract_edit,
 )
+
+
+def contract_list_response(
+    data: dict,
+    *,
+    read: Callable[[QuerySet], QuerySet],
+    render: Callable[[Contract, dict[str, str]], dict],
+) -> Response:
+    """One body-cursor page (`cursor` in, `cursor` out) of a customer's contracts, keyset on
+    (starting_at, id): v1 and v2 contracts/list, each reading (`read`: what to prefetch) and
+    rendering a contract in its own version."""
+    customer = customer_get(customer_id=data["customer_id"])
+    queryset = contract_list(
+        customer=customer,
+        covering_date=data.get("covering_date"),
+        starting_at=data.get("starting_at"),
+        include_archived=data["include_archived"],
+    )
+    page = keyset_paginate(
+        read(queryset),
+        limit=data["limit"],
+        cursor=data.get("cursor") or None,
+        keys=("starting_at", "id"),
+        cursor_field="cursor",
+    )
+    names = credit_type_names() if page.items else {}
+    return Response(
+        {"data": [render(contract, names) for contract in page.items], "cursor": page.next_cursor}
+    )
 
 
 def term_renderer(contract: Contract, names: dict[str, str]):
@@ -280,27 +311,7 @@ class ContractV2ListApi(APIView):
     )
     def post(self, request):
         data = validated(ContractListInput, request.data)
-        customer = customer_get(customer_id=data["customer_id"])
-        queryset = contract_list(
-            customer=customer,
-            covering_date=data.get("covering_date"),
-            starting_at=data.get("starting_at"),
-            include_archived=data["include_archived"],
-        )
-        page = keyset_paginate(
-            with_terms(queryset),
-            limit=data["limit"],
-            cursor=data.get("cursor") or None,
-            keys=("starting_at", "id"),
-            cursor_field="cursor",
-        )
-        names = credit_type_names() if page.items else {}
-        return Response(
-            {
-                "data": [contract_v2_data(contract, names) for contract in page.items],
-                "cursor": page.next_cursor,
-            }
-        )
+        return contract_list_response(data, read=with_terms, render=contract_v2_data)
 
 
 class ContractAmendApi(APIView):
