@@ -56,18 +56,7 @@ class ConfigurationScheduleInput(StrictSerializer):
 
 
 class BillingProviderConfigurationRefInput(StrictSerializer):
-    billing_provider = optional(
-        choice,
-        "aws_marketplace",
-        "stripe",
-        "netsuite",
-        "custom",
-        "azure_marketplace",
-        "quickbooks_online",
-        "workday",
-        "gcp_marketplace",
-        "metronome",
-    )
+    billing_provider = optional(choice, *create_shapes.BILLING_PROVIDERS)
     billing_provider_configuration_id = optional(serializers.CharField)
     delivery_method = optional(choice, "direct_to_billing_provider", "aws_sqs", "tackle", "aws_sns")
 

@@ -25,6 +25,18 @@ from packages_app.api import package_serializers as package_shapes
 from packages_app.models import USD_CENTS_ID
 
 NULL_CREDIT_TYPE_ID = "00000000-0000-0000-0000-000000000000"
+# Every billing provider the wire names, in the SDK's order (customers, contracts, edits).
+BILLING_PROVIDERS = (
+    "aws_marketplace",
+    "stripe",
+    "netsuite",
+    "custom",
+    "azure_marketplace",
+    "quickbooks_online",
+    "workday",
+    "gcp_marketplace",
+    "metronome",
+)
 
 # --- input ------------------------------------------------------------------------------------
 
