@@ -138,22 +138,28 @@ def scheduled_charge_updated(term: ContractTerm, change: dict, *, field: str) ->
     return term
 
 
+def _end_moved(
+    term: ContractTerm, body: dict, end: dt.datetime | None, *, field: str, what: str
+) -> None:
+    """A new end (None: open-ended) on the term's row and in its body, after its start."""
+    if end is not None and term.starting_at is not None and end <= term.starting_at:
+        raise ValidationFailed(
+            f"ending_before must be after the {what}'s starting_at",
+            field=f"{field}.ending_before",
+        )
+    term.ending_before = end
+    if end is None:
+        body.pop("ending_before", None)
+    else:
+        body["ending_before"] = format_instant(end)
+
+
 def subscription_updated(term: ContractTerm, change: dict, *, field: str) -> ContractTerm:
     """ending_before and name are acted on; proration rounding, quantity and seat updates and a
     mode change are validated and kept on the term (`edit_updates`), not yet billed."""
     body = json_copy(term.body)
     if "ending_before" in change:
-        end = change["ending_before"]
-        if end is not None and term.starting_at is not None and end <= term.starting_at:
-            raise ValidationFailed(
-                "ending_before must be after the subscription's starting_at",
-                field=f"{field}.ending_before",
-            )
-        term.ending_before = end
-        if end is None:
-            body.pop("ending_before", None)
-        else:
-            body["ending_before"] = format_instant(end)
+        _end_moved(term, body, change["ending_before"], field=field, what="subscription")
     if "name" in change:
         body["name"] = change["name"]
     if "proration_rounding" in change:
@@ -195,17 +201,7 @@ def recurring_updated(
         if key in change:
             body[key] = json_copy(change[key])
     if "ending_before" in change:
-        end = change["ending_before"]
-        if end is not None and end <= term.starting_at:
-            raise ValidationFailed(
-                "ending_before must be after the recurring term's starting_at",
-                field=f"{field}.ending_before",
-            )
-        term.ending_before = end
-        if end is None:
-            body.pop("ending_before", None)
-        else:
-            body["ending_before"] = format_instant(end)
+        _end_moved(term, body, change["ending_before"], field=field, what="recurring term")
     term.body = body
     row = TermRow(
         kind=term.kind,
