@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 from config.api.views_base import validated
 from config.core.pagination import keyset_paginate, parse_limit
 from contracts_app.api import cohort_migration_serializers as shapes
-from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (
     cohort_migration_preview,
     migration_get,
@@ -26,7 +25,6 @@ from contracts_app.services.cohort_migrations import (
     cohort_migration_resume,
     cohort_migration_retry_failed,
     cohort_migration_revert,
-    migration_input,
 )
 
 VIEW = "contracts_app.view_cohortmigration"
@@ -36,18 +34,6 @@ TAG = ["cohort migrations"]
 # Room for both id lists at their documented maximum (a UUID is ~40 bytes on the wire, quoted,
 # with its separator and some indentation) plus the rest of the body.
 ID_LISTS_BODY_BYTES = 2 * MAX_CUSTOMER_IDS * 48 + 1024 * 1024
-
-
-def _resolved(data: dict):
-    return migration_input(
-        source=data["source"],
-        target=data["target"],
-        effective=data["effective"],
-        customer_ids=data.get("customer_ids"),
-        exclude_customer_ids=data.get("exclude_customer_ids"),
-        edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
-        allow_past=data.get("allow_past", False),
-    )
 
 
 def _one(migration) -> Response:
@@ -72,7 +58,7 @@ class MigrationPreviewApi(APIView):
     @extend_schema(tags=TAG, request=shapes.MigrationPreviewInput, responses=shapes.PreviewEnvelope)
     def post(self, request):
         data = validated(shapes.MigrationPreviewInput, request.data)
-        resolved = _resolved(data)
+        resolved = shapes.resolved_input(data)
         preview = cohort_migration_preview(
             spec=resolved.spec,
             source=resolved.source_package,
@@ -90,7 +76,7 @@ class MigrationCreateApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationCreateInput, request.data)
         migration = cohort_migration_create(
-            data=_resolved(data),
+            data=shapes.resolved_input(data),
             name=data.get("name", ""),
             run_at=data.get("run_at"),
             uniqueness_key=data.get("uniqueness_key"),

@@ -36,6 +36,7 @@ from contracts_app.api.cohort_migration_serializers import (
     MigrationCreateInput,
     MigrationRevertInput,
     migration_data,
+    resolved_input,
 )
 from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (
@@ -57,7 +58,6 @@ from contracts_app.services.cohort_migrations import (
     cohort_migration_retry_failed,
     cohort_migration_revert,
     migration_finish_if_done,
-    migration_input,
     migration_start,
 )
 
@@ -202,21 +202,10 @@ class Command(BaseCommand):
             body["canary"] = {"customer_ids": options["canary_customer_ids"]}
         return validated(MigrationCreateInput, body)
 
-    def _resolved(self, data: dict):
-        return migration_input(
-            source=data["source"],
-            target=data["target"],
-            effective=data["effective"],
-            customer_ids=data.get("customer_ids"),
-            exclude_customer_ids=data.get("exclude_customer_ids"),
-            edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
-            allow_past=data.get("allow_past", False),
-        )
-
     # --- actions -------------------------------------------------------------------------------
 
     def _preview(self, **options):
-        resolved = self._resolved(self._input(options))
+        resolved = resolved_input(self._input(options))
         preview = cohort_migration_preview(
             spec=resolved.spec,
             source=resolved.source_package,
@@ -228,7 +217,7 @@ class Command(BaseCommand):
     def _create(self, **options):
         data = self._input(options)
         migration = cohort_migration_create(
-            data=self._resolved(data),
+            data=resolved_input(data),
             name=data.get("name", ""),
             run_at=data.get("run_at"),
             uniqueness_key=data.get("uniqueness_key"),
