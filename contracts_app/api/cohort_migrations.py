@@ -17,15 +17,8 @@ from contracts_app.selectors.cohort_migrations import (
     migration_list,
     migration_progress,
 )
-from contracts_app.services.cohort_migrations import (
-    MAX_CUSTOMER_IDS,
-    cohort_migration_cancel,
-    cohort_migration_create,
-    cohort_migration_pause,
-    cohort_migration_resume,
-    cohort_migration_retry_failed,
-    cohort_migration_revert,
-)
+from contracts_app.services import cohort_migrations as services
+from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS
 
 VIEW = "contracts_app.view_cohortmigration"
 ADD = "contracts_app.add_cohortmigration"
@@ -75,7 +68,7 @@ class MigrationCreateApi(APIView):
     @extend_schema(tags=TAG, request=shapes.MigrationCreateInput, responses=shapes.IdEnvelope)
     def post(self, request):
         data = validated(shapes.MigrationCreateInput, request.data)
-        migration = cohort_migration_create(
+        migration = services.cohort_migration_create(
             data=shapes.resolved_input(data),
             name=data.get("name", ""),
             run_at=data.get("run_at"),
@@ -146,7 +139,7 @@ class MigrationCancelApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         migration = migration_get(migration_id=data["migration_id"])
-        return _one(cohort_migration_cancel(migration=migration))
+        return _one(services.cohort_migration_cancel(migration=migration))
 
 
 class MigrationRevertApi(APIView):
@@ -164,7 +157,7 @@ class MigrationRevertApi(APIView):
         data = validated(shapes.MigrationRevertInput, request.data)
         migration = migration_get(migration_id=data["migration_id"])
         return _one(
-            cohort_migration_revert(
+            services.cohort_migration_revert(
                 migration=migration,
                 scope=data.get("scope", "ALL"),
                 customer_ids=data.get("customer_ids"),
@@ -182,7 +175,9 @@ class MigrationPauseApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         return _one(
-            cohort_migration_pause(migration=migration_get(migration_id=data["migration_id"]))
+            services.cohort_migration_pause(
+                migration=migration_get(migration_id=data["migration_id"])
+            )
         )
 
 
@@ -195,7 +190,9 @@ class MigrationResumeApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         return _one(
-            cohort_migration_resume(migration=migration_get(migration_id=data["migration_id"]))
+            services.cohort_migration_resume(
+                migration=migration_get(migration_id=data["migration_id"])
+            )
         )
 
 
@@ -209,7 +206,7 @@ class MigrationRetryFailedApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         return _one(
-            cohort_migration_retry_failed(
+            services.cohort_migration_retry_failed(
                 migration=migration_get(migration_id=data["migration_id"])
             )
         )
