@@ -9,24 +9,17 @@ from django.db import connection, transaction
 
 from contracts_app.models import CohortMigrationItem, Contract, ContractTerm
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-    offset,
-    recurring_term,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms, offset, recurring_term
 
 T0 = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 
 def two_packages(*, duration_months: int | None = 12, **target_columns):
-    rate_card = make_rate_card()
-    product = make_product("Platform fee")
-    other = make_product("Support")
-    source = make_package(
+    rate_card = build.make_rate_card()
+    product = build.make_product("Platform fee")
+    other = build.make_product("Support")
+    source = build.make_package(
         name="Starter v1",
         rate_card=rate_card,
         terms=eight_terms(product),
@@ -39,7 +32,7 @@ def two_packages(*, duration_months: int | None = 12, **target_columns):
             other, "recurring_credit", frequency="MONTHLY", duration=offset("MONTHS", 6)
         ),
     ]
-    target = make_package(
+    target = build.make_package(
         name="Starter v2",
         rate_card=rate_card,
         terms=target_terms,
@@ -53,7 +46,7 @@ def two_packages(*, duration_months: int | None = 12, **target_columns):
 def cohort(package, n: int, *, start: dt.datetime = T0, name: str = "Customer") -> list[Contract]:
     return [
         contract_provision(
-            customer=make_customer(f"{name} {i}"), starting_at=start, package=package
+            customer=build.make_customer(f"{name} {i}"), starting_at=start, package=package
         )
         for i in range(n)
     ]

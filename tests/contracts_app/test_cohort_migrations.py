@@ -27,6 +27,7 @@ from contracts_app.services.cohort_migrations import (
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
 from tests.builders.migrations import AT, create_migration
+from tests.contracts_app import contract_builders as build
 from tests.contracts_app.cohort_builders import (
     T0,
     cohort,
@@ -34,14 +35,7 @@ from tests.contracts_app.cohort_builders import (
     run_to_end,
     two_packages,
 )
-from tests.contracts_app.contract_builders import (
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    offset,
-    recurring_term,
-)
+from tests.contracts_app.contract_builders import offset, recurring_term
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -221,7 +215,7 @@ def test_every_skip_reason_of_an_at_migration():
     archived, late, renewed, none, two, fine = cohort(source, 6)
     contract_archive(contract=archived)
     late_one = contract_provision(
-        customer=make_customer("Late"), starting_at=AT + dt.timedelta(days=1), package=source
+        customer=build.make_customer("Late"), starting_at=AT + dt.timedelta(days=1), package=source
     )
     contract_provision(
         customer=renewed.customer,
@@ -229,11 +223,11 @@ def test_every_skip_reason_of_an_at_migration():
         package=source,
         transition={"type": "RENEWAL", "from_contract_id": str(renewed.id)},
     )
-    make_billing_configuration(two.customer)
-    make_billing_configuration(two.customer)
-    make_billing_configuration(fine.customer)
+    build.make_billing_configuration(two.customer)
+    build.make_billing_configuration(two.customer)
+    build.make_billing_configuration(fine.customer)
     for contract in (late, late_one):
-        make_billing_configuration(contract.customer)
+        build.make_billing_configuration(contract.customer)
     # when
     migration = run_to_end(create_migration(source, target))
     # then
@@ -317,10 +311,10 @@ def test_next_billing_period_moves_each_contract_at_its_own_boundary():
     # on the start for a CONTRACT_START schedule) and one ending between not_before and its boundary
     source, target = two_packages()
     first = cohort(source, 1, start=dt.datetime(2030, 1, 31, tzinfo=dt.UTC))[0]
-    quarterly = make_package(
+    quarterly = build.make_package(
         name="Quarterly",
         rate_card=source.rate_card,
-        terms=[recurring_term(make_product("Q"))],
+        terms=[recurring_term(build.make_product("Q"))],
         settings={"usage_statement_schedule": {"frequency": "QUARTERLY", "day": "CONTRACT_START"}},
         duration_unit="MONTHS",
         duration_value=24,
@@ -473,16 +467,16 @@ def test_a_batch_costs_the_same_queries_whatever_the_term_count(django_assert_ma
     # given one cohort on 8-term packages and one on packages with 4 times the recurrences
     small_source, small_target = two_packages()
     cohort(small_source, 10)
-    product = make_product("Big")
+    product = build.make_product("Big")
     many = [recurring_term(product, frequency="MONTHLY", duration=offset("MONTHS", 36))] * 6
-    big_source = make_package(
+    big_source = build.make_package(
         name="Big v1",
         rate_card=small_source.rate_card,
         terms=many,
         duration_unit="MONTHS",
         duration_value=36,
     )
-    big_target = make_package(
+    big_target = build.make_package(
         name="Big v2",
         rate_card=small_source.rate_card,
         terms=many,
