@@ -267,3 +267,21 @@ def sdk_for(live_server, transactional_db):
 def sdk(sdk_for):
     """The official SDK as a user holding every permission."""
     return sdk_for(superuser=True)
+
+
+@pytest.fixture
+def admin_client(client):
+    """A session of a staff superuser (the admin's pages)."""
+    from tests.factories import UserFactory  # the models load after this conftest
+
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    return client
+
+
+@pytest.fixture
+def pricing_client(client):
+    """A session of a superuser named "pricing" (the product's pages)."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="pricing", is_superuser=True))
+    return client

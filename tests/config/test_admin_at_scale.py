@@ -17,7 +17,6 @@ from packages_app.models import AliasAssignment, AliasName, Rate
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import commit_term
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -26,12 +25,6 @@ JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 def _unbounded_count(sql: str) -> bool:
     """A COUNT(*) that reads every matching row (the capped count carries a LIMIT)."""
     return "COUNT(*)" in sql and "LIMIT" not in sql
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    return client
 
 
 def _provisioned(count: int) -> list[Contract]:

@@ -3,14 +3,7 @@ import json
 import pytest
 
 from tests.contracts_app.contract_builders import make_billed_package, make_customer, make_product
-from tests.factories import UserFactory, user_with_token
-
-
-@pytest.fixture
-def staff_client(client):
-    """A browser session of a superuser (the cohort pages' tests)."""
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
+from tests.factories import user_with_token
 
 
 @pytest.fixture

@@ -15,16 +15,9 @@ from tests.contracts_app.contract_builders import (
     make_package,
     make_product,
 )
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def provision_many(count: int) -> list[Contract]:

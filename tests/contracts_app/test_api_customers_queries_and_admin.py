@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from config.core.errors import Conflict, ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customer_create, customers_create
-from tests.factories import UserFactory, user_with_token
+from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -107,14 +107,8 @@ def test_list_page_costs_the_same_whatever_the_table_size(client):
     assert small <= 4  # auth (token + user) and the page
 
 
-@pytest.fixture
-def admin_client_logged_in(client):
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    return client
-
-
-def test_admin_changelist_costs_the_same_for_3_or_100_customers(admin_client_logged_in):
-    client = admin_client_logged_in
+def test_admin_changelist_costs_the_same_for_3_or_100_customers(admin_client):
+    client = admin_client
 
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -128,9 +122,9 @@ def test_admin_changelist_costs_the_same_for_3_or_100_customers(admin_client_log
     assert count_queries() == small
 
 
-def test_admin_search_filter_and_active_configuration_count(admin_client_logged_in):
+def test_admin_search_filter_and_active_configuration_count(admin_client):
     # given
-    client = admin_client_logged_in
+    client = admin_client
     alpha, beta = _customers(2, prefix="Findme")
     BillingProviderConfiguration.objects.filter(customer=beta).update(
         archived_at="2024-01-01T00:00Z"
@@ -151,9 +145,9 @@ def test_admin_search_filter_and_active_configuration_count(admin_client_logged_
     assert counts == {alpha.name: 1, beta.name: 0}
 
 
-def test_admin_archive_action_archives_and_nothing_is_deletable(admin_client_logged_in):
+def test_admin_archive_action_archives_and_nothing_is_deletable(admin_client):
     # given
-    client = admin_client_logged_in
+    client = admin_client
     first, second, third = _customers(3)
 
     # when

@@ -30,14 +30,14 @@ def package_with_cohort():
 
 
 def test_cohort_pages_with_load_more_until_every_contract_was_shown(
-    staff_client, package_with_cohort, django_assert_max_num_queries
+    pricing_client, package_with_cohort, django_assert_max_num_queries
 ):
     url = f"/packages/{package_with_cohort.id}/cohort/?starting_at=2027-01-01"
     with django_assert_max_num_queries(8):
-        first = staff_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        first = pricing_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert first.count("Customer ") == 50 and "Load more" in first
     after = first.split("after=")[1].split('"')[0]
-    rest = staff_client.get(f"{url}&after={after}", HTTP_HX_REQUEST="true").content.decode()
+    rest = pricing_client.get(f"{url}&after={after}", HTTP_HX_REQUEST="true").content.decode()
     assert rest.count("Customer ") == 10 and "Load more" not in rest
     assert "<html" not in rest  # the htmx branch renders only the rows partial
 

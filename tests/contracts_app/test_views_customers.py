@@ -20,12 +20,6 @@ JAN31 = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def starter():
     tokens = build.make_product("Input tokens", "USAGE")
     package = build.make_package(

@@ -44,12 +44,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches
 AT = T0 + dt.timedelta(days=40)
 
 
-@pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
 def user_with(*codenames: str):
     user = UserFactory()
     for codename in codenames:

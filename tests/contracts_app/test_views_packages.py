@@ -23,12 +23,6 @@ JAN31 = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def catalog():
     return {
         "card": build.make_rate_card("Standard"),

@@ -20,12 +20,6 @@ T1 = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def catalog():
     return make_catalog()
 

@@ -17,12 +17,6 @@ JAN = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 JUNE = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
 def test_alias_list_shows_now_and_upcoming_in_constant_queries(
     pricing_client, django_assert_max_num_queries
 ):
