@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+# `workers`: real Celery workers on a bulk queue of the test's own (the worker tests' fixture)
+from tests.builders.migrations import workers  # noqa: F401
 from tests.contracts_app.contract_builders import make_billed_package, make_customer, make_product
 from tests.factories import user_with_token
 

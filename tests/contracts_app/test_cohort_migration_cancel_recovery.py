@@ -15,7 +15,6 @@ from django.db.models import Count
 
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import migrations_dispatch
-from tests.builders import migrations as migration_builders
 from tests.builders.migrations import (
     assert_each_customer_moved_once,
     counts,
@@ -30,8 +29,6 @@ from tests.contracts_app.cohort_builders import (
     two_packages,
 )
 from tests.factories import user_with_token
-
-workers = migration_builders.workers  # the fixture: real workers on a bulk queue of the test's own
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 

@@ -16,7 +16,6 @@ from django.test import Client
 
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import migrations_dispatch
-from tests.builders import migrations as migration_builders
 from tests.builders.migrations import (
     AT,
     assert_each_customer_moved_once,
@@ -27,8 +26,6 @@ from tests.builders.migrations import (
 from tests.contracts_app.cohort_builders import bulk_cohort, claimed_items, two_packages
 from tests.contracts_app.staged_builders import job_events
 from tests.factories import user_with_token
-
-workers = migration_builders.workers  # the fixture: real workers on a bulk queue of the test's own
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 
