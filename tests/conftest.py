@@ -158,15 +158,10 @@ class _OutputReader(threading.Thread):
 def celery_worker_argv(queue: str) -> list[str]:
     """A real `celery worker` on one queue: one process (solo pool, so a signal reaches the
     process running the task), no heartbeat/gossip/mingle chatter between test workers."""
+    from config.launcher import celery_worker_argv as worker_argv
+
     return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--queues",
-        queue,
+        *worker_argv(queue),
         "--pool",
         "solo",
         "--without-heartbeat",

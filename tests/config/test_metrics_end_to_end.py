@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -15,6 +14,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from config.launcher import gunicorn_argv
 from contracts_app.models import CohortMigration
 from packages_app.services.packages import package_create
 from tests.builders.migrations import AT, wait_until
@@ -89,16 +89,7 @@ def stack(subprocess_env, tmp_path, settings):
         return process
 
     spawn(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
+        gunicorn_argv(port, 1),
         "Booting worker",
     )
 
