@@ -310,14 +310,9 @@ def _peak_rss_mb(process: subprocess.Popen) -> float:
 
 
 def _stop(processes):
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    from tests.conftest import forget_queue
+    from tests.conftest import forget_queue, stop_processes
+
+    stop_processes(processes, grace=30)
 
     forget_queue(os.environ["CELERY_BULK_QUEUE"])
 

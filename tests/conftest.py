@@ -98,6 +98,17 @@ def pausable_redis(tmp_path):
         process.wait(timeout=10)
 
 
+def stop_processes(processes, grace: float = 15.0) -> None:
+    """SIGTERM to every process, then up to `grace` seconds for each to exit before a SIGKILL."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run_python(script: str, env: dict[str, str], *, timeout: float) -> subprocess.CompletedProcess:
     """Run `script` in a child Python at the project root, with `env`; its output as text."""
     return subprocess.run(
@@ -213,11 +224,7 @@ def celery_worker(env: dict[str, str], queue: str) -> Iterator[None]:
             pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_processes([process])
 
 
 @pytest.fixture

@@ -19,7 +19,13 @@ from contracts_app.services.cohort_migrations import (
     migration_input,
     migration_start,
 )
-from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue
+from tests.conftest import (
+    BASE_DIR,
+    _OutputReader,
+    celery_worker_argv,
+    forget_queue,
+    stop_processes,
+)
 from tests.contracts_app.cohort_builders import T0
 
 AT = T0 + dt.timedelta(days=40)
@@ -52,13 +58,7 @@ class Workers:
         return process
 
     def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_processes(self.processes)
 
 
 @pytest.fixture

@@ -18,7 +18,14 @@ from config.launcher import gunicorn_argv
 from contracts_app.models import CohortMigration
 from packages_app.services.packages import package_create
 from tests.builders.migrations import AT, wait_until
-from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue, free_port
+from tests.conftest import (
+    BASE_DIR,
+    _OutputReader,
+    celery_worker_argv,
+    forget_queue,
+    free_port,
+    stop_processes,
+)
 from tests.contracts_app.cohort_builders import (
     HeldSubscriptions,
     bulk_cohort,
@@ -106,13 +113,7 @@ def stack(subprocess_env, tmp_path, settings):
             )
 
     yield Stack
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(processes)
     forget_queue(queue)
 
 
