@@ -171,3 +171,30 @@ def claimed_items(migration_id) -> set[int]:
         free = {row[0] for row in cursor.fetchall()}
         transaction.set_rollback(True)
     return pending - free
+
+
+def contracts_a_minute_apart(
+    package, customer, count: int, *, first: dt.datetime, length: str | None = None
+) -> None:
+    """`count` contracts of `package` in one INSERT, the n-th starting n minutes after `first`;
+    each lasts `length` (an SQL interval such as '1 day') or, without it, is open-ended."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO contracts_app_contract (id, customer_id, package_id, name, starting_at,
+                ending_before, multiplier_override_prioritization,
+                scheduled_charges_on_usage_invoices, settings, created_at, created_by)
+            SELECT gen_random_uuid(), %(customer)s, %(package)s, '',
+                %(first)s::timestamptz + n * interval '1 minute',
+                %(first)s::timestamptz + n * interval '1 minute' + %(length)s::interval,
+                '', '', '{}', now(), ''
+            FROM generate_series(1, %(count)s) AS n
+            """,
+            {
+                "customer": customer.id,
+                "package": package.id,
+                "first": first,
+                "length": length,
+                "count": count,
+            },
+        )

@@ -18,6 +18,7 @@ from contracts_app.selectors.contracts import (
     contracts_covering_page,
     contracts_on_package,
 )
+from tests.contracts_app.cohort_builders import contracts_a_minute_apart
 from tests.contracts_app.contract_builders import make_customer, make_package
 from tests.factories import user_with_token
 
@@ -94,19 +95,7 @@ def test_every_scan_pages_like_the_plain_filter(probe_rows, candidate_cap, inclu
 
 def day_long_contracts(package, customer, count: int) -> None:
     """`count` contracts of a day each, one a minute: few cover any instant."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO contracts_app_contract (id, customer_id, package_id, name, starting_at,
-                ending_before, multiplier_override_prioritization,
-                scheduled_charges_on_usage_invoices, settings, created_at, created_by)
-            SELECT gen_random_uuid(), %s, %s, '', %s::timestamptz + n * interval '1 minute',
-                %s::timestamptz + n * interval '1 minute' + interval '1 day', '', '', '{}',
-                now(), ''
-            FROM generate_series(1, %s) AS n
-            """,
-            [customer.id, package.id, BASE, BASE, count],
-        )
+    contracts_a_minute_apart(package, customer, count, first=BASE, length="1 day")
 
 
 def test_few_covering_contracts_among_ended_ones_skip_the_ended_ones():
