@@ -38,3 +38,14 @@ def user_with_token(
     if not never_used:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return user, raw
+
+
+def assert_page_needs_login_and(client, url: str, codename: str) -> None:
+    """`url` sends a visitor to the login page, answers 403 to a user without the permission
+    `codename` and 200 once the user holds it."""
+    assert client.get(url)["Location"].startswith("/login/")
+    user = UserFactory(username="nobody")
+    client.force_login(user)
+    assert client.get(url).status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename=codename))
+    assert client.get(url).status_code == 200

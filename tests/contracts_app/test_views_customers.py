@@ -13,7 +13,7 @@ from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import recurring_term, subscription_term
-from tests.factories import UserFactory
+from tests.factories import UserFactory, assert_page_needs_login_and
 
 pytestmark = pytest.mark.django_db
 JAN31 = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
@@ -234,12 +234,7 @@ def test_pages_need_login_and_their_permission(client, starter, url, permission)
     customer = build.make_customer()
     contract = contract_provision(customer=customer, starting_at=JAN31, package=starter)
     url = url.format(customer=customer.id, contract=contract.id)
-    assert client.get(url)["Location"].startswith("/login/")
-    user = UserFactory(username="nobody")
-    client.force_login(user)
-    assert client.get(url).status_code == 403
-    user.user_permissions.add(Permission.objects.get(codename=permission))
-    assert client.get(url).status_code == 200
+    assert_page_needs_login_and(client, url, permission)
 
 
 def test_provisioning_needs_add_contract(client, starter):

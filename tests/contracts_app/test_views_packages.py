@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from config.audit.models import AuditLogEntry
 from contracts_app.models import ContractTerm
@@ -16,7 +15,7 @@ from packages_app.selectors.package_diff import package_diff, package_diff_names
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import eight_terms, recurring_term, subscription_term
-from tests.factories import UserFactory
+from tests.factories import assert_page_needs_login_and
 
 pytestmark = pytest.mark.django_db
 JAN31 = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
@@ -341,13 +340,7 @@ def test_archive_asks_first_naming_the_consequences(pricing_client):
 def test_pages_need_login_and_their_permission(client, url, permission):
     package = build.make_package(name="P")
     url = url.format(id=package.id)
-    assert client.get(url)["Location"].startswith("/login/")
-    user = UserFactory(username="nobody")
-    client.force_login(user)
-    response = client.get(url)
-    assert response.status_code == 403
-    user.user_permissions.add(Permission.objects.get(codename=permission))
-    assert client.get(url).status_code == 200
+    assert_page_needs_login_and(client, url, permission)
 
 
 def test_new_version_says_what_the_builder_cannot_carry_over(pricing_client):
