@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from packages_app.models import AliasName, Package
 from packages_app.services.packages import package_create
-from tests.builders.catalog import eight_terms, make_catalog
+from tests.builders.catalog import eight_terms_on
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,19 +19,9 @@ T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 T1 = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def catalog():
-    return make_catalog()
-
-
 def create_eight_term_package(catalog, name: str, **fields) -> Package:
     """Through package_create (audit, aliases and all), unlike the contract builders' make_package."""
-    terms = eight_terms(
-        str(catalog.rate_card.id),
-        str(catalog.commit_product.id),
-        str(catalog.usage_product.id),
-        str(catalog.subscription_product.id),
-    )
+    terms = eight_terms_on(catalog)
     return package_create(created_by="admin-test", name=name, **{**terms, **fields})
 
 

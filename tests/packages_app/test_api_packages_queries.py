@@ -8,25 +8,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.builders.catalog import eight_terms, every_field, make_catalog
+from tests.builders.catalog import eight_terms_on, every_field
 from tests.builders.package_queries import GET_QUERIES, LIST_PAGE_QUERIES
-from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
 
 # token, savepoint, rate card, products, credit types, savepoint/insert/release, terms, audit
 # entry, webhook event (the outbox row, config.webhooks), release
 CREATE_QUERIES = 12
-
-
-@pytest.fixture
-def token():
-    return user_with_token(superuser=True)[1]
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
 
 
 def post(client, token, url, body, query=""):
@@ -42,12 +31,7 @@ def post(client, token, url, body, query=""):
 
 def terms_payload(catalog, copies: int) -> dict:
     """`copies` times the eight-term shape (so 8 * copies terms)."""
-    one = eight_terms(
-        str(catalog.rate_card.id),
-        str(catalog.commit_product.id),
-        str(catalog.usage_product.id),
-        str(catalog.subscription_product.id),
-    )
+    one = eight_terms_on(catalog)
     payload: dict = {"rate_card_id": one.pop("rate_card_id")}
     for key, terms in one.items():
         payload[key] = [

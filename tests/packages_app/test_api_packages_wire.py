@@ -22,21 +22,11 @@ from packages_app.models import USD_CENTS_ID, CreditType, Package, Product
 from packages_app.package_wire import Output
 from packages_app.selectors.packages import _rfc3339_sql
 from packages_app.services.products import product_update
-from tests.builders.catalog import every_field, make_catalog
+from tests.builders.catalog import every_field
 from tests.builders.package_queries import GET_QUERIES, LIST_PAGE_QUERIES
-from tests.factories import UserFactory, user_with_token
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def token():
-    return user_with_token(superuser=True)[1]
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
 
 
 @pytest.fixture
