@@ -64,6 +64,18 @@ def start_holder(var_dir) -> subprocess.Popen:
     )
 
 
+def attach_and_exit(var_dir) -> None:
+    """A short-lived process (what `manage.py ...` is) attaches to the embedded PostgreSQL and
+    exits."""
+    subprocess.run(
+        [sys.executable, "-c", "from config import embedded; embedded.ensure_postgres()"],
+        cwd=BASE_DIR,
+        env=_env(var_dir),
+        check=True,
+        timeout=60,
+    )
+
+
 def test_postgres_runs_while_any_holder_lives_and_stops_with_the_last(var_dir):
     # given: a long-lived holder (what `make run` is)
     holder = start_holder(var_dir)
@@ -72,13 +84,7 @@ def test_postgres_runs_while_any_holder_lives_and_stops_with_the_last(var_dir):
         assert _postmaster_running(var_dir)
 
         # when: a short-lived process (`manage.py ...`) attaches and exits
-        subprocess.run(
-            [sys.executable, "-c", "from config import embedded; embedded.ensure_postgres()"],
-            cwd=BASE_DIR,
-            env=_env(var_dir),
-            check=True,
-            timeout=60,
-        )
+        attach_and_exit(var_dir)
 
         # then: the server is still there for the first holder
         assert _postmaster_running(var_dir)
@@ -97,13 +103,7 @@ def test_a_killed_holder_does_not_keep_postgres_running_forever(var_dir):
     killed.kill()  # no atexit hook runs
     killed.wait()
 
-    subprocess.run(
-        [sys.executable, "-c", "from config import embedded; embedded.ensure_postgres()"],
-        cwd=BASE_DIR,
-        env=_env(var_dir),
-        check=True,
-        timeout=60,
-    )
+    attach_and_exit(var_dir)
 
     assert not _postmaster_running(var_dir)
 
