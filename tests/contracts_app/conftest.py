@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.test import Client
 
 # `workers`: real Celery workers on a bulk queue of the test's own (the worker tests' fixture)
 from tests.builders.migrations import workers  # noqa: F401
@@ -9,9 +10,11 @@ from tests.factories import user_with_token
 
 
 @pytest.fixture
-def post(client):
-    """POST a JSON body as a superuser's API token: `post(path, body, query="?x=1")`."""
+def post():
+    """POST a JSON body as a superuser's API token: `post(path, body, query="?x=1")` (a client
+    of its own, apart from any browser session of the test)."""
     _, token = user_with_token(superuser=True)
+    client = Client()
 
     def send(path: str, body: dict, query: str = ""):
         return client.post(

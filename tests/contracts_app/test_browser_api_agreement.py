@@ -12,7 +12,6 @@ import json
 import re
 
 import pytest
-from django.test import Client
 
 from config.audit.models import AuditLogEntry
 from contracts_app.models import Contract, ContractEdit, ContractTerm, Customer
@@ -20,7 +19,6 @@ from contracts_app.services.provisioning import contract_provision
 from packages_app.models import USD_CENTS_ID, Package, Rate
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import at, credit_term
-from tests.factories import UserFactory, user_with_token
 
 pytestmark = pytest.mark.django_db
 START, END = at(2027, 1, 1), at(2028, 1, 1)  # the contracts below: 12 months from START
@@ -30,26 +28,14 @@ START, END = at(2027, 1, 1), at(2028, 1, 1)  # the contracts below: 12 months fr
 
 
 @pytest.fixture
-def api():
+def api(post):
     """POST a JSON body to the API as a superuser's token; the response."""
-    _, token = user_with_token(superuser=True)
-    client = Client()
-
-    def post(path: str, body: dict):
-        return client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-
     return post
 
 
 @pytest.fixture
-def browser(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
+def browser(pricing_client):
+    return pricing_client
 
 
 @pytest.fixture

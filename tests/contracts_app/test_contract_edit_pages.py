@@ -42,9 +42,8 @@ def contract(tokens):
 
 
 @pytest.fixture
-def editor(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
+def editor(pricing_client):
+    return pricing_client
 
 
 @pytest.fixture
