@@ -19,6 +19,7 @@ from contracts_app.selectors.contracts import (
     contracts_on_package,
 )
 from tests.contracts_app.cohort_builders import contracts_a_minute_apart
+from tests.contracts_app.cohort_page_builders import random_contract
 from tests.contracts_app.contract_builders import make_customer, make_package
 from tests.factories import user_with_token
 
@@ -30,21 +31,10 @@ BASE = dt.datetime(2024, 1, 1, tzinfo=UTC)
 def random_cohort(package, customer, count: int, seed: int) -> None:
     """Contracts of every shape: short and long, open-ended, archived, sharing start times."""
     rng = random.Random(seed)
-    rows = []
-    for _ in range(count):
-        start = BASE + dt.timedelta(days=rng.randrange(0, 60))
-        end = None if rng.random() < 0.2 else start + dt.timedelta(days=rng.randrange(1, 20))
-        archived = BASE if rng.random() < 0.1 else None
-        rows.append(
-            Contract(
-                customer=customer,
-                package=package,
-                starting_at=start,
-                ending_before=end,
-                archived_at=archived,
-            )
-        )
-    Contract.objects.bulk_create(rows)
+    Contract.objects.bulk_create(
+        random_contract(rng, customer, package, base=BASE, days=60, open_share=0.2, length=20)
+        for _ in range(count)
+    )
 
 
 def every_page(**kwargs) -> list[list[Contract]]:
