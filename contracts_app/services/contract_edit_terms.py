@@ -90,25 +90,26 @@ def _span_of(body: dict) -> tuple[dt.datetime | None, dt.datetime | None]:
     return (min(starts) if starts else None, max(ends) if ends else None)
 
 
+def _schedule_edited(body: dict, stored: str, change: dict, sent: str, *, field: str) -> None:
+    """The schedule stored under `stored` with the item edits sent as `sent` applied: access
+    items are dated by starting_at/ending_before, invoice items by their timestamp."""
+    body[stored] = _edited_items(
+        body.get(stored) or {"schedule_items": []},
+        change[sent],
+        field=f"{field}.{sent}",
+        dated_by=("starting_at", "ending_before") if sent == "access_schedule" else ("timestamp",),
+    )
+
+
 def commit_or_credit_updated(term: ContractTerm, change: dict, *, field: str) -> ContractTerm:
     """update_commits[i] / update_credits[i] (or commits/edit) applied to `term`, in place."""
     body = json_copy(term.body)
     if change.get("access_schedule"):
-        body["access_schedule"] = _edited_items(
-            body.get("access_schedule") or {"schedule_items": []},
-            change["access_schedule"],
-            field=f"{field}.access_schedule",
-            dated_by=("starting_at", "ending_before"),
-        )
+        _schedule_edited(body, "access_schedule", change, "access_schedule", field=field)
     if change.get("invoice_schedule"):
         if term.kind != "commit":
             raise ValidationFailed("Credits have no invoice schedule", field=f"{field}")
-        body["invoice_schedule"] = _edited_items(
-            body.get("invoice_schedule") or {"schedule_items": []},
-            change["invoice_schedule"],
-            field=f"{field}.invoice_schedule",
-            dated_by=("timestamp",),
-        )
+        _schedule_edited(body, "invoice_schedule", change, "invoice_schedule", field=field)
     for key in (*COMMIT_SCALARS, "applicable_contract_ids", "invoice_contract_id"):
         if key in change:
             if change[key] is None:
@@ -125,12 +126,7 @@ def commit_or_credit_updated(term: ContractTerm, change: dict, *, field: str) ->
 def scheduled_charge_updated(term: ContractTerm, change: dict, *, field: str) -> ContractTerm:
     body = json_copy(term.body)
     if change.get("invoice_schedule"):
-        body["schedule"] = _edited_items(
-            body.get("schedule") or {"schedule_items": []},
-            change["invoice_schedule"],
-            field=f"{field}.invoice_schedule",
-            dated_by=("timestamp",),
-        )
+        _schedule_edited(body, "schedule", change, "invoice_schedule", field=field)
     if "netsuite_sales_order_id" in change:
         body["netsuite_sales_order_id"] = change["netsuite_sales_order_id"]
     term.body = body
