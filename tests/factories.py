@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -38,6 +40,16 @@ def user_with_token(
     if not never_used:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return user, raw
+
+
+def api_post(client, token: str, path: str, body):
+    """POST `body` as JSON to the API with `token` as the bearer; the response."""
+    return client.post(
+        path,
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
 
 
 def assert_page_needs_login_and(client, url: str, codename: str) -> None:

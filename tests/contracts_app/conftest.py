@@ -1,12 +1,10 @@
-import json
-
 import pytest
 from django.test import Client
 
 # `workers`: real Celery workers on a bulk queue of the test's own (the worker tests' fixture)
 from tests.builders.migrations import workers  # noqa: F401
 from tests.contracts_app.contract_builders import make_billed_package, make_customer, make_product
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 
 @pytest.fixture
@@ -17,12 +15,7 @@ def post():
     client = Client()
 
     def send(path: str, body: dict, query: str = ""):
-        return client.post(
-            f"{path}{query}",
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
+        return api_post(client, token, f"{path}{query}", body)
 
     return send
 

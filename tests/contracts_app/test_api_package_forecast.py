@@ -4,7 +4,6 @@ test's docstring (amounts in USD cents, the rate card's fiat credit type)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from contracts_app.services.previews import package_contract_dry_run
 from packages_app.models import Package
 from tests.builders.pricing import USD, flat, monthly_fee, package, product, rate_card, subscription
 from tests.contracts_app.contract_builders import make_customer
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +26,7 @@ def token():
 
 
 def forecast(client, token, body, status=200):
-    response = client.post(
-        "/v1/packages/forecast",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, "/v1/packages/forecast", body)
     assert response.status_code == status, response.content
     return response.json()
 
@@ -387,12 +381,7 @@ def test_customer_billing_configuration_is_checked_as_provisioning_would(client,
 
 def test_permission_is_the_package_read_permission(client, starter):
     _, other = user_with_token("contracts_app.view_contract")
-    response = client.post(
-        "/v1/packages/forecast",
-        json.dumps(starter_body(starter)),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {other}",
-    )
+    response = api_post(client, other, "/v1/packages/forecast", starter_body(starter))
     assert response.status_code == 403
 
 

@@ -2,7 +2,6 @@
 the same dates `contracts/create` then materialises."""
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -13,18 +12,13 @@ from contracts_app.services.provisioning import contract_provision
 from packages_app.models import Package
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import recurring_term, subscription_term
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
 
 def post(client, token, body):
-    return client.post(
-        "/v1/packages/preview",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    return api_post(client, token, "/v1/packages/preview", body)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ SIGKILLed mid-batch moves again within 30 s on every chain it had."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -28,7 +27,7 @@ from tests.contracts_app.cohort_builders import (
     claimed_items,
     two_packages,
 )
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 
@@ -71,11 +70,8 @@ def test_cancel_answers_at_once_and_stops_a_running_job_at_the_next_batch(worker
     )[1]
 
     def post(action: str):
-        return client.post(
-            f"/v1/packages/migrations/{action}",
-            data=json.dumps({"migration_id": str(migration.id)}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
+        return api_post(
+            client, token, f"/v1/packages/migrations/{action}", {"migration_id": str(migration.id)}
         )
 
     assert post("get").json()["data"]["status"] == "RUNNING"  # (warm: not timing first imports)

@@ -22,7 +22,7 @@ from contracts_app.services.cohort_migrations import (
 )
 from contracts_app.services.contract_edits import contract_edit
 from tests.contracts_app.cohort_builders import T0, cohort, two_packages
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -186,12 +186,7 @@ def post(client, path: str, body: dict):
     token = user_with_token(
         "contracts_app.view_cohortmigration", "contracts_app.add_cohortmigration"
     )[1]
-    return client.post(
-        f"/v1/packages/migrations/{path}",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    return api_post(client, token, f"/v1/packages/migrations/{path}", body)
 
 
 def body(source, target, **extra) -> dict:

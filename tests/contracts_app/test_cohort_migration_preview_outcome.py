@@ -6,7 +6,6 @@ timing. Batches run in-process; the API is called through the test client."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 
 import psycopg
@@ -33,7 +32,7 @@ from tests.contracts_app.contract_builders import (
     make_product,
     make_rate_card,
 )
-from tests.factories import UserFactory, user_with_token
+from tests.factories import UserFactory, api_post, user_with_token
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -106,12 +105,7 @@ def preview_api(client, token, source, target, effective) -> dict:
             for key, value in effective.items()
         },
     }
-    response = client.post(
-        "/v1/packages/migrations/preview",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, "/v1/packages/migrations/preview", body)
     assert response.status_code == 200, response.content
     return response.json()["data"]
 
@@ -121,11 +115,11 @@ def listed_on_package(client, token, package, date: dt.datetime) -> int:
     listed, cursor = 0, None
     while True:
         query = "?limit=100" + (f"&next_page={cursor}" if cursor else "")
-        response = client.post(
+        response = api_post(
+            client,
+            token,
             "/v1/packages/listContractsOnPackage" + query,
-            data=json.dumps({"package_id": str(package.id), "covering_date": date.isoformat()}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
+            {"package_id": str(package.id), "covering_date": date.isoformat()},
         )
         assert response.status_code == 200, response.content
         page = response.json()
@@ -262,11 +256,8 @@ def test_contracts_ended_before_the_move_are_reported_and_the_numbers_add_up(
     assert migration.ended_before_effective == ended
     live = preview["total"] - preview["skipped"].get("CONTRACT_ARCHIVED", 0)
     assert live + ended == Contract.objects.filter(package=source, archived_at__isnull=True).count()
-    got = client.post(
-        "/v1/packages/migrations/get",
-        data=json.dumps({"migration_id": str(migration.id)}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+    got = api_post(
+        client, token, "/v1/packages/migrations/get", {"migration_id": str(migration.id)}
     ).json()["data"]
     assert got["ended_before_effective"] == ended
     # and the job's page says it

@@ -21,7 +21,7 @@ from contracts_app.services.cohort_migration_batches import migration_batch_run
 from tests.builders.migrations import AT, counts
 from tests.contracts_app.cohort_builders import cohort, run_to_end, two_packages
 from tests.contracts_app.staged_builders import assert_subscription_invariant, job_events
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -208,11 +208,11 @@ def test_a_revert_of_some_customers_reverts_only_theirs_and_a_later_one_the_rest
     )[1]
 
     def revert(body):
-        return client.post(
+        return api_post(
+            client,
+            token,
             "/v1/packages/migrations/revert",
-            data=json.dumps({"migration_id": str(migration.id), **body}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
+            {"migration_id": str(migration.id), **body},
         )
 
     # a customer without a moved contract in the job is refused, naming the field

@@ -21,7 +21,7 @@ from contracts_app.selectors.contracts import (
 from tests.contracts_app.cohort_builders import contracts_a_minute_apart
 from tests.contracts_app.cohort_page_builders import random_contract
 from tests.contracts_app.contract_builders import make_customer, make_package
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -136,11 +136,11 @@ def test_covering_pages_over_http_keep_a_constant_number_of_queries(
     while True:
         # token with its user, package, at most two bounded scans
         with django_assert_max_num_queries(4):
-            response = client.post(
+            response = api_post(
+                client,
+                token,
                 f"/v1/packages/listContractsOnPackage{query}",
-                data=json.dumps({"package_id": str(package.id), "covering_date": at}),
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
+                {"package_id": str(package.id), "covering_date": at},
             )
         assert response.status_code == 200, response.content
         body = response.json()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.builders.catalog import eight_terms_on, every_field
 from tests.builders.package_queries import GET_QUERIES, LIST_PAGE_QUERIES
+from tests.factories import api_post
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +18,7 @@ CREATE_QUERIES = 12
 
 
 def post(client, token, url, body, query=""):
-    response = client.post(
-        f"{url}{query}",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, f"{url}{query}", body)
     assert response.status_code == 200, response.content
     return response.json()
 
