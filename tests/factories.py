@@ -21,6 +21,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
+def user_with_permissions(*permissions: str, **user_fields):
+    """A user holding `permissions` ("app_label.codename")."""
+    user = UserFactory(**user_fields)
+    for dotted in permissions:
+        app_label, codename = dotted.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user
+
+
 def user_with_token(
     *permissions: str, superuser: bool = False, never_used: bool = False, **user_fields
 ) -> tuple:
@@ -30,12 +41,7 @@ def user_with_token(
     `last_used_at` at most once a minute, so pinned query counts measure the steady state,
     not the one extra write of a token's first request in a minute.
     """
-    user = UserFactory(is_superuser=superuser, **user_fields)
-    for dotted in permissions:
-        app_label, codename = dotted.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+    user = user_with_permissions(*permissions, is_superuser=superuser, **user_fields)
     token, raw = api_token_create(user=user)
     if not never_used:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

@@ -12,7 +12,6 @@ import re
 import uuid
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +36,7 @@ from contracts_app.services.cohort_migrations import (
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, cohort, run_to_end, two_packages
-from tests.factories import UserFactory
+from tests.factories import user_with_permissions
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -45,12 +44,7 @@ AT = T0 + dt.timedelta(days=40)
 
 
 def user_with(*codenames: str):
-    user = UserFactory()
-    for codename in codenames:
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label="contracts_app", codename=codename)
-        )
-    return user
+    return user_with_permissions(*(f"contracts_app.{codename}" for codename in codenames))
 
 
 @pytest.fixture
