@@ -25,13 +25,9 @@ from contracts_app.services.cohort_migrations import (
 )
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
+from tests.contracts_app import contract_builders as build
 from tests.contracts_app.cohort_builders import T0, cohort, run_to_end, two_packages
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_package,
-    make_product,
-    make_rate_card,
-)
+from tests.contracts_app.contract_builders import eight_terms
 from tests.factories import UserFactory, api_post, user_with_token
 
 # Batches run in-process here (conftest.in_process_batches).
@@ -57,19 +53,19 @@ def scene():
     from contract to contract), a target with contracts of its own, and a source cohort of
     every kind around DATE: moving on it, moving after it, starting exactly on it, starting
     after it, ended before it, ending between it and a boundary, archived."""
-    rate_card = make_rate_card()
-    source = make_package(
+    rate_card = build.make_rate_card()
+    source = build.make_package(
         name="Starter v2",
         rate_card=rate_card,
-        terms=eight_terms(make_product("Platform")),
+        terms=eight_terms(build.make_product("Platform")),
         settings={"usage_statement_schedule": {"frequency": "MONTHLY", "day": "CONTRACT_START"}},
         duration_unit="MONTHS",
         duration_value=12,
     )
-    target = make_package(
+    target = build.make_package(
         name="Growth v2",
         rate_card=rate_card,
-        terms=eight_terms(make_product("Growth platform")),
+        terms=eight_terms(build.make_product("Growth platform")),
         duration_unit="MONTHS",
         duration_value=12,
     )

@@ -6,12 +6,8 @@ import pytest
 
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +16,11 @@ JAN = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
 
 @pytest.fixture
 def package_with_cohort():
-    package = make_package(name="Starter Plan v1", terms=eight_terms(make_product()))
+    package = build.make_package(name="Starter Plan v1", terms=eight_terms(build.make_product()))
     alias_assign(kind="package", name="Starter Plan", package=package, starting_at=JAN)
     for i in range(60):
         contract_provision(
-            customer=make_customer(f"Customer {i:02d}"), starting_at=JAN, package=package
+            customer=build.make_customer(f"Customer {i:02d}"), starting_at=JAN, package=package
         )
     return package
 
