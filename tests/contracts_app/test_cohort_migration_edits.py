@@ -13,13 +13,8 @@ from django.core.management import CommandError, call_command
 
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractEdit
 from contracts_app.selectors.cohort_migrations import cohort_migration_preview
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import migration_batch_run
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_finish_if_done,
-    migration_input,
-    migration_start,
-)
 from contracts_app.services.contract_edits import contract_edit
 from tests.contracts_app.cohort_builders import T0, cohort, two_packages
 from tests.factories import api_post, user_with_token
@@ -55,7 +50,7 @@ def edited_cohort():
 
 
 def resolved(source, target, **options):
-    return migration_input(
+    return services.migration_input(
         source={"package_id": source.id},
         target={"package_id": target.id},
         effective={"type": "AT", "at": AT},
@@ -69,11 +64,11 @@ def preview(source, target, **options):
 
 
 def run(source, target, **options) -> CohortMigration:
-    migration = cohort_migration_create(data=resolved(source, target, **options))
-    assert migration_start(migration_id=migration.id)
+    migration = services.cohort_migration_create(data=resolved(source, target, **options))
+    assert services.migration_start(migration_id=migration.id)
     while migration_batch_run(migration_id=migration.id, batch_size=3):
         pass
-    migration_finish_if_done(migration_id=migration.id)
+    services.migration_finish_if_done(migration_id=migration.id)
     migration.refresh_from_db()
     return migration
 
@@ -167,8 +162,8 @@ def test_a_job_with_migrate_moves_edited_contracts(edited_cohort):
 def test_a_contract_edited_after_the_plan_is_skipped_by_its_batch():
     source, target = two_packages()
     contracts = cohort(source, 2)
-    migration = cohort_migration_create(data=resolved(source, target))
-    assert migration_start(migration_id=migration.id)
+    migration = services.cohort_migration_create(data=resolved(source, target))
+    assert services.migration_start(migration_id=migration.id)
     assert set(outcomes(migration).values()) == {("PENDING", "")}
     edit(contracts[0])
     while migration_batch_run(migration_id=migration.id, batch_size=5):

@@ -18,11 +18,7 @@ from django.utils import timezone
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractEdit
 from contracts_app.selectors.cohort_migrations import cohort_migration_preview, cohort_projection
 from contracts_app.selectors.cohorts import cohort_sizes_over_time
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
-    migration_start,
-)
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
 from tests.contracts_app import contract_builders as build
@@ -126,11 +122,11 @@ def listed_on_package(client, token, package, date: dt.datetime) -> int:
 
 
 def run(source, target, effective) -> CohortMigration:
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id}, target={"package_id": target.id}, effective=effective
     )
-    migration = cohort_migration_create(data=data, name="preview = outcome")
-    assert migration_start(migration_id=migration.id)
+    migration = services.cohort_migration_create(data=data, name="preview = outcome")
+    assert services.migration_start(migration_id=migration.id)
     return run_to_end(migration, batch_size=4)
 
 
@@ -269,7 +265,7 @@ def test_every_number_the_preview_shows_is_what_the_run_does(client, token, scen
     the projected chart's points against the cohort chart's query)."""
     source, target, _ = scene
     effective = TIMINGS[timing]
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id}, target={"package_id": target.id}, effective=effective
     )
     now = timezone.now()
@@ -322,16 +318,16 @@ def test_a_contract_claimed_by_a_job_planned_meanwhile_is_skipped_in_the_same_st
     source, target = two_packages()
     contracts = cohort(source, 5)
     claimed = contracts[0]
-    other = cohort_migration_create(
-        data=migration_input(
+    other = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective=TIMINGS["AT"],
         ),
         run_at=dt.datetime(2099, 1, 1, tzinfo=UTC),
     )
-    mine = cohort_migration_create(
-        data=migration_input(
+    mine = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective=TIMINGS["AT"],
@@ -359,7 +355,7 @@ def test_a_contract_claimed_by_a_job_planned_meanwhile_is_skipped_in_the_same_st
 
     def plan():
         try:
-            started.append(migration_start(migration_id=mine.id))
+            started.append(services.migration_start(migration_id=mine.id))
         finally:
             connections.close_all()
 

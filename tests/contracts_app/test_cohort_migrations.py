@@ -15,14 +15,9 @@ from django.utils import timezone
 from config.core.errors import ValidationFailed
 from contracts_app.models import CohortMigrationItem, CohortMigrationProgress, Contract
 from contracts_app.selectors.cohort_migrations import migration_progress
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import (
     migration_batch_run,
-)
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_cancel,
-    cohort_migration_revert,
-    migration_input,
-    migration_start,
 )
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
@@ -132,7 +127,7 @@ def test_revert_restores_the_old_contracts_exactly_and_archives_the_new_ones():
         )
     )
     # when
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     migration = run_to_end(migration, revert=True, batch_size=4)
     # then
     assert migration.status == "REVERTED"
@@ -153,7 +148,7 @@ def test_revert_is_refused_once_an_item_has_taken_effect():
     assert counts(migration)["migrated"] == 3
     # when / then
     with pytest.raises(ValidationFailed, match="3 migrated contract"):
-        cohort_migration_revert(migration=migration)
+        services.cohort_migration_revert(migration=migration)
     migration.refresh_from_db()
     assert migration.status == "COMPLETED"
 
@@ -165,7 +160,7 @@ def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
     migration = create_migration(source, target)
     assert migration_batch_run(migration_id=migration.id, batch_size=4) == 4
     # when
-    cohort_migration_cancel(migration=migration)
+    services.cohort_migration_cancel(migration=migration)
     # then
     assert migration.status == "CANCELLED"
     assert migration_batch_run(migration_id=migration.id, batch_size=4) == 0
@@ -180,9 +175,9 @@ def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
         "revert_blocked": 0,
     }
     with pytest.raises(ValidationFailed, match="CANCELLED migration cannot be cancelled"):
-        cohort_migration_cancel(migration=migration)
+        services.cohort_migration_cancel(migration=migration)
     # and the migrated four can be reverted
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     assert run_to_end(migration, revert=True).status == "REVERTED"
     assert counts(migration)["reverted"] == 4
 
@@ -196,7 +191,7 @@ def test_nobody_is_migrated_twice_by_a_rerun_or_a_second_job():
     assert set(reasons(second).values()) == {"IN_OTHER_MIGRATION"}
     # when the first runs, is started again, and a third job comes after it
     run_to_end(first)
-    assert not migration_start(migration_id=first.id)
+    assert not services.migration_start(migration_id=first.id)
     assert migration_batch_run(migration_id=first.id) == 0
     third = run_to_end(create_migration(source, target))
     earlier = run_to_end(
@@ -427,7 +422,7 @@ def test_preview_writes_nothing_and_agrees_with_the_job():
     source, target = two_packages()
     contracts = cohort(source, 5)
     contract_archive(contract=contracts[0])
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id},
         target={"package_id": target.id},
         effective={"type": "AT", "at": AT},

@@ -24,14 +24,10 @@ from contracts_app.models import (
     Contract,
     ContractTerm,
 )
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import (
     migration_batch_run,
     migration_revert_batch_run,
-)
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
-    migration_start,
 )
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
@@ -55,8 +51,8 @@ def packages():
 
 
 def create(source, target, *, at=AT, start=True, name="Starter v1 → v2", **kwargs):
-    migration = cohort_migration_create(
-        data=migration_input(
+    migration = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": at},
@@ -67,7 +63,7 @@ def create(source, target, *, at=AT, start=True, name="Starter v1 → v2", **kwa
         **kwargs,
     )
     if start:
-        assert migration_start(migration_id=migration.id)
+        assert services.migration_start(migration_id=migration.id)
     return migration
 
 
