@@ -202,6 +202,20 @@ def contract_v1_data(contract: Contract, names: dict[str, str]) -> dict[str, Any
     return data
 
 
+def _edited(request, input_class, service) -> tuple[Contract, ContractEdit]:
+    """v2 contracts/edit and v1 contracts/amend: the body checked by `input_class`, the contract
+    found, and `service` (contract_edit or contract_amend) applied as the request's user."""
+    data = validated(input_class, request.data)
+    contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+    edit = service(
+        contract=contract,
+        data=data,
+        created_by=request.user.get_username(),
+        render_term=term_renderer(contract, credit_type_names()),
+    )
+    return contract, edit
+
+
 class ContractEditApi(APIView):
     required_permission = "contracts_app.change_contract"
 
@@ -211,14 +225,7 @@ class ContractEditApi(APIView):
         responses={200: EditResponse},
     )
     def post(self, request):
-        data = validated(ContractEditInput, request.data)
-        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
-        edit = contract_edit(
-            contract=contract,
-            data=data,
-            created_by=request.user.get_username(),
-            render_term=term_renderer(contract, credit_type_names()),
-        )
+        contract, edit = _edited(request, ContractEditInput, contract_edit)
         return Response({"data": {"id": str(contract.id), "edit": edit_entry(edit)}})
 
 
@@ -323,12 +330,5 @@ class ContractAmendApi(APIView):
         responses={200: IdResponse},
     )
     def post(self, request):
-        data = validated(AmendInput, request.data)
-        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
-        edit = contract_amend(
-            contract=contract,
-            data=data,
-            created_by=request.user.get_username(),
-            render_term=term_renderer(contract, credit_type_names()),
-        )
+        _, edit = _edited(request, AmendInput, contract_amend)
         return Response({"data": {"id": str(edit.id)}})
