@@ -272,7 +272,7 @@ def sdk(sdk_for):
 
 
 @pytest.fixture
-def admin_client(client):
+def admin_client(client, db):
     """A session of a staff superuser (the admin's pages)."""
     from tests.factories import UserFactory  # the models load after this conftest
 
@@ -281,7 +281,7 @@ def admin_client(client):
 
 
 @pytest.fixture
-def pricing_client(client):
+def pricing_client(client, db):
     """A session of a superuser named "pricing" (the product's pages)."""
     from tests.factories import UserFactory
 
