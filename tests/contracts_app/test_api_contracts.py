@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import metronome
 import pytest
@@ -12,6 +11,7 @@ from django.utils import timezone
 from contracts_app.models import Contract, ContractTerm
 from packages_app.models import AliasName
 from packages_app.services.aliases import alias_assign
+from tests.builders.races import race
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import eight_terms
 
@@ -162,29 +162,18 @@ def test_reused_uniqueness_key_is_a_409_without_retry(sdk, customer, product):
 def test_concurrent_provisions_with_one_key_make_one_contract(sdk, customer, product):
     # given one package and eight clients racing with the same uniqueness_key
     package = build.make_package(terms=eight_terms(product))
-    outcomes: list[str] = []
-    barrier = threading.Barrier(8)
 
-    def provision():
-        barrier.wait()
-        try:
-            sdk.v1.contracts.create(
-                customer_id=str(customer.id),
-                starting_at=at(2024, 1, 1),
-                package_id=str(package.id),
-                uniqueness_key="race",
-            )
-            outcomes.append("created")
-        except metronome.ConflictError:
-            outcomes.append("conflict")
+    def provision(_):
+        sdk.v1.contracts.create(
+            customer_id=str(customer.id),
+            starting_at=at(2024, 1, 1),
+            package_id=str(package.id),
+            uniqueness_key="race",
+        )
 
-    threads = [threading.Thread(target=provision) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(8, provision)
     # then exactly one wins, the others get 409, and one contract exists with its terms
-    assert sorted(outcomes) == ["conflict"] * 7 + ["created"]
+    assert outcomes == ["conflict"] * 7 + ["created"]
     contract = Contract.objects.get()
     assert ContractTerm.objects.filter(contract=contract).count() == ContractTerm.objects.count()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from packages_app.models import USD_CENTS_ID
 from tests.builders.catalog import eight_terms_on, every_field, make_catalog
+from tests.builders.races import race
 
 
 def sdk_client(base_url: str, token: str):
@@ -23,7 +24,6 @@ def sdk_client(base_url: str, token: str):
 
 # --- round trips through the SDK (strict mode) -------------------------------------------------
 
-import threading  # noqa: E402
 
 import metronome  # noqa: E402
 import pytest  # noqa: E402
@@ -287,28 +287,17 @@ def test_concurrent_identical_creates_make_exactly_one_package(live_server):
     _, token = user_with_token(superuser=True)
     catalog = make_catalog()
     payload = eight_terms_on(catalog)
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
-
-    def create():
-        client = sdk_client(live_server.url, token)
-        barrier.wait()
-        try:
-            client.v1.packages.create(name="Race", uniqueness_key="race-1", **payload)
-            outcomes.append("created")
-        except metronome.ConflictError:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=create) for _ in range(8)]
 
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(
+        8,
+        lambda client: client.v1.packages.create(name="Race", uniqueness_key="race-1", **payload),
+        prepare=lambda: sdk_client(live_server.url, token),
+        timeout=60,
+    )
 
     # then
-    assert sorted(outcomes) == ["conflict"] * 7 + ["created"]
+    assert outcomes == ["conflict"] * 7 + ["created"]
     assert Package.objects.filter(uniqueness_key="race-1").count() == 1
     assert PackageTerm.objects.count() == 8
 
