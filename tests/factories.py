@@ -50,11 +50,13 @@ def user_with_token(
 
 def api_post(client, token: str, path: str, body):
     """POST `body` as JSON to the API with `token` as the bearer; the response."""
+    return api_post_text(client, token, path, json.dumps(body))
+
+
+def api_post_text(client, token: str, path: str, text: str):
+    """POST `text` as it is (JSON or not) to the API with `token` as the bearer; the response."""
     return client.post(
-        path,
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+        path, data=text, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
 
 

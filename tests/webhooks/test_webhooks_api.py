@@ -169,12 +169,7 @@ def test_a_user_without_the_permission_is_refused(client):
         client, token, CREATE, {"url": "https://93.184.216.34/h", "events": ["package.created"]}
     )
     assert response.status_code == 403
-    listed = client.post(
-        "/v1/webhooks/list",
-        data="{}",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    listed = api_post(client, token, "/v1/webhooks/list", {})
     assert listed.status_code == 200
 
 
