@@ -16,7 +16,7 @@ from contracts_app.models import Contract, Subscription
 from packages_app.models import AliasName, BillableMetric, CreditType, Package
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app import contract_builders as build
-from tests.factories import user_with_token
+from tests.factories import api_post_text, user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -777,12 +777,7 @@ def test_post_reads_record_nothing(client, route):
     build.make_package()
     count = AuditLogEntry.objects.count()
     # when a read that takes a body is called (its answer may be 400 for the empty body)
-    response = client.post(
-        f"/{route}",
-        data="{}",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post_text(client, token, f"/{route}", "{}")
     # then nothing was recorded
     assert response.status_code < 500
     assert AuditLogEntry.objects.count() == count
