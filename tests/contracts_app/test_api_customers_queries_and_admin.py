@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from config.core.errors import Conflict, ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customer_create, customers_create
+from tests.builders.queries import queries_of_get
 from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
@@ -95,10 +94,9 @@ def test_list_page_costs_the_same_whatever_the_table_size(client):
     _, token = user_with_token("contracts_app.view_customer")
 
     def count_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get("/v1/customers?limit=50", HTTP_AUTHORIZATION=f"Bearer {token}")
-        assert response.status_code == 200
-        return len(queries)
+        return queries_of_get(
+            client, "/v1/customers?limit=50", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
 
     _customers(3)
     small = count_queries()
@@ -111,10 +109,7 @@ def test_admin_changelist_costs_the_same_for_3_or_100_customers(admin_client):
     client = admin_client
 
     def count_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get("/admin/contracts_app/customer/")
-        assert response.status_code == 200
-        return len(queries)
+        return queries_of_get(client, "/admin/contracts_app/customer/")
 
     _customers(3)
     small = count_queries()
