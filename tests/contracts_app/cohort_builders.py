@@ -198,3 +198,13 @@ def contracts_a_minute_apart(
                 "count": count,
             },
         )
+
+
+def item_outcomes(migration) -> dict:
+    """Each contract of the job: (status, reason) of its item."""
+    return {
+        contract_id: (status, reason)
+        for contract_id, status, reason in CohortMigrationItem.objects.filter(
+            migration=migration
+        ).values_list("contract_id", "status", "reason")
+    }

@@ -11,12 +11,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractEdit
+from contracts_app.models import CohortMigration, Contract, ContractEdit
 from contracts_app.selectors.cohort_migrations import cohort_migration_preview
 from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import migration_batch_run
 from contracts_app.services.contract_edits import contract_edit
-from tests.contracts_app.cohort_builders import T0, cohort, two_packages
+from tests.contracts_app.cohort_builders import T0, cohort, item_outcomes, two_packages
 from tests.factories import api_post, user_with_token
 
 # Batches run in-process here (conftest.in_process_batches).
@@ -73,15 +73,6 @@ def run(source, target, **options) -> CohortMigration:
     return migration
 
 
-def outcomes(migration) -> dict:
-    return {
-        contract_id: (status, reason)
-        for contract_id, status, reason in CohortMigrationItem.objects.filter(
-            migration=migration
-        ).values_list("contract_id", "status", "reason")
-    }
-
-
 def test_preview_counts_edited_contracts_by_kind_and_skips_them_by_default(edited_cohort):
     source, target, contracts = edited_cohort
     data = preview(source, target)
@@ -134,7 +125,7 @@ def test_a_job_skips_edited_contracts_with_has_edits_by_default(edited_cohort):
     source, target, contracts = edited_cohort
     migration = run(source, target)
     assert migration.edited_contracts == "SKIP"
-    assert outcomes(migration) == {
+    assert item_outcomes(migration) == {
         contracts[0].id: ("SKIPPED", "HAS_EDITS"),
         contracts[1].id: ("SKIPPED", "HAS_EDITS"),
         contracts[2].id: ("SKIPPED", "HAS_EDITS"),
@@ -151,7 +142,7 @@ def test_a_job_with_migrate_moves_edited_contracts(edited_cohort):
     source, target, contracts = edited_cohort
     migration = run(source, target, edited_contracts="MIGRATE")
     assert migration.edited_contracts == "MIGRATE"
-    assert {status for status, _ in outcomes(migration).values()} == {"MIGRATED"}
+    assert {status for status, _ in item_outcomes(migration).values()} == {"MIGRATED"}
     contracts[1].refresh_from_db()
     assert contracts[1].ending_before == AT
     assert Contract.objects.filter(
@@ -164,11 +155,11 @@ def test_a_contract_edited_after_the_plan_is_skipped_by_its_batch():
     contracts = cohort(source, 2)
     migration = services.cohort_migration_create(data=resolved(source, target))
     assert services.migration_start(migration_id=migration.id)
-    assert set(outcomes(migration).values()) == {("PENDING", "")}
+    assert set(item_outcomes(migration).values()) == {("PENDING", "")}
     edit(contracts[0])
     while migration_batch_run(migration_id=migration.id, batch_size=5):
         pass
-    assert outcomes(migration) == {
+    assert item_outcomes(migration) == {
         contracts[0].id: ("SKIPPED", "HAS_EDITS"),
         contracts[1].id: ("MIGRATED", ""),
     }
@@ -238,4 +229,4 @@ def test_the_cli_flag(edited_cohort):
     command("create", *refs, "--edited-contracts", "MIGRATE", "--inline")
     migration = CohortMigration.objects.get()
     assert migration.edited_contracts == "MIGRATE"
-    assert {status for status, _ in outcomes(migration).values()} == {"MIGRATED"}
+    assert {status for status, _ in item_outcomes(migration).values()} == {"MIGRATED"}

@@ -20,7 +20,14 @@ from contracts_app.selectors.cohort_migrations import migration_actions, migrati
 from contracts_app.services import cohort_migrations as services
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.cohort_builders import T0, cohort, contract_state, run_to_end, two_packages
+from tests.contracts_app.cohort_builders import (
+    T0,
+    cohort,
+    contract_state,
+    item_outcomes,
+    run_to_end,
+    two_packages,
+)
 from tests.contracts_app.contract_builders import eight_terms, make_package, make_product
 from tests.factories import user_with_token
 
@@ -124,15 +131,6 @@ def assert_timeline(contract_id, expected: list, *, contiguous: bool = True):
             assert before.ending_before == after.starting_at
         else:
             assert before.ending_before <= after.starting_at
-
-
-def item_outcomes(migration) -> dict:
-    return {
-        contract_id: (status, reason)
-        for contract_id, status, reason in CohortMigrationItem.objects.filter(
-            migration=migration
-        ).values_list("contract_id", "status", "reason")
-    }
 
 
 def test_a_revert_leaves_every_contract_changed_after_the_move_and_reverts_the_rest(client):
