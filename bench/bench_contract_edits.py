@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bench.bench_contracts import _django, _package_with
-from bench.harness import floor_stats, measure, running_server
+from bench.bench_contracts import _package_with, orm_server
+from bench.harness import measure
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -36,14 +36,10 @@ def _credits(product_id: str, count: int) -> list[dict]:
 
 
 def main() -> None:
-    with running_server() as server:
-        _django(server.env["DATABASE_URL"])
+    with orm_server() as (_, client, floor):
         from contracts_app.models import ContractTerm
         from tests.contracts_app.contract_builders import make_customer
 
-        client = server.sdk()
-        floor = floor_stats(server)
-        print(floor.line())
         customer_id = str(make_customer("bench edits").id)
         package = _package_with(8)
         product_id = str(package.terms.exclude(product=None).first().product_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from contextlib import contextmanager
 
 from bench.harness import Stats, floor_stats, measure, running_server
 
@@ -34,6 +35,18 @@ def _django(database_url: str) -> None:
 
     django.setup()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Django's logging config lets it chat
+
+
+@contextmanager
+def orm_server():
+    """A bench server with the ORM of this process on its database (to build the fixtures), its
+    SDK client, and the floor request measured and printed first: (server, client, floor)."""
+    with running_server() as server:
+        _django(server.env["DATABASE_URL"])
+        client = server.sdk()
+        floor = floor_stats(server)
+        print(floor.line())
+        yield server, client, floor
 
 
 def _connect(database_url: str):
@@ -117,13 +130,8 @@ def _alternating(client, operation, n: int, block: int = 25) -> tuple[Stats, Sta
 
 
 def main() -> None:
-    with running_server() as server:
-        _django(server.env["DATABASE_URL"])
+    with orm_server() as (server, client, floor):
         from tests.contracts_app.contract_builders import make_customer
-
-        client = server.sdk()
-        floor = floor_stats(server)
-        print(floor.line())
 
         # --- provisioning -------------------------------------------------------------------
         customer_id = str(make_customer("bench provisioning").id)

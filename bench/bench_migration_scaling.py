@@ -133,17 +133,13 @@ def _run(env: dict[str, str], workers: int) -> Run:
 
     from contracts_app.models import CohortMigration
     from contracts_app.selectors.cohort_migrations import migration_progress
-    from contracts_app.services.cohort_migrations import cohort_migration_create, migration_input
+    from contracts_app.services.cohort_migrations import cohort_migration_create
 
     source, target = engine_bench._packages(f"scaling {workers}w {uuid.uuid4().hex[:4]}")
     engine_bench._load_cohort(source, SIZE)
     run_env = {**env, "COHORT_MIGRATION_CHAINS": str(workers)}
     processes = _start_workers(run_env, workers)
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": engine_bench.AT},
-    )
+    data = engine_bench.job_input(source, target)
     samples, stop = Samples(), threading.Event()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

@@ -310,16 +310,23 @@ def _peak_rss_mb(process: subprocess.Popen) -> float:
 
 
 def _stop(processes):
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    from tests.conftest import forget_queue
+    from tests.conftest import forget_queue, stop_processes
+
+    stop_processes(processes, grace=30)
 
     forget_queue(os.environ["CELERY_BULK_QUEUE"])
+
+
+def job_input(source, target):
+    """The benchmark's job, resolved by the service: every contract of `source` to `target` at
+    AT."""
+    from contracts_app.services.cohort_migrations import migration_input
+
+    return migration_input(
+        source={"package_id": source.id},
+        target={"package_id": target.id},
+        effective={"type": "AT", "at": AT},
+    )
 
 
 def _queries_per_batch(source, target) -> list[tuple[int, int, float]]:
@@ -328,17 +335,9 @@ def _queries_per_batch(source, target) -> list[tuple[int, int, float]]:
     from django.test.utils import CaptureQueriesContext
 
     from contracts_app.services.cohort_migration_batches import migration_batch_run
-    from contracts_app.services.cohort_migrations import (
-        cohort_migration_create,
-        migration_input,
-        migration_start,
-    )
+    from contracts_app.services.cohort_migrations import cohort_migration_create, migration_start
 
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": AT},
-    )
+    data = job_input(source, target)
     migration = cohort_migration_create(data=data, run_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
     type(migration).objects.filter(id=migration.id).update(
         run_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -361,13 +360,9 @@ def _plan_dry_run(source, target) -> tuple[float, str]:
 
     from contracts_app.models import CohortMigrationItem
     from contracts_app.services.cohort_migration_plan import cohort_plan_insert, plan_explain
-    from contracts_app.services.cohort_migrations import cohort_migration_create, migration_input
+    from contracts_app.services.cohort_migrations import cohort_migration_create
 
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": AT},
-    )
+    data = job_input(source, target)
     explain = ""
     with transaction.atomic():
         migration = cohort_migration_create(
@@ -394,13 +389,9 @@ def _migrate(env, source, target, n: int) -> dict:
         cohort_migration_preview,
         migration_progress,
     )
-    from contracts_app.services.cohort_migrations import cohort_migration_create, migration_input
+    from contracts_app.services.cohort_migrations import cohort_migration_create
 
-    data = migration_input(
-        source={"package_id": source.id},
-        target={"package_id": target.id},
-        effective={"type": "AT", "at": AT},
-    )
+    data = job_input(source, target)
     started = time.perf_counter()
     preview = cohort_migration_preview(
         spec=data.spec, source=data.source_package, target=data.target_package

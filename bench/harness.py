@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from config.launcher import gunicorn_argv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 BENCH_DB_SUFFIX = "_bench"
 
@@ -158,14 +160,7 @@ def running_server(*, workers: int = 2) -> Iterator[BenchServer]:
     )
     web = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
+            *gunicorn_argv(port, workers),
             "--threads",
             "2",
             "--log-level",

@@ -64,18 +64,32 @@ def _manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
+def gunicorn_argv(port: int, workers: int | str) -> list[str]:
+    """The web server on 127.0.0.1:`port` with `workers` processes: `make run`, the benchmarks'
+    server and the end-to-end tests' add their own options after it."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+    ]
+
+
+def celery_worker_argv(queues: str) -> list[str]:
+    """A Celery worker on `queues` (comma-separated): `make run` and the tests' workers add their
+    own options after it."""
+    return [sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", queues]
+
+
 def _children(port: int) -> dict[str, list[str]]:
     py = sys.executable
     return {
         "web": [
-            py,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            os.environ.get("WEB_CONCURRENCY", "2"),
+            *gunicorn_argv(port, os.environ.get("WEB_CONCURRENCY", "2")),
             "--threads",
             "4",
             "--graceful-timeout",
@@ -86,14 +100,7 @@ def _children(port: int) -> dict[str, list[str]]:
             '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s',
         ],
         "worker": [
-            py,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--queues",
-            os.environ.get("CELERY_WORKER_QUEUES", "default,bulk"),
+            *celery_worker_argv(os.environ.get("CELERY_WORKER_QUEUES", "default,bulk")),
             "--concurrency",
             os.environ.get("CELERY_CONCURRENCY", "2"),
             "--loglevel",

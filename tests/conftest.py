@@ -98,6 +98,17 @@ def pausable_redis(tmp_path):
         process.wait(timeout=10)
 
 
+def stop_processes(processes, grace: float = 15.0) -> None:
+    """SIGTERM to every process, then up to `grace` seconds for each to exit before a SIGKILL."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run_python(script: str, env: dict[str, str], *, timeout: float) -> subprocess.CompletedProcess:
     """Run `script` in a child Python at the project root, with `env`; its output as text."""
     return subprocess.run(
@@ -158,15 +169,10 @@ class _OutputReader(threading.Thread):
 def celery_worker_argv(queue: str) -> list[str]:
     """A real `celery worker` on one queue: one process (solo pool, so a signal reaches the
     process running the task), no heartbeat/gossip/mingle chatter between test workers."""
+    from config.launcher import celery_worker_argv as worker_argv
+
     return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--queues",
-        queue,
+        *worker_argv(queue),
         "--pool",
         "solo",
         "--without-heartbeat",
@@ -218,11 +224,7 @@ def celery_worker(env: dict[str, str], queue: str) -> Iterator[None]:
             pytest.fail("celery worker did not start:\n" + "".join(reader.lines[-40:]))
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_processes([process])
 
 
 @pytest.fixture
@@ -267,3 +269,21 @@ def sdk_for(live_server, transactional_db):
 def sdk(sdk_for):
     """The official SDK as a user holding every permission."""
     return sdk_for(superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, db):
+    """A session of a staff superuser (the admin's pages)."""
+    from tests.factories import UserFactory  # the models load after this conftest
+
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    return client
+
+
+@pytest.fixture
+def pricing_client(client, db):
+    """A session of a superuser named "pricing" (the product's pages)."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="pricing", is_superuser=True))
+    return client

@@ -9,7 +9,7 @@ from config.api.schema import IdOutput
 from config.api.serializers import StrictSerializer
 from config.core.instants import format_instant
 from contracts_app.models import CohortMigration, CohortMigrationItem
-from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS
+from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS, migration_input
 from packages_app.api.response_serializers import NumberOutput
 
 Timing = CohortMigration.Timing
@@ -114,6 +114,20 @@ class MigrationCreateInput(MigrationPreviewInput):
         required=False,
         help_text="A staged rollout: these contracts move first, then the job stops PAUSED "
         "until /v1/packages/migrations/resume",
+    )
+
+
+def resolved_input(data: dict):
+    """A validated preview or create body (API and CLI alike) resolved by the service: packages,
+    alias, effective time and customer lists checked against the database."""
+    return migration_input(
+        source=data["source"],
+        target=data["target"],
+        effective=data["effective"],
+        customer_ids=data.get("customer_ids"),
+        exclude_customer_ids=data.get("exclude_customer_ids"),
+        edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
+        allow_past=data.get("allow_past", False),
     )
 
 

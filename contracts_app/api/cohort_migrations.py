@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 from config.api.views_base import validated
 from config.core.pagination import keyset_paginate, parse_limit
 from contracts_app.api import cohort_migration_serializers as shapes
-from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (
     cohort_migration_preview,
     migration_get,
@@ -18,16 +17,8 @@ from contracts_app.selectors.cohort_migrations import (
     migration_list,
     migration_progress,
 )
-from contracts_app.services.cohort_migrations import (
-    MAX_CUSTOMER_IDS,
-    cohort_migration_cancel,
-    cohort_migration_create,
-    cohort_migration_pause,
-    cohort_migration_resume,
-    cohort_migration_retry_failed,
-    cohort_migration_revert,
-    migration_input,
-)
+from contracts_app.services import cohort_migrations as services
+from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS
 
 VIEW = "contracts_app.view_cohortmigration"
 ADD = "contracts_app.add_cohortmigration"
@@ -36,18 +27,6 @@ TAG = ["cohort migrations"]
 # Room for both id lists at their documented maximum (a UUID is ~40 bytes on the wire, quoted,
 # with its separator and some indentation) plus the rest of the body.
 ID_LISTS_BODY_BYTES = 2 * MAX_CUSTOMER_IDS * 48 + 1024 * 1024
-
-
-def _resolved(data: dict):
-    return migration_input(
-        source=data["source"],
-        target=data["target"],
-        effective=data["effective"],
-        customer_ids=data.get("customer_ids"),
-        exclude_customer_ids=data.get("exclude_customer_ids"),
-        edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
-        allow_past=data.get("allow_past", False),
-    )
 
 
 def _one(migration) -> Response:
@@ -72,7 +51,7 @@ class MigrationPreviewApi(APIView):
     @extend_schema(tags=TAG, request=shapes.MigrationPreviewInput, responses=shapes.PreviewEnvelope)
     def post(self, request):
         data = validated(shapes.MigrationPreviewInput, request.data)
-        resolved = _resolved(data)
+        resolved = shapes.resolved_input(data)
         preview = cohort_migration_preview(
             spec=resolved.spec,
             source=resolved.source_package,
@@ -89,8 +68,8 @@ class MigrationCreateApi(APIView):
     @extend_schema(tags=TAG, request=shapes.MigrationCreateInput, responses=shapes.IdEnvelope)
     def post(self, request):
         data = validated(shapes.MigrationCreateInput, request.data)
-        migration = cohort_migration_create(
-            data=_resolved(data),
+        migration = services.cohort_migration_create(
+            data=shapes.resolved_input(data),
             name=data.get("name", ""),
             run_at=data.get("run_at"),
             uniqueness_key=data.get("uniqueness_key"),
@@ -160,7 +139,7 @@ class MigrationCancelApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         migration = migration_get(migration_id=data["migration_id"])
-        return _one(cohort_migration_cancel(migration=migration))
+        return _one(services.cohort_migration_cancel(migration=migration))
 
 
 class MigrationRevertApi(APIView):
@@ -178,7 +157,7 @@ class MigrationRevertApi(APIView):
         data = validated(shapes.MigrationRevertInput, request.data)
         migration = migration_get(migration_id=data["migration_id"])
         return _one(
-            cohort_migration_revert(
+            services.cohort_migration_revert(
                 migration=migration,
                 scope=data.get("scope", "ALL"),
                 customer_ids=data.get("customer_ids"),
@@ -196,7 +175,9 @@ class MigrationPauseApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         return _one(
-            cohort_migration_pause(migration=migration_get(migration_id=data["migration_id"]))
+            services.cohort_migration_pause(
+                migration=migration_get(migration_id=data["migration_id"])
+            )
         )
 
 
@@ -209,7 +190,9 @@ class MigrationResumeApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         return _one(
-            cohort_migration_resume(migration=migration_get(migration_id=data["migration_id"]))
+            services.cohort_migration_resume(
+                migration=migration_get(migration_id=data["migration_id"])
+            )
         )
 
 
@@ -223,7 +206,7 @@ class MigrationRetryFailedApi(APIView):
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
         return _one(
-            cohort_migration_retry_failed(
+            services.cohort_migration_retry_failed(
                 migration=migration_get(migration_id=data["migration_id"])
             )
         )

@@ -56,18 +56,7 @@ class ConfigurationScheduleInput(StrictSerializer):
 
 
 class BillingProviderConfigurationRefInput(StrictSerializer):
-    billing_provider = optional(
-        choice,
-        "aws_marketplace",
-        "stripe",
-        "netsuite",
-        "custom",
-        "azure_marketplace",
-        "quickbooks_online",
-        "workday",
-        "gcp_marketplace",
-        "metronome",
-    )
+    billing_provider = optional(choice, *create_shapes.BILLING_PROVIDERS)
     billing_provider_configuration_id = optional(serializers.CharField)
     delivery_method = optional(choice, "direct_to_billing_provider", "aws_sqs", "tackle", "aws_sns")
 
@@ -112,16 +101,8 @@ class AccessScheduleUpdateInput(StrictSerializer):
     update_schedule_items = typed_list(AccessItemUpdateInput())
 
 
-class PointItemAddInput(StrictSerializer):
-    timestamp = serializers.DateTimeField()
-    amount = optional(NumberField)
-    quantity = optional(NumberField)
-    unit_price = optional(NumberField)
-
-    def validate(self, attrs):
-        if "amount" not in attrs and "unit_price" not in attrs:
-            raise serializers.ValidationError({"amount": ["Give amount or unit_price."]})
-        return attrs
+class PointItemAddInput(create_shapes.PointItemInput):
+    pass  # a point added by an edit is a create-time point (named apart in the OpenAPI schema)
 
 
 class PointItemUpdateInput(StrictSerializer):

@@ -3,8 +3,10 @@ contracts/get and list, v1 contracts/amend. Thin: validate, call a service or se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,6 +47,35 @@ from contracts_app.services.contract_edits import (
     contract_commit_edit,
     contract_edit,
 )
+
+
+def contract_list_response(
+    data: dict,
+    *,
+    read: Callable[[QuerySet], QuerySet],
+    render: Callable[[Contract, dict[str, str]], dict],
+) -> Response:
+    """One body-cursor page (`cursor` in, `cursor` out) of a customer's contracts, keyset on
+    (starting_at, id): v1 and v2 contracts/list, each reading (`read`: what to prefetch) and
+    rendering a contract in its own version."""
+    customer = customer_get(customer_id=data["customer_id"])
+    queryset = contract_list(
+        customer=customer,
+        covering_date=data.get("covering_date"),
+        starting_at=data.get("starting_at"),
+        include_archived=data["include_archived"],
+    )
+    page = keyset_paginate(
+        read(queryset),
+        limit=data["limit"],
+        cursor=data.get("cursor") or None,
+        keys=("starting_at", "id"),
+        cursor_field="cursor",
+    )
+    names = credit_type_names() if page.items else {}
+    return Response(
+        {"data": [render(contract, names) for contract in page.items], "cursor": page.next_cursor}
+    )
 
 
 def term_renderer(contract: Contract, names: dict[str, str]):
@@ -171,6 +202,20 @@ def contract_v1_data(contract: Contract, names: dict[str, str]) -> dict[str, Any
     return data
 
 
+def _edited(request, input_class, service) -> tuple[Contract, ContractEdit]:
+    """v2 contracts/edit and v1 contracts/amend: the body checked by `input_class`, the contract
+    found, and `service` (contract_edit or contract_amend) applied as the request's user."""
+    data = validated(input_class, request.data)
+    contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+    edit = service(
+        contract=contract,
+        data=data,
+        created_by=request.user.get_username(),
+        render_term=term_renderer(contract, credit_type_names()),
+    )
+    return contract, edit
+
+
 class ContractEditApi(APIView):
     required_permission = "contracts_app.change_contract"
 
@@ -180,14 +225,7 @@ class ContractEditApi(APIView):
         responses={200: EditResponse},
     )
     def post(self, request):
-        data = validated(ContractEditInput, request.data)
-        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
-        edit = contract_edit(
-            contract=contract,
-            data=data,
-            created_by=request.user.get_username(),
-            render_term=term_renderer(contract, credit_type_names()),
-        )
+        contract, edit = _edited(request, ContractEditInput, contract_edit)
         return Response({"data": {"id": str(contract.id), "edit": edit_entry(edit)}})
 
 
@@ -280,27 +318,7 @@ class ContractV2ListApi(APIView):
     )
     def post(self, request):
         data = validated(ContractListInput, request.data)
-        customer = customer_get(customer_id=data["customer_id"])
-        queryset = contract_list(
-            customer=customer,
-            covering_date=data.get("covering_date"),
-            starting_at=data.get("starting_at"),
-            include_archived=data["include_archived"],
-        )
-        page = keyset_paginate(
-            with_terms(queryset),
-            limit=data["limit"],
-            cursor=data.get("cursor") or None,
-            keys=("starting_at", "id"),
-            cursor_field="cursor",
-        )
-        names = credit_type_names() if page.items else {}
-        return Response(
-            {
-                "data": [contract_v2_data(contract, names) for contract in page.items],
-                "cursor": page.next_cursor,
-            }
-        )
+        return contract_list_response(data, read=with_terms, render=contract_v2_data)
 
 
 class ContractAmendApi(APIView):
@@ -312,12 +330,5 @@ class ContractAmendApi(APIView):
         responses={200: IdResponse},
     )
     def post(self, request):
-        data = validated(AmendInput, request.data)
-        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
-        edit = contract_amend(
-            contract=contract,
-            data=data,
-            created_by=request.user.get_username(),
-            render_term=term_renderer(contract, credit_type_names()),
-        )
+        _, edit = _edited(request, AmendInput, contract_amend)
         return Response({"data": {"id": str(edit.id)}})

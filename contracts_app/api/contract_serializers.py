@@ -12,8 +12,6 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -25,34 +23,34 @@ from packages_app.api import package_serializers as package_shapes
 from packages_app.models import USD_CENTS_ID
 
 NULL_CREDIT_TYPE_ID = "00000000-0000-0000-0000-000000000000"
+# Every billing provider the wire names, in the SDK's order (customers, contracts, edits).
+BILLING_PROVIDERS = (
+    "aws_marketplace",
+    "stripe",
+    "netsuite",
+    "custom",
+    "azure_marketplace",
+    "quickbooks_online",
+    "workday",
+    "gcp_marketplace",
+    "metronome",
+)
 
 # --- input ------------------------------------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.NUMBER)
-class NumberField(serializers.Field):
-    """A JSON number (the parser already made it a Decimal or int); never a float, never a bool."""
+class NumberField(package_shapes.Number):
+    """A JSON number (the parser already made it a Decimal or int); never a float, never a bool.
+    The catalog's exact Number, with this API's messages, answering the value as sent."""
 
-    default_error_messages = {"invalid": "A number is required."}
-
-    def __init__(self, *, min_value=None, max_value=None, **kwargs):
-        self.min_value, self.max_value = min_value, max_value
-        super().__init__(**kwargs)
+    default_error_messages = {
+        "min_value": "Must be at least {limit}.",
+        "max_value": "Must be at most {limit}.",
+    }
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | Decimal):
-            self.fail("invalid")
-        value = Decimal(data)
-        if not value.is_finite():
-            self.fail("invalid")
-        if self.min_value is not None and value < self.min_value:
-            raise serializers.ValidationError(f"Must be at least {self.min_value}.")
-        if self.max_value is not None and value > self.max_value:
-            raise serializers.ValidationError(f"Must be at most {self.max_value}.")
+        super().to_internal_value(data)
         return data
-
-    def to_representation(self, value):
-        return value
 
 
 def choice(*values: str, **kwargs) -> serializers.ChoiceField:

@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, validated
 from config.core.errors import ValidationFailed
-from config.core.pagination import keyset_paginate, parse_limit
-from contracts_app.api.contract_edits import contract_v1_data
+from config.core.pagination import parse_limit
+from contracts_app.api.contract_edits import contract_list_response, contract_v1_data
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,
     ContractListInput,
@@ -27,7 +27,6 @@ from contracts_app.api.response_serializers import CohortContractOutput, Contrac
 from contracts_app.selectors.contract_edits import with_edits
 from contracts_app.selectors.contracts import (
     contract_get,
-    contract_list,
     contracts_covering_page,
     contracts_on_package,
     credit_type_names,
@@ -126,26 +125,8 @@ class ContractListApi(APIView):
     )
     def post(self, request):
         data = validated(ContractListInput, request.data)
-        customer = customer_get(customer_id=data["customer_id"])
-        queryset = contract_list(
-            customer=customer,
-            covering_date=data.get("covering_date"),
-            starting_at=data.get("starting_at"),
-            include_archived=data["include_archived"],
-        )
-        page = keyset_paginate(
-            with_edits(with_terms(queryset)),
-            limit=data["limit"],
-            cursor=data.get("cursor") or None,
-            keys=KEYSET,
-            cursor_field="cursor",
-        )
-        names = credit_type_names() if page.items else {}
-        return Response(
-            {
-                "data": [contract_v1_data(contract, names) for contract in page.items],
-                "cursor": page.next_cursor,
-            }
+        return contract_list_response(
+            data, read=lambda queryset: with_edits(with_terms(queryset)), render=contract_v1_data
         )
 
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import page_body, query_page, validated, validated_query
 from config.core.instants import format_instant
+from contracts_app.api.contract_serializers import BILLING_PROVIDERS
 from contracts_app.api.response_serializers import (
     BillingConfigurationOutput,
     BillingConfigurationsArchivedOutput,
@@ -35,17 +36,6 @@ from contracts_app.services.customers import (
     customer_create,
 )
 
-BILLING_PROVIDERS = (
-    "aws_marketplace",
-    "stripe",
-    "netsuite",
-    "custom",
-    "azure_marketplace",
-    "quickbooks_online",
-    "workday",
-    "gcp_marketplace",
-    "metronome",
-)
 # Customer creation accepts only these providers for new-style configurations.
 CREATE_BILLING_PROVIDERS = (
     "aws_marketplace",

@@ -24,7 +24,9 @@ from config.api.serializers import StrictSerializer
 from config.api.views_base import validated
 from config.core.instants import format_instant
 from contracts_app.services.forecasts import (
+    CHARGE_KINDS,
     DEFAULT_MONTHS,
+    GRANT_KINDS,
     MAX_MONTHS,
     MIN_MONTHS,
     Forecast,
@@ -52,16 +54,7 @@ class PackageForecastInput(StrictSerializer):
 
 
 _LINE_FIELDS = {
-    "kind": serializers.ChoiceField(
-        choices=[
-            "subscription",
-            "scheduled_charge",
-            "commit_invoice",
-            "usage",
-            "credit_grant",
-            "commit_grant",
-        ]
-    ),
+    "kind": serializers.ChoiceField(choices=[*CHARGE_KINDS, *GRANT_KINDS]),
     "product_id": serializers.CharField(allow_null=True),
     "name": serializers.CharField(),
     "quantity": NumberOutput(

@@ -90,25 +90,26 @@ def _span_of(body: dict) -> tuple[dt.datetime | None, dt.datetime | None]:
     return (min(starts) if starts else None, max(ends) if ends else None)
 
 
+def _schedule_edited(body: dict, stored: str, change: dict, sent: str, *, field: str) -> None:
+    """The schedule stored under `stored` with the item edits sent as `sent` applied: access
+    items are dated by starting_at/ending_before, invoice items by their timestamp."""
+    body[stored] = _edited_items(
+        body.get(stored) or {"schedule_items": []},
+        change[sent],
+        field=f"{field}.{sent}",
+        dated_by=("starting_at", "ending_before") if sent == "access_schedule" else ("timestamp",),
+    )
+
+
 def commit_or_credit_updated(term: ContractTerm, change: dict, *, field: str) -> ContractTerm:
     """update_commits[i] / update_credits[i] (or commits/edit) applied to `term`, in place."""
     body = json_copy(term.body)
     if change.get("access_schedule"):
-        body["access_schedule"] = _edited_items(
-            body.get("access_schedule") or {"schedule_items": []},
-            change["access_schedule"],
-            field=f"{field}.access_schedule",
-            dated_by=("starting_at", "ending_before"),
-        )
+        _schedule_edited(body, "access_schedule", change, "access_schedule", field=field)
     if change.get("invoice_schedule"):
         if term.kind != "commit":
             raise ValidationFailed("Credits have no invoice schedule", field=f"{field}")
-        body["invoice_schedule"] = _edited_items(
-            body.get("invoice_schedule") or {"schedule_items": []},
-            change["invoice_schedule"],
-            field=f"{field}.invoice_schedule",
-            dated_by=("timestamp",),
-        )
+        _schedule_edited(body, "invoice_schedule", change, "invoice_schedule", field=field)
     for key in (*COMMIT_SCALARS, "applicable_contract_ids", "invoice_contract_id"):
         if key in change:
             if change[key] is None:
@@ -125,12 +126,7 @@ def commit_or_credit_updated(term: ContractTerm, change: dict, *, field: str) ->
 def scheduled_charge_updated(term: ContractTerm, change: dict, *, field: str) -> ContractTerm:
     body = json_copy(term.body)
     if change.get("invoice_schedule"):
-        body["schedule"] = _edited_items(
-            body.get("schedule") or {"schedule_items": []},
-            change["invoice_schedule"],
-            field=f"{field}.invoice_schedule",
-            dated_by=("timestamp",),
-        )
+        _schedule_edited(body, "schedule", change, "invoice_schedule", field=field)
     if "netsuite_sales_order_id" in change:
         body["netsuite_sales_order_id"] = change["netsuite_sales_order_id"]
     term.body = body
@@ -138,22 +134,28 @@ def scheduled_charge_updated(term: ContractTerm, change: dict, *, field: str) ->
     return term
 
 
+def _end_moved(
+    term: ContractTerm, body: dict, end: dt.datetime | None, *, field: str, what: str
+) -> None:
+    """A new end (None: open-ended) on the term's row and in its body, after its start."""
+    if end is not None and term.starting_at is not None and end <= term.starting_at:
+        raise ValidationFailed(
+            f"ending_before must be after the {what}'s starting_at",
+            field=f"{field}.ending_before",
+        )
+    term.ending_before = end
+    if end is None:
+        body.pop("ending_before", None)
+    else:
+        body["ending_before"] = format_instant(end)
+
+
 def subscription_updated(term: ContractTerm, change: dict, *, field: str) -> ContractTerm:
     """ending_before and name are acted on; proration rounding, quantity and seat updates and a
     mode change are validated and kept on the term (`edit_updates`), not yet billed."""
     body = json_copy(term.body)
     if "ending_before" in change:
-        end = change["ending_before"]
-        if end is not None and term.starting_at is not None and end <= term.starting_at:
-            raise ValidationFailed(
-                "ending_before must be after the subscription's starting_at",
-                field=f"{field}.ending_before",
-            )
-        term.ending_before = end
-        if end is None:
-            body.pop("ending_before", None)
-        else:
-            body["ending_before"] = format_instant(end)
+        _end_moved(term, body, change["ending_before"], field=field, what="subscription")
     if "name" in change:
         body["name"] = change["name"]
     if "proration_rounding" in change:
@@ -195,17 +197,7 @@ def recurring_updated(
         if key in change:
             body[key] = json_copy(change[key])
     if "ending_before" in change:
-        end = change["ending_before"]
-        if end is not None and end <= term.starting_at:
-            raise ValidationFailed(
-                "ending_before must be after the recurring term's starting_at",
-                field=f"{field}.ending_before",
-            )
-        term.ending_before = end
-        if end is None:
-            body.pop("ending_before", None)
-        else:
-            body["ending_before"] = format_instant(end)
+        _end_moved(term, body, change["ending_before"], field=field, what="recurring term")
     term.body = body
     row = TermRow(
         kind=term.kind,

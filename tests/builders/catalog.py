@@ -12,6 +12,7 @@ from tests.builders.package_payloads import every_term_body
 __all__ = [
     "Catalog",
     "eight_terms",
+    "eight_terms_on",
     "ensure_usd_cents",
     "every_field",
     "make_catalog",
@@ -44,6 +45,16 @@ def make_catalog(suffix: str = "") -> Catalog:
         usage_product=Product.objects.create(type="FIXED", name=f"API calls{suffix}"),
         subscription_product=Product.objects.create(type="SUBSCRIPTION", name=f"Seats{suffix}"),
         tokens=CreditType.objects.create(name=f"Tokens{suffix}"),
+    )
+
+
+def eight_terms_on(catalog: Catalog) -> dict:
+    """The bench's eight-term package payload over `catalog` (rate card and three products)."""
+    return eight_terms(
+        str(catalog.rate_card.id),
+        str(catalog.commit_product.id),
+        str(catalog.usage_product.id),
+        str(catalog.subscription_product.id),
     )
 
 

@@ -14,12 +14,14 @@ from django.db import connection
 
 from contracts_app.models import CohortMigration, Contract
 from contracts_app.selectors.cohort_migrations import migration_progress
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
-    migration_start,
+from contracts_app.services import cohort_migrations as services
+from tests.conftest import (
+    BASE_DIR,
+    _OutputReader,
+    celery_worker_argv,
+    forget_queue,
+    stop_processes,
 )
-from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue
 from tests.contracts_app.cohort_builders import T0
 
 AT = T0 + dt.timedelta(days=40)
@@ -52,13 +54,7 @@ class Workers:
         return process
 
     def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_processes(self.processes)
 
 
 @pytest.fixture
@@ -106,8 +102,8 @@ def assert_each_customer_moved_once(source, target, n: int):
 def create(source, target) -> CohortMigration:
     """A job from `source` to `target` at AT, not started here: due now, it starts on commit and
     its batches go to the real workers."""
-    return cohort_migration_create(
-        data=migration_input(
+    return services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": AT},
@@ -119,7 +115,7 @@ def create(source, target) -> CohortMigration:
 def create_migration(source, target=None, *, effective=None, start=True, target_ref=None, **kwargs):
     """A job from `source` to `target` at AT (or `effective`), started at once unless `start` is
     False: batches run wherever the test runs them (in process, or on real workers)."""
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id},
         target=target_ref or {"package_id": target.id},
         effective=effective or {"type": "AT", "at": AT},
@@ -127,9 +123,9 @@ def create_migration(source, target=None, *, effective=None, start=True, target_
         exclude_customer_ids=kwargs.pop("exclude_customer_ids", None),
         allow_past=kwargs.pop("allow_past", False),
     )
-    migration = cohort_migration_create(data=data, **kwargs)
+    migration = services.cohort_migration_create(data=data, **kwargs)
     if start:
-        assert migration_start(migration_id=migration.id)
+        assert services.migration_start(migration_id=migration.id)
     return migration
 
 

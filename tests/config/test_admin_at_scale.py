@@ -15,14 +15,8 @@ from contracts_app.models import Contract, ContractTerm
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import AliasAssignment, AliasName, Rate
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    commit_term,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-)
-from tests.factories import UserFactory
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import commit_term
 
 pytestmark = pytest.mark.django_db
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -33,16 +27,12 @@ def _unbounded_count(sql: str) -> bool:
     return "COUNT(*)" in sql and "LIMIT" not in sql
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    return client
-
-
 def _provisioned(count: int) -> list[Contract]:
-    package = make_package(terms=[commit_term(make_product())])
+    package = build.make_package(terms=[commit_term(build.make_product())])
     return [
-        contract_provision(customer=make_customer(name=f"C{n}"), package=package, starting_at=JAN)
+        contract_provision(
+            customer=build.make_customer(name=f"C{n}"), package=package, starting_at=JAN
+        )
         for n in range(count)
     ]
 
@@ -85,10 +75,10 @@ def test_past_the_cap_the_count_is_postgresqls_estimate(monkeypatch, filtered):
 
 
 def test_rows_have_human_names():
-    card = make_rate_card()
+    card = build.make_rate_card()
     rate = Rate.objects.create(
         rate_card=card,
-        product=make_product(),
+        product=build.make_product(),
         starting_at=JAN,
         rate_type="FLAT",
         price=Decimal("12.50000000000000000000"),
@@ -105,10 +95,10 @@ def test_rows_have_human_names():
 
 
 def test_rate_card_page_shows_prices_as_entered(admin_client):
-    card = make_rate_card()
+    card = build.make_rate_card()
     Rate.objects.create(
         rate_card=card,
-        product=make_product(),
+        product=build.make_product(),
         starting_at=JAN,
         rate_type="FLAT",
         price=Decimal("12.5"),

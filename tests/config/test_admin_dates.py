@@ -7,16 +7,9 @@ import pytest
 from django.urls import reverse
 
 from packages_app.models import BillableMetric
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 JAN_15 = dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    return client
 
 
 def test_changelist_and_change_form_show_iso_8601_utc(admin_client):

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from config.api.models import ApiToken
-from tests.factories import user_with_token
+from tests.factories import api_post, api_post_text, user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -76,24 +76,14 @@ def test_revoked_token_is_401(client):
 
 def test_malformed_json_is_400_with_message_not_500(client):
     _, token = user_with_token("packages_app.add_credittype")
-    response = client.post(
-        "/v1/credit-types/create",
-        data="{not json",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post_text(client, token, "/v1/credit-types/create", "{not json")
     assert response.status_code == 400
     assert response.json()["message"].startswith("Malformed request body")
 
 
 def test_validation_error_names_the_field(client):
     _, token = user_with_token("packages_app.add_credittype")
-    response = client.post(
-        "/v1/credit-types/create",
-        data={"name": 12.5 if False else ""},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, "/v1/credit-types/create", {"name": ""})
     assert response.status_code == 400
     body = response.json()
     assert body["field"] == "name" and "name" in body["message"] and body["errors"]["name"]
@@ -172,12 +162,7 @@ def test_healthz_is_503_when_the_broker_does_not_answer(client, settings):
 
 def test_nul_characters_are_a_400_naming_where_they_are(client):
     _, token = user_with_token("packages_app.add_credittype")
-    response = client.post(
-        "/v1/credit-types/create",
-        data='{"name": "a\\u0000b"}',
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post_text(client, token, "/v1/credit-types/create", '{"name": "a\\u0000b"}')
     assert response.status_code == 400 and response.json()["field"] == "name"
 
 

@@ -15,14 +15,8 @@ from config.audit.models import AuditLogEntry
 from contracts_app.models import Contract, Subscription
 from packages_app.models import AliasName, BillableMetric, CreditType, Package
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-)
-from tests.factories import user_with_token
+from tests.contracts_app import contract_builders as build
+from tests.factories import api_post_text, user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -215,7 +209,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         )
 
     def product_update():
-        product = make_product("Seat")
+        product = build.make_product("Seat")
         body = {
             "product_id": str(product.id),
             "starting_at": "2024-01-01T00:00:00Z",
@@ -224,24 +218,24 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         return Call("POST", f"{pricing}/products/update", body, "product", _id)
 
     def product_archive():
-        product = make_product("Seat")
+        product = build.make_product("Seat")
         return Call(
             "POST", f"{pricing}/products/archive", {"product_id": str(product.id)}, "product", _id
         )
 
     def rate_card_create():
-        make_rate_card()  # USD cents present
+        build.make_rate_card()  # USD cents present
         body = {"name": "List prices", "aliases": [{"name": "list"}]}
         # the card, and its alias assignment
         return Call("POST", f"{pricing}/rate-cards/create", body, "rate_card", _id, entries=2)
 
     def rate_card_update():
-        card = make_rate_card()
+        card = build.make_rate_card()
         body = {"rate_card_id": str(card.id), "name": "Renamed"}
         return Call("POST", f"{pricing}/rate-cards/update", body, "rate_card", _id)
 
     def rate_card_archive():
-        card = make_rate_card()
+        card = build.make_rate_card()
         return Call("POST", f"{pricing}/rate-cards/archive", {"id": str(card.id)}, "rate_card", _id)
 
     def rate(card, product) -> dict:
@@ -254,26 +248,26 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         }
 
     def rate_add():
-        card, product = make_rate_card(), make_product("Seat")
+        card, product = build.make_rate_card(), build.make_product("Seat")
         body = {"rate_card_id": str(card.id), **rate(card, product)}
         return Call(
             "POST", f"{pricing}/rate-cards/addRate", body, "rate_card", lambda _b: str(card.id)
         )
 
     def rates_add():
-        card, product = make_rate_card(), make_product("Seat")
+        card, product = build.make_rate_card(), build.make_product("Seat")
         body = {"rate_card_id": str(card.id), "rates": [rate(card, product)] * 3}
         return Call(
             "POST", f"{pricing}/rate-cards/addRates", body, "rate_card", lambda _b: str(card.id)
         )
 
     def package_create():
-        card = make_rate_card()
+        card = build.make_rate_card()
         body = {"name": "Starter", "rate_card_id": str(card.id)}
         return Call("POST", "/v1/packages/create", body, "package", _id)
 
     def alias_schedule():
-        package = make_package()
+        package = build.make_package()
         body = {"package_id": str(package.id), "name": "Starter", "starting_at": "2030-01-01"}
         return Call(
             "POST",
@@ -284,7 +278,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         )
 
     def package_archive():
-        package = make_package()
+        package = build.make_package()
         body = {"package_id": str(package.id)}
         return Call("POST", "/v1/packages/archive", body, "package", _id)
 
@@ -292,11 +286,11 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         return Call("POST", "/v1/customers", {"name": "Acme"}, "customer", _id)
 
     def customer_archive():
-        customer = make_customer()
+        customer = build.make_customer()
         return Call("POST", "/v1/customers/archive", {"id": str(customer.id)}, "customer", _id)
 
     def configurations_set():
-        customer = make_customer()
+        customer = build.make_customer()
         item = {
             "customer_id": str(customer.id),
             "billing_provider": "stripe",
@@ -315,8 +309,8 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         )
 
     def configurations_archive():
-        customer = make_customer()
-        config = make_billing_configuration(customer)
+        customer = build.make_customer()
+        config = build.make_billing_configuration(customer)
         body = {
             "customer_id": str(customer.id),
             "customer_billing_provider_configuration_ids": [str(config.id)],
@@ -330,7 +324,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         )
 
     def contract_create():
-        package, customer = make_package(), make_customer()
+        package, customer = build.make_package(), build.make_customer()
         body = {
             "customer_id": str(customer.id),
             "package_id": str(package.id),
@@ -342,8 +336,8 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         from contracts_app.services.provisioning import contract_provision
 
         return contract_provision(
-            customer=make_customer(),
-            package=make_package(),
+            customer=build.make_customer(),
+            package=build.make_package(),
             starting_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         )
 
@@ -374,8 +368,8 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
     def _package_contract() -> Contract:
         from contracts_app.services.provisioning import contract_provision
 
-        product = make_product("Edited")
-        package = make_package(
+        product = build.make_product("Edited")
+        package = build.make_package(
             terms=[
                 (
                     "commit",
@@ -411,7 +405,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
             ]
         )
         return contract_provision(
-            customer=make_customer(),
+            customer=build.make_customer(),
             package=package,
             starting_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         )
@@ -461,7 +455,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
 
     def customer_call(action: str, body: dict):
         def case():
-            customer = make_customer("Before")
+            customer = build.make_customer("Before")
             return Call(
                 "POST",
                 f"/v1/customers/{customer.id}/{action}",
@@ -473,7 +467,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         return case
 
     def plan_package() -> Package:
-        package = make_package(name="Plan v1")
+        package = build.make_package(name="Plan v1")
         alias_assign(
             kind="package",
             name="Plan",
@@ -483,7 +477,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         return package
 
     def subscription_create():
-        customer = make_customer()
+        customer = build.make_customer()
         return Call(
             "POST",
             "/v<version>/pricing-plan-subscriptions".replace("<version>", "1"),
@@ -493,7 +487,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         )
 
     def schedule_body() -> dict:
-        subscription = Subscription.objects.create(customer=make_customer())
+        subscription = Subscription.objects.create(customer=build.make_customer())
         plan_package()
         return {
             "pricing_plan_subscription_id": str(subscription.id),
@@ -531,7 +525,7 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         )
 
     def migration_body() -> dict:
-        source, target = make_package(name="From"), make_package(name="To")
+        source, target = build.make_package(name="From"), build.make_package(name="To")
         return {
             "source": {"package_id": str(source.id)},
             "target": {"package_id": str(target.id)},
@@ -780,15 +774,10 @@ def test_write_endpoint_records_its_entries(client, operation):
 def test_post_reads_record_nothing(client, route):
     # given data to read
     _, token = user_with_token(superuser=True)
-    make_package()
+    build.make_package()
     count = AuditLogEntry.objects.count()
     # when a read that takes a body is called (its answer may be 400 for the empty body)
-    response = client.post(
-        f"/{route}",
-        data="{}",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post_text(client, token, f"/{route}", "{}")
     # then nothing was recorded
     assert response.status_code < 500
     assert AuditLogEntry.objects.count() == count

@@ -18,7 +18,7 @@ from contracts_app.models import Customer
 from packages_app.models import CreditType, Package
 from packages_app.services.credit_types import credit_type_create
 from tests.contracts_app.contract_builders import make_customer, make_package, make_rate_card
-from tests.factories import UserFactory, user_with_token
+from tests.factories import UserFactory, api_post, user_with_token
 
 
 def _entries(**filters) -> list[AuditLogEntry]:
@@ -45,12 +45,7 @@ def test_a_write_that_fails_after_recording_leaves_no_entry_and_no_row(client):
         ],
     }
     # when
-    response = client.post(
-        "/v1/packages/create",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, "/v1/packages/create", body)
     # then the request failed as a whole: neither the package nor its entry was committed
     assert response.status_code == 400, response.content
     assert not Package.objects.filter(name="Doomed").exists()
@@ -77,12 +72,7 @@ def test_a_refused_duplicate_records_only_the_first_write(client):
     body = {"name": "Once", "rate_card_id": str(make_rate_card("r").id), "uniqueness_key": "k1"}
 
     def create():
-        return client.post(
-            "/v1/packages/create",
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
+        return api_post(client, token, "/v1/packages/create", body)
 
     # when the same key is sent twice
     assert create().status_code == 200

@@ -14,7 +14,7 @@ import pytest
 from config.core.money import exact_sum, line_amount, totals_by_credit_type
 from contracts_app.services.materialise import expand_recurring_schedule, materialise_package_terms
 from tests.contracts_app.contract_builders import make_package, make_product, scheduled_charge_term
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 # 28 significant digits, the most Decimal's default context keeps.
 PRICE_28_DIGITS = Decimal("0.1234567890123456789012345678")
@@ -108,11 +108,11 @@ def test_a_charge_item_amount_on_the_wire_is_exact(client):
     unit_price = Decimal("9.876543210987654321098765432")
     package = make_package(terms=[scheduled_charge_term(make_product(), unit_price=unit_price)])
     _, token = user_with_token("packages_app.view_package")
-    response = client.post(
+    response = api_post(
+        client,
+        token,
         "/v1/packages/preview",
-        json.dumps({"package_id": str(package.id), "starting_at": "2027-01-01T00:00:00Z"}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+        {"package_id": str(package.id), "starting_at": "2027-01-01T00:00:00Z"},
     )
     data = json.loads(response.content, parse_float=Decimal)["data"]
     (item,) = data["current"]["scheduled_charges"][0]["schedule"]["schedule_items"]

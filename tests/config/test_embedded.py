@@ -51,9 +51,10 @@ def _postmaster_running(var_dir: Path) -> bool:
     return True
 
 
-def test_postgres_runs_while_any_holder_lives_and_stops_with_the_last(var_dir):
-    # given: a long-lived holder (what `make run` is)
-    holder = subprocess.Popen(
+def start_holder(var_dir) -> subprocess.Popen:
+    """A process holding the embedded PostgreSQL (what `make run` is): it prints the server's
+    folder once it holds it, and lets go when a line arrives on its stdin."""
+    return subprocess.Popen(
         [sys.executable, "-c", HOLD],
         cwd=BASE_DIR,
         env=_env(var_dir),
@@ -61,18 +62,29 @@ def test_postgres_runs_while_any_holder_lives_and_stops_with_the_last(var_dir):
         stdout=subprocess.PIPE,
         text=True,
     )
+
+
+def attach_and_exit(var_dir) -> None:
+    """A short-lived process (what `manage.py ...` is) attaches to the embedded PostgreSQL and
+    exits."""
+    subprocess.run(
+        [sys.executable, "-c", "from config import embedded; embedded.ensure_postgres()"],
+        cwd=BASE_DIR,
+        env=_env(var_dir),
+        check=True,
+        timeout=60,
+    )
+
+
+def test_postgres_runs_while_any_holder_lives_and_stops_with_the_last(var_dir):
+    # given: a long-lived holder (what `make run` is)
+    holder = start_holder(var_dir)
     try:
         assert holder.stdout.readline().strip().endswith("postgres18")
         assert _postmaster_running(var_dir)
 
         # when: a short-lived process (`manage.py ...`) attaches and exits
-        subprocess.run(
-            [sys.executable, "-c", "from config import embedded; embedded.ensure_postgres()"],
-            cwd=BASE_DIR,
-            env=_env(var_dir),
-            check=True,
-            timeout=60,
-        )
+        attach_and_exit(var_dir)
 
         # then: the server is still there for the first holder
         assert _postmaster_running(var_dir)
@@ -86,25 +98,12 @@ def test_postgres_runs_while_any_holder_lives_and_stops_with_the_last(var_dir):
 
 
 def test_a_killed_holder_does_not_keep_postgres_running_forever(var_dir):
-    killed = subprocess.Popen(
-        [sys.executable, "-c", HOLD],
-        cwd=BASE_DIR,
-        env=_env(var_dir),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    killed = start_holder(var_dir)
     killed.stdout.readline()
     killed.kill()  # no atexit hook runs
     killed.wait()
 
-    subprocess.run(
-        [sys.executable, "-c", "from config import embedded; embedded.ensure_postgres()"],
-        cwd=BASE_DIR,
-        env=_env(var_dir),
-        check=True,
-        timeout=60,
-    )
+    attach_and_exit(var_dir)
 
     assert not _postmaster_running(var_dir)
 

@@ -24,14 +24,8 @@ from contracts_app.selectors.contracts import package_with_terms_get
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
 from packages_app.services.rate_cards import rate_add
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms
 from tests.factories import user_with_token
 
 # Its own xdist group: the run keeps one core busy for its whole budget.
@@ -68,8 +62,8 @@ class Catalog:
 def seed_catalog(live_url: str) -> Catalog:
     _, token = user_with_token(superuser=True)
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    product = make_product("API calls", type="USAGE")
-    rate_card = make_rate_card()
+    product = build.make_product("API calls", type="USAGE")
+    rate_card = build.make_rate_card()
     rate_add(
         rate_card_id=rate_card.id,
         rate={
@@ -80,10 +74,10 @@ def seed_catalog(live_url: str) -> Catalog:
             "starting_at": start,
         },
     )
-    package = make_package(terms=eight_terms(product), rate_card=rate_card)
+    package = build.make_package(terms=eight_terms(product), rate_card=rate_card)
     alias_assign(kind="package", name="Starter", package=package, starting_at=start)
-    customer = make_customer()
-    make_billing_configuration(customer)
+    customer = build.make_customer()
+    build.make_billing_configuration(customer)
     package, terms = package_with_terms_get(package_id=package.id)
     contract = contract_provision(
         customer=customer, starting_at=start, package=package, package_terms=terms

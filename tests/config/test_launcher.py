@@ -20,6 +20,22 @@ from tests.conftest import BASE_DIR, forget_queue, free_port
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
+LAUNCHER = [sys.executable, "-m", "config.launcher"]
+
+
+def start_launcher(env: dict[str, str], output) -> subprocess.Popen:
+    """`make run` with `env`, writing to `output`, in a session of its own: its own process
+    group, so a SIGINT to the group is exactly what Ctrl-C sends."""
+    return subprocess.Popen(
+        LAUNCHER,
+        cwd=BASE_DIR,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
@@ -45,14 +61,7 @@ def test_launcher_serves_healthz_and_stops_every_child_on_sigint(subprocess_env,
     launcher_output = (tmp_path / "run.log").open("a")
     log = (tmp_path / "run.log").open("r")
     # own session = own process group, so SIGINT to the group is exactly what Ctrl-C sends
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=launcher_output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    launcher = start_launcher(env, launcher_output)
     try:
         deadline = time.monotonic() + 180  # set-up migrates and seeds; CI may be loaded
         answer = None
@@ -126,14 +135,7 @@ def test_a_killed_worker_is_restarted_while_the_api_answers_and_a_queued_task_st
         "RESTART_BACKOFF_SECONDS": "1",
     }
     log = (tmp_path / "run.log").open("w+")
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    launcher = start_launcher(env, log)
     try:
         deadline = time.monotonic() + 180  # set-up migrates and seeds; CI may be loaded
         while time.monotonic() < deadline and _worker_of(launcher.pid) is None:
@@ -188,7 +190,7 @@ def test_a_child_that_keeps_dying_stops_everything_with_a_clear_message(subproce
         "MAX_RESTARTS": "2",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "config.launcher"],
+        LAUNCHER,
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -234,14 +236,7 @@ def test_sigterm_to_the_launcher_mid_batch_finishes_the_batch_and_stops_every_ch
     }
     held = HeldSubscriptions(env["DATABASE_URL"], source)
     log = (tmp_path / "run.log").open("w+")
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    launcher = start_launcher(env, log)
     try:
         deadline = time.monotonic() + 180  # set-up migrates and seeds; CI may be loaded
         while time.monotonic() < deadline and (_healthz(port) or (0,))[0] != 200:

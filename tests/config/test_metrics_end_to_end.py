@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -15,10 +14,18 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from config.launcher import gunicorn_argv
 from contracts_app.models import CohortMigration
 from packages_app.services.packages import package_create
 from tests.builders.migrations import AT, wait_until
-from tests.conftest import BASE_DIR, _OutputReader, celery_worker_argv, forget_queue, free_port
+from tests.conftest import (
+    BASE_DIR,
+    _OutputReader,
+    celery_worker_argv,
+    forget_queue,
+    free_port,
+    stop_processes,
+)
 from tests.contracts_app.cohort_builders import (
     HeldSubscriptions,
     bulk_cohort,
@@ -89,16 +96,7 @@ def stack(subprocess_env, tmp_path, settings):
         return process
 
     spawn(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
+        gunicorn_argv(port, 1),
         "Booting worker",
     )
 
@@ -115,13 +113,7 @@ def stack(subprocess_env, tmp_path, settings):
             )
 
     yield Stack
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(processes)
     forget_queue(queue)
 
 

@@ -9,24 +9,17 @@ from django.db import connection, transaction
 
 from contracts_app.models import CohortMigrationItem, Contract, ContractTerm
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-    offset,
-    recurring_term,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms, offset, recurring_term
 
 T0 = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 
 def two_packages(*, duration_months: int | None = 12, **target_columns):
-    rate_card = make_rate_card()
-    product = make_product("Platform fee")
-    other = make_product("Support")
-    source = make_package(
+    rate_card = build.make_rate_card()
+    product = build.make_product("Platform fee")
+    other = build.make_product("Support")
+    source = build.make_package(
         name="Starter v1",
         rate_card=rate_card,
         terms=eight_terms(product),
@@ -39,7 +32,7 @@ def two_packages(*, duration_months: int | None = 12, **target_columns):
             other, "recurring_credit", frequency="MONTHLY", duration=offset("MONTHS", 6)
         ),
     ]
-    target = make_package(
+    target = build.make_package(
         name="Starter v2",
         rate_card=rate_card,
         terms=target_terms,
@@ -53,7 +46,7 @@ def two_packages(*, duration_months: int | None = 12, **target_columns):
 def cohort(package, n: int, *, start: dt.datetime = T0, name: str = "Customer") -> list[Contract]:
     return [
         contract_provision(
-            customer=make_customer(f"{name} {i}"), starting_at=start, package=package
+            customer=build.make_customer(f"{name} {i}"), starting_at=start, package=package
         )
         for i in range(n)
     ]
@@ -178,3 +171,40 @@ def claimed_items(migration_id) -> set[int]:
         free = {row[0] for row in cursor.fetchall()}
         transaction.set_rollback(True)
     return pending - free
+
+
+def contracts_a_minute_apart(
+    package, customer, count: int, *, first: dt.datetime, length: str | None = None
+) -> None:
+    """`count` contracts of `package` in one INSERT, the n-th starting n minutes after `first`;
+    each lasts `length` (an SQL interval such as '1 day') or, without it, is open-ended."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO contracts_app_contract (id, customer_id, package_id, name, starting_at,
+                ending_before, multiplier_override_prioritization,
+                scheduled_charges_on_usage_invoices, settings, created_at, created_by)
+            SELECT gen_random_uuid(), %(customer)s, %(package)s, '',
+                %(first)s::timestamptz + n * interval '1 minute',
+                %(first)s::timestamptz + n * interval '1 minute' + %(length)s::interval,
+                '', '', '{}', now(), ''
+            FROM generate_series(1, %(count)s) AS n
+            """,
+            {
+                "customer": customer.id,
+                "package": package.id,
+                "first": first,
+                "length": length,
+                "count": count,
+            },
+        )
+
+
+def item_outcomes(migration) -> dict:
+    """Each contract of the job: (status, reason) of its item."""
+    return {
+        contract_id: (status, reason)
+        for contract_id, status, reason in CohortMigrationItem.objects.filter(
+            migration=migration
+        ).values_list("contract_id", "status", "reason")
+    }

@@ -24,21 +24,40 @@ def random_cohort(package, count: int, *, seed: int, prefix: str = "Customer") -
             for i in range(count)
         ]
     )
-    rows = []
-    for customer in customers:
-        start = BASE + dt.timedelta(days=rng.randrange(0, 300), hours=rng.choice((0, 0, 7)))
-        end = None if rng.random() < 0.3 else start + dt.timedelta(days=rng.randrange(1, 200))
-        archived = BASE if rng.random() < 0.1 else None
-        rows.append(
-            Contract(
-                customer=customer,
-                package=package,
-                starting_at=start,
-                ending_before=end,
-                archived_at=archived,
-            )
+    rows = [
+        random_contract(
+            rng, customer, package, base=BASE, days=300, hours=(0, 0, 7), open_share=0.3, length=200
         )
+        for customer in customers
+    ]
     return Contract.objects.bulk_create(rows)
+
+
+def random_contract(
+    rng: random.Random,
+    customer,
+    package,
+    *,
+    base: dt.datetime,
+    days: int,
+    open_share: float,
+    length: int,
+    hours: tuple[int, ...] | None = None,
+) -> Contract:
+    """A contract (not saved) of a random shape: starting up to `days` days after `base` (at one
+    of `hours`, else midnight), open-ended `open_share` of the time, else lasting up to `length`
+    days, archived one time in ten."""
+    offset = dt.timedelta(days=rng.randrange(0, days), hours=rng.choice(hours) if hours else 0)
+    start = base + offset
+    end = None if rng.random() < open_share else start + dt.timedelta(days=rng.randrange(1, length))
+    archived = base if rng.random() < 0.1 else None
+    return Contract(
+        customer=customer,
+        package=package,
+        starting_at=start,
+        ending_before=end,
+        archived_at=archived,
+    )
 
 
 def api_cohort(client, token, package, **body) -> list[dict]:

@@ -230,3 +230,17 @@ def eight_terms(product) -> list[tuple[str, dict]]:
         subscription_term(product),
         spend_tracker_term(),
     ]
+
+
+def make_billed_package(product) -> Package:
+    """The package the SDK tests provision: eight_terms(product) over twelve months on a new
+    rate card, billed through Stripe directly, with a monthly usage statement."""
+    return make_package(
+        terms=eight_terms(product),
+        duration_unit="MONTHS",
+        duration_value=12,
+        rate_card=make_rate_card(),
+        billing_provider="stripe",
+        delivery_method="direct_to_billing_provider",
+        settings={"usage_statement_schedule": {"frequency": "MONTHLY"}},
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import metronome
 import pytest
@@ -12,14 +11,9 @@ from django.utils import timezone
 from contracts_app.models import Contract, ContractTerm
 from packages_app.models import AliasName
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-)
+from tests.builders.races import race
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms
 
 UTC = dt.UTC
 
@@ -32,35 +26,12 @@ def z(y, m, d) -> str:
     return f"{y:04d}-{m:02d}-{d:02d}T00:00:00Z"
 
 
-@pytest.fixture
-def product(transactional_db):
-    return make_product()
-
-
-@pytest.fixture
-def customer(transactional_db):
-    return make_customer()
-
-
-@pytest.fixture
-def package(product):
-    return make_package(
-        terms=eight_terms(product),
-        duration_unit="MONTHS",
-        duration_value=12,
-        rate_card=make_rate_card(),
-        billing_provider="stripe",
-        delivery_method="direct_to_billing_provider",
-        settings={"usage_statement_schedule": {"frequency": "MONTHLY"}},
-    )
-
-
 # --- create from a package, then get ------------------------------------------------------------
 
 
 def test_provision_from_package_id_and_read_it_back(sdk, customer, package):
     # given the customer has the package's billing provider configured
-    configuration = make_billing_configuration(
+    configuration = build.make_billing_configuration(
         customer, configuration={"stripe_customer_id": "cus_1"}
     )
     # when provisioning through the SDK
@@ -95,7 +66,7 @@ def test_provision_from_package_id_and_read_it_back(sdk, customer, package):
 
 
 def test_provision_by_alias_resolves_as_of_starting_at(sdk, customer, product):
-    v1, v2 = make_package(name="v1"), make_package(name="v2")
+    v1, v2 = build.make_package(name="v1"), build.make_package(name="v2")
     alias_assign(
         kind=AliasName.Kind.PACKAGE, name="starter", package=v1, starting_at=at(2024, 1, 1)
     )
@@ -157,7 +128,7 @@ def test_provision_errors(sdk, customer, package):
         )
     assert "billing provider" in billing.value.body["message"]
     # archived package
-    plain = make_package(name="old", archived_at=timezone.now())
+    plain = build.make_package(name="old", archived_at=timezone.now())
     with pytest.raises(metronome.BadRequestError) as archived:
         sdk.v1.contracts.create(
             customer_id=str(customer.id), starting_at=start, package_id=str(plain.id)
@@ -173,7 +144,7 @@ def test_provision_errors(sdk, customer, package):
 
 
 def test_reused_uniqueness_key_is_a_409_without_retry(sdk, customer, product):
-    package = make_package(terms=eight_terms(product))
+    package = build.make_package(terms=eight_terms(product))
     kwargs = {
         "customer_id": str(customer.id),
         "starting_at": at(2024, 1, 1),
@@ -190,36 +161,25 @@ def test_reused_uniqueness_key_is_a_409_without_retry(sdk, customer, product):
 
 def test_concurrent_provisions_with_one_key_make_one_contract(sdk, customer, product):
     # given one package and eight clients racing with the same uniqueness_key
-    package = make_package(terms=eight_terms(product))
-    outcomes: list[str] = []
-    barrier = threading.Barrier(8)
+    package = build.make_package(terms=eight_terms(product))
 
-    def provision():
-        barrier.wait()
-        try:
-            sdk.v1.contracts.create(
-                customer_id=str(customer.id),
-                starting_at=at(2024, 1, 1),
-                package_id=str(package.id),
-                uniqueness_key="race",
-            )
-            outcomes.append("created")
-        except metronome.ConflictError:
-            outcomes.append("conflict")
+    def provision(_):
+        sdk.v1.contracts.create(
+            customer_id=str(customer.id),
+            starting_at=at(2024, 1, 1),
+            package_id=str(package.id),
+            uniqueness_key="race",
+        )
 
-    threads = [threading.Thread(target=provision) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(8, provision)
     # then exactly one wins, the others get 409, and one contract exists with its terms
-    assert sorted(outcomes) == ["conflict"] * 7 + ["created"]
+    assert outcomes == ["conflict"] * 7 + ["created"]
     contract = Contract.objects.get()
     assert ContractTerm.objects.filter(contract=contract).count() == ContractTerm.objects.count()
 
 
 def test_transition_renews_into_the_same_subscription(sdk, customer):
-    package = make_package()
+    package = build.make_package()
     first = sdk.v1.contracts.create(
         customer_id=str(customer.id), starting_at=at(2024, 1, 1), package_id=str(package.id)
     )
@@ -377,14 +337,14 @@ def test_negotiated_contract_validation_names_the_field(sdk, customer, product):
 
 
 def test_list_pages_with_a_body_cursor_and_filters(sdk, customer):
-    package = make_package()
+    package = build.make_package()
     ids = [
         sdk.v1.contracts.create(
             customer_id=str(customer.id), starting_at=at(2024, month, 1), package_id=str(package.id)
         ).data.id
         for month in range(1, 6)
     ]
-    make_customer("Someone else")
+    build.make_customer("Someone else")
     # auto-paging with limit 2 walks 3 pages through the body cursor, in start order
     pages = list(sdk.v1.contracts.list(customer_id=str(customer.id), limit=2).iter_pages())
     assert [len(page.data) for page in pages] == [2, 2, 1]
@@ -401,7 +361,7 @@ def test_list_pages_with_a_body_cursor_and_filters(sdk, customer):
 
 
 def test_update_end_date_and_archive(sdk, customer):
-    package = make_package(duration_unit="MONTHS", duration_value=12)
+    package = build.make_package(duration_unit="MONTHS", duration_value=12)
     cid = str(customer.id)
     contract_id = sdk.v1.contracts.create(
         customer_id=cid, starting_at=at(2024, 1, 1), package_id=str(package.id)
@@ -441,7 +401,7 @@ def test_update_end_date_and_archive(sdk, customer):
         is not None
     )
     # another customer's id does not reach it
-    other = make_customer("B")
+    other = build.make_customer("B")
     with pytest.raises(metronome.NotFoundError):
         sdk.v1.contracts.retrieve(customer_id=str(other.id), contract_id=contract_id)
     with pytest.raises(metronome.NotFoundError):
@@ -453,7 +413,7 @@ def test_update_end_date_and_archive(sdk, customer):
 
 
 def test_permissions(sdk_for, customer, live_server):
-    package = make_package()
+    package = build.make_package()
     reader = sdk_for("contracts_app.view_contract")
     with pytest.raises(metronome.PermissionDeniedError):
         reader.v1.contracts.create(
@@ -468,7 +428,7 @@ def test_permissions(sdk_for, customer, live_server):
 def test_provision_from_a_package_made_through_the_api(sdk, customer, product):
     # given a package created through packages/create with one term of each kind, an alias,
     # temporary ids linking an override to a commit and a recurring commit to a subscription
-    make_rate_card()  # seeds the USD credit type the package service checks
+    build.make_rate_card()  # seeds the USD credit type the package service checks
     pid = str(product.id)
     months = lambda n: {"unit": "MONTHS", "value": n}  # noqa: E731
     created = sdk.v1.packages.create(

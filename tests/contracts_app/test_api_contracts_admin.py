@@ -9,28 +9,19 @@ from django.urls import reverse
 
 from contracts_app.models import Contract
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-)
-from tests.factories import UserFactory
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def provision_many(count: int) -> list[Contract]:
-    package = make_package(terms=eight_terms(make_product()))
+    package = build.make_package(terms=eight_terms(build.make_product()))
     return [
-        contract_provision(customer=make_customer(f"c{i}"), package=package, starting_at=START)
+        contract_provision(
+            customer=build.make_customer(f"c{i}"), package=package, starting_at=START
+        )
         for i in range(count)
     ]
 

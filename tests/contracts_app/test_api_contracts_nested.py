@@ -11,7 +11,6 @@ import pytest
 
 from contracts_app.models import Contract
 from contracts_app.services.materialise import expand_recurring_schedule
-from tests.contracts_app.contract_builders import make_customer, make_product
 
 UTC = dt.UTC
 USD = "2714e483-4ff1-48e4-9e25-ac732e8f24f2"
@@ -19,16 +18,6 @@ USD = "2714e483-4ff1-48e4-9e25-ac732e8f24f2"
 
 def at(y, m, d=1) -> dt.datetime:
     return dt.datetime(y, m, d, tzinfo=UTC)
-
-
-@pytest.fixture
-def customer(transactional_db):
-    return make_customer()
-
-
-@pytest.fixture
-def product(transactional_db):
-    return make_product()
 
 
 def override(**fields) -> dict:

@@ -3,49 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from contracts_app.models import Contract
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-)
-from tests.factories import user_with_token
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def post(client):
-    _, token = user_with_token(superuser=True)
-
-    def send(path: str, body: dict, query: str = ""):
-        return client.post(
-            f"{path}{query}",
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-
-    return send
-
-
 def package_with(term_count: int):
-    product = make_product()
+    product = build.make_product()
     pool = eight_terms(product)
-    return make_package(
+    return build.make_package(
         terms=[pool[i % len(pool)] for i in range(term_count)],
         duration_unit="YEARS",
         duration_value=2,
-        rate_card=make_rate_card(),
+        rate_card=build.make_rate_card(),
         billing_provider="stripe",
     )
 
@@ -54,8 +31,8 @@ def package_with(term_count: int):
 def test_create_from_package_is_constant(post, django_assert_num_queries, term_count):
     # given a package of 1, 8 or 32 terms (recurring ones expand into dozens of rows)
     package = package_with(term_count)
-    customer = make_customer()
-    make_billing_configuration(customer)
+    customer = build.make_customer()
+    build.make_billing_configuration(customer)
     body = {
         "customer_id": str(customer.id),
         "starting_at": "2024-01-31T00:00:00Z",
@@ -73,8 +50,8 @@ def test_create_from_package_is_constant(post, django_assert_num_queries, term_c
 
 def test_create_from_a_package_without_terms(post, django_assert_num_queries):
     # given a package with no terms (the package-with-terms join finds no row)
-    package = make_package(duration_unit="MONTHS", duration_value=1)
-    customer = make_customer()
+    package = build.make_package(duration_unit="MONTHS", duration_value=1)
+    customer = build.make_customer()
     body = {
         "customer_id": str(customer.id),
         "starting_at": "2024-01-31T00:00:00Z",
@@ -92,7 +69,7 @@ def test_create_from_a_package_without_terms(post, django_assert_num_queries):
 
 
 def test_create_from_an_unknown_package_is_404(post):
-    customer = make_customer()
+    customer = build.make_customer()
     for package_id in ("00000000-0000-4000-8000-000000000000", "not-a-uuid"):
         body = {
             "customer_id": str(customer.id),
@@ -108,8 +85,8 @@ def test_create_from_an_unknown_package_is_404(post):
 @pytest.mark.parametrize("contract_count", [1, 5])
 def test_get_and_list_are_constant(post, django_assert_num_queries, contract_count):
     package = package_with(8)
-    customer = make_customer()
-    make_billing_configuration(customer)
+    customer = build.make_customer()
+    build.make_billing_configuration(customer)
     contracts = [
         contract_provision(customer=customer, package=package, starting_at=START)
         for _ in range(contract_count)

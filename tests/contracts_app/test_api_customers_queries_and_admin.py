@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from config.core.errors import Conflict, ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Customer
 from contracts_app.services.customers import customer_create, customers_create
-from tests.factories import UserFactory, user_with_token
+from tests.builders.queries import queries_of_get
+from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -95,10 +94,9 @@ def test_list_page_costs_the_same_whatever_the_table_size(client):
     _, token = user_with_token("contracts_app.view_customer")
 
     def count_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get("/v1/customers?limit=50", HTTP_AUTHORIZATION=f"Bearer {token}")
-        assert response.status_code == 200
-        return len(queries)
+        return queries_of_get(
+            client, "/v1/customers?limit=50", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
 
     _customers(3)
     small = count_queries()
@@ -107,20 +105,11 @@ def test_list_page_costs_the_same_whatever_the_table_size(client):
     assert small <= 4  # auth (token + user) and the page
 
 
-@pytest.fixture
-def admin_client_logged_in(client):
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    return client
-
-
-def test_admin_changelist_costs_the_same_for_3_or_100_customers(admin_client_logged_in):
-    client = admin_client_logged_in
+def test_admin_changelist_costs_the_same_for_3_or_100_customers(admin_client):
+    client = admin_client
 
     def count_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get("/admin/contracts_app/customer/")
-        assert response.status_code == 200
-        return len(queries)
+        return queries_of_get(client, "/admin/contracts_app/customer/")
 
     _customers(3)
     small = count_queries()
@@ -128,9 +117,9 @@ def test_admin_changelist_costs_the_same_for_3_or_100_customers(admin_client_log
     assert count_queries() == small
 
 
-def test_admin_search_filter_and_active_configuration_count(admin_client_logged_in):
+def test_admin_search_filter_and_active_configuration_count(admin_client):
     # given
-    client = admin_client_logged_in
+    client = admin_client
     alpha, beta = _customers(2, prefix="Findme")
     BillingProviderConfiguration.objects.filter(customer=beta).update(
         archived_at="2024-01-01T00:00Z"
@@ -151,9 +140,9 @@ def test_admin_search_filter_and_active_configuration_count(admin_client_logged_
     assert counts == {alpha.name: 1, beta.name: 0}
 
 
-def test_admin_archive_action_archives_and_nothing_is_deletable(admin_client_logged_in):
+def test_admin_archive_action_archives_and_nothing_is_deletable(admin_client):
     # given
-    client = admin_client_logged_in
+    client = admin_client
     first, second, third = _customers(3)
 
     # when

@@ -4,27 +4,19 @@ test's docstring (amounts in USD cents, the rate card's fiat credit type)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
 
-from config.api.views_base import validated
 from contracts_app.models import Contract, Customer
 from contracts_app.services.previews import package_contract_dry_run
-from packages_app.api.package_serializers import PackageCreateInput
-from packages_app.api.rate_cards import RatesAddInput
-from packages_app.models import USD_CENTS_ID, Package
-from packages_app.services.billable_metrics import billable_metric_create
-from packages_app.services.packages import package_create
-from packages_app.services.products import product_create
-from packages_app.services.rate_cards import rate_card_create, rates_add
-from tests.contracts_app.contract_builders import ensure_usd_cents, make_customer
-from tests.factories import user_with_token
+from packages_app.models import Package
+from tests.builders.pricing import USD, flat, monthly_fee, package, product, rate_card, subscription
+from tests.contracts_app.contract_builders import make_customer
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
-USD = str(USD_CENTS_ID)
 MONTH = {"unit": "MONTHS", "value": 1}
 
 
@@ -34,66 +26,9 @@ def token():
 
 
 def forecast(client, token, body, status=200):
-    response = client.post(
-        "/v1/packages/forecast",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, "/v1/packages/forecast", body)
     assert response.status_code == status, response.content
     return response.json()
-
-
-def product(name, kind="FIXED"):
-    attributes = {}
-    if kind == "USAGE":
-        metric = billable_metric_create(
-            name=f"{name} metric",
-            aggregation_type="SUM",
-            aggregation_key="value",
-            event_type_filter={"in_values": ["event"]},
-            property_filters=[{"name": "value", "exists": True}],
-        )
-        attributes["billable_metric_id"] = str(metric.id)
-    return product_create(name=name, type=kind, created_by="test", attributes=attributes)
-
-
-def rate_card(rates):
-    ensure_usd_cents()
-    card = rate_card_create(name="Standard", created_by="test")
-    data = validated(RatesAddInput, {"rate_card_id": str(card.id), "rates": rates})
-    rates_add(rate_card_id=data["rate_card_id"], rates=[dict(rate) for rate in data["rates"]])
-    return card
-
-
-def flat(product, price, starting_at="2025-01-01T00:00:00Z", **extra):
-    return {
-        "product_id": str(product.id),
-        "rate_type": "FLAT",
-        "price": Decimal(price),
-        "entitled": True,
-        "starting_at": starting_at,
-        **extra,
-    }
-
-
-def monthly_fee(product, price, starting_at="2025-01-01T00:00:00Z"):
-    return flat(product, price, starting_at, rate_type="SUBSCRIPTION", billing_frequency="MONTHLY")
-
-
-def subscription(product, *, quantity=1, collection="ADVANCE"):
-    return {
-        "name": product.name,
-        "collection_schedule": collection,
-        "initial_quantity": quantity,
-        "proration": {"is_prorated": True, "invoice_behavior": "BILL_IMMEDIATELY"},
-        "subscription_rate": {"billing_frequency": "MONTHLY", "product_id": str(product.id)},
-    }
-
-
-def package(card, **body) -> Package:
-    body = {"name": "Plan", "rate_card_id": str(card.id), **body}
-    return package_create(created_by="test", **validated(PackageCreateInput, body))
 
 
 def lines_of(period, kind=None):
@@ -446,12 +381,7 @@ def test_customer_billing_configuration_is_checked_as_provisioning_would(client,
 
 def test_permission_is_the_package_read_permission(client, starter):
     _, other = user_with_token("contracts_app.view_contract")
-    response = client.post(
-        "/v1/packages/forecast",
-        json.dumps(starter_body(starter)),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {other}",
-    )
+    response = api_post(client, other, "/v1/packages/forecast", starter_body(starter))
     assert response.status_code == 403
 
 

@@ -2,7 +2,6 @@
 the same dates `contracts/create` then materialises."""
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -11,25 +10,15 @@ from contracts_app.models import Contract, Customer
 from contracts_app.selectors.contracts import credit_type_names, with_terms
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import Package
-from tests.contracts_app.contract_builders import (
-    make_customer,
-    make_package,
-    make_product,
-    recurring_term,
-    subscription_term,
-)
-from tests.factories import user_with_token
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import recurring_term, subscription_term
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
 
 def post(client, token, body):
-    return client.post(
-        "/v1/packages/preview",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    return api_post(client, token, "/v1/packages/preview", body)
 
 
 @pytest.fixture
@@ -46,7 +35,7 @@ def credit_windows(contract: dict) -> list[tuple[str, str]]:
 
 
 def test_preview_of_a_body_clamps_month_ends_and_writes_nothing(client, token):
-    tokens = make_product("Input tokens", "USAGE")
+    tokens = build.make_product("Input tokens", "USAGE")
     body = {
         "name": "Growth",
         "duration": {"unit": "MONTHS", "value": 12},
@@ -79,17 +68,17 @@ def test_preview_of_a_body_clamps_month_ends_and_writes_nothing(client, token):
 
 
 def test_preview_by_package_id_agrees_with_what_contracts_create_materialises(client, token):
-    package = make_package(
+    package = build.make_package(
         name="Starter",
         terms=[
-            recurring_term(make_product("Tokens", "USAGE")),
-            subscription_term(make_product("Seat", "SUBSCRIPTION")),
+            recurring_term(build.make_product("Tokens", "USAGE")),
+            subscription_term(build.make_product("Seat", "SUBSCRIPTION")),
         ],
     )
     start = "2027-01-31T00:00:00Z"
     preview = post(client, token, {"package_id": str(package.id), "starting_at": start}).json()
     contract = contract_provision(
-        customer=make_customer(),
+        customer=build.make_customer(),
         starting_at=dt.datetime(2027, 1, 31, tzinfo=dt.UTC),
         package=package,
     )

@@ -11,15 +11,8 @@ from django.utils import timezone
 from contracts_app.models import Contract, ContractTerm, Subscription
 from packages_app.models import AliasName
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    credit_term,
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-    offset,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import credit_term, eight_terms, offset
 from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
@@ -54,8 +47,10 @@ def post(client, url: str, token: str, body: dict, **params):
 
 def test_moving_the_next_start_rematerialises_its_terms_from_the_new_start(client, token):
     # given a future schedule whose package grants a 3-month credit from its start
-    package = make_package(terms=[credit_term(make_product(), duration=offset("MONTHS", 3))])
-    subscription = Subscription.objects.create(customer=make_customer())
+    package = build.make_package(
+        terms=[credit_term(build.make_product(), duration=offset("MONTHS", 3))]
+    )
+    subscription = Subscription.objects.create(customer=build.make_customer())
     future = post(
         client,
         SCHEDULES,
@@ -95,8 +90,11 @@ def test_moving_the_next_start_rematerialises_its_terms_from_the_new_start(clien
 
 def test_failed_migration_leaves_the_original_schedule_untouched(client, token):
     # given a schedule and an archived target version
-    subscription = Subscription.objects.create(customer=make_customer())
-    v1, archived = make_package(name="v1"), make_package(name="v2", archived_at=timezone.now())
+    subscription = Subscription.objects.create(customer=build.make_customer())
+    v1, archived = (
+        build.make_package(name="v1"),
+        build.make_package(name="v2", archived_at=timezone.now()),
+    )
     original = post(
         client,
         SCHEDULES,
@@ -123,14 +121,14 @@ def test_failed_migration_leaves_the_original_schedule_untouched(client, token):
 
 def test_create_uses_a_fixed_number_of_queries(client, token, django_assert_max_num_queries):
     # given a plan whose version has eight terms, and a previous schedule to end
-    package = make_package(
-        terms=eight_terms(make_product()),
-        rate_card=make_rate_card(),
+    package = build.make_package(
+        terms=eight_terms(build.make_product()),
+        rate_card=build.make_rate_card(),
         duration_unit="MONTHS",
         duration_value=12,
     )
     alias_assign(kind=AliasName.Kind.PACKAGE, name="Pro", package=package, starting_at=at(2024, 1))
-    subscription = Subscription.objects.create(customer=make_customer())
+    subscription = Subscription.objects.create(customer=build.make_customer())
     selector = {"pricing_plan_reference": "Pro", "type": "LATEST"}
     first = post(
         client,
@@ -166,8 +164,8 @@ def test_create_uses_a_fixed_number_of_queries(client, token, django_assert_max_
 
 def test_list_uses_a_fixed_number_of_queries(client, token, django_assert_max_num_queries):
     # given many schedules over many subscriptions
-    package = make_package()
-    customer = make_customer()
+    package = build.make_package()
+    customer = build.make_customer()
     for year in range(2030, 2045):
         subscription = Subscription.objects.create(customer=customer)
         Contract.objects.create(

@@ -12,21 +12,13 @@ import json
 import re
 
 import pytest
-from django.test import Client
 
 from config.audit.models import AuditLogEntry
 from contracts_app.models import Contract, ContractEdit, ContractTerm, Customer
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import USD_CENTS_ID, Package, Rate
-from tests.contracts_app.contract_builders import (
-    at,
-    credit_term,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-)
-from tests.factories import UserFactory, user_with_token
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import at, credit_term
 
 pytestmark = pytest.mark.django_db
 START, END = at(2027, 1, 1), at(2028, 1, 1)  # the contracts below: 12 months from START
@@ -36,42 +28,32 @@ START, END = at(2027, 1, 1), at(2028, 1, 1)  # the contracts below: 12 months fr
 
 
 @pytest.fixture
-def api():
+def api(post):
     """POST a JSON body to the API as a superuser's token; the response."""
-    _, token = user_with_token(superuser=True)
-    client = Client()
-
-    def post(path: str, body: dict):
-        return client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-
     return post
 
 
 @pytest.fixture
-def browser(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
+def browser(pricing_client):
+    return pricing_client
 
 
 @pytest.fixture
 def tokens():
-    make_rate_card()  # seeds USD cents
-    return make_product("Input tokens", "USAGE")
+    build.make_rate_card()  # seeds USD cents
+    return build.make_product("Input tokens", "USAGE")
 
 
 def twelve_months(tokens, name: str) -> Contract:
-    package = make_package(
+    package = build.make_package(
         name=f"Starter {name}",
         duration_unit="MONTHS",
         duration_value=12,
         terms=[credit_term(tokens)],
     )
-    return contract_provision(customer=make_customer(name), starting_at=START, package=package)
+    return contract_provision(
+        customer=build.make_customer(name), starting_at=START, package=package
+    )
 
 
 @pytest.fixture
@@ -405,7 +387,7 @@ BUILDER_INPUT = {
     ids=[f"{case[0]}-{i}" for i, case in enumerate(BUILDER_CASES)],
 )
 def test_package_builder_and_the_api_agree(api, browser, tokens, kind, values, accepted, field):
-    card = make_rate_card("Standard")
+    card = build.make_rate_card("Standard")
     product = str(tokens.id)
     row, term = builder_row(kind, product, values)
     package = {
@@ -465,7 +447,7 @@ RATE_CASES = [
 
 @pytest.mark.parametrize(("values", "accepted", "field"), RATE_CASES)
 def test_rate_form_and_the_api_agree(api, browser, tokens, values, accepted, field):
-    api_card, page_card = make_rate_card("By API"), make_rate_card("By page")
+    api_card, page_card = build.make_rate_card("By API"), build.make_rate_card("By page")
     starting_at = values.get("from", "2027-01-01")
     tiers = values.get("tiers")
     body = kept(
@@ -520,10 +502,10 @@ def test_customer_form_and_the_api_agree(api, browser, name, accepted):
     ("starting_at", "accepted"), [("2027-01-01", True), (None, False), ("2027-02-30", False)]
 )
 def test_provision_form_and_the_api_agree(api, browser, tokens, starting_at, accepted):
-    package = make_package(
+    package = build.make_package(
         name="Starter", duration_unit="MONTHS", duration_value=12, terms=[credit_term(tokens)]
     )
-    by_api, by_page = make_customer("By API"), make_customer("By page")
+    by_api, by_page = build.make_customer("By API"), build.make_customer("By page")
     api_response = api(
         "/v1/contracts/create",
         kept(

@@ -69,7 +69,7 @@ def test_a_contract_counts_from_its_start_until_the_instant_before_its_end(two_v
 
 
 def test_the_package_page_draws_the_chart_with_alias_and_migration_marks(
-    staff_client, two_versions, django_assert_max_num_queries
+    pricing_client, two_versions, django_assert_max_num_queries
 ):
     # given
     v1, v2 = two_versions
@@ -85,7 +85,7 @@ def test_the_package_page_draws_the_chart_with_alias_and_migration_marks(
     url = f"/packages/{v1.id}/?chart_from=2026-01-01&chart_to=2026-12-31&bucket=month"
     # when
     with django_assert_max_num_queries(16):
-        html = staff_client.get(url).content.decode()
+        html = pricing_client.get(url).content.decode()
     # then
     chart = html[html.index('id="cohort-chart"') :]
     assert '<path class="cc-area cc-0"' in chart
@@ -96,35 +96,35 @@ def test_the_package_page_draws_the_chart_with_alias_and_migration_marks(
     assert 'name="bucket"' in chart and re.search(r'<option value="month" selected', chart)
     assert 'name="chart_from" value="2026-01-01"' in chart
     # htmx asks for the chart alone
-    alone = staff_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cohort-chart")
+    alone = pricing_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cohort-chart")
     assert "<html" not in alone.content.decode() and 'id="cohort-chart"' in alone.content.decode()
 
 
 def test_the_package_page_queries_do_not_grow_with_the_cohort(
-    staff_client, two_versions, django_assert_max_num_queries
+    pricing_client, two_versions, django_assert_max_num_queries
 ):
     v1, _ = two_versions
     url = f"/packages/{v1.id}/?bucket=day&chart_from=2026-01-01&chart_to=2026-06-30"
     with django_assert_max_num_queries(16) as before:
-        staff_client.get(url)
+        pricing_client.get(url)
     random_cohort(v1, 200, seed=13, prefix="More")
     with django_assert_max_num_queries(len(before.captured_queries)):
-        staff_client.get(url)
+        pricing_client.get(url)
 
 
 def test_the_alias_chart_stacks_every_version_and_marks_each_re_point(
-    staff_client, two_versions, django_assert_max_num_queries
+    pricing_client, two_versions, django_assert_max_num_queries
 ):
     v1, v2 = two_versions
     alias_assign(kind="package", name="Starter", package=v1, starting_at=BASE)
     row = alias_assign(
         kind="package", name="Starter", package=v2, starting_at=BASE + dt.timedelta(100)
     )
-    page = staff_client.get(f"/aliases/{row.alias_name_id}/?bucket=week").content.decode()
+    page = pricing_client.get(f"/aliases/{row.alias_name_id}/?bucket=week").content.decode()
     assert f'hx-get="/aliases/{row.alias_name_id}/cohort/chart/?bucket=week"' in page
     # session + user, alias, history, sizes, migrations
     with django_assert_max_num_queries(6):
-        chart = staff_client.get(
+        chart = pricing_client.get(
             f"/aliases/{row.alias_name_id}/cohort/chart/?chart_from=2025-12-01"
             "&chart_to=2026-12-31&bucket=week&push=1",
             HTTP_HX_REQUEST="true",
@@ -139,9 +139,9 @@ def test_the_alias_chart_stacks_every_version_and_marks_each_re_point(
     )
 
 
-def test_an_empty_range_says_so_and_bad_ranges_are_field_errors(staff_client, two_versions):
+def test_an_empty_range_says_so_and_bad_ranges_are_field_errors(pricing_client, two_versions):
     v1, _ = two_versions
-    empty = staff_client.get(f"/packages/{v1.id}/?chart_from=2020-01-01&chart_to=2020-12-31")
+    empty = pricing_client.get(f"/packages/{v1.id}/?chart_from=2020-01-01&chart_to=2020-12-31")
     assert "No contracts on this package between 2020-01-01 and 2020-12-01" in (
         empty.content.decode()
     )
@@ -150,7 +150,7 @@ def test_an_empty_range_says_so_and_bad_ranges_are_field_errors(staff_client, tw
         ("chart_from=2026-05-01&chart_to=2026-01-01", "chart_to"),
         ("chart_from=2000-01-01&chart_to=2026-01-01&bucket=day", "bucket"),
     ]:
-        response = staff_client.get(f"/packages/{v1.id}/?{query}")
+        response = pricing_client.get(f"/packages/{v1.id}/?{query}")
         assert response.status_code == 200
         assert f'id="id_{field}_error"' in response.content.decode()
 

@@ -35,7 +35,9 @@ def read_csv(response) -> list[dict]:
         ("?starting_at=2026-07-01&archived=1", {"starting_at": "2026-07-01T00:00:00Z"}),
     ],
 )
-def test_the_csv_has_the_rows_the_api_lists_with_customer_names(staff_client, client, query, body):
+def test_the_csv_has_the_rows_the_api_lists_with_customer_names(
+    pricing_client, client, query, body
+):
     # given
     package = make_package(name="Starter Plan v1")
     contracts = random_cohort(package, 160, seed=21)
@@ -46,7 +48,7 @@ def test_the_csv_has_the_rows_the_api_lists_with_customer_names(staff_client, cl
     Contract.objects.bulk_update(contracts[:40], ["starting_at", "ending_before"])
     _, token = user_with_token(superuser=True)
     # when
-    response = staff_client.get(f"/packages/{package.id}/cohort.csv{query}")
+    response = pricing_client.get(f"/packages/{package.id}/cohort.csv{query}")
     rows = read_csv(response)
     # then
     assert response["Content-Type"].startswith("text/csv")
@@ -69,13 +71,13 @@ def test_the_csv_has_the_rows_the_api_lists_with_customer_names(staff_client, cl
         assert row["package_id"] == str(package.id)
 
 
-def test_the_csv_without_filters_is_the_cohort_running_now(staff_client, client):
+def test_the_csv_without_filters_is_the_cohort_running_now(pricing_client, client):
     package = make_package(name="Now")
     random_cohort(package, 40, seed=22)
     Contract.objects.filter(package=package).update(
         starting_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     )
-    rows = read_csv(staff_client.get(f"/packages/{package.id}/cohort.csv"))
+    rows = read_csv(pricing_client.get(f"/packages/{package.id}/cohort.csv"))
     assert (
         len(rows)
         == Contract.objects.filter(package=package)
@@ -121,16 +123,16 @@ def _peak_while_streaming(client, url: str) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-def test_memory_stays_flat_from_10k_to_100k_rows(staff_client):
+def test_memory_stays_flat_from_10k_to_100k_rows(pricing_client):
     # given
     package = make_package(name="Big")
     url = f"/packages/{package.id}/cohort.csv?starting_at=2020-01-01"
     _load(package, 1, 10_000)
-    b"".join(staff_client.get(url).streaming_content)  # warm: templates, url resolution, imports
-    rows_10k, peak_10k = _peak_while_streaming(staff_client, url)
+    b"".join(pricing_client.get(url).streaming_content)  # warm: templates, url resolution, imports
+    rows_10k, peak_10k = _peak_while_streaming(pricing_client, url)
     _load(package, 10_001, 100_000)
     # when
-    rows_100k, peak_100k = _peak_while_streaming(staff_client, url)
+    rows_100k, peak_100k = _peak_while_streaming(pricing_client, url)
     # then: ten times the rows, about the same memory (a list of them would be ~10x)
     assert (rows_10k, rows_100k) == (10_000, 100_000)
     assert peak_100k < peak_10k * 1.5 + 512 * 1024, (peak_10k, peak_100k)

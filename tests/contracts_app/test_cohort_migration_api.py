@@ -17,7 +17,7 @@ from contracts_app.services.cohort_migration_batches import (
 from contracts_app.services.cohort_migrations import migration_finish_if_done, migration_start
 from contracts_app.services.contracts import contract_archive
 from tests.contracts_app.cohort_builders import cohort, two_packages
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +38,7 @@ def token():
 
 def post(client, path: str, token: str, body, **query):
     url = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-    return client.post(
-        url,
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    return api_post(client, token, url, body)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ SIGKILLed mid-batch moves again within 30 s on every chain it had."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -15,7 +14,6 @@ from django.db.models import Count
 
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import migrations_dispatch
-from tests.builders import migrations as migration_builders
 from tests.builders.migrations import (
     assert_each_customer_moved_once,
     counts,
@@ -29,9 +27,7 @@ from tests.contracts_app.cohort_builders import (
     claimed_items,
     two_packages,
 )
-from tests.factories import user_with_token
-
-workers = migration_builders.workers  # the fixture: real workers on a bulk queue of the test's own
+from tests.factories import api_post, user_with_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 
@@ -74,11 +70,8 @@ def test_cancel_answers_at_once_and_stops_a_running_job_at_the_next_batch(worker
     )[1]
 
     def post(action: str):
-        return client.post(
-            f"/v1/packages/migrations/{action}",
-            data=json.dumps({"migration_id": str(migration.id)}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
+        return api_post(
+            client, token, f"/v1/packages/migrations/{action}", {"migration_id": str(migration.id)}
         )
 
     assert post("get").json()["data"]["status"] == "RUNNING"  # (warm: not timing first imports)

@@ -27,16 +27,8 @@ from contracts_app.models import (
 )
 from contracts_app.selectors.cohort_migrations import migration_progress
 from contracts_app.services import cohort_migration_batches as batches
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_chains import chain_batch_run
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_cancel,
-    cohort_migration_create,
-    cohort_migration_revert,
-    migration_finish_if_done,
-    migration_input,
-    migration_start,
-    migrations_dispatch,
-)
 from tests.conftest import database_url_for
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, two_packages
 
@@ -66,8 +58,8 @@ def in_threads(*calls):
 
 
 def job(source, target, *, run_at=None, start=True) -> CohortMigration:
-    migration = cohort_migration_create(
-        data=migration_input(
+    migration = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": AT},
@@ -75,7 +67,7 @@ def job(source, target, *, run_at=None, start=True) -> CohortMigration:
         run_at=run_at,
     )
     if start:
-        migration_start(migration_id=migration.id)
+        services.migration_start(migration_id=migration.id)
     return migration
 
 
@@ -94,7 +86,7 @@ def cancel_while_the_batch_is_held(migration, held: threading.Event, release: th
         connections.close_all()
 
     def cancel():
-        outcome["cancelled"] = cohort_migration_cancel(migration=migration).status
+        outcome["cancelled"] = services.cohort_migration_cancel(migration=migration).status
         connections.close_all()
 
     batch_thread, cancel_thread = threading.Thread(target=batch), threading.Thread(target=cancel)
@@ -201,15 +193,19 @@ def test_concurrent_cancels_and_reverts_each_win_once(unconsumed_bulk_queue):
     done = job(other_source, other_target)
     while batches.migration_batch_run(migration_id=done.id):
         pass
-    migration_finish_if_done(migration_id=done.id)
+    services.migration_finish_if_done(migration_id=done.id)
     # when two cancels race, and two reverts race
     cancels = in_threads(
-        lambda: cohort_migration_cancel(migration=CohortMigration.objects.get(id=running.id)),
-        lambda: cohort_migration_cancel(migration=CohortMigration.objects.get(id=running.id)),
+        lambda: services.cohort_migration_cancel(
+            migration=CohortMigration.objects.get(id=running.id)
+        ),
+        lambda: services.cohort_migration_cancel(
+            migration=CohortMigration.objects.get(id=running.id)
+        ),
     )
     reverts = in_threads(
-        lambda: cohort_migration_revert(migration=CohortMigration.objects.get(id=done.id)),
-        lambda: cohort_migration_revert(migration=CohortMigration.objects.get(id=done.id)),
+        lambda: services.cohort_migration_revert(migration=CohortMigration.objects.get(id=done.id)),
+        lambda: services.cohort_migration_revert(migration=CohortMigration.objects.get(id=done.id)),
     )
     # then exactly one of each wins and the other is told why
     for results, winner_status in ((cancels, "CANCELLED"), (reverts, "REVERTING")):
@@ -227,8 +223,10 @@ def test_a_cancel_racing_the_start_leaves_no_pending_item(unconsumed_bulk_queue)
     bulk_cohort(source, 20)
     migration = job(source, target, start=False)
     in_threads(
-        lambda: migration_start(migration_id=migration.id),
-        lambda: cohort_migration_cancel(migration=CohortMigration.objects.get(id=migration.id)),
+        lambda: services.migration_start(migration_id=migration.id),
+        lambda: services.cohort_migration_cancel(
+            migration=CohortMigration.objects.get(id=migration.id)
+        ),
     )
     migration.refresh_from_db()
     assert migration.status == "CANCELLED"
@@ -243,8 +241,8 @@ def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(unconsumed
     due = job(source, target, start=False)
     other_source, _ = two_packages()
     bulk_cohort(other_source, 3, name="Other")
-    future = cohort_migration_create(
-        data=migration_input(
+    future = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": other_source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": AT},
@@ -252,7 +250,7 @@ def test_the_dispatcher_starts_a_due_job_once_and_leaves_a_future_one(unconsumed
         run_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
     )
     # when two dispatchers run at once
-    results = in_threads(migrations_dispatch, migrations_dispatch)
+    results = in_threads(services.migrations_dispatch, services.migrations_dispatch)
     # then the due job was started by one of them, planned once; the future one waits
     started = [r["started"] for r in results]
     assert sorted(len(s) for s in started) == [0, 1], results
@@ -283,8 +281,8 @@ def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(unconsumed_b
             [running.id],
         )
         # when the dispatcher runs twice within the lease (beat every few seconds)
-        first = migrations_dispatch()
-        second = migrations_dispatch()
+        first = services.migrations_dispatch()
+        second = services.migrations_dispatch()
     finally:
         at_work.rollback()
         at_work.close()
@@ -304,7 +302,7 @@ def test_each_dead_chain_is_requeued_once_and_a_chain_at_work_never(unconsumed_b
     )
     assert CohortMigrationItem.objects.filter(migration=running, status="PENDING").count() == 5
     # and once the batch at work is gone (its worker died), its chain comes back too
-    assert migrations_dispatch()["requeued"] == [running.id]
+    assert services.migrations_dispatch()["requeued"] == [running.id]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -320,12 +318,12 @@ def test_a_job_whose_chains_all_ended_unfinished_is_finished_by_the_dispatcher(
     chains = CohortMigrationChain.objects.filter(migration=running)
     chains.update(expires_at=None)  # every chain ended
     # when the dispatcher runs
-    assert migrations_dispatch()["requeued"] == [running.id, running.id]
+    assert services.migrations_dispatch()["requeued"] == [running.id, running.id]
     # then a revived chain's task, as a worker runs it, finishes the job
     tasks.migration_batch(str(running.id), "0", str(chains.get(number=0).token))
     running.refresh_from_db()
     assert running.status == "COMPLETED"
-    assert migrations_dispatch()["requeued"] == []
+    assert services.migrations_dispatch()["requeued"] == []
 
 
 def test_the_dispatcher_is_registered_with_beat_in_code():

@@ -11,18 +11,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractEdit
+from contracts_app.models import CohortMigration, Contract, ContractEdit
 from contracts_app.selectors.cohort_migrations import cohort_migration_preview
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import migration_batch_run
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_finish_if_done,
-    migration_input,
-    migration_start,
-)
 from contracts_app.services.contract_edits import contract_edit
-from tests.contracts_app.cohort_builders import T0, cohort, two_packages
-from tests.factories import user_with_token
+from tests.contracts_app.cohort_builders import T0, cohort, item_outcomes, two_packages
+from tests.factories import api_post, user_with_token
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -55,7 +50,7 @@ def edited_cohort():
 
 
 def resolved(source, target, **options):
-    return migration_input(
+    return services.migration_input(
         source={"package_id": source.id},
         target={"package_id": target.id},
         effective={"type": "AT", "at": AT},
@@ -69,22 +64,13 @@ def preview(source, target, **options):
 
 
 def run(source, target, **options) -> CohortMigration:
-    migration = cohort_migration_create(data=resolved(source, target, **options))
-    assert migration_start(migration_id=migration.id)
+    migration = services.cohort_migration_create(data=resolved(source, target, **options))
+    assert services.migration_start(migration_id=migration.id)
     while migration_batch_run(migration_id=migration.id, batch_size=3):
         pass
-    migration_finish_if_done(migration_id=migration.id)
+    services.migration_finish_if_done(migration_id=migration.id)
     migration.refresh_from_db()
     return migration
-
-
-def outcomes(migration) -> dict:
-    return {
-        contract_id: (status, reason)
-        for contract_id, status, reason in CohortMigrationItem.objects.filter(
-            migration=migration
-        ).values_list("contract_id", "status", "reason")
-    }
 
 
 def test_preview_counts_edited_contracts_by_kind_and_skips_them_by_default(edited_cohort):
@@ -139,7 +125,7 @@ def test_a_job_skips_edited_contracts_with_has_edits_by_default(edited_cohort):
     source, target, contracts = edited_cohort
     migration = run(source, target)
     assert migration.edited_contracts == "SKIP"
-    assert outcomes(migration) == {
+    assert item_outcomes(migration) == {
         contracts[0].id: ("SKIPPED", "HAS_EDITS"),
         contracts[1].id: ("SKIPPED", "HAS_EDITS"),
         contracts[2].id: ("SKIPPED", "HAS_EDITS"),
@@ -156,7 +142,7 @@ def test_a_job_with_migrate_moves_edited_contracts(edited_cohort):
     source, target, contracts = edited_cohort
     migration = run(source, target, edited_contracts="MIGRATE")
     assert migration.edited_contracts == "MIGRATE"
-    assert {status for status, _ in outcomes(migration).values()} == {"MIGRATED"}
+    assert {status for status, _ in item_outcomes(migration).values()} == {"MIGRATED"}
     contracts[1].refresh_from_db()
     assert contracts[1].ending_before == AT
     assert Contract.objects.filter(
@@ -167,13 +153,13 @@ def test_a_job_with_migrate_moves_edited_contracts(edited_cohort):
 def test_a_contract_edited_after_the_plan_is_skipped_by_its_batch():
     source, target = two_packages()
     contracts = cohort(source, 2)
-    migration = cohort_migration_create(data=resolved(source, target))
-    assert migration_start(migration_id=migration.id)
-    assert set(outcomes(migration).values()) == {("PENDING", "")}
+    migration = services.cohort_migration_create(data=resolved(source, target))
+    assert services.migration_start(migration_id=migration.id)
+    assert set(item_outcomes(migration).values()) == {("PENDING", "")}
     edit(contracts[0])
     while migration_batch_run(migration_id=migration.id, batch_size=5):
         pass
-    assert outcomes(migration) == {
+    assert item_outcomes(migration) == {
         contracts[0].id: ("SKIPPED", "HAS_EDITS"),
         contracts[1].id: ("MIGRATED", ""),
     }
@@ -186,12 +172,7 @@ def post(client, path: str, body: dict):
     token = user_with_token(
         "contracts_app.view_cohortmigration", "contracts_app.add_cohortmigration"
     )[1]
-    return client.post(
-        f"/v1/packages/migrations/{path}",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    return api_post(client, token, f"/v1/packages/migrations/{path}", body)
 
 
 def body(source, target, **extra) -> dict:
@@ -248,4 +229,4 @@ def test_the_cli_flag(edited_cohort):
     command("create", *refs, "--edited-contracts", "MIGRATE", "--inline")
     migration = CohortMigration.objects.get()
     assert migration.edited_contracts == "MIGRATE"
-    assert {status for status, _ in outcomes(migration).values()} == {"MIGRATED"}
+    assert {status for status, _ in item_outcomes(migration).values()} == {"MIGRATED"}

@@ -6,7 +6,6 @@ timing. Batches run in-process; the API is called through the test client."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 
 import psycopg
@@ -19,21 +18,13 @@ from django.utils import timezone
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractEdit
 from contracts_app.selectors.cohort_migrations import cohort_migration_preview, cohort_projection
 from contracts_app.selectors.cohorts import cohort_sizes_over_time
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
-    migration_start,
-)
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
+from tests.contracts_app import contract_builders as build
 from tests.contracts_app.cohort_builders import T0, cohort, run_to_end, two_packages
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_package,
-    make_product,
-    make_rate_card,
-)
-from tests.factories import UserFactory, user_with_token
+from tests.contracts_app.contract_builders import eight_terms
+from tests.factories import UserFactory, api_post, user_with_token
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -58,19 +49,19 @@ def scene():
     from contract to contract), a target with contracts of its own, and a source cohort of
     every kind around DATE: moving on it, moving after it, starting exactly on it, starting
     after it, ended before it, ending between it and a boundary, archived."""
-    rate_card = make_rate_card()
-    source = make_package(
+    rate_card = build.make_rate_card()
+    source = build.make_package(
         name="Starter v2",
         rate_card=rate_card,
-        terms=eight_terms(make_product("Platform")),
+        terms=eight_terms(build.make_product("Platform")),
         settings={"usage_statement_schedule": {"frequency": "MONTHLY", "day": "CONTRACT_START"}},
         duration_unit="MONTHS",
         duration_value=12,
     )
-    target = make_package(
+    target = build.make_package(
         name="Growth v2",
         rate_card=rate_card,
-        terms=eight_terms(make_product("Growth platform")),
+        terms=eight_terms(build.make_product("Growth platform")),
         duration_unit="MONTHS",
         duration_value=12,
     )
@@ -106,12 +97,7 @@ def preview_api(client, token, source, target, effective) -> dict:
             for key, value in effective.items()
         },
     }
-    response = client.post(
-        "/v1/packages/migrations/preview",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, "/v1/packages/migrations/preview", body)
     assert response.status_code == 200, response.content
     return response.json()["data"]
 
@@ -121,11 +107,11 @@ def listed_on_package(client, token, package, date: dt.datetime) -> int:
     listed, cursor = 0, None
     while True:
         query = "?limit=100" + (f"&next_page={cursor}" if cursor else "")
-        response = client.post(
+        response = api_post(
+            client,
+            token,
             "/v1/packages/listContractsOnPackage" + query,
-            data=json.dumps({"package_id": str(package.id), "covering_date": date.isoformat()}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
+            {"package_id": str(package.id), "covering_date": date.isoformat()},
         )
         assert response.status_code == 200, response.content
         page = response.json()
@@ -136,11 +122,11 @@ def listed_on_package(client, token, package, date: dt.datetime) -> int:
 
 
 def run(source, target, effective) -> CohortMigration:
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id}, target={"package_id": target.id}, effective=effective
     )
-    migration = cohort_migration_create(data=data, name="preview = outcome")
-    assert migration_start(migration_id=migration.id)
+    migration = services.cohort_migration_create(data=data, name="preview = outcome")
+    assert services.migration_start(migration_id=migration.id)
     return run_to_end(migration, batch_size=4)
 
 
@@ -262,11 +248,8 @@ def test_contracts_ended_before_the_move_are_reported_and_the_numbers_add_up(
     assert migration.ended_before_effective == ended
     live = preview["total"] - preview["skipped"].get("CONTRACT_ARCHIVED", 0)
     assert live + ended == Contract.objects.filter(package=source, archived_at__isnull=True).count()
-    got = client.post(
-        "/v1/packages/migrations/get",
-        data=json.dumps({"migration_id": str(migration.id)}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+    got = api_post(
+        client, token, "/v1/packages/migrations/get", {"migration_id": str(migration.id)}
     ).json()["data"]
     assert got["ended_before_effective"] == ended
     # and the job's page says it
@@ -282,7 +265,7 @@ def test_every_number_the_preview_shows_is_what_the_run_does(client, token, scen
     the projected chart's points against the cohort chart's query)."""
     source, target, _ = scene
     effective = TIMINGS[timing]
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id}, target={"package_id": target.id}, effective=effective
     )
     now = timezone.now()
@@ -335,16 +318,16 @@ def test_a_contract_claimed_by_a_job_planned_meanwhile_is_skipped_in_the_same_st
     source, target = two_packages()
     contracts = cohort(source, 5)
     claimed = contracts[0]
-    other = cohort_migration_create(
-        data=migration_input(
+    other = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective=TIMINGS["AT"],
         ),
         run_at=dt.datetime(2099, 1, 1, tzinfo=UTC),
     )
-    mine = cohort_migration_create(
-        data=migration_input(
+    mine = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective=TIMINGS["AT"],
@@ -372,7 +355,7 @@ def test_a_contract_claimed_by_a_job_planned_meanwhile_is_skipped_in_the_same_st
 
     def plan():
         try:
-            started.append(migration_start(migration_id=mine.id))
+            started.append(services.migration_start(migration_id=mine.id))
         finally:
             connections.close_all()
 

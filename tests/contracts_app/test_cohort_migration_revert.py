@@ -17,15 +17,17 @@ from django.utils import timezone
 from config.core.errors import ValidationFailed
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract, ContractTerm
 from contracts_app.selectors.cohort_migrations import migration_actions, migration_progress
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    cohort_migration_revert,
-    migration_input,
-    migration_start,
-)
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.cohort_builders import T0, cohort, contract_state, run_to_end, two_packages
+from tests.contracts_app.cohort_builders import (
+    T0,
+    cohort,
+    contract_state,
+    item_outcomes,
+    run_to_end,
+    two_packages,
+)
 from tests.contracts_app.contract_builders import eight_terms, make_package, make_product
 from tests.factories import user_with_token
 
@@ -42,8 +44,8 @@ AT = T0 + dt.timedelta(days=40)
 
 def job(source, target, at=AT, **kwargs) -> CohortMigration:
     """A job moving `source`'s contracts to `target` at `at`, created (not started)."""
-    return cohort_migration_create(
-        data=migration_input(
+    return services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": at},
@@ -54,7 +56,7 @@ def job(source, target, at=AT, **kwargs) -> CohortMigration:
 
 def migrate(source, target, at=AT, **kwargs) -> CohortMigration:
     migration = job(source, target, at, **kwargs)
-    assert migration_start(migration_id=migration.id)
+    assert services.migration_start(migration_id=migration.id)
     return run_to_end(migration)
 
 
@@ -131,15 +133,6 @@ def assert_timeline(contract_id, expected: list, *, contiguous: bool = True):
             assert before.ending_before <= after.starting_at
 
 
-def item_outcomes(migration) -> dict:
-    return {
-        contract_id: (status, reason)
-        for contract_id, status, reason in CohortMigrationItem.objects.filter(
-            migration=migration
-        ).values_list("contract_id", "status", "reason")
-    }
-
-
 def test_a_revert_leaves_every_contract_changed_after_the_move_and_reverts_the_rest(client):
     # given a completed job over eight customers
     source, target = two_packages()
@@ -177,7 +170,7 @@ def test_a_revert_leaves_every_contract_changed_after_the_move_and_reverts_the_r
     after_changes = {i: contract_state(i) for i in o[1:] + n[1:]}
 
     # when the first job is reverted
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     migration = run_to_end(migration, revert=True, batch_size=3)
 
     # then it ends, partially: one contract back, seven kept with their reasons
@@ -218,7 +211,7 @@ def test_a_clean_revert_gives_every_customer_exactly_the_old_contract_back():
     source, target = two_packages()
     olds = cohort(source, 5)
     migration = migrate(source, target)
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     migration = run_to_end(migration, revert=True, batch_size=2)
     assert migration.status == "REVERTED"
     assert migration.last_error == ""
@@ -239,7 +232,7 @@ def test_a_revert_nothing_of_which_can_be_undone_is_refused_naming_the_contracts
     assert actions["revert"] is False
     assert actions["revert_window"]["blocked"] == {"SUCCESSOR_EXISTS": 1}
     with pytest.raises(ValidationFailed, match=f"1 SUCCESSOR_EXISTS.*{old.id}") as refused:
-        cohort_migration_revert(migration=migration)
+        services.cohort_migration_revert(migration=migration)
     assert refused.value.field == "migration_id"
     migration.refresh_from_db()
     assert migration.status == "COMPLETED"
@@ -251,7 +244,7 @@ def test_a_move_that_took_effect_while_reverting_is_kept_not_retried():
     start = timezone.now() - dt.timedelta(days=30)
     [old] = cohort(source, 1, start=start)
     migration = migrate(source, target, at=timezone.now() + dt.timedelta(days=1))
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     CohortMigrationItem.objects.filter(migration=migration).update(
         effective_at=timezone.now() - dt.timedelta(seconds=1)
     )
@@ -274,11 +267,11 @@ def test_a_job_cancelled_mid_run_then_reverted_leaves_every_timeline_whole():
     contract_archive(contract=olds[5])
     before = {c.id: contract_state(c.id) for c in olds}
     migration = job(source, target)
-    assert migration_start(migration_id=migration.id)
+    assert services.migration_start(migration_id=migration.id)
     assert migration_batch_run(migration_id=migration.id, batch_size=2) == 2
     cohort_migration_cancel(migration=migration)
     # when reverted
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     migration = run_to_end(migration, revert=True)
     # then every customer is exactly where they were before the job
     assert migration.status == "REVERTED"
@@ -313,7 +306,7 @@ def test_a_real_worker_ends_a_revert_with_a_blocked_contract_in_its_batch(
     renewal = renew(olds[0], n[0], target)
     update_end_date(client, olds[1], n[1], "2030-09-10T00:00:00Z")
     # when it is reverted (one batch holds all six)
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     # then the worker ends it: four back, two kept with their reasons, nothing retried
     migration = wait_for_status(migration.id, {"PARTIALLY_REVERTED", "REVERTED"})
     assert migration.status == "PARTIALLY_REVERTED"

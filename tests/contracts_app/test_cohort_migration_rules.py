@@ -12,13 +12,9 @@ import pytest
 
 from contracts_app.models import CohortMigrationItem
 from contracts_app.services import cohort_migration_batches, cohort_migration_plan
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import migration_batch_run
 from contracts_app.services.cohort_migration_rules import ELIGIBILITY_RULES, PLAN_AND_BATCH
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
-    migration_start,
-)
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.contracts import contract_archive, contract_update_end_date
 from contracts_app.services.provisioning import contract_provision
@@ -35,13 +31,13 @@ AT = T0 + dt.timedelta(days=40)
 
 def planned(source, target_ref: dict, effective: dict | None = None):
     """A started job over `source`: its plan has judged every contract (SQL)."""
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id},
         target=target_ref,
         effective=effective or {"type": "AT", "at": AT},
     )
-    migration = cohort_migration_create(data=data)
-    assert migration_start(migration_id=migration.id)
+    migration = services.cohort_migration_create(data=data)
+    assert services.migration_start(migration_id=migration.id)
     return migration
 
 

@@ -16,22 +16,12 @@ from config.core.errors import ValidationFailed
 from contracts_app.api.cohort_migration_serializers import migration_data
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
 from contracts_app.selectors.cohort_migrations import migration_actions, migration_progress
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import migration_batch_run
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_cancel,
-    cohort_migration_create,
-    cohort_migration_pause,
-    cohort_migration_resume,
-    cohort_migration_retry_failed,
-    cohort_migration_revert,
-    migration_input,
-    migration_start,
-    migrations_dispatch,
-)
 from tests.builders.migrations import AT, counts
 from tests.contracts_app.cohort_builders import cohort, run_to_end, two_packages
 from tests.contracts_app.staged_builders import assert_subscription_invariant, job_events
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -41,8 +31,8 @@ pytestmark = [
 
 
 def staged(source, target, *, canary=None, effective=None, start=True, **kwargs):
-    migration = cohort_migration_create(
-        data=migration_input(
+    migration = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective=effective or {"type": "AT", "at": AT},
@@ -51,7 +41,7 @@ def staged(source, target, *, canary=None, effective=None, start=True, **kwargs)
         canary=canary,
     )
     if start:
-        assert migration_start(migration_id=migration.id)
+        assert services.migration_start(migration_id=migration.id)
     return migration
 
 
@@ -90,12 +80,12 @@ def test_a_canary_of_five_moves_exactly_five_then_pauses_and_resume_moves_the_re
         "retry_failed": 0,
     }
     # and the beat dispatcher does not resume it
-    assert migrations_dispatch()["requeued"] == []
+    assert services.migrations_dispatch()["requeued"] == []
     assert migration_batch_run(migration_id=migration.id) == 0
     migration.refresh_from_db()
     assert migration.status == "PAUSED"
     # when resumed
-    cohort_migration_resume(migration=migration)
+    services.cohort_migration_resume(migration=migration)
     migration = run_to_end(migration, batch_size=4)
     # then the rest moved
     assert migration.status == "COMPLETED"
@@ -145,15 +135,15 @@ def test_a_pause_stops_the_job_at_the_next_batch_pending_items_stay_and_cancel_c
     migration = staged(source, target)
     assert migration_batch_run(migration_id=migration.id, batch_size=3) == 3
     # when paused
-    cohort_migration_pause(migration=migration)
+    services.cohort_migration_pause(migration=migration)
     # then no batch moves anything, and the items wait
     assert migration_batch_run(migration_id=migration.id, batch_size=3) == 0
     assert statuses(migration) == {"migrated": 3, "pending": 6}
     assert actions(migration)["resume"] and not actions(migration)["pause"]
     with pytest.raises(ValidationFailed):
-        cohort_migration_pause(migration=migration)
+        services.cohort_migration_pause(migration=migration)
     # when cancelled while paused
-    cohort_migration_cancel(migration=migration)
+    services.cohort_migration_cancel(migration=migration)
     # then its pending items are cancelled
     migration.refresh_from_db()
     assert migration.status == "CANCELLED"
@@ -185,9 +175,9 @@ def test_a_not_in_effect_revert_of_a_next_billing_period_job_reverts_exactly_the
     assert actions(migration)["revert"] is False  # scope ALL: some have taken effect
     assert actions(migration)["revert_not_in_effect"] == 4
     with pytest.raises(ValidationFailed):
-        cohort_migration_revert(migration=migration)
+        services.cohort_migration_revert(migration=migration)
     # when only what has not taken effect is reverted
-    migration = cohort_migration_revert(migration=migration, scope="NOT_IN_EFFECT")
+    migration = services.cohort_migration_revert(migration=migration, scope="NOT_IN_EFFECT")
     assert migration.revert_request | {"at": None} == {
         "judged_before": 0,
         "scope": "NOT_IN_EFFECT",
@@ -218,11 +208,11 @@ def test_a_revert_of_some_customers_reverts_only_theirs_and_a_later_one_the_rest
     )[1]
 
     def revert(body):
-        return client.post(
+        return api_post(
+            client,
+            token,
             "/v1/packages/migrations/revert",
-            data=json.dumps({"migration_id": str(migration.id), **body}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
+            {"migration_id": str(migration.id), **body},
         )
 
     # a customer without a moved contract in the job is refused, naming the field
@@ -266,7 +256,7 @@ def test_retry_failed_moves_the_items_whose_cause_was_fixed():
     # when the cause is fixed and the failed items retried
     bad.customer.archived_at = None
     bad.customer.save()
-    migration = cohort_migration_retry_failed(migration=migration)
+    migration = services.cohort_migration_retry_failed(migration=migration)
     # then the job runs again, counts moved from failed to pending, and it moves the item
     assert migration.status == "RUNNING"
     assert statuses(migration) == {"migrated": 3, "pending": 1}
@@ -276,7 +266,7 @@ def test_retry_failed_moves_the_items_whose_cause_was_fixed():
     assert CohortMigrationItem.objects.get(contract=bad).status == "MIGRATED"
     assert actions(migration)["retry_failed"] == 0
     with pytest.raises(ValidationFailed):
-        cohort_migration_retry_failed(migration=migration)
+        services.cohort_migration_retry_failed(migration=migration)
 
 
 def test_openapi_documents_the_staged_rollout_endpoints_and_fields(client):
@@ -314,11 +304,11 @@ def test_canary_and_chosen_revert_batches_cost_the_queries_of_plain_ones():
     assert batch_queries(migration_batch_run, canary) == batch_queries(migration_batch_run, plain)
     run_to_end(plain)
     assert run_to_end(canary).status == "PAUSED"
-    cohort_migration_resume(migration=canary)
+    services.cohort_migration_resume(migration=canary)
     assert run_to_end(canary).status == "COMPLETED"
     # and a revert batch of chosen customers costs what a revert of all costs
-    cohort_migration_revert(migration=plain)
-    cohort_migration_revert(migration=canary, customer_ids=halves[1][:4])
+    services.cohort_migration_revert(migration=plain)
+    services.cohort_migration_revert(migration=canary, customer_ids=halves[1][:4])
     assert batch_queries(migration_revert_batch_run, canary) == batch_queries(
         migration_revert_batch_run, plain
     )

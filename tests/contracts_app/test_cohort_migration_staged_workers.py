@@ -16,7 +16,6 @@ from django.test import Client
 
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import migrations_dispatch
-from tests.builders import migrations as migration_builders
 from tests.builders.migrations import (
     AT,
     assert_each_customer_moved_once,
@@ -27,8 +26,6 @@ from tests.builders.migrations import (
 from tests.contracts_app.cohort_builders import bulk_cohort, claimed_items, two_packages
 from tests.contracts_app.staged_builders import job_events
 from tests.factories import user_with_token
-
-workers = migration_builders.workers  # the fixture: real workers on a bulk queue of the test's own
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 
@@ -108,15 +105,29 @@ def test_a_canary_of_five_pauses_with_exactly_five_moved_and_resume_finishes(wor
     ]
 
 
+N, BATCH_SIZE, CHAINS = 1200, 100, 2
+
+
+def running_on_two_workers(workers, api, *, batches_moved: int):
+    """A job over N contracts on two workers, each with CHAINS chains of BATCH_SIZE batches,
+    once `batches_moved` batches have moved: (source, target, migration id)."""
+    source, target = two_packages()
+    bulk_cohort(source, N)
+    for _ in range(2):
+        workers.start(
+            COHORT_MIGRATION_BATCH_SIZE=str(BATCH_SIZE), COHORT_MIGRATION_CHAINS=str(CHAINS)
+        )
+    migration_id = create(api, source, target)
+    wait_for(
+        migration_id, lambda m: counts(m)["migrated"] >= batches_moved * BATCH_SIZE, timeout=120
+    )
+    return source, target, migration_id
+
+
 def test_a_pause_mid_run_stops_after_the_batches_in_hand_and_resume_finishes(workers, api):
     # given a job running on two workers, two chains of batches of 100
-    source, target = two_packages()
-    n, batch_size, chains = 1200, 100, 2
-    bulk_cohort(source, n)
-    for _ in range(2):
-        workers.start(COHORT_MIGRATION_BATCH_SIZE=str(batch_size), COHORT_MIGRATION_CHAINS="2")
-    migration_id = create(api, source, target)
-    wait_for(migration_id, lambda m: counts(m)["migrated"] >= 2 * batch_size, timeout=120)
+    n, batch_size, chains = N, BATCH_SIZE, CHAINS
+    source, target, migration_id = running_on_two_workers(workers, api, batches_moved=2)
     assert api("get", {"migration_id": migration_id}).json()["data"]["status"] == "RUNNING"
     # when paused through the API while batches are in flight
     started = time.monotonic()
@@ -148,13 +159,8 @@ def test_a_pause_mid_run_stops_after_the_batches_in_hand_and_resume_finishes(wor
 
 def test_a_pause_and_a_cancel_racing_while_batches_run_end_cancelled(workers, api):
     # given a job running on two workers
-    source, target = two_packages()
-    n, batch_size, chains = 1200, 100, 2
-    bulk_cohort(source, n)
-    for _ in range(2):
-        workers.start(COHORT_MIGRATION_BATCH_SIZE=str(batch_size), COHORT_MIGRATION_CHAINS="2")
-    migration_id = create(api, source, target)
-    wait_for(migration_id, lambda m: counts(m)["migrated"] >= batch_size, timeout=120)
+    n, batch_size, chains = N, BATCH_SIZE, CHAINS
+    source, target, migration_id = running_on_two_workers(workers, api, batches_moved=1)
     # when a pause and a cancel are sent at the same time
     answers: dict[str, int] = {}
     gate = threading.Barrier(2)

@@ -13,7 +13,6 @@ from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import (
     migrations_dispatch,
 )
-from tests.builders import migrations as migration_builders
 from tests.builders.migrations import (
     assert_each_customer_moved_once,
     counts,
@@ -21,22 +20,15 @@ from tests.builders.migrations import (
     wait_for,
     wait_until,
 )
-from tests.contracts_app.cohort_builders import (
-    HeldSubscriptions,
-    bulk_cohort,
-    claimed_items,
-    two_packages,
-)
-
-workers = migration_builders.workers  # the fixture: real workers on a bulk queue of the test's own
+from tests.contracts_app import cohort_builders
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("celery")]
 
 
 def test_a_real_worker_pair_migrates_two_thousand_contracts_in_many_batches(workers):
     # given ~2,000 contracts and two workers, batches of 100
-    source, target = two_packages()
-    bulk_cohort(source, 2000)
+    source, target = cohort_builders.two_packages()
+    cohort_builders.bulk_cohort(source, 2000)
     workers.start(COHORT_MIGRATION_BATCH_SIZE="100")
     workers.start(COHORT_MIGRATION_BATCH_SIZE="100")
     # when the job is created (due now: started on commit)
@@ -59,8 +51,8 @@ def test_a_real_worker_pair_migrates_two_thousand_contracts_in_many_batches(work
 
 def test_a_worker_killed_mid_job_loses_nothing_and_migrates_nobody_twice(workers):
     # given a job running on one worker in batches of 40
-    source, target = two_packages()
-    bulk_cohort(source, 600)
+    source, target = cohort_builders.two_packages()
+    cohort_builders.bulk_cohort(source, 600)
     first = workers.start(COHORT_MIGRATION_BATCH_SIZE="40", COHORT_MIGRATION_CHAINS="1")
     migration = create(source, target)
     wait_for(migration.id, lambda m: counts(m)["migrated"] > 0, timeout=60)
@@ -88,14 +80,14 @@ def test_a_worker_killed_mid_job_loses_nothing_and_migrates_nobody_twice(workers
 
 def test_sigterm_mid_batch_lets_the_batch_in_hand_finish_and_the_worker_exit_0(workers):
     # given a worker in the middle of a batch of 40 (held on the subscriptions' locks)
-    source, target = two_packages()
-    bulk_cohort(source, 100)
-    held = HeldSubscriptions(workers.env["DATABASE_URL"], source)
+    source, target = cohort_builders.two_packages()
+    cohort_builders.bulk_cohort(source, 100)
+    held = cohort_builders.HeldSubscriptions(workers.env["DATABASE_URL"], source)
     try:
         worker = workers.start(COHORT_MIGRATION_BATCH_SIZE="40", COHORT_MIGRATION_CHAINS="1")
         migration = create(source, target)
         wait_until(held.waiting_backends, 60, "the batch to block on the held locks")
-        in_hand = claimed_items(migration.id)
+        in_hand = cohort_builders.claimed_items(migration.id)
         assert len(in_hand) == 40
 
         # when the worker is asked to stop (SIGTERM: what `make run`, systemd and docker send)
@@ -112,7 +104,9 @@ def test_sigterm_mid_batch_lets_the_batch_in_hand_finish_and_the_worker_exit_0(w
     items = CohortMigrationItem.objects.filter(migration_id=migration.id)
     assert set(items.filter(status="MIGRATED").values_list("id", flat=True)) == in_hand
     assert items.filter(status="PENDING").count() == 60
-    assert claimed_items(migration.id) == set()  # nothing left half-done for redelivery
+    assert (
+        cohort_builders.claimed_items(migration.id) == set()
+    )  # nothing left half-done for redelivery
 
     # and the job completes once a worker is up again: the chain's next batch waited in Redis
     workers.start(COHORT_MIGRATION_BATCH_SIZE="40", COHORT_MIGRATION_CHAINS="1")

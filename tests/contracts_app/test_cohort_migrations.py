@@ -15,18 +15,14 @@ from django.utils import timezone
 from config.core.errors import ValidationFailed
 from contracts_app.models import CohortMigrationItem, CohortMigrationProgress, Contract
 from contracts_app.selectors.cohort_migrations import migration_progress
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import (
     migration_batch_run,
-)
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_cancel,
-    cohort_migration_revert,
-    migration_input,
-    migration_start,
 )
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
 from tests.builders.migrations import AT, create_migration
+from tests.contracts_app import contract_builders as build
 from tests.contracts_app.cohort_builders import (
     T0,
     cohort,
@@ -34,14 +30,7 @@ from tests.contracts_app.cohort_builders import (
     run_to_end,
     two_packages,
 )
-from tests.contracts_app.contract_builders import (
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    offset,
-    recurring_term,
-)
+from tests.contracts_app.contract_builders import offset, recurring_term
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -138,7 +127,7 @@ def test_revert_restores_the_old_contracts_exactly_and_archives_the_new_ones():
         )
     )
     # when
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     migration = run_to_end(migration, revert=True, batch_size=4)
     # then
     assert migration.status == "REVERTED"
@@ -159,7 +148,7 @@ def test_revert_is_refused_once_an_item_has_taken_effect():
     assert counts(migration)["migrated"] == 3
     # when / then
     with pytest.raises(ValidationFailed, match="3 migrated contract"):
-        cohort_migration_revert(migration=migration)
+        services.cohort_migration_revert(migration=migration)
     migration.refresh_from_db()
     assert migration.status == "COMPLETED"
 
@@ -171,7 +160,7 @@ def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
     migration = create_migration(source, target)
     assert migration_batch_run(migration_id=migration.id, batch_size=4) == 4
     # when
-    cohort_migration_cancel(migration=migration)
+    services.cohort_migration_cancel(migration=migration)
     # then
     assert migration.status == "CANCELLED"
     assert migration_batch_run(migration_id=migration.id, batch_size=4) == 0
@@ -186,9 +175,9 @@ def test_cancel_mid_run_keeps_migrated_items_and_cancels_pending_ones():
         "revert_blocked": 0,
     }
     with pytest.raises(ValidationFailed, match="CANCELLED migration cannot be cancelled"):
-        cohort_migration_cancel(migration=migration)
+        services.cohort_migration_cancel(migration=migration)
     # and the migrated four can be reverted
-    cohort_migration_revert(migration=migration)
+    services.cohort_migration_revert(migration=migration)
     assert run_to_end(migration, revert=True).status == "REVERTED"
     assert counts(migration)["reverted"] == 4
 
@@ -202,7 +191,7 @@ def test_nobody_is_migrated_twice_by_a_rerun_or_a_second_job():
     assert set(reasons(second).values()) == {"IN_OTHER_MIGRATION"}
     # when the first runs, is started again, and a third job comes after it
     run_to_end(first)
-    assert not migration_start(migration_id=first.id)
+    assert not services.migration_start(migration_id=first.id)
     assert migration_batch_run(migration_id=first.id) == 0
     third = run_to_end(create_migration(source, target))
     earlier = run_to_end(
@@ -221,7 +210,7 @@ def test_every_skip_reason_of_an_at_migration():
     archived, late, renewed, none, two, fine = cohort(source, 6)
     contract_archive(contract=archived)
     late_one = contract_provision(
-        customer=make_customer("Late"), starting_at=AT + dt.timedelta(days=1), package=source
+        customer=build.make_customer("Late"), starting_at=AT + dt.timedelta(days=1), package=source
     )
     contract_provision(
         customer=renewed.customer,
@@ -229,11 +218,11 @@ def test_every_skip_reason_of_an_at_migration():
         package=source,
         transition={"type": "RENEWAL", "from_contract_id": str(renewed.id)},
     )
-    make_billing_configuration(two.customer)
-    make_billing_configuration(two.customer)
-    make_billing_configuration(fine.customer)
+    build.make_billing_configuration(two.customer)
+    build.make_billing_configuration(two.customer)
+    build.make_billing_configuration(fine.customer)
     for contract in (late, late_one):
-        make_billing_configuration(contract.customer)
+        build.make_billing_configuration(contract.customer)
     # when
     migration = run_to_end(create_migration(source, target))
     # then
@@ -317,10 +306,10 @@ def test_next_billing_period_moves_each_contract_at_its_own_boundary():
     # on the start for a CONTRACT_START schedule) and one ending between not_before and its boundary
     source, target = two_packages()
     first = cohort(source, 1, start=dt.datetime(2030, 1, 31, tzinfo=dt.UTC))[0]
-    quarterly = make_package(
+    quarterly = build.make_package(
         name="Quarterly",
         rate_card=source.rate_card,
-        terms=[recurring_term(make_product("Q"))],
+        terms=[recurring_term(build.make_product("Q"))],
         settings={"usage_statement_schedule": {"frequency": "QUARTERLY", "day": "CONTRACT_START"}},
         duration_unit="MONTHS",
         duration_value=24,
@@ -433,7 +422,7 @@ def test_preview_writes_nothing_and_agrees_with_the_job():
     source, target = two_packages()
     contracts = cohort(source, 5)
     contract_archive(contract=contracts[0])
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id},
         target={"package_id": target.id},
         effective={"type": "AT", "at": AT},
@@ -473,16 +462,16 @@ def test_a_batch_costs_the_same_queries_whatever_the_term_count(django_assert_ma
     # given one cohort on 8-term packages and one on packages with 4 times the recurrences
     small_source, small_target = two_packages()
     cohort(small_source, 10)
-    product = make_product("Big")
+    product = build.make_product("Big")
     many = [recurring_term(product, frequency="MONTHLY", duration=offset("MONTHS", 36))] * 6
-    big_source = make_package(
+    big_source = build.make_package(
         name="Big v1",
         rate_card=small_source.rate_card,
         terms=many,
         duration_unit="MONTHS",
         duration_value=36,
     )
-    big_target = make_package(
+    big_target = build.make_package(
         name="Big v2",
         rate_card=small_source.rate_card,
         terms=many,

@@ -57,7 +57,7 @@ def walk(client, url: str) -> tuple[list[str], str]:
     ],
 )
 def test_the_page_lists_what_list_contracts_on_package_lists_with_the_same_filters(
-    staff_client, client, cohort, query, body
+    pricing_client, client, cohort, query, body
 ):
     # given
     _, token = user_with_token(superuser=True)
@@ -65,16 +65,16 @@ def test_the_page_lists_what_list_contracts_on_package_lists_with_the_same_filte
         body = {"covering_date": dt.datetime.now(UTC).isoformat()}
     body["include_archived"] = "archived=1" in query
     # when
-    seen, first = walk(staff_client, f"/packages/{cohort.id}/cohort/{query}")
+    seen, first = walk(pricing_client, f"/packages/{cohort.id}/cohort/{query}")
     # then
     expected = [item["contract_id"] for item in api_cohort(client, token, cohort, **body)]
     assert seen == expected
     assert re.search(r'data-count="cohort">(\d+)<', first).group(1) == str(len(expected))
 
 
-def test_filters_round_trip_through_the_url_and_stay_selected(staff_client, cohort):
+def test_filters_round_trip_through_the_url_and_stay_selected(pricing_client, cohort):
     url = f"/packages/{cohort.id}/cohort/?at=2026-06-01&archived=1&q=Customer"
-    html = staff_client.get(url).content.decode()
+    html = pricing_client.get(url).content.decode()
     # the form shows what was chosen
     assert 'name="at" value="2026-06-01"' in html
     assert re.search(r'name="archived"[^>]*checked', html)
@@ -91,16 +91,16 @@ def test_filters_round_trip_through_the_url_and_stay_selected(staff_client, coho
     }
 
 
-def test_customer_search_by_name_or_external_id(staff_client, cohort):
+def test_customer_search_by_name_or_external_id(pricing_client, cohort):
     contract = Contract.objects.filter(package=cohort).select_related("customer").first()
     customer = contract.customer
     at = contract.starting_at.strftime("%Y-%m-%dT%H:%M")
-    by_id = staff_client.get(
+    by_id = pricing_client.get(
         f"/packages/{cohort.id}/cohort/?at={at}&archived=1&q={customer.external_id}"
     ).content.decode()
     assert contract_ids(by_id) == [str(contract.id)]
     assert customer.name in by_id and customer.external_id in by_id
-    nobody = staff_client.get(f"/packages/{cohort.id}/cohort/?q=zzz-nobody").content.decode()
+    nobody = pricing_client.get(f"/packages/{cohort.id}/cohort/?q=zzz-nobody").content.decode()
     assert contract_ids(nobody) == [] and "No contracts match these filters." in nobody
 
 
@@ -112,28 +112,28 @@ def test_customer_search_by_name_or_external_id(staff_client, cohort):
         ("?at=2026-05-01&starting_at=2026-04-01", "starting_at"),
     ],
 )
-def test_bad_filters_are_errors_beside_their_field_not_a_500(staff_client, cohort, query, field):
-    response = staff_client.get(f"/packages/{cohort.id}/cohort/{query}")
+def test_bad_filters_are_errors_beside_their_field_not_a_500(pricing_client, cohort, query, field):
+    response = pricing_client.get(f"/packages/{cohort.id}/cohort/{query}")
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="id_{field}_error"' in html
-    csv = staff_client.get(f"/packages/{cohort.id}/cohort.csv{query}")
+    csv = pricing_client.get(f"/packages/{cohort.id}/cohort.csv{query}")
     assert csv.status_code == 400 and field in csv.content.decode()
 
 
-def test_a_forged_cursor_starts_again_from_the_first_page(staff_client, cohort):
-    first = staff_client.get(f"/packages/{cohort.id}/cohort/?at=2026-05-01").content.decode()
-    forged = staff_client.get(
+def test_a_forged_cursor_starts_again_from_the_first_page(pricing_client, cohort):
+    first = pricing_client.get(f"/packages/{cohort.id}/cohort/?at=2026-05-01").content.decode()
+    forged = pricing_client.get(
         f"/packages/{cohort.id}/cohort/?at=2026-05-01&after=bm90LWEtY3Vyc29y"
     ).content.decode()
     assert contract_ids(forged) == contract_ids(first)
 
 
-def test_htmx_renders_the_region_or_only_the_next_rows(staff_client, cohort):
+def test_htmx_renders_the_region_or_only_the_next_rows(pricing_client, cohort):
     url = f"/packages/{cohort.id}/cohort/?starting_at=2026-01-01"
-    region = staff_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    region = pricing_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in region and 'id="cohort"' in region and "<form" in region
-    rows = staff_client.get(
+    rows = pricing_client.get(
         url.split("?")[0] + more_href(region), HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "<form" not in rows and "<tr" in rows and 'id="cohort"' not in rows
@@ -141,14 +141,14 @@ def test_htmx_renders_the_region_or_only_the_next_rows(staff_client, cohort):
 
 @pytest.mark.parametrize("query", ["", "?at=2026-05-01", "?starting_at=2026-03-01&q=Customer"])
 def test_the_cohort_page_costs_the_same_queries_whatever_its_size(
-    staff_client, cohort, query, django_assert_max_num_queries
+    pricing_client, cohort, query, django_assert_max_num_queries
 ):
     # session + user, package, page (covering: up to 3 bounded scans), customers, count
     with django_assert_max_num_queries(8):
-        staff_client.get(f"/packages/{cohort.id}/cohort/{query}")
+        pricing_client.get(f"/packages/{cohort.id}/cohort/{query}")
     random_cohort(cohort, 300, seed=4, prefix="More")
     with django_assert_max_num_queries(8):
-        staff_client.get(f"/packages/{cohort.id}/cohort/{query}")
+        pricing_client.get(f"/packages/{cohort.id}/cohort/{query}")
 
 
 URLS = [
@@ -189,14 +189,14 @@ def alias_with_versions():
 
 
 def test_the_alias_cohort_lists_every_version_grouped_in_alias_order(
-    staff_client, client, alias_with_versions, django_assert_max_num_queries
+    pricing_client, client, alias_with_versions, django_assert_max_num_queries
 ):
     # given
     alias_name, (v1, _v3, v2) = alias_with_versions
     _, token = user_with_token(superuser=True)
     url = f"/aliases/{alias_name.id}/cohort/?starting_at=2025-01-01&archived=1"
     # when
-    seen, first = walk(staff_client, url)
+    seen, first = walk(pricing_client, url)
     # then: v1's contracts, then v2's (v3 has none), each once, as the API orders them
     expected = [
         item["contract_id"]
@@ -211,17 +211,17 @@ def test_the_alias_cohort_lists_every_version_grouped_in_alias_order(
     assert "Starter Plan v3 (never used)" in first  # listed with its count, 0
     # session + user, alias, history, counts, a page and customers per package it shows
     with django_assert_max_num_queries(9):
-        staff_client.get(url)
+        pricing_client.get(url)
     with django_assert_max_num_queries(9):
-        staff_client.get(f"/aliases/{alias_name.id}/cohort/?at=2026-04-15")
+        pricing_client.get(f"/aliases/{alias_name.id}/cohort/?at=2026-04-15")
 
 
 def test_the_alias_cohort_filters_by_date_like_the_package_pages(
-    staff_client, client, alias_with_versions
+    pricing_client, client, alias_with_versions
 ):
     alias_name, (v1, _v3, v2) = alias_with_versions
     _, token = user_with_token(superuser=True)
-    seen, _ = walk(staff_client, f"/aliases/{alias_name.id}/cohort/?at=2026-04-15&q=a")
+    seen, _ = walk(pricing_client, f"/aliases/{alias_name.id}/cohort/?at=2026-04-15&q=a")
     on = "2026-04-15T00:00:00Z"
     expected = {
         item["contract_id"]
@@ -231,9 +231,9 @@ def test_the_alias_cohort_filters_by_date_like_the_package_pages(
     assert set(seen) == expected and len(seen) == len(expected)
 
 
-def test_an_alias_that_never_pointed_at_a_package_has_an_empty_state(staff_client):
+def test_an_alias_that_never_pointed_at_a_package_has_an_empty_state(pricing_client):
     row = alias_assign(
         kind="package", name="Lonely", package=make_package(name="Lonely v1"), starting_at=BASE
     )
-    html = staff_client.get(f"/aliases/{row.alias_name_id}/cohort/").content.decode()
+    html = pricing_client.get(f"/aliases/{row.alias_name_id}/cohort/").content.decode()
     assert "No contracts match these filters." in html

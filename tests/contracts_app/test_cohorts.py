@@ -12,6 +12,7 @@ from django.utils import timezone
 from contracts_app.models import Contract
 from contracts_app.selectors.contracts import contracts_on_package
 from contracts_app.services.provisioning import contract_provision
+from tests.contracts_app.cohort_builders import contracts_a_minute_apart
 from tests.contracts_app.contract_builders import make_customer, make_package
 
 UTC = dt.UTC
@@ -75,18 +76,8 @@ def test_cohort_pages_filters_and_errors(sdk, transactional_db):
 
 
 def bulk_contracts(package, customer, count: int) -> None:
+    contracts_a_minute_apart(package, customer, count, first=at(2020, 1, 1))
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO contracts_app_contract (id, customer_id, package_id, name, starting_at,
-                ending_before, multiplier_override_prioritization,
-                scheduled_charges_on_usage_invoices, settings, created_at, created_by)
-            SELECT gen_random_uuid(), %s, %s, '', %s::timestamptz + n * interval '1 minute',
-                NULL, '', '', '{}', now(), ''
-            FROM generate_series(1, %s) AS n
-            """,
-            [customer.id, package.id, at(2020, 1, 1), count],
-        )
         cursor.execute("ANALYZE contracts_app_contract")
 
 

@@ -18,8 +18,10 @@ from contracts_app.selectors.contracts import (
     contracts_covering_page,
     contracts_on_package,
 )
+from tests.contracts_app.cohort_builders import contracts_a_minute_apart
+from tests.contracts_app.cohort_page_builders import random_contract
 from tests.contracts_app.contract_builders import make_customer, make_package
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -29,21 +31,10 @@ BASE = dt.datetime(2024, 1, 1, tzinfo=UTC)
 def random_cohort(package, customer, count: int, seed: int) -> None:
     """Contracts of every shape: short and long, open-ended, archived, sharing start times."""
     rng = random.Random(seed)
-    rows = []
-    for _ in range(count):
-        start = BASE + dt.timedelta(days=rng.randrange(0, 60))
-        end = None if rng.random() < 0.2 else start + dt.timedelta(days=rng.randrange(1, 20))
-        archived = BASE if rng.random() < 0.1 else None
-        rows.append(
-            Contract(
-                customer=customer,
-                package=package,
-                starting_at=start,
-                ending_before=end,
-                archived_at=archived,
-            )
-        )
-    Contract.objects.bulk_create(rows)
+    Contract.objects.bulk_create(
+        random_contract(rng, customer, package, base=BASE, days=60, open_share=0.2, length=20)
+        for _ in range(count)
+    )
 
 
 def every_page(**kwargs) -> list[list[Contract]]:
@@ -94,19 +85,7 @@ def test_every_scan_pages_like_the_plain_filter(probe_rows, candidate_cap, inclu
 
 def day_long_contracts(package, customer, count: int) -> None:
     """`count` contracts of a day each, one a minute: few cover any instant."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO contracts_app_contract (id, customer_id, package_id, name, starting_at,
-                ending_before, multiplier_override_prioritization,
-                scheduled_charges_on_usage_invoices, settings, created_at, created_by)
-            SELECT gen_random_uuid(), %s, %s, '', %s::timestamptz + n * interval '1 minute',
-                %s::timestamptz + n * interval '1 minute' + interval '1 day', '', '', '{}',
-                now(), ''
-            FROM generate_series(1, %s) AS n
-            """,
-            [customer.id, package.id, BASE, BASE, count],
-        )
+    contracts_a_minute_apart(package, customer, count, first=BASE, length="1 day")
 
 
 def test_few_covering_contracts_among_ended_ones_skip_the_ended_ones():
@@ -157,11 +136,11 @@ def test_covering_pages_over_http_keep_a_constant_number_of_queries(
     while True:
         # token with its user, package, at most two bounded scans
         with django_assert_max_num_queries(4):
-            response = client.post(
+            response = api_post(
+                client,
+                token,
                 f"/v1/packages/listContractsOnPackage{query}",
-                data=json.dumps({"package_id": str(package.id), "covering_date": at}),
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
+                {"package_id": str(package.id), "covering_date": at},
             )
         assert response.status_code == 200, response.content
         body = response.json()

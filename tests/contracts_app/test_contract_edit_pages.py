@@ -15,14 +15,8 @@ from config.audit.models import AuditLogEntry
 from contracts_app.models import ContractEdit, ContractTerm
 from contracts_app.services.contract_edits import contract_edit
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.contract_builders import (
-    at,
-    credit_term,
-    make_customer,
-    make_package,
-    make_product,
-    override_term,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import at, credit_term, override_term
 from tests.factories import UserFactory, user_with_token
 
 pytestmark = pytest.mark.django_db
@@ -31,24 +25,25 @@ START = at(2027, 1, 1)
 
 @pytest.fixture
 def tokens():
-    return make_product("Input tokens", "USAGE")
+    return build.make_product("Input tokens", "USAGE")
 
 
 @pytest.fixture
 def contract(tokens):
-    package = make_package(
+    package = build.make_package(
         name="Starter v1",
         duration_unit="MONTHS",
         duration_value=12,
         terms=[credit_term(tokens), override_term(tokens)],
     )
-    return contract_provision(customer=make_customer("Initech"), starting_at=START, package=package)
+    return contract_provision(
+        customer=build.make_customer("Initech"), starting_at=START, package=package
+    )
 
 
 @pytest.fixture
-def editor(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
+def editor(pricing_client):
+    return pricing_client
 
 
 @pytest.fixture

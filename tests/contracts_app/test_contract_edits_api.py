@@ -12,20 +12,11 @@ import pytest
 from contracts_app.models import Contract, ContractEdit, ContractTerm
 from tests.contracts_app.contract_builders import (
     at,
-    eight_terms,
     make_billing_configuration,
     make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
 )
 
 UTC = dt.UTC
-
-
-@pytest.fixture
-def product(transactional_db):
-    return make_product()
 
 
 @pytest.fixture
@@ -33,19 +24,6 @@ def customer(transactional_db):
     customer = make_customer()
     make_billing_configuration(customer)
     return customer
-
-
-@pytest.fixture
-def package(product):
-    return make_package(
-        terms=eight_terms(product),
-        duration_unit="MONTHS",
-        duration_value=12,
-        rate_card=make_rate_card(),
-        billing_provider="stripe",
-        delivery_method="direct_to_billing_provider",
-        settings={"usage_statement_schedule": {"frequency": "MONTHLY"}},
-    )
 
 
 @pytest.fixture

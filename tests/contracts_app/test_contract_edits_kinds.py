@@ -12,35 +12,19 @@ import pytest
 from contracts_app.models import Contract
 from tests.contracts_app.contract_builders import (
     at,
-    eight_terms,
+    make_billed_package,
     make_billing_configuration,
     make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
 )
 
 UTC = dt.UTC
 
 
 @pytest.fixture
-def product(transactional_db):
-    return make_product()
-
-
-@pytest.fixture
 def ids(sdk, product):
     customer = make_customer()
     make_billing_configuration(customer)
-    package = make_package(
-        terms=eight_terms(product),
-        duration_unit="MONTHS",
-        duration_value=12,
-        rate_card=make_rate_card(),
-        billing_provider="stripe",
-        delivery_method="direct_to_billing_provider",
-        settings={"usage_statement_schedule": {"frequency": "MONTHLY"}},
-    )
+    package = make_billed_package(product)
     created = sdk.v1.contracts.create(
         customer_id=str(customer.id), starting_at=at(2024, 1, 1), package_id=str(package.id)
     )

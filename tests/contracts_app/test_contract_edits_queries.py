@@ -4,53 +4,30 @@ updates or archives, and whatever the length of the history read back."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from contracts_app.models import ContractEdit, ContractTerm
 from contracts_app.services.provisioning import contract_provision
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-)
-from tests.factories import user_with_token
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def post(client):
-    _, token = user_with_token(superuser=True)
-
-    def send(path: str, body: dict):
-        return client.post(
-            path,
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-
-    return send
-
-
-@pytest.fixture
 def contract():
-    product = make_product()
-    package = make_package(
+    product = build.make_product()
+    package = build.make_package(
         terms=eight_terms(product),
         duration_unit="YEARS",
         duration_value=1,
-        rate_card=make_rate_card(),
+        rate_card=build.make_rate_card(),
         billing_provider="stripe",
     )
-    customer = make_customer()
-    make_billing_configuration(customer)
+    customer = build.make_customer()
+    build.make_billing_configuration(customer)
     return contract_provision(customer=customer, package=package, starting_at=START)
 
 

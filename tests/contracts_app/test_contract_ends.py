@@ -13,11 +13,9 @@ from contracts_app.models import Contract, ContractTerm
 from contracts_app.services.contracts import contract_update_end_date
 from contracts_app.services.materialise import OPEN_ENDED_HORIZON, shift
 from contracts_app.services.provisioning import contract_create_negotiated, contract_provision
+from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import (
     commit_term,
-    make_customer,
-    make_package,
-    make_product,
     offset,
     override_term,
     recurring_term,
@@ -43,7 +41,7 @@ def z(moment: dt.datetime) -> str:
 def year_package(product, *, duration=12):
     """12 months: a monthly recurring credit, a year's commit, a charge in June, an open
     override from February, a subscription and a spend tracker."""
-    return make_package(
+    return build.make_package(
         terms=[
             commit_term(product),
             recurring_term(product, duration=None),
@@ -95,9 +93,9 @@ def shape(contract) -> list[tuple]:
 
 def test_ending_early_clips_every_term_to_the_new_end():
     # given a 12-month package contract with a monthly recurring credit
-    product = make_product()
+    product = build.make_product()
     contract = contract_provision(
-        customer=make_customer(), package=year_package(product), starting_at=JAN_1
+        customer=build.make_customer(), package=year_package(product), starting_at=JAN_1
     )
     assert len(terms_of(contract)["credit"]) == 12
     # when it ends after three months
@@ -125,9 +123,9 @@ def test_ending_early_clips_every_term_to_the_new_end():
 
 
 def test_an_end_between_periods_cuts_the_running_period():
-    product = make_product()
+    product = build.make_product()
     contract = contract_provision(
-        customer=make_customer(), package=year_package(product), starting_at=JAN_1
+        customer=build.make_customer(), package=year_package(product), starting_at=JAN_1
     )
     contract_update_end_date(contract=contract, ending_before=at(2024, 2, 15))
     credits = terms_of(contract)["credit"]
@@ -141,7 +139,7 @@ def test_an_end_between_periods_cuts_the_running_period():
 
 def test_negotiated_terms_and_discounts_are_clipped_and_restored_on_a_later_end():
     # given a negotiated year with a monthly recurring credit and a discount each quarter
-    product = make_product()
+    product = build.make_product()
     data = {
         "starting_at": JAN_1,
         "ending_before": at(2025, 1),
@@ -166,7 +164,7 @@ def test_negotiated_terms_and_discounts_are_clipped_and_restored_on_a_later_end(
             }
         ],
     }
-    contract = contract_create_negotiated(customer=make_customer(), data=data)
+    contract = contract_create_negotiated(customer=build.make_customer(), data=data)
     negotiated = rows_with_ids(contract)
     negotiated_discounts = Contract.objects.get(pk=contract.pk).settings["discounts"]
     # when it ends on May 1
@@ -209,7 +207,7 @@ def rows_with_ids(contract) -> list[tuple]:
 
 
 def test_an_open_ended_negotiated_contract_gets_its_terms_back_when_open_ended_again():
-    product = make_product()
+    product = build.make_product()
     data = {
         "starting_at": JAN_1,
         "overrides": [
@@ -232,7 +230,7 @@ def test_an_open_ended_negotiated_contract_gets_its_terms_back_when_open_ended_a
             }
         ],
     }
-    contract = contract_create_negotiated(customer=make_customer(), data=data)
+    contract = contract_create_negotiated(customer=build.make_customer(), data=data)
     negotiated = rows_with_ids(contract)
     contract_update_end_date(contract=contract, ending_before=at(2024, 2))
     assert "override" not in terms_of(contract)
@@ -245,15 +243,19 @@ def test_an_open_ended_negotiated_contract_gets_its_terms_back_when_open_ended_a
 
 def test_a_later_end_rematerialises_the_package_keeping_ids():
     # given a package contract ended after three months
-    product = make_product()
+    product = build.make_product()
     package = year_package(product)
-    contract = contract_provision(customer=make_customer(), package=package, starting_at=JAN_1)
+    contract = contract_provision(
+        customer=build.make_customer(), package=package, starting_at=JAN_1
+    )
     contract_update_end_date(contract=contract, ending_before=at(2024, 4))
     kept = {t.id: t.body for t in ContractTerm.objects.filter(contract=contract)}
     # when the end moves back to the package's 12 months
     contract_update_end_date(contract=contract, ending_before=at(2025, 1))
     # then the terms are what provisioning the package for 12 months gives
-    fresh = contract_provision(customer=make_customer("B"), package=package, starting_at=JAN_1)
+    fresh = contract_provision(
+        customer=build.make_customer("B"), package=package, starting_at=JAN_1
+    )
     assert shape(contract) == shape(fresh)
     # and every row that existed keeps its id and its schedule items' ids
     now = {t.id: t.body for t in ContractTerm.objects.filter(contract=contract)}
@@ -271,9 +273,9 @@ def test_a_later_end_rematerialises_the_package_keeping_ids():
 
 
 def test_open_ending_a_package_contract_expands_to_the_horizon():
-    product = make_product()
+    product = build.make_product()
     contract = contract_provision(
-        customer=make_customer(), package=year_package(product, duration=3), starting_at=JAN_1
+        customer=build.make_customer(), package=year_package(product, duration=3), starting_at=JAN_1
     )
     assert len(terms_of(contract)["credit"]) == 3
     contract_update_end_date(contract=contract, ending_before=None)
@@ -287,8 +289,8 @@ def test_open_ending_a_package_contract_expands_to_the_horizon():
 
 def test_update_end_date_statements_do_not_grow_with_terms(client, django_assert_num_queries):
     # given a 12-month package contract whose recurring terms expand to dozens of rows
-    product = make_product()
-    package = make_package(
+    product = build.make_product()
+    package = build.make_package(
         terms=[
             *[recurring_term(product, duration=None) for _ in range(4)],
             commit_term(product),
@@ -297,7 +299,7 @@ def test_update_end_date_statements_do_not_grow_with_terms(client, django_assert
         duration_unit="MONTHS",
         duration_value=12,
     )
-    customer = make_customer()
+    customer = build.make_customer()
     contract = contract_provision(customer=customer, package=package, starting_at=JAN_1)
     _, token = user_with_token(superuser=True)
 
@@ -325,7 +327,9 @@ def test_update_end_date_statements_do_not_grow_with_terms(client, django_assert
 
 def test_update_end_date_refusals_change_nothing():
     contract = contract_provision(
-        customer=make_customer(), package=year_package(make_product()), starting_at=JAN_1
+        customer=build.make_customer(),
+        package=year_package(build.make_product()),
+        starting_at=JAN_1,
     )
     before = shape(contract)
     with pytest.raises(ValidationFailed) as early:
@@ -338,9 +342,9 @@ def test_update_end_date_refusals_change_nothing():
 
 
 def test_renewal_clips_the_renewed_contracts_terms():
-    product = make_product()
+    product = build.make_product()
     package = year_package(product)
-    customer = make_customer()
+    customer = build.make_customer()
     first = contract_provision(customer=customer, package=package, starting_at=JAN_1)
     contract_provision(
         customer=customer,
@@ -368,8 +372,8 @@ def renew(customer, package, previous, starting_at):
 @pytest.mark.parametrize("second_start", [at(2025, 3), at(2024, 9)], ids=["later", "earlier"])
 def test_renewing_the_same_contract_twice_is_a_conflict(second_start):
     # given a contract renewed once on Jul 1 (the renewal runs a year)
-    package = year_package(make_product())
-    customer = make_customer()
+    package = year_package(build.make_product())
+    customer = build.make_customer()
     first = contract_provision(customer=customer, package=package, starting_at=JAN_1)
     renewal = renew(customer, package, first, at(2024, 7))
     before = (shape(first), Contract.objects.get(pk=first.pk).ending_before)
@@ -383,8 +387,8 @@ def test_renewing_the_same_contract_twice_is_a_conflict(second_start):
 
 
 def test_an_end_overlapping_the_next_contract_is_a_conflict():
-    package = year_package(make_product())
-    customer = make_customer()
+    package = year_package(build.make_product())
+    customer = build.make_customer()
     first = contract_provision(customer=customer, package=package, starting_at=JAN_1)
     renew(customer, package, first, at(2024, 7))
     for end in (None, at(2024, 8)):
@@ -398,8 +402,8 @@ def test_an_end_overlapping_the_next_contract_is_a_conflict():
 def test_the_database_refuses_overlapping_contracts_of_one_subscription():
     from django.db import IntegrityError, transaction
 
-    package = year_package(make_product())
-    customer = make_customer()
+    package = year_package(build.make_product())
+    customer = build.make_customer()
     first = contract_provision(customer=customer, package=package, starting_at=JAN_1)
     fields = {"customer": customer, "subscription_id": first.subscription_id}
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -441,7 +445,9 @@ def test_the_sql_clip_rule_is_the_python_clip_rule(end):
     )
 
     contract = contract_provision(
-        customer=make_customer(), package=year_package(make_product()), starting_at=JAN_1
+        customer=build.make_customer(),
+        package=year_package(build.make_product()),
+        starting_at=JAN_1,
     )
     terms = list(ContractTerm.objects.filter(contract=contract).only(*CLIPPED_TERM_FIELDS))
     # when the Python clip and the SQL conditions judge the same end

@@ -13,13 +13,8 @@ import pytest
 from contracts_app.models import Contract
 from packages_app.models import AliasName
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    make_customer,
-    make_package,
-    make_product,
-    offset,
-    recurring_term,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import offset, recurring_term
 from tests.factories import user_with_token
 
 UTC = dt.UTC
@@ -30,14 +25,9 @@ def at(y, m, d=1) -> dt.datetime:
 
 
 @pytest.fixture
-def customer(transactional_db):
-    return make_customer()
-
-
-@pytest.fixture
 def package(transactional_db):
-    return make_package(
-        terms=[recurring_term(make_product(), duration=offset("MONTHS", 12))],
+    return build.make_package(
+        terms=[recurring_term(build.make_product(), duration=offset("MONTHS", 12))],
         duration_unit="MONTHS",
         duration_value=12,
     )
@@ -102,7 +92,7 @@ def test_open_ending_a_contract_with_a_successor_is_409(sdk, customer, package):
 @pytest.fixture
 def schedules(live_server, customer):
     """A pricing-plan subscription with two schedules: Jan-Jun and Jun-Dec 2024."""
-    plan = make_package(name="Plan v1")
+    plan = build.make_package(name="Plan v1")
     alias_assign(kind=AliasName.Kind.PACKAGE, name="Plan", package=plan, starting_at=at(2024, 1))
     _, key = user_with_token(
         "contracts_app.pricing_plan_schedule_create", "contracts_app.add_subscription"

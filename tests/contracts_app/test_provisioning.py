@@ -13,15 +13,11 @@ from contracts_app.services.contracts import contract_archive, contract_update_e
 from contracts_app.services.provisioning import contract_create_negotiated, contract_provision
 from packages_app.models import AliasName
 from packages_app.services.aliases import alias_assign
+from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import (
     commit_term,
     credit_term,
     eight_terms,
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
     offset,
     recurring_term,
 )
@@ -37,9 +33,9 @@ def at(y, m, d) -> dt.datetime:
 
 def test_provision_from_package_materialises_every_term():
     # given a 12-month package with eight terms (two recurring) on a rate card
-    product = make_product()
-    rate_card = make_rate_card()
-    package = make_package(
+    product = build.make_product()
+    rate_card = build.make_rate_card()
+    package = build.make_package(
         terms=eight_terms(product),
         duration_unit="MONTHS",
         duration_value=12,
@@ -48,7 +44,7 @@ def test_provision_from_package_materialises_every_term():
         net_payment_terms_days=30,
         settings={"usage_statement_schedule": {"frequency": "MONTHLY", "day": "CONTRACT_START"}},
     )
-    customer = make_customer()
+    customer = build.make_customer()
     # when a customer is provisioned on Jan 31 (naive: UTC)
     contract = contract_provision(
         customer=customer, package=package, starting_at=dt.datetime(2024, 1, 31), created_by="me"
@@ -75,15 +71,17 @@ def test_provision_from_package_materialises_every_term():
 
 
 def test_package_without_duration_gives_an_open_ended_contract_and_names_from_package():
-    package = make_package(name="Pay as you go")
-    contract = contract_provision(customer=make_customer(), package=package, starting_at=JAN_31)
+    package = build.make_package(name="Pay as you go")
+    contract = contract_provision(
+        customer=build.make_customer(), package=package, starting_at=JAN_31
+    )
     assert contract.ending_before is None
     assert contract.name == "Pay as you go"
 
 
 def test_override_ending_before_uses_the_given_end_even_none():
-    package = make_package(duration_unit="MONTHS", duration_value=1)
-    customer = make_customer()
+    package = build.make_package(duration_unit="MONTHS", duration_value=1)
+    customer = build.make_customer()
     open_ended = contract_provision(
         customer=customer, package=package, starting_at=JAN_31, override_ending_before=True
     )
@@ -102,14 +100,14 @@ def test_override_ending_before_uses_the_given_end_even_none():
 
 def test_package_alias_resolves_as_of_the_contract_start():
     # given "Starter" pointing at v1 until March, then at v2
-    v1, v2 = make_package(name="v1"), make_package(name="v2")
+    v1, v2 = build.make_package(name="v1"), build.make_package(name="v2")
     alias_assign(
         kind=AliasName.Kind.PACKAGE, name="Starter", package=v1, starting_at=at(2024, 1, 1)
     )
     alias_assign(
         kind=AliasName.Kind.PACKAGE, name="Starter", package=v2, starting_at=at(2024, 3, 1)
     )
-    customer = make_customer()
+    customer = build.make_customer()
     # when provisioning before and after the switch
     before = contract_provision(
         customer=customer, package_alias="Starter", starting_at=at(2024, 2, 1)
@@ -122,11 +120,11 @@ def test_package_alias_resolves_as_of_the_contract_start():
 
 
 def test_alias_pointing_nowhere_and_archived_package_are_refused():
-    package = make_package()
+    package = build.make_package()
     alias_assign(
         kind=AliasName.Kind.PACKAGE, name="Later", package=package, starting_at=at(2025, 1, 1)
     )
-    customer = make_customer()
+    customer = build.make_customer()
     with pytest.raises(ValidationFailed) as nowhere:
         contract_provision(customer=customer, package_alias="Later", starting_at=at(2024, 6, 1))
     assert nowhere.value.field == "package_alias"
@@ -139,15 +137,15 @@ def test_alias_pointing_nowhere_and_archived_package_are_refused():
 
 
 def test_rate_card_alias_resolves_as_of_the_start_and_must_point_somewhere():
-    old, new = make_rate_card("old"), make_rate_card("new")
+    old, new = build.make_rate_card("old"), build.make_rate_card("new")
     alias_assign(
         kind=AliasName.Kind.RATE_CARD, name="list", rate_card=old, starting_at=at(2024, 1, 1)
     )
     alias_assign(
         kind=AliasName.Kind.RATE_CARD, name="list", rate_card=new, starting_at=at(2024, 6, 1)
     )
-    package = make_package(rate_card_alias="list")
-    customer = make_customer()
+    package = build.make_package(rate_card_alias="list")
+    customer = build.make_customer()
     assert (
         contract_provision(customer=customer, package=package, starting_at=at(2024, 2, 1)).rate_card
         == old
@@ -161,28 +159,30 @@ def test_rate_card_alias_resolves_as_of_the_start_and_must_point_somewhere():
 
 
 def test_billing_provider_needs_exactly_one_active_matching_configuration():
-    package = make_package(billing_provider="stripe", delivery_method="direct_to_billing_provider")
-    customer = make_customer()
+    package = build.make_package(
+        billing_provider="stripe", delivery_method="direct_to_billing_provider"
+    )
+    customer = build.make_customer()
     # none
     with pytest.raises(ValidationFailed) as none:
         contract_provision(customer=customer, package=package, starting_at=JAN_31)
     assert "no active billing provider configuration for stripe" in none.value.message
     # exactly one (an archived one and another provider do not count)
-    make_billing_configuration(customer, archived_at=timezone.now())
-    make_billing_configuration(customer, provider="netsuite")
-    chosen = make_billing_configuration(customer)
+    build.make_billing_configuration(customer, archived_at=timezone.now())
+    build.make_billing_configuration(customer, provider="netsuite")
+    chosen = build.make_billing_configuration(customer)
     contract = contract_provision(customer=customer, package=package, starting_at=JAN_31)
     assert contract.billing_provider_configuration == chosen
     # several
-    make_billing_configuration(customer)
+    build.make_billing_configuration(customer)
     with pytest.raises(ValidationFailed) as several:
         contract_provision(customer=customer, package=package, starting_at=JAN_31)
     assert "several" in several.value.message
 
 
 def test_reused_uniqueness_key_conflicts_and_writes_nothing():
-    package = make_package(terms=[credit_term(make_product())])
-    customer = make_customer()
+    package = build.make_package(terms=[credit_term(build.make_product())])
+    customer = build.make_customer()
     contract_provision(customer=customer, package=package, starting_at=JAN_31, uniqueness_key="k1")
     counts = (Contract.objects.count(), ContractTerm.objects.count(), Subscription.objects.count())
     with pytest.raises(Conflict):
@@ -196,13 +196,16 @@ def test_reused_uniqueness_key_conflicts_and_writes_nothing():
     )
     # the key is per customer
     contract_provision(
-        customer=make_customer("Other"), package=package, starting_at=JAN_31, uniqueness_key="k1"
+        customer=build.make_customer("Other"),
+        package=package,
+        starting_at=JAN_31,
+        uniqueness_key="k1",
     )
 
 
 def test_transition_continues_the_chain_and_ends_the_old_contract():
-    package = make_package()
-    customer = make_customer()
+    package = build.make_package()
+    customer = build.make_customer()
     first = contract_provision(customer=customer, package=package, starting_at=at(2024, 1, 1))
     second = contract_provision(
         customer=customer,
@@ -218,7 +221,7 @@ def test_transition_continues_the_chain_and_ends_the_old_contract():
     # a contract of another customer cannot be renewed
     with pytest.raises(NotFound):
         contract_provision(
-            customer=make_customer("Other"),
+            customer=build.make_customer("Other"),
             package=package,
             starting_at=at(2024, 7, 1),
             transition={"from_contract_id": str(second.id), "type": "RENEWAL"},
@@ -226,8 +229,8 @@ def test_transition_continues_the_chain_and_ends_the_old_contract():
 
 
 def test_given_subscription_is_used_and_must_be_the_customers():
-    package = make_package()
-    customer = make_customer()
+    package = build.make_package()
+    customer = build.make_customer()
     subscription = Subscription.objects.create(customer=customer)
     contract = contract_provision(
         customer=customer, package=package, starting_at=JAN_31, subscription=subscription
@@ -235,7 +238,7 @@ def test_given_subscription_is_used_and_must_be_the_customers():
     assert contract.subscription == subscription
     with pytest.raises(ValidationFailed):
         contract_provision(
-            customer=make_customer("B"),
+            customer=build.make_customer("B"),
             package=package,
             starting_at=JAN_31,
             subscription=subscription,
@@ -245,15 +248,15 @@ def test_given_subscription_is_used_and_must_be_the_customers():
 @pytest.mark.parametrize("term_count", [1, 8, 32])
 def test_provision_costs_the_same_queries_whatever_the_terms(term_count, django_assert_num_queries):
     # given packages whose terms (with recurring ones) generate up to hundreds of rows
-    product = make_product()
+    product = build.make_product()
     pool = eight_terms(product)
-    package = make_package(
+    package = build.make_package(
         terms=[pool[i % len(pool)] for i in range(term_count)],
         duration_unit="YEARS",
         duration_value=2,
-        rate_card=make_rate_card(),
+        rate_card=build.make_rate_card(),
     )
-    customer = make_customer()
+    customer = build.make_customer()
     # then: the package's share lock, terms fetch, subscription insert, contract insert, one
     # insert for all terms, plus the service's own savepoint pair (the test runs in a transaction),
     # the audit entry and the webhook event (the outbox row)
@@ -262,8 +265,8 @@ def test_provision_costs_the_same_queries_whatever_the_terms(term_count, django_
 
 
 def test_negotiated_contract_stores_terms_and_checks_products():
-    product = make_product()
-    customer = make_customer()
+    product = build.make_product()
+    customer = build.make_customer()
     data = {
         "starting_at": at(2024, 1, 1),
         "ending_before": at(2025, 1, 1),
@@ -306,8 +309,8 @@ def test_negotiated_contract_stores_terms_and_checks_products():
 
 def test_update_end_date_and_archive():
     contract = contract_provision(
-        customer=make_customer(),
-        package=make_package(duration_unit="MONTHS", duration_value=12),
+        customer=build.make_customer(),
+        package=build.make_package(duration_unit="MONTHS", duration_value=12),
         starting_at=JAN_31,
     )
     contract_update_end_date(contract=contract, ending_before=at(2024, 3, 1))
@@ -326,15 +329,17 @@ def test_update_end_date_and_archive():
 
 
 def test_recurring_commit_window_is_stored_with_its_periods():
-    product = make_product()
-    package = make_package(
+    product = build.make_product()
+    package = build.make_package(
         terms=[
             recurring_term(
                 product, "recurring_commit", start=offset("MONTHS", 1), duration=offset("MONTHS", 2)
             )
         ]
     )
-    contract = contract_provision(customer=make_customer(), package=package, starting_at=JAN_31)
+    contract = contract_provision(
+        customer=build.make_customer(), package=package, starting_at=JAN_31
+    )
     recurring = contract.terms.get(kind="recurring_commit")
     assert (recurring.starting_at, recurring.ending_before) == (at(2024, 2, 29), at(2024, 4, 30))
     assert list(

@@ -11,14 +11,8 @@ from django.db import IntegrityError
 from contracts_app.models import Contract, ContractTerm
 from contracts_app.services.materialise import TermRow, materialise_package_terms
 from contracts_app.services.provisioning import contract_provision, contract_terms_write
-from tests.contracts_app.contract_builders import (
-    credit_term,
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-    offset,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import credit_term, eight_terms, offset
 
 pytestmark = pytest.mark.django_db
 # Microseconds and a many-digit amount: neither float nor the JSON encoder's milliseconds may
@@ -29,8 +23,8 @@ AMOUNT = Decimal("1234.567890123456789012345678")
 
 def test_stored_rows_equal_the_materialised_rows_column_by_column():
     # given an eight-term package (two recurring) and one credit with an exact amount
-    product = make_product()
-    package = make_package(
+    product = build.make_product()
+    package = build.make_package(
         terms=[*eight_terms(product), credit_term(product, amount=AMOUNT)],
         duration_unit="YEARS",
         duration_value=1,
@@ -39,7 +33,9 @@ def test_stored_rows_equal_the_materialised_rows_column_by_column():
         package.terms.all(), contract_start=START, contract_end=START.replace(year=2025)
     )
     # when provisioning at a start with microseconds
-    contract = contract_provision(customer=make_customer(), package=package, starting_at=START)
+    contract = contract_provision(
+        customer=build.make_customer(), package=package, starting_at=START
+    )
     # then each stored row has the columns of its materialised row (ids are fresh per run, so
     # rows are matched on their position)
     stored = {(t.kind, t.ordinal): t for t in ContractTerm.objects.filter(contract=contract)}
@@ -68,7 +64,7 @@ def test_stored_rows_equal_the_materialised_rows_column_by_column():
 
 def test_no_rows_is_no_query(django_assert_num_queries):
     contract = contract_provision(
-        customer=make_customer(), package=make_package(), starting_at=START
+        customer=build.make_customer(), package=build.make_package(), starting_at=START
     )
     with django_assert_num_queries(0):
         contract_terms_write(contract=contract, rows=[])
@@ -77,9 +73,11 @@ def test_no_rows_is_no_query(django_assert_num_queries):
 
 def test_the_position_constraint_still_guards_the_rows():
     # given a contract that already has credit #0
-    product = make_product()
-    package = make_package(terms=[credit_term(product, duration=offset("MONTHS", 1))])
-    contract = contract_provision(customer=make_customer(), package=package, starting_at=START)
+    product = build.make_product()
+    package = build.make_package(terms=[credit_term(product, duration=offset("MONTHS", 1))])
+    contract = contract_provision(
+        customer=build.make_customer(), package=package, starting_at=START
+    )
     # when another credit #0 is written for it, the database refuses the whole statement
     duplicate = TermRow(kind="credit", ordinal=0, body={}, product_id=str(product.id))
     fresh = TermRow(kind="credit", ordinal=1, body={}, product_id=str(product.id))
@@ -88,10 +86,12 @@ def test_the_position_constraint_still_guards_the_rows():
 
 
 def test_writes_only_for_the_given_contract():
-    product = make_product()
-    package = make_package(terms=[credit_term(product)])
-    first = contract_provision(customer=make_customer(), package=package, starting_at=START)
-    second = contract_provision(customer=make_customer("B"), package=package, starting_at=START)
+    product = build.make_product()
+    package = build.make_package(terms=[credit_term(product)])
+    first = contract_provision(customer=build.make_customer(), package=package, starting_at=START)
+    second = contract_provision(
+        customer=build.make_customer("B"), package=package, starting_at=START
+    )
     assert [t.contract_id for t in first.terms.all()] == [first.id]
     assert [t.contract_id for t in second.terms.all()] == [second.id]
     assert Contract.objects.count() == 2

@@ -17,19 +17,14 @@ from contracts_app.services.recurring_horizon import (
     recurring_terms_extend_batch,
 )
 from contracts_app.tasks import recurring_terms_extend_task
-from tests.contracts_app.contract_builders import (
-    make_customer,
-    make_package,
-    make_product,
-    offset,
-    recurring_term,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import offset, recurring_term
 
 pytestmark = pytest.mark.django_db
 
 
 def _open_ended_package(product, *kinds: str):
-    return make_package(
+    return build.make_package(
         terms=[
             recurring_term(product, kind, start=offset("MONTHS", 1), duration=None)
             for kind in kinds
@@ -50,8 +45,10 @@ def test_a_contract_started_three_years_ago_has_every_monthly_credit_up_to_a_yea
     # recurring credit from one month in (provisioning expanded its first year only)
     now = timezone.now()
     start = dt.datetime(now.year - 3, 1, 31, tzinfo=dt.UTC)
-    package = _open_ended_package(make_product(), "recurring_credit")
-    contract = contract_provision(customer=make_customer(), package=package, starting_at=start)
+    package = _open_ended_package(build.make_product(), "recurring_credit")
+    contract = contract_provision(
+        customer=build.make_customer(), package=package, starting_at=start
+    )
     assert len(_monthly_starts(contract, "credit")) == 12
 
     # when the beat task runs
@@ -81,9 +78,9 @@ def test_a_contract_started_three_years_ago_has_every_monthly_credit_up_to_a_yea
 def test_ended_and_archived_contracts_are_left_alone():
     now = timezone.now()
     start = now - dt.timedelta(days=3 * 365)
-    package = _open_ended_package(make_product(), "recurring_commit")
+    package = _open_ended_package(build.make_product(), "recurring_commit")
     ended = contract_provision(
-        customer=make_customer(name="Ended"),
+        customer=build.make_customer(name="Ended"),
         package=package,
         starting_at=start,
         ending_before=start + dt.timedelta(days=400),
@@ -99,9 +96,11 @@ def test_a_batch_costs_the_same_statements_whatever_it_holds(
 ):
     now = timezone.now()
     start = now - dt.timedelta(days=2 * 365)
-    package = _open_ended_package(make_product(), "recurring_credit", "recurring_commit")
+    package = _open_ended_package(build.make_product(), "recurring_credit", "recurring_commit")
     for n in range(contract_count):
-        contract_provision(customer=make_customer(name=f"C{n}"), package=package, starting_at=start)
+        contract_provision(
+            customer=build.make_customer(name=f"C{n}"), package=package, starting_at=start
+        )
     # batch ids, lock contracts, terms, package offsets, ordinals, stored periods, one insert,
     # one audit insert, plus the savepoint pair (the test runs in a transaction)
     with django_assert_num_queries(10):

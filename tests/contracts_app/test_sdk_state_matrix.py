@@ -17,14 +17,8 @@ import pytest
 from django.utils import timezone
 
 from contracts_app.models import CohortMigrationItem, Contract
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import migration_batch_run
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_cancel,
-    cohort_migration_create,
-    cohort_migration_revert,
-    migration_input,
-    migration_start,
-)
 from contracts_app.services.pricing_plan_schedules import (
     pricing_plan_schedule_create,
     pricing_plan_schedule_migrate,
@@ -55,15 +49,15 @@ def private_bulk_queue(settings, transactional_db):
 
 
 def migrate(source, target, effective: dict, **kwargs):
-    data = migration_input(
+    data = services.migration_input(
         source={"package_id": source.id},
         target={"package_id": target.id},
         effective=effective,
         customer_ids=kwargs.pop("customer_ids", None),
         **kwargs,
     )
-    migration = cohort_migration_create(data=data)
-    assert migration_start(migration_id=migration.id)
+    migration = services.cohort_migration_create(data=data)
+    assert services.migration_start(migration_id=migration.id)
     return run_to_end(migration)
 
 
@@ -137,7 +131,7 @@ def test_links_stored_as_supersede_read_as_renewal_after_the_data_migration(sdk)
     item.refresh_from_db()
     assert item.snapshot["settings"]["transitions"] == [{**earlier, "type": "RENEWAL"}]
     assert item.snapshot["settings"]["transition"]["type"] == "RENEWAL"
-    run_to_end(cohort_migration_revert(migration=migration), revert=True)
+    run_to_end(services.cohort_migration_revert(migration=migration), revert=True)
     ids = {"customer_id": str(old.customer_id), "contract_id": str(old.id)}
     assert [t.type for t in sdk.v2.contracts.retrieve(**ids).data.transitions] == ["RENEWAL"]
 
@@ -719,27 +713,27 @@ def migration_states(b: Builder) -> None:
     reverted = one("Reverted")
     migration = job([reverted], {"type": "AT", "at": AT})
     new = _successor(reverted)
-    migration = run_to_end(cohort_migration_revert(migration=migration), revert=True)
+    migration = run_to_end(services.cohort_migration_revert(migration=migration), revert=True)
     assert migration.status == "REVERTED"
     b.add("reverted: old (restored)", reverted)
     b.add("reverted: new (archived)", new)
 
     def cancelled_after_one(contracts):
-        data = migration_input(
+        data = services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": AT},
             customer_ids=[c.customer_id for c in contracts],
         )
-        migration = cohort_migration_create(data=data)
-        assert migration_start(migration_id=migration.id)
+        migration = services.cohort_migration_create(data=data)
+        assert services.migration_start(migration_id=migration.id)
         assert migration_batch_run(migration_id=migration.id, batch_size=1) == 1
-        return cohort_migration_cancel(migration=migration)
+        return services.cohort_migration_cancel(migration=migration)
 
     undone = cohort(source, 2, name="Cancelled, then reverted")
     migration = cancelled_after_one(undone)
     (moved,) = CohortMigrationItem.objects.filter(migration=migration, status="MIGRATED")
-    migration = run_to_end(cohort_migration_revert(migration=migration), revert=True)
+    migration = run_to_end(services.cohort_migration_revert(migration=migration), revert=True)
     assert migration.status == "REVERTED"
     b.add("cancelled, then reverted: old (restored)", moved.contract)
     b.add("cancelled, then reverted: new (archived)", moved.new_contract)
@@ -754,7 +748,7 @@ def migration_states(b: Builder) -> None:
         starting_at=kept_new.ending_before,
         transition={"from_contract_id": str(kept_new.id), "type": "RENEWAL"},
     )
-    migration = run_to_end(cohort_migration_revert(migration=migration), revert=True)
+    migration = run_to_end(services.cohort_migration_revert(migration=migration), revert=True)
     assert migration.status == "PARTIALLY_REVERTED"
     b.add("partially reverted: kept old", kept)
     b.add("partially reverted: kept new", kept_new)
@@ -776,8 +770,8 @@ def migration_states(b: Builder) -> None:
     # staged rollouts (issue 22): a canary moved and its job paused, the other customer still
     # waiting; a revert of one customer's move, the other's kept
     canaried, waiting = one("Canary moved"), one("Canary, waiting")
-    migration = cohort_migration_create(
-        data=migration_input(
+    migration = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": AT},
@@ -785,7 +779,7 @@ def migration_states(b: Builder) -> None:
         ),
         canary={"customer_ids": [canaried.customer_id]},
     )
-    assert migration_start(migration_id=migration.id)
+    assert services.migration_start(migration_id=migration.id)
     assert run_to_end(migration).status == "PAUSED"
     b.add("canary moved, job paused: old", canaried)
     b.add("canary moved, job paused: new", _successor(canaried))
@@ -793,7 +787,9 @@ def migration_states(b: Builder) -> None:
     chosen, other = one("Reverted by customer"), one("Not chosen by the revert")
     migration = job([chosen, other], {"type": "AT", "at": AT})
     other_new = _successor(other)
-    migration = cohort_migration_revert(migration=migration, customer_ids=[chosen.customer_id])
+    migration = services.cohort_migration_revert(
+        migration=migration, customer_ids=[chosen.customer_id]
+    )
     assert run_to_end(migration, revert=True).status == "PARTIALLY_REVERTED"
     b.add("reverted by customer: old given back", chosen)
     b.add("reverted by customer: another customer's new kept", other_new)

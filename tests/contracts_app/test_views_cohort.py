@@ -6,12 +6,8 @@ import pytest
 
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-)
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,24 +16,24 @@ JAN = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
 
 @pytest.fixture
 def package_with_cohort():
-    package = make_package(name="Starter Plan v1", terms=eight_terms(make_product()))
+    package = build.make_package(name="Starter Plan v1", terms=eight_terms(build.make_product()))
     alias_assign(kind="package", name="Starter Plan", package=package, starting_at=JAN)
     for i in range(60):
         contract_provision(
-            customer=make_customer(f"Customer {i:02d}"), starting_at=JAN, package=package
+            customer=build.make_customer(f"Customer {i:02d}"), starting_at=JAN, package=package
         )
     return package
 
 
 def test_cohort_pages_with_load_more_until_every_contract_was_shown(
-    staff_client, package_with_cohort, django_assert_max_num_queries
+    pricing_client, package_with_cohort, django_assert_max_num_queries
 ):
     url = f"/packages/{package_with_cohort.id}/cohort/?starting_at=2027-01-01"
     with django_assert_max_num_queries(8):
-        first = staff_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        first = pricing_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert first.count("Customer ") == 50 and "Load more" in first
     after = first.split("after=")[1].split('"')[0]
-    rest = staff_client.get(f"{url}&after={after}", HTTP_HX_REQUEST="true").content.decode()
+    rest = pricing_client.get(f"{url}&after={after}", HTTP_HX_REQUEST="true").content.decode()
     assert rest.count("Customer ") == 10 and "Load more" not in rest
     assert "<html" not in rest  # the htmx branch renders only the rows partial
 

@@ -11,32 +11,23 @@ from config.audit.models import AuditLogEntry
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    make_billing_configuration,
-    make_customer,
-    make_package,
-    make_product,
-    recurring_term,
-    subscription_term,
-)
-from tests.factories import UserFactory
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import recurring_term, subscription_term
+from tests.factories import UserFactory, assert_page_needs_login_and
 
 pytestmark = pytest.mark.django_db
 JAN31 = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def starter():
-    tokens = make_product("Input tokens", "USAGE")
-    package = make_package(
+    tokens = build.make_product("Input tokens", "USAGE")
+    package = build.make_package(
         name="Starter v1",
-        terms=[recurring_term(tokens), subscription_term(make_product("Seat", "SUBSCRIPTION"))],
+        terms=[
+            recurring_term(tokens),
+            subscription_term(build.make_product("Seat", "SUBSCRIPTION")),
+        ],
     )
     alias_assign(kind="package", name="Starter", package=package, starting_at=JAN31)
     return package
@@ -45,8 +36,8 @@ def starter():
 def test_customer_list_searches_name_external_id_and_ingest_alias(
     pricing_client, django_assert_max_num_queries
 ):
-    make_customer("Acme Corp", external_id="acme-1", ingest_aliases=["acme@example.com"])
-    make_customer("Globex")
+    build.make_customer("Acme Corp", external_id="acme-1", ingest_aliases=["acme@example.com"])
+    build.make_customer("Globex")
     for query, expected in (("acme", 1), ("acme-1", 1), ("acme@example.com", 1), ("zzz", 0)):
         with django_assert_max_num_queries(5):  # + the package filter's choices
             html = pricing_client.get("/customers/", {"q": query}).content.decode()
@@ -64,7 +55,7 @@ def test_customer_list_paginates(pricing_client):
 
 
 def test_create_customer_through_the_api_service_with_errors_on_the_inputs(pricing_client):
-    make_customer("Taken", external_id="dup")
+    build.make_customer("Taken", external_id="dup")
     response = pricing_client.post("/customers/new/", {"name": "New", "external_id": "dup"})
     html = response.content.decode()
     assert response.status_code == 200 and Customer.objects.count() == 1
@@ -78,8 +69,8 @@ def test_create_customer_through_the_api_service_with_errors_on_the_inputs(prici
 
 
 def test_customer_page_in_constant_queries(pricing_client, starter, django_assert_max_num_queries):
-    customer = make_customer()
-    make_billing_configuration(customer, configuration={"stripe_customer_id": "cus_1"})
+    customer = build.make_customer()
+    build.make_billing_configuration(customer, configuration={"stripe_customer_id": "cus_1"})
 
     def count():
         with django_assert_max_num_queries(10) as captured:
@@ -103,7 +94,7 @@ def test_customer_page_in_constant_queries(pricing_client, starter, django_asser
 def test_provision_preview_writes_nothing_then_confirm_creates_one_contract(
     pricing_client, starter
 ):
-    customer = make_customer()
+    customer = build.make_customer()
     data = {
         "package_alias": "Starter",
         "starting_at": "2027-01-31",
@@ -133,7 +124,7 @@ def test_provision_preview_writes_nothing_then_confirm_creates_one_contract(
 def test_provision_errors_name_the_input(pricing_client, starter):
     starter.billing_provider = "stripe"
     starter.save()
-    customer = make_customer()
+    customer = build.make_customer()
     html = pricing_client.post(
         f"/customers/{customer.id}/provision/",
         {"package": str(starter.id), "starting_at": "2027-01-31", "_action": "preview"},
@@ -148,7 +139,7 @@ def test_provision_errors_name_the_input(pricing_client, starter):
 
 
 def test_billing_configuration_add_and_archive(pricing_client):
-    customer = make_customer()
+    customer = build.make_customer()
     url = f"/customers/{customer.id}/billing/"
     pricing_client.post(
         url,
@@ -178,9 +169,9 @@ def test_billing_configuration_add_and_archive(pricing_client):
 
 
 def test_schedule_a_change_ends_the_current_contract_and_starts_the_next(pricing_client, starter):
-    customer = make_customer()
+    customer = build.make_customer()
     current = contract_provision(customer=customer, starting_at=JAN31, package=starter)
-    v2 = make_package(name="Starter v2")
+    v2 = build.make_package(name="Starter v2")
     data = {
         "subscription": str(current.subscription_id),
         "package": str(v2.id),
@@ -205,7 +196,9 @@ def test_schedule_a_change_ends_the_current_contract_and_starts_the_next(pricing
 def test_contract_page_shows_terms_with_absolute_dates(
     pricing_client, starter, django_assert_max_num_queries
 ):
-    contract = contract_provision(customer=make_customer(), starting_at=JAN31, package=starter)
+    contract = contract_provision(
+        customer=build.make_customer(), starting_at=JAN31, package=starter
+    )
     # + the edit history page and the edit forms' product choices (test_contract_edit_pages)
     with django_assert_max_num_queries(8):
         response = pricing_client.get(f"/contracts/{contract.id}/")
@@ -219,8 +212,10 @@ def test_dashboard_shows_counts_upcoming_alias_changes_and_recent_work(
     pricing_client, starter, django_assert_max_num_queries
 ):
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
-    alias_assign(kind="package", name="Starter", package=make_package(name="v2"), starting_at=soon)
-    contract_provision(customer=make_customer("Initech"), starting_at=JAN31, package=starter)
+    alias_assign(
+        kind="package", name="Starter", package=build.make_package(name="v2"), starting_at=soon
+    )
+    contract_provision(customer=build.make_customer("Initech"), starting_at=JAN31, package=starter)
     with django_assert_max_num_queries(10):  # + migrations running or scheduled
         html = pricing_client.get("/").content.decode()
     assert "Initech" in html and "Starter v1" in html and soon.strftime("%Y-%m-%d") in html
@@ -236,19 +231,14 @@ def test_dashboard_shows_counts_upcoming_alias_changes_and_recent_work(
     ],
 )
 def test_pages_need_login_and_their_permission(client, starter, url, permission):
-    customer = make_customer()
+    customer = build.make_customer()
     contract = contract_provision(customer=customer, starting_at=JAN31, package=starter)
     url = url.format(customer=customer.id, contract=contract.id)
-    assert client.get(url)["Location"].startswith("/login/")
-    user = UserFactory(username="nobody")
-    client.force_login(user)
-    assert client.get(url).status_code == 403
-    user.user_permissions.add(Permission.objects.get(codename=permission))
-    assert client.get(url).status_code == 200
+    assert_page_needs_login_and(client, url, permission)
 
 
 def test_provisioning_needs_add_contract(client, starter):
-    customer = make_customer()
+    customer = build.make_customer()
     user = UserFactory(username="viewer")
     user.user_permissions.add(Permission.objects.get(codename="view_customer"))
     client.force_login(user)

@@ -12,7 +12,6 @@ import re
 import uuid
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -25,38 +24,23 @@ from contracts_app.models import (
     Contract,
     ContractTerm,
 )
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import (
     migration_batch_run,
     migration_revert_batch_run,
 )
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
-    migration_start,
-)
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, cohort, run_to_end, two_packages
-from tests.factories import UserFactory
+from tests.factories import user_with_permissions
 
 # Batches run in-process here (conftest.in_process_batches).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 AT = T0 + dt.timedelta(days=40)
 
 
-@pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
 def user_with(*codenames: str):
-    user = UserFactory()
-    for codename in codenames:
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label="contracts_app", codename=codename)
-        )
-    return user
+    return user_with_permissions(*(f"contracts_app.{codename}" for codename in codenames))
 
 
 @pytest.fixture
@@ -67,8 +51,8 @@ def packages():
 
 
 def create(source, target, *, at=AT, start=True, name="Starter v1 → v2", **kwargs):
-    migration = cohort_migration_create(
-        data=migration_input(
+    migration = services.cohort_migration_create(
+        data=services.migration_input(
             source={"package_id": source.id},
             target={"package_id": target.id},
             effective={"type": "AT", "at": at},
@@ -79,7 +63,7 @@ def create(source, target, *, at=AT, start=True, name="Starter v1 → v2", **kwa
         **kwargs,
     )
     if start:
-        assert migration_start(migration_id=migration.id)
+        assert services.migration_start(migration_id=migration.id)
     return migration
 
 

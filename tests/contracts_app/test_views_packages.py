@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from config.audit.models import AuditLogEntry
 from contracts_app.models import ContractTerm
@@ -14,33 +13,20 @@ from contracts_app.services.provisioning import contract_provision
 from packages_app.models import AliasAssignment, Package
 from packages_app.selectors.package_diff import package_diff, package_diff_names
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-    make_rate_card,
-    recurring_term,
-    subscription_term,
-)
-from tests.factories import UserFactory
+from tests.contracts_app import contract_builders as build
+from tests.contracts_app.contract_builders import eight_terms, recurring_term, subscription_term
+from tests.factories import assert_page_needs_login_and
 
 pytestmark = pytest.mark.django_db
 JAN31 = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def catalog():
     return {
-        "card": make_rate_card("Standard"),
-        "tokens": make_product("Input tokens", "USAGE"),
-        "seat": make_product("Seat", "SUBSCRIPTION"),
+        "card": build.make_rate_card("Standard"),
+        "tokens": build.make_product("Input tokens", "USAGE"),
+        "seat": build.make_product("Seat", "SUBSCRIPTION"),
     }
 
 
@@ -197,7 +183,7 @@ def test_preview_materialises_with_the_provisioning_code_and_writes_nothing(
     # The same dates as the contract provisioning then writes.
     pricing_client.post("/packages/new/", builder_post(catalog))
     contract = contract_provision(
-        customer=make_customer(), starting_at=JAN31, package=Package.objects.get()
+        customer=build.make_customer(), starting_at=JAN31, package=Package.objects.get()
     )
     generated = ContractTerm.objects.filter(contract=contract, generated_from__isnull=False)
     assert sorted(
@@ -244,7 +230,7 @@ def test_preview_of_an_invalid_form_lists_what_to_fix_with_200(pricing_client, c
 
 def test_new_version_is_prefilled_takes_over_the_alias_and_shows_the_diff(pricing_client, catalog):
     tokens = catalog["tokens"]
-    source = make_package(
+    source = build.make_package(
         name="Starter v1",
         rate_card=catalog["card"],
         terms=[recurring_term(tokens), subscription_term(catalog["seat"])],
@@ -277,7 +263,7 @@ def test_new_version_is_prefilled_takes_over_the_alias_and_shows_the_diff(pricin
 
 def test_the_new_version_preview_shows_the_migration_previews_diff(pricing_client, catalog):
     # given a saved version, and a new one built on the page with other amounts
-    source = make_package(
+    source = build.make_package(
         name="Starter v1",
         rate_card=catalog["card"],
         terms=[recurring_term(catalog["tokens"]), subscription_term(catalog["seat"])],
@@ -300,11 +286,13 @@ def test_the_new_version_preview_shows_the_migration_previews_diff(pricing_clien
 def test_package_page_words_timelines_and_cohort_in_constant_queries(
     pricing_client, django_assert_max_num_queries
 ):
-    product = make_product("Input tokens", "USAGE")
-    package = make_package(name="Starter Plan v1", terms=eight_terms(product))
+    product = build.make_product("Input tokens", "USAGE")
+    package = build.make_package(name="Starter Plan v1", terms=eight_terms(product))
     alias_assign(kind="package", name="Starter Plan", package=package, starting_at=JAN31)
     for i in range(5):
-        contract_provision(customer=make_customer(f"C{i}"), starting_at=JAN31, package=package)
+        contract_provision(
+            customer=build.make_customer(f"C{i}"), starting_at=JAN31, package=package
+        )
     # session, user, package, terms, aliases, credit types, alias schedule, cohort counts
     # + the cohort chart: its sizes (one query) and the migrations it marks
     with django_assert_max_num_queries(11):
@@ -324,10 +312,10 @@ def test_package_page_words_timelines_and_cohort_in_constant_queries(
 
 
 def test_archive_asks_first_naming_the_consequences(pricing_client):
-    package = make_package(name="Old plan")
+    package = build.make_package(name="Old plan")
     alias_assign(kind="package", name="Old", package=package, starting_at=JAN31)
     contract_provision(
-        customer=make_customer(),
+        customer=build.make_customer(),
         starting_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
         package=package,
     )
@@ -350,18 +338,14 @@ def test_archive_asks_first_naming_the_consequences(pricing_client):
     ],
 )
 def test_pages_need_login_and_their_permission(client, url, permission):
-    package = make_package(name="P")
+    package = build.make_package(name="P")
     url = url.format(id=package.id)
-    assert client.get(url)["Location"].startswith("/login/")
-    user = UserFactory(username="nobody")
-    client.force_login(user)
-    response = client.get(url)
-    assert response.status_code == 403
-    user.user_permissions.add(Permission.objects.get(codename=permission))
-    assert client.get(url).status_code == 200
+    assert_page_needs_login_and(client, url, permission)
 
 
 def test_new_version_says_what_the_builder_cannot_carry_over(pricing_client):
-    package = make_package(name="Rich", terms=eight_terms(make_product("Tokens", "USAGE")))
+    package = build.make_package(
+        name="Rich", terms=eight_terms(build.make_product("Tokens", "USAGE"))
+    )
     html = pricing_client.get(f"/packages/{package.id}/new-version/").content.decode()
     assert "not carried into the new version" in html and "spend tracker" in html

@@ -19,16 +19,9 @@ from packages_app.models import (
     RateCard,
 )
 from packages_app.services.aliases import alias_assign
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    return client
 
 
 def _add_rows(model, count: int) -> None:

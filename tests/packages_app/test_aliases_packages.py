@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from django.utils import timezone
@@ -15,7 +14,7 @@ from packages_app.selectors.aliases import (
     package_for_alias,
 )
 from packages_app.services.packages import package_create
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +42,7 @@ def read(client):
     _, token = user_with_token("packages_app.view_package")
 
     def get(package) -> list[dict]:
-        response = client.post(
-            "/v1/packages/get",
-            data=json.dumps({"package_id": str(package.id)}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
+        response = api_post(client, token, "/v1/packages/get", {"package_id": str(package.id)})
         assert response.status_code == 200
         return response.json()["data"]["aliases"]
 
@@ -172,11 +166,11 @@ def test_package_aliases_and_rate_card_aliases_are_separate_names():
 
 def test_alias_given_twice_in_one_request_is_400(client):
     _, token = user_with_token("packages_app.add_package")
-    response = client.post(
+    response = api_post(
+        client,
+        token,
         "/v1/packages/create",
-        data=json.dumps({"name": "p", "aliases": [{"name": "a"}, {"name": "a"}]}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+        {"name": "p", "aliases": [{"name": "a"}, {"name": "a"}]},
     )
     assert response.status_code == 400
     assert response.json()["field"] == "aliases[1].name"
@@ -194,12 +188,7 @@ def test_aliases_through_the_api_accept_naive_datetimes_as_utc(client, read):
     }  # fmt: skip
 
     # when
-    response = client.post(
-        "/v1/packages/create",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, "/v1/packages/create", body)
 
     # then
     assert response.status_code == 200, response.content

@@ -1,24 +1,17 @@
 """`POST /v1/packages/aliases/schedule` and `/v1/packages/aliases/list`."""
 
-import json
-
 import pytest
 
 from packages_app.models import AliasAssignment
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.contract_builders import make_package
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
 
 def post(client, path, body, token, query=""):
-    return client.post(
-        f"{path}{query}",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    return api_post(client, token, f"{path}{query}", body)
 
 
 def test_schedule_trims_the_older_interval_and_keeps_history(client):

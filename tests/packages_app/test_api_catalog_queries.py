@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from config.core.jsonutil import dumps
 from packages_app.models import AliasName, BillableMetric, CreditType, Product, Rate, RateCard
 from packages_app.services.aliases import alias_assign
-from tests.factories import user_with_token
+from tests.factories import api_post_text, user_with_token
 
 pytestmark = pytest.mark.django_db
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -182,11 +182,6 @@ def test_rate_card_list_accepts_an_empty_body(client):
     _, token = user_with_token("packages_app.view_ratecard")
     RateCard.objects.create(name="c")
     # What the SDK sends for rate_cards.list(): a JSON content type and no body at all.
-    response = client.post(
-        f"{PRICING}/rate-cards/list",
-        data="",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post_text(client, token, f"{PRICING}/rate-cards/list", "")
     assert response.status_code == 200
     assert [card["name"] for card in response.json()["data"]] == ["c"]

@@ -6,7 +6,8 @@ The payload helpers shared with the other package test modules are in tests/buil
 from __future__ import annotations
 
 from packages_app.models import USD_CENTS_ID
-from tests.builders.catalog import eight_terms, every_field, make_catalog
+from tests.builders.catalog import eight_terms_on, every_field, make_catalog
+from tests.builders.races import race
 
 
 def sdk_client(base_url: str, token: str):
@@ -23,7 +24,6 @@ def sdk_client(base_url: str, token: str):
 
 # --- round trips through the SDK (strict mode) -------------------------------------------------
 
-import threading  # noqa: E402
 
 import metronome  # noqa: E402
 import pytest  # noqa: E402
@@ -211,12 +211,7 @@ def test_terms_are_stored_in_request_form_with_server_ids(sdk):
 def test_eight_term_package_parses_strictly_in_get_and_list(sdk):
     # given
     catalog = make_catalog()
-    payload = eight_terms(
-        str(catalog.rate_card.id),
-        str(catalog.commit_product.id),
-        str(catalog.usage_product.id),
-        str(catalog.subscription_product.id),
-    )
+    payload = eight_terms_on(catalog)
 
     # when
     package_id = sdk.v1.packages.create(name="Eight", **payload).data.id
@@ -291,34 +286,18 @@ def test_concurrent_identical_creates_make_exactly_one_package(live_server):
     # given: eight clients sending the same request at the same moment
     _, token = user_with_token(superuser=True)
     catalog = make_catalog()
-    payload = eight_terms(
-        str(catalog.rate_card.id),
-        str(catalog.commit_product.id),
-        str(catalog.usage_product.id),
-        str(catalog.subscription_product.id),
-    )
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
-
-    def create():
-        client = sdk_client(live_server.url, token)
-        barrier.wait()
-        try:
-            client.v1.packages.create(name="Race", uniqueness_key="race-1", **payload)
-            outcomes.append("created")
-        except metronome.ConflictError:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=create) for _ in range(8)]
+    payload = eight_terms_on(catalog)
 
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(
+        8,
+        lambda client: client.v1.packages.create(name="Race", uniqueness_key="race-1", **payload),
+        prepare=lambda: sdk_client(live_server.url, token),
+        timeout=60,
+    )
 
     # then
-    assert sorted(outcomes) == ["conflict"] * 7 + ["created"]
+    assert outcomes == ["conflict"] * 7 + ["created"]
     assert Package.objects.filter(uniqueness_key="race-1").count() == 1
     assert PackageTerm.objects.count() == 8
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from packages_app.models import AliasName, Package
 from packages_app.services.packages import package_create
-from tests.builders.catalog import eight_terms, make_catalog
+from tests.builders.catalog import eight_terms_on
+from tests.builders.queries import queries_of_get
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,44 +18,21 @@ T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 T1 = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
-
-
 def create_eight_term_package(catalog, name: str, **fields) -> Package:
     """Through package_create (audit, aliases and all), unlike the contract builders' make_package."""
-    terms = eight_terms(
-        str(catalog.rate_card.id),
-        str(catalog.commit_product.id),
-        str(catalog.usage_product.id),
-        str(catalog.subscription_product.id),
-    )
+    terms = eight_terms_on(catalog)
     return package_create(created_by="admin-test", name=name, **{**terms, **fields})
-
-
-def queries_for(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 def test_package_changelist_costs_the_same_for_one_row_or_many(admin_client, catalog):
     url = "/admin/packages_app/package/"
     create_eight_term_package(catalog, "first", aliases=[{"name": "a", "starting_at": T0}])
-    one = queries_for(admin_client, url)
+    one = queries_of_get(admin_client, url)
     for index in range(15):
         create_eight_term_package(
             catalog, f"p{index}", aliases=[{"name": f"a{index}", "starting_at": T0}]
         )
-    many = queries_for(admin_client, url)
+    many = queries_of_get(admin_client, url)
     assert one == many
     assert "p14" in admin_client.get(url).content.decode()
 
@@ -64,12 +40,12 @@ def test_package_changelist_costs_the_same_for_one_row_or_many(admin_client, cat
 def test_alias_name_changelist_costs_the_same_for_one_row_or_many(admin_client, catalog):
     url = "/admin/packages_app/aliasname/"
     create_eight_term_package(catalog, "first", aliases=[{"name": "a", "starting_at": T0}])
-    one = queries_for(admin_client, url)
+    one = queries_of_get(admin_client, url)
     for index in range(15):
         create_eight_term_package(
             catalog, f"p{index}", aliases=[{"name": f"a{index % 4}", "starting_at": T1}]
         )
-    many = queries_for(admin_client, url)
+    many = queries_of_get(admin_client, url)
     assert one == many
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.builders.catalog import eight_terms, every_field, make_catalog
+from tests.builders.catalog import eight_terms_on, every_field
 from tests.builders.package_queries import GET_QUERIES, LIST_PAGE_QUERIES
-from tests.factories import user_with_token
+from tests.factories import api_post
 
 pytestmark = pytest.mark.django_db
 
@@ -19,35 +17,15 @@ pytestmark = pytest.mark.django_db
 CREATE_QUERIES = 12
 
 
-@pytest.fixture
-def token():
-    return user_with_token(superuser=True)[1]
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
-
-
 def post(client, token, url, body, query=""):
-    response = client.post(
-        f"{url}{query}",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post(client, token, f"{url}{query}", body)
     assert response.status_code == 200, response.content
     return response.json()
 
 
 def terms_payload(catalog, copies: int) -> dict:
     """`copies` times the eight-term shape (so 8 * copies terms)."""
-    one = eight_terms(
-        str(catalog.rate_card.id),
-        str(catalog.commit_product.id),
-        str(catalog.usage_product.id),
-        str(catalog.subscription_product.id),
-    )
+    one = eight_terms_on(catalog)
     payload: dict = {"rate_card_id": one.pop("rate_card_id")}
     for key, terms in one.items():
         payload[key] = [

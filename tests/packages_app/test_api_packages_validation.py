@@ -10,7 +10,7 @@ import pytest
 
 from config.core.jsonutil import dumps
 from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
-from tests.builders.catalog import every_field, make_catalog, offset
+from tests.builders.catalog import every_field, offset
 from tests.factories import user_with_token
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +21,6 @@ URL = "/v1/packages/create"
 @pytest.fixture
 def token():
     return user_with_token("packages_app.add_package")[1]
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
 
 
 def post(client, token, body, url=URL):

@@ -22,21 +22,11 @@ from packages_app.models import USD_CENTS_ID, CreditType, Package, Product
 from packages_app.package_wire import Output
 from packages_app.selectors.packages import _rfc3339_sql
 from packages_app.services.products import product_update
-from tests.builders.catalog import every_field, make_catalog
+from tests.builders.catalog import every_field
 from tests.builders.package_queries import GET_QUERIES, LIST_PAGE_QUERIES
-from tests.factories import UserFactory, user_with_token
+from tests.factories import UserFactory, api_post_text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def token():
-    return user_with_token(superuser=True)[1]
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
 
 
 @pytest.fixture
@@ -298,12 +288,7 @@ def test_a_forged_cursor_is_400_not_a_database_error(client, token):
     forged = base64.urlsafe_b64encode(json.dumps(["yesterday", "nope"]).encode()).decode()
 
     # when
-    response = client.post(
-        f"/v1/packages/list?next_page={forged}",
-        data="{}",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    response = api_post_text(client, token, f"/v1/packages/list?next_page={forged}", "{}")
 
     # then
     assert response.status_code == 400

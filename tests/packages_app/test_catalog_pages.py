@@ -18,12 +18,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
 def _rows(html: str) -> list[str]:
     body = html.split('data-testid="package-list"')[1].split("</tbody>")[0]
     return body.split("<tr>")[2:]

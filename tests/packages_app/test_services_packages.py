@@ -10,14 +10,9 @@ import pytest
 from config.core.errors import Conflict, ValidationFailed
 from packages_app.models import AliasAssignment, Package, PackageTerm
 from packages_app.services.packages import package_archive, package_create, packages_archive
-from tests.builders.catalog import eight_terms, make_catalog
+from tests.builders.catalog import eight_terms
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
 
 
 def terms(catalog) -> dict:

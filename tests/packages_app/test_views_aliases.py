@@ -10,17 +10,11 @@ from django.utils import timezone
 from packages_app.models import AliasAssignment, AliasName, Rate
 from packages_app.services.aliases import alias_assign
 from tests.contracts_app.contract_builders import make_package, make_product, make_rate_card
-from tests.factories import UserFactory
+from tests.factories import UserFactory, assert_page_needs_login_and
 
 pytestmark = pytest.mark.django_db
 JAN = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 JUNE = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
 
 
 def test_alias_list_shows_now_and_upcoming_in_constant_queries(
@@ -138,12 +132,7 @@ def test_rate_card_page_shows_rates_at_a_date(pricing_client, django_assert_max_
 )
 def test_pages_need_login_and_their_permission(client, url, permission):
     url = url.format(card=make_rate_card().id)
-    assert client.get(url)["Location"].startswith("/login/")
-    user = UserFactory(username="nobody")
-    client.force_login(user)
-    assert client.get(url).status_code == 403
-    user.user_permissions.add(Permission.objects.get(codename=permission))
-    assert client.get(url).status_code == 200
+    assert_page_needs_login_and(client, url, permission)
 
 
 def test_scheduling_needs_add_aliasassignment(client):

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 from tests.webhooks.receiver import start_receiver
 
 
@@ -29,12 +27,7 @@ def api(client):
     _, token = user_with_token(superuser=True)
 
     def post(path: str, body: dict, query: str = ""):
-        response = client.post(
-            f"{path}{query}",
-            data=json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
+        response = api_post(client, token, f"{path}{query}", body)
         return response.status_code, response.json()
 
     return post

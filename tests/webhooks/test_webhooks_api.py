@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import os
 import time
 
@@ -19,7 +18,7 @@ from packages_app.services.alias_announcements import alias_repointings_announce
 from packages_app.services.aliases import alias_assign
 from tests.conftest import run_python
 from tests.contracts_app.contract_builders import make_customer, make_package
-from tests.factories import user_with_token
+from tests.factories import api_post, user_with_token
 
 pytestmark = pytest.mark.django_db
 
@@ -166,19 +165,11 @@ def test_unknown_ids_are_404s_naming_the_field(api):
 
 def test_a_user_without_the_permission_is_refused(client):
     _, token = user_with_token("webhooks.view_webhookendpoint")
-    response = client.post(
-        CREATE,
-        data=json.dumps({"url": "https://93.184.216.34/h", "events": ["package.created"]}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+    response = api_post(
+        client, token, CREATE, {"url": "https://93.184.216.34/h", "events": ["package.created"]}
     )
     assert response.status_code == 403
-    listed = client.post(
-        "/v1/webhooks/list",
-        data="{}",
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+    listed = api_post(client, token, "/v1/webhooks/list", {})
     assert listed.status_code == 200
 
 

@@ -1,22 +1,16 @@
 """The Webhooks page's permissions and refusals (the browser flow: tests/browser/)."""
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from config.webhooks import services
 from config.webhooks.models import WebhookEndpoint
-from tests.factories import UserFactory
+from tests.factories import user_with_permissions
 
 pytestmark = pytest.mark.django_db
 
 
 def user(*codenames: str):
-    person = UserFactory()
-    for codename in codenames:
-        person.user_permissions.add(
-            Permission.objects.get(content_type__app_label="webhooks", codename=codename)
-        )
-    return person
+    return user_with_permissions(*(f"webhooks.{codename}" for codename in codenames))
 
 
 def endpoint() -> WebhookEndpoint:

@@ -36,6 +36,7 @@ from contracts_app.api.cohort_migration_serializers import (
     MigrationCreateInput,
     MigrationRevertInput,
     migration_data,
+    resolved_input,
 )
 from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import (
@@ -45,20 +46,10 @@ from contracts_app.selectors.cohort_migrations import (
     migration_list,
     migration_progress,
 )
+from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import (
     migration_batch_run,
     migration_revert_batch_run,
-)
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_cancel,
-    cohort_migration_create,
-    cohort_migration_pause,
-    cohort_migration_resume,
-    cohort_migration_retry_failed,
-    cohort_migration_revert,
-    migration_finish_if_done,
-    migration_input,
-    migration_start,
 )
 
 # Where --wait stops following (a paused job waits for a resume).
@@ -202,21 +193,10 @@ class Command(BaseCommand):
             body["canary"] = {"customer_ids": options["canary_customer_ids"]}
         return validated(MigrationCreateInput, body)
 
-    def _resolved(self, data: dict):
-        return migration_input(
-            source=data["source"],
-            target=data["target"],
-            effective=data["effective"],
-            customer_ids=data.get("customer_ids"),
-            exclude_customer_ids=data.get("exclude_customer_ids"),
-            edited_contracts=data.get("edited_contracts", CohortMigration.EditedContracts.SKIP),
-            allow_past=data.get("allow_past", False),
-        )
-
     # --- actions -------------------------------------------------------------------------------
 
     def _preview(self, **options):
-        resolved = self._resolved(self._input(options))
+        resolved = resolved_input(self._input(options))
         preview = cohort_migration_preview(
             spec=resolved.spec,
             source=resolved.source_package,
@@ -227,8 +207,8 @@ class Command(BaseCommand):
 
     def _create(self, **options):
         data = self._input(options)
-        migration = cohort_migration_create(
-            data=self._resolved(data),
+        migration = services.cohort_migration_create(
+            data=resolved_input(data),
             name=data.get("name", ""),
             run_at=data.get("run_at"),
             uniqueness_key=data.get("uniqueness_key"),
@@ -239,7 +219,7 @@ class Command(BaseCommand):
             f"Created cohort migration {migration.id} (run at {format_instant(migration.run_at)})"
         )
         if options["inline"]:
-            migration_start(migration_id=migration.id)
+            services.migration_start(migration_id=migration.id)
         self._wait(migration.id, options)
 
     def _status(self, *, migration_id, follow, **options):
@@ -278,7 +258,9 @@ class Command(BaseCommand):
             self.stdout.write("No cohort migrations.")
 
     def _cancel(self, *, migration_id, **options):
-        migration = cohort_migration_cancel(migration=migration_get(migration_id=migration_id))
+        migration = services.cohort_migration_cancel(
+            migration=migration_get(migration_id=migration_id)
+        )
         self._line(migration, final=True)
 
     def _revert(self, *, migration_id, scope="ALL", customer_ids=None, **options):
@@ -287,7 +269,7 @@ class Command(BaseCommand):
             {"migration_id": migration_id, "scope": scope}
             | ({"customer_ids": customer_ids} if customer_ids else {}),
         )
-        migration = cohort_migration_revert(
+        migration = services.cohort_migration_revert(
             migration=migration_get(migration_id=data["migration_id"]),
             scope=data["scope"],
             customer_ids=data.get("customer_ids"),
@@ -302,16 +284,20 @@ class Command(BaseCommand):
         self._wait(migration.id, options)
 
     def _pause(self, *, migration_id, **options):
-        migration = cohort_migration_pause(migration=migration_get(migration_id=migration_id))
+        migration = services.cohort_migration_pause(
+            migration=migration_get(migration_id=migration_id)
+        )
         self._line(migration, final=True)
 
     def _resume(self, *, migration_id, **options):
-        migration = cohort_migration_resume(migration=migration_get(migration_id=migration_id))
+        migration = services.cohort_migration_resume(
+            migration=migration_get(migration_id=migration_id)
+        )
         self._line(migration, final=True)
         self._wait(migration.id, options)
 
     def _retry_failed(self, *, migration_id, **options):
-        migration = cohort_migration_retry_failed(
+        migration = services.cohort_migration_retry_failed(
             migration=migration_get(migration_id=migration_id)
         )
         self._line(migration, final=True)
@@ -335,7 +321,7 @@ class Command(BaseCommand):
             if step is None:
                 return
             if not step(migration_id=migration_id):
-                migration_finish_if_done(migration_id=migration_id)
+                services.migration_finish_if_done(migration_id=migration_id)
             self._line(migration)
 
     def _follow(self, migration_id, poll: float = 1.0):
