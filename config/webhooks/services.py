@@ -57,6 +57,10 @@ def events_record(event_type: str, data: dict) -> WebhookEvent:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events_record must run inside the change's transaction (atomic)")
+    if getattr(transaction.get_connection(), "asynchronous_commit", False):
+        # An announced change is never lost by a database crash after it was announced.
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = on")
     return WebhookEvent.objects.create(
         type=event_type, data=json.loads(json.dumps(data, default=str))
     )

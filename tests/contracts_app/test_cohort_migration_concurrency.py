@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from config.core.billing_periods import PERIOD_BY_FREQUENCY, add_months, next_billing_boundary
 from config.core.errors import ValidationFailed
+from config.webhooks.services import events_record
 from contracts_app import tasks
 from contracts_app.models import (
     CohortMigration,
@@ -388,3 +389,45 @@ def test_next_billing_boundary_sql_equals_python_and_is_the_first_boundary(
         assert python == add_months(anchor, elapsed)
         # ... and the first one: the boundary before it is before not_before
         assert add_months(anchor, elapsed - months) < not_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_commits_asynchronously_with_room_for_its_sorts_but_an_event_commits_durably(
+    unconsumed_bulk_queue,
+):
+    # given a running job's chain
+    source, target = two_packages()
+    bulk_cohort(source, 2)
+    running = job(source, target)
+    chain = CohortMigrationChain.objects.filter(migration=running).order_by("number").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('synchronous_commit'), current_setting('work_mem')")
+        outside = cursor.fetchone()
+    seen = {}
+
+    def run(*, migration_id, batch_size):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('synchronous_commit'), current_setting('work_mem')"
+            )
+            seen["batch"] = cursor.fetchone()
+        claimed = batches.migration_batch_run(migration_id=migration_id, batch_size=batch_size)
+        events_record("cohort_migration.started", {"id": str(migration_id)})
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            seen["after_event"] = cursor.fetchone()[0]
+        return claimed
+
+    # when a batch of it runs
+    assert chain_batch_run(
+        migration_id=running.id, number=chain.number, token=chain.token, run=run, batch_size=5
+    ) == (2, chain.token + 1)
+    # then the batch's own transaction commits without waiting for the disk and sorts in memory,
+    assert seen["batch"] == ("off", "64MB")
+    # an event it announced makes its commit durable again,
+    assert seen["after_event"] == "on"
+    # and nothing of it outlives the transaction
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('synchronous_commit'), current_setting('work_mem')")
+        assert cursor.fetchone() == outside
+    assert not getattr(connection, "asynchronous_commit", False)
