@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -453,6 +454,33 @@ def main() -> None:
         _main(env)
 
 
+# A size runs only if its projected growth fits in this share of the database disk's free space.
+DISK_SHARE = 0.8
+
+
+def _database_bytes() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        return cursor.fetchone()[0]
+
+
+def _disk_free() -> int:
+    """Free bytes where PostgreSQL keeps its data (this process's disk when it may not ask)."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('data_directory')")
+            path = cursor.fetchone()[0]
+    except DatabaseError:  # not a superuser (autocommit: nothing to roll back)
+        path = "/"
+    if not os.path.exists(path):  # a server on another machine: only a guess
+        path = "/"
+    return shutil.disk_usage(path).free
+
+
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -471,8 +499,20 @@ def _main(env: dict[str, str]) -> None:
     for size, queries, seconds in per_batch:
         print(f"  batch of {size:<4} in-process: {queries} queries, {seconds:.2f} s", flush=True)
     rss_by_size = {}
+    bytes_per_contract = None
     for n in SIZES:
         print(f"== {n} contracts", flush=True)
+        if bytes_per_contract and n * bytes_per_contract > _disk_free() * DISK_SHARE:
+            print(
+                f"  skipped: a cohort of {n} moved needs about "
+                f"{n * bytes_per_contract / 2**30:.0f} GiB of database (measured: "
+                f"{bytes_per_contract / 1024:.0f} KiB per contract loaded and moved, with its "
+                f"terms, the new contract's, the item and audit rows) and the database's disk "
+                f"has {_disk_free() / 2**30:.0f} GiB free",
+                flush=True,
+            )
+            continue
+        size_before = _database_bytes()
         source, target = _packages(f"{n}-{uuid.uuid4().hex[:4]}")
         terms, _ = _load_cohort(source, n)
         floor_s = _floor(source, target, n)
@@ -483,6 +523,7 @@ def _main(env: dict[str, str]) -> None:
             print(f"  plan slower than {PLAN_EXPLAIN_OVER_S:g} s, its EXPLAIN:\n{plan_explain}")
         result = _migrate(env, source, target, n)
         rss_by_size[n] = max(result["rss_mb"])
+        bytes_per_contract = (_database_bytes() - size_before) / n
         print(
             f"  preview            {result['preview_s']:8.2f} s   "
             f"({result['preview_eligible']} eligible)\n"
@@ -497,6 +538,7 @@ def _main(env: dict[str, str]) -> None:
             f"{result['per_s'] / naive_per_s:5.1f}x the naive loop (target >= 12x at 10k)\n"
             # The floor bounds any job: the naive-loop target can be no more than this.
             f"  the floor itself is {floor_per_s / naive_per_s:5.1f}x the naive loop\n"
+            f"  database growth    {bytes_per_contract / 1024:8.1f} KiB per contract moved\n"
             f"  load average {_load()}",
             flush=True,
         )
