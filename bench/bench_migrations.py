@@ -299,6 +299,28 @@ def _start_workers(env: dict[str, str], count: int = WORKERS) -> list[subprocess
     return processes
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process on this machine (0 where it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _other_backends() -> list[int]:
+    """The pids of the other sessions on the bench database: the workers' backends."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
 def _peak_rss_mb(process: subprocess.Popen) -> float:
     try:
         with open(f"/proc/{process.pid}/status") as status:
@@ -401,13 +423,17 @@ def _migrate(env, source, target, n: int) -> dict:
     workers = _start_workers(env)
     started = time.perf_counter()
     migration = cohort_migration_create(data=data, name=f"bench {n}")  # due now: the workers go
+    backend_cpu: dict[int, float] = {}  # the workers' sessions may close between tasks
     while True:
         migration.refresh_from_db()
+        backend_cpu.update({pid: _cpu_seconds(pid) for pid in _other_backends()})
         if migration.status in ("COMPLETED", "FAILED", "CANCELLED"):
             break
         time.sleep(0.5)
     wall = time.perf_counter() - started
     rss = [_peak_rss_mb(w) for w in workers]
+    worker_cpu = sum(_cpu_seconds(w.pid) for w in workers)
+    database_cpu = sum(backend_cpu.values())
     _stop(workers)
     migration = CohortMigration.objects.get(id=migration.id)
     planned_at = migration.progress.order_by("id").first().at
@@ -421,6 +447,8 @@ def _migrate(env, source, target, n: int) -> dict:
         "batches_s": batches_s,
         "per_s": counts["migrated"] / batches_s,
         "rss_mb": rss,
+        "worker_cpu_s": worker_cpu,
+        "database_cpu_s": database_cpu,
         "counts": counts,
         "status": migration.status,
     }
@@ -532,6 +560,11 @@ def _main(env: dict[str, str]) -> None:
             f"contracts/s ({WORKERS} workers; wall with start-up {result['wall_s']:.1f} s)\n"
             f"  status {result['status']} counts {result['counts']}\n"
             f"  worker peak RSS    {', '.join(f'{r:.0f} MB' for r in result['rss_mb'])}\n"
+            f"  CPU per contract   {1000 * result['worker_cpu_s'] / n:.2f} ms in the workers, "
+            f"{1000 * result['database_cpu_s'] / n:.2f} ms in their database sessions: on "
+            f"{os.cpu_count()} cores at most "
+            f"{n * (os.cpu_count() or 1) / (result['worker_cpu_s'] + result['database_cpu_s']):.0f}"
+            " contracts/s\n"
             f"  floor: UPDATE + COPY of {n} contracts and {n * terms} term rows "
             f"{floor_s:.2f} s = {floor_per_s:8.1f} contracts/s\n"
             f"  ratio: {result['per_s'] / floor_per_s:6.1%} of the floor (target >= 60%), "
