@@ -145,7 +145,11 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
         "END_OF_TERM": "at the end of each contract's term",
     },
     "type": {"RENEWAL": "renewal", "DEFAULT": "default"},
-    "reason": {"CANARY_DONE": "the canary moved", "REQUESTED": "asked for"},
+    "reason": {
+        "CANARY_DONE": "the canary moved",
+        "CANARY_EMPTY": "the canary matched no contract that moves",
+        "REQUESTED": "asked for",
+    },
     "billing_provider": {
         "stripe": "Stripe",
         "netsuite": "NetSuite",

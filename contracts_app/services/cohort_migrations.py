@@ -357,9 +357,11 @@ def migration_start(*, migration_id) -> bool:
             pending=counts["pending"],
             skipped=counts["skipped"],
         )
-        canary_words = ""
+        canary_words, canary_empty = "", False
         if migration.canary_open:
-            canary_words = f"; {_canary_mark(migration)} of them first (the canary), then pause"
+            marked = _canary_mark(migration)
+            canary_empty = marked == 0 and counts["pending"] > 0
+            canary_words = f"; {marked} of them first (the canary), then pause"
         migration.status, migration.started_at = Status.RUNNING, now
         migration.ended_before_effective = counts["ended_before_effective"]
         migration.save(update_fields=["status", "started_at", "ended_before_effective"])
@@ -372,8 +374,29 @@ def migration_start(*, migration_id) -> bool:
             changes={"status": {"before": Status.SCHEDULED, "after": Status.RUNNING}},
         )
         events_record("cohort_migration.started", {"id": migration.pk, "status": Status.RUNNING})
+        if canary_empty:
+            _canary_empty_pause(migration, now=now)
+            return True
         transaction.on_commit(lambda: _queue_batches(migration.id, revert=False))
     return True
+
+
+def _canary_empty_pause(migration: CohortMigration, *, now) -> None:
+    """A canary none of whose contracts moves (its customers all skipped, say): the job waits
+    before moving anyone, saying why, rather than looking as if a canary had moved."""
+    migration.status, migration.paused_at, migration.canary_open = Status.PAUSED, now, False
+    migration.save(update_fields=["status", "paused_at", "canary_open"])
+    audit_record(
+        action="pause",
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        description="The canary matched no contract that moves; paused before moving any",
+        changes={"status": {"before": Status.RUNNING, "after": Status.PAUSED}},
+    )
+    events_record(
+        "cohort_migration.paused",
+        {"id": migration.pk, "status": Status.PAUSED, "reason": "CANARY_EMPTY"},
+    )
 
 
 def _queue_batches(migration_id, *, revert: bool) -> None:

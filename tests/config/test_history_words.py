@@ -30,7 +30,7 @@ START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 MOVE = (timezone.now() + dt.timedelta(days=90)).replace(hour=0, minute=0, second=0, microsecond=0)
 API_WORDS = re.compile(
     r"\b(SCHEDULED|RUNNING|PAUSED|COMPLETED|REVERTING|SKIP|MIGRATE|NOT_IN_EFFECT|AT|"
-    r"NEXT_BILLING_PERIOD|CANARY_DONE|end_rates|edited_contracts|rate_ids)\b"
+    r"NEXT_BILLING_PERIOD|CANARY_DONE|CANARY_EMPTY|end_rates|edited_contracts|rate_ids)\b"
 )
 
 

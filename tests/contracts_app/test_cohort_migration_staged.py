@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from config.core.billing_periods import add_months
 from config.core.errors import ValidationFailed
+from config.webhooks.models import WebhookEvent
 from contracts_app.api.cohort_migration_serializers import migration_data
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
 from contracts_app.selectors.cohort_migrations import migration_actions, migration_progress
@@ -20,6 +21,7 @@ from contracts_app.services import cohort_migrations as services
 from contracts_app.services.cohort_migration_batches import migration_batch_run
 from tests.builders.migrations import AT, counts
 from tests.contracts_app.cohort_builders import cohort, run_to_end, two_packages
+from tests.contracts_app.contract_builders import make_customer
 from tests.contracts_app.staged_builders import assert_subscription_invariant, job_events
 from tests.factories import api_post, user_with_token
 
@@ -111,6 +113,26 @@ def test_a_canary_of_customers_moves_exactly_those_customers_first():
     # echoed as how many customers it named, not the (up to 100,000) ids
     shown = migration_data(migration, migration_progress([migration])[migration.id])
     assert shown["canary"] == {"customers": 2}
+
+
+def test_a_canary_that_matches_no_contract_that_moves_pauses_before_moving_any_and_says_why():
+    # given 3 contracts and a canary naming a customer who has none of them
+    source, target = two_packages()
+    cohort(source, 3)
+    stranger = make_customer("Not on the package")
+    # when the job starts
+    migration = staged(source, target, canary={"customer_ids": [stranger.id]})
+    migration.refresh_from_db()
+    # then it waits before moving anyone, no batch runs, and the pause says why
+    assert migration.status == "PAUSED" and not migration.canary_open
+    assert migration_batch_run(migration_id=migration.id) == 0
+    assert statuses(migration) == {"pending": 3}
+    paused = WebhookEvent.objects.get(type="cohort_migration.paused")
+    assert paused.data["reason"] == "CANARY_EMPTY"
+    # and resuming moves them all
+    services.cohort_migration_resume(migration=migration)
+    assert run_to_end(migration).status == "COMPLETED"
+    assert statuses(migration) == {"migrated": 3}
 
 
 def test_a_canary_outside_the_jobs_customers_is_refused_naming_the_field():
