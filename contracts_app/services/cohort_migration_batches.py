@@ -439,6 +439,9 @@ class _Batch:
     configurations: dict[uuid.UUID, list[BillingProviderConfiguration]]
     end_of_term: bool
     created_by: str
+    # The alias the job's target was named by ("" for a package id): a moved contract records
+    # it as a contract provisioned through that alias does.
+    target_alias: str
     materialise: MaterialiseOnce = field(default_factory=MaterialiseOnce)
 
 
@@ -487,6 +490,7 @@ def _batch_read(migration: CohortMigration, items: list[CohortMigrationItem]) ->
         configurations=configurations,
         end_of_term=migration.timing == CohortMigration.Timing.END_OF_TERM,
         created_by=migration.created_by,
+        target_alias=migration.target_alias,
     )
 
 
@@ -625,6 +629,7 @@ def _decide(item: CohortMigrationItem, outcome: _Outcome, batch: _Batch) -> _Mov
         rate_card_id=package_rate_card_id(target, at),
         configuration=configuration,
         created_by=batch.created_by,
+        settings_extra={"package_alias": batch.target_alias} if batch.target_alias else None,
         materialise=batch.materialise,
     )
     new.subscription_id = contract.subscription_id

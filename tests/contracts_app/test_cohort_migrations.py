@@ -265,9 +265,11 @@ def test_target_alias_skips_unresolved_archived_and_already_on_target():
     # then
     assert set(reasons(at_t).values()) == {"ALREADY_ON_TARGET"}
     assert counts(later)["migrated"] == 2
-    assert (
-        Contract.objects.filter(package=target, starting_at=AT + dt.timedelta(days=20)).count() == 2
-    )
+    moved = Contract.objects.filter(package=target, starting_at=AT + dt.timedelta(days=20))
+    assert moved.count() == 2
+    # and each moved contract records the alias it was provisioned through, as a
+    # contracts/create with package_alias does
+    assert [c.settings.get("package_alias") for c in moved] == ["Starter", "Starter"]
 
 
 def test_archived_target_and_unresolved_alias_are_skipped():

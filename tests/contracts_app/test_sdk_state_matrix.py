@@ -794,6 +794,23 @@ def migration_states(b: Builder) -> None:
     b.add("reverted by customer: old given back", chosen)
     b.add("reverted by customer: another customer's new kept", other_new)
 
+    # moved to the package an alias names (provisioning_states points "Starter" at the target
+    # from June): the new contract records the alias, as one created through it does
+    by_alias = one("Moved to an alias")
+    migration = services.cohort_migration_create(
+        data=services.migration_input(
+            source={"package_id": source.id},
+            target={"package_alias": "Starter"},
+            effective={"type": "AT", "at": at(7)},
+            customer_ids=[by_alias.customer_id],
+        )
+    )
+    assert services.migration_start(migration_id=migration.id)
+    assert run_to_end(migration).status == "COMPLETED"
+    new = _successor(by_alias)
+    assert new.package_id == target.id and new.settings["package_alias"] == "Starter"
+    b.add("migrated AT to an alias's package: new", new)
+
 
 def schedule_states(b: Builder) -> None:
     """Pricing plan schedules on the plan "Starter" (the alias: source, then target from June)."""
