@@ -520,6 +520,10 @@ def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
         description=f"Cancelled; {cancelled} pending contracts will not move",
         changes={"status": {"after": Status.CANCELLED}},
     )
+    events_record(
+        "cohort_migration.cancelled",
+        {"id": migration.pk, "status": Status.CANCELLED, "cancelled": cancelled},
+    )
     return migration
 
 
@@ -780,6 +784,7 @@ def cohort_migration_resume(*, migration: CohortMigration) -> CohortMigration:
         resource_id=migration.pk,
         changes={"status": {"before": Status.PAUSED, "after": Status.RUNNING}},
     )
+    events_record("cohort_migration.resumed", {"id": migration.pk, "status": Status.RUNNING})
     transaction.on_commit(lambda: _queue_batches(migration.id, revert=False))
     return migration
 
@@ -822,6 +827,9 @@ def cohort_migration_retry_failed(*, migration: CohortMigration) -> CohortMigrat
         resource_id=locked.pk,
         description=f"{retried} failed contract(s) queued again",
         changes={"status": {"before": before, "after": locked.status}},
+    )
+    events_record(
+        "cohort_migration.retried", {"id": locked.pk, "status": locked.status, "retried": retried}
     )
     migration.refresh_from_db()
     return migration

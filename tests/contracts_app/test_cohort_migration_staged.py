@@ -95,6 +95,7 @@ def test_a_canary_of_five_moves_exactly_five_then_pauses_and_resume_moves_the_re
     assert job_events(migration) == [
         ("cohort_migration.started", "RUNNING"),
         ("cohort_migration.paused", "PAUSED"),
+        ("cohort_migration.resumed", "RUNNING"),
         ("cohort_migration.completed", "COMPLETED"),
     ]
 
@@ -286,6 +287,12 @@ def test_retry_failed_moves_the_items_whose_cause_was_fixed():
     assert migration.status == "COMPLETED"
     assert statuses(migration) == {"migrated": 4}
     assert CohortMigrationItem.objects.get(contract=bad).status == "MIGRATED"
+    assert job_events(migration) == [
+        ("cohort_migration.started", "RUNNING"),
+        ("cohort_migration.completed", "COMPLETED"),
+        ("cohort_migration.retried", "RUNNING"),
+        ("cohort_migration.completed", "COMPLETED"),
+    ]
     assert actions(migration)["retry_failed"] == 0
     with pytest.raises(ValidationFailed):
         services.cohort_migration_retry_failed(migration=migration)

@@ -101,6 +101,7 @@ def test_a_canary_of_five_pauses_with_exactly_five_moved_and_resume_finishes(wor
     assert [t for t, _ in job_events(migration)] == [
         "cohort_migration.started",
         "cohort_migration.paused",
+        "cohort_migration.resumed",
         "cohort_migration.completed",
     ]
 

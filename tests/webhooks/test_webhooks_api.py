@@ -289,6 +289,22 @@ def test_a_cohort_migration_announces_its_start_its_completion_and_its_revert():
     ]
 
 
+def test_a_cohort_migration_announces_a_cancel_with_how_many_contracts_stay():
+    from contracts_app.services.cohort_migration_batches import migration_batch_run
+    from contracts_app.services.cohort_migrations import cohort_migration_cancel
+    from tests.builders.migrations import create_migration
+    from tests.contracts_app.cohort_builders import cohort, two_packages
+
+    source, target = two_packages()
+    cohort(source, 3)
+    migration = create_migration(source, target)
+    assert migration_batch_run(migration_id=migration.id, batch_size=1) == 1
+    cohort_migration_cancel(migration=migration)
+
+    cancelled = WebhookEvent.objects.get(type="cohort_migration.cancelled")
+    assert cancelled.data == {"id": str(migration.id), "status": "CANCELLED", "cancelled": 2}
+
+
 def test_a_delivery_that_uses_up_its_retries_marks_the_webhook_failing_until_one_succeeds(
     api, receiver_for
 ):
