@@ -270,15 +270,15 @@ def site(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="module")
 def signed_in(site, browser):
     """One browser context at 800 px, logged in once."""
+    from tests.builders.browser import submit_login
+
     base, _ids = site
     context = browser.new_context(viewport={"width": WIDTH, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.goto(f"{base}/login/")
     login_report = _report(page)  # the login page, seen before logging in
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page)
     page.wait_for_url(f"{base}/")
     yield page, login_report
     page.goto("about:blank")  # no request of a page (polls, lazy sections) still in flight
