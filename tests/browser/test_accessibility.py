@@ -170,6 +170,7 @@ def _seed() -> dict[str, str]:
     from contracts_app.services.customers import customers_create
     from packages_app.models import AliasName, BillableMetric, Package, Product, RateCard
     from packages_app.services.aliases import alias_assign
+    from tests.contracts_app.contract_builders import credit_edit
     from tests.factories import UserFactory
 
     # The webhook endpoint first: the packages created next are events delivered to it.
@@ -189,18 +190,12 @@ def _seed() -> dict[str, str]:
         contract=contract,
         data={
             "add_credits": [
-                {
-                    "product_id": str(tokens.id),
-                    "access_schedule": {
-                        "schedule_items": [
-                            {
-                                "amount": 2500,
-                                "starting_at": dt.datetime(2027, 2, 1, tzinfo=dt.UTC),
-                                "ending_before": dt.datetime(2027, 3, 1, tzinfo=dt.UTC),
-                            }
-                        ]
-                    },
-                }
+                credit_edit(
+                    tokens,
+                    2500,
+                    dt.datetime(2027, 2, 1, tzinfo=dt.UTC),
+                    dt.datetime(2027, 3, 1, tzinfo=dt.UTC),
+                )
             ],
             "update_contract_name": "Negotiated deal",
         },
