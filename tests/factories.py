@@ -10,6 +10,8 @@ from django.utils import timezone
 from config.api.models import ApiToken
 from config.api.services import api_token_create
 
+PASSWORD = "correct horse battery staple"  # every test user's, typed into the login forms
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -18,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password("correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
 
 
 def user_with_permissions(*permissions: str, **user_fields):

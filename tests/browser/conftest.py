@@ -1,9 +1,12 @@
 """Browser tests: Debian's chromium driven by Playwright (no downloaded browser builds)."""
 
+import datetime as dt
 import os
 import shutil
 
 import pytest
+
+from tests.builders.pricing import starter_plan_upgrade
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the test makes
@@ -49,3 +52,10 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def starter_upgrade():
+    """(card, v1, v2, tokens): Starter Plan v1 and v2 (tests/builders/pricing.py), three
+    customers on v1 since 2026-06-01 (12-month contracts, running now)."""
+    return starter_plan_upgrade(customers_since=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))

@@ -170,6 +170,7 @@ def _seed() -> dict[str, str]:
     from contracts_app.services.customers import customers_create
     from packages_app.models import AliasName, BillableMetric, Package, Product, RateCard
     from packages_app.services.aliases import alias_assign
+    from tests.contracts_app.contract_builders import credit_edit
     from tests.factories import UserFactory
 
     # The webhook endpoint first: the packages created next are events delivered to it.
@@ -189,18 +190,12 @@ def _seed() -> dict[str, str]:
         contract=contract,
         data={
             "add_credits": [
-                {
-                    "product_id": str(tokens.id),
-                    "access_schedule": {
-                        "schedule_items": [
-                            {
-                                "amount": 2500,
-                                "starting_at": dt.datetime(2027, 2, 1, tzinfo=dt.UTC),
-                                "ending_before": dt.datetime(2027, 3, 1, tzinfo=dt.UTC),
-                            }
-                        ]
-                    },
-                }
+                credit_edit(
+                    tokens,
+                    2500,
+                    dt.datetime(2027, 2, 1, tzinfo=dt.UTC),
+                    dt.datetime(2027, 3, 1, tzinfo=dt.UTC),
+                )
             ],
             "update_contract_name": "Negotiated deal",
         },
@@ -270,15 +265,15 @@ def site(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="module")
 def signed_in(site, browser):
     """One browser context at 800 px, logged in once."""
+    from tests.builders.browser import submit_login
+
     base, _ids = site
     context = browser.new_context(viewport={"width": WIDTH, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.goto(f"{base}/login/")
     login_report = _report(page)  # the login page, seen before logging in
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page)
     page.wait_for_url(f"{base}/")
     yield page, login_report
     page.goto("about:blank")  # no request of a page (polls, lazy sections) still in flight

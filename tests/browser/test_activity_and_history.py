@@ -7,57 +7,33 @@ Screenshots go to $SCREENSHOT_DIR, else shots/activity/ (git-ignored).
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from packages_app.models import Package
 from packages_app.services.aliases import alias_assign
-from packages_app.services.rate_cards import rate_add
+from tests.builders.browser import WIDE, Screenshots, assert_fits, login, screenshot_dir
 from tests.builders.migrations import create_migration
-from tests.contracts_app.cohort_builders import bulk_cohort, run_to_end, two_packages
+from tests.builders.pages import flat_rate
+from tests.contracts_app.cohort_builders import (
+    bulk_cohort,
+    run_to_end,
+    starter_plan_versions,
+)
 from tests.contracts_app.contract_builders import make_product
-from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).parents[2] / "shots" / "activity")
+shot = Screenshots(screenshot_dir("shots/activity"))
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 MOVE = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def login(page, base: str) -> None:
-    UserFactory(username="priya", is_superuser=True, is_staff=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def test_activity_and_history_speak_the_pages_words(live_server, page):
-    v1, v2 = two_packages()
-    Package.objects.filter(pk=v1.pk).update(name="Starter Plan v1")
-    Package.objects.filter(pk=v2.pk).update(name="Starter Plan v2")
+    v1, v2 = starter_plan_versions()
     rate_card = v1.rate_card
     api_calls = make_product("API calls")
-    rate_add(
-        rate_card_id=rate_card.id,
-        rate={
-            "product_id": str(api_calls.id),
-            "entitled": True,
-            "rate_type": "FLAT",
-            "price": 25,
-            "starting_at": "2027-01-01T00:00:00Z",
-        },
-    )
+    flat_rate(rate_card, api_calls, 25, "2027-01-01T00:00:00Z")
     alias_assign(kind="package", name="Starter Plan", package=v2, starting_at=START)
     bulk_cohort(v1, 150, start=START)
     migration = create_migration(
@@ -65,8 +41,7 @@ def test_activity_and_history_speak_the_pages_words(live_server, page):
     )
     run_to_end(migration, batch_size=500)
     base = live_server.url
-    page.set_viewport_size({"width": 1400, "height": 900})
-    login(page, base)
+    login(page, base, is_staff=True, width=WIDE)
 
     # /activity/: ISO date boxes and a select of resource types in words
     page.goto(f"{base}/activity/")
@@ -94,7 +69,7 @@ def test_activity_and_history_speak_the_pages_words(live_server, page):
         "table.activity > tbody > tr > td.changes", "cells => cells.map(c => c.offsetWidth)"
     )
     assert min(widths) >= 200, widths
-    assert page.evaluate("document.querySelector('main').scrollWidth") <= 800
+    assert_fits(page, 800)
     page.set_viewport_size({"width": 1400, "height": 900})
 
     # opened, it lists the contracts it changed, in place

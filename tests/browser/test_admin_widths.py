@@ -2,21 +2,16 @@
 a title (config/admin.py ShortIdsAdminMixin), so no column is pushed off-screen. Screenshots
 go to $SCREENSHOT_DIR, else var/screens/admin_widths/ (git-ignored)."""
 
-import os
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
+from tests.builders.browser import screenshot_dir, submit_login
 from tests.builders.migrations import create_migration
 from tests.contracts_app.cohort_builders import cohort, run_to_end, two_packages
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "admin_widths"
-)
+SHOTS = screenshot_dir("var/screens/admin_widths")
 CHANGELISTS = (
     "contracts_app_contract",
     "contracts_app_cohortmigration",
@@ -36,9 +31,7 @@ def test_changelists_with_id_columns_fit_1400_px(live_server, page, unconsumed_b
     base = live_server.url
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("input[type=submit]")
+    submit_login(page, "ada", button="input[type=submit]")
     page.wait_for_url(f"{base}/admin/")
     SHOTS.mkdir(parents=True, exist_ok=True)
     too_wide = {}

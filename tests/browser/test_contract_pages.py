@@ -7,61 +7,32 @@ Screenshots of each step go to $SCREENSHOT_DIR, else var/screens/contract_pages/
 """
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 
 from contracts_app.models import ContractTerm
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import AliasName
-from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    credit_term,
-    ensure_usd_cents,
-    make_customer,
-    make_package,
-    make_product,
-    override_term,
+from tests.builders.browser import (
+    Screenshots,
+    assert_inside,
+    login,
+    screenshot_dir,
+    starter_on_alias,
 )
-from tests.factories import UserFactory
+from tests.contracts_app import contract_builders as build
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "contract_pages"
-)
+shot = Screenshots(screenshot_dir("var/screens/contract_pages"))
 START = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def login(page, base: str) -> None:
-    UserFactory(username="priya", is_superuser=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.fixture
 def aliased_contract():
     """A contract provisioned through the alias "Starter Plan" (pointing at Starter v1)."""
-    ensure_usd_cents()
-    tokens = make_product("Input tokens", "USAGE")
-    package = make_package(
-        name="Starter v1",
-        duration_unit="MONTHS",
-        duration_value=12,
-        terms=[credit_term(tokens), override_term(tokens)],
-    )
-    alias_assign(kind="package", name="Starter Plan", package=package, starting_at=START)
+    starter_on_alias(START, override=True)
     return contract_provision(
-        customer=make_customer("Initech"), starting_at=START, package_alias="Starter Plan"
+        customer=build.make_customer("Initech"), starting_at=START, package_alias="Starter Plan"
     )
 
 
@@ -126,11 +97,7 @@ def test_an_edit_shows_its_term_history_row_and_confirmation_and_resets_the_form
     page.set_viewport_size({"width": 800, "height": 900})
     shot(page, "3-archived-800")
     # the page's own regions fit (the header's width is the layout's, tested with it)
-    body = page.evaluate(
-        "(() => { const b = document.getElementById('contract-body');"
-        " return [b.scrollWidth, b.clientWidth]; })()"
-    )
-    assert body[0] <= body[1], f"the contract body overflows at 800 px: {body}"
+    assert_inside(page, "contract-body", "the contract body at 800 px")
 
 
 def test_an_edit_without_javascript_redirects_to_the_page_with_the_confirmation(

@@ -5,78 +5,21 @@ $SCREENSHOT_DIR, else var/screens/forecast_flow/ (git-ignored)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from pathlib import Path
-
 import pytest
 
 from contracts_app.models import CohortMigration
-from contracts_app.services.provisioning import contract_provision
-from tests.builders.pricing import (
-    flat,
-    monthly_fee,
-    one_charge,
-    package,
-    product,
-    rate_card,
-    subscription,
-)
-from tests.contracts_app.contract_builders import make_customer
-from tests.factories import UserFactory
+from tests.builders.browser import WIDE, Screenshots, login, screenshot_dir
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "forecast_flow"
-)
-START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)  # 12-month contracts, running now
-YEAR = {"unit": "MONTHS", "value": 12}
+shot = Screenshots(screenshot_dir("var/screens/forecast_flow"), widths=(WIDE, 800))
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1400, 800):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 900})
-
-
-@pytest.fixture
-def plans():
-    """v1: a 1000 monthly fee in advance, 12 months; input tokens at 0.0003 on the card.
-    v2: a 1500 monthly fee and a 25000 onboarding charge. Three customers on v1 since
-    2026-06-01."""
-    fee, pro, onboarding = (
-        product("Starter fee", "SUBSCRIPTION"),
-        product("Pro fee", "SUBSCRIPTION"),
-        product("Onboarding"),
-    )
-    tokens = product("Input tokens", "USAGE")
-    card = rate_card([monthly_fee(fee, 1000), monthly_fee(pro, 1500), flat(tokens, "0.0003")])
-    v1 = package(card, name="Starter Plan v1", duration=YEAR, subscriptions=[subscription(fee)])
-    v2 = package(
-        card,
-        name="Starter Plan v2",
-        duration=YEAR,
-        subscriptions=[subscription(pro)],
-        scheduled_charges=[one_charge(onboarding, 25000)],
-    )
-    for i in range(3):
-        contract_provision(customer=make_customer(f"Customer {i}"), starting_at=START, package=v1)
-    return v1, v2, tokens
-
-
-def test_forecast_on_the_package_page_and_builder_and_money_on_the_wizard(live_server, page, plans):
-    v1, v2, tokens = plans
-    UserFactory(username="priya", is_superuser=True)
+def test_forecast_on_the_package_page_and_builder_and_money_on_the_wizard(
+    live_server, page, starter_upgrade
+):
+    _card, v1, v2, tokens = starter_upgrade
     base = live_server.url
-    page.set_viewport_size({"width": 1400, "height": 900})
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    login(page, base, width=WIDE)
 
     # The package page: 12 months of the 1000 fee from 2027-03-01 = 12000 cents.
     page.goto(f"{base}/packages/{v1.id}/?start=2027-03-01")

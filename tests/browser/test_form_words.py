@@ -6,44 +6,19 @@ Screenshots go to $SCREENSHOT_DIR, else var/screens/form_words/ (git-ignored).
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from contracts_app.services.provisioning import contract_provision
-from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    credit_term,
-    ensure_usd_cents,
-    make_customer,
-    make_package,
-    make_product,
-)
-from tests.factories import UserFactory
+from tests.builders.browser import Screenshots, login, screenshot_dir, starter_on_alias
+from tests.contracts_app import contract_builders as build
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR") or Path(__file__).parents[2] / "var" / "screens" / "form_words"
-)
+shot = Screenshots(screenshot_dir("var/screens/form_words"))
 START = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 WIRE_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")  # ending_before, package_id, ...
 RFC3339 = re.compile(r"\d{2}:\d{2}:\d{2}Z")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def login(page, base: str) -> None:
-    UserFactory(username="priya", is_superuser=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def errors_in(page, selector: str) -> str:
@@ -56,15 +31,10 @@ def errors_in(page, selector: str) -> str:
 
 
 def test_service_errors_read_in_the_pages_words(live_server, page):
-    ensure_usd_cents()
-    tokens = make_product("Input tokens", "USAGE")
-    package = make_package(
-        name="Starter v1", duration_unit="MONTHS", duration_value=12, terms=[credit_term(tokens)]
-    )
-    alias_assign(kind="package", name="Starter Plan", package=package, starting_at=START)
-    make_customer("Globex", external_id="globex-1")
+    package = starter_on_alias(START)
+    build.make_customer("Globex", external_id="globex-1")
     contract = contract_provision(
-        customer=make_customer("Initech"), starting_at=START, package=package
+        customer=build.make_customer("Initech"), starting_at=START, package=package
     )
     login(page, live_server.url)
     page.set_viewport_size({"width": 1400, "height": 900})

@@ -6,50 +6,30 @@ Screenshots of each step go to $SCREENSHOT_DIR, else var/screens/migration_flow/
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
-from packages_app.models import Package
-from tests.contracts_app.cohort_builders import bulk_cohort, two_packages
-from tests.factories import UserFactory
+from tests.builders.browser import WIDE, Screenshots, login, screenshot_dir
+from tests.contracts_app.cohort_builders import bulk_cohort, starter_plan_versions
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.slow,
     pytest.mark.xdist_group("celery"),
 ]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "migration_flow"
-)
+shot = Screenshots(screenshot_dir("var/screens/migration_flow"))
 START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)  # 12-month contracts, running now
 MOVE = "2027-03-01"  # a future date: revertible until then
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def test_move_a_cohort_watch_it_run_and_revert_it(live_server, page, celery_worker_queue):
     # given Starter Plan v1 with a cohort of 30 customers, and v2
-    v1, v2 = two_packages()
-    Package.objects.filter(pk=v1.pk).update(name="Starter Plan v1")
-    Package.objects.filter(pk=v2.pk).update(name="Starter Plan v2")
+    v1, v2 = starter_plan_versions()
     bulk_cohort(v1, 30, start=START)
-    UserFactory(username="priya", is_superuser=True)
     base = live_server.url
-    page.set_viewport_size({"width": 1400, "height": 900})
-
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    login(page, base, width=WIDE)
 
     # when they open Starter Plan v1 and press "Move this cohort…"
     page.goto(f"{base}/packages/{v1.id}/")

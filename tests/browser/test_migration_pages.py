@@ -8,9 +8,7 @@ var/screens/migration_pages/ (git-ignored). Batches run in-process (a queue nobo
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -26,56 +24,35 @@ from contracts_app.services.cohort_migrations import (
 from contracts_app.services.customers import customer_create
 from contracts_app.services.provisioning import contract_provision
 from packages_app.models import Package
-from tests.contracts_app.cohort_builders import bulk_cohort, cohort, run_to_end, two_packages
-from tests.factories import UserFactory
+from tests.builders.browser import WIDE, Screenshots, login, screenshot_dir
+from tests.builders.migrations import create_migration
+from tests.contracts_app.cohort_builders import (
+    bulk_cohort,
+    cohort,
+    run_to_end,
+    starter_plan_versions,
+    two_packages,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "migration_pages"
-)
 START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)  # 12-month contracts, running now
 MOVE = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)  # a future date: revertible until then
-WIDTHS = (1400, 800)
-
-
-def shot(page, name: str) -> None:
-    """Full-page screenshots at both widths; nothing may scroll sideways at 800 px."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        # (the site header's own width at 800 px is another issue: the page's content here)
-        scroll = page.evaluate("document.querySelector('main').scrollWidth")
-        assert scroll <= width, f"{name} at {width} px is {scroll} px wide"
-    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-
-
-def login(page, base: str) -> None:
-    UserFactory(username="priya", is_superuser=True)
-    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+shot = Screenshots(screenshot_dir("var/screens/migration_pages"), widths=(WIDE, 800), fits=True)
 
 
 def starter_plans(n: int):
-    v1, v2 = two_packages()
-    Package.objects.filter(pk=v1.pk).update(name="Starter Plan v1")
-    Package.objects.filter(pk=v2.pk).update(name="Starter Plan v2")
+    v1, v2 = starter_plan_versions()
     bulk_cohort(v1, n, start=START)
     return v1, v2
 
 
-def job(v1, v2, **kwargs) -> CohortMigration:
-    return cohort_migration_create(
-        data=migration_input(
-            source={"package_id": v1.id},
-            target={"package_id": v2.id},
-            effective={"type": "AT", "at": MOVE},
-        ),
+def job(v1, v2, *, start: bool = False, **kwargs) -> CohortMigration:
+    """A job from v1 to v2 at MOVE, started when `start` (its batches left to the test)."""
+    return create_migration(
+        v1,
+        v2,
+        effective={"type": "AT", "at": MOVE},
+        start=start,
         name="Starter Plan v1 → v2",
         **kwargs,
     )
@@ -92,7 +69,7 @@ def test_the_wizard_takes_ids_external_ids_and_names_and_shows_whom_they_name(
         contract_provision(customer=customer, package=v1, starting_at=START)
     by_id = v1.contracts.exclude(customer__in=[acme, globex]).first().customer
     base = live_server.url
-    login(page, base)
+    login(page, base, width=WIDE)
 
     # when only these customers are given: an external id, a name (any case), an id, a stranger
     page.goto(f"{base}/migrations/new/?source_package={v1.id}")
@@ -132,7 +109,7 @@ def test_a_job_just_queued_says_it_is_starting_then_n_of_m(
 ):
     v1, v2 = starter_plans(12)
     base = live_server.url
-    login(page, base)
+    login(page, base, width=WIDE)
 
     # a job due now, not yet picked up by a worker
     migration = job(v1, v2)
@@ -164,12 +141,11 @@ def test_a_cancelled_job_that_moved_nothing_offers_no_revert(
 ):
     v1, v2 = starter_plans(5)
     base = live_server.url
-    login(page, base)
+    login(page, base, width=WIDE)
     # one cancelled before it started, one cancelled after planning, before any batch
     before = job(v1, v2, run_at=MOVE - dt.timedelta(days=10))
     cohort_migration_cancel(migration=before)
-    during = job(v1, v2)
-    migration_start(migration_id=during.id)
+    during = job(v1, v2, start=True)
     cohort_migration_cancel(migration=CohortMigration.objects.get(id=during.id))
 
     for migration in (before, during):
@@ -184,9 +160,8 @@ def test_a_cancelled_job_that_moved_nothing_offers_no_revert(
 def test_item_links_name_the_old_and_the_new_contract(live_server, page, unconsumed_bulk_queue):
     v1, v2 = starter_plans(3)
     base = live_server.url
-    login(page, base)
-    migration = job(v1, v2)
-    migration_start(migration_id=migration.id)
+    login(page, base, width=WIDE)
+    migration = job(v1, v2, start=True)
     run_to_end(migration)
 
     page.goto(f"{base}/migrations/{migration.id}/")
@@ -208,7 +183,7 @@ def test_a_staged_rollout_in_the_browser_canary_pause_resume(
 ):
     v1, v2 = starter_plans(8)
     base = live_server.url
-    login(page, base)
+    login(page, base, width=WIDE)
 
     # the wizard: a canary of the first 3 contracts
     page.goto(f"{base}/migrations/new/?source_package={v1.id}")
@@ -258,9 +233,8 @@ def test_retry_failed_moves_the_fixed_items(live_server, page, unconsumed_bulk_q
     # given a completed job with one item failed (its customer archived after the plan)
     v1, v2 = starter_plans(4)
     base = live_server.url
-    login(page, base)
-    migration = job(v1, v2)
-    migration_start(migration_id=migration.id)
+    login(page, base, width=WIDE)
+    migration = job(v1, v2, start=True)
     bad = v1.contracts.order_by("id").first().customer
     Customer.objects.filter(id=bad.id).update(archived_at=timezone.now())
     run_to_end(migration)
@@ -305,7 +279,7 @@ def test_revert_what_has_not_taken_effect(live_server, page, unconsumed_bulk_que
     migration_start(migration_id=migration.id)
     run_to_end(migration)
     base = live_server.url
-    login(page, base)
+    login(page, base, width=WIDE)
 
     # the page offers to revert what has not taken effect, by count, and not "Revert all"
     page.goto(f"{base}/migrations/{migration.id}/")

@@ -5,23 +5,16 @@ from the customer page and finds the contract in the new version's cohort.
 Screenshots of each step go to $SCREENSHOT_DIR, else var/screenshots/ (git-ignored).
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from packages_app.models import AliasAssignment, Package
+from tests.builders.browser import Screenshots, login, screenshot_dir
 from tests.contracts_app.contract_builders import make_customer, make_product, make_rate_card
-from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).parents[2] / "var" / "screenshots")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"builder-flow-{name}.png"), full_page=True)
+shot = Screenshots(screenshot_dir("var/screenshots"), prefix="builder-flow-")
 
 
 def period_rows(page) -> list[tuple[str, str, str]]:
@@ -40,14 +33,9 @@ def test_build_preview_save_version_and_provision_by_alias(live_server, page):
     make_product("Input tokens", "USAGE")
     make_product("Seat", "SUBSCRIPTION")
     customer = make_customer("Initech")
-    UserFactory(username="priya", is_superuser=True)
     base = live_server.url
 
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    login(page, base)
 
     # Build: name, rate card, 12 months, an alias, a recurring credit and a subscription.
     page.click("text=Build a package")

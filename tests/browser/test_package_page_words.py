@@ -7,84 +7,20 @@ $SCREENSHOT_DIR, else var/screens/package_page_words/ (git-ignored)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from pathlib import Path
-
 import pytest
 
-from contracts_app.services.provisioning import contract_provision
-from tests.builders.catalog import ensure_usd_cents
-from tests.builders.pricing import (
-    flat,
-    monthly_fee,
-    one_charge,
-    package,
-    product,
-    rate_card,
-    subscription,
-)
-from tests.contracts_app.contract_builders import make_customer
-from tests.factories import UserFactory
+from tests.builders.browser import WIDE, Screenshots, login, screenshot_dir
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "package_page_words"
-)
-START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)  # 12-month contracts, running now
-YEAR = {"unit": "MONTHS", "value": 12}
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1400, 800):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 900})
-
-
-def login(page, base: str) -> None:
-    page.set_viewport_size({"width": 1400, "height": 900})
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-@pytest.fixture
-def plans():
-    """v1: a 1000 monthly fee in advance, 12 months; v2: a 1500 fee and a 25000 onboarding
-    charge; input tokens on the card. Three customers on v1 since 2026-06-01."""
-    ensure_usd_cents()
-    fee, pro, onboarding = (
-        product("Starter fee", "SUBSCRIPTION"),
-        product("Pro fee", "SUBSCRIPTION"),
-        product("Onboarding"),
-    )
-    tokens = product("Input tokens", "USAGE")
-    card = rate_card([monthly_fee(fee, 1000), monthly_fee(pro, 1500), flat(tokens, "0.0003")])
-    v1 = package(card, name="Starter Plan v1", duration=YEAR, subscriptions=[subscription(fee)])
-    v2 = package(
-        card,
-        name="Starter Plan v2",
-        duration=YEAR,
-        subscriptions=[subscription(pro)],
-        scheduled_charges=[one_charge(onboarding, 25000)],
-    )
-    for i in range(3):
-        contract_provision(customer=make_customer(f"Customer {i}"), starting_at=START, package=v1)
-    UserFactory(username="priya", is_superuser=True)
-    return card, v1, v2
+shot = Screenshots(screenshot_dir("var/screens/package_page_words"), widths=(WIDE, 800))
 
 
 def test_the_wizards_diff_counts_customers_per_line_and_the_new_version_page_does_not(
-    live_server, page, plans
+    live_server, page, starter_upgrade
 ):
-    _card, v1, v2 = plans
+    _card, v1, v2, _tokens = starter_upgrade
     base = live_server.url
-    login(page, base)
+    login(page, base, width=WIDE)
     # the wizard: every line of the diff reaches the 3 contracts that move
     page.goto(f"{base}/migrations/new/?source_package={v1.id}")
     page.select_option("#id_target_package", str(v2.id))
@@ -112,14 +48,16 @@ def test_the_wizards_diff_counts_customers_per_line_and_the_new_version_page_doe
     shot(page, "2-new-version-diff")
 
 
-def test_the_forecast_without_javascript_is_a_page_of_the_site(live_server, browser, plans):
-    _card, v1, _v2 = plans
+def test_the_forecast_without_javascript_is_a_page_of_the_site(
+    live_server, browser, starter_upgrade
+):
+    _card, v1, _v2, _tokens = starter_upgrade
     base = live_server.url
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        login(page, base)
+        login(page, base, width=WIDE)
         page.goto(f"{base}/packages/{v1.id}/?start=2027-03-01")
         page.click("#forecast a")  # "open it on a page of its own"
         page.wait_for_url(f"{base}/packages/{v1.id}/forecast/?start=2027-03-01")
@@ -142,9 +80,9 @@ def test_the_forecast_without_javascript_is_a_page_of_the_site(live_server, brow
         context.close()
 
 
-def test_the_rate_card_page_names_its_currency(live_server, page, plans):
-    card, _v1, _v2 = plans
-    login(page, live_server.url)
+def test_the_rate_card_page_names_its_currency(live_server, page, starter_upgrade):
+    card, _v1, _v2, _tokens = starter_upgrade
+    login(page, live_server.url, width=WIDE)
     page.goto(f"{live_server.url}/rate-cards/{card.id}/")
     facts = page.inner_text("main dl.facts")
     assert "Fiat" not in facts and "credit type" not in facts.lower()

@@ -17,10 +17,10 @@ from packages_app.models import Rate
 from packages_app.services.aliases import alias_assign
 from packages_app.services.billable_metrics import billable_metric_create
 from packages_app.services.products import product_create
+from tests.builders.browser import login
 from tests.builders.pages import (
     day,
     flat_rate,
-    login,
     package,
     point_alias,
     product,

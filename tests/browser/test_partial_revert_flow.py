@@ -6,55 +6,32 @@ Screenshots of each step go to $SCREENSHOT_DIR, else var/screens/partial_revert/
 """
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
-from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
-    migration_input,
-    migration_start,
-)
 from contracts_app.services.provisioning import contract_provision
-from packages_app.models import Package
-from tests.contracts_app.cohort_builders import bulk_cohort, run_to_end, two_packages
-from tests.factories import UserFactory
+from tests.builders.browser import WIDE, Screenshots, login, screenshot_dir
+from tests.builders.migrations import create_migration
+from tests.contracts_app.cohort_builders import (
+    bulk_cohort,
+    run_to_end,
+    starter_plan_versions,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "partial_revert"
-)
+shot = Screenshots(screenshot_dir("var/screens/partial_revert"))
 START = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 MOVE = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)  # future: revertible until then
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def login(page, base: str) -> None:
-    UserFactory(username="priya", is_superuser=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_a_past_date_is_asked_and_a_partial_revert_is_told_in_words(
     live_server, page, unconsumed_bulk_queue
 ):
-    v1, v2 = two_packages()
-    Package.objects.filter(pk=v1.pk).update(name="Starter Plan v1")
-    Package.objects.filter(pk=v2.pk).update(name="Starter Plan v2")
+    v1, v2 = starter_plan_versions()
     bulk_cohort(v1, 12, start=START)
     base = live_server.url
-    page.set_viewport_size({"width": 1400, "height": 900})
-    login(page, base)
+    login(page, base, width=WIDE)
 
     # a past date: the wizard asks before any preview
     page.goto(f"{base}/migrations/new/?source_package={v1.id}")
@@ -72,15 +49,9 @@ def test_a_past_date_is_asked_and_a_partial_revert_is_told_in_words(
     shot(page, "2-wizard-preview-from-a-past-date")
 
     # a job moved from a future date; one customer renews after the new contract
-    migration = cohort_migration_create(
-        data=migration_input(
-            source={"package_id": v1.id},
-            target={"package_id": v2.id},
-            effective={"type": "AT", "at": MOVE},
-        ),
-        name="Starter v1 → v2",
+    migration = create_migration(
+        v1, v2, effective={"type": "AT", "at": MOVE}, name="Starter v1 → v2"
     )
-    migration_start(migration_id=migration.id)
     run_to_end(migration)
     item = CohortMigrationItem.objects.filter(migration=migration).order_by("id").first()
     new = Contract.objects.get(id=item.new_contract_id)

@@ -8,12 +8,8 @@ import pytest
 
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    eight_terms,
-    make_customer,
-    make_package,
-    make_product,
-)
+from tests.builders.browser import submit_login
+from tests.contracts_app import contract_builders as build
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -23,20 +19,20 @@ SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
 
 def test_login_package_page_and_cohort_load_more(live_server, page):
     # given a package with a cohort larger than one page, and a pricing user
-    package = make_package(name="Starter Plan v1", terms=eight_terms(make_product()))
+    package = build.make_package(
+        name="Starter Plan v1", terms=build.eight_terms(build.make_product())
+    )
     alias_assign(kind="package", name="Starter Plan", package=package, starting_at=JAN)
     for i in range(55):
         contract_provision(
-            customer=make_customer(f"Customer {i:02d}"), starting_at=JAN, package=package
+            customer=build.make_customer(f"Customer {i:02d}"), starting_at=JAN, package=package
         )
     UserFactory(username="priya", is_superuser=True)
 
     # when they log in
     page.goto(f"{live_server.url}/")
     assert "/login/" in page.url
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page)
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator('[data-count="packages"]').inner_text() == "1"
 

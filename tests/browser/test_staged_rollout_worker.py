@@ -8,9 +8,7 @@ var/screens/staged_rollout/ (git-ignored).
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -19,31 +17,16 @@ from config.core.billing_periods import add_months
 from contracts_app.models import CohortMigration
 from contracts_app.services.cohort_migrations import cohort_migration_resume
 from packages_app.models import Package
+from tests.builders.browser import WIDE, Screenshots, login, screenshot_dir
 from tests.contracts_app.cohort_builders import cohort, two_packages
-from tests.factories import UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.slow,
     pytest.mark.xdist_group("celery"),
 ]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "staged_rollout"
-)
-WIDTHS = (1400, 800)
+shot = Screenshots(screenshot_dir("var/screens/staged_rollout"), widths=(WIDE, 800), fits=True)
 WORKER = 90_000  # ms: a real worker on a shared machine
-
-
-def shot(page, name: str) -> None:
-    """Full-page screenshots at both widths; nothing may scroll sideways at 800 px."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        scroll = page.evaluate("document.querySelector('main').scrollWidth")
-        assert scroll <= width, f"{name} at {width} px is {scroll} px wide"
-    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
 
 def test_canary_pause_resume_complete_and_revert_what_has_not_taken_effect(
@@ -64,14 +47,8 @@ def test_canary_pause_resume_complete_and_revert_what_has_not_taken_effect(
     now = timezone.now().replace(microsecond=0)
     cohort(v1, 2, start=add_months(now - dt.timedelta(days=3), -2), name="In effect")
     cohort(v1, 4, start=add_months(now + dt.timedelta(days=3), -2), name="Ahead")
-    UserFactory(username="priya", first_name="Priya", last_name="Raman", is_superuser=True)
     base = live_server.url
-    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    login(page, base, first_name="Priya", last_name="Raman", width=WIDE)
 
     # the wizard: each contract's next billing period from 5 days ago (asked, and allowed),
     # a canary of the first 2 contracts
@@ -150,13 +127,8 @@ def test_a_paused_page_notices_a_resume_made_elsewhere(live_server, page, celery
     from tests.builders.migrations import create_migration
 
     move = {"type": "AT", "at": timezone.now() + dt.timedelta(days=60)}
-    UserFactory(username="priya", is_superuser=True)
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    login(page, base)
     migration = create_migration(v1, v2, effective=move, start=False, canary={"count": 1})
     page.goto(f"{base}/migrations/{migration.id}/")
     page.locator("#migration-live .status-paused").wait_for(timeout=WORKER)

@@ -8,31 +8,17 @@ Screenshots go to $SCREENSHOT_DIR, else var/screens/timeline_charts/ (git-ignore
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
-from tests.contracts_app.contract_builders import (
-    commit_term,
-    ensure_usd_cents,
-    make_customer,
-    make_package,
-    make_product,
-    offset,
-    override_term,
-    recurring_term,
-)
-from tests.factories import UserFactory
+from tests.builders.browser import Screenshots, login, screenshot_dir
+from tests.contracts_app import contract_builders as build
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(
-    os.environ.get("SCREENSHOT_DIR")
-    or Path(__file__).parents[2] / "var" / "screens" / "timeline_charts"
-)
+shot = Screenshots(screenshot_dir("var/screens/timeline_charts"))
 CUT_AMOUNT = re.compile(r"\$[\d.,]*…")
 
 # Every <text> of an SVG with its box (user units); each pair that intersects; texts outside
@@ -61,20 +47,6 @@ TEXT_BOXES = """(svg) => {
 }"""
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def login(page, base: str) -> None:
-    UserFactory(username="priya", is_superuser=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def readable(page, selector: str) -> list[str]:
     """Asserts every SVG under `selector` has no overlapping and no cut-off label; its texts."""
     svgs = page.locator(f"{selector} svg")
@@ -92,29 +64,29 @@ def readable(page, selector: str) -> list[str]:
 
 
 def test_timelines_and_the_cohort_chart_are_readable(live_server, page):
-    ensure_usd_cents()
+    build.ensure_usd_cents()
     now = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     started = now - dt.timedelta(days=40)
-    fee = make_product("Platform fee")
-    tokens = make_product("Input tokens for the larger models", "USAGE")
-    package = make_package(
+    fee = build.make_product("Platform fee")
+    tokens = build.make_product("Input tokens for the larger models", "USAGE")
+    package = build.make_package(
         name="Scale annual with monthly token credits",
         duration_unit="MONTHS",
         duration_value=12,
         terms=[
-            recurring_term(tokens, duration=offset("MONTHS", 12), unit_price=1000),
-            commit_term(fee),
-            override_term(tokens),
+            build.recurring_term(tokens, duration=build.offset("MONTHS", 12), unit_price=1000),
+            build.commit_term(fee),
+            build.override_term(tokens),
         ],
     )
     alias_assign(
         kind="package", name="Scale Plan", package=package, starting_at=started - dt.timedelta(1)
     )
-    customer = make_customer("Initech")
+    customer = build.make_customer("Initech")
     contract = contract_provision(customer=customer, starting_at=started, package=package)
     for i in range(3):  # a cohort starting next month: inside the default window
         contract_provision(
-            customer=make_customer(f"Later {i}"),
+            customer=build.make_customer(f"Later {i}"),
             starting_at=now + dt.timedelta(days=30),
             package=package,
         )

@@ -5,9 +5,7 @@ error), resends one, rotates the secret (shown once again) and archives the endp
 Screenshots go to $SCREENSHOT_DIR, else shots/webhooks/ (git-ignored).
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -16,17 +14,12 @@ from standardwebhooks import Webhook
 
 from config.webhooks import services
 from config.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tests.factories import UserFactory
+from tests.builders.browser import WIDE, Screenshots, assert_fits, login, screenshot_dir
 from tests.webhooks.receiver import start_receiver
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).parents[2] / "shots" / "webhooks")
+shot = Screenshots(screenshot_dir("shots/webhooks"))
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -35,20 +28,6 @@ def receiver():
     yield receiver
     server.shutdown()
     server.server_close()
-
-
-def assert_fits(page) -> None:
-    """Nothing in the page's content scrolls sideways (the shared header is not this page's)."""
-    assert page.evaluate("document.querySelector('main').scrollWidth") <= 800
-
-
-def login(page, base: str) -> None:
-    UserFactory(username="priya", is_superuser=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def deliver_everything_due() -> None:
@@ -62,8 +41,7 @@ def test_create_see_the_secret_once_read_deliveries_resend_rotate_and_archive(
     live_server, page, receiver
 ):
     base = live_server.url
-    page.set_viewport_size({"width": 1400, "height": 900})
-    login(page, base)
+    login(page, base, width=WIDE)
 
     # the nav leads to the page; with nothing yet it says what webhooks are for
     page.click("nav.mainnav >> text=Webhooks")
@@ -112,7 +90,7 @@ def test_create_see_the_secret_once_read_deliveries_resend_rotate_and_archive(
     shot(page, "3-deliveries")
     page.set_viewport_size({"width": 800, "height": 900})
     shot(page, "3b-deliveries-800")
-    assert_fits(page)
+    assert_fits(page, 800)
     page.set_viewport_size({"width": 1400, "height": 900})
 
     # resend one delivery: it is queued again and sent on the next dispatch
@@ -140,7 +118,7 @@ def test_create_see_the_secret_once_read_deliveries_resend_rotate_and_archive(
     shot(page, "5-list")
     page.set_viewport_size({"width": 800, "height": 900})
     shot(page, "5b-list-800")
-    assert_fits(page)
+    assert_fits(page, 800)
     page.set_viewport_size({"width": 1400, "height": 900})
 
     # a failing endpoint says so in the list

@@ -1,5 +1,6 @@
-"""Browser-test helpers for the catalog pages: sign in, build packages and rates through the
-real services (a helper module, not a test module)."""
+"""Browser-test helpers for the catalog pages: screenshots at a width, packages and rates
+built through the real services (a helper module, not a test module; signing in is in
+tests/builders/browser.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from packages_app.services.packages import package_create
 from packages_app.services.products import product_create
 from packages_app.services.rate_cards import rate_add, rate_card_create
 from tests.builders.catalog import ensure_usd_cents
-from tests.factories import UserFactory
 
 SHOTS = Path(__file__).parents[2] / "shots"
 
@@ -27,15 +27,6 @@ def shot(page, name: str, *, width: int = 1400) -> Path:
     path = SHOTS / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def login(page, base: str, username: str = "priya") -> None:
-    UserFactory(username=username, is_superuser=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def day(y: int, m: int, d: int = 1) -> dt.datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from config.api.views_base import validated
+from contracts_app.services.provisioning import contract_provision
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.api.rate_cards import RatesAddInput
 from packages_app.models import USD_CENTS_ID, Package
@@ -14,6 +15,7 @@ from packages_app.services.packages import package_create
 from packages_app.services.products import product_create
 from packages_app.services.rate_cards import rate_card_create, rates_add
 from tests.builders.catalog import ensure_usd_cents
+from tests.contracts_app.contract_builders import make_customer
 
 USD = str(USD_CENTS_ID)
 
@@ -86,3 +88,39 @@ def one_charge(product, unit_price, *, days=0):
 def package(card, **body) -> Package:
     body = {"name": "Plan", "rate_card_id": str(card.id), **body}
     return package_create(created_by="test", **validated(PackageCreateInput, body))
+
+
+def fee_upgrade(*more_rates) -> tuple:
+    """Two 12-month packages on one rate card ("Starter fee" 1000 and "Pro fee" 1500 a month,
+    and `more_rates`): "Starter Plan v1", the 1000 monthly fee billed in advance; "Starter Plan
+    v2", the 1500 monthly fee billed in advance and a 25000 onboarding charge on its first day.
+    Returns (card, v1, v2)."""
+    fee, pro, onboarding = (
+        product("Starter fee", "SUBSCRIPTION"),
+        product("Pro fee", "SUBSCRIPTION"),
+        product("Onboarding"),
+    )
+    card = rate_card([monthly_fee(fee, 1000), monthly_fee(pro, 1500), *more_rates])
+    year = {"unit": "MONTHS", "value": 12}
+    v1 = package(card, name="Starter Plan v1", duration=year, subscriptions=[subscription(fee)])
+    v2 = package(
+        card,
+        name="Starter Plan v2",
+        duration=year,
+        subscriptions=[subscription(pro)],
+        scheduled_charges=[one_charge(onboarding, 25000)],
+    )
+    return card, v1, v2
+
+
+def starter_plan_upgrade(*, customers_since) -> tuple:
+    """The upgrade the package pages and the migration wizard are looked at with: `fee_upgrade`
+    with input tokens at 0.0003 on the card, and three customers on v1 since `customers_since`.
+    Returns (card, v1, v2, tokens)."""
+    tokens = product("Input tokens", "USAGE")
+    card, v1, v2 = fee_upgrade(flat(tokens, "0.0003"))
+    for i in range(3):
+        contract_provision(
+            customer=make_customer(f"Customer {i}"), starting_at=customers_since, package=v1
+        )
+    return card, v1, v2, tokens

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from contracts_app.selectors.contracts import package_with_terms_get
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
-from packages_app.services.rate_cards import rate_add
+from tests.builders.pages import flat_rate
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import eight_terms
 from tests.factories import user_with_token
@@ -64,16 +64,7 @@ def seed_catalog(live_url: str) -> Catalog:
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     product = build.make_product("API calls", type="USAGE")
     rate_card = build.make_rate_card()
-    rate_add(
-        rate_card_id=rate_card.id,
-        rate={
-            "product_id": str(product.id),
-            "entitled": True,
-            "rate_type": "FLAT",
-            "price": 100,
-            "starting_at": start,
-        },
-    )
+    flat_rate(rate_card, product, 100, start)
     package = build.make_package(terms=eight_terms(product), rate_card=rate_card)
     alias_assign(kind="package", name="Starter", package=package, starting_at=start)
     customer = build.make_customer()

@@ -18,8 +18,9 @@ from contracts_app.services.cohort_migrations import (
     cohort_migration_resume,
     cohort_migration_revert,
 )
-from packages_app.services.rate_cards import rate_add, rate_end
+from packages_app.services.rate_cards import rate_end
 from tests.builders.migrations import create_migration
+from tests.builders.pages import flat_rate
 from tests.contracts_app.cohort_builders import bulk_cohort, run_to_end, two_packages
 from tests.contracts_app.contract_builders import make_product, make_rate_card
 from tests.factories import UserFactory
@@ -92,16 +93,7 @@ def test_a_rate_ended_is_said_so_with_the_rate_named(reader):
     jan = (timezone.now() + dt.timedelta(days=40)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    rate = rate_add(
-        rate_card_id=card.id,
-        rate={
-            "product_id": str(product.id),
-            "entitled": True,
-            "rate_type": "FLAT",
-            "price": 10,
-            "starting_at": jan,
-        },
-    )
+    rate = flat_rate(card, product, 10, jan)
     rate_end(rate_card_id=card.id, rate_id=rate.id, ending_before=jan + dt.timedelta(days=30))
 
     text = _visible(reader.get(f"/activity/history/rate_card/{card.id}/").content.decode())

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from contracts_app.models import CohortMigrationItem, Contract, ContractTerm
 from contracts_app.services.provisioning import contract_provision
+from packages_app.models import Package
 from tests.contracts_app import contract_builders as build
 from tests.contracts_app.contract_builders import eight_terms, offset, recurring_term
 
@@ -40,6 +41,14 @@ def two_packages(*, duration_months: int | None = 12, **target_columns):
         duration_value=12,
         **target_columns,
     )
+    return source, target
+
+
+def starter_plan_versions():
+    """`two_packages` named as the pages show them: "Starter Plan v1" and "Starter Plan v2"."""
+    source, target = two_packages()
+    Package.objects.filter(pk=source.pk).update(name="Starter Plan v1")
+    Package.objects.filter(pk=target.pk).update(name="Starter Plan v2")
     return source, target
 
 

@@ -134,6 +134,19 @@ def credit_term(product, *, start=offset("DAYS", 0), duration=offset("MONTHS", 3
     )
 
 
+def credit_edit(product, amount, starting_at, ending_before) -> dict:
+    """One `add_credits` item of a contract edit: `amount` of `product` over
+    [starting_at, ending_before)."""
+    return {
+        "product_id": str(product.id),
+        "access_schedule": {
+            "schedule_items": [
+                {"amount": amount, "starting_at": starting_at, "ending_before": ending_before}
+            ]
+        },
+    }
+
+
 def recurring_term(
     product,
     kind="recurring_credit",

@@ -14,15 +14,7 @@ import pytest
 from contracts_app.models import CohortMigration, Contract
 from contracts_app.services.contracts import contract_archive
 from contracts_app.services.provisioning import contract_provision
-from tests.builders.pricing import (
-    USD,
-    monthly_fee,
-    one_charge,
-    package,
-    product,
-    rate_card,
-    subscription,
-)
+from tests.builders.pricing import USD, fee_upgrade
 from tests.contracts_app.contract_builders import make_customer
 from tests.factories import user_with_token
 
@@ -30,7 +22,6 @@ pytestmark = pytest.mark.django_db
 
 AT = "2030-02-10T00:00:00Z"
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-YEAR = {"unit": "MONTHS", "value": 12}
 PREVIEW_API_QUERIES = 15
 
 
@@ -44,20 +35,7 @@ def plans():
     """Source: a 1000 monthly fee billed in advance, 12 months. Target: a 1500 monthly fee
     billed in advance and a 25000 onboarding charge on its first day, 12 months. Both on one
     rate card (fee 1000, "Pro fee" 1500)."""
-    fee, pro, onboarding = (
-        product("Starter fee", "SUBSCRIPTION"),
-        product("Pro fee", "SUBSCRIPTION"),
-        product("Onboarding"),
-    )
-    card = rate_card([monthly_fee(fee, 1000), monthly_fee(pro, 1500)])
-    source = package(card, name="Starter v1", duration=YEAR, subscriptions=[subscription(fee)])
-    target = package(
-        card,
-        name="Starter v2",
-        duration=YEAR,
-        subscriptions=[subscription(pro)],
-        scheduled_charges=[one_charge(onboarding, 25000)],
-    )
+    _card, source, target = fee_upgrade()
     return source, target
 
 

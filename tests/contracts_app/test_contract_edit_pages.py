@@ -418,18 +418,7 @@ def _many_edits(contract, tokens, count: int) -> None:
             contract=contract,
             data={
                 "add_credits": [
-                    {
-                        "product_id": str(tokens.id),
-                        "access_schedule": {
-                            "schedule_items": [
-                                {
-                                    "amount": Decimal(100 + index),
-                                    "starting_at": at(2027, 2, 1),
-                                    "ending_before": at(2027, 3, 1),
-                                }
-                            ]
-                        },
-                    }
+                    build.credit_edit(tokens, Decimal(100 + index), at(2027, 2, 1), at(2027, 3, 1))
                 ],
                 "update_contract_name": f"Initech #{index}",
             },

@@ -16,13 +16,11 @@ from contracts_app.forms import ids_from_csv
 from contracts_app.models import CohortMigration
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
-    cohort_migration_create,
     cohort_migration_resume,
-    migration_input,
-    migration_start,
 )
 from contracts_app.services.customers import customer_create
 from contracts_app.services.provisioning import contract_provision
+from tests.builders.migrations import create_migration
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, run_to_end, two_packages
 from tests.factories import UserFactory
 
@@ -37,16 +35,7 @@ def pricing_client(client):
 
 
 def _paused_job(source, target) -> CohortMigration:
-    migration = cohort_migration_create(
-        data=migration_input(
-            source={"package_id": source.id},
-            target={"package_id": target.id},
-            effective={"type": "AT", "at": AT},
-        ),
-        name="Starter v1 → v2",
-        canary={"count": 2},
-    )
-    assert migration_start(migration_id=migration.id)
+    migration = create_migration(source, target, name="Starter v1 → v2", canary={"count": 2})
     assert run_to_end(migration).status == CohortMigration.Status.PAUSED
     return migration
 
