@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from config.audit.presenters import created_by_words
 from config.core.ids import parse_uuid
+from config.web import more_query
 from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
     COUNT_WORDS,
@@ -203,6 +204,25 @@ def migration_rows(migrations: list[CohortMigration]) -> list[dict]:
         }
         for m in migrations
     ]
+
+
+def migration_list_page(page, *, status: str, package_id) -> dict:
+    """The list page: a page of jobs as rows, the status and package filters (their choices and
+    words), and the "Load more" link keeping them."""
+    kept = {"status": status, "package": str(package_id) if package_id else ""}
+    packages = list(Package.objects.order_by("name", "-created_at").values_list("id", "name"))
+    return {
+        "rows": migration_rows(page.items),
+        "page": page,
+        "status": status,
+        "package_id": kept["package"],
+        "package_name": next((name for pk, name in packages if pk == package_id), ""),
+        "statuses": Status.choices,
+        "status_words": Status(status).label if status else "",
+        "packages": packages,
+        "filtered": any(kept.values()),
+        "more_query": more_query(kept, kept, page.next_cursor),
+    }
 
 
 def item_rows(items, *, status: str, reason: str) -> dict:

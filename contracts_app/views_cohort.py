@@ -6,7 +6,6 @@ what they show beside the rows: contracts_app/presenters_cohort.py."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +18,9 @@ from config.web import (
     csv_download,
     htmx_partial,
     invalid_filters,
+    more_query,
     page_or_first,
+    page_view,
     query_string,
 )
 from contracts_app.forms import CohortFilterForm
@@ -59,7 +60,7 @@ class _CohortView(KeysetListView):
         return cohort_filters(self.request.GET, self.now)
 
     def more_query(self, next_cursor: str | None) -> str:
-        return query_string(self.request.GET, FILTER_KEYS, after=next_cursor) if next_cursor else ""
+        return more_query(self.request.GET, FILTER_KEYS, next_cursor)
 
 
 class PackageCohortView(_CohortView):
@@ -112,8 +113,7 @@ class AliasCohortView(_CohortView):
         return context
 
 
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
+@page_view("contracts_app.view_contract")
 def package_cohort_csv(request, package_id):
     """`/packages/<id>/cohort.csv`: the same filters, every row, streamed as PostgreSQL's COPY
     writes it (memory stays flat at a million rows). Invalid filters: 400 naming them."""
@@ -126,8 +126,7 @@ def package_cohort_csv(request, package_id):
     return csv_download(cohort_csv_filename(package, filters, now), lines)
 
 
-@login_required
-@permission_required("packages_app.view_aliasassignment", raise_exception=True)
+@page_view("packages_app.view_aliasassignment")
 @reads_from_replica
 def alias_cohort_chart(request, alias_id):
     """The alias page's chart, stacked by package version, loaded by htmx."""
