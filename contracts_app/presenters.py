@@ -14,6 +14,7 @@ from config.core.instants import parse_instant
 from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline, place_labels
 from config.web.lists import Link
+from contracts_app.selectors import contracts as contract_reads
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from contracts_app.services.previews import contract_preview_of
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
@@ -924,11 +925,15 @@ def customer_page(customer, contracts, configurations, *, now: dt.datetime) -> d
     }
 
 
-def preview_payload(preview, *, product_names, credit_type_names, prefix: str = "") -> dict:
+def contract_preview_context(preview, *, prefix: str = "") -> dict:
     """A provision or schedule preview as the customer page shows it: the contract to be made,
-    its timeline and every date (keys prefixed with `prefix`)."""
+    its timeline and every date, its products and credit types by name (keys prefixed with
+    `prefix`)."""
+    names = contract_reads.product_names(
+        ids={row.product_id for row in preview.rows if row.product_id}
+    )
     timeline, periods = preview_timeline(
-        preview, product_names=product_names, credit_type_names=credit_type_names
+        preview, product_names=names, credit_type_names=contract_reads.credit_type_names()
     )
     payload = {"preview": preview, "preview_timeline": timeline, "periods": periods}
     return {f"{prefix}{key}": value for key, value in payload.items()}
