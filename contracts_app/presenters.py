@@ -13,8 +13,10 @@ from django.urls import reverse
 from config.core.instants import parse_instant
 from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline, place_labels
-from config.web.lists import Link
+from config.web.lists import Link, keyset_page
+from contracts_app.api.contract_edits import edit_entry
 from contracts_app.selectors import contracts as contract_reads
+from contracts_app.selectors.contract_edits import contract_edit_history
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from contracts_app.services.previews import contract_preview_of
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
@@ -479,6 +481,20 @@ def edit_in_words(entry: Mapping, *, term_names: Mapping[str, str] | None = None
         else:
             lines.append(field.replace("_", " ").capitalize())
     return lines or ["No changes recorded"]
+
+
+def edit_history_rows(contract, cursor: str | None, *, limit: int):
+    """One page of the contract's edits, newest first, each with its lines in words (the
+    getEditHistory entry the API answers, put in words); and the next page's cursor."""
+    history = contract_edit_history(contract=contract)
+    keys = ("timestamp", "id")
+    page = keyset_page(history, cursor, limit=limit, keys=keys, descending=True)
+    entries = [(edit, edit_entry(edit)) for edit in page.items]
+    changed = changed_term_ids(entry for _, entry in entries)
+    names = contract_reads.term_names(contract=contract, ids=changed)
+    return [
+        (edit, edit_in_words(entry, term_names=names)) for edit, entry in entries
+    ], page.next_cursor
 
 
 # --- cohort size over time --------------------------------------------------------------------
