@@ -18,27 +18,18 @@ from config.web import (
     csv_download,
     htmx_partial,
     invalid_filters,
-    more_query,
-    page_or_first,
     page_view,
     query_string,
 )
 from contracts_app.forms import CohortFilterForm
 from contracts_app.presenters_cohort import (
     CHART_KEYS,
-    FILTER_KEYS,
+    alias_cohort,
     chart_context,
     cohort_csv_filename,
-    cohort_filters,
+    package_cohort,
 )
-from contracts_app.selectors.alias_cohorts import alias_cohort_page
-from contracts_app.selectors.cohorts import (
-    alias_package_history,
-    cohort_counts,
-    cohort_export_csv,
-    cohort_page,
-    packages_of,
-)
+from contracts_app.selectors.cohorts import alias_package_history, cohort_export_csv, packages_of
 from packages_app.models import AliasName, Package
 
 COHORT_PAGE_SIZE = 50
@@ -46,7 +37,7 @@ COHORT_PAGE_SIZE = 50
 
 class _CohortView(KeysetListView):
     """A cohort: the filter form, the count, and a keyset page of contracts whose "Load more"
-    carries the filters and the cursor (`more_query`, empty on the last page)."""
+    carries the filters and the cursor."""
 
     permission_required = "contracts_app.view_contract"
     page_fragment = "cohort"
@@ -54,13 +45,6 @@ class _CohortView(KeysetListView):
     @method_decorator(reads_from_replica)  # after the login and permission checks
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
-
-    def filter_context(self) -> dict:
-        self.now = timezone.now()
-        return cohort_filters(self.request.GET, self.now)
-
-    def more_query(self, next_cursor: str | None) -> str:
-        return more_query(self.request.GET, FILTER_KEYS, next_cursor)
 
 
 class PackageCohortView(_CohortView):
@@ -70,19 +54,14 @@ class PackageCohortView(_CohortView):
 
     def get_context_data(self, *, cursor, more) -> dict:
         package = get_object_or_404(Package, pk=self.kwargs["package_id"])
-        context = self.filter_context()
-        filters, now = context["filters"], self.now
-        page = page_or_first(
-            lambda after: cohort_page(
-                package=package, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=after
-            ),
-            cursor,
+        return package_cohort(
+            package,
+            self.request.GET,
+            cursor=cursor,
+            more=more,
+            now=timezone.now(),
+            limit=COHORT_PAGE_SIZE,
         )
-        context.update(package=package, page=page, more_query=self.more_query(page.next_cursor))
-        if not more:
-            counts = cohort_counts(package_ids=[package.id], filters=filters, now=now)
-            context["count"] = counts[package.id]
-        return context
 
 
 class AliasCohortView(_CohortView):
@@ -94,23 +73,8 @@ class AliasCohortView(_CohortView):
         alias_name = get_object_or_404(
             AliasName, pk=self.kwargs["alias_id"], kind=AliasName.Kind.PACKAGE
         )
-        context = self.filter_context()
-        filters, now = context["filters"], self.now
-        packages = packages_of(alias_package_history(alias_name=alias_name))
-        counts = cohort_counts(package_ids=[p.id for p in packages], filters=filters, now=now)
-        groups, next_cursor = alias_cohort_page(
-            packages, counts, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=cursor
-        )
-        context.update(
-            alias_name=alias_name,
-            packages=[(p, counts[p.id]) for p in packages],
-            count=sum(counts.values()),
-            groups=groups,
-            next_cursor=next_cursor,
-            more_query=self.more_query(next_cursor),
-            csv_query=query_string(self.request.GET, FILTER_KEYS),
-        )
-        return context
+        params, now = self.request.GET, timezone.now()
+        return alias_cohort(alias_name, params, cursor=cursor, now=now, limit=COHORT_PAGE_SIZE)
 
 
 @page_view("contracts_app.view_contract")
