@@ -455,6 +455,15 @@ class CohortMigrationForm(ServiceForm):
             self.add_error("canary_customers", "List the customers who move first.")
         return data
 
+    @classmethod
+    def opened_from(cls, params, *, now: dt.datetime) -> CohortMigrationForm:
+        """The empty wizard, its source filled from the link that opened it (`?source_package=`
+        from a package page; `?source_alias=` from an alias page: its packages as of now)."""
+        initial = {"source_package": params.get("source_package", "")}
+        if params.get("source_alias"):
+            initial.update(source_alias=params["source_alias"], source_as_of=now)
+        return cls(initial=initial)
+
     def digest(self) -> str:
         """What was previewed (the body but its name and key): a confirm of other input
         previews again instead of creating something nobody saw."""

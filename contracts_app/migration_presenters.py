@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from config.audit.presenters import created_by_words
 from config.core.ids import parse_uuid
-from config.web import more_query
+from config.web import more_query, query_string
 from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
     COUNT_WORDS,
@@ -204,6 +204,33 @@ def migration_rows(migrations: list[CohortMigration]) -> list[dict]:
         }
         for m in migrations
     ]
+
+
+def chosen(value: str | None, choices) -> str:
+    """A filter's value when it is one of `choices`; "" (no filter) for an unknown one."""
+    return value if value in choices else ""
+
+
+def item_filters(params) -> tuple[str, str]:
+    """A job's items' `?status=` and `?reason=` filters (unknown ones ignored)."""
+    return chosen(params.get("status"), ItemStatus.values), chosen(
+        params.get("reason"), Reason.values
+    )
+
+
+def migration_page(migration, page, *, status: str, reason: str, live: dict) -> dict:
+    """A job's page: its `live` part, its timing and creator in words, and a keyset page of its
+    items with the filters (kept in the download and "Load more" links)."""
+    kept = {"status": status, "reason": reason}
+    return {
+        **live,
+        "timing": timing_words(migration.timing, migration.effective_at),
+        "created_by": creator_words(migration),
+        **item_rows(page.items, status=status, reason=reason),
+        "page": page,
+        "filter_query": query_string(kept, kept),
+        "more_query": more_query(kept, kept, page.next_cursor),
+    }
 
 
 def migration_list_page(page, *, status: str, package_id) -> dict:

@@ -16,27 +16,19 @@ from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from config.core.errors import ApplicationError, NotFound, ValidationFailed
 from config.core.ids import parse_uuid
-from config.web import (
-    KeysetListView,
-    ServiceFormView,
-    csv_response,
-    keyset_page,
-    more_query,
-    page_view,
-    query_string,
-)
-from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
+from config.web import KeysetListView, ServiceFormView, csv_response, keyset_page, page_view
+from contracts_app.api.cohort_migration_serializers import MigrationCreateInput, resolved_input
 from contracts_app.api.cohort_migrations import ADD, CHANGE, ID_LISTS_BODY_BYTES, VIEW
 from contracts_app.forms import CohortMigrationForm
 from contracts_app.migration_presenters import (
-    creator_words,
-    item_rows,
+    chosen,
+    item_filters,
     live_context,
     migration_list_page,
+    migration_page,
     preview_context,
 )
-from contracts_app.models import CohortMigration, CohortMigrationItem
-from contracts_app.presenters import timing_words
+from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import migration_get, migration_items
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
 from contracts_app.services.cohort_migrations import (
@@ -49,13 +41,9 @@ from contracts_app.services.cohort_migrations import (
     cohort_migration_retry_failed,
     cohort_migration_revert,
     effective_in_past,
-    migration_input,
 )
 
 PAGE_SIZE = 50
-Status = CohortMigration.Status
-ItemStatus = CohortMigrationItem.Status
-Reason = CohortMigrationItem.Reason
 
 
 def _migration(migration_id) -> CohortMigration:
@@ -65,19 +53,11 @@ def _migration(migration_id) -> CohortMigration:
         raise Http404("No such migration") from None
 
 
-def _chosen(value: str | None, choices) -> str:
-    return value if value in choices else ""
-
-
 def _items(request, migration):
     """The `?status=` and `?reason=` filters (unknown ones ignored) and the items they pick."""
-    status = _chosen(request.GET.get("status"), ItemStatus.values)
-    reason = _chosen(request.GET.get("reason"), Reason.values)
-    return (
-        status,
-        reason,
-        migration_items(migration=migration, status=status or None, reason=reason or None),
-    )
+    status, reason = item_filters(request.GET)
+    items = migration_items(migration=migration, status=status or None, reason=reason or None)
+    return status, reason, items
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -91,7 +71,7 @@ class MigrationListView(KeysetListView):
     page_fragment = "migrations"
 
     def get_context_data(self, *, cursor, more) -> dict:
-        status = _chosen(self.request.GET.get("status"), Status.values)
+        status = chosen(self.request.GET.get("status"), CohortMigration.Status.values)
         package_id = parse_uuid(self.request.GET.get("package"))
         migrations = migrations_selector(status=status or None, package_id=package_id)
         page = keyset_page(migrations, cursor, limit=PAGE_SIZE, descending=True)
@@ -118,14 +98,9 @@ class MigrationNewView(ServiceFormView):
     past_from = None
 
     def get_form(self, data=None):
-        if data is not None:
-            return CohortMigrationForm(data, self.request.FILES)
-        initial = {"source_package": self.request.GET.get("source_package", "")}
-        if self.request.GET.get("source_alias"):
-            initial.update(
-                source_alias=self.request.GET["source_alias"], source_as_of=timezone.now()
-            )
-        return CohortMigrationForm(initial=initial)
+        if data is None:
+            return CohortMigrationForm.opened_from(self.request.GET, now=timezone.now())
+        return CohortMigrationForm(data, self.request.FILES)
 
     def confirmed(self, form) -> bool:
         # A confirm of other input than the one previewed previews again.
@@ -133,7 +108,7 @@ class MigrationNewView(ServiceFormView):
 
     def resolve(self, data: dict):
         try:
-            return migration_input(**{key: data[key] for key in INPUT_KEYS if key in data})
+            return resolved_input(data)
         except PastEffectiveTime as exc:
             # Asked in words, with the allow_past checkbox beside the date (new.html).
             self.past_from = exc.at
@@ -167,8 +142,6 @@ class MigrationNewView(ServiceFormView):
         return super().render_form(extra.pop("rebound", form), **extra)
 
 
-INPUT_KEYS = ("source", "target", "effective", "customer_ids", "exclude_customer_ids")
-INPUT_KEYS += ("edited_contracts", "allow_past")
 PAST_WORDS = "This date is in the past: say below whether to change contracts from it."
 migration_new = MigrationNewView.as_view()
 # The wizard takes the API's documented 100,000 ids per list (pasted or uploaded as CSV), so it
@@ -197,16 +170,8 @@ class MigrationDetailView(KeysetListView):
         status, reason, items = _items(request, migration)
         items = items.select_related("customer", "contract", "new_contract")
         page = keyset_page(items, cursor, limit=PAGE_SIZE, keys=("id",))
-        kept = {"status": status, "reason": reason}
-        return {
-            **_live(request, migration),
-            "timing": timing_words(migration.timing, migration.effective_at),
-            "created_by": creator_words(migration),
-            **item_rows(page.items, status=status, reason=reason),
-            "page": page,
-            "filter_query": query_string(kept, kept),
-            "more_query": more_query(kept, kept, page.next_cursor),
-        }
+        live = _live(request, migration)
+        return migration_page(migration, page, status=status, reason=reason, live=live)
 
 
 @page_view(VIEW)
