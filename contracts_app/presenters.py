@@ -13,10 +13,7 @@ from django.urls import reverse
 from config.core.instants import parse_instant
 from config.core.money import line_amount
 from config.timeline import Bar, Lane, Point, Timeline, build_timeline, place_labels
-from config.web.lists import Link, keyset_page
-from contracts_app.api.contract_edits import edit_entry
-from contracts_app.selectors import contracts as contract_reads
-from contracts_app.selectors.contract_edits import contract_edit_history
+from config.web.lists import Link
 from contracts_app.services.materialise import TermRow, shift, statement_boundaries
 from contracts_app.services.previews import contract_preview_of
 from packages_app.describe import KIND_WORDS, describe_term, length_words, money
@@ -483,20 +480,6 @@ def edit_in_words(entry: Mapping, *, term_names: Mapping[str, str] | None = None
     return lines or ["No changes recorded"]
 
 
-def edit_history_rows(contract, cursor: str | None, *, limit: int):
-    """One page of the contract's edits, newest first, each with its lines in words (the
-    getEditHistory entry the API answers, put in words); and the next page's cursor."""
-    history = contract_edit_history(contract=contract)
-    keys = ("timestamp", "id")
-    page = keyset_page(history, cursor, limit=limit, keys=keys, descending=True)
-    entries = [(edit, edit_entry(edit)) for edit in page.items]
-    changed = changed_term_ids(entry for _, entry in entries)
-    names = contract_reads.term_names(contract=contract, ids=changed)
-    return [
-        (edit, edit_in_words(entry, term_names=names)) for edit, entry in entries
-    ], page.next_cursor
-
-
 # --- cohort size over time --------------------------------------------------------------------
 
 CHART_TONES = 8  # css classes cc-0 … cc-7, cycled
@@ -939,17 +922,3 @@ def customer_page(customer, contracts, configurations, *, now: dt.datetime) -> d
         "subscriptions": subscription_choices(contracts),
         "now": now,
     }
-
-
-def contract_preview_context(preview, *, prefix: str = "") -> dict:
-    """A provision or schedule preview as the customer page shows it: the contract to be made,
-    its timeline and every date, its products and credit types by name (keys prefixed with
-    `prefix`)."""
-    names = contract_reads.product_names(
-        ids={row.product_id for row in preview.rows if row.product_id}
-    )
-    timeline, periods = preview_timeline(
-        preview, product_names=names, credit_type_names=contract_reads.credit_type_names()
-    )
-    payload = {"preview": preview, "preview_timeline": timeline, "periods": periods}
-    return {f"{prefix}{key}": value for key, value in payload.items()}

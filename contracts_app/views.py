@@ -1,10 +1,8 @@
-"""The pricing team's customer, contract and cohort pages, and the dashboard.
-
-Writes go through the services the API uses; a form's errors come back from them by field path.
-Provisioning and schedule changes are previewed by running the same service in a transaction
-that is rolled back (services/previews.py::dry_run), then confirmed with a uniqueness key, so
-a double submit makes one contract.
-"""
+"""The customer pages (the list, a new customer, a customer with the forms posted from it) and
+the dashboard. Writes go through the services the API uses; a form's errors come back from them
+by field path. Provisioning and schedule changes are previewed by running the same service in a
+transaction that is rolled back (services/previews.py::dry_run), then confirmed with a
+uniqueness key, so a double submit makes one contract."""
 
 from __future__ import annotations
 
@@ -27,12 +25,8 @@ from contracts_app.forms import (
     customer_forms,
 )
 from contracts_app.models import Customer
-from contracts_app.presenters import (
-    contract_preview_context,
-    customer_list_cell,
-    customer_page,
-    subscription_choices,
-)
+from contracts_app.presenters import customer_list_cell, customer_page, subscription_choices
+from contracts_app.presenters_customers import contract_preview_context, customer_list_filters
 from contracts_app.selectors.customers import (
     customer_configurations,
     customer_contract_by_key,
@@ -49,8 +43,6 @@ from contracts_app.services.customers import (
 from contracts_app.services.previews import dry_run
 from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
 from contracts_app.services.provisioning import contract_provision
-from packages_app.forms.catalog import package_choices
-from packages_app.models import Package
 
 
 @login_required
@@ -90,14 +82,7 @@ class CustomerListView(ObjectListView):
         )
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        package_id = parse_uuid(self.request.GET.get("provision"))
-        context["provision_package"] = (
-            Package.objects.filter(pk=package_id).first() if package_id else None
-        )
-        context["package_filter"] = str(self.package_filter() or "")
-        context["package_filter_choices"] = [("", "Any package"), *package_choices()[1:]]
-        return context
+        return {**super().get_context_data(**kwargs), **customer_list_filters(self.request.GET)}
 
     def cell(self, customer: Customer, attr: str):
         return customer_list_cell(customer, attr, now=timezone.now())

@@ -17,21 +17,12 @@ from django.urls import reverse
 from config.web import KeysetListView, ObjectDetailView, ObjectFormView, htmx_partial
 from contracts_app.api.contract_edit_serializers import ContractEditInput
 from contracts_app.api.contract_edits import term_renderer
-from contracts_app.forms_contract_edits import (
-    ALL_EDIT_FORMS,
-    ArchiveTermForm,
-    contract_edit_forms,
-    credit_type_choices,
-)
+from contracts_app.forms_contract_edits import ALL_EDIT_FORMS, contract_edit_forms, posted_edit_form
 from contracts_app.models import Contract
-from contracts_app.presenters import contract_page, edit_history_rows
-from contracts_app.selectors.contracts import (
-    archivable_terms,
-    contract_page_reads,
-    credit_type_names,
-)
+from contracts_app.presenters import contract_page
+from contracts_app.presenters_customers import edit_history_rows
+from contracts_app.selectors.contracts import contract_page_reads, credit_type_names
 from contracts_app.services.contract_edits import contract_edit
-from packages_app.forms.terms import product_choices
 
 EDIT_PERMISSION = "contracts_app.change_contract"  # the v2 contracts/edit API's
 HISTORY_PAGE_SIZE = 20
@@ -108,14 +99,9 @@ class ContractEditView(ObjectFormView):
         page_url = reverse("contracts:contract-detail", args=[self.contract.pk])
         return HttpResponseRedirect(f"{page_url}#edit-{self.kwargs['kind']}")
 
-    def get_form_kwargs(self) -> dict:
-        if self.form_class is ArchiveTermForm:
-            return {"archivable": archivable_terms(contract=self.contract)}
-        with_products = "product" in self.form_class.base_fields
-        return {
-            "product_choices": product_choices() if with_products else (),
-            "credit_type_choices": credit_type_choices(self.credit_types),
-        }
+    def get_form(self, data=None):
+        contract, credit_types = self.contract, self.credit_types
+        return posted_edit_form(self.form_class, data, contract=contract, credit_types=credit_types)
 
     def body(self, form) -> dict:
         return form.edit_body(self.contract)
