@@ -131,3 +131,18 @@ def chart_context(
         "chart_page_url": page_url,
         "chart_url": chart_url,
     }
+
+
+def alias_chart_context(alias_name, params, *, now: dt.datetime) -> dict:
+    """The alias page's chart (loaded by htmx): the packages the alias has pointed at, stacked
+    by version, each move of the alias marked."""
+    assignments = alias_package_history(alias_name=alias_name)
+    return chart_context(
+        params,
+        packages=packages_of(assignments),
+        assignments=assignments,
+        title=f"Contracts on the packages of {alias_name.name} over time",
+        page_url=reverse("packages:alias-detail", args=[alias_name.id]),
+        chart_url=reverse("contracts:alias-cohort-chart", args=[alias_name.id]),
+        now=now,
+    )

@@ -7,7 +7,6 @@ what they show beside the rows: contracts_app/presenters_cohort.py."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django_htmx.http import push_url
@@ -24,12 +23,12 @@ from config.web import (
 from contracts_app.forms import CohortFilterForm
 from contracts_app.presenters_cohort import (
     CHART_KEYS,
+    alias_chart_context,
     alias_cohort,
-    chart_context,
     cohort_csv_filename,
     package_cohort,
 )
-from contracts_app.selectors.cohorts import alias_package_history, cohort_export_csv, packages_of
+from contracts_app.selectors.cohorts import cohort_export_csv
 from packages_app.models import AliasName, Package
 
 COHORT_PAGE_SIZE = 50
@@ -95,19 +94,9 @@ def package_cohort_csv(request, package_id):
 def alias_cohort_chart(request, alias_id):
     """The alias page's chart, stacked by package version, loaded by htmx."""
     alias_name = get_object_or_404(AliasName, pk=alias_id, kind=AliasName.Kind.PACKAGE)
-    page_url = reverse("packages:alias-detail", args=[alias_name.id])
-    assignments = alias_package_history(alias_name=alias_name)
-    context = chart_context(
-        request.GET,
-        packages=packages_of(assignments),
-        assignments=assignments,
-        title=f"Contracts on the packages of {alias_name.name} over time",
-        page_url=page_url,
-        chart_url=reverse("contracts:alias-cohort-chart", args=[alias_name.id]),
-        now=timezone.now(),
-    )
+    context = alias_chart_context(alias_name, request.GET, now=timezone.now())
     response = render(request, "contracts_app/cohort_chart.html", context)
     if htmx_partial(request) and request.GET.get("push"):
-        query = query_string(request.GET, CHART_KEYS)
+        page_url, query = context["chart_page_url"], query_string(request.GET, CHART_KEYS)
         push_url(response, f"{page_url}?{query}#cohort-chart" if query else page_url)
     return response
