@@ -82,7 +82,18 @@ class BillingConfigurationForm(ServiceForm):
         }
 
 
-class ProvisionForm(ServiceForm):
+class PackageOrAliasForm(ServiceForm):
+    """A form naming the package to move onto by its `package` or its `package_alias`: one of
+    them."""
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("package")) == bool(data.get("package_alias")):
+            self.add_error("package", "Choose a package or an alias (one of them).")
+        return data
+
+
+class ProvisionForm(PackageOrAliasForm):
     """Provision by package or by alias (resolved at the start), previewed before it is made."""
 
     package = forms.ChoiceField(label="Package", choices=BLANK, required=False)
@@ -105,12 +116,6 @@ class ProvisionForm(ServiceForm):
         if not self.is_bound and not self.initial.get("uniqueness_key"):
             self.initial["uniqueness_key"] = f"ui-{uuid.uuid4()}"
 
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("package")) == bool(data.get("package_alias")):
-            self.add_error("package", "Choose a package or an alias (one of them).")
-        return data
-
     def arguments(self, customer, created_by: str) -> dict:
         """contract_provision's arguments (the package as its row; none: the alias's)."""
         data = self.cleaned_data
@@ -124,7 +129,7 @@ class ProvisionForm(ServiceForm):
         }
 
 
-class ScheduleChangeForm(ServiceForm):
+class ScheduleChangeForm(PackageOrAliasForm):
     """End a subscription's current contract at a date and start the next one there (the
     pricing-plan schedule service with set_previous_end_at)."""
 
@@ -160,12 +165,6 @@ class ScheduleChangeForm(ServiceForm):
         self.fields["subscription"].choices = list(subscription_choices)
         self.fields["package"].choices = list(package_choices)
         self.fields["package_alias"].choices = [*BLANK, *((str(i), n) for i, n in alias_choices)]
-
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("package")) == bool(data.get("package_alias")):
-            self.add_error("package", "Choose a package or an alias (one of them).")
-        return data
 
     def arguments(self, created_by: str) -> dict:
         """pricing_plan_schedule_create's arguments: the subscription's current contract ends
