@@ -11,14 +11,18 @@ import io
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django import forms
 
 from config.core.ids import parse_uuid
 from config.web.forms import BLANK, ServiceForm, as_wire, today_utc, utc_datetime_field
 from contracts_app.selectors.cohorts import MAX_CHART_POINTS, CohortFilter, chart_points
-from contracts_app.selectors.customers import CustomerLookup, customers_resolve
+from contracts_app.selectors.customers import (
+    CustomerLookup,
+    customers_resolve,
+    package_alias_names,
+)
 from contracts_app.services.customers import DELIVERY_METHODS
 from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
 from packages_app.forms.catalog import package_choices
@@ -78,7 +82,18 @@ class BillingConfigurationForm(ServiceForm):
         }
 
 
-class ProvisionForm(ServiceForm):
+class PackageOrAliasForm(ServiceForm):
+    """A form naming the package to move onto by its `package` or its `package_alias`: one of
+    them."""
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("package")) == bool(data.get("package_alias")):
+            self.add_error("package", "Choose a package or an alias (one of them).")
+        return data
+
+
+class ProvisionForm(PackageOrAliasForm):
     """Provision by package or by alias (resolved at the start), previewed before it is made."""
 
     package = forms.ChoiceField(label="Package", choices=BLANK, required=False)
@@ -101,14 +116,20 @@ class ProvisionForm(ServiceForm):
         if not self.is_bound and not self.initial.get("uniqueness_key"):
             self.initial["uniqueness_key"] = f"ui-{uuid.uuid4()}"
 
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("package")) == bool(data.get("package_alias")):
-            self.add_error("package", "Choose a package or an alias (one of them).")
-        return data
+    def arguments(self, customer, created_by: str) -> dict:
+        """contract_provision's arguments (the package as its row; none: the alias's)."""
+        data = self.cleaned_data
+        package_id = data["package"]
+        return {
+            "customer": customer,
+            "starting_at": data["starting_at"],
+            "package": Package.objects.filter(pk=package_id).first() if package_id else None,
+            "package_alias": data["package_alias"] or None,
+            "created_by": created_by,
+        }
 
 
-class ScheduleChangeForm(ServiceForm):
+class ScheduleChangeForm(PackageOrAliasForm):
     """End a subscription's current contract at a date and start the next one there (the
     pricing-plan schedule service with set_previous_end_at)."""
 
@@ -145,11 +166,18 @@ class ScheduleChangeForm(ServiceForm):
         self.fields["package"].choices = list(package_choices)
         self.fields["package_alias"].choices = [*BLANK, *((str(i), n) for i, n in alias_choices)]
 
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("package")) == bool(data.get("package_alias")):
-            self.add_error("package", "Choose a package or an alias (one of them).")
-        return data
+    def arguments(self, created_by: str) -> dict:
+        """pricing_plan_schedule_create's arguments: the subscription's current contract ends
+        where the next one starts (set_previous_end_at)."""
+        data = self.cleaned_data
+        return {
+            "subscription_id": data["subscription"],
+            "start_at": data["starting_at"],
+            "pricing_plan_version_id": data["package"] or None,
+            "pricing_plan_id": data["package_alias"] or None,
+            "set_previous_end_at": True,
+            "created_by": created_by,
+        }
 
 
 TIMING_CHOICES = [
@@ -233,11 +261,25 @@ def ids_from_csv(upload) -> list[str]:
 
 @dataclass(frozen=True)
 class CustomerChoices:
-    """The select choices of the customer page's forms."""
+    """The select choices of the customer page's forms: the packages and package aliases as
+    they are now, and the customer's subscriptions (presenters.subscription_choices)."""
 
-    packages: list[tuple[str, str]]
-    aliases: list[tuple[int, str]]
     subscriptions: list[tuple[str, str]]
+    packages: list[tuple[str, str]] = field(default_factory=package_choices)
+    aliases: list[tuple[int, str]] = field(default_factory=package_alias_names)
+
+    def provision_form(self, data=None, **kwargs) -> ProvisionForm:
+        aliases = [name for _, name in self.aliases]
+        return ProvisionForm(data, package_choices=self.packages, alias_choices=aliases, **kwargs)
+
+    def change_form(self, data=None, **kwargs) -> ScheduleChangeForm:
+        return ScheduleChangeForm(
+            data,
+            subscription_choices=self.subscriptions,
+            package_choices=self.packages,
+            alias_choices=self.aliases,
+            **kwargs,
+        )
 
 
 def customer_forms(choices: CustomerChoices, *, package_id: str, bound: dict) -> dict:
@@ -246,18 +288,11 @@ def customer_forms(choices: CustomerChoices, *, package_id: str, bound: dict) ->
     form without a subscription."""
     start = today_utc()
     forms_ = {
-        "provision_form": ProvisionForm(
-            initial={"package": package_id, "starting_at": start},
-            package_choices=choices.packages,
-            alias_choices=[name for _, name in choices.aliases],
+        "provision_form": choices.provision_form(
+            initial={"package": package_id, "starting_at": start}
         ),
         "billing_form": BillingConfigurationForm(),
-        "change_form": ScheduleChangeForm(
-            initial={"starting_at": start},
-            subscription_choices=choices.subscriptions,
-            package_choices=choices.packages,
-            alias_choices=choices.aliases,
-        )
+        "change_form": choices.change_form(initial={"starting_at": start})
         if choices.subscriptions
         else None,
     }
@@ -418,6 +453,15 @@ class CohortMigrationForm(ServiceForm):
         if data.get("canary") == "customers" and not data.get("canary_customers_entries"):
             self.add_error("canary_customers", "List the customers who move first.")
         return data
+
+    @classmethod
+    def opened_from(cls, params, *, now: dt.datetime) -> CohortMigrationForm:
+        """The empty wizard, its source filled from the link that opened it (`?source_package=`
+        from a package page; `?source_alias=` from an alias page: its packages as of now)."""
+        initial = {"source_package": params.get("source_package", "")}
+        if params.get("source_alias"):
+            initial.update(source_alias=params["source_alias"], source_as_of=now)
+        return cls(initial=initial)
 
     def digest(self) -> str:
         """What was previewed (the body but its name and key): a confirm of other input

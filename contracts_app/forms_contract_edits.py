@@ -13,6 +13,7 @@ from django import forms
 
 from config.core.instants import format_day_or_minute
 from config.web.forms import BLANK, ServiceForm, utc_datetime_field
+from contracts_app.selectors.contracts import archivable_terms
 from packages_app.describe import money
 from packages_app.forms.terms import product_choices
 from packages_app.models import USD_CENTS_ID
@@ -324,6 +325,20 @@ def credit_type_choices(credit_types: dict[str, str]) -> list[tuple[str, str]]:
     """USD cents (the default, sent as no credit type) first, then the others by name."""
     others = [(pk, name) for pk, name in credit_types.items() if pk != str(USD_CENTS_ID)]
     return [("", "USD (cents)"), *sorted(others, key=lambda pair: (pair[1], pair[0]))]
+
+
+def posted_edit_form(form_class, data, *, contract, credit_types: dict[str, str]):
+    """An edit form posted from the contract page, with its choices: an archive button's are
+    the contract's archivable terms; the others' the credit types (and the products, for a form
+    that has a product)."""
+    if form_class is ArchiveTermForm:
+        return form_class(data, archivable=archivable_terms(contract=contract))
+    with_products = "product" in form_class.base_fields
+    return form_class(
+        data,
+        product_choices=product_choices() if with_products else (),
+        credit_type_choices=credit_type_choices(credit_types),
+    )
 
 
 def contract_edit_forms(credit_types: dict[str, str], bound: ContractEditForm | None) -> dict:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from config.audit.presenters import created_by_words
 from config.core.ids import parse_uuid
+from config.web import more_query, query_string
 from contracts_app.models import CohortMigration, CohortMigrationItem, Customer
 from contracts_app.presenters import (
     COUNT_WORDS,
@@ -203,6 +204,52 @@ def migration_rows(migrations: list[CohortMigration]) -> list[dict]:
         }
         for m in migrations
     ]
+
+
+def chosen(value: str | None, choices) -> str:
+    """A filter's value when it is one of `choices`; "" (no filter) for an unknown one."""
+    return value if value in choices else ""
+
+
+def item_filters(params) -> tuple[str, str]:
+    """A job's items' `?status=` and `?reason=` filters (unknown ones ignored)."""
+    return chosen(params.get("status"), ItemStatus.values), chosen(
+        params.get("reason"), Reason.values
+    )
+
+
+def migration_page(migration, page, *, status: str, reason: str, live: dict) -> dict:
+    """A job's page: its `live` part, its timing and creator in words, and a keyset page of its
+    items with the filters (kept in the download and "Load more" links)."""
+    kept = {"status": status, "reason": reason}
+    return {
+        **live,
+        "timing": timing_words(migration.timing, migration.effective_at),
+        "created_by": creator_words(migration),
+        **item_rows(page.items, status=status, reason=reason),
+        "page": page,
+        "filter_query": query_string(kept, kept),
+        "more_query": more_query(kept, kept, page.next_cursor),
+    }
+
+
+def migration_list_page(page, *, status: str, package_id) -> dict:
+    """The list page: a page of jobs as rows, the status and package filters (their choices and
+    words), and the "Load more" link keeping them."""
+    kept = {"status": status, "package": str(package_id) if package_id else ""}
+    packages = list(Package.objects.order_by("name", "-created_at").values_list("id", "name"))
+    return {
+        "rows": migration_rows(page.items),
+        "page": page,
+        "status": status,
+        "package_id": kept["package"],
+        "package_name": next((name for pk, name in packages if pk == package_id), ""),
+        "statuses": Status.choices,
+        "status_words": Status(status).label if status else "",
+        "packages": packages,
+        "filtered": any(kept.values()),
+        "more_query": more_query(kept, kept, page.next_cursor),
+    }
 
 
 def item_rows(items, *, status: str, reason: str) -> dict:

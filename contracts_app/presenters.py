@@ -922,13 +922,3 @@ def customer_page(customer, contracts, configurations, *, now: dt.datetime) -> d
         "subscriptions": subscription_choices(contracts),
         "now": now,
     }
-
-
-def preview_payload(preview, *, product_names, credit_type_names, prefix: str = "") -> dict:
-    """A provision or schedule preview as the customer page shows it: the contract to be made,
-    its timeline and every date (keys prefixed with `prefix`)."""
-    timeline, periods = preview_timeline(
-        preview, product_names=product_names, credit_type_names=credit_type_names
-    )
-    payload = {"preview": preview, "preview_timeline": timeline, "periods": periods}
-    return {f"{prefix}{key}": value for key, value in payload.items()}

@@ -2,21 +2,33 @@
 in total, per credit type, and a small bar chart drawn as server-rendered SVG (Python computes
 every coordinate, `packages_app/_forecast.html` only places them; STYLE.md: no chart JS).
 Money through `packages_app/describe.py` `money` (USD cents as dollars, other credit types with
-their name), dates as ISO dates."""
+their name), dates as ISO dates. `forecast_panel`: what the package page's forecast fragment and
+the builder's preview (`builder_forecast`) show, with the expected usage typed in."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+from django.http import QueryDict
+
+from config.core.errors import ApplicationError
 from config.core.money import exact_sum, totals_by_credit_type
-from contracts_app.services.forecasts import CHARGE_KINDS, GRANT_KINDS, Forecast
+from contracts_app.services.forecasts import (
+    CHARGE_KINDS,
+    GRANT_KINDS,
+    Forecast,
+    forecast_usage_products,
+    preview_forecast,
+)
+from contracts_app.services.previews import ContractPreview
 from packages_app.describe import money
 from packages_app.models import USD_CENTS_ID
 
 CHART_WIDTH, CHART_HEIGHT = 640, 180
 PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM = 8, 22, 24  # room for the values above, the months below
+USAGE_PREFIX = "forecast_usage-"  # an expected-usage input: forecast_usage-<product id>
 
 
 @dataclass
@@ -142,3 +154,70 @@ def forecast_chart(
             )
         )
     return chart
+
+
+def _usage(data: QueryDict) -> tuple[list[dict], dict[str, str], str]:
+    """The expected usage typed in (`forecast_usage-<product id>`, per month; blanks skipped):
+    (the forecast's `usage`, the raw values to show again, an error)."""
+    usage, raw, error = [], {}, ""
+    for key, value in data.items():
+        if not key.startswith(USAGE_PREFIX) or not value.strip():
+            continue
+        product_id = key.removeprefix(USAGE_PREFIX)
+        raw[product_id] = value
+        try:
+            quantity = Decimal(value.strip().replace(",", ""))
+        except InvalidOperation:
+            error = error or "Expected usage must be a number of units per month."
+            continue
+        if not quantity.is_finite():
+            error = error or "Expected usage must be a number of units per month."
+            continue
+        usage.append({"product_id": product_id, "quantity_per_month": quantity})
+    return usage, raw, error
+
+
+def forecast_panel(compute, data: QueryDict, **extra) -> dict:
+    """The include's context: the forecast as a table and chart, the usage inputs (with what
+    was typed), or the error that stopped it."""
+    usage, raw, error = _usage(data)  # an entry that is not a number is left out, and said
+    forecast = None
+    try:
+        forecast = compute(usage)
+    except ApplicationError as exc:
+        error = exc.message
+        if exc.field and exc.field.startswith("usage["):
+            error = "Expected usage must be 0 or more units per month."
+        if usage:  # show the forecast without the usage that failed
+            try:
+                forecast = compute(())
+            except ApplicationError:
+                forecast = None
+    panel = {"error": error, "usage_inputs": [], "view": None, **extra}
+    if forecast is not None:
+        # The forecast names its credit types itself (no second query for the names).
+        panel["view"] = forecast_view(forecast, credit_type_names={})
+        panel["usage_inputs"] = [
+            {
+                "name": f"{USAGE_PREFIX}{product.id}",
+                "id": f"forecast-usage-{product.id}",
+                "label": product.name,
+                "value": raw.get(str(product.id), ""),
+            }
+            for product in forecast_usage_products(forecast)
+        ]
+    return {"forecast_panel": panel}
+
+
+def builder_forecast(preview: ContractPreview | None, data: QueryDict, *, refresh_url: str) -> dict:
+    """The builder's forecast of the package being built (its rolled-back preview), with the
+    expected usage posted with the builder's form; {} when there is no preview."""
+    if preview is None:
+        return {}
+    return forecast_panel(
+        lambda usage: preview_forecast(preview, usage=usage),
+        data,
+        refresh_url=refresh_url,
+        in_builder=True,
+        start=preview.starting_at,
+    )

@@ -4,7 +4,6 @@ from contracts_app import (
     views,
     views_cohort,
     views_contract_edits,
-    views_forecast,
     views_migrations,
     views_packages,
 )
@@ -27,7 +26,7 @@ urlpatterns = [
     ),
     path(
         "packages/<uuid:package_id>/forecast/",
-        views_forecast.package_forecast_panel,
+        views_packages.package_forecast_panel,
         name="package-forecast",
     ),
     path(

@@ -1,16 +1,14 @@
-"""The pricing team's customer, contract and cohort pages, and the dashboard.
-
-Writes go through the services the API uses; a form's errors come back from them by field path.
-Provisioning and schedule changes are previewed by running the same service in a transaction
-that is rolled back (services/previews.py::dry_run), then confirmed with a uniqueness key, so
-a double submit makes one contract.
-"""
+"""The customer pages (the list, a new customer, a customer with the forms posted from it) and
+the dashboard. Writes go through the services the API uses; a form's errors come back from them
+by field path. Provisioning and schedule changes are previewed by running the same service in a
+transaction that is rolled back (services/previews.py::dry_run), then confirmed with a
+uniqueness key, so a double submit makes one contract."""
 
 from __future__ import annotations
 
 import contextlib
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -18,29 +16,23 @@ from django.utils import timezone
 
 from config.core.errors import ApplicationError
 from config.core.ids import parse_uuid
-from config.web import ObjectDetailView, ObjectListView, ServiceFormView
+from config.web import ObjectDetailView, ObjectFormView, ObjectListView, ServiceFormView, page_view
 from contracts_app.api.customers import CustomerCreateInput, SetConfigurationsInput
 from contracts_app.forms import (
     BillingConfigurationForm,
     CustomerChoices,
     CustomerForm,
-    ProvisionForm,
-    ScheduleChangeForm,
     customer_forms,
 )
-from contracts_app.models import Contract, Customer
-from contracts_app.presenters import (
-    customer_list_cell,
-    customer_page,
-    preview_payload,
-    subscription_choices,
-)
-from contracts_app.selectors.contracts import credit_type_names, product_names
+from contracts_app.models import Customer
+from contracts_app.presenters import customer_list_cell, customer_page, subscription_choices
+from contracts_app.presenters_customers import contract_preview_context, customer_list_filters
 from contracts_app.selectors.customers import (
     customer_configurations,
+    customer_contract_by_key,
     customer_contracts,
     customers_with_current_package,
-    package_alias_names,
+    subscription_contract_starting,
 )
 from contracts_app.selectors.dashboard import dashboard_facts
 from contracts_app.services.customers import (
@@ -51,8 +43,6 @@ from contracts_app.services.customers import (
 from contracts_app.services.previews import dry_run
 from contracts_app.services.pricing_plan_schedules import pricing_plan_schedule_create
 from contracts_app.services.provisioning import contract_provision
-from packages_app.forms.catalog import package_choices
-from packages_app.models import Package
 
 
 @login_required
@@ -92,14 +82,7 @@ class CustomerListView(ObjectListView):
         )
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        package_id = parse_uuid(self.request.GET.get("provision"))
-        context["provision_package"] = (
-            Package.objects.filter(pk=package_id).first() if package_id else None
-        )
-        context["package_filter"] = str(self.package_filter() or "")
-        context["package_filter_choices"] = [("", "Any package"), *package_choices()[1:]]
-        return context
+        return {**super().get_context_data(**kwargs), **customer_list_filters(self.request.GET)}
 
     def cell(self, customer: Customer, attr: str):
         return customer_list_cell(customer, attr, now=timezone.now())
@@ -115,6 +98,7 @@ class CustomerNewView(ServiceFormView):
     form_class = CustomerForm
     serializer = CustomerCreateInput
     template_name = "contracts_app/customer_new.html"
+    success_url_name = "contracts:customer-detail"
 
     def perform(self, data, form):
         return customer_create(
@@ -123,40 +107,11 @@ class CustomerNewView(ServiceFormView):
             ingest_aliases=data.get("ingest_aliases", ()),
         )
 
-    def get_success_url(self, customer) -> str:
-        return reverse("contracts:customer-detail", args=[customer.pk])
 
+class CustomerDetailView(ObjectDetailView):
+    """The customer: contracts, subscriptions' timeline, billing configurations, and the forms
+    posted from it (`bound_forms`: one that came back invalid or previewed)."""
 
-class CustomerPage:
-    """What the customer page shows (its reads, its facts, its forms), for the page and for
-    the forms posted from it; `bound` forms (invalid or previewed) replace the fresh ones."""
-
-    request = None
-
-    def customer_context(self, customer: Customer, **bound) -> dict:
-        contracts = customer_contracts(customer=customer)
-        context = customer_page(
-            customer,
-            contracts,
-            customer_configurations(customer=customer),
-            now=timezone.now(),
-        )
-        choices = CustomerChoices(
-            packages=package_choices(),
-            aliases=package_alias_names(),
-            subscriptions=context["subscriptions"],
-        )
-        context.update(
-            customer_forms(choices, package_id=self.request.GET.get("package", ""), bound=bound),
-            can_provision=self.request.user.has_perm("contracts_app.add_contract"),
-            can_configure=self.request.user.has_perm(
-                "contracts_app.add_billingproviderconfiguration"
-            ),
-        )
-        return context
-
-
-class CustomerDetailView(CustomerPage, ObjectDetailView):
     permission_required = "contracts_app.view_customer"
     queryset = Customer.objects.all()
     pk_url_kwarg = "customer_id"
@@ -164,65 +119,51 @@ class CustomerDetailView(CustomerPage, ObjectDetailView):
     template_name = "contracts_app/customer_detail.html"
 
     def get_context_data(self, customer) -> dict:
-        return self.customer_context(customer)
+        contracts = customer_contracts(customer=customer)
+        configurations = customer_configurations(customer=customer)
+        context = customer_page(customer, contracts, configurations, now=timezone.now())
+        choices = CustomerChoices(subscriptions=context["subscriptions"])
+        package_id = self.request.GET.get("package", "")
+        user = self.request.user
+        return {
+            **context,
+            **customer_forms(choices, package_id=package_id, bound=self.bound_forms),
+            "can_provision": user.has_perm("contracts_app.add_contract"),
+            "can_configure": user.has_perm("contracts_app.add_billingproviderconfiguration"),
+        }
 
 
-def _preview(preview, **keys) -> dict:
-    names = product_names(ids={row.product_id for row in preview.rows if row.product_id})
-    return preview_payload(
-        preview, product_names=names, credit_type_names=credit_type_names(), **keys
-    )
+class _ContractFormView(ObjectFormView):
+    """A form of the customer page that makes a contract: "Preview" (nothing kept) shows it on
+    the page, "Confirm" makes it and goes to it. Opened by GET: the customer page."""
 
-
-class _CustomerFormView(CustomerPage, ServiceFormView):
-    """A form posted from the customer page; invalid or previewed, the page (or, for htmx, the
-    form's region) again with it; done, the contract page."""
-
-    template_name = "contracts_app/customer_detail.html"
-    form_name = ""
-
-    def load(self) -> None:
-        self.customer = get_object_or_404(Customer, pk=self.kwargs["customer_id"])
+    page = CustomerDetailView
+    permission_required = "contracts_app.add_contract"
+    confirm_action = "confirm"
 
     def get(self, request, *args, **kwargs):
         self.load()
-        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[self.customer.pk]))
-
-    def get_context_data(self, form) -> dict:
-        return self.customer_context(self.customer, **{self.form_name: form})
+        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[self.object.pk]))
 
     def get_success_url(self, contract) -> str:
         return reverse("contracts:contract-detail", args=[contract.pk])
 
 
-class CustomerProvisionView(_CustomerFormView):
-    """ "Preview": the contract provisioning would create (nothing kept); "Confirm": create it.
-    The form's uniqueness key makes a double submit one contract."""
+class CustomerProvisionView(_ContractFormView):
+    """The contract provisioning would create; the form's uniqueness key makes a double
+    submit one contract."""
 
-    permission_required = "contracts_app.add_contract"
-    form_class = ProvisionForm
     form_name = "provision_form"
     fragment = "provision"
-    confirm_action = "confirm"
 
-    def get_form_kwargs(self) -> dict:
-        aliases = [name for _, name in package_alias_names()]
-        return {"package_choices": package_choices(), "alias_choices": aliases}
+    def get_form(self, data=None):
+        return CustomerChoices(subscriptions=[]).provision_form(data)
 
     def body(self, form) -> dict:
-        data = form.cleaned_data
-        return {
-            "customer": self.customer,
-            "starting_at": data["starting_at"],
-            "package": Package.objects.filter(pk=data["package"]).first()
-            if data["package"]
-            else None,
-            "package_alias": data["package_alias"] or None,
-            "created_by": self.request.user.get_username(),
-        }
+        return form.arguments(self.object, self.request.user.get_username())
 
     def preview(self, arguments, form) -> dict:
-        return _preview(dry_run(contract_provision, **arguments))
+        return contract_preview_context(dry_run(contract_provision, **arguments))
 
     def perform(self, arguments, form):
         key = form.cleaned_data["uniqueness_key"] or None
@@ -230,71 +171,52 @@ class CustomerProvisionView(_CustomerFormView):
 
     def existing(self, form):
         key = form.cleaned_data["uniqueness_key"]
-        return Contract.objects.filter(customer=self.customer, uniqueness_key=key).first()
+        return customer_contract_by_key(customer=self.object, uniqueness_key=key)
 
 
-class CustomerScheduleChangeView(_CustomerFormView):
+class CustomerScheduleChangeView(_ContractFormView):
     """End a subscription's current contract at a date and start the next one there, through
-    the pricing-plan schedule service (set_previous_end_at); previewed first."""
+    the pricing-plan schedule service (set_previous_end_at); a double submit makes one."""
 
-    permission_required = "contracts_app.add_contract"
-    form_class = ScheduleChangeForm
     form_name = "change_form"
     fragment = "schedule-change"
-    confirm_action = "confirm"
 
-    def get_form_kwargs(self) -> dict:
-        contracts = customer_contracts(customer=self.customer)
-        return {
-            "subscription_choices": subscription_choices(contracts),
-            "package_choices": package_choices(),
-            "alias_choices": package_alias_names(),
-        }
+    def get_form(self, data=None):
+        contracts = customer_contracts(customer=self.object)
+        return CustomerChoices(subscriptions=subscription_choices(contracts)).change_form(data)
 
     def body(self, form) -> dict:
-        data = form.cleaned_data
-        return {
-            "subscription_id": data["subscription"],
-            "start_at": data["starting_at"],
-            "pricing_plan_version_id": data["package"] or None,
-            "pricing_plan_id": data["package_alias"] or None,
-            "set_previous_end_at": True,
-            "created_by": self.request.user.get_username(),
-        }
+        return form.arguments(self.request.user.get_username())
 
     def preview(self, arguments, form) -> dict:
-        return _preview(dry_run(pricing_plan_schedule_create, **arguments), prefix="change_")
+        preview = dry_run(pricing_plan_schedule_create, **arguments)
+        return contract_preview_context(preview, prefix="change_")
 
     def perform(self, arguments, form):
-        already = Contract.objects.filter(
-            subscription_id=arguments["subscription_id"],
-            starting_at=arguments["start_at"],
-            archived_at__isnull=True,
-        ).first()
+        already = subscription_contract_starting(
+            subscription_id=arguments["subscription_id"], starting_at=arguments["start_at"]
+        )
         return already or pricing_plan_schedule_create(**arguments)
 
 
-class CustomerBillingAddView(_CustomerFormView):
+class CustomerBillingAddView(ObjectFormView):
+    page = CustomerDetailView
     permission_required = "contracts_app.add_billingproviderconfiguration"
     form_class = BillingConfigurationForm
     form_name = "billing_form"
     serializer = SetConfigurationsInput
-
-    get = ServiceFormView.get
+    success_url_name = "contracts:customer-detail"
+    success_anchor = "#billing"
 
     def body(self, form) -> dict:
-        return {"data": [form.item(self.customer.pk)]}
+        return {"data": [form.item(self.object.pk)]}
 
     def perform(self, data, form):
         billing_provider_configurations_set(items=[dict(item) for item in data["data"]])
-        return self.customer
-
-    def get_success_url(self, customer) -> str:
-        return reverse("contracts:customer-detail", args=[customer.pk]) + "#billing"
+        return self.object
 
 
-@login_required
-@permission_required("contracts_app.change_billingproviderconfiguration", raise_exception=True)
+@page_view("contracts_app.change_billingproviderconfiguration")
 def customer_billing_archive(request, customer_id, configuration_id):
     customer = get_object_or_404(Customer, pk=customer_id)
     if request.method == "POST":

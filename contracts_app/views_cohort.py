@@ -6,9 +6,7 @@ what they show beside the rows: contracts_app/presenters_cohort.py."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django_htmx.http import push_url
@@ -19,25 +17,18 @@ from config.web import (
     csv_download,
     htmx_partial,
     invalid_filters,
-    page_or_first,
+    page_view,
     query_string,
 )
 from contracts_app.forms import CohortFilterForm
 from contracts_app.presenters_cohort import (
     CHART_KEYS,
-    FILTER_KEYS,
-    chart_context,
+    alias_chart_context,
+    alias_cohort,
     cohort_csv_filename,
-    cohort_filters,
+    package_cohort,
 )
-from contracts_app.selectors.alias_cohorts import alias_cohort_page
-from contracts_app.selectors.cohorts import (
-    alias_package_history,
-    cohort_counts,
-    cohort_export_csv,
-    cohort_page,
-    packages_of,
-)
+from contracts_app.selectors.cohorts import cohort_export_csv
 from packages_app.models import AliasName, Package
 
 COHORT_PAGE_SIZE = 50
@@ -45,7 +36,7 @@ COHORT_PAGE_SIZE = 50
 
 class _CohortView(KeysetListView):
     """A cohort: the filter form, the count, and a keyset page of contracts whose "Load more"
-    carries the filters and the cursor (`more_query`, empty on the last page)."""
+    carries the filters and the cursor."""
 
     permission_required = "contracts_app.view_contract"
     page_fragment = "cohort"
@@ -53,13 +44,6 @@ class _CohortView(KeysetListView):
     @method_decorator(reads_from_replica)  # after the login and permission checks
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
-
-    def filter_context(self) -> dict:
-        self.now = timezone.now()
-        return cohort_filters(self.request.GET, self.now)
-
-    def more_query(self, next_cursor: str | None) -> str:
-        return query_string(self.request.GET, FILTER_KEYS, after=next_cursor) if next_cursor else ""
 
 
 class PackageCohortView(_CohortView):
@@ -69,19 +53,14 @@ class PackageCohortView(_CohortView):
 
     def get_context_data(self, *, cursor, more) -> dict:
         package = get_object_or_404(Package, pk=self.kwargs["package_id"])
-        context = self.filter_context()
-        filters, now = context["filters"], self.now
-        page = page_or_first(
-            lambda after: cohort_page(
-                package=package, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=after
-            ),
-            cursor,
+        return package_cohort(
+            package,
+            self.request.GET,
+            cursor=cursor,
+            more=more,
+            now=timezone.now(),
+            limit=COHORT_PAGE_SIZE,
         )
-        context.update(package=package, page=page, more_query=self.more_query(page.next_cursor))
-        if not more:
-            counts = cohort_counts(package_ids=[package.id], filters=filters, now=now)
-            context["count"] = counts[package.id]
-        return context
 
 
 class AliasCohortView(_CohortView):
@@ -93,27 +72,11 @@ class AliasCohortView(_CohortView):
         alias_name = get_object_or_404(
             AliasName, pk=self.kwargs["alias_id"], kind=AliasName.Kind.PACKAGE
         )
-        context = self.filter_context()
-        filters, now = context["filters"], self.now
-        packages = packages_of(alias_package_history(alias_name=alias_name))
-        counts = cohort_counts(package_ids=[p.id for p in packages], filters=filters, now=now)
-        groups, next_cursor = alias_cohort_page(
-            packages, counts, filters=filters, now=now, limit=COHORT_PAGE_SIZE, cursor=cursor
-        )
-        context.update(
-            alias_name=alias_name,
-            packages=[(p, counts[p.id]) for p in packages],
-            count=sum(counts.values()),
-            groups=groups,
-            next_cursor=next_cursor,
-            more_query=self.more_query(next_cursor),
-            csv_query=query_string(self.request.GET, FILTER_KEYS),
-        )
-        return context
+        params, now = self.request.GET, timezone.now()
+        return alias_cohort(alias_name, params, cursor=cursor, now=now, limit=COHORT_PAGE_SIZE)
 
 
-@login_required
-@permission_required("contracts_app.view_contract", raise_exception=True)
+@page_view("contracts_app.view_contract")
 def package_cohort_csv(request, package_id):
     """`/packages/<id>/cohort.csv`: the same filters, every row, streamed as PostgreSQL's COPY
     writes it (memory stays flat at a million rows). Invalid filters: 400 naming them."""
@@ -126,25 +89,14 @@ def package_cohort_csv(request, package_id):
     return csv_download(cohort_csv_filename(package, filters, now), lines)
 
 
-@login_required
-@permission_required("packages_app.view_aliasassignment", raise_exception=True)
+@page_view("packages_app.view_aliasassignment")
 @reads_from_replica
 def alias_cohort_chart(request, alias_id):
     """The alias page's chart, stacked by package version, loaded by htmx."""
     alias_name = get_object_or_404(AliasName, pk=alias_id, kind=AliasName.Kind.PACKAGE)
-    page_url = reverse("packages:alias-detail", args=[alias_name.id])
-    assignments = alias_package_history(alias_name=alias_name)
-    context = chart_context(
-        request.GET,
-        packages=packages_of(assignments),
-        assignments=assignments,
-        title=f"Contracts on the packages of {alias_name.name} over time",
-        page_url=page_url,
-        chart_url=reverse("contracts:alias-cohort-chart", args=[alias_name.id]),
-        now=timezone.now(),
-    )
+    context = alias_chart_context(alias_name, request.GET, now=timezone.now())
     response = render(request, "contracts_app/cohort_chart.html", context)
     if htmx_partial(request) and request.GET.get("push"):
-        query = query_string(request.GET, CHART_KEYS)
+        page_url, query = context["chart_page_url"], query_string(request.GET, CHART_KEYS)
         push_url(response, f"{page_url}?{query}#cohort-chart" if query else page_url)
     return response

@@ -6,9 +6,7 @@ offers: migration_actions); what the pages show is computed by `migration_presen
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -18,20 +16,19 @@ from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from config.core.errors import ApplicationError, NotFound, ValidationFailed
 from config.core.ids import parse_uuid
-from config.core.pagination import keyset_paginate
-from config.web import KeysetListView, ServiceFormView, csv_response, page_or_first
-from contracts_app.api.cohort_migration_serializers import MigrationCreateInput
+from config.web import KeysetListView, ServiceFormView, csv_response, keyset_page, page_view
+from contracts_app.api.cohort_migration_serializers import MigrationCreateInput, resolved_input
 from contracts_app.api.cohort_migrations import ADD, CHANGE, ID_LISTS_BODY_BYTES, VIEW
 from contracts_app.forms import CohortMigrationForm
 from contracts_app.migration_presenters import (
-    creator_words,
-    item_rows,
+    chosen,
+    item_filters,
     live_context,
-    migration_rows,
+    migration_list_page,
+    migration_page,
     preview_context,
 )
-from contracts_app.models import CohortMigration, CohortMigrationItem
-from contracts_app.presenters import timing_words
+from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import migration_get, migration_items
 from contracts_app.selectors.cohort_migrations import migration_list as migrations_selector
 from contracts_app.services.cohort_migrations import (
@@ -44,21 +41,9 @@ from contracts_app.services.cohort_migrations import (
     cohort_migration_retry_failed,
     cohort_migration_revert,
     effective_in_past,
-    migration_input,
 )
-from packages_app.models import Package
 
 PAGE_SIZE = 50
-Status = CohortMigration.Status
-ItemStatus = CohortMigrationItem.Status
-Reason = CohortMigrationItem.Reason
-
-
-def _page(queryset, cursor: str | None, **options):
-    """A keyset page; a stale or edited cursor starts again from the first page."""
-    return page_or_first(
-        lambda after: keyset_paginate(queryset, limit=PAGE_SIZE, cursor=after, **options), cursor
-    )
 
 
 def _migration(migration_id) -> CohortMigration:
@@ -68,19 +53,11 @@ def _migration(migration_id) -> CohortMigration:
         raise Http404("No such migration") from None
 
 
-def _chosen(value: str | None, choices) -> str:
-    return value if value in choices else ""
-
-
 def _items(request, migration):
     """The `?status=` and `?reason=` filters (unknown ones ignored) and the items they pick."""
-    status = _chosen(request.GET.get("status"), ItemStatus.values)
-    reason = _chosen(request.GET.get("reason"), Reason.values)
-    return (
-        status,
-        reason,
-        migration_items(migration=migration, status=status or None, reason=reason or None),
-    )
+    status, reason = item_filters(request.GET)
+    items = migration_items(migration=migration, status=status or None, reason=reason or None)
+    return status, reason, items
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -94,31 +71,13 @@ class MigrationListView(KeysetListView):
     page_fragment = "migrations"
 
     def get_context_data(self, *, cursor, more) -> dict:
-        request = self.request
-        status = _chosen(request.GET.get("status"), Status.values)
-        package_id = parse_uuid(request.GET.get("package"))
-        page = _page(
-            migrations_selector(status=status or None, package_id=package_id),
-            cursor,
-            descending=True,
-        )
-        kept = {"status": status, "package": str(package_id) if package_id else ""}
-        kept = {key: value for key, value in kept.items() if value}
-        packages = list(Package.objects.order_by("name", "-created_at").values_list("id", "name"))
+        status = chosen(self.request.GET.get("status"), CohortMigration.Status.values)
+        package_id = parse_uuid(self.request.GET.get("package"))
+        migrations = migrations_selector(status=status or None, package_id=package_id)
+        page = keyset_page(migrations, cursor, limit=PAGE_SIZE, descending=True)
         return {
-            "rows": migration_rows(page.items),
-            "page": page,
-            "status": status,
-            "package_id": str(package_id) if package_id else "",
-            "package_name": next((name for pk, name in packages if pk == package_id), ""),
-            "statuses": Status.choices,
-            "status_words": Status(status).label if status else "",
-            "packages": packages,
-            "filtered": bool(kept),
-            "more_query": urlencode({**kept, "after": page.next_cursor})
-            if page.next_cursor
-            else "",
-            "can_add": request.user.has_perm(ADD),
+            **migration_list_page(page, status=status, package_id=package_id),
+            "can_add": self.request.user.has_perm(ADD),
         }
 
 
@@ -134,17 +93,14 @@ class MigrationNewView(ServiceFormView):
     template_name = "contracts_app/migrations/new.html"
     serializer = MigrationCreateInput
     confirm_action = "confirm"
+    success_url_name = "contracts:migration-detail"
+    conflict_model = CohortMigration
     past_from = None
 
     def get_form(self, data=None):
-        if data is not None:
-            return CohortMigrationForm(data, self.request.FILES)
-        initial = {"source_package": self.request.GET.get("source_package", "")}
-        if self.request.GET.get("source_alias"):
-            initial.update(
-                source_alias=self.request.GET["source_alias"], source_as_of=timezone.now()
-            )
-        return CohortMigrationForm(initial=initial)
+        if data is None:
+            return CohortMigrationForm.opened_from(self.request.GET, now=timezone.now())
+        return CohortMigrationForm(data, self.request.FILES)
 
     def confirmed(self, form) -> bool:
         # A confirm of other input than the one previewed previews again.
@@ -152,7 +108,7 @@ class MigrationNewView(ServiceFormView):
 
     def resolve(self, data: dict):
         try:
-            return migration_input(**{key: data[key] for key in INPUT_KEYS if key in data})
+            return resolved_input(data)
         except PastEffectiveTime as exc:
             # Asked in words, with the allow_past checkbox beside the date (new.html).
             self.past_from = exc.at
@@ -178,13 +134,6 @@ class MigrationNewView(ServiceFormView):
             canary=data.get("canary"),
         )
 
-    def existing(self, form):
-        key = form.cleaned_data.get("uniqueness_key")
-        return CohortMigration.objects.filter(uniqueness_key=key).first() if key else None
-
-    def get_success_url(self, obj) -> str:
-        return reverse("contracts:migration-detail", args=[obj.pk])
-
     def get_context_data(self, form) -> dict:
         return {"form": form, "past_from": self.past_from}
 
@@ -193,8 +142,6 @@ class MigrationNewView(ServiceFormView):
         return super().render_form(extra.pop("rebound", form), **extra)
 
 
-INPUT_KEYS = ("source", "target", "effective", "customer_ids", "exclude_customer_ids")
-INPUT_KEYS += ("edited_contracts", "allow_past")
 PAST_WORDS = "This date is in the past: say below whether to change contracts from it."
 migration_new = MigrationNewView.as_view()
 # The wizard takes the API's documented 100,000 ids per list (pasted or uploaded as CSV), so it
@@ -222,23 +169,12 @@ class MigrationDetailView(KeysetListView):
         request, migration = self.request, _migration(self.kwargs["migration_id"])
         status, reason, items = _items(request, migration)
         items = items.select_related("customer", "contract", "new_contract")
-        page = _page(items, cursor, keys=("id",))
-        kept = {key: value for key, value in {"status": status, "reason": reason}.items() if value}
-        return {
-            **_live(request, migration),
-            "timing": timing_words(migration.timing, migration.effective_at),
-            "created_by": creator_words(migration),
-            **item_rows(page.items, status=status, reason=reason),
-            "page": page,
-            "filter_query": urlencode(kept),
-            "more_query": urlencode({**kept, "after": page.next_cursor})
-            if page.next_cursor
-            else "",
-        }
+        page = keyset_page(items, cursor, limit=PAGE_SIZE, keys=("id",))
+        live = _live(request, migration)
+        return migration_page(migration, page, status=status, reason=reason, live=live)
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page_view(VIEW)
 def migration_live(request, migration_id):
     """The polled fragment: while the job moves (or waits, PAUSED: slowly), the same fragment
     polls again; once it has ended, 286 (htmx stops polling) and a `migrationFinished` event
@@ -252,8 +188,7 @@ def migration_live(request, migration_id):
     return trigger_client_event(response, "migrationFinished")
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
+@page_view(VIEW)
 def migration_items_csv(request, migration_id):
     """`/migrations/<id>/items.csv`: every item (same `?status=` / `?reason=`), streamed."""
     migration = _migration(migration_id)
@@ -278,8 +213,7 @@ TRANSITIONS = {
 }
 
 
-@login_required
-@permission_required(CHANGE, raise_exception=True)
+@page_view(CHANGE)
 def migration_transition(request, migration_id, action: str):
     """GET: what the action will do, if allowed now; POST: do it (a revert's `?scope=`)."""
     migration = _migration(migration_id)

@@ -1,31 +1,33 @@
 """The package pages that need contracts: the builder's live preview (materialised by the
-provisioning code, written nowhere) and the package page with its cohort. The builder's form
-and the archive page are the catalog's: packages_app/views_packages.py (same URLs and names).
-What they show: contracts_app/presenters_packages.py.
+provisioning code, written nowhere), the package page with its cohort, and its forecast (issue
+21). The builder's form and the archive page are the catalog's: packages_app/views_packages.py
+(same URLs and names). What they show: contracts_app/presenters_packages.py and
+presenters_forecast.py.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from config.web import ObjectDetailView
+from config.core.errors import ApplicationError
+from config.web import ObjectDetailView, htmx_partial, page_view, render_page
 from config.web.forms import submit_through, utc_day
 from contracts_app.presenters_cohort import chart_context
+from contracts_app.presenters_forecast import builder_forecast, forecast_panel
 from contracts_app.presenters_packages import builder_preview, package_page, saved_package_preview
 from contracts_app.selectors.cohorts import package_cohort_summary
 from contracts_app.selectors.contracts import credit_type_names
-from contracts_app.views_forecast import builder_forecast
+from contracts_app.services.forecasts import package_forecast
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.forms.builder import BuilderForms
 from packages_app.selectors.aliases import alias_schedules_of
 from packages_app.selectors.browse import package_for_page
 
 
-@login_required
-@permission_required("packages_app.add_package", raise_exception=True)
+@page_view("packages_app.add_package")
 def package_builder_preview(request, package_id=None):
     """The live preview beside the builder: the package the form describes, materialised for
     an example start by the provisioning code, written nowhere; for a new version, its diff
@@ -89,3 +91,31 @@ class PackageDetailView(ObjectDetailView):
             names = {a.alias_name_id for a in package.alias_assignments.all()}
             self._alias_schedule = alias_schedules_of(alias_name_ids=names)
         return self._alias_schedule
+
+
+@page_view("packages_app.view_package")
+def package_forecast_panel(request, package_id):
+    """The package page's forecast for a contract starting `start` (today by default): the
+    fragment for htmx, else a page (the link of the package page without JavaScript)."""
+    start = utc_day(request.GET.get("start"))
+    standalone = not htmx_partial(request)
+
+    def compute(usage):
+        try:
+            return package_forecast(package_id=str(package_id), starting_at=start, usage=usage)
+        except ApplicationError as exc:
+            if exc.field == "package_id":
+                raise Http404(exc.message) from exc
+            raise
+
+    context = forecast_panel(
+        compute,
+        request.GET,
+        refresh_url=reverse("contracts:package-forecast", args=[package_id]),
+        in_builder=False,
+        start=start,
+        standalone=standalone,
+    )
+    if standalone:
+        context["package"] = package_for_page(package_id=package_id)
+    return render_page(request, "packages_app/forecast_page.html", context, default="forecast")

@@ -6,7 +6,10 @@
   API serializer → service → errors beside fields; the uniqueness-conflict redirect),
   `ObjectFormView` (a form posted from an object's page), `ObjectActionView` (a one-way button
   whose page says what it changes, then POST).
-- `query_string` (filters kept in links), `csv_response` / `csv_download` / `invalid_filters`.
+- `page_view(permission)`: a function page's login and permission guard.
+- `query_string` (filters kept in links), `more_query` (a "Load more" link's), `keyset_page`
+  (a keyset page; a stale cursor starts over), `csv_response` / `csv_download` /
+  `invalid_filters`.
 - `config.web.forms`: the form plumbing every app's forms share.
 """
 
@@ -17,10 +20,18 @@ from config.web.lists import (
     Link,
     ListCreateView,
     ObjectListView,
+    keyset_page,
+    more_query,
     page_or_first,
     query_string,
 )
-from config.web.views import ObjectActionView, ObjectDetailView, ObjectFormView, ServiceFormView
+from config.web.views import (
+    ObjectActionView,
+    ObjectDetailView,
+    ObjectFormView,
+    ServiceFormView,
+    page_view,
+)
 
 __all__ = [
     "KeysetListView",
@@ -36,7 +47,10 @@ __all__ = [
     "fragment_for",
     "htmx_partial",
     "invalid_filters",
+    "keyset_page",
+    "more_query",
     "page_or_first",
+    "page_view",
     "query_string",
     "redirect_after_write",
     "render_page",

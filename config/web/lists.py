@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from config.core.errors import ValidationFailed
+from config.core.pagination import keyset_paginate
 from config.web.htmx import fragment_for, htmx_partial
 from config.web.views import ServiceFormView
 
@@ -109,12 +110,26 @@ def query_string(params, keys, **extra) -> str:
     return urlencode(values)
 
 
+def more_query(params, keys, next_cursor: str | None, *, cursor_param: str = "after") -> str:
+    """A "Load more" link's query string: the filters `keys` kept from `params` and the next
+    page's cursor; empty on the last page (no link)."""
+    return query_string(params, keys, **{cursor_param: next_cursor}) if next_cursor else ""
+
+
 def page_or_first(fetch, cursor: str | None):
     """`fetch(cursor)`; a forged or stale cursor starts again from the first page."""
     try:
         return fetch(cursor)
     except ValidationFailed:
         return fetch(None)
+
+
+def keyset_page(queryset, cursor: str | None, *, limit: int, **options):
+    """One keyset page of `queryset` (`keyset_paginate`'s `keys`, `descending`) after `cursor`;
+    a forged or stale cursor starts again from the first page."""
+    return page_or_first(
+        lambda after: keyset_paginate(queryset, limit=limit, cursor=after, **options), cursor
+    )
 
 
 class KeysetListView(LoginRequiredMixin, PermissionRequiredMixin, View):

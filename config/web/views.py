@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -12,6 +13,16 @@ from rest_framework.exceptions import ValidationError
 from config.core.errors import ApplicationError, Conflict
 from config.web.forms import add_errors, checked_body
 from config.web.htmx import fragment_for, redirect_after_write, render_page
+
+
+def page_view(permission: str):
+    """A function page's guard, as the class pages have it: signed out, the login page; signed
+    in without `permission`, 403."""
+
+    def guard(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+
+    return guard
 
 
 class ObjectDetailView(LoginRequiredMixin, PermissionRequiredMixin, View):

@@ -185,3 +185,16 @@ def customers_resolve(*, entries: Sequence[str]) -> CustomerLookup:
             lookup.unknown.append(entry)
     ordered = {entry: found[entry] for entry in entries if entry in found}
     return CustomerLookup(found=ordered, unknown=lookup.unknown, ambiguous=lookup.ambiguous)
+
+
+def customer_contract_by_key(*, customer: Customer, uniqueness_key: str) -> Contract | None:
+    """The customer's contract an earlier provision with this uniqueness key made, if any."""
+    return Contract.objects.filter(customer=customer, uniqueness_key=uniqueness_key).first()
+
+
+def subscription_contract_starting(*, subscription_id, starting_at) -> Contract | None:
+    """The subscription's live contract starting at `starting_at` (a schedule change already
+    made: a double submit makes one)."""
+    return Contract.objects.filter(
+        subscription_id=subscription_id, starting_at=starting_at, archived_at__isnull=True
+    ).first()

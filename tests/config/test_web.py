@@ -127,3 +127,37 @@ def test_htmx_requests_get_the_fragment(client, world, case):
         response = getattr(client, method)(url, data, **headers)
         assert response.status_code == 200, url
         assert b"<html" not in response.content, f"{method} {url} sent the whole page to htmx"
+
+
+def test_more_query_keeps_the_filters_and_the_cursor_and_is_empty_on_the_last_page():
+    from config.web import more_query
+
+    params = {"status": "RUNNING", "package": "", "other": "not kept"}
+    assert more_query(params, ("status", "package"), "c1") == "status=RUNNING&after=c1"
+    assert more_query(params, ("status", "package"), None) == ""
+
+
+def test_keyset_page_walks_on_and_starts_over_on_a_forged_cursor():
+    from config.web import keyset_page
+    from packages_app.models import RateCard
+
+    for name in ("a", "b", "c"):
+        RateCard.objects.create(name=name)
+    cards = RateCard.objects.all()
+    first = keyset_page(cards, None, limit=2)
+    second = keyset_page(cards, first.next_cursor, limit=2)
+    forged = keyset_page(cards, "not-a-cursor", limit=2)
+    assert len(first.items) == 2 and len(second.items) == 1 and second.next_cursor is None
+    assert [card.pk for card in forged.items] == [card.pk for card in first.items]
+
+
+def test_a_function_page_asks_for_login_then_for_its_permission(client):
+    from django.contrib.auth.models import Permission
+
+    url = "/aliases/1/cohort/chart/"  # page_view("packages_app.view_aliasassignment")
+    assert client.get(url)["Location"].startswith("/login/")
+    user = UserFactory(username="guest")
+    client.force_login(user)
+    assert client.get(url).status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="view_aliasassignment"))
+    assert client.get(url).status_code == 404  # past both guards: no such alias

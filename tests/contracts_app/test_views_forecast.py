@@ -1,6 +1,7 @@
-"""The forecast fragment of the package page (contracts_app/views_forecast.py): the table and
-the chart from the forecast service, expected usage typed in, bad input said on the page (never
-a 500), the permission, and its queries pinned; opened without htmx, a page of the site."""
+"""The forecast fragment of the package page (`package_forecast_panel` in
+contracts_app/views_packages.py): the table and the chart from the forecast service, expected
+usage typed in, bad input said on the page (never a 500), the permission, and its queries
+pinned; opened without htmx, a page of the site."""
 
 from __future__ import annotations
 
