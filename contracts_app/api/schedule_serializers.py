@@ -306,7 +306,18 @@ class EnabledPricingInput(StrictSerializer):
     end_at = _instant()
 
 
-class PricingInput(serializers.Serializer):
+class KeptWholeInput(serializers.Serializer):
+    """An object typed at its top level and kept whole: the fields check the top, the
+    validated value is the object as given (its deeper levels are not modelled)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be an object.")
+        super().to_internal_value(data)
+        return data
+
+
+class PricingInput(KeptWholeInput):
     """A Pricing is a deep tree: its top-level scalars are typed, the whole object is kept."""
 
     id = _string()
@@ -316,25 +327,13 @@ class PricingInput(serializers.Serializer):
     product_ids = _strings()
     display_order = _integer()
 
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Must be an object.")
-        super().to_internal_value(data)
-        return data
 
-
-class PricingCategoryInput(serializers.Serializer):
+class PricingCategoryInput(KeptWholeInput):
     """Ad-hoc pricing on the schedule: typed at the top, stored whole."""
 
     product_category_id = _string()
     pricings = _many(PricingInput)
     display_order = _integer()
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Must be an object.")
-        super().to_internal_value(data)
-        return data
 
 
 class VersionSelectorInput(StrictSerializer):
