@@ -445,6 +445,19 @@ class Package(models.Model):
         return self.name
 
 
+# What a package says about each contract it provisions, besides its rate card and its terms.
+PACKAGE_CONTRACT_SETTINGS = (
+    "billing_provider",
+    "delivery_method",
+    "duration_unit",
+    "duration_value",
+    "net_payment_terms_days",
+    "multiplier_override_prioritization",
+    "scheduled_charges_on_usage_invoices",
+    "settings",
+)
+
+
 class PackageTerm(models.Model):
     """One term of a package; `body` is the term's validated wire object, server ids included."""
 
