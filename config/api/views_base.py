@@ -50,11 +50,16 @@ def query_page(
     keys: tuple[str, ...] = ("created_at", "id"),
     default_limit: int = 10,
     max_limit: int = 100,
+    descending: bool = False,
 ) -> CursorPage:
     """Keyset page with `limit` / `next_page` from the query string (Metronome's SyncCursorPage)."""
     limit = parse_limit(request.query_params.get("limit"), default=default_limit, maximum=max_limit)
     return keyset_paginate(
-        queryset, limit=limit, cursor=request.query_params.get("next_page"), keys=keys
+        queryset,
+        limit=limit,
+        cursor=request.query_params.get("next_page"),
+        keys=keys,
+        descending=descending,
     )
 
 

@@ -10,9 +10,8 @@ from rest_framework.views import APIView
 
 from config.api.schema import PAGE_PARAMETERS, data_of, page_of
 from config.api.serializers import StrictSerializer
-from config.api.views_base import page_body, validated
+from config.api.views_base import page_body, query_page, validated
 from config.core.instants import format_instant
-from config.core.pagination import keyset_paginate, parse_limit
 from config.webhooks import selectors, services
 from config.webhooks.events import EVENT_TYPES
 from config.webhooks.models import WebhookDeliveryAttempt, WebhookEndpoint
@@ -150,11 +149,7 @@ class WebhookListApi(APIView):
         queryset = selectors.endpoints(include_archived=data["archive_filter"] != "NOT_ARCHIVED")
         if data["archive_filter"] == "ARCHIVED":
             queryset = queryset.filter(archived_at__isnull=False)
-        page = keyset_paginate(
-            queryset,
-            limit=parse_limit(request.query_params.get("limit")),
-            cursor=request.query_params.get("next_page"),
-        )
+        page = query_page(request, queryset)
         return Response(page_body(page, [webhook_data(endpoint) for endpoint in page.items]))
 
 
@@ -197,11 +192,11 @@ class WebhookDeliveryListApi(APIView):
         """One row per attempt, newest first."""
         data = validated(WebhookIdInput, request.data)
         endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
-        page = keyset_paginate(
+        page = query_page(
+            request,
             selectors.delivery_attempts(endpoint=endpoint),
-            limit=parse_limit(request.query_params.get("limit"), default=50),
-            cursor=request.query_params.get("next_page"),
             keys=("attempted_at", "id"),
+            default_limit=50,
             descending=True,
         )
         return Response(page_body(page, [attempt_data(attempt) for attempt in page.items]))
