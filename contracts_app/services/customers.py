@@ -24,6 +24,7 @@ from config.audit.services import (
     audit_record_many,
     changed_fields,
     queryset_update_recorded,
+    stamp_recorded,
 )
 from config.core.errors import Conflict, NotFound, ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Customer
@@ -227,13 +228,12 @@ def customers_create(*, customers: Sequence[dict[str, Any]]) -> list[Customer]:
 def customer_archive(*, customer: Customer) -> Customer:
     """Archive is one-way; archiving again changes nothing. Frees the customer's ingest ids."""
     if customer.archived_at is None:
-        customer.archived_at = timezone.now()
-        customer.save(update_fields=["archived_at", "updated_at"])
-        audit_record(
+        stamp_recorded(
+            customer,
+            "archived_at",
             action="archive",
             resource_type="customer",
-            resource_id=customer.pk,
-            changes={"archived_at": {"before": None, "after": customer.archived_at}},
+            also_saved=["updated_at"],
         )
     return customer
 

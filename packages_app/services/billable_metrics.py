@@ -8,7 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.audit.services import (
+    audit_record,
+    changed_fields,
+    queryset_update_recorded,
+    stamp_recorded,
+)
 from config.core.errors import ValidationFailed
 from packages_app.models import BillableMetric
 from packages_app.selectors.catalog import billable_metric_get
@@ -147,14 +152,7 @@ def billable_metric_archive(*, billable_metric_id: Any) -> BillableMetric:
     """Archiving is one-way and idempotent: a second archive keeps the first timestamp."""
     metric = billable_metric_get(billable_metric_id=billable_metric_id, field="id")
     if metric.archived_at is None:
-        metric.archived_at = timezone.now()
-        metric.save(update_fields=["archived_at"])
-        audit_record(
-            action="archive",
-            resource_type="billable_metric",
-            resource_id=metric.pk,
-            changes={"archived_at": {"before": None, "after": metric.archived_at}},
-        )
+        stamp_recorded(metric, "archived_at", action="archive", resource_type="billable_metric")
     return metric
 
 

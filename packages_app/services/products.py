@@ -13,7 +13,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.audit.services import (
+    audit_record,
+    changed_fields,
+    queryset_update_recorded,
+    stamp_recorded,
+)
 from config.core.errors import ValidationFailed
 from config.core.ids import parse_uuid
 from config.core.instants import format_instant
@@ -230,13 +235,12 @@ def product_archive(*, product_id: Any) -> Product:
     """One-way and idempotent. Rates already using the product keep working; new ones may not."""
     product = product_get(product_id=product_id, field="product_id")
     if product.archived_at is None:
-        product.archived_at = timezone.now()
-        product.save(update_fields=["archived_at", "updated_at"])
-        audit_record(
+        stamp_recorded(
+            product,
+            "archived_at",
             action="archive",
             resource_type="product",
-            resource_id=product.pk,
-            changes={"archived_at": {"before": None, "after": product.archived_at}},
+            also_saved=["updated_at"],
         )
     return product
 

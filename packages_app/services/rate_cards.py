@@ -8,7 +8,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.audit.services import (
+    audit_record,
+    changed_fields,
+    queryset_update_recorded,
+    stamp_recorded,
+)
 from config.core.errors import ValidationFailed
 from config.core.ids import parse_uuid
 from config.core.instants import format_day_or_minute
@@ -223,14 +228,7 @@ def rate_card_archive(*, rate_card_id: Any) -> RateCard:
     """One-way and idempotent; contracts already on the card are untouched."""
     rate_card = rate_card_get(rate_card_id=rate_card_id, field="id", for_update=True)
     if rate_card.archived_at is None:
-        rate_card.archived_at = timezone.now()
-        rate_card.save(update_fields=["archived_at"])
-        audit_record(
-            action="archive",
-            resource_type="rate_card",
-            resource_id=rate_card.pk,
-            changes={"archived_at": {"before": None, "after": rate_card.archived_at}},
-        )
+        stamp_recorded(rate_card, "archived_at", action="archive", resource_type="rate_card")
     return rate_card
 
 
