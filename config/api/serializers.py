@@ -66,7 +66,7 @@ def json_type_errors(field: serializers.Field, value: Any, path: str = "") -> di
     errors: dict[str, list[str]] = {}
     if value is None:
         return errors  # allow_null / required are DRF's to judge
-    if isinstance(field, serializers.ListSerializer):
+    if isinstance(field, serializers.ListSerializer | serializers.ListField):
         if isinstance(value, list):
             for index, item in enumerate(value):
                 errors.update(json_type_errors(field.child, item, f"{path}[{index}]"))
@@ -77,10 +77,6 @@ def json_type_errors(field: serializers.Field, value: Any, path: str = "") -> di
                     errors.update(
                         json_type_errors(child, value[name], f"{path}.{name}" if path else name)
                     )
-    elif isinstance(field, serializers.ListField):
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                errors.update(json_type_errors(field.child, item, f"{path}[{index}]"))
     elif isinstance(field, serializers.DictField):
         if isinstance(value, Mapping):
             for key, item in value.items():
