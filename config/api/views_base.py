@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.response import Response
 
 from config.api.serializers import json_type_errors
 from config.core.errors import ValidationFailed
@@ -65,3 +66,8 @@ def query_page(
 
 def page_body(page: CursorPage, items: list[Any]) -> dict[str, Any]:
     return {"data": items, "next_page": page.next_cursor}
+
+
+def id_answer(row) -> Response:
+    """The answer of a write that names what it wrote: `{"data": {"id": ...}}` (ID_DATA)."""
+    return Response({"data": {"id": str(row.id)}})

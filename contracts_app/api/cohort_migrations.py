@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.views_base import validated
+from config.api.views_base import id_answer, validated
 from config.core.pagination import keyset_paginate, parse_limit
 from contracts_app.api import cohort_migration_serializers as shapes
 from contracts_app.selectors.cohort_migrations import (
@@ -76,7 +76,7 @@ class MigrationCreateApi(APIView):
             created_by=request.user.get_username(),
             canary=data.get("canary"),
         )
-        return Response({"data": {"id": str(migration.id)}})
+        return id_answer(migration)
 
 
 class MigrationGetApi(APIView):

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.views_base import validated
+from config.api.views_base import id_answer, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from config.core.pagination import keyset_paginate
@@ -331,4 +331,4 @@ class ContractAmendApi(APIView):
     )
     def post(self, request):
         _, edit = _edited(request, AmendInput, contract_amend)
-        return Response({"data": {"id": str(edit.id)}})
+        return id_answer(edit)

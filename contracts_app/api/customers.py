@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, validated, validated_query
+from config.api.views_base import id_answer, page_body, query_page, validated, validated_query
 from config.core.instants import format_instant
 from contracts_app.api.contract_serializers import BILLING_PROVIDERS
 from contracts_app.api.response_serializers import (
@@ -320,7 +320,7 @@ class CustomerArchiveApi(APIView):
     def post(self, request):
         data = validated(CustomerArchiveInput, request.data)
         customer = customer_archive(customer=customer_get(customer_id=data["id"], field="id"))
-        return Response({"data": {"id": str(customer.id)}})
+        return id_answer(customer)
 
 
 class SetBillingConfigurationsApi(APIView):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
-from config.api.views_base import page_body, plain, query_page, validated
+from config.api.views_base import id_answer, page_body, plain, query_page, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
@@ -94,7 +94,7 @@ class BillableMetricCreateApi(APIView):
     def post(self, request):
         data = plain(validated(BillableMetricCreateInput, request.data))
         metric = billable_metric_create(**data)
-        return Response({"data": {"id": str(metric.id)}})
+        return id_answer(metric)
 
 
 class BillableMetricDetailApi(APIView):
@@ -116,7 +116,7 @@ class BillableMetricDetailApi(APIView):
     def put(self, request, billable_metric_id: str):
         data = validated(BillableMetricRenameInput, request.data)
         metric = billable_metric_rename(billable_metric_id=billable_metric_id, name=data["name"])
-        return Response({"data": {"id": str(metric.id)}})
+        return id_answer(metric)
 
 
 def query_bool(request, name: str) -> bool:
@@ -152,4 +152,4 @@ class BillableMetricArchiveApi(APIView):
     def post(self, request):
         data = validated(IdInput, request.data)
         metric = billable_metric_archive(billable_metric_id=data["id"])
-        return Response({"data": {"id": str(metric.id)}})
+        return id_answer(metric)

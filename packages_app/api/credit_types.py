@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, page_of, query_flag
-from config.api.views_base import page_body, query_page, validated
+from config.api.views_base import id_answer, page_body, query_page, validated
 from packages_app.api.billable_metrics import query_bool
 from packages_app.api.package_serializers import Text
 from packages_app.api.response_serializers import CreditTypeOutput
@@ -41,7 +41,7 @@ class CreditTypeCreateApi(APIView):
     def post(self, request):
         data = validated(CreditTypeCreateInput, request.data)
         credit_type = credit_type_create(name=data["name"])
-        return Response({"data": {"id": str(credit_type.id)}})
+        return id_answer(credit_type)
 
 
 class CreditTypeListApi(APIView):
@@ -75,4 +75,4 @@ class CreditTypeArchiveApi(APIView):
     def post(self, request):
         data = validated(CreditTypeArchiveInput, request.data)
         credit_type = credit_type_archive(credit_type_id=data["id"])
-        return Response({"data": {"id": str(credit_type.id)}})
+        return id_answer(credit_type)
