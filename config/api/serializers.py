@@ -27,6 +27,12 @@ class StrictSerializer(serializers.Serializer):
         return dict(super().to_internal_value(data))
 
 
+def require_exactly_one(attrs: Mapping, first: str, second: str) -> None:
+    """Refuse `attrs` unless exactly one of the two fields was given (the error names `first`)."""
+    if (first in attrs) == (second in attrs):
+        raise serializers.ValidationError({first: [f"Give exactly one of {first} or {second}."]})
+
+
 # --- one type strictness for every JSON body --------------------------------------------------
 # DRF's scalar fields coerce: CharField turns 5 into "5", BooleanField takes "yes" and 1,
 # IntegerField takes "7". Query strings need that (everything there is text); JSON bodies do
