@@ -38,6 +38,22 @@ def full_clean_or_400(instance: models.Model, *, field_prefix: str = "") -> None
         raise ValidationFailed(" ".join(messages), field=field or field_prefix or None) from None
 
 
+def checked_save_recorded(
+    row: models.Model, *, action: str, resource_type: str, changes: dict, description: str = ""
+) -> None:
+    """Check the row (`full_clean_or_400`), save it and record the write, in the caller's
+    transaction."""
+    full_clean_or_400(row)
+    row.save()
+    audit_record(
+        action=action,
+        resource_type=resource_type,
+        resource_id=row.pk,
+        description=description,
+        changes=changes,
+    )
+
+
 def _check_definition(
     *,
     aggregation_type: str | None,
@@ -120,12 +136,10 @@ def billable_metric_create(
         aggregation_key=aggregation_key or "",
         definition=definition,
     )
-    full_clean_or_400(metric)
-    metric.save()
-    audit_record(
+    checked_save_recorded(
+        metric,
         action="create",
         resource_type="billable_metric",
-        resource_id=metric.pk,
         changes={"id": metric.pk, "name": name},
     )
     return metric

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.audit.services import (
-    audit_record,
     changed_fields,
     queryset_update_recorded,
     stamp_recorded,
@@ -28,7 +27,7 @@ from packages_app.selectors.catalog import (
     product_get,
     product_state_at,
 )
-from packages_app.services.billable_metrics import full_clean_or_400
+from packages_app.services.billable_metrics import checked_save_recorded
 from packages_app.services.packages import package_wires_expire, package_wires_invalidate
 
 USAGE_ONLY_FIELDS = (
@@ -155,12 +154,10 @@ def product_create(
         details=details,
         created_by=created_by,
     )
-    full_clean_or_400(product)
-    product.save()
-    audit_record(
+    checked_save_recorded(
+        product,
         action="create",
         resource_type="product",
-        resource_id=product.pk,
         changes={"id": product.pk, "name": name, "type": product_type},
     )
     return product
@@ -212,12 +209,10 @@ def product_update(
     renamed = current["name"] != product.name
     product.name = current["name"]
     product.billable_metric_id = parse_uuid(current.get("billable_metric_id"))
-    full_clean_or_400(product)
-    product.save()
-    audit_record(
+    checked_save_recorded(
+        product,
         action="update",
         resource_type="product",
-        resource_id=product.pk,
         description=f"from {format_instant(starting_at)}",
         changes=changed_fields(before, changes),
     )

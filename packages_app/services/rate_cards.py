@@ -22,7 +22,7 @@ from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Ra
 from packages_app.selectors.catalog import rate_card_get
 from packages_app.selectors.rate_schedule import rate_schedule_key
 from packages_app.services.aliases import alias_assign_many
-from packages_app.services.billable_metrics import full_clean_or_400
+from packages_app.services.billable_metrics import checked_save_recorded
 
 TIERED_TYPES = (Rate.RateType.TIERED, Rate.RateType.TIERED_PERCENTAGE)
 PRICED_TYPES = (Rate.RateType.FLAT, Rate.RateType.PERCENTAGE, Rate.RateType.SUBSCRIPTION)
@@ -153,12 +153,10 @@ def rate_card_create(
         details=details,
         created_by=created_by,
     )
-    full_clean_or_400(rate_card)
-    rate_card.save()
-    audit_record(
+    checked_save_recorded(
+        rate_card,
         action="create",
         resource_type="rate_card",
-        resource_id=rate_card.pk,
         changes={"id": rate_card.pk, "name": name},
     )
     _assign_aliases(rate_card, aliases or [])
@@ -204,12 +202,10 @@ def rate_card_update(
             field="add_credit_type_conversions",
         )
         rate_card.details = {**rate_card.details, "credit_type_conversions": [*existing, *added]}
-    full_clean_or_400(rate_card)
-    rate_card.save()
-    audit_record(
+    checked_save_recorded(
+        rate_card,
         action="update",
         resource_type="rate_card",
-        resource_id=rate_card.pk,
         changes=changed_fields(
             before,
             {
