@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework import serializers
@@ -66,6 +67,13 @@ def query_page(
 
 def page_body(page: CursorPage, items: list[Any]) -> dict[str, Any]:
     return {"data": items, "next_page": page.next_cursor}
+
+
+def page_answer(request, queryset, render: Callable[[Any], Any], **paging: Any) -> Response:
+    """One keyset page of `queryset` (`query_page`, with its `paging` options), each row
+    rendered: `{"data": [...], "next_page": ...}`."""
+    page = query_page(request, queryset, **paging)
+    return Response(page_body(page, [render(row) for row in page.items]))
 
 
 def id_answer(row) -> Response:

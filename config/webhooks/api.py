@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from config.api.schema import PAGE_PARAMETERS, data_of, page_of
 from config.api.serializers import StrictSerializer
-from config.api.views_base import page_body, query_page, validated
+from config.api.views_base import page_answer, validated
 from config.core.instants import format_instant
 from config.webhooks import selectors, services
 from config.webhooks.events import EVENT_TYPES
@@ -149,8 +149,7 @@ class WebhookListApi(APIView):
         queryset = selectors.endpoints(include_archived=data["archive_filter"] != "NOT_ARCHIVED")
         if data["archive_filter"] == "ARCHIVED":
             queryset = queryset.filter(archived_at__isnull=False)
-        page = query_page(request, queryset)
-        return Response(page_body(page, [webhook_data(endpoint) for endpoint in page.items]))
+        return page_answer(request, queryset, webhook_data)
 
 
 class WebhookArchiveApi(APIView):
@@ -192,14 +191,14 @@ class WebhookDeliveryListApi(APIView):
         """One row per attempt, newest first."""
         data = validated(WebhookIdInput, request.data)
         endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
-        page = query_page(
+        return page_answer(
             request,
             selectors.delivery_attempts(endpoint=endpoint),
+            attempt_data,
             keys=("attempted_at", "id"),
             default_limit=50,
             descending=True,
         )
-        return Response(page_body(page, [attempt_data(attempt) for attempt in page.items]))
 
 
 class WebhookDeliveryResendApi(APIView):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import id_answer, page_body, query_page, validated
+from config.api.views_base import id_answer, page_answer, page_body, validated
 from config.core.errors import ValidationFailed
 from config.core.pagination import parse_limit
 from contracts_app.api.contract_edits import contract_list_response, contract_v1_data
@@ -187,5 +187,4 @@ class ContractsOnPackageApi(APIView):
             starting_at=data.get("starting_at"),
             include_archived=data["include_archived"],
         )
-        page = query_page(request, queryset, keys=KEYSET)
-        return Response(page_body(page, [cohort_item(contract) for contract in page.items]))
+        return page_answer(request, queryset, cohort_item, keys=KEYSET)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, page_of, query_flag
-from config.api.views_base import id_answer, page_body, query_page, validated
+from config.api.views_base import id_answer, page_answer, validated
 from packages_app.api.billable_metrics import query_bool
 from packages_app.api.package_serializers import Text
 from packages_app.api.response_serializers import CreditTypeOutput
@@ -62,8 +61,7 @@ class CreditTypeListApi(APIView):
         credit_types = CreditType.objects.all()
         if not query_bool(request, "include_archived"):
             credit_types = credit_types.not_archived()
-        page = query_page(request, credit_types)
-        return Response(page_body(page, [credit_type_data(ct) for ct in page.items]))
+        return page_answer(request, credit_types, credit_type_data)
 
 
 class CreditTypeArchiveApi(APIView):
