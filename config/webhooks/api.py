@@ -115,6 +115,11 @@ def attempt_data(attempt: WebhookDeliveryAttempt) -> dict:
     }
 
 
+def _named_endpoint(data: dict) -> WebhookEndpoint:
+    """The endpoint the body's `webhook_id` names (404 naming the field)."""
+    return selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+
+
 def _secret_data(endpoint: WebhookEndpoint) -> dict:
     return {"data": {"id": str(endpoint.id), "secret": endpoint.secret}}
 
@@ -159,8 +164,7 @@ class WebhookArchiveApi(APIView):
         operation_id="webhooks_archive", request=WebhookIdInput, responses=data_of(WebhookOutput)
     )
     def post(self, request):
-        data = validated(WebhookIdInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
         return Response({"data": webhook_data(services.endpoint_archive(endpoint=endpoint))})
 
 
@@ -173,8 +177,7 @@ class WebhookRotateSecretApi(APIView):
         responses=data_of(WebhookSecretOutput),
     )
     def post(self, request):
-        data = validated(WebhookIdInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
         return Response(_secret_data(services.endpoint_secret_rotate(endpoint=endpoint)))
 
 
@@ -189,8 +192,7 @@ class WebhookDeliveryListApi(APIView):
     )
     def post(self, request):
         """One row per attempt, newest first."""
-        data = validated(WebhookIdInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
         return page_answer(
             request,
             selectors.delivery_attempts(endpoint=endpoint),
@@ -212,7 +214,7 @@ class WebhookDeliveryResendApi(APIView):
     def post(self, request):
         """Send an event to the webhook again (now, then on the retry schedule if it fails)."""
         data = validated(WebhookResendInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        endpoint = _named_endpoint(data)
         delivery = services.delivery_resend(endpoint=endpoint, event_id=data["event_id"])
         return Response(
             {"data": {"webhook_id": str(endpoint.id), "event_id": str(delivery.event_id)}}
