@@ -514,6 +514,20 @@ def _not_in_past(instant, *, field: str) -> None:
         )
 
 
+def _ended_record(
+    rate_card: RateCard, ended: list[Rate], ending_before, *, replaced_by: Rate | None = None
+) -> None:
+    """Record on the card the rates a schedule end stopped (and the rate replacing them)."""
+    replaced = f", replaced by {replaced_by.pk}" if replaced_by is not None else ""
+    audit_record(
+        action="end_rates",
+        resource_type="rate_card",
+        resource_id=rate_card.pk,
+        description=f"{len(ended)} rate(s) ended{replaced}",
+        changes={"rate_ids": [row.pk for row in ended], "ending_before": ending_before},
+    )
+
+
 @transaction.atomic
 def rate_end(*, rate_card_id: Any, rate_id: Any, ending_before) -> list[Rate]:
     """The product's price (this rate's schedule) stops at `ending_before`; rates scheduled
@@ -521,13 +535,7 @@ def rate_end(*, rate_card_id: Any, rate_id: Any, ending_before) -> list[Rate]:
     _not_in_past(ending_before, field="ending_before")
     rate_card = _rate_card_for_change(rate_card_id)
     _, ended = _end_schedule(rate_card, rate_id, ending_before)
-    audit_record(
-        action="end_rates",
-        resource_type="rate_card",
-        resource_id=rate_card.pk,
-        description=f"{len(ended)} rate(s) ended",
-        changes={"rate_ids": [row.pk for row in ended], "ending_before": ending_before},
-    )
+    _ended_record(rate_card, ended, ending_before)
     return ended
 
 
@@ -561,11 +569,5 @@ def rate_replace(
     else:
         new["price"] = price
     added = rate_add(rate_card_id=rate_card.pk, rate=new)
-    audit_record(
-        action="end_rates",
-        resource_type="rate_card",
-        resource_id=rate_card.pk,
-        description=f"{len(ended)} rate(s) ended, replaced by {added.pk}",
-        changes={"rate_ids": [row.pk for row in ended], "ending_before": starting_at},
-    )
+    _ended_record(rate_card, ended, starting_at, replaced_by=added)
     return added
