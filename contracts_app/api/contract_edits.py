@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -247,30 +247,28 @@ class _TermEditApi(APIView):
         return Response({"data": {"id": str(data[id_field])}})
 
 
-class CommitEditApi(_TermEditApi):
-    kind = "commit"
-    input_class = CommitEditInput
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="v2_contracts_commits_edit",
         request=CommitEditInput,
         responses={200: IdResponse},
     )
-    def post(self, request):
-        return super().post(request)
+)
+class CommitEditApi(_TermEditApi):
+    kind = "commit"
+    input_class = CommitEditInput
 
 
-class CreditEditApi(_TermEditApi):
-    kind = "credit"
-    input_class = CreditEditInput
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="v2_contracts_credits_edit",
         request=CreditEditInput,
         responses={200: IdResponse},
     )
-    def post(self, request):
-        return super().post(request)
+)
+class CreditEditApi(_TermEditApi):
+    kind = "credit"
+    input_class = CreditEditInput
 
 
 class EditHistoryApi(APIView):
