@@ -282,20 +282,22 @@ class AppliedCouponInput(StrictSerializer):
     discount = optional(DiscountInput)
 
 
-class ConfiguredMeterValueInput(StrictSerializer):
+# A number (or amount) for one pricing item config, from `start_at`: what seat values and
+# included volumes have in common. (A comment, not a docstring: the subclasses, which have
+# none, would show it as their description in the OpenAPI schema.)
+class PricingItemValueInput(StrictSerializer):
     pricing_item_config_id = StrictStringField(allow_blank=False)
     number = _decimal()
     amount = optional(AmountInput)
     start_at = _instant()
+
+
+class ConfiguredMeterValueInput(PricingItemValueInput):
     set_start_at_to_now = _boolean()
     end_at = _instant()
 
 
-class IncludedVolumeInput(StrictSerializer):
-    pricing_item_config_id = StrictStringField(allow_blank=False)
-    number = _decimal()
-    amount = optional(AmountInput)
-    start_at = _instant()
+class IncludedVolumeInput(PricingItemValueInput):
     end_at = _instant()
     reset_type = _string()
 
