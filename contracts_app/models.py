@@ -13,6 +13,7 @@ from django.db.models import F, Func, Q, Value
 from packages_app.models import (
     ArchivableQuerySet,
     DecimalJSONField,
+    InvoicingSettings,
     Package,
     PackageTerm,
     Product,
@@ -141,7 +142,7 @@ class ContractQuerySet(ArchivableQuerySet):
 TIMELINE_CONSTRAINT = "contract_subscription_timeline"
 
 
-class Contract(models.Model):
+class Contract(InvoicingSettings):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
     subscription = models.ForeignKey(
@@ -170,11 +171,6 @@ class Contract(models.Model):
     name = models.CharField(max_length=400, blank=True)
     starting_at = models.DateTimeField()
     ending_before = models.DateTimeField(null=True, blank=True)
-    net_payment_terms_days = models.DecimalField(
-        max_digits=12, decimal_places=4, null=True, blank=True
-    )
-    multiplier_override_prioritization = models.CharField(max_length=24, blank=True)
-    scheduled_charges_on_usage_invoices = models.CharField(max_length=8, blank=True)
     settings = DecimalJSONField(
         default=dict,
         blank=True,

@@ -362,7 +362,21 @@ class AliasAssignmentAnnouncement(models.Model):
         return f"announced {self.assignment_id}"
 
 
-class Package(models.Model):
+class InvoicingSettings(models.Model):
+    """Invoicing settings a package carries and each contract provisioned from it takes: the
+    same columns on both tables (Package, contracts_app's Contract)."""
+
+    net_payment_terms_days = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    multiplier_override_prioritization = models.CharField(max_length=24, blank=True)
+    scheduled_charges_on_usage_invoices = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Package(InvoicingSettings):
     """An immutable, time-relative contract template layered on a rate card."""
 
     class DurationUnit(models.TextChoices):
@@ -382,11 +396,6 @@ class Package(models.Model):
     delivery_method = models.CharField(max_length=40, blank=True)
     duration_unit = models.CharField(max_length=8, choices=DurationUnit.choices, blank=True)
     duration_value = models.PositiveIntegerField(null=True, blank=True)
-    net_payment_terms_days = models.DecimalField(
-        max_digits=12, decimal_places=4, null=True, blank=True
-    )
-    multiplier_override_prioritization = models.CharField(max_length=24, blank=True)
-    scheduled_charges_on_usage_invoices = models.CharField(max_length=8, blank=True)
     # Scalar configuration objects, stored as their validated wire form.
     settings = DecimalJSONField(
         default=dict,
@@ -443,6 +452,19 @@ class Package(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# What a package says about each contract it provisions, besides its rate card and its terms.
+PACKAGE_CONTRACT_SETTINGS = (
+    "billing_provider",
+    "delivery_method",
+    "duration_unit",
+    "duration_value",
+    "net_payment_terms_days",
+    "multiplier_override_prioritization",
+    "scheduled_charges_on_usage_invoices",
+    "settings",
+)
 
 
 class PackageTerm(models.Model):

@@ -27,6 +27,12 @@ class StrictSerializer(serializers.Serializer):
         return dict(super().to_internal_value(data))
 
 
+def require_exactly_one(attrs: Mapping, first: str, second: str) -> None:
+    """Refuse `attrs` unless exactly one of the two fields was given (the error names `first`)."""
+    if (first in attrs) == (second in attrs):
+        raise serializers.ValidationError({first: [f"Give exactly one of {first} or {second}."]})
+
+
 # --- one type strictness for every JSON body --------------------------------------------------
 # DRF's scalar fields coerce: CharField turns 5 into "5", BooleanField takes "yes" and 1,
 # IntegerField takes "7". Query strings need that (everything there is text); JSON bodies do
@@ -66,7 +72,7 @@ def json_type_errors(field: serializers.Field, value: Any, path: str = "") -> di
     errors: dict[str, list[str]] = {}
     if value is None:
         return errors  # allow_null / required are DRF's to judge
-    if isinstance(field, serializers.ListSerializer):
+    if isinstance(field, serializers.ListSerializer | serializers.ListField):
         if isinstance(value, list):
             for index, item in enumerate(value):
                 errors.update(json_type_errors(field.child, item, f"{path}[{index}]"))
@@ -77,10 +83,6 @@ def json_type_errors(field: serializers.Field, value: Any, path: str = "") -> di
                     errors.update(
                         json_type_errors(child, value[name], f"{path}.{name}" if path else name)
                     )
-    elif isinstance(field, serializers.ListField):
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                errors.update(json_type_errors(field.child, item, f"{path}[{index}]"))
     elif isinstance(field, serializers.DictField):
         if isinstance(value, Mapping):
             for key, item in value.items():

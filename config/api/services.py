@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.api.models import ApiToken, generate_raw_token, hash_token
-from config.audit.services import audit_record
+from config.audit.services import audit_record, stamp_recorded
 
 
 @transaction.atomic
@@ -29,14 +29,7 @@ def api_token_create(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToke
 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> None:
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
-    audit_record(
-        action="revoke",
-        resource_type="api_token",
-        resource_id=token.pk,
-        changes={"revoked_at": {"before": None, "after": token.revoked_at}},
-    )
+    stamp_recorded(token, "revoked_at", action="revoke", resource_type="api_token")
 
 
 # How stale `last_used_at` may get: one write per token per minute at most, not one per request.

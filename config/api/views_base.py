@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.response import Response
 
 from config.api.serializers import json_type_errors
 from config.core.errors import ValidationFailed
@@ -50,13 +52,30 @@ def query_page(
     keys: tuple[str, ...] = ("created_at", "id"),
     default_limit: int = 10,
     max_limit: int = 100,
+    descending: bool = False,
 ) -> CursorPage:
     """Keyset page with `limit` / `next_page` from the query string (Metronome's SyncCursorPage)."""
     limit = parse_limit(request.query_params.get("limit"), default=default_limit, maximum=max_limit)
     return keyset_paginate(
-        queryset, limit=limit, cursor=request.query_params.get("next_page"), keys=keys
+        queryset,
+        limit=limit,
+        cursor=request.query_params.get("next_page"),
+        keys=keys,
+        descending=descending,
     )
 
 
 def page_body(page: CursorPage, items: list[Any]) -> dict[str, Any]:
     return {"data": items, "next_page": page.next_cursor}
+
+
+def page_answer(request, queryset, render: Callable[[Any], Any], **paging: Any) -> Response:
+    """One keyset page of `queryset` (`query_page`, with its `paging` options), each row
+    rendered: `{"data": [...], "next_page": ...}`."""
+    page = query_page(request, queryset, **paging)
+    return Response(page_body(page, [render(row) for row in page.items]))
+
+
+def id_answer(row) -> Response:
+    """The answer of a write that names what it wrote: `{"data": {"id": ...}}` (ID_DATA)."""
+    return Response({"data": {"id": str(row.id)}})

@@ -195,3 +195,19 @@ def queryset_update_recorded(queryset, *, action: str, resource_type: str, **val
             changes=[after] * len(ids),
         )
     return count
+
+
+def stamp_recorded(
+    row: Model, field: str, *, action: str, resource_type: str, also_saved: Sequence[str] = ()
+) -> None:
+    """Set a one-way stamp (`archived_at`, `revoked_at`) on one row to now, save it (with
+    `also_saved`, e.g. an auto-updated `updated_at`) and record it, as `queryset_update_recorded`
+    does for many rows. The caller decides whether the row is still unstamped."""
+    setattr(row, field, timezone.now())
+    row.save(update_fields=[field, *also_saved])
+    audit_record(
+        action=action,
+        resource_type=resource_type,
+        resource_id=row.pk,
+        changes={field: {"before": None, "after": getattr(row, field)}},
+    )

@@ -10,9 +10,8 @@ from rest_framework.views import APIView
 
 from config.api.schema import PAGE_PARAMETERS, data_of, page_of
 from config.api.serializers import StrictSerializer
-from config.api.views_base import page_body, validated
+from config.api.views_base import page_answer, validated
 from config.core.instants import format_instant
-from config.core.pagination import keyset_paginate, parse_limit
 from config.webhooks import selectors, services
 from config.webhooks.events import EVENT_TYPES
 from config.webhooks.models import WebhookDeliveryAttempt, WebhookEndpoint
@@ -116,6 +115,11 @@ def attempt_data(attempt: WebhookDeliveryAttempt) -> dict:
     }
 
 
+def _named_endpoint(data: dict) -> WebhookEndpoint:
+    """The endpoint the body's `webhook_id` names (404 naming the field)."""
+    return selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+
+
 def _secret_data(endpoint: WebhookEndpoint) -> dict:
     return {"data": {"id": str(endpoint.id), "secret": endpoint.secret}}
 
@@ -150,12 +154,7 @@ class WebhookListApi(APIView):
         queryset = selectors.endpoints(include_archived=data["archive_filter"] != "NOT_ARCHIVED")
         if data["archive_filter"] == "ARCHIVED":
             queryset = queryset.filter(archived_at__isnull=False)
-        page = keyset_paginate(
-            queryset,
-            limit=parse_limit(request.query_params.get("limit")),
-            cursor=request.query_params.get("next_page"),
-        )
-        return Response(page_body(page, [webhook_data(endpoint) for endpoint in page.items]))
+        return page_answer(request, queryset, webhook_data)
 
 
 class WebhookArchiveApi(APIView):
@@ -165,8 +164,7 @@ class WebhookArchiveApi(APIView):
         operation_id="webhooks_archive", request=WebhookIdInput, responses=data_of(WebhookOutput)
     )
     def post(self, request):
-        data = validated(WebhookIdInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
         return Response({"data": webhook_data(services.endpoint_archive(endpoint=endpoint))})
 
 
@@ -179,8 +177,7 @@ class WebhookRotateSecretApi(APIView):
         responses=data_of(WebhookSecretOutput),
     )
     def post(self, request):
-        data = validated(WebhookIdInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
         return Response(_secret_data(services.endpoint_secret_rotate(endpoint=endpoint)))
 
 
@@ -195,16 +192,15 @@ class WebhookDeliveryListApi(APIView):
     )
     def post(self, request):
         """One row per attempt, newest first."""
-        data = validated(WebhookIdInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
-        page = keyset_paginate(
+        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
+        return page_answer(
+            request,
             selectors.delivery_attempts(endpoint=endpoint),
-            limit=parse_limit(request.query_params.get("limit"), default=50),
-            cursor=request.query_params.get("next_page"),
+            attempt_data,
             keys=("attempted_at", "id"),
+            default_limit=50,
             descending=True,
         )
-        return Response(page_body(page, [attempt_data(attempt) for attempt in page.items]))
 
 
 class WebhookDeliveryResendApi(APIView):
@@ -218,7 +214,7 @@ class WebhookDeliveryResendApi(APIView):
     def post(self, request):
         """Send an event to the webhook again (now, then on the retry schedule if it fails)."""
         data = validated(WebhookResendInput, request.data)
-        endpoint = selectors.endpoint_get(endpoint_id=data["webhook_id"], field="webhook_id")
+        endpoint = _named_endpoint(data)
         delivery = services.delivery_resend(endpoint=endpoint, event_id=data["event_id"])
         return Response(
             {"data": {"webhook_id": str(endpoint.id), "event_id": str(delivery.event_id)}}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from config.api.schema import IdOutput
-from config.api.serializers import StrictSerializer
+from config.api.serializers import StrictSerializer, require_exactly_one
 from config.core.instants import format_instant
 from contracts_app.models import CohortMigration, CohortMigrationItem
 from contracts_app.services.cohort_migrations import MAX_CUSTOMER_IDS, migration_input
@@ -15,34 +15,27 @@ from packages_app.api.response_serializers import NumberOutput
 Timing = CohortMigration.Timing
 
 
-class SourceInput(StrictSerializer):
+class TargetInput(StrictSerializer):
     package_id = serializers.UUIDField(required=False)
     package_alias = serializers.CharField(required=False, max_length=400)
+
+    def validate(self, attrs):
+        require_exactly_one(attrs, "package_id", "package_alias")
+        return attrs
+
+
+# The target's package reference, and for an alias the time it is read at.
+class SourceInput(TargetInput):
     as_of = serializers.DateTimeField(required=False)
 
     def validate(self, attrs):
-        if ("package_id" in attrs) == ("package_alias" in attrs):
-            raise serializers.ValidationError(
-                {"package_id": ["Give exactly one of package_id or package_alias."]}
-            )
+        attrs = super().validate(attrs)
         if "package_alias" in attrs and "as_of" not in attrs:
             raise serializers.ValidationError(
                 {"as_of": ["Required with package_alias: the alias's package at that time."]}
             )
         if "package_id" in attrs and "as_of" in attrs:
             raise serializers.ValidationError({"as_of": ["Only with package_alias."]})
-        return attrs
-
-
-class TargetInput(StrictSerializer):
-    package_id = serializers.UUIDField(required=False)
-    package_alias = serializers.CharField(required=False, max_length=400)
-
-    def validate(self, attrs):
-        if ("package_id" in attrs) == ("package_alias" in attrs):
-            raise serializers.ValidationError(
-                {"package_id": ["Give exactly one of package_id or package_alias."]}
-            )
         return attrs
 
 
@@ -99,10 +92,7 @@ class CanaryInput(StrictSerializer):
     )
 
     def validate(self, attrs):
-        if ("count" in attrs) == ("customer_ids" in attrs):
-            raise serializers.ValidationError(
-                {"count": ["Give exactly one of count or customer_ids."]}
-            )
+        require_exactly_one(attrs, "count", "customer_ids")
         return attrs
 
 

@@ -3,11 +3,14 @@ pages). Thin: validate the shape, call a service or selector, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.views_base import validated
+from config.api.views_base import id_answer, validated
 from config.core.pagination import keyset_paginate, parse_limit
 from contracts_app.api import cohort_migration_serializers as shapes
 from contracts_app.selectors.cohort_migrations import (
@@ -76,7 +79,7 @@ class MigrationCreateApi(APIView):
             created_by=request.user.get_username(),
             canary=data.get("canary"),
         )
-        return Response({"data": {"id": str(migration.id)}})
+        return id_answer(migration)
 
 
 class MigrationGetApi(APIView):
@@ -132,14 +135,20 @@ class MigrationItemsApi(APIView):
         )
 
 
-class MigrationCancelApi(APIView):
+# A one-step change of a job named by `migration_id`, answered with the job (no docstring: the
+# schema would show it as the description of the actions that have none).
+class _MigrationActionApi(APIView):
     required_permission = CHANGE
+    act: Callable[..., Any]  # the service: `migration=` the job, returns it changed
 
     @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
     def post(self, request):
         data = validated(shapes.MigrationRefInput, request.data)
-        migration = migration_get(migration_id=data["migration_id"])
-        return _one(services.cohort_migration_cancel(migration=migration))
+        return _one(self.act(migration=migration_get(migration_id=data["migration_id"])))
+
+
+class MigrationCancelApi(_MigrationActionApi):
+    act = staticmethod(services.cohort_migration_cancel)
 
 
 class MigrationRevertApi(APIView):
@@ -165,48 +174,21 @@ class MigrationRevertApi(APIView):
         )
 
 
-class MigrationPauseApi(APIView):
+class MigrationPauseApi(_MigrationActionApi):
     """Pause a RUNNING job: it stops after the batches in hand (PAUSED); pending contracts stay
     pending until /resume."""
 
-    required_permission = CHANGE
-
-    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
-    def post(self, request):
-        data = validated(shapes.MigrationRefInput, request.data)
-        return _one(
-            services.cohort_migration_pause(
-                migration=migration_get(migration_id=data["migration_id"])
-            )
-        )
+    act = staticmethod(services.cohort_migration_pause)
 
 
-class MigrationResumeApi(APIView):
+class MigrationResumeApi(_MigrationActionApi):
     """Resume a PAUSED job (after its canary, or a pause)."""
 
-    required_permission = CHANGE
-
-    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
-    def post(self, request):
-        data = validated(shapes.MigrationRefInput, request.data)
-        return _one(
-            services.cohort_migration_resume(
-                migration=migration_get(migration_id=data["migration_id"])
-            )
-        )
+    act = staticmethod(services.cohort_migration_resume)
 
 
-class MigrationRetryFailedApi(APIView):
+class MigrationRetryFailedApi(_MigrationActionApi):
     """Queue the FAILED contracts of a PAUSED or COMPLETED job again (after their
     cause is fixed); the counts move from failed to pending."""
 
-    required_permission = CHANGE
-
-    @extend_schema(tags=TAG, request=shapes.MigrationRefInput, responses=shapes.MigrationEnvelope)
-    def post(self, request):
-        data = validated(shapes.MigrationRefInput, request.data)
-        return _one(
-            services.cohort_migration_retry_failed(
-                migration=migration_get(migration_id=data["migration_id"])
-            )
-        )
+    act = staticmethod(services.cohort_migration_retry_failed)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.api.serializers import StrictSerializer
+from config.api.serializers import StrictSerializer, require_exactly_one
 from contracts_app.api import contract_serializers as create_shapes
 from contracts_app.api.contract_serializers import (
     NumberField,
@@ -211,10 +211,7 @@ class QuantityUpdateInput(StrictSerializer):
     quantity_delta = optional(NumberField)
 
     def validate(self, attrs):
-        if ("quantity" in attrs) == ("quantity_delta" in attrs):
-            raise serializers.ValidationError(
-                {"quantity": ["Give exactly one of quantity or quantity_delta."]}
-            )
+        require_exactly_one(attrs, "quantity", "quantity_delta")
         return attrs
 
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.views_base import validated
+from config.api.views_base import id_answer, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from config.core.pagination import keyset_paginate
@@ -247,30 +247,28 @@ class _TermEditApi(APIView):
         return Response({"data": {"id": str(data[id_field])}})
 
 
-class CommitEditApi(_TermEditApi):
-    kind = "commit"
-    input_class = CommitEditInput
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="v2_contracts_commits_edit",
         request=CommitEditInput,
         responses={200: IdResponse},
     )
-    def post(self, request):
-        return super().post(request)
+)
+class CommitEditApi(_TermEditApi):
+    kind = "commit"
+    input_class = CommitEditInput
 
 
-class CreditEditApi(_TermEditApi):
-    kind = "credit"
-    input_class = CreditEditInput
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="v2_contracts_credits_edit",
         request=CreditEditInput,
         responses={200: IdResponse},
     )
-    def post(self, request):
-        return super().post(request)
+)
+class CreditEditApi(_TermEditApi):
+    kind = "credit"
+    input_class = CreditEditInput
 
 
 class EditHistoryApi(APIView):
@@ -331,4 +329,4 @@ class ContractAmendApi(APIView):
     )
     def post(self, request):
         _, edit = _edited(request, AmendInput, contract_amend)
-        return Response({"data": {"id": str(edit.id)}})
+        return id_answer(edit)

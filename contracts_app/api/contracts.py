@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, validated
+from config.api.views_base import id_answer, page_answer, page_body, validated
 from config.core.errors import ValidationFailed
 from config.core.pagination import parse_limit
 from contracts_app.api.contract_edits import contract_list_response, contract_v1_data
@@ -85,7 +85,7 @@ class ContractCreateApi(APIView):
             contract = contract_create_negotiated(
                 customer=customer, data=data, created_by=created_by
             )
-        return Response({"data": {"id": str(contract.id)}})
+        return id_answer(contract)
 
 
 class ContractGetApi(APIView):
@@ -142,7 +142,7 @@ class ContractUpdateEndDateApi(APIView):
         data = validated(ContractUpdateEndDateInput, request.data)
         contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
         contract_update_end_date(contract=contract, ending_before=data.get("ending_before"))
-        return Response({"data": {"id": str(contract.id)}})
+        return id_answer(contract)
 
 
 class ContractArchiveApi(APIView):
@@ -155,7 +155,7 @@ class ContractArchiveApi(APIView):
         data = validated(ContractArchiveInput, request.data)
         contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
         contract_archive(contract=contract)
-        return Response({"data": {"id": str(contract.id)}})
+        return id_answer(contract)
 
 
 class ContractsOnPackageApi(APIView):
@@ -187,5 +187,4 @@ class ContractsOnPackageApi(APIView):
             starting_at=data.get("starting_at"),
             include_archived=data["include_archived"],
         )
-        page = query_page(request, queryset, keys=KEYSET)
-        return Response(page_body(page, [cohort_item(contract) for contract in page.items]))
+        return page_answer(request, queryset, cohort_item, keys=KEYSET)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import validated
+from config.api.views_base import id_answer, validated
 from contracts_app.api.customers import customer_data
 from contracts_app.selectors.customers import customer_get
 from contracts_app.services.customers import (
@@ -78,7 +78,7 @@ class CustomerSetIngestAliasesApi(APIView):
         customer = customer_get(customer_id=customer_id)
         customer_set_ingest_aliases(customer=customer, **data)
         # The SDK reads no body here; others get the customer's id to confirm which one changed.
-        return Response({"data": {"id": str(customer.id)}})
+        return id_answer(customer)
 
 
 class CustomerUpdateConfigApi(APIView):
@@ -93,4 +93,4 @@ class CustomerUpdateConfigApi(APIView):
         data = validated(UpdateConfigInput, request.data)
         customer = customer_get(customer_id=customer_id)
         customer_update_config(customer=customer, changes=dict(data))
-        return Response({"data": {"id": str(customer.id)}})
+        return id_answer(customer)

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, validated, validated_query
+from config.api.views_base import (
+    id_answer,
+    page_answer,
+    validated,
+    validated_query,
+)
 from config.core.instants import format_instant
 from contracts_app.api.contract_serializers import BILLING_PROVIDERS
 from contracts_app.api.response_serializers import (
@@ -277,8 +282,7 @@ class CustomersApi(APIView):
     def get(self, request):
         params = {key: ",".join(request.query_params.getlist(key)) for key in request.query_params}
         filters = validated_query(CustomerListQuery, params)
-        page = query_page(request, customer_list(**filters))
-        return Response(page_body(page, [customer_detail_data(c) for c in page.items]))
+        return page_answer(request, customer_list(**filters), customer_detail_data)
 
     @extend_schema(
         operation_id="customers_create",
@@ -320,7 +324,7 @@ class CustomerArchiveApi(APIView):
     def post(self, request):
         data = validated(CustomerArchiveInput, request.data)
         customer = customer_archive(customer=customer_get(customer_id=data["id"], field="id"))
-        return Response({"data": {"id": str(customer.id)}})
+        return id_answer(customer)
 
 
 class SetBillingConfigurationsApi(APIView):

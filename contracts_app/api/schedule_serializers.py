@@ -282,20 +282,22 @@ class AppliedCouponInput(StrictSerializer):
     discount = optional(DiscountInput)
 
 
-class ConfiguredMeterValueInput(StrictSerializer):
+# A number (or amount) for one pricing item config, from `start_at`: what seat values and
+# included volumes have in common. (A comment, not a docstring: the subclasses, which have
+# none, would show it as their description in the OpenAPI schema.)
+class PricingItemValueInput(StrictSerializer):
     pricing_item_config_id = StrictStringField(allow_blank=False)
     number = _decimal()
     amount = optional(AmountInput)
     start_at = _instant()
+
+
+class ConfiguredMeterValueInput(PricingItemValueInput):
     set_start_at_to_now = _boolean()
     end_at = _instant()
 
 
-class IncludedVolumeInput(StrictSerializer):
-    pricing_item_config_id = StrictStringField(allow_blank=False)
-    number = _decimal()
-    amount = optional(AmountInput)
-    start_at = _instant()
+class IncludedVolumeInput(PricingItemValueInput):
     end_at = _instant()
     reset_type = _string()
 
@@ -306,7 +308,18 @@ class EnabledPricingInput(StrictSerializer):
     end_at = _instant()
 
 
-class PricingInput(serializers.Serializer):
+class KeptWholeInput(serializers.Serializer):
+    """An object typed at its top level and kept whole: the fields check the top, the
+    validated value is the object as given (its deeper levels are not modelled)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be an object.")
+        super().to_internal_value(data)
+        return data
+
+
+class PricingInput(KeptWholeInput):
     """A Pricing is a deep tree: its top-level scalars are typed, the whole object is kept."""
 
     id = _string()
@@ -316,25 +329,13 @@ class PricingInput(serializers.Serializer):
     product_ids = _strings()
     display_order = _integer()
 
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Must be an object.")
-        super().to_internal_value(data)
-        return data
 
-
-class PricingCategoryInput(serializers.Serializer):
+class PricingCategoryInput(KeptWholeInput):
     """Ad-hoc pricing on the schedule: typed at the top, stored whole."""
 
     product_category_id = _string()
     pricings = _many(PricingInput)
     display_order = _integer()
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Must be an object.")
-        super().to_internal_value(data)
-        return data
 
 
 class VersionSelectorInput(StrictSerializer):

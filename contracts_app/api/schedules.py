@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import PAGE_PARAMETERS, page_of
-from config.api.views_base import page_body, query_page, validated, validated_query
+from config.api.views_base import page_answer, validated, validated_query
 from config.core.errors import NotFound
 from config.core.instants import format_instant
 from contracts_app.api.response_serializers import (
@@ -136,8 +136,7 @@ class SubscriptionsApi(SolvimonApi):
     )
     def get(self, request, version: str = "1"):
         subscriptions = subscription_list(customer_id=request.query_params.get("customer_id"))
-        page = query_page(request, subscriptions)
-        return Response(page_body(page, [subscription_data(s) for s in page.items]))
+        return page_answer(request, subscriptions, subscription_data)
 
 
 class SubscriptionGetApi(SolvimonApi):
@@ -217,8 +216,7 @@ class SchedulesApi(SolvimonApi):
         schedules = schedule_list(
             subscription_id=request.query_params.get("pricing_plan_subscription_id")
         )
-        page = query_page(request, schedules, keys=("starting_at", "id"))
-        return Response(page_body(page, [schedule_data(c) for c in page.items]))
+        return page_answer(request, schedules, schedule_data, keys=("starting_at", "id"))
 
 
 class ScheduleGetApi(SolvimonApi):

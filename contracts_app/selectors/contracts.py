@@ -23,7 +23,14 @@ from contracts_app.models import (
     Customer,
     package_key,
 )
-from packages_app.models import AliasName, CreditType, Package, PackageTerm, Product
+from packages_app.models import (
+    PACKAGE_CONTRACT_SETTINGS,
+    AliasName,
+    CreditType,
+    Package,
+    PackageTerm,
+    Product,
+)
 
 
 def with_terms(queryset: QuerySet) -> QuerySet:
@@ -117,14 +124,7 @@ PROVISIONING_PACKAGE_FIELDS = (
     "contract_name",
     "rate_card_id",
     "rate_card_alias",
-    "billing_provider",
-    "delivery_method",
-    "duration_unit",
-    "duration_value",
-    "net_payment_terms_days",
-    "multiplier_override_prioritization",
-    "scheduled_charges_on_usage_invoices",
-    "settings",
+    *PACKAGE_CONTRACT_SETTINGS,
     "archived_at",
 )
 

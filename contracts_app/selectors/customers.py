@@ -12,21 +12,15 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
 
-from config.core.errors import NotFound
 from config.core.ids import parse_uuid
 from contracts_app.models import BillingProviderConfiguration, Contract, Customer
 from packages_app.models import AliasName
+from packages_app.selectors.catalog import get_or_not_found
 
 
 def customer_get(*, customer_id, field: str = "customer_id") -> Customer:
     """The customer with this id (archived included); a malformed id is simply not found."""
-    customer = None
-    parsed = parse_uuid(customer_id)
-    if parsed is not None:
-        customer = Customer.objects.filter(id=parsed).first()
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} not found", field=field)
-    return customer
+    return get_or_not_found(Customer.objects.all(), customer_id, what="Customer", field=field)
 
 
 def customer_list(

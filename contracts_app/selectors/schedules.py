@@ -16,6 +16,7 @@ from config.core.ids import parse_uuid
 from contracts_app.models import Contract, Subscription
 from packages_app.models import AliasAssignment, AliasName, Package
 from packages_app.selectors.aliases import alias_package_versions, package_for_alias
+from packages_app.selectors.catalog import get_or_not_found
 
 
 def _schedules() -> QuerySet[Contract]:
@@ -47,11 +48,9 @@ def subscription_list(*, customer_id=None) -> QuerySet[Subscription]:
 
 def subscription_get(*, subscription_id, field: str = "id") -> Subscription:
     """The subscription with `active_schedules` prefetched; a malformed id is simply not found."""
-    parsed = parse_uuid(subscription_id)
-    subscription = subscription_list().filter(id=parsed).first() if parsed else None
-    if subscription is None:
-        raise NotFound(f"Pricing plan subscription {subscription_id} not found", field=field)
-    return subscription
+    return get_or_not_found(
+        subscription_list(), subscription_id, what="Pricing plan subscription", field=field
+    )
 
 
 def subscription_lock(*, subscription_id, field: str = "pricing_plan_subscription_id"):
@@ -84,11 +83,7 @@ def schedule_list(*, subscription_id=None) -> QuerySet[Contract]:
 
 
 def schedule_get(*, schedule_id, field: str = "id") -> Contract:
-    parsed = parse_uuid(schedule_id)
-    schedule = _schedules().filter(id=parsed).first() if parsed else None
-    if schedule is None:
-        raise NotFound(f"Pricing plan schedule {schedule_id} not found", field=field)
-    return schedule
+    return get_or_not_found(_schedules(), schedule_id, what="Pricing plan schedule", field=field)
 
 
 # --- pricing plans and their versions ----------------------------------------------------------
@@ -145,11 +140,9 @@ def pricing_plan_version_number(*, plan: AliasName, version: int, field: str) ->
 
 
 def pricing_plan_version_get(*, version_id, field: str = "pricing_plan_version_id") -> Package:
-    parsed = parse_uuid(version_id)
-    package = Package.objects.filter(id=parsed).first() if parsed else None
-    if package is None:
-        raise NotFound(f"Pricing plan version {version_id} not found", field=field)
-    return package
+    return get_or_not_found(
+        Package.objects.all(), version_id, what="Pricing plan version", field=field
+    )
 
 
 def pricing_plan_version_resolve(

@@ -110,22 +110,6 @@ def _lock(contract: Contract) -> Contract:
     return current
 
 
-_TERM_COLUMNS = (
-    "id",
-    "contract_id",
-    "kind",
-    "ordinal",
-    "product_id",
-    "package_term_id",
-    "generated_from_id",
-    "starting_at",
-    "ending_before",
-    "body",
-    "archived_at",
-    "edited_at",
-)
-
-
 def _named_term_ids(data: dict) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     """(ids of the terms the edit names, ids of the recurring terms it updates)."""
     named: set[uuid.UUID] = set()
@@ -154,10 +138,7 @@ def _terms(contract: Contract, data: dict) -> dict[str, ContractTerm]:
     if not named and not data.get("archive_spend_trackers"):
         return {}
     return {
-        str(term.id): term
-        for term in ContractTerm.objects.filter(wanted, contract_id=contract.id).only(
-            *_TERM_COLUMNS
-        )
+        str(term.id): term for term in ContractTerm.objects.filter(wanted, contract_id=contract.id)
     }
 
 

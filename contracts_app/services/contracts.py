@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from config.audit.services import audit_record, queryset_update_recorded
+from config.audit.services import queryset_update_recorded, stamp_recorded
 from config.webhooks.services import events_record
 from contracts_app.models import Contract
 from contracts_app.services.contract_ends import contract_end_move
@@ -45,13 +45,6 @@ def contracts_archive(*, queryset) -> int:
 def contract_archive(*, contract: Contract) -> Contract:
     """Archive for good (one way). Archiving an archived contract changes nothing."""
     if contract.archived_at is None:
-        contract.archived_at = timezone.now()
-        contract.save(update_fields=["archived_at"])
-        audit_record(
-            action="archive",
-            resource_type="contract",
-            resource_id=contract.pk,
-            changes={"archived_at": {"before": None, "after": contract.archived_at}},
-        )
+        stamp_recorded(contract, "archived_at", action="archive", resource_type="contract")
         events_record("contract.archived", {"id": contract.pk, "customer_id": contract.customer_id})
     return contract

@@ -24,6 +24,7 @@ from config.audit.services import (
     audit_record_many,
     changed_fields,
     queryset_update_recorded,
+    stamp_recorded,
 )
 from config.core.errors import Conflict, NotFound, ValidationFailed
 from contracts_app.models import BillingProviderConfiguration, Customer
@@ -227,13 +228,12 @@ def customers_create(*, customers: Sequence[dict[str, Any]]) -> list[Customer]:
 def customer_archive(*, customer: Customer) -> Customer:
     """Archive is one-way; archiving again changes nothing. Frees the customer's ingest ids."""
     if customer.archived_at is None:
-        customer.archived_at = timezone.now()
-        customer.save(update_fields=["archived_at", "updated_at"])
-        audit_record(
+        stamp_recorded(
+            customer,
+            "archived_at",
             action="archive",
             resource_type="customer",
-            resource_id=customer.pk,
-            changes={"archived_at": {"before": None, "after": customer.archived_at}},
+            also_saved=["updated_at"],
         )
     return customer
 
@@ -460,6 +460,21 @@ def _active(customer: Customer) -> None:
         raise ValidationFailed("The customer is archived", field="customer_id")
 
 
+def _change_save(
+    customer: Customer, field: str, *, action: str, before: Any, after: Any, shown_as: str = ""
+) -> None:
+    """Save one changed field of the customer and record it (as `shown_as` when the change is
+    a part of the field, e.g. `customer_config` in `details`)."""
+    customer.save(update_fields=[field, "updated_at"])
+    name = shown_as or field
+    audit_record(
+        action=action,
+        resource_type="customer",
+        resource_id=customer.pk,
+        changes=changed_fields({name: before}, {name: after}),
+    )
+
+
 @transaction.atomic
 def customer_set_name(*, customer: Customer, name: str) -> Customer:
     """Rename; longer names are cut to 160 characters, as Metronome does."""
@@ -468,13 +483,7 @@ def customer_set_name(*, customer: Customer, name: str) -> Customer:
         raise ValidationFailed("The name cannot be blank", field="name")
     before = customer.name
     customer.name = name[:CUSTOMER_NAME_MAX_LENGTH]
-    customer.save(update_fields=["name", "updated_at"])
-    audit_record(
-        action="set_name",
-        resource_type="customer",
-        resource_id=customer.pk,
-        changes=changed_fields({"name": before}, {"name": customer.name}),
-    )
+    _change_save(customer, "name", action="set_name", before=before, after=customer.name)
     return customer
 
 
@@ -494,12 +503,8 @@ def customer_set_ingest_aliases(*, customer: Customer, ingest_aliases: Sequence[
         )
     before = list(customer.ingest_aliases)
     customer.ingest_aliases = aliases
-    customer.save(update_fields=["ingest_aliases", "updated_at"])
-    audit_record(
-        action="set_ingest_aliases",
-        resource_type="customer",
-        resource_id=customer.pk,
-        changes=changed_fields({"ingest_aliases": before}, {"ingest_aliases": aliases}),
+    _change_save(
+        customer, "ingest_aliases", action="set_ingest_aliases", before=before, after=aliases
     )
     return customer
 
@@ -522,11 +527,12 @@ def customer_update_config(
     before = dict((customer.details or {}).get("customer_config") or {})
     details["customer_config"] = config
     customer.details = details
-    customer.save(update_fields=["details", "updated_at"])
-    audit_record(
+    _change_save(
+        customer,
+        "details",
         action="update_config",
-        resource_type="customer",
-        resource_id=customer.pk,
-        changes=changed_fields({"customer_config": before}, {"customer_config": config}),
+        before=before,
+        after=config,
+        shown_as="customer_config",
     )
     return customer

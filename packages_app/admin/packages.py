@@ -21,7 +21,13 @@ from config.admin import (
     archive_action,
     pretty_json,
 )
-from packages_app.models import AliasAssignment, AliasName, Package, PackageTerm
+from packages_app.models import (
+    PACKAGE_CONTRACT_SETTINGS,
+    AliasAssignment,
+    AliasName,
+    Package,
+    PackageTerm,
+)
 from packages_app.services.packages import packages_archive
 
 
@@ -80,14 +86,7 @@ class PackageAdmin(ShortIdsAdminMixin, LargeTableAdminMixin, ViewOnlyAdminMixin,
         "contract_name",
         "rate_card",
         "rate_card_alias",
-        "billing_provider",
-        "delivery_method",
-        "duration_unit",
-        "duration_value",
-        "net_payment_terms_days",
-        "multiplier_override_prioritization",
-        "scheduled_charges_on_usage_invoices",
-        "settings",
+        *PACKAGE_CONTRACT_SETTINGS,
         "uniqueness_key",
         "created_by",
         "created_at",

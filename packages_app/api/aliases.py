@@ -15,10 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import validated
+from config.api.views_base import query_page, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
-from config.core.pagination import keyset_paginate, parse_limit
 from packages_app.api.package_serializers import Text
 from packages_app.models import AliasAssignment, AliasName
 from packages_app.selectors.packages import package_get
@@ -102,12 +101,7 @@ class AliasListApi(APIView):
         names = AliasName.objects.filter(kind=AliasName.Kind.PACKAGE).prefetch_related(
             Prefetch("assignments", queryset=intervals, to_attr="schedule")
         )
-        page = keyset_paginate(
-            names,
-            limit=parse_limit(request.query_params.get("limit")),
-            cursor=request.query_params.get("next_page"),
-            keys=("id",),
-        )
+        page = query_page(request, names, keys=("id",))
         items = [
             {"name": name.name, "schedule": [_interval(row) for row in name.schedule]}
             for name in page.items

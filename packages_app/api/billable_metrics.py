@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
-from config.api.views_base import page_body, plain, query_page, validated
+from config.api.views_base import id_answer, page_answer, plain, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
@@ -94,7 +94,7 @@ class BillableMetricCreateApi(APIView):
     def post(self, request):
         data = plain(validated(BillableMetricCreateInput, request.data))
         metric = billable_metric_create(**data)
-        return Response({"data": {"id": str(metric.id)}})
+        return id_answer(metric)
 
 
 class BillableMetricDetailApi(APIView):
@@ -116,7 +116,7 @@ class BillableMetricDetailApi(APIView):
     def put(self, request, billable_metric_id: str):
         data = validated(BillableMetricRenameInput, request.data)
         metric = billable_metric_rename(billable_metric_id=billable_metric_id, name=data["name"])
-        return Response({"data": {"id": str(metric.id)}})
+        return id_answer(metric)
 
 
 def query_bool(request, name: str) -> bool:
@@ -141,8 +141,7 @@ class BillableMetricListApi(APIView):
     )
     def get(self, request):
         metrics = billable_metric_list(include_archived=query_bool(request, "include_archived"))
-        page = query_page(request, metrics)
-        return Response(page_body(page, [billable_metric_data(m) for m in page.items]))
+        return page_answer(request, metrics, billable_metric_data)
 
 
 class BillableMetricArchiveApi(APIView):
@@ -152,4 +151,4 @@ class BillableMetricArchiveApi(APIView):
     def post(self, request):
         data = validated(IdInput, request.data)
         metric = billable_metric_archive(billable_metric_id=data["id"])
-        return Response({"data": {"id": str(metric.id)}})
+        return id_answer(metric)

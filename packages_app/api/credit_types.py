@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, page_of, query_flag
-from config.api.views_base import page_body, query_page, validated
+from config.api.views_base import id_answer, page_answer, validated
 from packages_app.api.billable_metrics import query_bool
 from packages_app.api.package_serializers import Text
 from packages_app.api.response_serializers import CreditTypeOutput
@@ -41,7 +40,7 @@ class CreditTypeCreateApi(APIView):
     def post(self, request):
         data = validated(CreditTypeCreateInput, request.data)
         credit_type = credit_type_create(name=data["name"])
-        return Response({"data": {"id": str(credit_type.id)}})
+        return id_answer(credit_type)
 
 
 class CreditTypeListApi(APIView):
@@ -62,8 +61,7 @@ class CreditTypeListApi(APIView):
         credit_types = CreditType.objects.all()
         if not query_bool(request, "include_archived"):
             credit_types = credit_types.not_archived()
-        page = query_page(request, credit_types)
-        return Response(page_body(page, [credit_type_data(ct) for ct in page.items]))
+        return page_answer(request, credit_types, credit_type_data)
 
 
 class CreditTypeArchiveApi(APIView):
@@ -75,4 +73,4 @@ class CreditTypeArchiveApi(APIView):
     def post(self, request):
         data = validated(CreditTypeArchiveInput, request.data)
         credit_type = credit_type_archive(credit_type_id=data["id"])
-        return Response({"data": {"id": str(credit_type.id)}})
+        return id_answer(credit_type)

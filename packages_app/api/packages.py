@@ -13,11 +13,10 @@ from collections.abc import Iterable
 
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import validated
+from config.api.views_base import id_answer, validated
 from config.core.pagination import parse_limit
 from packages_app.api import package_serializers as wire
 from packages_app.api.response_serializers import PackageOutput
@@ -53,7 +52,7 @@ class PackageCreateApi(APIView):
     def post(self, request):
         data = validated(wire.PackageCreateInput, request.data)
         package = package_create(created_by=request.user.get_username(), **data)
-        return Response({"data": {"id": str(package.id)}})
+        return id_answer(package)
 
 
 class PackageGetApi(APIView):
@@ -95,4 +94,4 @@ class PackageArchiveApi(APIView):
     def post(self, request):
         data = validated(wire.PackageIdInput, request.data)
         package = package_archive(package=package_get(package_id=data["package_id"]))
-        return Response({"data": {"id": str(package.id)}})
+        return id_answer(package)

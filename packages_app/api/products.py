@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, validated
+from config.api.views_base import id_answer, page_body, query_page, validated
 from config.core.instants import format_instant
 from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
@@ -150,7 +150,7 @@ class ProductCreateApi(APIView):
             custom_fields=rest.get("custom_fields"),
             sql_breakdown_granularity=rest.get("sql_breakdown_granularity"),
         )
-        return Response({"data": {"id": str(product.id)}})
+        return id_answer(product)
 
 
 class ProductGetApi(APIView):
@@ -192,7 +192,7 @@ class ProductUpdateApi(APIView):
             created_by=request.user.get_username(),
             changes=changes,
         )
-        return Response({"data": {"id": str(product.id)}})
+        return id_answer(product)
 
 
 class ProductArchiveApi(APIView):
@@ -202,4 +202,4 @@ class ProductArchiveApi(APIView):
     def post(self, request):
         data = validated(ProductIdInput, request.data)
         product = product_archive(product_id=data["product_id"])
-        return Response({"data": {"id": str(product.id)}})
+        return id_answer(product)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import page_body, query_page, validated
+from config.api.views_base import id_answer, page_body, query_page, validated
 from config.core.instants import format_instant
 from config.core.pagination import parse_limit
 from packages_app.api.billable_metrics import plain
@@ -268,7 +268,7 @@ class RateCardCreateApi(APIView):
     def post(self, request):
         data = plain(validated(RateCardCreateInput, request.data))
         rate_card = rate_card_create(created_by=request.user.get_username(), **data)
-        return Response({"data": {"id": str(rate_card.id)}})
+        return id_answer(rate_card)
 
 
 class RateCardGetApi(APIView):
@@ -307,7 +307,7 @@ class RateCardUpdateApi(APIView):
     def post(self, request):
         data = plain(validated(RateCardUpdateInput, request.data))
         rate_card = rate_card_update(**data)
-        return Response({"data": {"id": str(rate_card.id)}})
+        return id_answer(rate_card)
 
 
 class RateCardArchiveApi(APIView):
@@ -317,7 +317,7 @@ class RateCardArchiveApi(APIView):
     def post(self, request):
         data = validated(IdInput, request.data)
         rate_card = rate_card_archive(rate_card_id=data["id"])
-        return Response({"data": {"id": str(rate_card.id)}})
+        return id_answer(rate_card)
 
 
 class RateAddApi(APIView):

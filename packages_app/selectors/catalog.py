@@ -46,7 +46,9 @@ PRODUCT_STATE_FIELDS = (
 )
 
 
-def _get_or_404(queryset: QuerySet, object_id: Any, *, what: str, field: str):
+def get_or_not_found(queryset: QuerySet, object_id: Any, *, what: str, field: str):
+    """The row of `queryset` with this id, or NotFound ("{what} {id} not found") naming `field`:
+    a malformed id is simply not found."""
     pk = parse_uuid(object_id)
     found = queryset.filter(pk=pk).first() if pk is not None else None
     if found is None:
@@ -58,7 +60,7 @@ def _get_or_404(queryset: QuerySet, object_id: Any, *, what: str, field: str):
 
 
 def billable_metric_get(*, billable_metric_id: Any, field: str = "id") -> BillableMetric:
-    return _get_or_404(
+    return get_or_not_found(
         BillableMetric.objects.all(), billable_metric_id, what="Billable metric", field=field
     )
 
@@ -72,7 +74,7 @@ def billable_metric_list(*, include_archived: bool = False) -> QuerySet[Billable
 
 
 def product_get(*, product_id: Any, field: str = "id") -> Product:
-    return _get_or_404(Product.objects.all(), product_id, what="Product", field=field)
+    return get_or_not_found(Product.objects.all(), product_id, what="Product", field=field)
 
 
 def product_list(*, archive_filter: str = "NOT_ARCHIVED") -> QuerySet[Product]:
@@ -165,7 +167,7 @@ def rate_card_get(*, rate_card_id: Any, field: str = "id", for_update: bool = Fa
         if for_update
         else rate_card_queryset()
     )
-    return _get_or_404(queryset, rate_card_id, what="Rate card", field=field)
+    return get_or_not_found(queryset, rate_card_id, what="Rate card", field=field)
 
 
 def rate_card_list(*, archive_filter: str = "NOT_ARCHIVED") -> QuerySet[RateCard]:

@@ -15,29 +15,14 @@ class _Discard(Exception):
     pass
 
 
-def alias_assign_preview(
-    *,
-    kind: str,
-    name: str,
-    package: Package | None = None,
-    rate_card: RateCard | None = None,
-    starting_at: dt.datetime | None = None,
-    ending_before: dt.datetime | None = None,
-) -> list[AliasAssignment]:
+def alias_assign_preview(*, kind: str, name: str, **assignment) -> list[AliasAssignment]:
     """The in-force intervals of `name` as `alias_assign` would leave them; nothing is kept.
-    Raises the assignment's own errors."""
+    `assignment`: the rest of `alias_assign`'s keywords (package or rate_card, starting_at,
+    ending_before). Raises the assignment's own errors."""
     rows: list[AliasAssignment] = []
     try:
         with transaction.atomic():
-            alias_assign(
-                kind=kind,
-                name=name,
-                package=package,
-                rate_card=rate_card,
-                starting_at=starting_at,
-                ending_before=ending_before,
-                field="schedule",
-            )
+            alias_assign(kind=kind, name=name, **assignment, field="schedule")
             rows = list(
                 AliasAssignment.objects.in_force()
                 .filter(alias_name__kind=kind, alias_name__name=name)

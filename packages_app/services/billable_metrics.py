@@ -8,7 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.audit.services import (
+    audit_record,
+    changed_fields,
+    queryset_update_recorded,
+    stamp_recorded,
+)
 from config.core.errors import ValidationFailed
 from packages_app.models import BillableMetric
 from packages_app.selectors.catalog import billable_metric_get
@@ -31,6 +36,22 @@ def full_clean_or_400(instance: models.Model, *, field_prefix: str = "") -> None
         if field and field_prefix:
             field = f"{field_prefix}.{field}"
         raise ValidationFailed(" ".join(messages), field=field or field_prefix or None) from None
+
+
+def checked_save_recorded(
+    row: models.Model, *, action: str, resource_type: str, changes: dict, description: str = ""
+) -> None:
+    """Check the row (`full_clean_or_400`), save it and record the write, in the caller's
+    transaction."""
+    full_clean_or_400(row)
+    row.save()
+    audit_record(
+        action=action,
+        resource_type=resource_type,
+        resource_id=row.pk,
+        description=description,
+        changes=changes,
+    )
 
 
 def _check_definition(
@@ -115,12 +136,10 @@ def billable_metric_create(
         aggregation_key=aggregation_key or "",
         definition=definition,
     )
-    full_clean_or_400(metric)
-    metric.save()
-    audit_record(
+    checked_save_recorded(
+        metric,
         action="create",
         resource_type="billable_metric",
-        resource_id=metric.pk,
         changes={"id": metric.pk, "name": name},
     )
     return metric
@@ -147,14 +166,7 @@ def billable_metric_archive(*, billable_metric_id: Any) -> BillableMetric:
     """Archiving is one-way and idempotent: a second archive keeps the first timestamp."""
     metric = billable_metric_get(billable_metric_id=billable_metric_id, field="id")
     if metric.archived_at is None:
-        metric.archived_at = timezone.now()
-        metric.save(update_fields=["archived_at"])
-        audit_record(
-            action="archive",
-            resource_type="billable_metric",
-            resource_id=metric.pk,
-            changes={"archived_at": {"before": None, "after": metric.archived_at}},
-        )
+        stamp_recorded(metric, "archived_at", action="archive", resource_type="billable_metric")
     return metric
 
 

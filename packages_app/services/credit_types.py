@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.audit.services import audit_record, queryset_update_recorded
+from config.audit.services import audit_record, queryset_update_recorded, stamp_recorded
 from config.core.errors import Conflict, NotFound, ValidationFailed
 from config.core.ids import parse_uuid
 from packages_app.models import CreditType
@@ -49,14 +49,7 @@ def credit_type_archive(*, credit_type_id: Any) -> CreditType:
             f"Pricing unit {credit_type_id} is a fiat currency and cannot be archived", field="id"
         )
     if credit_type.archived_at is None:
-        credit_type.archived_at = timezone.now()
-        credit_type.save(update_fields=["archived_at"])
-        audit_record(
-            action="archive",
-            resource_type="credit_type",
-            resource_id=credit_type.pk,
-            changes={"archived_at": {"before": None, "after": credit_type.archived_at}},
-        )
+        stamp_recorded(credit_type, "archived_at", action="archive", resource_type="credit_type")
     return credit_type
 
 

@@ -13,7 +13,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.audit.services import (
+    changed_fields,
+    queryset_update_recorded,
+    stamp_recorded,
+)
 from config.core.errors import ValidationFailed
 from config.core.ids import parse_uuid
 from config.core.instants import format_instant
@@ -23,7 +27,7 @@ from packages_app.selectors.catalog import (
     product_get,
     product_state_at,
 )
-from packages_app.services.billable_metrics import full_clean_or_400
+from packages_app.services.billable_metrics import checked_save_recorded
 from packages_app.services.packages import package_wires_expire, package_wires_invalidate
 
 USAGE_ONLY_FIELDS = (
@@ -150,12 +154,10 @@ def product_create(
         details=details,
         created_by=created_by,
     )
-    full_clean_or_400(product)
-    product.save()
-    audit_record(
+    checked_save_recorded(
+        product,
         action="create",
         resource_type="product",
-        resource_id=product.pk,
         changes={"id": product.pk, "name": name, "type": product_type},
     )
     return product
@@ -207,12 +209,10 @@ def product_update(
     renamed = current["name"] != product.name
     product.name = current["name"]
     product.billable_metric_id = parse_uuid(current.get("billable_metric_id"))
-    full_clean_or_400(product)
-    product.save()
-    audit_record(
+    checked_save_recorded(
+        product,
         action="update",
         resource_type="product",
-        resource_id=product.pk,
         description=f"from {format_instant(starting_at)}",
         changes=changed_fields(before, changes),
     )
@@ -230,13 +230,12 @@ def product_archive(*, product_id: Any) -> Product:
     """One-way and idempotent. Rates already using the product keep working; new ones may not."""
     product = product_get(product_id=product_id, field="product_id")
     if product.archived_at is None:
-        product.archived_at = timezone.now()
-        product.save(update_fields=["archived_at", "updated_at"])
-        audit_record(
+        stamp_recorded(
+            product,
+            "archived_at",
             action="archive",
             resource_type="product",
-            resource_id=product.pk,
-            changes={"archived_at": {"before": None, "after": product.archived_at}},
+            also_saved=["updated_at"],
         )
     return product
 

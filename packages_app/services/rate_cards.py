@@ -8,7 +8,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from config.audit.services import audit_record, changed_fields, queryset_update_recorded
+from config.audit.services import (
+    audit_record,
+    changed_fields,
+    queryset_update_recorded,
+    stamp_recorded,
+)
 from config.core.errors import ValidationFailed
 from config.core.ids import parse_uuid
 from config.core.instants import format_day_or_minute
@@ -17,7 +22,7 @@ from packages_app.models import USD_CENTS_ID, AliasName, CreditType, Product, Ra
 from packages_app.selectors.catalog import rate_card_get
 from packages_app.selectors.rate_schedule import rate_schedule_key
 from packages_app.services.aliases import alias_assign_many
-from packages_app.services.billable_metrics import full_clean_or_400
+from packages_app.services.billable_metrics import checked_save_recorded
 
 TIERED_TYPES = (Rate.RateType.TIERED, Rate.RateType.TIERED_PERCENTAGE)
 PRICED_TYPES = (Rate.RateType.FLAT, Rate.RateType.PERCENTAGE, Rate.RateType.SUBSCRIPTION)
@@ -148,12 +153,10 @@ def rate_card_create(
         details=details,
         created_by=created_by,
     )
-    full_clean_or_400(rate_card)
-    rate_card.save()
-    audit_record(
+    checked_save_recorded(
+        rate_card,
         action="create",
         resource_type="rate_card",
-        resource_id=rate_card.pk,
         changes={"id": rate_card.pk, "name": name},
     )
     _assign_aliases(rate_card, aliases or [])
@@ -199,12 +202,10 @@ def rate_card_update(
             field="add_credit_type_conversions",
         )
         rate_card.details = {**rate_card.details, "credit_type_conversions": [*existing, *added]}
-    full_clean_or_400(rate_card)
-    rate_card.save()
-    audit_record(
+    checked_save_recorded(
+        rate_card,
         action="update",
         resource_type="rate_card",
-        resource_id=rate_card.pk,
         changes=changed_fields(
             before,
             {
@@ -223,14 +224,7 @@ def rate_card_archive(*, rate_card_id: Any) -> RateCard:
     """One-way and idempotent; contracts already on the card are untouched."""
     rate_card = rate_card_get(rate_card_id=rate_card_id, field="id", for_update=True)
     if rate_card.archived_at is None:
-        rate_card.archived_at = timezone.now()
-        rate_card.save(update_fields=["archived_at"])
-        audit_record(
-            action="archive",
-            resource_type="rate_card",
-            resource_id=rate_card.pk,
-            changes={"archived_at": {"before": None, "after": rate_card.archived_at}},
-        )
+        stamp_recorded(rate_card, "archived_at", action="archive", resource_type="rate_card")
     return rate_card
 
 
@@ -520,6 +514,20 @@ def _not_in_past(instant, *, field: str) -> None:
         )
 
 
+def _ended_record(
+    rate_card: RateCard, ended: list[Rate], ending_before, *, replaced_by: Rate | None = None
+) -> None:
+    """Record on the card the rates a schedule end stopped (and the rate replacing them)."""
+    replaced = f", replaced by {replaced_by.pk}" if replaced_by is not None else ""
+    audit_record(
+        action="end_rates",
+        resource_type="rate_card",
+        resource_id=rate_card.pk,
+        description=f"{len(ended)} rate(s) ended{replaced}",
+        changes={"rate_ids": [row.pk for row in ended], "ending_before": ending_before},
+    )
+
+
 @transaction.atomic
 def rate_end(*, rate_card_id: Any, rate_id: Any, ending_before) -> list[Rate]:
     """The product's price (this rate's schedule) stops at `ending_before`; rates scheduled
@@ -527,13 +535,7 @@ def rate_end(*, rate_card_id: Any, rate_id: Any, ending_before) -> list[Rate]:
     _not_in_past(ending_before, field="ending_before")
     rate_card = _rate_card_for_change(rate_card_id)
     _, ended = _end_schedule(rate_card, rate_id, ending_before)
-    audit_record(
-        action="end_rates",
-        resource_type="rate_card",
-        resource_id=rate_card.pk,
-        description=f"{len(ended)} rate(s) ended",
-        changes={"rate_ids": [row.pk for row in ended], "ending_before": ending_before},
-    )
+    _ended_record(rate_card, ended, ending_before)
     return ended
 
 
@@ -567,11 +569,5 @@ def rate_replace(
     else:
         new["price"] = price
     added = rate_add(rate_card_id=rate_card.pk, rate=new)
-    audit_record(
-        action="end_rates",
-        resource_type="rate_card",
-        resource_id=rate_card.pk,
-        description=f"{len(ended)} rate(s) ended, replaced by {added.pk}",
-        changes={"rate_ids": [row.pk for row in ended], "ending_before": starting_at},
-    )
+    _ended_record(rate_card, ended, starting_at, replaced_by=added)
     return added
