@@ -46,6 +46,13 @@ PRODUCT_STATE_FIELDS = (
 )
 
 
+def product_state_split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A product's create body split in two: (its state fields, everything else)."""
+    state = {key: value for key, value in data.items() if key in PRODUCT_STATE_FIELDS}
+    rest = {key: value for key, value in data.items() if key not in PRODUCT_STATE_FIELDS}
+    return state, rest
+
+
 def _get_or_404(queryset: QuerySet, object_id: Any, *, what: str, field: str):
     pk = parse_uuid(object_id)
     found = queryset.filter(pk=pk).first() if pk is not None else None
