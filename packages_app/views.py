@@ -325,13 +325,8 @@ class ProductEditView(ObjectFormView):
     success_url_name = "packages:product-detail"
 
     def perform(self, data, form):
-        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
-        return products.product_update(
-            product_id=self.object.pk,
-            starting_at=data["starting_at"] or hour,
-            created_by=self.request.user.get_username(),
-            changes=data["changes"],
-        )
+        created_by = self.request.user.get_username()
+        return products.product_update(product_id=self.object.pk, created_by=created_by, **data)
 
 
 class ProductArchiveView(ObjectActionView, ProductDetailView):

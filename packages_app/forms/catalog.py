@@ -325,9 +325,10 @@ class ProductEditForm(ServiceForm):
     def body(self) -> dict:
         data = self.cleaned_data
         tags = [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]
+        this_hour = timezone.now().replace(minute=0, second=0, microsecond=0)
         return {
             "changes": {"name": data["name"], "tags": tags},
-            "starting_at": data.get("starting_at"),
+            "starting_at": data.get("starting_at") or this_hour,
         }
 
 
