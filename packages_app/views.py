@@ -124,11 +124,13 @@ class RateCardDetailView(ObjectDetailView):
 
 
 class _RateCardFormView(ObjectFormView):
+    """A form of the rate card page: its body names the card."""
+
     page = RateCardDetailView
     success_url_name = "packages:ratecard-detail"
 
     def body(self, form) -> dict:
-        return form.body(self.object.pk)
+        return {"rate_card_id": str(self.object.pk), **form.body()}
 
 
 class _RateChangeFormView(_RateCardFormView):
@@ -160,9 +162,6 @@ class RateChangeView(_RateChangeFormView):
 
     def get_form_kwargs(self) -> dict:
         return {"rate_id": self.kwargs["rate_id"]}
-
-    def body(self, form) -> dict:
-        return form.body()
 
     def perform(self, data, form):
         common = {"rate_card_id": self.object.pk, "rate_id": self.kwargs["rate_id"]}

@@ -148,10 +148,9 @@ class RateForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["product"].choices = product_choices()
 
-    def body(self, rate_card_id) -> dict:
+    def body(self) -> dict:
         data = self.cleaned_data
         body = {
-            "rate_card_id": str(rate_card_id),
             "product_id": data.get("product") or "",
             "rate_type": data["rate_type"],
             "entitled": bool(data.get("entitled")),
@@ -230,13 +229,13 @@ class RateCardAliasForm(ServiceForm):
         "aliases": "name",
     }
 
-    def body(self, rate_card_id) -> dict:
+    def body(self) -> dict:
         data = self.cleaned_data
         alias = {"name": data["name"]}
         for key in ("starting_at", "ending_before"):
             if data.get(key):
                 alias[key] = data[key]
-        return {"rate_card_id": str(rate_card_id), "aliases": [alias]}
+        return {"aliases": [alias]}
 
 
 PRODUCT_TYPES = [
