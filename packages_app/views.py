@@ -270,13 +270,8 @@ class ProductListView(ListCreateView):
     template_name = "packages_app/product_list.html"
 
     def perform(self, data, form):
-        attributes, rest = catalog.product_state_split(data)
-        return products.product_create(
-            name=attributes.pop("name"),
-            type=rest["type"],
-            created_by=self.request.user.get_username(),
-            attributes=attributes,
-        )
+        created_by = self.request.user.get_username()
+        return products.product_create_from_body(data, created_by=created_by)
 
 
 class BillableMetricListView(ListCreateView):
