@@ -108,19 +108,14 @@ class RateCardDetailView(ObjectDetailView):
         # A change form posts the page's date back, so an error shows on the page it came from.
         at = utc_day(self.request.GET.get("at") or self.request.POST.get("at"), timezone.now())
         schedule = rate_card_schedule_at(rate_card=rate_card, at=at)
-        bound_id, bound = self.bound_forms.get("change_form", (None, None))
-
-        def change_form(rate):
-            if str(rate.pk) == bound_id:
-                return bound, True
-            return forms.RateChangeForm(rate_id=rate.pk, initial={"on": at}), False
-
         page = Paginator(schedule.segments, 100).get_page(self.request.GET.get("page"))
-        shown = any(str(segment.pk) == bound_id for segment in schedule.in_force)
-        return {
-            **presenters.rates_at_panel(schedule, at=at, page=page, change_form=change_form),
-            "change_errors": [] if bound is None or shown else bound.error_summary(),
-        }
+        return presenters.rates_at_panel(
+            schedule,
+            at=at,
+            page=page,
+            new_form=lambda rate: forms.RateChangeForm(rate_id=rate.pk, initial={"on": at}),
+            bound=self.bound_forms.get("change_form"),
+        )
 
 
 class _RateCardFormView(ObjectFormView):
