@@ -274,11 +274,28 @@ class EntryRow:
 
 def who_words(entry: AuditLogEntry) -> str:
     """The Who column: the person or process; a Celery task by what it does ("background job:
-    migration batch"), not its dotted name."""
+    migration batch"), not its dotted name; a management command by its name ("command:
+    seed_demo"), a script by what it is ("a command-line job", not the interpreter's "-c")."""
     name = entry.actor_name
     if entry.channel == AuditLogEntry.Channel.TASK and name.startswith("task "):
         return "background job: " + name.rsplit(".", 1)[-1].replace("_", " ")
+    if entry.channel == AuditLogEntry.Channel.SYSTEM:
+        if command := _command_of(name):
+            return f"command: {command}"
+        if _is_script(name):
+            return "a command-line job"
     return name
+
+
+def _command_of(actor_name: str) -> str:
+    """ "manage.py seed_demo" → "seed_demo": the names context.current_actor gives a command."""
+    program, _, command = actor_name.partition(" ")
+    return command if program in ("manage.py", "django-admin") and command else ""
+
+
+def _is_script(actor_name: str) -> bool:
+    """A script's writes, named by its interpreter: "python -c" (older entries: "-c")."""
+    return actor_name.startswith(("-", "python -"))
 
 
 def _is_uuid(value: Any) -> bool:
@@ -603,8 +620,10 @@ def actor_words(entry: AuditLogEntry) -> str:
     if channel == AuditLogEntry.Channel.TASK:
         return f"a background task ({name.removeprefix('task ')})"
     if channel == AuditLogEntry.Channel.SYSTEM:
-        if name.startswith(("manage.py ", "django-admin ")):
+        if _command_of(name):
             return f"the command line ({name})"
+        if _is_script(name):
+            return "a command-line job"
         return f"the process “{name}”"
     return name
 
