@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -115,7 +115,7 @@ ACTION_FIELD_LABELS = {
 
 # Values the API spells as enums (`SCHEDULED`, `AT`, `SKIP`, `NOT_IN_EFFECT`), in the words the
 # pages use for them; a value of such a key missing here reads as lower-case words.
-VALUE_WORDS: dict[str, dict[str, str]] = {
+VALUE_WORDS: dict[str, Mapping[str, str]] = {
     "status": {
         "SCHEDULED": "scheduled",
         "RUNNING": "running",
@@ -146,19 +146,7 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
     },
     "type": {"RENEWAL": "renewal", "DEFAULT": "default"},
     "reason": {"CANARY_DONE": "the canary moved", "REQUESTED": "asked for"},
-    "billing_provider": {
-        "stripe": "Stripe",
-        "netsuite": "NetSuite",
-        "aws_marketplace": "AWS Marketplace",
-        "azure_marketplace": "Azure Marketplace",
-        "gcp_marketplace": "GCP Marketplace",
-    },
-    "delivery_method": {
-        "direct_to_billing_provider": "Direct to billing provider",
-        "aws_sqs": "AWS SQS",
-        "aws_sns": "AWS SNS",
-        "tackle": "Tackle",
-    },
+    # The apps add theirs (billing providers, delivery methods): register_value_words.
 }
 # Keys inside a revert's request that say nothing to a reader (its own bookkeeping).
 REVERT_HIDDEN = {"judged_before", "at"}
@@ -231,6 +219,12 @@ def field_label(key: str, action: str = "") -> str:
     if key in FIELD_LABELS:
         return FIELD_LABELS[key]
     return key.removesuffix("_ids").removesuffix("_id").replace("_", " ").capitalize()
+
+
+def register_value_words(key: str, words: Mapping[str, str]) -> None:
+    """An app's words for the values of one of its keys ("aws_sqs" → "AWS SQS"), registered from
+    its AppConfig.ready(): the History reads the app's own mapping, never a copy of it."""
+    VALUE_WORDS[key] = words
 
 
 def value_words(key: str, value: str) -> str:
