@@ -26,3 +26,9 @@ class PackagesAppConfig(AppConfig):
         from packages_app.metrics import alias_repoints_next_24h
 
         register_state_metrics("alias_repoints_next_24h", alias_repoints_next_24h)
+
+        from config.audit.presenters import register_value_words
+        from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
+
+        register_value_words("billing_provider", BILLING_PROVIDER_NAMES)
+        register_value_words("delivery_method", DELIVERY_METHOD_NAMES)

@@ -21,7 +21,8 @@ FREQUENCY_WORDS = {
 }
 # How the pages spell billing providers and delivery methods (the wire keeps its snake_case):
 # the builder's and the customer page's choices and every page showing one (the `provider_name`
-# and `delivery_name` filters of templatetags/ui.py).
+# and `delivery_name` filters of templatetags/ui.py), and the History's values (registered with
+# config.audit in PackagesAppConfig.ready()).
 BILLING_PROVIDER_NAMES = {
     "stripe": "Stripe",
     "netsuite": "NetSuite",

@@ -202,23 +202,34 @@ def package_list_row(package, entry: dict, running: int | None, now: dt.datetime
 # --- page compositions (what a catalog page shows, from rows its view read) -------------------
 
 
-def rates_at_panel(schedule, *, at: dt.datetime, page, change_form) -> dict:
+def rates_at_panel(schedule, *, at: dt.datetime, page, new_form, bound=None) -> dict:
     """The rate card page's "rates at a date" panel: the rates in force at `at`, each priced
-    in words with its end/replace form (`change_form(rate)` → (form, open)), the superseded
-    ones with what supersedes them, and one `page` of the whole schedule."""
+    in words with its end/replace form (`new_form(rate)`; `bound`, (rate id, form), is one
+    posted back invalid: open on its row, or its errors above the table when its rate is not
+    in force at `at`), the superseded ones with what supersedes them, and one `page` of the
+    whole schedule."""
+    bound_id, bound_form = bound or (None, None)
     rows = []
     for segment in schedule.in_force:
-        form, shown = change_form(segment)
+        shown = str(segment.pk) == bound_id
+        form = bound_form if shown else new_form(segment)
         rows.append(
             {"rate": segment, "price": rate_price_words(segment), "form": form, "open": shown}
         )
+    shown_anywhere = any(row["open"] for row in rows)
     for segment in page.object_list:
         segment.price_words = rate_price_words(segment)
     superseded = [
         {"rate": rate, "price": rate_price_words(rate), "by": by, "by_price": rate_price_words(by)}
         for rate, by in schedule.superseded
     ]
-    return {"at": at, "in_force": rows, "superseded": superseded, "page": page}
+    return {
+        "at": at,
+        "in_force": rows,
+        "superseded": superseded,
+        "page": page,
+        "change_errors": [] if bound_form is None or shown_anywhere else bound_form.error_summary(),
+    }
 
 
 def alias_list_page(page, now: dt.datetime, *, upcoming_days: int) -> dict:

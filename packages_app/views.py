@@ -1,11 +1,6 @@
-"""The catalog's pages: package and rate-card lists, rate cards, alias schedules, products and
-billable metrics, declared on the page toolkit (config.web); what they show is composed by
-packages_app/presenters.py.
-
-The builder's form and the archive page: packages_app/views_packages.py. Pages that need
-contracts (the builder's live preview, the package page with its cohort) live in
-contracts_app/views_packages.py: the catalog never imports contracts_app.
-"""
+"""The catalog's pages (package and rate-card lists, rate cards, aliases, products, billable
+metrics) declared on the page toolkit (config.web), composed by packages_app/presenters.py. The
+builder and the archive page: views_packages.py; pages needing contracts: contracts_app."""
 
 from __future__ import annotations
 
@@ -25,50 +20,14 @@ from config.web import (
     render_page,
 )
 from config.web.forms import today_utc, utc_day
+from packages_app import presenters
 from packages_app.api.billable_metrics import BillableMetricCreateInput
 from packages_app.api.products import ProductCreateInput
-from packages_app.api.products import _split as split_product_fields
 from packages_app.api.rate_cards import RateAddInput, RateCardCreateInput, RateCardUpdateInput
-from packages_app.forms.catalog import (
-    AliasScheduleForm,
-    BillableMetricForm,
-    ProductEditForm,
-    ProductForm,
-    RateCardAliasForm,
-    RateCardForm,
-    RateChangeForm,
-    RateForm,
-    RenameForm,
-    billable_metric_choices,
-    package_choices,
-)
-from packages_app.forms.terms import product_choices
+from packages_app.forms import catalog as forms
 from packages_app.models import AliasName, BillableMetric, Package, Product, RateCard
-from packages_app.presenters import (
-    alias_list_page,
-    alias_page,
-    alias_preview,
-    interval_state,
-    package_list_row,
-    rates_at_panel,
-)
-from packages_app.selectors.aliases import (
-    alias_schedules_of,
-    package_alias_name,
-    package_to_schedule,
-    rate_card_assignments,
-)
-from packages_app.selectors.browse import (
-    aliases_with_intervals,
-    cohort_counts_now,
-    package_list_aliases,
-)
-from packages_app.selectors.catalog import (
-    billable_metric_usage,
-    product_state_at,
-    product_updates,
-    product_usage,
-)
+from packages_app.selectors import aliases as alias_reads
+from packages_app.selectors import browse, catalog
 from packages_app.selectors.rate_schedule import rate_card_schedule_at
 from packages_app.services import alias_previews, aliases, billable_metrics, products, rate_cards
 
@@ -94,10 +53,11 @@ class PackageListView(ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         now, packages = timezone.now(), list(context["object_list"])
-        versions = package_list_aliases(packages, now)
-        running = cohort_counts_now([p.pk for p in packages], now)
+        versions = browse.package_list_aliases(packages, now)
+        running = browse.cohort_counts_now([p.pk for p in packages], now)
         context["rows"] = [
-            package_list_row(p, versions.get(p.pk, {}), running.get(p.pk), now) for p in packages
+            presenters.package_list_row(p, versions.get(p.pk, {}), running.get(p.pk), now)
+            for p in packages
         ]
         return context
 
@@ -135,15 +95,12 @@ class RateCardDetailView(ObjectDetailView):
 
     def get_context_data(self, rate_card) -> dict:
         now = timezone.now()
-        rate_form = self.bound_forms.get("rate_form") or RateForm(
-            initial={"starting_at": today_utc()}
-        )
-        rate_form.fields["product"].choices = product_choices()
-        assignments = rate_card_assignments(rate_card=rate_card)
+        assignments = alias_reads.rate_card_assignments(rate_card=rate_card)
         return {
-            "assignments": [(a, *interval_state(a, now)) for a in assignments],
-            "rate_form": rate_form,
-            "alias_form": self.bound_forms.get("alias_form") or RateCardAliasForm(),
+            "assignments": [(a, *presenters.interval_state(a, now)) for a in assignments],
+            "rate_form": self.bound_forms.get("rate_form")
+            or forms.RateForm(initial={"starting_at": today_utc()}),
+            "alias_form": self.bound_forms.get("alias_form") or forms.RateCardAliasForm(),
             "can_edit": self.request.user.has_perm("packages_app.add_rate"),
         }
 
@@ -151,27 +108,24 @@ class RateCardDetailView(ObjectDetailView):
         # A change form posts the page's date back, so an error shows on the page it came from.
         at = utc_day(self.request.GET.get("at") or self.request.POST.get("at"), timezone.now())
         schedule = rate_card_schedule_at(rate_card=rate_card, at=at)
-        bound_id, bound = self.bound_forms.get("change_form", (None, None))
-
-        def change_form(rate):
-            if str(rate.pk) == bound_id:
-                return bound, True
-            return RateChangeForm(rate_id=rate.pk, initial={"on": at}), False
-
         page = Paginator(schedule.segments, 100).get_page(self.request.GET.get("page"))
-        shown = any(str(segment.pk) == bound_id for segment in schedule.in_force)
-        return {
-            **rates_at_panel(schedule, at=at, page=page, change_form=change_form),
-            "change_errors": [] if bound is None or shown else bound.error_summary(),
-        }
+        return presenters.rates_at_panel(
+            schedule,
+            at=at,
+            page=page,
+            new_form=lambda rate: forms.RateChangeForm(rate_id=rate.pk, initial={"on": at}),
+            bound=self.bound_forms.get("change_form"),
+        )
 
 
 class _RateCardFormView(ObjectFormView):
+    """A form of the rate card page: its body names the card."""
+
     page = RateCardDetailView
     success_url_name = "packages:ratecard-detail"
 
     def body(self, form) -> dict:
-        return form.body(self.object.pk)
+        return {"rate_card_id": str(self.object.pk), **form.body()}
 
 
 class _RateChangeFormView(_RateCardFormView):
@@ -183,14 +137,9 @@ class _RateChangeFormView(_RateCardFormView):
 
 class RateAddView(_RateChangeFormView):
     permission_required = "packages_app.add_rate"
-    form_class = RateForm
+    form_class = forms.RateForm
     form_name = "rate_form"
     serializer = RateAddInput
-
-    def get_form(self, data=None):
-        form = super().get_form(data)
-        form.fields["product"].choices = product_choices()
-        return form
 
     def perform(self, data, form):
         rate = rate_cards.rate_add(rate_card_id=data.pop("rate_card_id"), rate=data)
@@ -203,14 +152,11 @@ class RateChangeView(_RateChangeFormView):
     `rate_replace`); the page comes back at that date."""
 
     permission_required = "packages_app.add_rate"
-    form_class = RateChangeForm
+    form_class = forms.RateChangeForm
     form_name = "change_form"
 
-    def get_form(self, data=None):
-        return RateChangeForm(data, rate_id=self.kwargs["rate_id"])
-
-    def body(self, form) -> dict:
-        return form.body()
+    def get_form_kwargs(self) -> dict:
+        return {"rate_id": self.kwargs["rate_id"]}
 
     def perform(self, data, form):
         common = {"rate_card_id": self.object.pk, "rate_id": self.kwargs["rate_id"]}
@@ -229,7 +175,7 @@ class RateChangeView(_RateChangeFormView):
 
 class RateCardAliasAddView(_RateCardFormView):
     permission_required = "packages_app.change_ratecard"
-    form_class = RateCardAliasForm
+    form_class = forms.RateCardAliasForm
     form_name = "alias_form"
     serializer = RateCardUpdateInput
 
@@ -240,7 +186,7 @@ class RateCardAliasAddView(_RateCardFormView):
 
 class RateCardNewView(ServiceFormView):
     permission_required = "packages_app.add_ratecard"
-    form_class = RateCardForm
+    form_class = forms.RateCardForm
     serializer = RateCardCreateInput
     template_name = "packages_app/rate_card_new.html"
     success_url_name = "packages:ratecard-detail"
@@ -254,16 +200,16 @@ class RateCardNewView(ServiceFormView):
 def alias_list(request):
     """Every alias name (packages and rate cards), with the schedule form."""
     kind, query = request.GET.get("kind", ""), request.GET.get("q", "").strip()
-    names = aliases_with_intervals(kind=kind, query=query)
+    names = browse.aliases_with_intervals(kind=kind, query=query)
     page = Paginator(names, 50).get_page(request.GET.get("page"))
     context = {
-        **alias_list_page(page, timezone.now(), upcoming_days=UPCOMING_DAYS),
+        **presenters.alias_list_page(page, timezone.now(), upcoming_days=UPCOMING_DAYS),
         "kind": kind,
         "q": query,
     }
     if not fragment_for(request, ["alias-table"]):
         initial = {"package": request.GET.get("package", "")}
-        context["form"] = AliasScheduleForm(initial=initial, package_choices=package_choices())
+        context["form"] = forms.AliasScheduleForm(initial=initial)
     return render_page(request, "packages_app/alias_list.html", context, fragments=["alias-table"])
 
 
@@ -278,12 +224,10 @@ class AliasDetailView(ObjectDetailView):
     template_name = "packages_app/alias_detail.html"
 
     def get_context_data(self, alias_name) -> dict:
-        history = alias_schedules_of(alias_name_ids=[alias_name.pk])
-        context = alias_page(alias_name, history, timezone.now())
+        history = alias_reads.alias_schedules_of(alias_name_ids=[alias_name.pk])
+        context = presenters.alias_page(alias_name, history, timezone.now())
         if alias_name.kind == AliasName.Kind.PACKAGE:
-            context["form"] = AliasScheduleForm(
-                initial={"name": alias_name.name}, package_choices=package_choices()
-            )
+            context["form"] = forms.AliasScheduleForm(initial={"name": alias_name.name})
         return context
 
 
@@ -292,36 +236,21 @@ class AliasScheduleView(ServiceFormView):
     which package each date resolves to afterwards; "Confirm" makes the assignment."""
 
     permission_required = "packages_app.add_aliasassignment"
-    form_class = AliasScheduleForm
+    form_class = forms.AliasScheduleForm
     template_name = "packages_app/alias_schedule.html"
     confirm_action = "confirm"
     success_url_name = "packages:alias-detail"
 
-    def get_form_kwargs(self) -> dict:
-        return {"package_choices": package_choices()}
-
-    def body(self, form) -> dict:
-        data = form.cleaned_data
-        package = package_to_schedule(package_id=data["package"], field="schedule.package")
-        starting_at = data.get("starting_at") or timezone.now().replace(second=0, microsecond=0)
-        return {
-            "kind": AliasName.Kind.PACKAGE,
-            "name": data["name"],
-            "package": package,
-            "starting_at": starting_at,
-            "ending_before": data.get("ending_before"),
-        }
-
     def preview(self, arguments, form) -> dict:
         result = alias_previews.alias_assign_preview(**arguments)
-        return alias_preview(
+        return presenters.alias_preview(
             result, name=arguments["name"], starting_at=arguments["starting_at"], now=timezone.now()
         )
 
     def perform(self, arguments, form):
         if not alias_previews.alias_assignment_exists(rate_card=None, **arguments):
             aliases.alias_assign(**arguments, field="schedule")
-        return package_alias_name(name=arguments["name"])
+        return alias_reads.package_alias_name(name=arguments["name"])
 
 
 # --- the catalog lists with their create forms: products, billable metrics -------------------
@@ -330,31 +259,20 @@ class AliasScheduleView(ServiceFormView):
 class ProductListView(ListCreateView):
     permission_required = "packages_app.view_product"
     add_permission = "packages_app.add_product"
-    form_class = ProductForm
+    form_class = forms.ProductForm
     serializer = ProductCreateInput
     queryset = Product.objects.select_related("billable_metric").order_by("name", "id")
     template_name = "packages_app/product_list.html"
 
-    def get_form(self, data=None):
-        form = super().get_form(data)
-        if form is not None:
-            form.fields["billable_metric"].choices = billable_metric_choices()
-        return form
-
     def perform(self, data, form):
-        attributes, rest = split_product_fields(data)
-        return products.product_create(
-            name=attributes.pop("name"),
-            type=rest["type"],
-            created_by=self.request.user.get_username(),
-            attributes=attributes,
-        )
+        created_by = self.request.user.get_username()
+        return products.product_create_from_body(data, created_by=created_by)
 
 
 class BillableMetricListView(ListCreateView):
     permission_required = "packages_app.view_billablemetric"
     add_permission = "packages_app.add_billablemetric"
-    form_class = BillableMetricForm
+    form_class = forms.BillableMetricForm
     serializer = BillableMetricCreateInput
     queryset = BillableMetric.objects.order_by("name", "id")
     template_name = "packages_app/billable_metric_list.html"
@@ -378,31 +296,26 @@ class ProductDetailView(ObjectDetailView):
 
     def get_context_data(self, product) -> dict:
         now = timezone.now()
-        state = product_state_at(product, now)
+        state = catalog.product_state_at(product, now)
         initial = {"name": state["name"], "tags": ", ".join(state.get("tags") or [])}
         return {
             "state": state,
-            "updates": product_updates(product),
-            "usage": product_usage(product=product),
-            "form": self.bound_forms.get("form") or ProductEditForm(initial=initial),
+            "updates": catalog.product_updates(product),
+            "usage": catalog.product_usage(product=product),
+            "form": self.bound_forms.get("form") or forms.ProductEditForm(initial=initial),
             "now": now,
         }
 
 
 class ProductEditView(ObjectFormView):
     permission_required = "packages_app.change_product"
-    form_class = ProductEditForm
+    form_class = forms.ProductEditForm
     page = ProductDetailView
     success_url_name = "packages:product-detail"
 
     def perform(self, data, form):
-        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
-        return products.product_update(
-            product_id=self.object.pk,
-            starting_at=data["starting_at"] or hour,
-            created_by=self.request.user.get_username(),
-            changes=data["changes"],
-        )
+        created_by = self.request.user.get_username()
+        return products.product_update(product_id=self.object.pk, created_by=created_by, **data)
 
 
 class ProductArchiveView(ObjectActionView, ProductDetailView):
@@ -425,14 +338,14 @@ class BillableMetricDetailView(ObjectDetailView):
 
     def get_context_data(self, metric) -> dict:
         return {
-            "products": billable_metric_usage(billable_metric=metric),
-            "form": self.bound_forms.get("form") or RenameForm(initial={"name": metric.name}),
+            "products": catalog.billable_metric_usage(billable_metric=metric),
+            "form": self.bound_forms.get("form") or forms.RenameForm(initial={"name": metric.name}),
         }
 
 
 class BillableMetricRenameView(ObjectFormView):
     permission_required = "packages_app.change_billablemetric"
-    form_class = RenameForm
+    form_class = forms.RenameForm
     page = BillableMetricDetailView
     success_url_name = "packages:billable-metric-detail"
 

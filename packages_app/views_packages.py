@@ -1,14 +1,10 @@
-"""The package pages of the catalog that need no contract: the builder's form (save, add or
-remove a term row; new versions) and the archive page. Their routes (and URL names) stay in
-contracts_app/urls.py beside the pages that do need contracts (contracts_app/views_packages.py:
-the builder's live preview, materialised by the provisioning code, and the package page with
-its cohort). The archive page's running count comes from the registered cohort counter.
-"""
+"""The catalog's package pages that need no contract: the builder's form (save, add or remove a
+term row; new versions) and the archive page. Routed in contracts_app/urls.py beside the builder's
+live preview and the package page (contracts_app/views_packages.py), which need contracts."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import render
 from django.utils import timezone
 from django_htmx.http import trigger_client_event
 
@@ -19,10 +15,9 @@ from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.forms.builder import (
     BuilderForms,
     VersionForm,
-    add_row_to,
+    after_row_button,
     builder_initial_from_package,
     not_carried_over,
-    remove_row_from,
 )
 from packages_app.models import Package
 from packages_app.presenters import unpriced_words
@@ -35,7 +30,8 @@ from packages_app.services.versions import aliases_taken_over, package_version_c
 class PackageBuilderView(ServiceFormView):
     """`/packages/new/` and `/packages/<id>/new-version/`. Named buttons add or remove a term
     row (the builder's fields come back, nothing is saved); "Save" creates the package (or the
-    new version, optionally taking over the source's aliases)."""
+    new version, optionally taking over the source's aliases) and warns when a subscription has
+    no price on its rate card. An error shows the whole page: its summary sits above the fields."""
 
     permission_required = "packages_app.add_package"
     template_name = "packages_app/builder.html"
@@ -65,42 +61,33 @@ class PackageBuilderView(ServiceFormView):
         if action == "save":
             return super().post(request, *args, **kwargs)
         self.load()
-        data = request.POST
-        if action.startswith("add:"):
-            data = add_row_to(data, action.removeprefix("add:"))
-        elif action.startswith("remove:"):
-            data = remove_row_from(data, action.removeprefix("remove:"))
-        context = self.builder_context(BuilderForms(data), fresh_rows=True)
+        forms = BuilderForms(after_row_button(request.POST, action))
+        context = self.builder_context(forms, fresh_rows=True)
         response = render_page(request, self.template_name, context, default="builder-fields")
         return trigger_client_event(response, "builderChanged", after="settle")
 
     def perform(self, data, form):
-        if self.takeover is not None and not self.takeover.is_valid():
-            return None
         username = self.request.user.get_username()
         if self.source is None:
-            return self._saved(package_create(created_by=username, **data))
-        try:
-            return self._saved(
-                package_version_create(
+            package = package_create(created_by=username, **data)
+        elif not self.takeover.is_valid():
+            return None
+        else:
+            takeover_from = self.takeover.cleaned_data.get("take_over_aliases_from")
+            try:
+                package = package_version_create(
                     source=self.source,
                     created_by=username,
-                    take_over_aliases_from=self.takeover.cleaned_data.get("take_over_aliases_from"),
+                    take_over_aliases_from=takeover_from,
                     **data,
                 )
-            )
-        except ApplicationError as exc:
-            if exc.field != "take_over_aliases_from":
-                raise
-            self.takeover.add_error("take_over_aliases_from", exc.message)
-        return None
-
-    def _saved(self, package):
-        """Saved; warn when a subscription has no price on the package's rate card."""
-        unpriced = package_unpriced_subscriptions(
-            package=package, terms=package.terms.all(), at=timezone.now()
-        )
-        if unpriced:
+            except ApplicationError as exc:
+                if exc.field != "take_over_aliases_from":
+                    raise
+                self.takeover.add_error("take_over_aliases_from", exc.message)
+                return None
+        terms, now = package.terms.all(), timezone.now()
+        if unpriced := package_unpriced_subscriptions(package=package, terms=terms, at=now):
             messages.warning(self.request, unpriced_words(unpriced))
         return package
 
@@ -120,10 +107,6 @@ class PackageBuilderView(ServiceFormView):
         elif self.source is not None:
             context["not_carried_over"] = not_carried_over(self.source, self.source.terms.all())
         return context
-
-    def render_form(self, form, **extra):
-        # The whole page: its error summary sits above the fields.
-        return render(self.request, self.template_name, {**self.get_context_data(form), **extra})
 
 
 class PackageArchiveView(ObjectActionView):

@@ -4,11 +4,18 @@ inclusive), over the audit trail's own reader (config/audit/selectors.py)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 
 from config.audit.models import AuditLogEntry
-from config.audit.selectors import audit_entries
+from config.audit.selectors import (
+    DESC,
+    audit_entries,
+    audit_page,
+    batch_groups,
+    entries_one_per_batch,
+)
 
 
 def _day_start(day: dt.date | None) -> dt.datetime | None:
@@ -36,3 +43,14 @@ def activity_entries(
         xact_id=xact,
     )
     return entries.filter(channel=channel) if channel else entries
+
+
+def activity_page(filters: dict[str, Any], *, limit: int, cursor: str | None):
+    """One page of /activity/, newest first, and what each of its rows' transactions wrote:
+    one row per batch (`entries_one_per_batch`, `batch_groups`) unless one object's or one
+    transaction's entries were asked for (then every entry, and no groups)."""
+    entries = activity_entries(**filters)
+    grouped = not filters.get("resource_id") and not filters.get("xact")
+    listed = entries_one_per_batch(entries) if grouped else entries
+    page = audit_page(listed, limit=limit, cursor=cursor, sort=DESC)
+    return page, batch_groups(entries, page.items) if grouped else {}

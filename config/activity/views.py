@@ -9,15 +9,9 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from config.activity.forms import ActivityFilterForm
-from config.activity.selectors import activity_entries
+from config.activity.selectors import activity_entries, activity_page
 from config.audit import presenters
-from config.audit.selectors import (
-    DESC,
-    audit_page,
-    batch_groups,
-    entries_one_per_batch,
-    resource_history,
-)
+from config.audit.selectors import DESC, audit_page, resource_history
 from config.web import htmx_partial, page_or_first, query_string, render_page
 
 PAGE_SIZE = 50
@@ -29,10 +23,10 @@ MEMBERS_SHOWN = 50  # entries of one grouped transaction shown when it is expand
 def activity(request):
     form = ActivityFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    entries = activity_entries(**filters)
     target = (request.htmx.target or "") if htmx_partial(request) else ""
     if filters.get("xact") and target.startswith("group-"):
         # A grouped row expanded in place: its first entries, and a link to all of them.
+        entries = activity_entries(**filters)
         page = audit_page(entries, limit=MEMBERS_SHOWN, cursor=None, sort=DESC)
         context = {
             "rows": presenters.entry_rows(page.items),
@@ -40,19 +34,14 @@ def activity(request):
             "more": page.next_cursor is not None,
         }
         return render(request, "audit/activity.html#members", context)
-    # One row per batch unless one object's or one transaction's entries were asked for.
-    grouped = not filters.get("resource_id") and not filters.get("xact")
-    listed = entries_one_per_batch(entries) if grouped else entries
-    page = page_or_first(
-        lambda after: audit_page(listed, limit=PAGE_SIZE, cursor=after, sort=DESC),
+    page, groups = page_or_first(
+        lambda after: activity_page(filters, limit=PAGE_SIZE, cursor=after),
         request.GET.get("after"),
     )
     kept = [key for key in request.GET if key != "after"]
     context = {
         "form": form,
-        "rows": presenters.activity_rows(
-            page.items, batch_groups(entries, page.items) if grouped else {}
-        ),
+        "rows": presenters.activity_rows(page.items, groups),
         "next_url": f"?{query_string(request.GET, kept, after=page.next_cursor)}"
         if page.next_cursor
         else None,

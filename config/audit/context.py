@@ -19,6 +19,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.core.management.base import BaseCommand
 from django.http import HttpRequest
 
 from config.logs import task_request_id
@@ -52,6 +53,8 @@ class Actor:
 _current: ContextVar[AuditContext | None] = ContextVar("audit_context", default=None)
 # Writes made outside any request or task (a management command's run) share this id.
 PROCESS_RUN_ID = uuid.uuid4().hex
+# Every management command runs through BaseCommand.execute (manage.py and call_command alike).
+_COMMAND_EXECUTE = BaseCommand.execute.__code__
 
 
 def request_id_from(raw: str | None) -> str:
@@ -115,11 +118,31 @@ def audit_actor(
         _current.reset(token)
 
 
+def _running_command() -> str:
+    """The management command on the stack ("seed_demo"), however it was started: `manage.py`,
+    `call_command` from a script or `python -c`; empty when none runs. Only the writes made
+    outside any request or task ask, and only a code object is compared per frame."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is _COMMAND_EXECUTE:
+            command = frame.f_locals.get("self")
+            return type(command).__module__.rsplit(".", 1)[-1] if command is not None else ""
+        frame = frame.f_back
+    return ""
+
+
 def _process_name() -> str:
+    """A process's writes: "manage.py <command>" while a management command runs, else the
+    program ("celery", "python -c"), never an interpreter flag alone."""
+    command = _running_command()
+    if command:
+        return f"manage.py {command}"
     argv = sys.argv or ["python"]
     program = os.path.basename(argv[0])
     if program == "manage.py" or program == "django-admin":
         return " ".join([program, *argv[1:2]])
+    if program.startswith("-"):  # `python -c …` (argv[0] is "-c"), `python -m …`
+        return f"python {program}"
     return program or "system"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -115,7 +115,7 @@ ACTION_FIELD_LABELS = {
 
 # Values the API spells as enums (`SCHEDULED`, `AT`, `SKIP`, `NOT_IN_EFFECT`), in the words the
 # pages use for them; a value of such a key missing here reads as lower-case words.
-VALUE_WORDS: dict[str, dict[str, str]] = {
+VALUE_WORDS: dict[str, Mapping[str, str]] = {
     "status": {
         "SCHEDULED": "scheduled",
         "RUNNING": "running",
@@ -150,19 +150,7 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
         "CANARY_EMPTY": "the canary matched no contract that moves",
         "REQUESTED": "asked for",
     },
-    "billing_provider": {
-        "stripe": "Stripe",
-        "netsuite": "NetSuite",
-        "aws_marketplace": "AWS Marketplace",
-        "azure_marketplace": "Azure Marketplace",
-        "gcp_marketplace": "GCP Marketplace",
-    },
-    "delivery_method": {
-        "direct_to_billing_provider": "Direct to billing provider",
-        "aws_sqs": "AWS SQS",
-        "aws_sns": "AWS SNS",
-        "tackle": "Tackle",
-    },
+    # The apps add theirs (billing providers, delivery methods): register_value_words.
 }
 # Keys inside a revert's request that say nothing to a reader (its own bookkeeping).
 REVERT_HIDDEN = {"judged_before", "at"}
@@ -237,6 +225,12 @@ def field_label(key: str, action: str = "") -> str:
     return key.removesuffix("_ids").removesuffix("_id").replace("_", " ").capitalize()
 
 
+def register_value_words(key: str, words: Mapping[str, str]) -> None:
+    """An app's words for the values of one of its keys ("aws_sqs" → "AWS SQS"), registered from
+    its AppConfig.ready(): the History reads the app's own mapping, never a copy of it."""
+    VALUE_WORDS[key] = words
+
+
 def value_words(key: str, value: str) -> str:
     """An enum value of `key` in words: "SCHEDULED" → "scheduled", "SKIP" → "skipped (…)"."""
     known = VALUE_WORDS.get(key, {})
@@ -278,11 +272,28 @@ class EntryRow:
 
 def who_words(entry: AuditLogEntry) -> str:
     """The Who column: the person or process; a Celery task by what it does ("background job:
-    migration batch"), not its dotted name."""
+    migration batch"), not its dotted name; a management command by its name ("command:
+    seed_demo"), a script by what it is ("a command-line job", not the interpreter's "-c")."""
     name = entry.actor_name
     if entry.channel == AuditLogEntry.Channel.TASK and name.startswith("task "):
         return "background job: " + name.rsplit(".", 1)[-1].replace("_", " ")
+    if entry.channel == AuditLogEntry.Channel.SYSTEM:
+        if command := _command_of(name):
+            return f"command: {command}"
+        if _is_script(name):
+            return "a command-line job"
     return name
+
+
+def _command_of(actor_name: str) -> str:
+    """ "manage.py seed_demo" → "seed_demo": the names context.current_actor gives a command."""
+    program, _, command = actor_name.partition(" ")
+    return command if program in ("manage.py", "django-admin") and command else ""
+
+
+def _is_script(actor_name: str) -> bool:
+    """A script's writes, named by its interpreter: "python -c" (older entries: "-c")."""
+    return actor_name.startswith(("-", "python -"))
 
 
 def _is_uuid(value: Any) -> bool:
@@ -607,8 +618,10 @@ def actor_words(entry: AuditLogEntry) -> str:
     if channel == AuditLogEntry.Channel.TASK:
         return f"a background task ({name.removeprefix('task ')})"
     if channel == AuditLogEntry.Channel.SYSTEM:
-        if name.startswith(("manage.py ", "django-admin ")):
+        if _command_of(name):
             return f"the command line ({name})"
+        if _is_script(name):
+            return "a command-line job"
         return f"the process “{name}”"
     return name
 

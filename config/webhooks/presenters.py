@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from config.core.instants import format_instant_to_second
+from config.core.instants import format_day_or_minute, format_instant_to_second
 from config.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from config.webhooks.selectors import endpoint_status
 
@@ -22,12 +22,13 @@ AFTER_FAILURE = {
 
 
 def status_words(endpoint: WebhookEndpoint) -> tuple[str, str]:
-    """(css class, words): "Enabled", "Failing since …", "Archived …"."""
+    """(css class, words): "Enabled", "Failing since …", "Archived …", to the minute as the
+    other pages say an instant."""
     status = endpoint_status(endpoint)
     if status == "archived":
-        return status, f"Archived {format_instant_to_second(endpoint.archived_at)}"
+        return status, f"Archived {format_day_or_minute(endpoint.archived_at)}"
     if status == "failing":
-        return status, f"Failing since {format_instant_to_second(endpoint.failing_since)}"
+        return status, f"Failing since {format_day_or_minute(endpoint.failing_since)}"
     return status, "Enabled"
 
 
@@ -37,7 +38,7 @@ def last_delivery_words(endpoint: WebhookEndpoint) -> str:
     if when is None:
         return "Nothing sent yet"
     outcome = getattr(endpoint, "last_error", "") or f"HTTP {endpoint.last_status}"
-    return f"{format_instant_to_second(when)} · {outcome}"
+    return f"{format_day_or_minute(when)} · {outcome}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def endpoint_row(endpoint: WebhookEndpoint) -> dict:
 
 
 def attempt_row(attempt: WebhookDeliveryAttempt) -> AttemptRow:
+    """A line of the delivery log: its time to the second (retries are seconds apart)."""
     delivery = attempt.delivery
     ok = not attempt.error
     return AttemptRow(

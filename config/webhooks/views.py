@@ -35,10 +35,7 @@ class WebhookListView(ObjectListView):
     create_permission = ADD
     empty_text = "No webhooks yet: add one to have events POSTed to your systems."
     paginate_by = 25
-
-    def get_queryset(self):
-        self.queryset = selectors.endpoints_with_last_attempt()
-        return super().get_queryset()
+    queryset = selectors.endpoints_with_last_attempt()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

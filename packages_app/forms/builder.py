@@ -352,3 +352,13 @@ def remove_row_from(data, row: str):
     data = data.copy()
     data[f"{row}-DELETE"] = "on"
     return data
+
+
+def after_row_button(data, action: str):
+    """The builder's POST data after the named row button `action` ("add:<key>" adds a row to
+    formset `key`, "remove:<key>-<index>" deletes that row)."""
+    if action.startswith("add:"):
+        return add_row_to(data, action.removeprefix("add:"))
+    if action.startswith("remove:"):
+        return remove_row_from(data, action.removeprefix("remove:"))
+    return data

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from config.web.forms import (
     BLANK,
@@ -14,8 +15,9 @@ from config.web.forms import (
     ServiceForm,
     utc_datetime_field,
 )
-from packages_app.forms.terms import FREQUENCY_CHOICES
-from packages_app.models import BillableMetric, Package
+from packages_app.forms.terms import FREQUENCY_CHOICES, product_choices
+from packages_app.models import AliasName, BillableMetric, Package
+from packages_app.selectors.aliases import package_to_schedule
 
 
 def package_choices() -> list[tuple[str, str]]:
@@ -46,10 +48,23 @@ class AliasScheduleForm(forms.Form):
         "schedule": "starting_at",
     }
 
-    def __init__(self, *args, package_choices=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["package"].choices = list(package_choices)
+        self.fields["package"].choices = package_choices()
         self.fields["name"].widget.attrs["list"] = "alias-names"
+
+    def body(self) -> dict:
+        """`alias_assign`'s arguments: the package checked (it exists, not archived), an empty
+        start meaning now (to the minute)."""
+        data = self.cleaned_data
+        return {
+            "kind": AliasName.Kind.PACKAGE,
+            "name": data["name"],
+            "package": package_to_schedule(package_id=data["package"], field="schedule.package"),
+            "starting_at": data.get("starting_at")
+            or timezone.now().replace(second=0, microsecond=0),
+            "ending_before": data.get("ending_before"),
+        }
 
     def field_for(self, path: str | None) -> str | None:
         return self.paths.get(path or "", None)
@@ -129,10 +144,13 @@ class RateForm(ServiceForm):
         "rate_card_id": None,
     }
 
-    def body(self, rate_card_id) -> dict:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = product_choices()
+
+    def body(self) -> dict:
         data = self.cleaned_data
         body = {
-            "rate_card_id": str(rate_card_id),
             "product_id": data.get("product") or "",
             "rate_type": data["rate_type"],
             "entitled": bool(data.get("entitled")),
@@ -211,13 +229,13 @@ class RateCardAliasForm(ServiceForm):
         "aliases": "name",
     }
 
-    def body(self, rate_card_id) -> dict:
+    def body(self) -> dict:
         data = self.cleaned_data
         alias = {"name": data["name"]}
         for key in ("starting_at", "ending_before"):
             if data.get(key):
                 alias[key] = data[key]
-        return {"rate_card_id": str(rate_card_id), "aliases": [alias]}
+        return {"aliases": [alias]}
 
 
 PRODUCT_TYPES = [
@@ -242,6 +260,10 @@ class ProductForm(ServiceForm):
         "billable_metric_id": "billable_metric",
         "tags": "tags",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["billable_metric"].choices = billable_metric_choices()
 
     def body(self) -> dict:
         data = self.cleaned_data
@@ -302,9 +324,10 @@ class ProductEditForm(ServiceForm):
     def body(self) -> dict:
         data = self.cleaned_data
         tags = [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]
+        this_hour = timezone.now().replace(minute=0, second=0, microsecond=0)
         return {
             "changes": {"name": data["name"], "tags": tags},
-            "starting_at": data.get("starting_at"),
+            "starting_at": data.get("starting_at") or this_hour,
         }
 
 

@@ -46,6 +46,13 @@ PRODUCT_STATE_FIELDS = (
 )
 
 
+def product_state_split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A product's create body split in two: (its state fields, everything else)."""
+    state = {key: value for key, value in data.items() if key in PRODUCT_STATE_FIELDS}
+    rest = {key: value for key, value in data.items() if key not in PRODUCT_STATE_FIELDS}
+    return state, rest
+
+
 def get_or_not_found(queryset: QuerySet, object_id: Any, *, what: str, field: str):
     """The row of `queryset` with this id, or NotFound ("{what} {id} not found") naming `field`:
     a malformed id is simply not found."""

@@ -26,6 +26,7 @@ from packages_app.selectors.catalog import (
     PRODUCT_STATE_FIELDS,
     product_get,
     product_state_at,
+    product_state_split,
 )
 from packages_app.services.billable_metrics import checked_save_recorded
 from packages_app.services.packages import package_wires_expire, package_wires_invalidate
@@ -161,6 +162,21 @@ def product_create(
         changes={"id": product.pk, "name": name, "type": product_type},
     )
     return product
+
+
+def product_create_from_body(body: dict[str, Any], *, created_by: str = "") -> Product:
+    """A product from a checked `products/create` body (the API's, the product list's form):
+    its state fields (`product_state_split`) are its first state, the rest its type and
+    settings."""
+    attributes, rest = product_state_split(body)
+    return product_create(
+        name=attributes.pop("name"),
+        type=rest["type"],
+        created_by=created_by,
+        attributes=attributes,
+        custom_fields=rest.get("custom_fields"),
+        sql_breakdown_granularity=rest.get("sql_breakdown_granularity"),
+    )
 
 
 @transaction.atomic

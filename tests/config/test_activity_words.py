@@ -5,7 +5,10 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.management import call_command
 
+from config.audit.context import audit_actor
+from config.audit.models import AuditLogEntry
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
 from tests.builders.migrations import create_migration
@@ -104,3 +107,23 @@ def test_a_resource_type_outside_the_select_still_filters(reader):
     response = reader.get("/activity/?resource_type=contract_term")
     assert [row.entry.resource_type for row in response.context["rows"]] == ["contract_term"]
     assert "Contract term" in response.content.decode()
+
+
+def test_a_command_or_a_script_is_named_as_a_reader_expects(reader, monkeypatch):
+    """The Who column of a write with no request or task: the management command by its name,
+    a `python -c` script as a command-line job (its argv[0], "-c", said nothing)."""
+    UserFactory(username="robot")
+    monkeypatch.setattr("sys.argv", ["-c"])
+    # a command run from a script (call_command), then the script's own write
+    call_command("create_api_token", "robot", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    package = two_packages()[0]
+    alias_assign(kind="package", name="Script plan", package=package, starting_at=START)
+    # and an entry recorded before the interpreter's flag was named
+    with audit_actor(name="-c"):
+        alias_assign(kind="package", name="Old plan", package=package, starting_at=START)
+    names = set(AuditLogEntry.objects.values_list("actor_name", flat=True))
+    assert {"manage.py create_api_token", "python -c", "-c"} <= names
+    html = reader.get("/activity/").content.decode()
+    text = _visible(html)
+    assert "command: create_api_token" in text and text.count("a command-line job") >= 2
+    assert not re.search(r">\s*-c\s*<", html) and "python -c" not in text

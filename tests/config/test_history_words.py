@@ -12,12 +12,14 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from config.audit import presenters
 from config.audit.context import audit_actor
 from contracts_app.services.cohort_migrations import (
     RevertScope,
     cohort_migration_resume,
     cohort_migration_revert,
 )
+from packages_app.describe import BILLING_PROVIDER_NAMES, DELIVERY_METHOD_NAMES
 from packages_app.services.rate_cards import rate_end
 from tests.builders.migrations import create_migration
 from tests.builders.pages import flat_rate
@@ -134,3 +136,14 @@ def test_who_created_a_job_is_said_from_its_audit_entry(reader):
     assert "by the command line (manage.py cohort_migration)" in cli_page
     assert "by ci-user through the API (token “Nightly rollout”)" in api_page
     assert "by —" not in cli_page and "by —" not in api_page
+
+
+def test_billing_words_are_the_apps_own_not_a_copy(monkeypatch):
+    """The History spells billing providers and delivery methods as the pages do, from the
+    catalog's one mapping (registered in its AppConfig.ready()): a name added there reads the
+    same in the History, and config.audit keeps no copy to fall behind."""
+    monkeypatch.setitem(BILLING_PROVIDER_NAMES, "chargebee", "Chargebee")
+    monkeypatch.setitem(DELIVERY_METHOD_NAMES, "aws_eventbridge", "AWS EventBridge")
+    assert presenters.value_words("billing_provider", "chargebee") == "Chargebee"
+    assert presenters.value_words("delivery_method", "aws_eventbridge") == "AWS EventBridge"
+    assert presenters.value_words("billing_provider", "aws_marketplace") == "AWS Marketplace"

@@ -107,3 +107,29 @@ def test_deliveries_page_by_25_newest_first_and_older_pages_come_as_a_fragment(c
     assert "2027-01-15T00:00:00Z" in fragment and "Older →" not in fragment
     # a forged cursor starts again from the newest, never a 500
     assert client.get(f"/webhooks/{hook.pk}/?after=forged").status_code == 200
+
+
+def test_status_and_last_delivery_read_to_the_minute_as_every_page_does(client):
+    """The "Failing since …" status, the list's last delivery and "Created" in the pages' one
+    instant format (config.core.instants.format_day_or_minute), as the History's values."""
+    import datetime as dt
+
+    from config.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent
+
+    hook = endpoint()
+    at = dt.datetime(2027, 1, 15, 10, 5, 9, tzinfo=dt.UTC)
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(failing_since=at, created_at=at)
+    event = WebhookEvent.objects.create(type="contract.created", data={"id": "c"})
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=hook, status="FAILED")
+    WebhookDeliveryAttempt.objects.create(
+        delivery=delivery, endpoint=hook, attempted_at=at, response_status=500, duration_ms=3
+    )
+    client.force_login(user("view_webhookendpoint"))
+    listing = client.get("/webhooks/").content.decode()
+    assert "Failing since 2027-01-15T10:05Z" in listing
+    assert "2027-01-15T10:05Z · HTTP 500" in listing
+    detail = client.get(f"/webhooks/{hook.pk}/").content.decode()
+    assert "Failing since 2027-01-15T10:05Z" in detail
+    assert "<dt>Created</dt><dd>2027-01-15T10:05Z</dd>" in detail
+    # the delivery log keeps its seconds: retries are seconds apart
+    assert '<time datetime="2027-01-15T10:05:09Z">2027-01-15T10:05:09Z</time>' in detail
