@@ -386,16 +386,13 @@ def _canary_empty_pause(migration: CohortMigration, *, now) -> None:
     before moving anyone, saying why, rather than looking as if a canary had moved."""
     migration.status, migration.paused_at, migration.canary_open = Status.PAUSED, now, False
     migration.save(update_fields=["status", "paused_at", "canary_open"])
-    audit_record(
+    _status_announce(
+        migration,
         action="pause",
-        resource_type="cohort_migration",
-        resource_id=migration.pk,
+        before=Status.RUNNING,
+        event="paused",
+        data={"reason": "CANARY_EMPTY"},
         description="The canary matched no contract that moves; paused before moving any",
-        changes={"status": {"before": Status.RUNNING, "after": Status.PAUSED}},
-    )
-    events_record(
-        "cohort_migration.paused",
-        {"id": migration.pk, "status": Status.PAUSED, "reason": "CANARY_EMPTY"},
     )
 
 
@@ -500,29 +497,64 @@ def _status_error(migration: CohortMigration, action: str, allowed: str) -> Vali
     )
 
 
+def _status_set(migration: CohortMigration, *, allowed, verb: str, allowed_words: str, **columns):
+    """One conditional UPDATE (no lock waited for: batches never lock the job row), then the
+    job read back; 400 naming migration_id when its status allows no such change."""
+    changed = CohortMigration.objects.filter(id=migration.id, status__in=allowed).update(**columns)
+    migration.refresh_from_db()
+    if not changed:
+        raise _status_error(migration, verb, allowed_words)
+
+
+def _status_announce(
+    migration: CohortMigration,
+    *,
+    action: str,
+    before: str | None,
+    event: str,
+    data: dict | None = None,
+    description: str = "",
+) -> None:
+    """A status change as History records it and as webhooks announce it (in its transaction)."""
+    status = (
+        {"after": migration.status}
+        if before is None
+        else {"before": before, "after": migration.status}
+    )
+    audit_record(
+        action=action,
+        resource_type="cohort_migration",
+        resource_id=migration.pk,
+        description=description,
+        changes={"status": status},
+    )
+    events_record(
+        f"cohort_migration.{event}",
+        {"id": migration.pk, "status": migration.status, **(data or {})},
+    )
+
+
 @transaction.atomic
 def cohort_migration_cancel(*, migration: CohortMigration) -> CohortMigration:
     """SCHEDULED | RUNNING | PAUSED → CANCELLED, at once: pending items become CANCELLED but those
     of the batches in flight, which finish (or cancel them: cohort_migration_batches); each
     chain stops at its next batch. Migrated items stay until reverted."""
-    now = timezone.now()
-    changed = CohortMigration.objects.filter(
-        id=migration.id, status__in=CohortMigration.CANCELLABLE
-    ).update(status=Status.CANCELLED, finished_at=now)
-    migration.refresh_from_db()
-    if not changed:
-        raise _status_error(migration, "cancelled", "SCHEDULED, RUNNING or PAUSED")
-    cancelled = pending_items_cancel(migration.id)
-    audit_record(
-        action="cancel",
-        resource_type="cohort_migration",
-        resource_id=migration.pk,
-        description=f"Cancelled; {cancelled} pending contracts will not move",
-        changes={"status": {"after": Status.CANCELLED}},
+    _status_set(
+        migration,
+        allowed=CohortMigration.CANCELLABLE,
+        verb="cancelled",
+        allowed_words="SCHEDULED, RUNNING or PAUSED",
+        status=Status.CANCELLED,
+        finished_at=timezone.now(),
     )
-    events_record(
-        "cohort_migration.cancelled",
-        {"id": migration.pk, "status": Status.CANCELLED, "cancelled": cancelled},
+    cancelled = pending_items_cancel(migration.id)
+    _status_announce(
+        migration,
+        action="cancel",
+        before=None,
+        event="cancelled",
+        data={"cancelled": cancelled},
+        description=f"Cancelled; {cancelled} pending contracts will not move",
     )
     return migration
 
@@ -746,22 +778,20 @@ def cohort_migration_pause(*, migration: CohortMigration) -> CohortMigration:
     chain stops at its next batch (a batch that sees the pause under its item locks leaves
     them PENDING; at most the batches already past that check finish). Pending items stay
     PENDING; the beat dispatcher never resumes a paused job (it revives RUNNING ones only)."""
-    now = timezone.now()
-    changed = CohortMigration.objects.filter(
-        id=migration.id, status__in=CohortMigration.PAUSABLE
-    ).update(status=Status.PAUSED, paused_at=now)
-    migration.refresh_from_db()
-    if not changed:
-        raise _status_error(migration, "paused", "RUNNING")
-    audit_record(
-        action="pause",
-        resource_type="cohort_migration",
-        resource_id=migration.pk,
-        changes={"status": {"before": Status.RUNNING, "after": Status.PAUSED}},
+    _status_set(
+        migration,
+        allowed=CohortMigration.PAUSABLE,
+        verb="paused",
+        allowed_words="RUNNING",
+        status=Status.PAUSED,
+        paused_at=timezone.now(),
     )
-    events_record(
-        "cohort_migration.paused",
-        {"id": migration.pk, "status": Status.PAUSED, "reason": "REQUESTED"},
+    _status_announce(
+        migration,
+        action="pause",
+        before=Status.RUNNING,
+        event="paused",
+        data={"reason": "REQUESTED"},
     )
     return migration
 
@@ -772,19 +802,15 @@ def cohort_migration_resume(*, migration: CohortMigration) -> CohortMigration:
     task of before the pause becomes a no-op). A canary that was paused before it finished
     goes on with the canary; one that finished moves the rest. Nothing pending: the chains
     find nothing and complete the job."""
-    changed = CohortMigration.objects.filter(
-        id=migration.id, status__in=CohortMigration.RESUMABLE
-    ).update(status=Status.RUNNING, paused_at=None)
-    migration.refresh_from_db()
-    if not changed:
-        raise _status_error(migration, "resumed", "PAUSED")
-    audit_record(
-        action="resume",
-        resource_type="cohort_migration",
-        resource_id=migration.pk,
-        changes={"status": {"before": Status.PAUSED, "after": Status.RUNNING}},
+    _status_set(
+        migration,
+        allowed=CohortMigration.RESUMABLE,
+        verb="resumed",
+        allowed_words="PAUSED",
+        status=Status.RUNNING,
+        paused_at=None,
     )
-    events_record("cohort_migration.resumed", {"id": migration.pk, "status": Status.RUNNING})
+    _status_announce(migration, action="resume", before=Status.PAUSED, event="resumed")
     transaction.on_commit(lambda: _queue_batches(migration.id, revert=False))
     return migration
 
@@ -821,15 +847,13 @@ def cohort_migration_retry_failed(*, migration: CohortMigration) -> CohortMigrat
         locked.status, locked.finished_at = Status.RUNNING, None
         locked.save(update_fields=["status", "finished_at"])
         transaction.on_commit(lambda: _queue_batches(locked.id, revert=False))
-    audit_record(
+    _status_announce(
+        locked,
         action="retry_failed",
-        resource_type="cohort_migration",
-        resource_id=locked.pk,
+        before=before,
+        event="retried",
+        data={"retried": retried},
         description=f"{retried} failed contract(s) queued again",
-        changes={"status": {"before": before, "after": locked.status}},
-    )
-    events_record(
-        "cohort_migration.retried", {"id": locked.pk, "status": locked.status, "retried": retried}
     )
     migration.refresh_from_db()
     return migration
