@@ -193,10 +193,8 @@ def forecast_panel(compute, data: QueryDict, **extra) -> dict:
                 forecast = compute(())
             except ApplicationError:
                 forecast = None
-    panel = {"error": error, "usage_inputs": [], "view": None, **extra}
+    panel = {"error": error, "usage_inputs": [], "view": None, "unpriced": False, **extra}
     if forecast is not None:
-        # The forecast names its credit types itself (no second query for the names).
-        panel["view"] = forecast_view(forecast, credit_type_names={})
         panel["usage_inputs"] = [
             {
                 "name": f"{USAGE_PREFIX}{product.id}",
@@ -206,6 +204,14 @@ def forecast_panel(compute, data: QueryDict, **extra) -> dict:
             }
             for product in forecast_usage_products(forecast)
         ]
+        # Nothing charged or granted in any period and no usage to price: the package has no
+        # prices, said as such (no table of zeros, no chart of "$0.00" bars).
+        panel["unpriced"] = not panel["usage_inputs"] and not any(
+            period.lines for period in forecast.periods
+        )
+        # The forecast names its credit types itself (no second query for the names).
+        if not panel["unpriced"]:
+            panel["view"] = forecast_view(forecast, credit_type_names={})
     return {"forecast_panel": panel}
 
 
