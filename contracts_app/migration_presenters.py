@@ -181,6 +181,9 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
         # shows up); a job that has ended is not polled.
         "polls": migration.is_unfinished or paused,
         "poll_every": "10s" if paused else "5s" if waiting else "1s",
+        # What the page shows now, sent back with the next poll: when it differs, the items
+        # table is refreshed too (views_migrations.migration_live), so table and counts agree.
+        "seen": "-".join([migration.status, *(str(n) for n in counts.values())]),
         "now": now,
     }
 

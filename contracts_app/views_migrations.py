@@ -177,13 +177,17 @@ class MigrationDetailView(KeysetListView):
 @page_view(VIEW)
 def migration_live(request, migration_id):
     """The polled fragment: while the job moves (or waits, PAUSED: slowly), the same fragment
-    polls again; once it has ended, 286 (htmx stops polling) and a `migrationFinished` event
-    refreshes the items."""
+    polls again, with a `migrationProgressed` event refreshing the items when its status or
+    counts differ from what the page showed (`?seen=`); once it has ended, 286 (htmx stops
+    polling) and a `migrationFinished` event refreshes the items."""
     migration = _migration(migration_id)
     context = _live(request, migration)
     template = "contracts_app/migrations/detail.html#live"
     if context["polls"]:
-        return render(request, template, context)
+        response = render(request, template, context)
+        if request.GET.get("seen") != context["seen"]:
+            trigger_client_event(response, "migrationProgressed")
+        return response
     response = HttpResponseStopPolling(render_to_string(template, context, request))
     return trigger_client_event(response, "migrationFinished")
 
