@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.http import QueryDict
+from django.http import Http404, QueryDict
+from django.urls import reverse
 
 from config.core.errors import ApplicationError
 from config.core.money import exact_sum, totals_by_credit_type
@@ -20,6 +21,7 @@ from contracts_app.services.forecasts import (
     GRANT_KINDS,
     Forecast,
     forecast_usage_products,
+    package_forecast,
     preview_forecast,
 )
 from contracts_app.services.previews import ContractPreview
@@ -213,6 +215,28 @@ def forecast_panel(compute, data: QueryDict, **extra) -> dict:
         if not panel["unpriced"]:
             panel["view"] = forecast_view(forecast, credit_type_names={})
     return {"forecast_panel": panel}
+
+
+def package_forecast_context(package_id, data: QueryDict, *, start, standalone: bool) -> dict:
+    """The package page's forecast (its fragment, or its page `standalone`) for a contract
+    starting `start`, with the expected usage in `data`; an unknown package is a 404."""
+
+    def compute(usage):
+        try:
+            return package_forecast(package_id=str(package_id), starting_at=start, usage=usage)
+        except ApplicationError as exc:
+            if exc.field == "package_id":
+                raise Http404(exc.message) from exc
+            raise
+
+    return forecast_panel(
+        compute,
+        data,
+        refresh_url=reverse("contracts:package-forecast", args=[package_id]),
+        in_builder=False,
+        start=start,
+        standalone=standalone,
+    )
 
 
 def builder_forecast(preview: ContractPreview | None, data: QueryDict, *, refresh_url: str) -> dict:
