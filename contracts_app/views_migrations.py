@@ -117,14 +117,8 @@ class MigrationNewView(ServiceFormView):
         return wizard_preview(self.resolve(data), form, confirming=confirming, now=timezone.now())
 
     def perform(self, data: dict, form):
-        return cohort_migration_create(
-            data=self.resolve(data),
-            name=data.get("name", ""),
-            run_at=data.get("run_at"),
-            uniqueness_key=form.cleaned_data.get("uniqueness_key") or None,
-            created_by=self.request.user.get_username(),
-            canary=data.get("canary"),
-        )
+        arguments = form.create_arguments(data, self.request.user.get_username())
+        return cohort_migration_create(data=self.resolve(data), **arguments)
 
     def get_context_data(self, form) -> dict:
         return {"form": form, "past_from": self.past_from}
