@@ -508,6 +508,17 @@ class CohortMigrationForm(ServiceForm):
             body["allow_past"] = True
         return as_wire(body)
 
+    def create_arguments(self, data: dict, created_by: str) -> dict:
+        """cohort_migration_create's arguments besides the resolved input, from the checked
+        body `data` and this form's uniqueness key (a double confirm makes one job)."""
+        return {
+            "name": data.get("name", ""),
+            "run_at": data.get("run_at"),
+            "uniqueness_key": self.cleaned_data.get("uniqueness_key") or None,
+            "created_by": created_by,
+            "canary": data.get("canary"),
+        }
+
     def rebound(self, **values: str) -> CohortMigrationForm:
         """The same input with uploaded files' ids moved into the text boxes (the confirm step
         carries no file, so it sends what was previewed) and `values` set (hidden fields)."""

@@ -66,6 +66,12 @@ class ContractEditForm(ServiceForm):
     def visible(self):
         return [field for field in self if not field.is_hidden]
 
+    # The htmx answer when this form comes back invalid: its own fragment, with its errors.
+    fragment = "contracts_app/contract_edits/forms.html#edit-form"
+
+    def fragment_context(self, contract) -> dict:
+        return {"contract": contract, "form": self}
+
     def _check_window(self, data: dict, start: str, end: str) -> None:
         if data.get(start) and data.get(end) and data[end] <= data[start]:
             self.add_error(end, "Must be after the start.")
@@ -313,6 +319,13 @@ class ArchiveTermForm(ContractEditForm):
     def done_words(self) -> str:
         removed = self.archivable.get(self.cleaned_data["term"]) == "remove_overrides"
         return "Override removed." if removed else "Term archived: it no longer applies."
+
+    fragment = "contracts_app/contract_edits/added_terms.html#archive-form"  # the term's row
+
+    def fragment_context(self, contract) -> dict:
+        errors = " ".join(message for messages in self.errors.values() for message in messages)
+        term_id = self.data.get(self.add_prefix("term"), "")
+        return {"contract": contract, "term_id": term_id, "archive_errors": errors}
 
 
 EDIT_FORMS: dict[str, type[ContractEditForm]] = {

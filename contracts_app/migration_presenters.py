@@ -6,6 +6,7 @@ The views (`views_migrations.py`) only route; the rules stay in the selectors an
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +33,7 @@ from contracts_app.selectors.cohort_migrations import (
     migration_skip_reasons,
 )
 from contracts_app.selectors.contracts import credit_type_names
+from contracts_app.services.cohort_migrations import RevertScope, effective_in_past
 from packages_app.models import Package
 from packages_app.selectors.package_diff import package_diff_names
 
@@ -85,6 +87,19 @@ def preview_context(resolved) -> dict:
         ),
         "cohort_counts": _cohort_counts(resolved, preview),
         "after_chart": _after_chart(resolved),
+    }
+
+
+def wizard_preview(resolved, form, *, confirming: bool, now: dt.datetime) -> dict:
+    """The wizard's preview step: the preview, whether a confirm came with other input than
+    the one previewed, whether the date is past, and the form bound again with the digest of
+    this input and a fresh uniqueness key (hidden inputs)."""
+    return {
+        **preview_context(resolved),
+        "changed_since_preview": confirming,
+        # Still asked (ticked) while the date is past, so the confirm carries the answer.
+        "past_from": effective_in_past(resolved.spec, now=now),
+        "rebound": form.rebound(previewed=form.digest(), uniqueness_key=f"ui-{uuid.uuid4()}"),
     }
 
 
@@ -181,8 +196,29 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
         # shows up); a job that has ended is not polled.
         "polls": migration.is_unfinished or paused,
         "poll_every": "10s" if paused else "5s" if waiting else "1s",
+        # What the page shows now, sent back with the next poll: when it differs, the items
+        # table is refreshed too (views_migrations.migration_live), so table and counts agree.
+        "seen": "-".join([migration.status, *(str(n) for n in counts.values())]),
         "now": now,
     }
+
+
+# Which answer of live_context allows each action of a job's page.
+ALLOWED_BY = {
+    "cancel": "can_cancel",
+    "revert": "can_revert",
+    "pause": "can_pause",
+    "resume": "can_resume",
+    "retry": "retry_failed",
+}
+
+
+def transition_allowed(live: dict, action: str, scope: str) -> bool:
+    """Whether the job offers `action` now (a revert of what has not taken effect: its own
+    count), as its page's buttons do."""
+    if action == "revert" and scope == RevertScope.NOT_IN_EFFECT:
+        return bool(live["revert_not_in_effect"])
+    return bool(live[ALLOWED_BY[action]])
 
 
 def creator_words(migration: CohortMigration) -> str:

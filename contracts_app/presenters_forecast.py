@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.http import QueryDict
+from django.http import Http404, QueryDict
+from django.urls import reverse
 
 from config.core.errors import ApplicationError
 from config.core.money import exact_sum, totals_by_credit_type
@@ -20,6 +21,7 @@ from contracts_app.services.forecasts import (
     GRANT_KINDS,
     Forecast,
     forecast_usage_products,
+    package_forecast,
     preview_forecast,
 )
 from contracts_app.services.previews import ContractPreview
@@ -193,10 +195,8 @@ def forecast_panel(compute, data: QueryDict, **extra) -> dict:
                 forecast = compute(())
             except ApplicationError:
                 forecast = None
-    panel = {"error": error, "usage_inputs": [], "view": None, **extra}
+    panel = {"error": error, "usage_inputs": [], "view": None, "unpriced": False, **extra}
     if forecast is not None:
-        # The forecast names its credit types itself (no second query for the names).
-        panel["view"] = forecast_view(forecast, credit_type_names={})
         panel["usage_inputs"] = [
             {
                 "name": f"{USAGE_PREFIX}{product.id}",
@@ -206,7 +206,37 @@ def forecast_panel(compute, data: QueryDict, **extra) -> dict:
             }
             for product in forecast_usage_products(forecast)
         ]
+        # Nothing charged or granted in any period and no usage to price: the package has no
+        # prices, said as such (no table of zeros, no chart of "$0.00" bars).
+        panel["unpriced"] = not panel["usage_inputs"] and not any(
+            period.lines for period in forecast.periods
+        )
+        # The forecast names its credit types itself (no second query for the names).
+        if not panel["unpriced"]:
+            panel["view"] = forecast_view(forecast, credit_type_names={})
     return {"forecast_panel": panel}
+
+
+def package_forecast_context(package_id, data: QueryDict, *, start, standalone: bool) -> dict:
+    """The package page's forecast (its fragment, or its page `standalone`) for a contract
+    starting `start`, with the expected usage in `data`; an unknown package is a 404."""
+
+    def compute(usage):
+        try:
+            return package_forecast(package_id=str(package_id), starting_at=start, usage=usage)
+        except ApplicationError as exc:
+            if exc.field == "package_id":
+                raise Http404(exc.message) from exc
+            raise
+
+    return forecast_panel(
+        compute,
+        data,
+        refresh_url=reverse("contracts:package-forecast", args=[package_id]),
+        in_builder=False,
+        start=start,
+        standalone=standalone,
+    )
 
 
 def builder_forecast(preview: ContractPreview | None, data: QueryDict, *, refresh_url: str) -> dict:

@@ -73,12 +73,10 @@ class CustomerListView(ObjectListView):
     empty_text = "No customers yet."
     template_name = "contracts_app/customer_list.html"
 
-    def package_filter(self):
-        return parse_uuid(self.request.GET.get("package"))
-
     def get_queryset(self):
+        package_id = parse_uuid(self.request.GET.get("package"))
         return customers_with_current_package(
-            now=timezone.now(), query=self.search_query(), package_id=self.package_filter()
+            now=timezone.now(), query=self.search_query(), package_id=package_id
         )
 
     def get_context_data(self, **kwargs):

@@ -34,16 +34,13 @@ from packages_app.models import AliasName, Package
 COHORT_PAGE_SIZE = 50
 
 
+@method_decorator(reads_from_replica, name="get")  # after the login and permission checks
 class _CohortView(KeysetListView):
     """A cohort: the filter form, the count, and a keyset page of contracts whose "Load more"
     carries the filters and the cursor."""
 
     permission_required = "contracts_app.view_contract"
     page_fragment = "cohort"
-
-    @method_decorator(reads_from_replica)  # after the login and permission checks
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 class PackageCohortView(_CohortView):

@@ -136,14 +136,4 @@ class ContractEditView(ObjectFormView):
     def render_form(self, form, **extra):
         if not htmx_partial(self.request):
             return super().render_form(form, **extra)
-        if form.kind == "archive":
-            errors = " ".join(message for messages in form.errors.values() for message in messages)
-            context = {
-                "contract": self.contract,
-                "term_id": form.data.get("archive-term", ""),
-                "archive_errors": errors,
-            }
-            template = "contracts_app/contract_edits/added_terms.html#archive-form"
-            return render(self.request, template, context)
-        context = {"contract": self.contract, "form": form}
-        return render(self.request, "contracts_app/contract_edits/forms.html#edit-form", context)
+        return render(self.request, form.fragment, form.fragment_context(self.contract))

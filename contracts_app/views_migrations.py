@@ -5,8 +5,6 @@ offers: migration_actions); what the pages show is computed by `migration_presen
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -26,7 +24,8 @@ from contracts_app.migration_presenters import (
     live_context,
     migration_list_page,
     migration_page,
-    preview_context,
+    transition_allowed,
+    wizard_preview,
 )
 from contracts_app.models import CohortMigration
 from contracts_app.selectors.cohort_migrations import migration_get, migration_items
@@ -40,7 +39,6 @@ from contracts_app.services.cohort_migrations import (
     cohort_migration_resume,
     cohort_migration_retry_failed,
     cohort_migration_revert,
-    effective_in_past,
 )
 
 PAGE_SIZE = 50
@@ -115,24 +113,12 @@ class MigrationNewView(ServiceFormView):
             raise ValidationFailed(PAST_WORDS, field=exc.field) from exc
 
     def preview(self, data: dict, form) -> dict:
-        resolved = self.resolve(data)
-        return {
-            **preview_context(resolved),
-            "changed_since_preview": self.request.POST.get("_action") == "confirm",
-            # Still asked (ticked) while the date is past, so the confirm carries the answer.
-            "past_from": effective_in_past(resolved.spec, now=timezone.now()),
-            "rebound": form.rebound(previewed=form.digest(), uniqueness_key=f"ui-{uuid.uuid4()}"),
-        }
+        confirming = self.request.POST.get("_action") == "confirm"
+        return wizard_preview(self.resolve(data), form, confirming=confirming, now=timezone.now())
 
     def perform(self, data: dict, form):
-        return cohort_migration_create(
-            data=self.resolve(data),
-            name=data.get("name", ""),
-            run_at=data.get("run_at"),
-            uniqueness_key=form.cleaned_data.get("uniqueness_key") or None,
-            created_by=self.request.user.get_username(),
-            canary=data.get("canary"),
-        )
+        arguments = form.create_arguments(data, self.request.user.get_username())
+        return cohort_migration_create(data=self.resolve(data), **arguments)
 
     def get_context_data(self, form) -> dict:
         return {"form": form, "past_from": self.past_from}
@@ -177,13 +163,17 @@ class MigrationDetailView(KeysetListView):
 @page_view(VIEW)
 def migration_live(request, migration_id):
     """The polled fragment: while the job moves (or waits, PAUSED: slowly), the same fragment
-    polls again; once it has ended, 286 (htmx stops polling) and a `migrationFinished` event
-    refreshes the items."""
+    polls again, with a `migrationProgressed` event refreshing the items when its status or
+    counts differ from what the page showed (`?seen=`); once it has ended, 286 (htmx stops
+    polling) and a `migrationFinished` event refreshes the items."""
     migration = _migration(migration_id)
     context = _live(request, migration)
     template = "contracts_app/migrations/detail.html#live"
     if context["polls"]:
-        return render(request, template, context)
+        response = render(request, template, context)
+        if request.GET.get("seen") != context["seen"]:
+            trigger_client_event(response, "migrationProgressed")
+        return response
     response = HttpResponseStopPolling(render_to_string(template, context, request))
     return trigger_client_event(response, "migrationFinished")
 
@@ -203,13 +193,13 @@ CSV_COLUMNS += ("reason", "message", "effective_at", "new_contract_id")
 
 # --- cancel, revert, pause, resume, retry -------------------------------------------------
 
-# Each action: its service, and which answer of migration_actions (via live_context) allows it.
+# Each action's service (whether the job offers it now: migration_presenters.transition_allowed).
 TRANSITIONS = {
-    "cancel": (lambda m, scope: cohort_migration_cancel(migration=m), "can_cancel"),
-    "revert": (lambda m, scope: cohort_migration_revert(migration=m, scope=scope), "can_revert"),
-    "pause": (lambda m, scope: cohort_migration_pause(migration=m), "can_pause"),
-    "resume": (lambda m, scope: cohort_migration_resume(migration=m), "can_resume"),
-    "retry": (lambda m, scope: cohort_migration_retry_failed(migration=m), "retry_failed"),
+    "cancel": lambda m, scope: cohort_migration_cancel(migration=m),
+    "revert": lambda m, scope: cohort_migration_revert(migration=m, scope=scope),
+    "pause": lambda m, scope: cohort_migration_pause(migration=m),
+    "resume": lambda m, scope: cohort_migration_resume(migration=m),
+    "retry": lambda m, scope: cohort_migration_retry_failed(migration=m),
 }
 
 
@@ -217,15 +207,12 @@ TRANSITIONS = {
 def migration_transition(request, migration_id, action: str):
     """GET: what the action will do, if allowed now; POST: do it (a revert's `?scope=`)."""
     migration = _migration(migration_id)
-    write, allowed_by = TRANSITIONS[action]
     scope = RevertScope.NOT_IN_EFFECT if request.GET.get("scope") == "NOT_IN_EFFECT" else "ALL"
-    if action == "revert" and scope == RevertScope.NOT_IN_EFFECT:
-        allowed_by = "revert_not_in_effect"
     context = _live(request, migration)
-    allowed, error = bool(context[allowed_by]), ""
+    allowed, error = transition_allowed(context, action, scope), ""
     if request.method == "POST":
         try:
-            write(migration, scope)
+            TRANSITIONS[action](migration, scope)
         except ApplicationError as exc:
             error = exc.message
         else:

@@ -7,20 +7,17 @@ presenters_forecast.py.
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from config.core.errors import ApplicationError
 from config.web import ObjectDetailView, htmx_partial, page_view, render_page
 from config.web.forms import submit_through, utc_day
 from contracts_app.presenters_cohort import chart_context
-from contracts_app.presenters_forecast import builder_forecast, forecast_panel
+from contracts_app.presenters_forecast import builder_forecast, package_forecast_context
 from contracts_app.presenters_packages import builder_preview, package_page, saved_package_preview
 from contracts_app.selectors.cohorts import package_cohort_summary
 from contracts_app.selectors.contracts import credit_type_names
-from contracts_app.services.forecasts import package_forecast
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.forms.builder import BuilderForms
 from packages_app.selectors.aliases import alias_schedules_of
@@ -97,25 +94,8 @@ class PackageDetailView(ObjectDetailView):
 def package_forecast_panel(request, package_id):
     """The package page's forecast for a contract starting `start` (today by default): the
     fragment for htmx, else a page (the link of the package page without JavaScript)."""
-    start = utc_day(request.GET.get("start"))
-    standalone = not htmx_partial(request)
-
-    def compute(usage):
-        try:
-            return package_forecast(package_id=str(package_id), starting_at=start, usage=usage)
-        except ApplicationError as exc:
-            if exc.field == "package_id":
-                raise Http404(exc.message) from exc
-            raise
-
-    context = forecast_panel(
-        compute,
-        request.GET,
-        refresh_url=reverse("contracts:package-forecast", args=[package_id]),
-        in_builder=False,
-        start=start,
-        standalone=standalone,
-    )
+    start, standalone = utc_day(request.GET.get("start")), not htmx_partial(request)
+    context = package_forecast_context(package_id, request.GET, start=start, standalone=standalone)
     if standalone:
         context["package"] = package_for_page(package_id=package_id)
     return render_page(request, "packages_app/forecast_page.html", context, default="forecast")

@@ -71,3 +71,26 @@ def test_forecast_on_the_package_page_and_builder_and_money_on_the_wizard(
     page.locator("[data-testid=preview-money]").scroll_into_view_if_needed()
     shot(page, "3-wizard-money")
     assert not CohortMigration.objects.exists()
+
+
+def test_a_package_without_prices_says_so_on_its_page(live_server, page):
+    """A package with no priced term on a card that prices no usage: the package page's
+    forecast is an empty state in words, no chart of "$0.00" bars."""
+    card = rate_card([monthly_fee(product("Unused fee", "SUBSCRIPTION"), 1000)], name="Fees")
+    bare = package(card, name="Bare Plan", duration=YEAR)
+    UserFactory(username="priya", is_superuser=True)
+    base = live_server.url
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "priya")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/packages/{bare.id}/?start=2027-03-01")
+    empty = page.locator("[data-testid=forecast-unpriced]")
+    empty.wait_for()
+    assert "This package has no prices" in empty.inner_text()
+    assert page.locator("#forecast svg").count() == 0
+    assert "$0.00" not in page.inner_text("#forecast")
+    empty.scroll_into_view_if_needed()
+    shot(page, "4-package-without-prices")

@@ -18,6 +18,7 @@ from contracts_app.models import CohortMigration, Customer
 from contracts_app.services.cohort_migrations import (
     cohort_migration_cancel,
     cohort_migration_create,
+    cohort_migration_revert,
     migration_input,
     migration_start,
 )
@@ -227,6 +228,54 @@ def test_a_staged_rollout_in_the_browser_canary_pause_resume(
     run_to_end(migration)
     page.locator("#migration-live .status-completed").wait_for()
     assert "8 of 8" in page.inner_text("#migration-live")
+
+
+def test_a_page_opened_before_the_canary_moved_shows_the_moved_items(
+    live_server, page, unconsumed_bulk_queue
+):
+    """The items table follows the polled counts: opened while nothing had moved, the page
+    shows the canary's 3 contracts migrated once the job has paused (not "pending")."""
+    v1, v2 = starter_plans(8)
+    base = live_server.url
+    login(page, base)
+    migration = job(v1, v2, canary={"count": 3})
+    migration_start(migration_id=migration.id)
+    page.goto(f"{base}/migrations/{migration.id}/")
+    rows = page.locator("#item-rows tr")
+    assert rows.count() == 8 and page.locator("#item-rows .status-pending").count() == 8
+
+    run_to_end(migration)
+    page.locator("#migration-live .status-paused").wait_for()
+    page.wait_for_function(
+        "document.querySelectorAll('#item-rows .status-migrated').length === 3", timeout=20_000
+    )
+    assert page.locator("#item-rows .status-pending").count() == 5
+    assert page.inner_text("[data-count=migrated]") == "3"
+    shot(page, "10-paused-items-agree-with-counts")
+
+
+def test_a_reverted_jobs_items_say_their_new_contract_is_archived(
+    live_server, page, unconsumed_bulk_queue
+):
+    """Skip reasons in words only; a reverted item's new contract link is marked archived."""
+    v1, v2 = starter_plans(4)
+    late = Customer.objects.order_by("name").first()
+    late.contracts.update(starting_at=MOVE + dt.timedelta(days=1))
+    base = live_server.url
+    login(page, base)
+    migration = job(v1, v2)
+    migration_start(migration_id=migration.id)
+    run_to_end(migration)
+    cohort_migration_revert(migration=migration)
+    run_to_end(migration, revert=True)
+    page.goto(f"{base}/migrations/{migration.id}/")
+    live = page.locator("#migration-live")
+    assert "STARTS_AFTER_EFFECTIVE" not in live.inner_text()
+    assert live.get_by_role("link", name=re.compile(r"^1 · ")).count() == 1
+    archived = page.locator("#item-rows .badge", has_text="archived")
+    assert archived.count() == 3
+    assert page.get_by_role("link", name=re.compile(r"^new contract of .*, archived$")).count() == 3
+    shot(page, "11-reverted-items-archived")
 
 
 def test_retry_failed_moves_the_fixed_items(live_server, page, unconsumed_bulk_queue):

@@ -451,3 +451,19 @@ def test_contract_page_queries_are_constant_with_many_edits(
     assert "Edit history" in editor.get(more.replace("&amp;", "&")).content.decode()
     # a forged cursor starts from the newest
     assert "Initech #24" in editor.get(f"/contracts/{contract.id}/edits/?after=zz").content.decode()
+
+
+def test_an_archive_refused_for_htmx_is_its_rows_form_again_with_the_reason(editor, contract):
+    """A term no edit added (the package's credit): the archive button's own fragment comes
+    back open, naming why, with the term it was for; nothing is written."""
+    term = ContractTerm.objects.filter(contract=contract).first()
+    before = counts(contract)
+    response = post_form(
+        editor, contract, "archive", {"term": str(term.id)}, key="ui-x", HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "<main" not in html
+    assert html.lstrip().startswith('<details class="confirm" open>')
+    assert "This term was not added by an edit, or is already archived." in html
+    assert f'name="archive-term" value="{term.id}"' in html
+    assert counts(contract) == before

@@ -49,7 +49,7 @@ def test_a_paused_jobs_page_polls_slowly_and_notices_a_resume_made_elsewhere(pri
     # the page of a paused job polls, every 10 s (not every second)
     page = pricing_client.get(reverse("contracts:migration-detail", args=[migration.id]))
     section = re.search(r'<section id="migration-live"[^>]*>', page.content.decode())[0]
-    assert f'hx-get="{live}"' in section and 'hx-trigger="every 10s"' in section
+    assert f'hx-get="{live}?seen=PAUSED-' in section and 'hx-trigger="every 10s"' in section
 
     # still paused: the fragment keeps polling slowly (200, not 286)
     response = pricing_client.get(live, HTTP_HX_REQUEST="true")

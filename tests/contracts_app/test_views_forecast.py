@@ -87,3 +87,15 @@ def test_needs_login_and_the_package_read_permission(client, plan):
 
 def test_an_unknown_package_is_a_404(viewer):
     assert viewer.get("/packages/00000000-0000-0000-0000-000000000001/forecast/").status_code == 404
+
+
+def test_a_package_without_prices_says_so_instead_of_a_chart_of_zeros(viewer):
+    """A package with no terms on a card that prices no usage (a fee nobody subscribes to): an
+    empty state in words, no table of "$0.00" and no chart."""
+    card = rate_card([monthly_fee(product("Unused fee", "SUBSCRIPTION"), 1000)], name="Fees")
+    bare = package(card, name="Bare", duration=YEAR)
+    html = viewer.get(
+        f"/packages/{bare.id}/forecast/?start=2027-03-01", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "This package has no prices" in html
+    assert "$0.00" not in html and "tl-bar" not in html and "forecast-table" not in html
