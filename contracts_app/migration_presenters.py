@@ -198,7 +198,13 @@ def live_context(migration: CohortMigration, *, may_change: bool, now: dt.dateti
         "poll_every": "10s" if paused else "5s" if waiting else "1s",
         # What the page shows now, sent back with the next poll: when it differs, the items
         # table is refreshed too (views_migrations.migration_live), so table and counts agree.
-        "seen": "-".join([migration.status, *(str(n) for n in counts.values())]),
+        # While RUNNING only the status counts: a table reloaded every second would lose the
+        # rows a reader added with "Load more".
+        "seen": "-".join(
+            [migration.status]
+            if migration.status == migration.Status.RUNNING
+            else [migration.status, *(str(n) for n in counts.values())]
+        ),
         "now": now,
     }
 

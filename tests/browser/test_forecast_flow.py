@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from contracts_app.models import CohortMigration
+from tests.builders import pricing
 from tests.builders.browser import WIDE, Screenshots, login, screenshot_dir
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -76,16 +77,11 @@ def test_forecast_on_the_package_page_and_builder_and_money_on_the_wizard(
 def test_a_package_without_prices_says_so_on_its_page(live_server, page):
     """A package with no priced term on a card that prices no usage: the package page's
     forecast is an empty state in words, no chart of "$0.00" bars."""
-    card = rate_card([monthly_fee(product("Unused fee", "SUBSCRIPTION"), 1000)], name="Fees")
-    bare = package(card, name="Bare Plan", duration=YEAR)
-    UserFactory(username="priya", is_superuser=True)
+    fee = pricing.product("Unused fee", "SUBSCRIPTION")
+    card = pricing.rate_card([pricing.monthly_fee(fee, 1000)], name="Fees")
+    bare = pricing.package(card, name="Bare Plan", duration={"unit": "MONTHS", "value": 12})
     base = live_server.url
-    page.set_viewport_size({"width": 1400, "height": 900})
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "priya")
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    login(page, base, width=WIDE)
     page.goto(f"{base}/packages/{bare.id}/?start=2027-03-01")
     empty = page.locator("[data-testid=forecast-unpriced]")
     empty.wait_for()

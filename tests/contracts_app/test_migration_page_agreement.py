@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
+from contracts_app.services.cohort_migration_batches import migration_batch_run
 from contracts_app.services.cohort_migrations import (
     cohort_migration_create,
     cohort_migration_revert,
@@ -66,6 +67,12 @@ def test_the_items_follow_the_polled_counts_of_a_paused_job(pricing_client):
     assert _item_badges(html) == ["pending"] * 5
     assert 'hx-trigger="migrationFinished from:body, migrationProgressed from:body"' in html
     poll = _poll_url(html)
+
+    # while it runs, a batch that moved contracts reloads no table (a reader's "Load more"
+    # rows would go): only a change of status does
+    assert migration_batch_run(migration_id=migration.id, batch_size=1) == 1
+    running = pricing_client.get(poll, HTTP_HX_REQUEST="true")
+    assert running.status_code == 200 and "HX-Trigger" not in running
 
     # when the canary moves 2 and the job pauses, the next poll says the counts changed
     assert run_to_end(migration).status == CohortMigration.Status.PAUSED
