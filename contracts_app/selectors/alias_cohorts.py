@@ -40,7 +40,8 @@ def alias_cohort_page(
     limit: int,
     cursor: str | None,
 ) -> tuple[list, str | None]:
-    """[(package, contracts)] of one page of at most `limit` contracts, and the next cursor."""
+    """[(package, contracts, continued)] of one page of at most `limit` contracts, and the next
+    cursor; `continued`: the group goes on from the page before (its heading is already shown)."""
     position, inner = _alias_cursor(cursor)
     groups, room = [], limit
     for index in range(position, len(packages)):
@@ -49,7 +50,7 @@ def alias_cohort_page(
             inner = None
             continue
         page = _package_page(package, filters=filters, now=now, limit=room, cursor=inner)
-        groups.append((package, page.items))
+        groups.append((package, page.items, bool(inner)))
         room -= len(page.items)
         inner = None
         if page.next_cursor:

@@ -216,6 +216,24 @@ def test_the_alias_cohort_lists_every_version_grouped_in_alias_order(
         pricing_client.get(f"/aliases/{alias_name.id}/cohort/?at=2026-04-15")
 
 
+def test_load_more_on_the_alias_cohort_does_not_repeat_a_group_heading(
+    pricing_client, alias_with_versions
+):
+    # given an alias cohort whose first version fills more than a page
+    alias_name, _versions = alias_with_versions
+    url = f"/aliases/{alias_name.id}/cohort/?starting_at=2025-01-01&archived=1"
+    pages = [pricing_client.get(url).content.decode()]
+    # when every "Load more" is followed
+    while (href := more_href(pages[-1])) is not None:
+        pages.append(pricing_client.get(url.split("?")[0] + href).content.decode())
+    # then each version's heading is shown once, however many pages its contracts fill
+    headings = [
+        name for html in pages for name in re.findall(r'scope="rowgroup"><a [^>]*>([^<]+)<', html)
+    ]
+    assert len(pages) > 2
+    assert headings == ["Starter Plan v1", "Starter Plan v2"]
+
+
 def test_the_alias_cohort_filters_by_date_like_the_package_pages(
     pricing_client, client, alias_with_versions
 ):
