@@ -341,29 +341,21 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
             starting_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         )
 
+    def _contract_body(contract: Contract, **fields) -> dict:
+        return {"customer_id": str(contract.customer_id), "contract_id": str(contract.id), **fields}
+
+    def _contract_call(path: str, contract: Contract, **fields) -> Call:
+        """A POST about `contract`, recorded on it."""
+        body = _contract_body(contract, **fields)
+        return Call("POST", path, body, "contract", lambda _b: str(contract.id))
+
     def contract_end():
-        contract = _contract()
-        body = {
-            "customer_id": str(contract.customer_id),
-            "contract_id": str(contract.id),
-            "ending_before": "2025-01-01T00:00:00Z",
-        }
-        return Call(
-            "POST",
-            "/v1/contracts/updateEndDate",
-            body,
-            "contract",
-            lambda _b: str(contract.id),
+        return _contract_call(
+            "/v1/contracts/updateEndDate", _contract(), ending_before="2025-01-01T00:00:00Z"
         )
 
     def contract_archive():
-        contract = _contract()
-        body = {
-            "customer_id": str(contract.customer_id),
-            "contract_id": str(contract.id),
-            "void_invoices": False,
-        }
-        return Call("POST", "/v1/contracts/archive", body, "contract", lambda _b: str(contract.id))
+        return _contract_call("/v1/contracts/archive", _contract(), void_invoices=False)
 
     def _package_contract() -> Contract:
         from contracts_app.services.provisioning import contract_provision
@@ -411,13 +403,11 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
         )
 
     def contract_edit():
-        contract = _contract()
-        body = {
-            "customer_id": str(contract.customer_id),
-            "contract_id": str(contract.id),
-            "update_contract_name": "Edited",
-            "update_contract_end_date": "2025-01-01T00:00:00Z",
-        }
+        body = _contract_body(
+            _contract(),
+            update_contract_name="Edited",
+            update_contract_end_date="2025-01-01T00:00:00Z",
+        )
         return Call("POST", "/v2/contracts/edit", body, "contract", _id)
 
     def term_edit(kind: str):
@@ -438,20 +428,16 @@ def _cases() -> dict[tuple[str, str], Callable[[], Call]]:
     def contract_amend():
         contract = _package_contract()
         product_id = str(contract.terms.first().product_id)
-        body = {
-            "customer_id": str(contract.customer_id),
-            "contract_id": str(contract.id),
-            "starting_at": "2024-02-01T00:00:00Z",
-            "scheduled_charges": [
-                {
-                    "product_id": product_id,
-                    "schedule": {
-                        "schedule_items": [{"timestamp": "2024-02-01T00:00:00Z", "amount": 5}]
-                    },
-                }
-            ],
+        charge = {
+            "product_id": product_id,
+            "schedule": {"schedule_items": [{"timestamp": "2024-02-01T00:00:00Z", "amount": 5}]},
         }
-        return Call("POST", "/v1/contracts/amend", body, "contract", lambda _b: str(contract.id))
+        return _contract_call(
+            "/v1/contracts/amend",
+            contract,
+            starting_at="2024-02-01T00:00:00Z",
+            scheduled_charges=[charge],
+        )
 
     def customer_call(action: str, body: dict):
         def case():

@@ -122,14 +122,15 @@ def _reads(ids: dict[str, str]) -> list[tuple[str, str, dict]]:
     """(method, path, request parts) of every read, naming the seeded objects."""
     at = {"at": "2024-06-01T00:00:00Z"}
     customer, contract = {"customer_id": ids["customer"]}, {"contract_id": ids["contract"]}
+
+    def get_one(collection: str, kind: str) -> tuple[str, str, dict]:
+        """The GET of the seeded object of `kind`, by its `{kind}_id` in the path."""
+        return "GET", f"{collection}/{{{kind}_id}}", {"path_parameters": {f"{kind}_id": ids[kind]}}
+
     return [
         ("GET", "/v1/credit-types/list", {}),
         ("GET", "/v1/billable-metrics", {}),
-        (
-            "GET",
-            "/v1/billable-metrics/{billable_metric_id}",
-            {"path_parameters": {"billable_metric_id": ids["billable_metric"]}},
-        ),
+        get_one("/v1/billable-metrics", "billable_metric"),
         ("POST", "/v1/contract-pricing/products/get", {"body": {"id": ids["product"]}}),
         ("POST", "/v1/contract-pricing/products/list", {"body": {}}),
         ("POST", "/v1/contract-pricing/rate-cards/get", {"body": {"id": ids["rate_card"]}}),
@@ -152,26 +153,14 @@ def _reads(ids: dict[str, str]) -> list[tuple[str, str, dict]]:
             {"body": {"package_id": ids["package"]}},
         ),
         ("GET", "/v1/customers", {}),
-        (
-            "GET",
-            "/v1/customers/{customer_id}",
-            {"path_parameters": {"customer_id": ids["customer"]}},
-        ),
+        get_one("/v1/customers", "customer"),
         ("POST", "/v1/getCustomerBillingProviderConfigurations", {"body": customer}),
         ("POST", "/v1/contracts/get", {"body": {**customer, **contract}}),
         ("POST", "/v1/contracts/list", {"body": customer}),
         ("GET", "/v1/pricing-plan-subscriptions", {}),
-        (
-            "GET",
-            "/v1/pricing-plan-subscriptions/{subscription_id}",
-            {"path_parameters": {"subscription_id": ids["subscription"]}},
-        ),
+        get_one("/v1/pricing-plan-subscriptions", "subscription"),
         ("GET", "/v1/pricing-plan-schedules", {}),
-        (
-            "GET",
-            "/v1/pricing-plan-schedules/{schedule_id}",
-            {"path_parameters": {"schedule_id": ids["schedule"]}},
-        ),
+        get_one("/v1/pricing-plan-schedules", "schedule"),
     ]
 
 

@@ -111,22 +111,21 @@ CASES = ["provision", "contract edit", "edit history", "rates at", "aliases", "p
 CASES += ["activity group"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "whole_page"),
+    [(BOOSTED, True), (FRAGMENT, False)],
+    ids=["boosted-gets-the-whole-page", "htmx-gets-the-fragment"],
+)
 @pytest.mark.parametrize("case", range(len(CASES)), ids=CASES)
-def test_boosted_requests_get_the_whole_page(client, world, case):
+def test_boosted_requests_get_the_whole_page_and_htmx_ones_the_fragment(
+    client, world, case, kind, whole_page
+):
     for method, url, data, target in _requests(world)[case : case + 1]:
-        headers = {**BOOSTED, **({"HTTP_HX_TARGET": target} if target else {})}
+        headers = {**kind, **({"HTTP_HX_TARGET": target} if target else {})}
         response = getattr(client, method)(url, data, **headers)
         assert response.status_code == 200, url
-        assert b"<html" in response.content, f"{method} {url} sent a fragment to a boosted request"
-
-
-@pytest.mark.parametrize("case", range(len(CASES)), ids=CASES)
-def test_htmx_requests_get_the_fragment(client, world, case):
-    for method, url, data, target in _requests(world)[case : case + 1]:
-        headers = {**FRAGMENT, **({"HTTP_HX_TARGET": target} if target else {})}
-        response = getattr(client, method)(url, data, **headers)
-        assert response.status_code == 200, url
-        assert b"<html" not in response.content, f"{method} {url} sent the whole page to htmx"
+        sent = "the whole page" if b"<html" in response.content else "a fragment"
+        assert (sent == "the whole page") == whole_page, f"{method} {url} sent {sent}"
 
 
 def test_more_query_keeps_the_filters_and_the_cursor_and_is_empty_on_the_last_page():

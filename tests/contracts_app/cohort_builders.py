@@ -135,15 +135,17 @@ class HeldSubscriptions:
     This is how a test holds a worker deterministically *mid-batch* without any test-only path
     in the engine: a batch claims its items (FOR UPDATE SKIP LOCKED), then locks the items'
     subscriptions, so it waits here with its items claimed until `release()`.
+    `in_id_order`: take the locks in id order, the order batches take them in.
     """
 
-    def __init__(self, database_url: str, package):
+    def __init__(self, database_url: str, package, *, in_id_order: bool = False):
         import psycopg
 
+        order = " ORDER BY id" if in_id_order else ""
         self.connection = psycopg.connect(database_url)
         self.connection.execute(
             "SELECT id FROM contracts_app_subscription WHERE id IN (SELECT subscription_id "
-            "FROM contracts_app_contract WHERE package_id = %s) FOR UPDATE",
+            f"FROM contracts_app_contract WHERE package_id = %s){order} FOR UPDATE",
             [package.id],
         )
         self.pid = self.connection.info.backend_pid

@@ -147,6 +147,20 @@ def credit_edit(product, amount, starting_at, ending_before) -> dict:
     }
 
 
+def recurring_credit_edit(product, starting_at, ending_before, **fields) -> dict:
+    """One `add_recurring_credits` item of a contract edit: 100 of `product` each period of one
+    month over [starting_at, ending_before), at priority 1."""
+    return {
+        "product_id": str(product.id),
+        "priority": 1,
+        "starting_at": starting_at,
+        "ending_before": ending_before,
+        "access_amount": {"unit_price": 100},
+        "commit_duration": {"value": 1},
+        **fields,
+    }
+
+
 def recurring_term(
     product,
     kind="recurring_credit",

@@ -27,17 +27,22 @@ def package_with(term_count: int):
     )
 
 
+def on_package(customer, package) -> dict:
+    """A contracts/create body: the customer on the package from Jan 31 (a month-end start)."""
+    return {
+        "customer_id": str(customer.id),
+        "starting_at": "2024-01-31T00:00:00Z",
+        "package_id": str(package.id),
+    }
+
+
 @pytest.mark.parametrize("term_count", [1, 8, 32])
 def test_create_from_package_is_constant(post, django_assert_num_queries, term_count):
     # given a package of 1, 8 or 32 terms (recurring ones expand into dozens of rows)
     package = package_with(term_count)
     customer = build.make_customer()
     build.make_billing_configuration(customer)
-    body = {
-        "customer_id": str(customer.id),
-        "starting_at": "2024-01-31T00:00:00Z",
-        "package_id": str(package.id),
-    }
+    body = on_package(customer, package)
     # then: token (+ user), customer, package with its terms, the package's share lock,
     # billing config, subscription, contract, all terms in one insert, and the service's
     # savepoint pair (the test runs in a transaction; in production that pair is the
@@ -52,11 +57,7 @@ def test_create_from_a_package_without_terms(post, django_assert_num_queries):
     # given a package with no terms (the package-with-terms join finds no row)
     package = build.make_package(duration_unit="MONTHS", duration_value=1)
     customer = build.make_customer()
-    body = {
-        "customer_id": str(customer.id),
-        "starting_at": "2024-01-31T00:00:00Z",
-        "package_id": str(package.id),
-    }
+    body = on_package(customer, package)
     # then: token, customer, the join (empty), the package alone, its share lock,
     # subscription, contract, the savepoint pair, the audit entry and the webhook event: no
     # terms insert

@@ -117,42 +117,36 @@ def test_missing_name_is_400_naming_the_field(sdk):
     assert not Customer.objects.exists()
 
 
-def test_bad_nested_configuration_is_400_naming_the_nested_field(sdk):
+CONFIGURATIONS = "customer_billing_provider_configurations"
+
+
+@pytest.mark.parametrize(
+    ("configuration", "field"),
+    [
+        (
+            {"billing_provider": "stripe", "delivery_method": "carrier_pigeon"},
+            f"{CONFIGURATIONS}[0].delivery_method",
+        ),
+        ({"billing_provider": "stripe"}, f"{CONFIGURATIONS}[0].delivery_method"),
+        (
+            {
+                "billing_provider": "netsuite",
+                "delivery_method": "direct_to_billing_provider",
+                "tax_provider": "anrok",
+            },
+            f"{CONFIGURATIONS}[0].tax_provider",
+        ),
+    ],
+    ids=["unknown-delivery-method", "no-delivery-method", "tax-provider-outside-stripe"],
+)
+def test_bad_configuration_is_400_naming_the_nested_field_and_writes_nothing(
+    sdk, configuration, field
+):
     with pytest.raises(metronome.BadRequestError) as error:
         sdk.v1.customers.create(
-            name="Bad",
-            customer_billing_provider_configurations=[
-                {"billing_provider": "stripe", "delivery_method": "carrier_pigeon"}
-            ],
+            name="Bad", customer_billing_provider_configurations=[configuration]
         )
-    assert (
-        error.value.body["field"] == "customer_billing_provider_configurations[0].delivery_method"
-    )
-    assert not Customer.objects.exists()
-
-
-def test_configuration_without_delivery_method_is_400_and_writes_nothing(sdk):
-    with pytest.raises(metronome.BadRequestError) as error:
-        sdk.v1.customers.create(
-            name="Bad", customer_billing_provider_configurations=[{"billing_provider": "stripe"}]
-        )
-    assert error.value.body["field"].startswith("customer_billing_provider_configurations[0]")
-    assert not Customer.objects.exists()
-
-
-def test_tax_provider_outside_stripe_is_400_and_writes_nothing(sdk):
-    with pytest.raises(metronome.BadRequestError) as error:
-        sdk.v1.customers.create(
-            name="Bad",
-            customer_billing_provider_configurations=[
-                {
-                    "billing_provider": "netsuite",
-                    "delivery_method": "direct_to_billing_provider",
-                    "tax_provider": "anrok",
-                }
-            ],
-        )
-    assert error.value.body["field"] == "customer_billing_provider_configurations[0].tax_provider"
+    assert error.value.body["field"] == field
     assert not Customer.objects.exists()
 
 

@@ -39,6 +39,16 @@ def amounts(data, kind):
     return [Decimal(str(line["amount"])) for p in data["periods"] for line in lines_of(p, kind)]
 
 
+def invoiced_at_start(unit_price, offset_unit: str) -> dict:
+    """A USD schedule of one invoice of `unit_price`, at an offset of 0 `offset_unit`."""
+    item = {
+        "date_offset": {"unit": offset_unit, "value": 0},
+        "quantity": 1,
+        "unit_price": unit_price,
+    }
+    return {"credit_type_id": USD, "schedule_items": [item]}
+
+
 @pytest.fixture
 def starter():
     """The seed-002 Starter plan, plus a prepaid commit, an onboarding charge and a first-month
@@ -91,32 +101,14 @@ def starter():
                         }
                     ],
                 },
-                "invoice_schedule": {
-                    "credit_type_id": USD,
-                    "schedule_items": [
-                        {
-                            "date_offset": {"unit": "MONTHS", "value": 0},
-                            "quantity": 1,
-                            "unit_price": 50000,
-                        }
-                    ],
-                },
+                "invoice_schedule": invoiced_at_start(50000, "MONTHS"),
             }
         ],
         scheduled_charges=[
             {
                 "name": "Onboarding",
                 "product_id": str(onboarding.id),
-                "schedule": {
-                    "credit_type_id": USD,
-                    "schedule_items": [
-                        {
-                            "date_offset": {"unit": "DAYS", "value": 0},
-                            "quantity": 1,
-                            "unit_price": 25000,
-                        }
-                    ],
-                },
+                "schedule": invoiced_at_start(25000, "DAYS"),
             }
         ],
         overrides=[

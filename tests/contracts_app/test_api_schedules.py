@@ -29,6 +29,9 @@ WRITER_PERMISSIONS = (
     "contracts_app.view_subscription",
 )
 
+MOVE_PREVIOUS_END = {"set_previous_end_at": "true"}  # query flags of a schedule create
+MOVE_NEXT_START = {"set_next_start_at": "true"}
+
 
 def at(year: int, month: int = 1, day: int = 1) -> dt.datetime:
     return dt.datetime(year, month, day, tzinfo=UTC)
@@ -101,6 +104,13 @@ def latest(plan) -> dict:
     return {"pricing_plan_reference": plan["alias"].name, "type": "LATEST"}
 
 
+def on_latest(api: httpx.Client, subscription: dict, plan, start: dt.datetime, **fields):
+    """Create a schedule starting at `start` on the plan's latest version."""
+    return create_schedule(
+        api, subscription, start_at=z(start), pricing_plan_version_selector=latest(plan), **fields
+    )
+
+
 def assert_solvimon_error(response: httpx.Response, status: int, field: str | None = None):
     assert response.status_code == status, response.text
     body = response.json()
@@ -155,12 +165,8 @@ def test_latest_selector_resolves_the_alias_as_of_start_at(api, customer, plan):
     early = api.post(SUBSCRIPTIONS, json={"customer_id": str(customer.id)}).json()
     late = api.post(SUBSCRIPTIONS, json={"customer_id": str(customer.id)}).json()
     # when
-    first = create_schedule(
-        api, early, start_at=z(at(2024, 2)), pricing_plan_version_selector=latest(plan)
-    )
-    second = create_schedule(
-        api, late, start_at=z(at(2024, 7)), pricing_plan_version_selector=latest(plan)
-    )
+    first = on_latest(api, early, plan, at(2024, 2))
+    second = on_latest(api, late, plan, at(2024, 7))
     # then
     assert first.status_code == 201, first.text
     assert second.status_code == 201, second.text
@@ -207,9 +213,7 @@ def test_version_id_alone_reports_its_plan(api, subscription, plan):
 
 
 def test_latest_before_the_plan_exists_is_400(api, subscription, plan):
-    response = create_schedule(
-        api, subscription, start_at=z(at(2023, 6)), pricing_plan_version_selector=latest(plan)
-    )
+    response = on_latest(api, subscription, plan, at(2023, 6))
     assert_solvimon_error(response, 400, field="pricing_plan_version_selector")
 
 
@@ -248,18 +252,10 @@ def test_end_at_sent_overrides_the_package_duration(api, subscription):
 
 def test_schedules_chain_in_one_subscription(api, subscription, plan):
     # given
-    first = create_schedule(
-        api,
-        subscription,
-        start_at=z(at(2024, 1)),
-        end_at=z(at(2024, 6)),
-        pricing_plan_version_selector=latest(plan),
-    )
+    first = on_latest(api, subscription, plan, at(2024, 1), end_at=z(at(2024, 6)))
     assert first.status_code == 201, first.text
     # when: the next slice starts exactly where the first ends
-    second = create_schedule(
-        api, subscription, start_at=z(at(2024, 6)), pricing_plan_version_selector=latest(plan)
-    )
+    second = on_latest(api, subscription, plan, at(2024, 6))
     # then
     assert second.status_code == 201, second.text
     detail = api.get(f"{SUBSCRIPTIONS}/{subscription['id']}").json()
@@ -277,13 +273,9 @@ def test_schedules_chain_in_one_subscription(api, subscription, plan):
 
 def test_overlap_without_a_flag_is_409_and_writes_nothing(api, subscription, plan):
     # given an open-ended schedule
-    create_schedule(
-        api, subscription, start_at=z(at(2024, 1)), pricing_plan_version_selector=latest(plan)
-    )
+    on_latest(api, subscription, plan, at(2024, 1))
     # when
-    response = create_schedule(
-        api, subscription, start_at=z(at(2024, 3)), pricing_plan_version_selector=latest(plan)
-    )
+    response = on_latest(api, subscription, plan, at(2024, 3))
     # then
     body = assert_solvimon_error(response, 409, field="start_at")
     assert body["type"] == "CONFLICT"
@@ -294,17 +286,9 @@ def test_overlap_without_a_flag_is_409_and_writes_nothing(api, subscription, pla
 
 def test_set_previous_end_at_ends_the_previous_schedule(api, subscription, plan):
     # given
-    first = create_schedule(
-        api, subscription, start_at=z(at(2024, 1)), pricing_plan_version_selector=latest(plan)
-    ).json()
+    first = on_latest(api, subscription, plan, at(2024, 1)).json()
     # when
-    second = create_schedule(
-        api,
-        subscription,
-        params={"set_previous_end_at": "true"},
-        start_at=z(at(2024, 3)),
-        pricing_plan_version_selector=latest(plan),
-    )
+    second = on_latest(api, subscription, plan, at(2024, 3), params=MOVE_PREVIOUS_END)
     # then
     assert second.status_code == 201, second.text
     assert api.get(f"{SCHEDULES}/{first['id']}").json()["end_at"] == "2024-03-01T00:00:00Z"
@@ -313,24 +297,10 @@ def test_set_previous_end_at_ends_the_previous_schedule(api, subscription, plan)
 
 
 def test_set_previous_end_at_still_refuses_overlapping_the_next_schedule(api, subscription, plan):
-    create_schedule(
-        api,
-        subscription,
-        start_at=z(at(2024, 1)),
-        end_at=z(at(2024, 3)),
-        pricing_plan_version_selector=latest(plan),
-    )
-    create_schedule(
-        api, subscription, start_at=z(at(2024, 5)), pricing_plan_version_selector=latest(plan)
-    )
+    on_latest(api, subscription, plan, at(2024, 1), end_at=z(at(2024, 3)))
+    on_latest(api, subscription, plan, at(2024, 5))
     # an open-ended slice from April would run into the May schedule
-    response = create_schedule(
-        api,
-        subscription,
-        params={"set_previous_end_at": "true"},
-        start_at=z(at(2024, 4)),
-        pricing_plan_version_selector=latest(plan),
-    )
+    response = on_latest(api, subscription, plan, at(2024, 4), params=MOVE_PREVIOUS_END)
     assert_solvimon_error(response, 409)
     assert sorted(c.ending_before for c in Contract.objects.all() if c.ending_before) == [
         at(2024, 3)
@@ -339,21 +309,10 @@ def test_set_previous_end_at_still_refuses_overlapping_the_next_schedule(api, su
 
 def test_set_next_start_at_moves_the_next_not_yet_started_schedule(api, subscription, plan):
     # given a future schedule
-    future = create_schedule(
-        api,
-        subscription,
-        start_at=z(at(2099, 6)),
-        end_at=z(at(2100, 1)),
-        pricing_plan_version_selector=latest(plan),
-    ).json()
+    future = on_latest(api, subscription, plan, at(2099, 6), end_at=z(at(2100, 1))).json()
     # when a slice is inserted before it, ending inside it
-    inserted = create_schedule(
-        api,
-        subscription,
-        params={"set_next_start_at": "true"},
-        start_at=z(at(2099, 1)),
-        end_at=z(at(2099, 8)),
-        pricing_plan_version_selector=latest(plan),
+    inserted = on_latest(
+        api, subscription, plan, at(2099, 1), params=MOVE_NEXT_START, end_at=z(at(2099, 8))
     )
     # then
     assert inserted.status_code == 201, inserted.text
@@ -363,28 +322,17 @@ def test_set_next_start_at_moves_the_next_not_yet_started_schedule(api, subscrip
 
 
 def test_set_next_start_at_refuses_to_move_a_started_schedule(api, subscription, plan):
-    create_schedule(
-        api, subscription, start_at=z(at(2024, 6)), pricing_plan_version_selector=latest(plan)
-    )
-    response = create_schedule(
-        api,
-        subscription,
-        params={"set_next_start_at": "true"},
-        start_at=z(at(2024, 1)),
-        end_at=z(at(2024, 8)),
-        pricing_plan_version_selector=latest(plan),
+    on_latest(api, subscription, plan, at(2024, 6))
+    response = on_latest(
+        api, subscription, plan, at(2024, 1), params=MOVE_NEXT_START, end_at=z(at(2024, 8))
     )
     assert_solvimon_error(response, 409, field="set_next_start_at")
     assert Contract.objects.get().starting_at == at(2024, 6)
 
 
 def test_both_flags_is_400(api, subscription, plan):
-    response = create_schedule(
-        api,
-        subscription,
-        params={"set_previous_end_at": "true", "set_next_start_at": "true"},
-        start_at=z(at(2024, 1)),
-        pricing_plan_version_selector=latest(plan),
+    response = on_latest(
+        api, subscription, plan, at(2024, 1), params={**MOVE_PREVIOUS_END, **MOVE_NEXT_START}
     )
     body = assert_solvimon_error(response, 400, field="set_next_start_at")
     assert body["type"] == "INVALID_REQUEST"
@@ -398,9 +346,7 @@ def test_concurrent_overlapping_creates_admit_exactly_one(api, subscription, pla
 
     def attempt():
         barrier.wait()
-        response = create_schedule(
-            api, subscription, start_at=z(at(2024, 2)), pricing_plan_version_selector=latest(plan)
-        )
+        response = on_latest(api, subscription, plan, at(2024, 2))
         results.append(response.status_code)
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]
@@ -465,13 +411,8 @@ EXTRAS = {
 
 def test_every_extra_field_sent_is_stored_and_echoed(api, subscription, plan):
     # when
-    response = create_schedule(
-        api,
-        subscription,
-        headers={"x-platform-id": "platform-7"},
-        start_at=z(at(2024, 1)),
-        pricing_plan_version_selector=latest(plan),
-        **EXTRAS,
+    response = on_latest(
+        api, subscription, plan, at(2024, 1), headers={"x-platform-id": "platform-7"}, **EXTRAS
     )
     # then
     assert response.status_code == 201, response.text
@@ -520,13 +461,7 @@ def test_every_extra_field_sent_is_stored_and_echoed(api, subscription, plan):
     ],
 )
 def test_wrong_types_are_400_naming_the_field(api, subscription, plan, extra, field):
-    response = create_schedule(
-        api,
-        subscription,
-        start_at=z(at(2024, 1)),
-        pricing_plan_version_selector=latest(plan),
-        **extra,
-    )
+    response = on_latest(api, subscription, plan, at(2024, 1), **extra)
     assert_solvimon_error(response, 400, field=field)
     assert not Contract.objects.exists()
 
@@ -551,9 +486,7 @@ def test_unknown_subscription_is_404(api, plan):
 
 def test_create_without_the_permission_is_403_in_solvimon_shape(api_for, subscription, plan):
     reader = api_for("contracts_app.view_subscription")
-    response = create_schedule(
-        reader, subscription, start_at=z(at(2024)), pricing_plan_version_selector=latest(plan)
-    )
+    response = on_latest(reader, subscription, plan, at(2024))
     body = assert_solvimon_error(response, 403)
     assert body["type"] == "FORBIDDEN"
     assert not Contract.objects.exists()
@@ -592,12 +525,12 @@ def test_other_api_versions_are_404(api, subscription, plan):
 
 def test_migrate_ends_the_schedule_and_starts_the_new_version_there(api, subscription, plan):
     # given a v1 schedule with per-customer terms
-    original = create_schedule(
+    original = on_latest(
         api,
         subscription,
-        start_at=z(at(2024, 1)),
+        plan,
+        at(2024, 1),
         end_at=z(at(2025, 1)),
-        pricing_plan_version_selector=latest(plan),
         entitlements=[{"feature_reference": "seats", "number": "10"}],
     ).json()
     # when
@@ -619,13 +552,7 @@ def test_migrate_ends_the_schedule_and_starts_the_new_version_there(api, subscri
 
 
 def test_migrate_outside_the_schedule_is_400_and_changes_nothing(api, subscription, plan):
-    original = create_schedule(
-        api,
-        subscription,
-        start_at=z(at(2024, 1)),
-        end_at=z(at(2024, 6)),
-        pricing_plan_version_selector=latest(plan),
-    ).json()
+    original = on_latest(api, subscription, plan, at(2024, 1), end_at=z(at(2024, 6))).json()
     response = api.post(
         f"{SCHEDULES}/{original['id']}/migrate",
         json={"start_at": z(at(2024, 8)), "pricing_plan_version_id": str(plan["v2"].id)},

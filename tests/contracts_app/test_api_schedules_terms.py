@@ -45,35 +45,35 @@ def post(client, url: str, token: str, body: dict, **params):
     )
 
 
-def test_moving_the_next_start_rematerialises_its_terms_from_the_new_start(client, token):
+@pytest.fixture
+def create_schedule(client, token):
+    def create(subscription, start: dt.datetime, *, flags=None, **fields):
+        """POST a schedule of the subscription starting at `start`; `flags`: its query flags."""
+        body = {
+            "pricing_plan_subscription_id": str(subscription.id),
+            "start_at": z(start),
+            **fields,
+        }
+        return post(client, SCHEDULES, token, body, **(flags or {}))
+
+    return create
+
+
+def test_moving_the_next_start_rematerialises_its_terms_from_the_new_start(create_schedule):
     # given a future schedule whose package grants a 3-month credit from its start
     package = build.make_package(
         terms=[credit_term(build.make_product(), duration=offset("MONTHS", 3))]
     )
     subscription = Subscription.objects.create(customer=build.make_customer())
-    future = post(
-        client,
-        SCHEDULES,
-        token,
-        {
-            "pricing_plan_subscription_id": str(subscription.id),
-            "start_at": z(at(2099, 5)),
-            "pricing_plan_version_id": str(package.id),
-        },
-    )
+    future = create_schedule(subscription, at(2099, 5), pricing_plan_version_id=str(package.id))
     assert future.status_code == 201, future.content
     # when a slice ending on Jan 31 is inserted before it
-    inserted = post(
-        client,
-        SCHEDULES,
-        token,
-        {
-            "pricing_plan_subscription_id": str(subscription.id),
-            "start_at": z(at(2099, 1)),
-            "end_at": z(at(2099, 1, 31)),
-            "pricing_plan_version_id": str(package.id),
-        },
-        set_next_start_at="true",
+    inserted = create_schedule(
+        subscription,
+        at(2099, 1),
+        flags={"set_next_start_at": "true"},
+        end_at=z(at(2099, 1, 31)),
+        pricing_plan_version_id=str(package.id),
     )
     # then the credit runs Jan 31 + 3 months = Apr 30 (calendar arithmetic from the new start)
     assert inserted.status_code == 201, inserted.content
@@ -88,23 +88,14 @@ def test_moving_the_next_start_rematerialises_its_terms_from_the_new_start(clien
     )
 
 
-def test_failed_migration_leaves_the_original_schedule_untouched(client, token):
+def test_failed_migration_leaves_the_original_schedule_untouched(client, token, create_schedule):
     # given a schedule and an archived target version
     subscription = Subscription.objects.create(customer=build.make_customer())
     v1, archived = (
         build.make_package(name="v1"),
         build.make_package(name="v2", archived_at=timezone.now()),
     )
-    original = post(
-        client,
-        SCHEDULES,
-        token,
-        {
-            "pricing_plan_subscription_id": str(subscription.id),
-            "start_at": z(at(2024, 1)),
-            "pricing_plan_version_id": str(v1.id),
-        },
-    ).json()
+    original = create_schedule(subscription, at(2024, 1), pricing_plan_version_id=str(v1.id)).json()
     # when
     response = post(
         client,
@@ -119,7 +110,7 @@ def test_failed_migration_leaves_the_original_schedule_untouched(client, token):
     assert Contract.objects.count() == 1
 
 
-def test_create_uses_a_fixed_number_of_queries(client, token, django_assert_max_num_queries):
+def test_create_uses_a_fixed_number_of_queries(create_schedule, django_assert_max_num_queries):
     # given a plan whose version has eight terms, and a previous schedule to end
     package = build.make_package(
         terms=eight_terms(build.make_product()),
@@ -130,33 +121,19 @@ def test_create_uses_a_fixed_number_of_queries(client, token, django_assert_max_
     alias_assign(kind=AliasName.Kind.PACKAGE, name="Pro", package=package, starting_at=at(2024, 1))
     subscription = Subscription.objects.create(customer=build.make_customer())
     selector = {"pricing_plan_reference": "Pro", "type": "LATEST"}
-    first = post(
-        client,
-        SCHEDULES,
-        token,
-        {
-            "pricing_plan_subscription_id": str(subscription.id),
-            "start_at": z(at(2024, 1)),
-            "pricing_plan_version_selector": selector,
-        },
-    )
+    first = create_schedule(subscription, at(2024, 1), pricing_plan_version_selector=selector)
     assert first.status_code == 201, first.content
     # when / then: auth (3), lock the subscription, plan, LATEST, timeline, end the previous,
     # rate card, package terms, contract insert, one bulk insert of terms: 13 queries, plus
     # 7 savepoint statements (nested atomic blocks), and two webhook events (the previous
     # contract's new end, the new contract), whatever the number of terms
     with django_assert_max_num_queries(22):
-        second = post(
-            client,
-            SCHEDULES,
-            token,
-            {
-                "pricing_plan_subscription_id": str(subscription.id),
-                "start_at": z(at(2024, 6)),
-                "pricing_plan_version_selector": selector,
-                "entitlements": [{"feature_reference": "seats", "number": "5"}],
-            },
-            set_previous_end_at="true",
+        second = create_schedule(
+            subscription,
+            at(2024, 6),
+            flags={"set_previous_end_at": "true"},
+            pricing_plan_version_selector=selector,
+            entitlements=[{"feature_reference": "seats", "number": "5"}],
         )
     assert second.status_code == 201, second.content
     assert Contract.objects.get(id=first.json()["id"]).ending_before == at(2024, 6)

@@ -93,23 +93,27 @@ def assert_agree(api_response, page_response, *, accepted: bool) -> None:
 # --- contract edit forms ↔ v2/contracts/edit ----------------------------------------------------
 
 
-def credit_inputs(product: str, v: dict) -> tuple[dict, dict]:
-    """(form fields, the add_credits entry) of the same values."""
-    form = kept(
+def period_form(product: str, v: dict, **fields) -> dict:
+    """An edit form's fields: the product, the form's own `fields`, and the period asked."""
+    return kept(
         {
             "product": product,
-            "amount": v.get("amount"),
+            **fields,
             "starting_at": v.get("from"),
             "ending_before": v.get("until"),
         }
     )
-    item = kept(
-        {
-            "amount": v.get("amount"),
-            "starting_at": instant(v.get("from")),
-            "ending_before": instant(v.get("until")),
-        }
-    )
+
+
+def period_term(v: dict) -> dict:
+    """The same period as the API's instants."""
+    return {"starting_at": instant(v.get("from")), "ending_before": instant(v.get("until"))}
+
+
+def credit_inputs(product: str, v: dict) -> tuple[dict, dict]:
+    """(form fields, the add_credits entry) of the same values."""
+    form = period_form(product, v, amount=v.get("amount"))
+    item = kept({"amount": v.get("amount"), **period_term(v)})
     return form, {"product_id": product, "access_schedule": {"schedule_items": [item]}}
 
 
@@ -123,22 +127,10 @@ def commit_inputs(product: str, v: dict) -> tuple[dict, dict]:
 
 
 def override_inputs(product: str, v: dict) -> tuple[dict, dict]:
-    form = kept(
-        {
-            "product": product,
-            "multiplier": v.get("multiplier"),
-            "starting_at": v.get("from"),
-            "ending_before": v.get("until"),
-        }
-    )
+    form = period_form(product, v, multiplier=v.get("multiplier"))
+    multiplier = float(v["multiplier"]) if v.get("multiplier") else None
     term = kept(
-        {
-            "type": "MULTIPLIER",
-            "product_id": product,
-            "multiplier": float(v["multiplier"]) if v.get("multiplier") else None,
-            "starting_at": instant(v.get("from")),
-            "ending_before": instant(v.get("until")),
-        }
+        {"type": "MULTIPLIER", "product_id": product, "multiplier": multiplier, **period_term(v)}
     )
     return form, term
 

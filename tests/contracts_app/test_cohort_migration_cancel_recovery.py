@@ -37,15 +37,7 @@ class HeldMidJob(HeldSubscriptions):
     so taking them never deadlocks with a batch (which would kill the batch, not the worker)."""
 
     def __init__(self, database_url: str, package):
-        import psycopg
-
-        self.connection = psycopg.connect(database_url)
-        self.connection.execute(
-            "SELECT id FROM contracts_app_subscription WHERE id IN (SELECT subscription_id "
-            "FROM contracts_app_contract WHERE package_id = %s) ORDER BY id FOR UPDATE",
-            [package.id],
-        )
-        self.pid = self.connection.info.backend_pid
+        super().__init__(database_url, package, in_id_order=True)
 
 
 def item_statuses(migration_id) -> dict[str, int]:

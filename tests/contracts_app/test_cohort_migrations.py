@@ -466,19 +466,15 @@ def test_a_batch_costs_the_same_queries_whatever_the_term_count(django_assert_ma
     cohort(small_source, 10)
     product = build.make_product("Big")
     many = [recurring_term(product, frequency="MONTHLY", duration=offset("MONTHS", 36))] * 6
-    big_source = build.make_package(
-        name="Big v1",
-        rate_card=small_source.rate_card,
-        terms=many,
-        duration_unit="MONTHS",
-        duration_value=36,
-    )
-    big_target = build.make_package(
-        name="Big v2",
-        rate_card=small_source.rate_card,
-        terms=many,
-        duration_unit="MONTHS",
-        duration_value=36,
+    big_source, big_target = (
+        build.make_package(
+            name=f"Big {version}",
+            rate_card=small_source.rate_card,
+            terms=many,
+            duration_unit="MONTHS",
+            duration_value=36,
+        )
+        for version in ("v1", "v2")
     )
     cohort(big_source, 10, name="Big")
     small_job, big_job = (

@@ -61,21 +61,12 @@ def test_every_scan_pages_like_the_plain_filter(probe_rows, candidate_cap, inclu
     random_cohort(other, customer, 50, seed=2)
     for day in (0, 10, 30, 59, 90):
         at = BASE + dt.timedelta(days=day, hours=12)
-        expected = [
-            c.id
-            for c in contracts_on_package(
-                package=package, covering_date=at, include_archived=include_archived
-            ).order_by("starting_at", "id")
-        ]
+        where = {"package": package, "covering_date": at, "include_archived": include_archived}
+        expected = [c.id for c in contracts_on_package(**where).order_by("starting_at", "id")]
         for limit in (1, 7, 100):
             # when paging with scans bounded to force each way of finding a page
             pages = every_page(
-                package=package,
-                covering_date=at,
-                include_archived=include_archived,
-                limit=limit,
-                probe_rows=probe_rows,
-                candidate_cap=candidate_cap,
+                **where, limit=limit, probe_rows=probe_rows, candidate_cap=candidate_cap
             )
             # then the pages are the plain filter's, in order, none empty but a lone first
             assert [i for p in pages for i in p] == expected, (day, limit)

@@ -86,6 +86,13 @@ def post_form(client, contract, kind: str, fields: dict, *, key: str | None = No
     return client.post(f"/contracts/{contract.id}/edits/{kind}/", data, **extra)
 
 
+def post_from_the_page(client, contract, kind: str, fields: dict, max_queries):
+    """Post one edit form with the uniqueness key its page rendered, in a pinned number of queries."""
+    key = key_of(page_of(client, contract), kind)
+    with max_queries(16):  # the edit, plus its webhook event (the outbox row)
+        return post_form(client, contract, kind, fields, key=key)
+
+
 def counts(contract) -> tuple[int, int, int]:
     return (
         ContractEdit.objects.filter(contract=contract).count(),
@@ -110,25 +117,23 @@ def test_add_credit_form_stores_the_credit_the_form_asked_for(
     editor, contract, tokens, api_get, django_assert_max_num_queries
 ):
     # given the contract page with its forms
-    key = key_of(page_of(editor, contract), "credit")
     before = {c["id"] for c in api_get(contract)["credits"]}
 
     # when the credit form is posted
-    with django_assert_max_num_queries(16):  # the edit, plus its webhook event (the outbox row)
-        response = post_form(
-            editor,
-            contract,
-            "credit",
-            {
-                "product": tokens.id,
-                "amount": "2500",
-                "starting_at": "2027-03-01",
-                "ending_before": "2027-06-01",
-                "priority": "5",
-                "name": "Goodwill",
-            },
-            key=key,
-        )
+    response = post_from_the_page(
+        editor,
+        contract,
+        "credit",
+        {
+            "product": tokens.id,
+            "amount": "2500",
+            "starting_at": "2027-03-01",
+            "ending_before": "2027-06-01",
+            "priority": "5",
+            "name": "Goodwill",
+        },
+        django_assert_max_num_queries,
+    )
 
     # then it redirects to the page, and the API shows exactly that credit
     assert response.status_code == 302
@@ -158,21 +163,19 @@ def test_add_credit_form_stores_the_credit_the_form_asked_for(
 def test_add_commit_form_stores_a_prepaid_commit_with_its_invoice(
     editor, contract, tokens, api_get, django_assert_max_num_queries
 ):
-    key = key_of(page_of(editor, contract), "commit")
-    with django_assert_max_num_queries(16):  # the edit, plus its webhook event (the outbox row)
-        response = post_form(
-            editor,
-            contract,
-            "commit",
-            {
-                "product": tokens.id,
-                "amount": "100000",
-                "invoice_date": "2027-02-01",
-                "starting_at": "2027-02-01",
-                "ending_before": "2028-01-01",
-            },
-            key=key,
-        )
+    response = post_from_the_page(
+        editor,
+        contract,
+        "commit",
+        {
+            "product": tokens.id,
+            "amount": "100000",
+            "invoice_date": "2027-02-01",
+            "starting_at": "2027-02-01",
+            "ending_before": "2028-01-01",
+        },
+        django_assert_max_num_queries,
+    )
     assert response.status_code == 302
     (commit,) = api_get(contract)["commits"]
     assert commit["type"] == "PREPAID" and commit["product"]["id"] == str(tokens.id)
@@ -190,21 +193,19 @@ def test_add_commit_form_stores_a_prepaid_commit_with_its_invoice(
 def test_add_override_form_stores_a_multiplier_for_the_period(
     editor, contract, tokens, api_get, django_assert_max_num_queries
 ):
-    key = key_of(page_of(editor, contract), "override")
     before = {o["id"] for o in api_get(contract)["overrides"]}
-    with django_assert_max_num_queries(16):  # the edit, plus its webhook event (the outbox row)
-        response = post_form(
-            editor,
-            contract,
-            "override",
-            {
-                "product": tokens.id,
-                "multiplier": "0.8",
-                "starting_at": "2027-04-01",
-                "ending_before": "2027-07-01",
-            },
-            key=key,
-        )
+    response = post_from_the_page(
+        editor,
+        contract,
+        "override",
+        {
+            "product": tokens.id,
+            "multiplier": "0.8",
+            "starting_at": "2027-04-01",
+            "ending_before": "2027-07-01",
+        },
+        django_assert_max_num_queries,
+    )
     assert response.status_code == 302
     (override,) = [o for o in api_get(contract)["overrides"] if o["id"] not in before]
     assert override["type"] == "MULTIPLIER" and Decimal(str(override["multiplier"])) == Decimal(

@@ -14,6 +14,7 @@ from tests.contracts_app.contract_builders import (
     at,
     make_billing_configuration,
     make_customer,
+    recurring_credit_edit,
 )
 
 UTC = dt.UTC
@@ -68,15 +69,9 @@ def test_edit_adds_archives_and_updates_then_get_and_history_show_it(
             }
         ],
         add_recurring_credits=[
-            {
-                "product_id": str(product.id),
-                "priority": 1,
-                "starting_at": at(2024, 4, 1),
-                "ending_before": at(2024, 7, 1),
-                "access_amount": {"unit_price": 100},
-                "commit_duration": {"value": 1},
-                "recurrence_frequency": "MONTHLY",
-            }
+            recurring_credit_edit(
+                product, at(2024, 4, 1), at(2024, 7, 1), recurrence_frequency="MONTHLY"
+            )
         ],
         archive_commits=[{"id": first_commit.id}],
         remove_overrides=[{"id": override.id}],

@@ -15,6 +15,7 @@ from tests.contracts_app.contract_builders import (
     make_billed_package,
     make_billing_configuration,
     make_customer,
+    recurring_credit_edit,
 )
 
 UTC = dt.UTC
@@ -38,16 +39,7 @@ def periods_of(contract, recurring_id):
 def test_update_recurring_credit_reexpands_its_periods_keeping_ids(sdk, ids, product):
     added = sdk.v2.contracts.edit(
         **ids,
-        add_recurring_credits=[
-            {
-                "product_id": str(product.id),
-                "priority": 1,
-                "starting_at": at(2024, 1, 1),
-                "ending_before": at(2024, 7, 1),
-                "access_amount": {"unit_price": 100},
-                "commit_duration": {"value": 1},
-            }
-        ],
+        add_recurring_credits=[recurring_credit_edit(product, at(2024, 1, 1), at(2024, 7, 1))],
     )
     recurring_id = added.data.edit.add_recurring_credits[0].id
     before = periods_of(sdk.v2.contracts.retrieve(**ids).data, recurring_id)

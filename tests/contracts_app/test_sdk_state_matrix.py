@@ -167,23 +167,22 @@ def _ids(page) -> list[str]:
     return [getattr(item, "contract_id", None) or item.id for item in page]
 
 
+def _contracts_list(version: str) -> Read:
+    """The customer's contracts, archived too, through one API version's list."""
+    return Read(
+        lambda sdk, s: _ids(
+            getattr(sdk, version).contracts.list(customer_id=s.customer_id, include_archived=True)
+        ),
+        shared_by=lambda s: s.customer_id,
+        lists="contract",
+    )
+
+
 READS = {
     "v1 contracts get": Read(lambda sdk, s: sdk.v1.contracts.retrieve(**s.ids)),
-    "v1 contracts list": Read(
-        lambda sdk, s: _ids(
-            sdk.v1.contracts.list(customer_id=s.customer_id, include_archived=True)
-        ),
-        shared_by=lambda s: s.customer_id,
-        lists="contract",
-    ),
+    "v1 contracts list": _contracts_list("v1"),
     "v2 contracts get": Read(lambda sdk, s: sdk.v2.contracts.retrieve(**s.ids)),
-    "v2 contracts list": Read(
-        lambda sdk, s: _ids(
-            sdk.v2.contracts.list(customer_id=s.customer_id, include_archived=True)
-        ),
-        shared_by=lambda s: s.customer_id,
-        lists="contract",
-    ),
+    "v2 contracts list": _contracts_list("v2"),
     "v2 getEditHistory": Read(lambda sdk, s: sdk.v2.contracts.get_edit_history(**s.ids)),
     # A negotiated contract is on no package: it has no such read (shared_by None).
     "listContractsOnPackage": Read(

@@ -99,6 +99,15 @@ def hidden(html: str, name: str) -> str:
     return match.group(1)
 
 
+def confirm_of(preview_html: str, body: dict) -> dict:
+    """The wizard's confirm of `body`, with the uniqueness key and fingerprint its preview rendered."""
+    return body | {
+        "_action": "confirm",
+        "uniqueness_key": hidden(preview_html, "uniqueness_key"),
+        "previewed": hidden(preview_html, "previewed"),
+    }
+
+
 # --- permissions -------------------------------------------------------------------------
 
 
@@ -281,13 +290,7 @@ def test_double_confirm_creates_one_migration(pricing_client, packages):
     source, target = packages
     url = reverse("contracts:migration-new")
     html = pricing_client.post(url, wizard_post(source, target)).content.decode()
-    confirm = wizard_post(
-        source,
-        target,
-        _action="confirm",
-        uniqueness_key=hidden(html, "uniqueness_key"),
-        previewed=hidden(html, "previewed"),
-    )
+    confirm = confirm_of(html, wizard_post(source, target))
 
     first = pricing_client.post(url, confirm)
     second = pricing_client.post(url, confirm)
@@ -318,11 +321,7 @@ def test_the_wizard_asks_in_words_before_moving_from_a_past_date(pricing_client,
     html = pricing_client.post(url, ticked).content.decode()
     assert "migration-preview" in html
     assert re.search(r'type="checkbox" name="allow_past"[^>]*checked', html)
-    confirm = ticked | {
-        "_action": "confirm",
-        "uniqueness_key": hidden(html, "uniqueness_key"),
-        "previewed": hidden(html, "previewed"),
-    }
+    confirm = confirm_of(html, ticked)
     assert pricing_client.post(url, confirm).status_code == 302
     assert CohortMigration.objects.get().effective == {"type": "AT", "at": "2026-03-01T00:00:00Z"}
 
@@ -331,14 +330,7 @@ def test_confirm_of_input_other_than_the_preview_previews_again(pricing_client, 
     source, target = packages
     url = reverse("contracts:migration-new")
     html = pricing_client.post(url, wizard_post(source, target)).content.decode()
-    changed = wizard_post(
-        source,
-        target,
-        _action="confirm",
-        effective_at="2030-03-01",
-        uniqueness_key=hidden(html, "uniqueness_key"),
-        previewed=hidden(html, "previewed"),
-    )
+    changed = confirm_of(html, wizard_post(source, target, effective_at="2030-03-01"))
     response = pricing_client.post(url, changed)
     assert response.status_code == 200
     assert "The input changed since the last preview" in response.content.decode()
