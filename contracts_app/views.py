@@ -55,7 +55,7 @@ class CustomerListView(ObjectListView):
     filtered by a search and by package (`?package=`). `?provision=<package>` is the step
     "choose the customer to provision on this package" of the package page."""
 
-    permission_required = "contracts_app.view_customer"
+    model = Customer
     title = "Customers"
     columns = [
         ("Name", "name"),
@@ -69,7 +69,6 @@ class CustomerListView(ObjectListView):
     search_label = "Search by name, external id or ingest alias"
     create_url_name = "contracts:customer-new"
     create_label = "New customer"
-    create_permission = "contracts_app.add_customer"
     empty_text = "No customers yet."
     template_name = "contracts_app/customer_list.html"
 
@@ -110,11 +109,7 @@ class CustomerDetailView(ObjectDetailView):
     """The customer: contracts, subscriptions' timeline, billing configurations, and the forms
     posted from it (`bound_forms`: one that came back invalid or previewed)."""
 
-    permission_required = "contracts_app.view_customer"
     queryset = Customer.objects.all()
-    pk_url_kwarg = "customer_id"
-    context_object_name = "customer"
-    template_name = "contracts_app/customer_detail.html"
 
     def get_context_data(self, customer) -> dict:
         contracts = customer_contracts(customer=customer)
@@ -203,7 +198,6 @@ class CustomerBillingAddView(ObjectFormView):
     form_class = BillingConfigurationForm
     form_name = "billing_form"
     serializer = SetConfigurationsInput
-    success_url_name = "contracts:customer-detail"
     success_anchor = "#billing"
 
     def body(self, form) -> dict:

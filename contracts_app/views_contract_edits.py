@@ -34,13 +34,9 @@ class ContractDetailView(ObjectDetailView):
     number of terms and edits. `bound_forms["edit"]`: an edit form that came back invalid;
     `confirmation`: what the edit just applied did (the htmx answer to a successful edit)."""
 
-    permission_required = "contracts_app.view_contract"
     queryset = Contract.objects.select_related(
         "customer", "package", "rate_card", "billing_provider_configuration", "subscription"
     )
-    pk_url_kwarg = "contract_id"
-    context_object_name = "contract"
-    template_name = TEMPLATE
     confirmation: str = ""
 
     def get_context_data(self, contract) -> dict:
@@ -81,10 +77,8 @@ class ContractEditView(ObjectFormView):
     beside the fields (200; htmx gets the form alone)."""
 
     page = ContractDetailView
-    permission_required = EDIT_PERMISSION
     serializer = ContractEditInput
     form_name = "edit"
-    success_url_name = "contracts:contract-detail"
     success_anchor = "#edit-history"
 
     def load(self) -> None:

@@ -17,7 +17,7 @@ from django.views.generic import ListView
 from config.core.errors import ValidationFailed
 from config.core.pagination import keyset_paginate
 from config.web.htmx import fragment_for, htmx_partial
-from config.web.views import ServiceFormView
+from config.web.views import ModelPermissionMixin, ServiceFormView, model_name, model_permission
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,10 @@ class Link:
         return self.text
 
 
-class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+class ObjectListView(LoginRequiredMixin, ModelPermissionMixin, ListView):
     """A paginated, permission-checked table with an optional search box (`?q=`, kept in the
-    URL); an htmx request gets just the table partial."""
+    URL); an htmx request gets just the table partial. Undeclared, the permission is viewing
+    the model (`model`, else the queryset's) and `create_permission` adding one."""
 
     paginate_by = 50
     template_name = "core/object_list.html"
@@ -45,7 +46,7 @@ class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     search_label = "Search by name"
     create_url_name = ""
     create_label = ""
-    create_permission = ""
+    create_permission = ""  # default "<app_label>.add_<model>"
     empty_text = "Nothing here yet."
     raise_exception = False
 
@@ -73,9 +74,10 @@ class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         context["searchable"] = bool(self.search_fields)
         context["search_label"] = self.search_label
         context["empty_text"] = self.empty_text
-        if self.create_url_name and (
-            not self.create_permission or self.request.user.has_perm(self.create_permission)
-        ):
+        create_permission = self.create_permission or model_permission(
+            self.permission_model(), "add"
+        )
+        if self.create_url_name and self.request.user.has_perm(create_permission):
             context["create_url"] = reverse(self.create_url_name)
             context["create_label"] = self.create_label
         context["rows"] = [
@@ -165,12 +167,25 @@ class KeysetListView(LoginRequiredMixin, PermissionRequiredMixin, View):
 class ListCreateView(ServiceFormView):
     """A searchable (`?q=` on the name), paginated list with its create form above, for those
     allowed to add (`add_permission`; a POST from anyone else is refused); a written object
-    brings the list back. The template gets `page`, `q` and `form` (None without the right)."""
+    brings the list back. The template gets `page`, `q` and `form` (None without the right).
+    Undeclared, the permission is viewing the queryset's model, `add_permission` adding one,
+    and the template `<app_label>/<model_name>_list.html`."""
 
     add_permission = ""
     queryset = None
     paginate_by = 50
     fragments = ("catalog-table",)
+    permission_action = "view"
+
+    def permission_model(self):
+        return self.queryset.model
+
+    def load(self) -> None:
+        model = self.queryset.model
+        self.add_permission = self.add_permission or model_permission(model, "add")
+        self.template_name = (
+            self.template_name or f"{model._meta.app_label}/{model_name(model)}_list.html"
+        )
 
     def get_form(self, data=None):
         if not self.request.user.has_perm(self.add_permission):
@@ -178,6 +193,7 @@ class ListCreateView(ServiceFormView):
         return super().get_form(data)
 
     def post(self, request, *args, **kwargs):
+        self.load()
         if not request.user.has_perm(self.add_permission):
             raise PermissionDenied
         return super().post(request, *args, **kwargs)
