@@ -70,7 +70,6 @@ class CustomerListView(ObjectListView):
     create_url_name = "contracts:customer-new"
     create_label = "New customer"
     empty_text = "No customers yet."
-    template_name = "contracts_app/customer_list.html"
 
     def get_queryset(self):
         package_id = parse_uuid(self.request.GET.get("package"))
@@ -91,11 +90,9 @@ class CustomerListView(ObjectListView):
 
 
 class CustomerNewView(ServiceFormView):
-    permission_required = "contracts_app.add_customer"
+    model = Customer
     form_class = CustomerForm
     serializer = CustomerCreateInput
-    template_name = "contracts_app/customer_new.html"
-    success_url_name = "contracts:customer-detail"
 
     def perform(self, data, form):
         return customer_create(

@@ -26,7 +26,6 @@ from contracts_app.services.contract_edits import contract_edit
 
 EDIT_PERMISSION = "contracts_app.change_contract"  # the v2 contracts/edit API's
 HISTORY_PAGE_SIZE = 20
-TEMPLATE = "contracts_app/contract_detail.html"
 
 
 class ContractDetailView(ObjectDetailView):
@@ -122,7 +121,7 @@ class ContractEditView(ObjectFormView):
             request=self.request, kwargs=self.kwargs, confirmation=self.confirmation
         )
         context = page.page_context(page.get_object())  # the contract as edited
-        response = render(self.request, f"{TEMPLATE}#contract-body", context)
+        response = render(self.request, f"{page.template_name}#contract-body", context)
         response["HX-Retarget"] = "#contract-body"
         response["HX-Reswap"] = "outerHTML show:#contract-confirmation:top"
         return response

@@ -39,10 +39,8 @@ class PackageListView(ObjectListView):
     each alias's versions (v1 → v2 …) and the contracts running on it now; a fixed number of
     queries per page (page, count, alias intervals, cohort counts)."""
 
-    permission_required = "packages_app.view_package"
     title = "Packages"
     queryset = Package.objects.select_related("rate_card").order_by("-created_at", "-id")
-    template_name = "packages_app/package_list.html"
     partial_template_name = "packages_app/package_list.html#table"
     create_url_name = "contracts:package-builder"
     create_label = "Build a package"
@@ -73,7 +71,6 @@ class RateCardListView(ObjectListView):
     search_fields = ("name",)
     create_url_name = "packages:ratecard-new"
     create_label = "New rate card"
-    template_name = "packages_app/rate_card_list.html"
 
     def row_url(self, rate_card: RateCard) -> str:
         return reverse("packages:ratecard-detail", args=[rate_card.pk])
@@ -124,12 +121,13 @@ class _RateCardFormView(ObjectFormView):
 class _RateChangeFormView(_RateCardFormView):
     """A write of rates (`perform` sets `self.on`): back to the rate card at that date."""
 
+    permission_required = "packages_app.add_rate"
+
     def get_success_url(self, obj) -> str:
         return f"{super().get_success_url(obj)}?at={self.on:%Y-%m-%d}#rates-at"
 
 
 class RateAddView(_RateChangeFormView):
-    permission_required = "packages_app.add_rate"
     form_class = forms.RateForm
     form_name = "rate_form"
     serializer = RateAddInput
@@ -144,7 +142,6 @@ class RateChangeView(_RateChangeFormView):
     """End a rate in force at a date, or replace it from that date (`rate_end`,
     `rate_replace`); the page comes back at that date."""
 
-    permission_required = "packages_app.add_rate"
     form_class = forms.RateChangeForm
     form_name = "change_form"
 
@@ -177,10 +174,9 @@ class RateCardAliasAddView(_RateCardFormView):
 
 
 class RateCardNewView(ServiceFormView):
-    permission_required = "packages_app.add_ratecard"
+    model = RateCard
     form_class = forms.RateCardForm
     serializer = RateCardCreateInput
-    template_name = "packages_app/rate_card_new.html"
     success_url_name = "packages:ratecard-detail"
 
     def perform(self, data, form):

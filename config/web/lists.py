@@ -17,7 +17,7 @@ from django.views.generic import ListView
 from config.core.errors import ValidationFailed
 from config.core.pagination import keyset_paginate
 from config.web.htmx import fragment_for, htmx_partial
-from config.web.views import ModelPermissionMixin, ServiceFormView, model_name, model_permission
+from config.web.views import ModelPermissionMixin, ServiceFormView, model_permission, model_template
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,11 @@ class Link:
 class ObjectListView(LoginRequiredMixin, ModelPermissionMixin, ListView):
     """A paginated, permission-checked table with an optional search box (`?q=`, kept in the
     URL); an htmx request gets just the table partial. Undeclared, the permission is viewing
-    the model (`model`, else the queryset's) and `create_permission` adding one."""
+    the model (`model`, else the queryset's), `create_permission` adding one and the template
+    `<app_label>/<model_name>_list.html` (which may extend the plain `core/object_list.html`)."""
 
     paginate_by = 50
-    template_name = "core/object_list.html"
+    template_name = ""  # default "<app_label>/<model_name>_list.html"
     partial_template_name = "core/object_list.html#table"
     title = ""
     columns: list[tuple[str, str]] = []  # (heading, attribute)
@@ -64,7 +65,9 @@ class ObjectListView(LoginRequiredMixin, ModelPermissionMixin, ListView):
         return self.request.GET.get("q", "").strip()[:200]
 
     def get_template_names(self):
-        return [self.partial_template_name if htmx_partial(self.request) else self.template_name]
+        if htmx_partial(self.request):
+            return [self.partial_template_name]
+        return [self.template_name or model_template(self.permission_model(), "list")]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -176,16 +179,14 @@ class ListCreateView(ServiceFormView):
     paginate_by = 50
     fragments = ("catalog-table",)
     permission_action = "view"
+    template_page = "list"
 
     def permission_model(self):
         return self.queryset.model
 
-    def load(self) -> None:
-        model = self.queryset.model
-        self.add_permission = self.add_permission or model_permission(model, "add")
-        self.template_name = (
-            self.template_name or f"{model._meta.app_label}/{model_name(model)}_list.html"
-        )
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.add_permission = self.add_permission or model_permission(self.queryset.model, "add")
 
     def get_form(self, data=None):
         if not self.request.user.has_perm(self.add_permission):
@@ -193,7 +194,6 @@ class ListCreateView(ServiceFormView):
         return super().get_form(data)
 
     def post(self, request, *args, **kwargs):
-        self.load()
         if not request.user.has_perm(self.add_permission):
             raise PermissionDenied
         return super().post(request, *args, **kwargs)

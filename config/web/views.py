@@ -35,6 +35,11 @@ def model_permission(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
+def model_template(model, page: str) -> str:
+    """A model's page template by the naming rule: `<app_label>/<model_name>_<page>.html`."""
+    return f"{model._meta.app_label}/{model_name(model)}_{page}.html"
+
+
 def model_of(view):
     """The model a page (class or instance) is about: its `model`, else its queryset's."""
     return view.model if view.model is not None else view.queryset.model
@@ -96,7 +101,7 @@ class ObjectDetailView(LoginRequiredMixin, ModelPermissionMixin, View):
         name = model_name(model)
         self.pk_url_kwarg = self.pk_url_kwarg or f"{name}_id"
         self.context_object_name = self.context_object_name or name
-        self.template_name = self.template_name or f"{model._meta.app_label}/{name}_detail.html"
+        self.template_name = self.template_name or model_template(model, "detail")
 
     def get_object(self):
         return get_object_or_404(self.queryset, pk=self.kwargs[self.pk_url_kwarg])
@@ -136,11 +141,12 @@ class ServiceFormView(LoginRequiredMixin, ModelPermissionMixin, View):
     With `confirm_action` set, only a POST whose `_action` is that value writes; any other
     valid POST runs `preview` (which writes nothing) and shows the form with its result.
 
-    On a model (`model`, else `conflict_model`), the permission defaults to adding one and the
-    success page to the written object's (`detail_url_name`)."""
+    On a model (`model`, else `conflict_model`), the permission defaults to adding one, the
+    template to `<app_label>/<model_name>_new.html` and the success page to the written
+    object's (`detail_url_name`)."""
 
     form_class = None
-    template_name = ""
+    template_name = ""  # default (on a model) "<app_label>/<model_name>_new.html"
     fragment: str | None = None  # the partial an htmx request gets (the form's region)
     fragments: tuple[str, ...] = ()  # partials an htmx GET may ask for by target
     serializer = None
@@ -148,6 +154,7 @@ class ServiceFormView(LoginRequiredMixin, ModelPermissionMixin, View):
     success_url_name = ""  # the written object's page: reverse(success_url_name, args=[obj.pk])
     conflict_model = None  # a uniqueness conflict: go to this model's row with the body's key
     permission_action = "add"
+    template_page = "new"  # the default template: <app_label>/<model_name>_<template_page>.html
     raise_exception = False
 
     def permission_model(self):
@@ -199,6 +206,11 @@ class ServiceFormView(LoginRequiredMixin, ModelPermissionMixin, View):
 
     def get_context_data(self, form) -> dict:
         return {"form": form}
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        if not self.template_name and self.template_page and self.permission_model():
+            self.template_name = model_template(self.permission_model(), self.template_page)
 
     def get(self, request, *args, **kwargs):
         self.load()
@@ -260,6 +272,7 @@ class ObjectFormView(ServiceFormView):
     form_name = "form"
     success_anchor = ""
     permission_action = "change"
+    template_page = ""  # the page's template (`load`)
 
     def permission_model(self):
         return self.model or model_of(self.page)

@@ -281,15 +281,26 @@ def test_a_write_goes_back_to_the_model_page_of_the_url_namespace(rf):
     assert detail_url_name(request, Package) == "contracts:package-detail"
 
 
-def test_list_pages_derive_the_create_permission_and_the_list_template(client):
+def test_list_pages_derive_the_create_permission_and_the_list_template(client, rf):
     from django.contrib.auth.models import Permission
 
-    from packages_app.views import ProductListView
+    from contracts_app.views import CustomerListView, CustomerNewView
+    from packages_app.views import ProductListView, RateCardListView
 
     page = ProductListView()
-    page.load()
+    page.setup(rf.get("/products/"))
     assert page.add_permission == "packages_app.add_product"
     assert page.template_name == "packages_app/product_list.html"
+    page = CustomerNewView()
+    page.setup(rf.get("/customers/new/"))
+    assert page.template_name == "contracts_app/customer_new.html"
+    assert page.get_permission_required() == ("contracts_app.add_customer",)
+    page = RateCardListView()
+    page.setup(rf.get("/rate-cards/"))
+    assert page.get_template_names() == ["packages_app/rate_card_list.html"]
+    page = CustomerListView()
+    page.setup(rf.get("/customers/"))
+    assert page.get_template_names() == ["contracts_app/customer_list.html"]
     # the rate card list offers "New rate card" only to those who may add one
     user = UserFactory(username="reader")
     user.user_permissions.add(Permission.objects.get(codename="view_ratecard"))
