@@ -56,7 +56,6 @@ class CustomerListView(ObjectListView):
     "choose the customer to provision on this package" of the package page."""
 
     model = Customer
-    title = "Customers"
     columns = [
         ("Name", "name"),
         ("External id", "external_id"),
@@ -68,7 +67,6 @@ class CustomerListView(ObjectListView):
     search_fields = ("name",)
     search_label = "Search by name, external id or ingest alias"
     create_url_name = "contracts:customer-new"
-    create_label = "New customer"
     empty_text = "No customers yet."
 
     def get_queryset(self):
@@ -130,10 +128,7 @@ class _ContractFormView(ObjectFormView):
     page = CustomerDetailView
     permission_required = "contracts_app.add_contract"
     confirm_action = "confirm"
-
-    def get(self, request, *args, **kwargs):
-        self.load()
-        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[self.object.pk]))
+    get_anchor = ""
 
     def get_success_url(self, contract) -> str:
         return reverse("contracts:contract-detail", args=[contract.pk])

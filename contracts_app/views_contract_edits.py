@@ -10,9 +10,8 @@ come back on the inputs by field path. Editing needs the API's permission (chang
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 
 from config.web import KeysetListView, ObjectDetailView, ObjectFormView, htmx_partial
 from contracts_app.api.contract_edit_serializers import ContractEditInput
@@ -79,6 +78,7 @@ class ContractEditView(ObjectFormView):
     serializer = ContractEditInput
     form_name = "edit"
     success_anchor = "#edit-history"
+    get_anchor = "#edit-{kind}"
 
     def load(self) -> None:
         self.form_class = ALL_EDIT_FORMS.get(self.kwargs["kind"])
@@ -86,11 +86,6 @@ class ContractEditView(ObjectFormView):
             raise Http404("No such edit form")
         super().load()
         self.contract, self.credit_types = self.object, credit_type_names()
-
-    def get(self, request, *args, **kwargs):
-        self.load()
-        page_url = reverse("contracts:contract-detail", args=[self.contract.pk])
-        return HttpResponseRedirect(f"{page_url}#edit-{self.kwargs['kind']}")
 
     def get_form(self, data=None):
         contract, credit_types = self.contract, self.credit_types

@@ -39,7 +39,6 @@ class PackageListView(ObjectListView):
     each alias's versions (v1 → v2 …) and the contracts running on it now; a fixed number of
     queries per page (page, count, alias intervals, cohort counts)."""
 
-    title = "Packages"
     queryset = Package.objects.select_related("rate_card").order_by("-created_at", "-id")
     partial_template_name = "packages_app/package_list.html#table"
     create_url_name = "contracts:package-builder"
@@ -60,7 +59,6 @@ class PackageListView(ObjectListView):
 
 
 class RateCardListView(ObjectListView):
-    title = "Rate cards"
     queryset = RateCard.objects.select_related("fiat_credit_type").order_by("-created_at", "-id")
     columns = [
         ("Name", "name"),
@@ -70,7 +68,6 @@ class RateCardListView(ObjectListView):
     ]
     search_fields = ("name",)
     create_url_name = "packages:ratecard-new"
-    create_label = "New rate card"
 
     def row_url(self, rate_card: RateCard) -> str:
         return reverse("packages:ratecard-detail", args=[rate_card.pk])

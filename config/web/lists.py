@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.views import View
 from django.views.generic import ListView
 
@@ -35,18 +36,19 @@ class Link:
 class ObjectListView(LoginRequiredMixin, ModelPermissionMixin, ListView):
     """A paginated, permission-checked table with an optional search box (`?q=`, kept in the
     URL); an htmx request gets just the table partial. Undeclared, the permission is viewing
-    the model (`model`, else the queryset's), `create_permission` adding one and the template
-    `<app_label>/<model_name>_list.html` (which may extend the plain `core/object_list.html`)."""
+    the model (`model`, else the queryset's), `create_permission` adding one, the template
+    `<app_label>/<model_name>_list.html` (which may extend the plain `core/object_list.html`),
+    the `title` the model's verbose plural ("Rate cards") and `create_label` "New <verbose name>"."""
 
     paginate_by = 50
     template_name = ""  # default "<app_label>/<model_name>_list.html"
     partial_template_name = "core/object_list.html#table"
-    title = ""
+    title = ""  # default the model's verbose_name_plural, capitalised
     columns: list[tuple[str, str]] = []  # (heading, attribute)
     search_fields: tuple[str, ...] = ()  # icontains lookups ORed together
     search_label = "Search by name"
     create_url_name = ""
-    create_label = ""
+    create_label = ""  # default "New <verbose_name>"
     create_permission = ""  # default "<app_label>.add_<model>"
     empty_text = "Nothing here yet."
     raise_exception = False
@@ -71,7 +73,8 @@ class ObjectListView(LoginRequiredMixin, ModelPermissionMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["title"] = self.title
+        names = self.permission_model()._meta
+        context["title"] = self.title or capfirst(names.verbose_name_plural)
         context["columns"] = self.columns
         context["q"] = self.search_query()
         context["searchable"] = bool(self.search_fields)
@@ -82,7 +85,7 @@ class ObjectListView(LoginRequiredMixin, ModelPermissionMixin, ListView):
         )
         if self.create_url_name and self.request.user.has_perm(create_permission):
             context["create_url"] = reverse(self.create_url_name)
-            context["create_label"] = self.create_label
+            context["create_label"] = self.create_label or f"New {names.verbose_name}"
         context["rows"] = [
             {"url": self.row_url(obj), "cells": [self.cell(obj, attr) for _, attr in self.columns]}
             for obj in context["object_list"]

@@ -15,6 +15,7 @@ import re
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views import View
@@ -266,11 +267,13 @@ class ObjectFormView(ServiceFormView):
     `self.object`). Invalid or refused: that page again, the bound form in its
     `bound_forms[form_name]` (beside the fields). Success: the object's page
     (`success_url_name`, by default the page's model's, plus `success_anchor`). The permission
-    defaults to changing the page's model."""
+    defaults to changing the page's model. With `get_anchor` set (formatted with the URL's
+    kwargs), the form lives on the page only: a GET goes there, at that anchor."""
 
     page: type[ObjectDetailView]
     form_name = "form"
     success_anchor = ""
+    get_anchor: str | None = None
     permission_action = "change"
     template_page = ""  # the page's template (`load`)
 
@@ -282,6 +285,15 @@ class ObjectFormView(ServiceFormView):
         self.object = self.detail.get_object()
         self.template_name = self.detail.template_name
 
+    def get(self, request, *args, **kwargs):
+        if self.get_anchor is None:
+            return super().get(request, *args, **kwargs)
+        self.load()
+        return HttpResponseRedirect(self.page_url() + self.get_anchor.format(**self.kwargs))
+
+    def page_url(self) -> str:
+        return super().get_success_url(self.object)
+
     def bound(self, form):
         """What the page finds under `bound_forms[form_name]` (the form by default)."""
         return form
@@ -291,7 +303,7 @@ class ObjectFormView(ServiceFormView):
         return self.detail.page_context(self.object)
 
     def get_success_url(self, obj) -> str:
-        return super().get_success_url(self.object) + self.success_anchor
+        return self.page_url() + self.success_anchor
 
 
 class ObjectActionView(ObjectDetailView):

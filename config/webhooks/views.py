@@ -12,7 +12,6 @@ from config.webhooks.api import WebhookCreateInput, WebhookResendInput
 from config.webhooks.forms import WebhookActionForm, WebhookForm, WebhookResendForm
 from config.webhooks.models import WebhookEndpoint
 
-ADD = "webhooks.add_webhookendpoint"
 CHANGE = "webhooks.change_webhookendpoint"
 DELIVERIES_PAGE = 25
 SECRET_KEY = "webhook-secret:{}"  # the session key a new secret waits under, read once
@@ -41,7 +40,7 @@ class WebhookListView(ObjectListView):
 
 
 class WebhookNewView(ServiceFormView):
-    permission_required = ADD
+    model = WebhookEndpoint
     form_class = WebhookForm
     serializer = WebhookCreateInput
     template_name = "webhooks/webhook_new.html"

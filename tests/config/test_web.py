@@ -310,3 +310,21 @@ def test_list_pages_derive_the_create_permission_and_the_list_template(client, r
     user = type(user).objects.get(pk=user.pk)  # a fresh permission cache
     client.force_login(user)
     assert b"New rate card" in client.get("/rate-cards/").content
+
+
+def test_a_form_that_lives_on_its_page_sends_a_get_there_at_its_anchor(client, world):
+    customer, contract = world["customer"], world["contract"]
+    response = client.get(f"/customers/{customer.id}/provision/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/{customer.id}/"
+    response = client.get(f"/contracts/{contract.id}/edits/credit/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/contracts/{contract.id}/#edit-credit"
+    assert client.get(f"/contracts/{contract.id}/edits/nonsense/").status_code == 404
+
+
+def test_list_pages_take_their_title_and_create_label_from_the_model(client, world):
+    content = client.get("/rate-cards/").content.decode()
+    assert "<h1>Rate cards</h1>" in content and ">New rate card</a>" in content
+    content = client.get("/customers/").content.decode()
+    assert "<h1>Customers</h1>" in content and ">New customer</a>" in content
