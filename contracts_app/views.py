@@ -55,8 +55,7 @@ class CustomerListView(ObjectListView):
     filtered by a search and by package (`?package=`). `?provision=<package>` is the step
     "choose the customer to provision on this package" of the package page."""
 
-    permission_required = "contracts_app.view_customer"
-    title = "Customers"
+    model = Customer
     columns = [
         ("Name", "name"),
         ("External id", "external_id"),
@@ -68,10 +67,7 @@ class CustomerListView(ObjectListView):
     search_fields = ("name",)
     search_label = "Search by name, external id or ingest alias"
     create_url_name = "contracts:customer-new"
-    create_label = "New customer"
-    create_permission = "contracts_app.add_customer"
     empty_text = "No customers yet."
-    template_name = "contracts_app/customer_list.html"
 
     def get_queryset(self):
         package_id = parse_uuid(self.request.GET.get("package"))
@@ -92,11 +88,9 @@ class CustomerListView(ObjectListView):
 
 
 class CustomerNewView(ServiceFormView):
-    permission_required = "contracts_app.add_customer"
+    model = Customer
     form_class = CustomerForm
     serializer = CustomerCreateInput
-    template_name = "contracts_app/customer_new.html"
-    success_url_name = "contracts:customer-detail"
 
     def perform(self, data, form):
         return customer_create(
@@ -110,11 +104,7 @@ class CustomerDetailView(ObjectDetailView):
     """The customer: contracts, subscriptions' timeline, billing configurations, and the forms
     posted from it (`bound_forms`: one that came back invalid or previewed)."""
 
-    permission_required = "contracts_app.view_customer"
     queryset = Customer.objects.all()
-    pk_url_kwarg = "customer_id"
-    context_object_name = "customer"
-    template_name = "contracts_app/customer_detail.html"
 
     def get_context_data(self, customer) -> dict:
         contracts = customer_contracts(customer=customer)
@@ -138,10 +128,7 @@ class _ContractFormView(ObjectFormView):
     page = CustomerDetailView
     permission_required = "contracts_app.add_contract"
     confirm_action = "confirm"
-
-    def get(self, request, *args, **kwargs):
-        self.load()
-        return HttpResponseRedirect(reverse("contracts:customer-detail", args=[self.object.pk]))
+    get_anchor = ""
 
     def get_success_url(self, contract) -> str:
         return reverse("contracts:contract-detail", args=[contract.pk])
@@ -203,7 +190,6 @@ class CustomerBillingAddView(ObjectFormView):
     form_class = BillingConfigurationForm
     form_name = "billing_form"
     serializer = SetConfigurationsInput
-    success_url_name = "contracts:customer-detail"
     success_anchor = "#billing"
 
     def body(self, form) -> dict:

@@ -10,9 +10,8 @@ come back on the inputs by field path. Editing needs the API's permission (chang
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 
 from config.web import KeysetListView, ObjectDetailView, ObjectFormView, htmx_partial
 from contracts_app.api.contract_edit_serializers import ContractEditInput
@@ -26,7 +25,6 @@ from contracts_app.services.contract_edits import contract_edit
 
 EDIT_PERMISSION = "contracts_app.change_contract"  # the v2 contracts/edit API's
 HISTORY_PAGE_SIZE = 20
-TEMPLATE = "contracts_app/contract_detail.html"
 
 
 class ContractDetailView(ObjectDetailView):
@@ -34,13 +32,9 @@ class ContractDetailView(ObjectDetailView):
     number of terms and edits. `bound_forms["edit"]`: an edit form that came back invalid;
     `confirmation`: what the edit just applied did (the htmx answer to a successful edit)."""
 
-    permission_required = "contracts_app.view_contract"
     queryset = Contract.objects.select_related(
         "customer", "package", "rate_card", "billing_provider_configuration", "subscription"
     )
-    pk_url_kwarg = "contract_id"
-    context_object_name = "contract"
-    template_name = TEMPLATE
     confirmation: str = ""
 
     def get_context_data(self, contract) -> dict:
@@ -81,11 +75,10 @@ class ContractEditView(ObjectFormView):
     beside the fields (200; htmx gets the form alone)."""
 
     page = ContractDetailView
-    permission_required = EDIT_PERMISSION
     serializer = ContractEditInput
     form_name = "edit"
-    success_url_name = "contracts:contract-detail"
     success_anchor = "#edit-history"
+    get_anchor = "#edit-{kind}"
 
     def load(self) -> None:
         self.form_class = ALL_EDIT_FORMS.get(self.kwargs["kind"])
@@ -93,11 +86,6 @@ class ContractEditView(ObjectFormView):
             raise Http404("No such edit form")
         super().load()
         self.contract, self.credit_types = self.object, credit_type_names()
-
-    def get(self, request, *args, **kwargs):
-        self.load()
-        page_url = reverse("contracts:contract-detail", args=[self.contract.pk])
-        return HttpResponseRedirect(f"{page_url}#edit-{self.kwargs['kind']}")
 
     def get_form(self, data=None):
         contract, credit_types = self.contract, self.credit_types
@@ -128,7 +116,7 @@ class ContractEditView(ObjectFormView):
             request=self.request, kwargs=self.kwargs, confirmation=self.confirmation
         )
         context = page.page_context(page.get_object())  # the contract as edited
-        response = render(self.request, f"{TEMPLATE}#contract-body", context)
+        response = render(self.request, f"{page.template_name}#contract-body", context)
         response["HX-Retarget"] = "#contract-body"
         response["HX-Reswap"] = "outerHTML show:#contract-confirmation:top"
         return response

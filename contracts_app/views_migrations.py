@@ -87,7 +87,6 @@ class MigrationNewView(ServiceFormView):
     "preview" shows what it would do (nothing written); "confirm" of the input previewed creates
     the job once (its uniqueness key). Checked by the API's serializer and service."""
 
-    permission_required = ADD
     template_name = "contracts_app/migrations/new.html"
     serializer = MigrationCreateInput
     confirm_action = "confirm"

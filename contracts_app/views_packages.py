@@ -20,6 +20,7 @@ from contracts_app.selectors.cohorts import package_cohort_summary
 from contracts_app.selectors.contracts import credit_type_names
 from packages_app.api.package_serializers import PackageCreateInput
 from packages_app.forms.builder import BuilderForms
+from packages_app.models import Package
 from packages_app.selectors.aliases import alias_schedules_of
 from packages_app.selectors.browse import package_for_page
 
@@ -43,10 +44,7 @@ class PackageDetailView(ObjectDetailView):
     """The package: its cohort (counts and chart), terms in words, aliases, and what a contract
     starting on a chosen date gets (the `package-preview` panel)."""
 
-    permission_required = "packages_app.view_package"
-    pk_url_kwarg = "package_id"
-    context_object_name = "package"
-    template_name = "packages_app/package_detail.html"
+    model = Package
     panels = ("package-preview", "cohort-chart")
     panel_templates = {"cohort-chart": "contracts_app/cohort_chart.html"}
 

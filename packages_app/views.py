@@ -4,7 +4,6 @@ builder and the archive page: views_packages.py; pages needing contracts: contra
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from config.web import (
     ObjectListView,
     ServiceFormView,
     fragment_for,
+    page_view,
     render_page,
 )
 from config.web.forms import today_utc, utc_day
@@ -39,14 +39,10 @@ class PackageListView(ObjectListView):
     each alias's versions (v1 → v2 …) and the contracts running on it now; a fixed number of
     queries per page (page, count, alias intervals, cohort counts)."""
 
-    permission_required = "packages_app.view_package"
-    title = "Packages"
     queryset = Package.objects.select_related("rate_card").order_by("-created_at", "-id")
-    template_name = "packages_app/package_list.html"
     partial_template_name = "packages_app/package_list.html#table"
     create_url_name = "contracts:package-builder"
     create_label = "Build a package"
-    create_permission = "packages_app.add_package"
     search_fields = ("name",)
     empty_text = "No package yet."
 
@@ -63,8 +59,6 @@ class PackageListView(ObjectListView):
 
 
 class RateCardListView(ObjectListView):
-    permission_required = "packages_app.view_ratecard"
-    title = "Rate cards"
     queryset = RateCard.objects.select_related("fiat_credit_type").order_by("-created_at", "-id")
     columns = [
         ("Name", "name"),
@@ -74,9 +68,6 @@ class RateCardListView(ObjectListView):
     ]
     search_fields = ("name",)
     create_url_name = "packages:ratecard-new"
-    create_label = "New rate card"
-    create_permission = "packages_app.add_ratecard"
-    template_name = "packages_app/rate_card_list.html"
 
     def row_url(self, rate_card: RateCard) -> str:
         return reverse("packages:ratecard-detail", args=[rate_card.pk])
@@ -86,11 +77,7 @@ class RateCardDetailView(ObjectDetailView):
     """Rates in force at a chosen date (in the URL; its own panel), every rate with its window,
     aliases, and the add-rate and alias forms (`bound_forms` when one came back invalid)."""
 
-    permission_required = "packages_app.view_ratecard"
     queryset = RateCard.objects.select_related("fiat_credit_type")
-    pk_url_kwarg = "rate_card_id"
-    context_object_name = "rate_card"
-    template_name = "packages_app/rate_card_detail.html"
     panels = ("rates-at",)
 
     def get_context_data(self, rate_card) -> dict:
@@ -131,12 +118,13 @@ class _RateCardFormView(ObjectFormView):
 class _RateChangeFormView(_RateCardFormView):
     """A write of rates (`perform` sets `self.on`): back to the rate card at that date."""
 
+    permission_required = "packages_app.add_rate"
+
     def get_success_url(self, obj) -> str:
         return f"{super().get_success_url(obj)}?at={self.on:%Y-%m-%d}#rates-at"
 
 
 class RateAddView(_RateChangeFormView):
-    permission_required = "packages_app.add_rate"
     form_class = forms.RateForm
     form_name = "rate_form"
     serializer = RateAddInput
@@ -151,7 +139,6 @@ class RateChangeView(_RateChangeFormView):
     """End a rate in force at a date, or replace it from that date (`rate_end`,
     `rate_replace`); the page comes back at that date."""
 
-    permission_required = "packages_app.add_rate"
     form_class = forms.RateChangeForm
     form_name = "change_form"
 
@@ -174,7 +161,6 @@ class RateChangeView(_RateChangeFormView):
 
 
 class RateCardAliasAddView(_RateCardFormView):
-    permission_required = "packages_app.change_ratecard"
     form_class = forms.RateCardAliasForm
     form_name = "alias_form"
     serializer = RateCardUpdateInput
@@ -185,18 +171,16 @@ class RateCardAliasAddView(_RateCardFormView):
 
 
 class RateCardNewView(ServiceFormView):
-    permission_required = "packages_app.add_ratecard"
+    model = RateCard
     form_class = forms.RateCardForm
     serializer = RateCardCreateInput
-    template_name = "packages_app/rate_card_new.html"
     success_url_name = "packages:ratecard-detail"
 
     def perform(self, data, form):
         return rate_cards.rate_card_create(created_by=self.request.user.get_username(), **data)
 
 
-@login_required
-@permission_required("packages_app.view_aliasassignment", raise_exception=True)
+@page_view("packages_app.view_aliasassignment")
 def alias_list(request):
     """Every alias name (packages and rate cards), with the schedule form."""
     kind, query = request.GET.get("kind", ""), request.GET.get("q", "").strip()
@@ -220,7 +204,6 @@ class AliasDetailView(ObjectDetailView):
     permission_required = "packages_app.view_aliasassignment"
     queryset = AliasName.objects.all()
     pk_url_kwarg = "alias_id"
-    context_object_name = "alias_name"
     template_name = "packages_app/alias_detail.html"
 
     def get_context_data(self, alias_name) -> dict:
@@ -257,12 +240,9 @@ class AliasScheduleView(ServiceFormView):
 
 
 class ProductListView(ListCreateView):
-    permission_required = "packages_app.view_product"
-    add_permission = "packages_app.add_product"
     form_class = forms.ProductForm
     serializer = ProductCreateInput
     queryset = Product.objects.select_related("billable_metric").order_by("name", "id")
-    template_name = "packages_app/product_list.html"
 
     def perform(self, data, form):
         created_by = self.request.user.get_username()
@@ -270,12 +250,9 @@ class ProductListView(ListCreateView):
 
 
 class BillableMetricListView(ListCreateView):
-    permission_required = "packages_app.view_billablemetric"
-    add_permission = "packages_app.add_billablemetric"
     form_class = forms.BillableMetricForm
     serializer = BillableMetricCreateInput
     queryset = BillableMetric.objects.order_by("name", "id")
-    template_name = "packages_app/billable_metric_list.html"
 
     def perform(self, data, form):
         return billable_metrics.billable_metric_create(**data)
@@ -288,11 +265,7 @@ class ProductDetailView(ObjectDetailView):
     """A product: its state now, scheduled changes, what uses it, the edit form and the archive
     button (archiving warns with what still names it)."""
 
-    permission_required = "packages_app.view_product"
     queryset = Product.objects.select_related("billable_metric")
-    pk_url_kwarg = "product_id"
-    context_object_name = "product"
-    template_name = "packages_app/product_detail.html"
 
     def get_context_data(self, product) -> dict:
         now = timezone.now()
@@ -308,10 +281,8 @@ class ProductDetailView(ObjectDetailView):
 
 
 class ProductEditView(ObjectFormView):
-    permission_required = "packages_app.change_product"
     form_class = forms.ProductEditForm
     page = ProductDetailView
-    success_url_name = "packages:product-detail"
 
     def perform(self, data, form):
         created_by = self.request.user.get_username()
@@ -319,9 +290,6 @@ class ProductEditView(ObjectFormView):
 
 
 class ProductArchiveView(ObjectActionView, ProductDetailView):
-    permission_required = "packages_app.change_product"
-    success_url_name = "packages:product-detail"
-
     def act(self, product) -> None:
         products.product_archive(product_id=product.pk)
 
@@ -330,11 +298,8 @@ class BillableMetricDetailView(ObjectDetailView):
     """A billable metric: its definition (fixed), the products counting with it, rename and
     archive (archiving warns with the products that still use it)."""
 
-    permission_required = "packages_app.view_billablemetric"
     queryset = BillableMetric.objects.all()
-    pk_url_kwarg = "billable_metric_id"
     context_object_name = "metric"
-    template_name = "packages_app/billable_metric_detail.html"
 
     def get_context_data(self, metric) -> dict:
         return {
@@ -344,10 +309,8 @@ class BillableMetricDetailView(ObjectDetailView):
 
 
 class BillableMetricRenameView(ObjectFormView):
-    permission_required = "packages_app.change_billablemetric"
     form_class = forms.RenameForm
     page = BillableMetricDetailView
-    success_url_name = "packages:billable-metric-detail"
 
     def perform(self, data, form):
         return billable_metrics.billable_metric_rename(
@@ -356,8 +319,5 @@ class BillableMetricRenameView(ObjectFormView):
 
 
 class BillableMetricArchiveView(ObjectActionView, BillableMetricDetailView):
-    permission_required = "packages_app.change_billablemetric"
-    success_url_name = "packages:billable-metric-detail"
-
     def act(self, metric) -> None:
         billable_metrics.billable_metric_archive(billable_metric_id=metric.pk)

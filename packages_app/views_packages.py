@@ -33,10 +33,8 @@ class PackageBuilderView(ServiceFormView):
     new version, optionally taking over the source's aliases) and warns when a subscription has
     no price on its rate card. An error shows the whole page: its summary sits above the fields."""
 
-    permission_required = "packages_app.add_package"
     template_name = "packages_app/builder.html"
     serializer = PackageCreateInput
-    success_url_name = "contracts:package-detail"
     conflict_model = Package  # a double submit: the package the first one created
 
     def load(self) -> None:
@@ -112,12 +110,8 @@ class PackageBuilderView(ServiceFormView):
 class PackageArchiveView(ObjectActionView):
     """Archiving is one-way: the page names what it changes before the POST does it."""
 
-    permission_required = "packages_app.change_package"
     queryset = Package.objects.all()
-    pk_url_kwarg = "package_id"
-    context_object_name = "package"
     template_name = "packages_app/package_archive.html"
-    success_url_name = "contracts:package-detail"
 
     def get_context_data(self, package) -> dict:
         now = timezone.now()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -12,14 +11,13 @@ from config.activity.forms import ActivityFilterForm
 from config.activity.selectors import activity_entries, activity_page
 from config.audit import presenters
 from config.audit.selectors import DESC, audit_page, resource_history
-from config.web import htmx_partial, page_or_first, query_string, render_page
+from config.web import htmx_partial, page_or_first, page_view, query_string, render_page
 
 PAGE_SIZE = 50
 MEMBERS_SHOWN = 50  # entries of one grouped transaction shown when it is expanded
 
 
-@login_required
-@permission_required("audit.view_auditlogentry", raise_exception=True)
+@page_view("audit.view_auditlogentry")
 def activity(request):
     form = ActivityFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -51,8 +49,7 @@ def activity(request):
     return render_page(request, "audit/activity.html", context, default="entries")
 
 
-@login_required
-@permission_required("audit.view_auditlogentry", raise_exception=True)
+@page_view("audit.view_auditlogentry")
 def history(request, resource_type: str, resource_id: str):
     """The newest entries of one resource, for an object page's "History" section."""
     query = urlencode({"resource_type": resource_type, "resource_id": resource_id})

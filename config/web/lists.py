@@ -11,13 +11,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.views import View
 from django.views.generic import ListView
 
 from config.core.errors import ValidationFailed
 from config.core.pagination import keyset_paginate
 from config.web.htmx import fragment_for, htmx_partial
-from config.web.views import ServiceFormView
+from config.web.views import ModelPermissionMixin, ServiceFormView, model_permission, model_template
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,23 @@ class Link:
         return self.text
 
 
-class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+class ObjectListView(LoginRequiredMixin, ModelPermissionMixin, ListView):
     """A paginated, permission-checked table with an optional search box (`?q=`, kept in the
-    URL); an htmx request gets just the table partial."""
+    URL); an htmx request gets just the table partial. Undeclared, the permission is viewing
+    the model (`model`, else the queryset's), `create_permission` adding one, the template
+    `<app_label>/<model_name>_list.html` (which may extend the plain `core/object_list.html`),
+    the `title` the model's verbose plural ("Rate cards") and `create_label` "New <verbose name>"."""
 
     paginate_by = 50
-    template_name = "core/object_list.html"
+    template_name = ""  # default "<app_label>/<model_name>_list.html"
     partial_template_name = "core/object_list.html#table"
-    title = ""
+    title = ""  # default the model's verbose_name_plural, capitalised
     columns: list[tuple[str, str]] = []  # (heading, attribute)
     search_fields: tuple[str, ...] = ()  # icontains lookups ORed together
     search_label = "Search by name"
     create_url_name = ""
-    create_label = ""
-    create_permission = ""
+    create_label = ""  # default "New <verbose_name>"
+    create_permission = ""  # default "<app_label>.add_<model>"
     empty_text = "Nothing here yet."
     raise_exception = False
 
@@ -63,21 +67,25 @@ class ObjectListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         return self.request.GET.get("q", "").strip()[:200]
 
     def get_template_names(self):
-        return [self.partial_template_name if htmx_partial(self.request) else self.template_name]
+        if htmx_partial(self.request):
+            return [self.partial_template_name]
+        return [self.template_name or model_template(self.permission_model(), "list")]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["title"] = self.title
+        names = self.permission_model()._meta
+        context["title"] = self.title or capfirst(names.verbose_name_plural)
         context["columns"] = self.columns
         context["q"] = self.search_query()
         context["searchable"] = bool(self.search_fields)
         context["search_label"] = self.search_label
         context["empty_text"] = self.empty_text
-        if self.create_url_name and (
-            not self.create_permission or self.request.user.has_perm(self.create_permission)
-        ):
+        create_permission = self.create_permission or model_permission(
+            self.permission_model(), "add"
+        )
+        if self.create_url_name and self.request.user.has_perm(create_permission):
             context["create_url"] = reverse(self.create_url_name)
-            context["create_label"] = self.create_label
+            context["create_label"] = self.create_label or f"New {names.verbose_name}"
         context["rows"] = [
             {"url": self.row_url(obj), "cells": [self.cell(obj, attr) for _, attr in self.columns]}
             for obj in context["object_list"]
@@ -165,12 +173,23 @@ class KeysetListView(LoginRequiredMixin, PermissionRequiredMixin, View):
 class ListCreateView(ServiceFormView):
     """A searchable (`?q=` on the name), paginated list with its create form above, for those
     allowed to add (`add_permission`; a POST from anyone else is refused); a written object
-    brings the list back. The template gets `page`, `q` and `form` (None without the right)."""
+    brings the list back. The template gets `page`, `q` and `form` (None without the right).
+    Undeclared, the permission is viewing the queryset's model, `add_permission` adding one,
+    and the template `<app_label>/<model_name>_list.html`."""
 
     add_permission = ""
     queryset = None
     paginate_by = 50
     fragments = ("catalog-table",)
+    permission_action = "view"
+    template_page = "list"
+
+    def permission_model(self):
+        return self.queryset.model
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.add_permission = self.add_permission or model_permission(self.queryset.model, "add")
 
     def get_form(self, data=None):
         if not self.request.user.has_perm(self.add_permission):
