@@ -8,7 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import id_answer, page_answer, page_body, validated
+from config.api.views_base import (
+    ServiceWriteApi,
+    data_answer,
+    id_answer,
+    page_answer,
+    page_body,
+    validated,
+)
 from config.core.errors import ValidationFailed
 from config.core.pagination import parse_limit
 from contracts_app.api.contract_edits import contract_list_response, contract_v1_data
@@ -88,7 +95,7 @@ class ContractCreateApi(APIView):
         return id_answer(contract)
 
 
-class ContractGetApi(APIView):
+class ContractGetApi(ServiceWriteApi):
     """A contract with its materialised terms.
 
     Recurring commits and credits appear as the commits / credits they generate, one per
@@ -98,19 +105,18 @@ class ContractGetApi(APIView):
     """
 
     required_permission = "contracts_app.view_contract"
+    operation_id, input, responses = "contracts_get", ContractRefInput, data_of(ContractOutput)
 
-    @extend_schema(
-        operation_id="contracts_get", request=ContractRefInput, responses=data_of(ContractOutput)
-    )
-    def post(self, request):
-        data = validated(ContractRefInput, request.data)
-        contract = contract_get(
+    def perform(self, data):
+        return contract_get(
             customer_id=data["customer_id"],
             contract_id=data["contract_id"],
             full=True,
             edits=True,
         )
-        return Response({"data": contract_v1_data(contract, credit_type_names())})
+
+    def answer(self, contract):
+        return data_answer(contract_v1_data(contract, credit_type_names()))
 
 
 class ContractListApi(APIView):
@@ -130,32 +136,32 @@ class ContractListApi(APIView):
         )
 
 
-class ContractUpdateEndDateApi(APIView):
-    required_permission = "contracts_app.change_contract"
+def _named_contract(data: dict):
+    return contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
 
-    @extend_schema(
-        operation_id="contracts_update_end_date",
-        request=ContractUpdateEndDateInput,
-        responses=ID_DATA,
+
+class ContractUpdateEndDateApi(ServiceWriteApi):
+    required_permission = "contracts_app.change_contract"
+    operation_id, input, responses = (
+        "contracts_update_end_date",
+        ContractUpdateEndDateInput,
+        ID_DATA,
     )
-    def post(self, request):
-        data = validated(ContractUpdateEndDateInput, request.data)
-        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+
+    def perform(self, data):
+        contract = _named_contract(data)
         contract_update_end_date(contract=contract, ending_before=data.get("ending_before"))
-        return id_answer(contract)
+        return contract
 
 
-class ContractArchiveApi(APIView):
+class ContractArchiveApi(ServiceWriteApi):
     required_permission = "contracts_app.change_contract"
+    operation_id, input, responses = "contracts_archive", ContractArchiveInput, ID_DATA
 
-    @extend_schema(
-        operation_id="contracts_archive", request=ContractArchiveInput, responses=ID_DATA
-    )
-    def post(self, request):
-        data = validated(ContractArchiveInput, request.data)
-        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+    def perform(self, data):
+        contract = _named_contract(data)
         contract_archive(contract=contract)
-        return id_answer(contract)
+        return contract
 
 
 class ContractsOnPackageApi(APIView):

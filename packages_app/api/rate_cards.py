@@ -17,12 +17,12 @@ from config.api.views_base import (
     ServiceWriteApi,
     data_answer,
     page_body,
+    plain,
     query_page,
     validated,
 )
 from config.core.instants import format_instant
 from config.core.pagination import parse_limit
-from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
     AliasInput,
     Flag,
