@@ -92,7 +92,7 @@ class ServiceWriteApi(APIView):
     # A POST that validates its body with `input` (as plain JSON values), hands it to
     # `perform` (a service or selector call) and answers with `answer(result)`: by default
     # the written row's id (`id_answer`). A subclass declares `operation_id`, `input`,
-    # `responses` and `perform`; its OpenAPI operation is the one the `@extend_schema` of a
+    # `responses` and `perform` (the URL's arguments are in `self.kwargs`); its OpenAPI operation is the one the `@extend_schema` of a
     # hand-written `post` would give. Deliberately no docstring: drf-spectacular would show
     # it as the description of every subclass.
 
@@ -105,7 +105,7 @@ class ServiceWriteApi(APIView):
         if "operation_id" not in vars(cls):
             return
 
-        def post(self, request):
+        def post(self, request, **kwargs):
             return self.answer(self.perform(plain(validated(self.input, request.data))))
 
         post.__qualname__ = f"{cls.__qualname__}.post"

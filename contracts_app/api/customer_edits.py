@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import id_answer, validated
+from config.api.views_base import ServiceWriteApi, data_answer
 from contracts_app.api.customers import customer_data
+from contracts_app.models import Customer
 from contracts_app.selectors.customers import customer_get
 from contracts_app.services.customers import (
     customer_set_ingest_aliases,
@@ -43,18 +41,19 @@ class CustomerResponse(serializers.Serializer):
     data = CustomerOutput()
 
 
-class CustomerSetNameApi(APIView):
-    required_permission = "contracts_app.change_customer"
+def _url_customer(view) -> Customer:
+    return customer_get(customer_id=view.kwargs["customer_id"])
 
-    @extend_schema(
-        operation_id="customers_set_name",
-        request=SetNameInput,
-        responses={200: CustomerResponse},
-    )
-    def post(self, request, customer_id: str):
-        data = validated(SetNameInput, request.data)
-        customer = customer_set_name(customer=customer_get(customer_id=customer_id), **data)
-        return Response({"data": customer_data(customer)})
+
+class CustomerSetNameApi(ServiceWriteApi):
+    required_permission = "contracts_app.change_customer"
+    operation_id, input, responses = "customers_set_name", SetNameInput, {200: CustomerResponse}
+
+    def perform(self, data):
+        return customer_set_name(customer=_url_customer(self), **data)
+
+    def answer(self, customer):
+        return data_answer(customer_data(customer))
 
 
 class CustomerIdOutput(serializers.Serializer):
@@ -65,32 +64,30 @@ class CustomerIdResponse(serializers.Serializer):
     data = CustomerIdOutput()
 
 
-class CustomerSetIngestAliasesApi(APIView):
+class CustomerSetIngestAliasesApi(ServiceWriteApi):
     required_permission = "contracts_app.change_customer"
-
-    @extend_schema(
-        operation_id="customers_set_ingest_aliases",
-        request=SetIngestAliasesInput,
-        responses={200: CustomerIdResponse},
+    operation_id, input, responses = (
+        "customers_set_ingest_aliases",
+        SetIngestAliasesInput,
+        {200: CustomerIdResponse},
     )
-    def post(self, request, customer_id: str):
-        data = validated(SetIngestAliasesInput, request.data)
-        customer = customer_get(customer_id=customer_id)
+
+    def perform(self, data):
+        customer = _url_customer(self)
         customer_set_ingest_aliases(customer=customer, **data)
         # The SDK reads no body here; others get the customer's id to confirm which one changed.
-        return id_answer(customer)
+        return customer
 
 
-class CustomerUpdateConfigApi(APIView):
+class CustomerUpdateConfigApi(ServiceWriteApi):
     required_permission = "contracts_app.change_customer"
-
-    @extend_schema(
-        operation_id="customers_update_config",
-        request=UpdateConfigInput,
-        responses={200: CustomerIdResponse},
+    operation_id, input, responses = (
+        "customers_update_config",
+        UpdateConfigInput,
+        {200: CustomerIdResponse},
     )
-    def post(self, request, customer_id: str):
-        data = validated(UpdateConfigInput, request.data)
-        customer = customer_get(customer_id=customer_id)
-        customer_update_config(customer=customer, changes=dict(data))
-        return id_answer(customer)
+
+    def perform(self, data):
+        customer = _url_customer(self)
+        customer_update_config(customer=customer, changes=data)
+        return customer
