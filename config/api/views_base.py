@@ -88,17 +88,20 @@ def data_answer(value: Any) -> Response:
     return Response({"data": value})
 
 
-class ServiceWriteApi(APIView):
-    # A POST that validates its body with `input` (as plain JSON values), hands it to
-    # `perform` (a service or selector call) and answers with `answer(result)`: by default
-    # the written row's id (`id_answer`). A subclass declares `operation_id`, `input`,
-    # `responses` and `perform` (the URL's arguments are in `self.kwargs`); its OpenAPI operation is the one the `@extend_schema` of a
-    # hand-written `post` would give. Deliberately no docstring: drf-spectacular would show
-    # it as the description of every subclass.
+class ServicePostApi(APIView):
+    # A POST (Metronome's reads are POSTs too) that validates its body with `input` (as plain
+    # JSON values), hands it to `perform` (a service or selector call; the URL's arguments
+    # are in `self.kwargs`) and answers with `answer(result)`: by default the written row's id
+    # (`id_answer`), for a list a page (`page_answer`). A subclass declares `operation_id`,
+    # `input`, `responses` (and the query's `parameters`, such as PAGE_PARAMETERS) and
+    # `perform`; its OpenAPI operation is the one the `@extend_schema` of a hand-written
+    # `post` would give. Deliberately no docstring: drf-spectacular would show it as the
+    # description of every subclass.
 
     operation_id: str
     input: type[serializers.Serializer]
     responses: Any
+    parameters: list | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -110,7 +113,10 @@ class ServiceWriteApi(APIView):
 
         post.__qualname__ = f"{cls.__qualname__}.post"
         cls.post = extend_schema(
-            operation_id=cls.operation_id, request=cls.input, responses=cls.responses
+            operation_id=cls.operation_id,
+            request=cls.input,
+            parameters=cls.parameters,
+            responses=cls.responses,
         )(post)
 
     def perform(self, data: dict) -> Any:

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.schema import PAGE_PARAMETERS, data_of, page_of
 from config.api.serializers import StrictSerializer
-from config.api.views_base import ServiceWriteApi, data_answer, page_answer, validated
+from config.api.views_base import ServicePostApi, data_answer, page_answer
 from config.core.instants import format_instant
 from config.webhooks import selectors, services
 from config.webhooks.events import EVENT_TYPES
@@ -124,7 +122,7 @@ def _secret_data(endpoint: WebhookEndpoint) -> dict:
     return {"data": {"id": str(endpoint.id), "secret": endpoint.secret}}
 
 
-class _SecretAnswerApi(ServiceWriteApi):
+class _SecretAnswerApi(ServicePostApi):
     # A write whose answer is the endpoint's signing secret, shown only there.
     responses = data_of(WebhookSecretOutput)
 
@@ -142,24 +140,22 @@ class WebhookCreateApi(_SecretAnswerApi):
         )
 
 
-class WebhookListApi(APIView):
+class WebhookListApi(ServicePostApi):
     required_permission = "webhooks.view_webhookendpoint"
+    operation_id, input, responses = "webhooks_list", WebhookListInput, page_of(WebhookOutput)
+    parameters = PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="webhooks_list",
-        request=WebhookListInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(WebhookOutput),
-    )
-    def post(self, request):
-        data = validated(WebhookListInput, request.data)
+    def perform(self, data):
         queryset = selectors.endpoints(include_archived=data["archive_filter"] != "NOT_ARCHIVED")
         if data["archive_filter"] == "ARCHIVED":
             queryset = queryset.filter(archived_at__isnull=False)
-        return page_answer(request, queryset, webhook_data)
+        return queryset
+
+    def answer(self, queryset):
+        return page_answer(self.request, queryset, webhook_data)
 
 
-class WebhookArchiveApi(ServiceWriteApi):
+class WebhookArchiveApi(ServicePostApi):
     required_permission = "webhooks.change_webhookendpoint"
     operation_id, input, responses = "webhooks_archive", WebhookIdInput, data_of(WebhookOutput)
 
@@ -178,21 +174,24 @@ class WebhookRotateSecretApi(_SecretAnswerApi):
         return services.endpoint_secret_rotate(endpoint=_named_endpoint(data))
 
 
-class WebhookDeliveryListApi(APIView):
-    required_permission = "webhooks.view_webhookendpoint"
+class WebhookDeliveryListApi(ServicePostApi):
+    """One row per attempt, newest first."""
 
-    @extend_schema(
-        operation_id="webhooks_deliveries_list",
-        request=WebhookIdInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(WebhookDeliveryAttemptOutput),
+    required_permission = "webhooks.view_webhookendpoint"
+    operation_id, input, responses = (
+        "webhooks_deliveries_list",
+        WebhookIdInput,
+        page_of(WebhookDeliveryAttemptOutput),
     )
-    def post(self, request):
-        """One row per attempt, newest first."""
-        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
+    parameters = PAGE_PARAMETERS
+
+    def perform(self, data):
+        return selectors.delivery_attempts(endpoint=_named_endpoint(data))
+
+    def answer(self, attempts):
         return page_answer(
-            request,
-            selectors.delivery_attempts(endpoint=endpoint),
+            self.request,
+            attempts,
             attempt_data,
             keys=("attempted_at", "id"),
             default_limit=50,
@@ -200,7 +199,7 @@ class WebhookDeliveryListApi(APIView):
         )
 
 
-class WebhookDeliveryResendApi(ServiceWriteApi):
+class WebhookDeliveryResendApi(ServicePostApi):
     """Send an event to the webhook again (now, then on the retry schedule if it fails)."""
 
     required_permission = "webhooks.change_webhookendpoint"

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.views_base import ServiceWriteApi, data_answer, validated
+from config.api.views_base import ServicePostApi, data_answer, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from config.core.pagination import keyset_paginate
@@ -215,7 +215,7 @@ def _edited(view, data: dict, service) -> tuple[Contract, ContractEdit]:
     return contract, edit
 
 
-class ContractEditApi(ServiceWriteApi):
+class ContractEditApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
     operation_id, input, responses = "v2_contracts_edit", ContractEditInput, {200: EditResponse}
 
@@ -227,7 +227,7 @@ class ContractEditApi(ServiceWriteApi):
         return data_answer({"id": str(contract.id), "edit": edit_entry(edit)})
 
 
-class _TermEditApi(ServiceWriteApi):
+class _TermEditApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
     kind = "commit"
     responses = {200: IdResponse}
@@ -257,7 +257,7 @@ class CreditEditApi(_TermEditApi):
     operation_id, input = "v2_contracts_credits_edit", CreditEditInput
 
 
-class EditHistoryApi(ServiceWriteApi):
+class EditHistoryApi(ServicePostApi):
     required_permission = "contracts_app.view_contract"
     operation_id, input, responses = (
         "v2_contracts_get_edit_history",
@@ -273,7 +273,7 @@ class EditHistoryApi(ServiceWriteApi):
         return data_answer([edit_entry(e) for e in edits])
 
 
-class ContractV2GetApi(ServiceWriteApi):
+class ContractV2GetApi(ServicePostApi):
     required_permission = "contracts_app.view_contract"
     operation_id, input, responses = (
         "v2_contracts_get",
@@ -308,7 +308,7 @@ class ContractV2ListApi(APIView):
         return contract_list_response(data, read=with_terms, render=contract_v2_data)
 
 
-class ContractAmendApi(ServiceWriteApi):
+class ContractAmendApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
     operation_id, input, responses = "v1_contracts_amend", AmendInput, {200: IdResponse}
 

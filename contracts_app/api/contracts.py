@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import (
-    ServiceWriteApi,
+    ServicePostApi,
     data_answer,
     id_answer,
     page_answer,
@@ -95,7 +95,7 @@ class ContractCreateApi(APIView):
         return id_answer(contract)
 
 
-class ContractGetApi(ServiceWriteApi):
+class ContractGetApi(ServicePostApi):
     """A contract with its materialised terms.
 
     Recurring commits and credits appear as the commits / credits they generate, one per
@@ -140,7 +140,7 @@ def _named_contract(data: dict):
     return contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
 
 
-class ContractUpdateEndDateApi(ServiceWriteApi):
+class ContractUpdateEndDateApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
     operation_id, input, responses = (
         "contracts_update_end_date",
@@ -154,7 +154,7 @@ class ContractUpdateEndDateApi(ServiceWriteApi):
         return contract
 
 
-class ContractArchiveApi(ServiceWriteApi):
+class ContractArchiveApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
     operation_id, input, responses = "contracts_archive", ContractArchiveInput, ID_DATA
 

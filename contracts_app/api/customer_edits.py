@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import ServiceWriteApi, data_answer
+from config.api.views_base import ServicePostApi, data_answer
 from contracts_app.api.customers import customer_data
 from contracts_app.models import Customer
 from contracts_app.selectors.customers import customer_get
@@ -45,7 +45,7 @@ def _url_customer(view) -> Customer:
     return customer_get(customer_id=view.kwargs["customer_id"])
 
 
-class CustomerSetNameApi(ServiceWriteApi):
+class CustomerSetNameApi(ServicePostApi):
     required_permission = "contracts_app.change_customer"
     operation_id, input, responses = "customers_set_name", SetNameInput, {200: CustomerResponse}
 
@@ -64,7 +64,7 @@ class CustomerIdResponse(serializers.Serializer):
     data = CustomerIdOutput()
 
 
-class CustomerSetIngestAliasesApi(ServiceWriteApi):
+class CustomerSetIngestAliasesApi(ServicePostApi):
     required_permission = "contracts_app.change_customer"
     operation_id, input, responses = (
         "customers_set_ingest_aliases",
@@ -79,7 +79,7 @@ class CustomerSetIngestAliasesApi(ServiceWriteApi):
         return customer
 
 
-class CustomerUpdateConfigApi(ServiceWriteApi):
+class CustomerUpdateConfigApi(ServicePostApi):
     required_permission = "contracts_app.change_customer"
     operation_id, input, responses = (
         "customers_update_config",

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import (
-    ServiceWriteApi,
+    ServicePostApi,
     data_answer,
     page_answer,
     plain,
@@ -306,7 +306,7 @@ class CustomerGetApi(APIView):
         return Response({"data": customer_detail_data(customer_get(customer_id=customer_id))})
 
 
-class CustomerArchiveApi(ServiceWriteApi):
+class CustomerArchiveApi(ServicePostApi):
     required_permission = "contracts_app.change_customer"
     operation_id, input, responses = "customers_archive", CustomerArchiveInput, ID_DATA
 
@@ -314,7 +314,7 @@ class CustomerArchiveApi(ServiceWriteApi):
         return customer_archive(customer=customer_get(customer_id=data["id"], field="id"))
 
 
-class SetBillingConfigurationsApi(ServiceWriteApi):
+class SetBillingConfigurationsApi(ServicePostApi):
     required_permission = "contracts_app.add_billingproviderconfiguration"
     operation_id, input, responses = (
         "customers_billing_configurations_set",
@@ -329,7 +329,7 @@ class SetBillingConfigurationsApi(ServiceWriteApi):
         return data_answer([configuration_set_data(c) for c in configurations])
 
 
-class GetBillingConfigurationsApi(ServiceWriteApi):
+class GetBillingConfigurationsApi(ServicePostApi):
     required_permission = "contracts_app.view_billingproviderconfiguration"
     operation_id, input, responses = (
         "customers_billing_configurations_get",
@@ -347,7 +347,7 @@ class GetBillingConfigurationsApi(ServiceWriteApi):
         return data_answer([configuration_data(c) for c in configurations])
 
 
-class ArchiveBillingConfigurationsApi(ServiceWriteApi):
+class ArchiveBillingConfigurationsApi(ServicePostApi):
     required_permission = "contracts_app.change_billingproviderconfiguration"
     operation_id, input, responses = (
         "customers_billing_configurations_archive",

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
-from config.api.views_base import ServiceWriteApi, id_answer, page_answer, validated
+from config.api.views_base import ServicePostApi, id_answer, page_answer, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
@@ -83,7 +83,7 @@ def billable_metric_data(metric: BillableMetric) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-class BillableMetricCreateApi(ServiceWriteApi):
+class BillableMetricCreateApi(ServicePostApi):
     required_permission = "packages_app.add_billablemetric"
     operation_id, input, responses = "billable_metrics_create", BillableMetricCreateInput, ID_DATA
 
@@ -138,7 +138,7 @@ class BillableMetricListApi(APIView):
         return page_answer(request, metrics, billable_metric_data)
 
 
-class BillableMetricArchiveApi(ServiceWriteApi):
+class BillableMetricArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_billablemetric"
     operation_id, input, responses = "billable_metrics_archive", IdInput, ID_DATA
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, page_of, query_flag
-from config.api.views_base import ServiceWriteApi, page_answer
+from config.api.views_base import ServicePostApi, page_answer
 from packages_app.api.billable_metrics import query_bool
 from packages_app.api.package_serializers import Text
 from packages_app.api.response_serializers import CreditTypeOutput
@@ -31,7 +31,7 @@ def credit_type_data(credit_type: CreditType) -> dict:
     }
 
 
-class CreditTypeCreateApi(ServiceWriteApi):
+class CreditTypeCreateApi(ServicePostApi):
     required_permission = "packages_app.add_credittype"
     operation_id, input, responses = "credit_types_create", CreditTypeCreateInput, ID_DATA
 
@@ -60,7 +60,7 @@ class CreditTypeListApi(APIView):
         return page_answer(request, credit_types, credit_type_data)
 
 
-class CreditTypeArchiveApi(ServiceWriteApi):
+class CreditTypeArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_credittype"
     operation_id, input, responses = "credit_types_archive", CreditTypeArchiveInput, ID_DATA
 

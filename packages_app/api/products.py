@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import (
-    ServiceWriteApi,
+    ServicePostApi,
     data_answer,
     page_body,
     query_page,
-    validated,
 )
 from config.core.instants import format_instant
 from packages_app.api.package_serializers import (
@@ -141,7 +138,7 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return state, rest
 
 
-class ProductCreateApi(ServiceWriteApi):
+class ProductCreateApi(ServicePostApi):
     required_permission = "packages_app.add_product"
     operation_id, input, responses = "products_create", ProductCreateInput, ID_DATA
 
@@ -157,7 +154,7 @@ class ProductCreateApi(ServiceWriteApi):
         )
 
 
-class ProductGetApi(ServiceWriteApi):
+class ProductGetApi(ServicePostApi):
     required_permission = "packages_app.view_product"
     operation_id, input, responses = "products_get", ProductGetInput, data_of(ProductOutput)
 
@@ -168,23 +165,20 @@ class ProductGetApi(ServiceWriteApi):
         return data_answer(product_data(product))
 
 
-class ProductListApi(APIView):
+class ProductListApi(ServicePostApi):
     required_permission = "packages_app.view_product"
+    operation_id, input, responses = "products_list", ProductListInput, page_of(ProductOutput)
+    parameters = PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="products_list",
-        request=ProductListInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(ProductOutput),
-    )
-    def post(self, request):
-        data = validated(ProductListInput, request.data)
-        page = query_page(request, product_list(archive_filter=data["archive_filter"]))
+    def perform(self, data):
+        return query_page(self.request, product_list(archive_filter=data["archive_filter"]))
+
+    def answer(self, page):
         now = timezone.now()
         return Response(page_body(page, [product_data(p, now=now) for p in page.items]))
 
 
-class ProductUpdateApi(ServiceWriteApi):
+class ProductUpdateApi(ServicePostApi):
     required_permission = "packages_app.change_product"
     operation_id, input, responses = "products_update", ProductUpdateInput, ID_DATA
 
@@ -197,7 +191,7 @@ class ProductUpdateApi(ServiceWriteApi):
         )
 
 
-class ProductArchiveApi(ServiceWriteApi):
+class ProductArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_product"
     operation_id, input, responses = "products_archive", ProductIdInput, ID_DATA
 

@@ -7,19 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import (
-    ServiceWriteApi,
+    ServicePostApi,
     data_answer,
     page_body,
-    plain,
     query_page,
-    validated,
 )
 from config.core.instants import format_instant
 from config.core.pagination import parse_limit
@@ -267,7 +263,7 @@ def _segment_page(request, segments: list[Rate]):
 # Views ----------------------------------------------------------------------------------------
 
 
-class RateCardCreateApi(ServiceWriteApi):
+class RateCardCreateApi(ServicePostApi):
     required_permission = "packages_app.add_ratecard"
     operation_id, input, responses = "rate_cards_create", RateCardCreateInput, ID_DATA
 
@@ -275,7 +271,7 @@ class RateCardCreateApi(ServiceWriteApi):
         return rate_card_create(created_by=self.request.user.get_username(), **data)
 
 
-class RateCardGetApi(ServiceWriteApi):
+class RateCardGetApi(ServicePostApi):
     required_permission = "packages_app.view_ratecard"
     operation_id, input, responses = "rate_cards_get", IdInput, data_of(RateCardOutput)
 
@@ -286,24 +282,21 @@ class RateCardGetApi(ServiceWriteApi):
         return data_answer(rate_card_data(rate_card, credit_type_names([rate_card])))
 
 
-class RateCardListApi(APIView):
+class RateCardListApi(ServicePostApi):
+    # The SDK sends no body at all unless the caller passes one.
     required_permission = "packages_app.view_ratecard"
+    operation_id, input, responses = "rate_cards_list", RateCardListInput, page_of(RateCardOutput)
+    parameters = PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="rate_cards_list",
-        request=RateCardListInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(RateCardOutput),
-    )
-    def post(self, request):
-        # The SDK sends no body at all unless the caller passes one.
-        data = validated(RateCardListInput, request.data)
-        page = query_page(request, rate_card_list(archive_filter=data["archive_filter"]))
+    def perform(self, data):
+        return query_page(self.request, rate_card_list(archive_filter=data["archive_filter"]))
+
+    def answer(self, page):
         names = credit_type_names(page.items)
         return Response(page_body(page, [rate_card_data(card, names) for card in page.items]))
 
 
-class RateCardUpdateApi(ServiceWriteApi):
+class RateCardUpdateApi(ServicePostApi):
     required_permission = "packages_app.change_ratecard"
     operation_id, input, responses = "rate_cards_update", RateCardUpdateInput, ID_DATA
 
@@ -311,7 +304,7 @@ class RateCardUpdateApi(ServiceWriteApi):
         return rate_card_update(**data)
 
 
-class RateCardArchiveApi(ServiceWriteApi):
+class RateCardArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_ratecard"
     operation_id, input, responses = "rate_cards_archive", IdInput, ID_DATA
 
@@ -319,7 +312,7 @@ class RateCardArchiveApi(ServiceWriteApi):
         return rate_card_archive(rate_card_id=data["id"])
 
 
-class RateAddApi(ServiceWriteApi):
+class RateAddApi(ServicePostApi):
     required_permission = "packages_app.add_rate"
     operation_id, input, responses = "rate_cards_add_rate", RateAddInput, data_of(RateOutput)
 
@@ -330,7 +323,7 @@ class RateAddApi(ServiceWriteApi):
         return data_answer(rate_data(rate))
 
 
-class RatesAddApi(ServiceWriteApi):
+class RatesAddApi(ServicePostApi):
     required_permission = "packages_app.add_rate"
     operation_id, input, responses = "rate_cards_add_rates", RatesAddInput, ID_DATA
 
@@ -342,41 +335,36 @@ class RatesAddApi(ServiceWriteApi):
         return data_answer({"id": rate_card_id})
 
 
-def _schedule_answer(request, data: dict, **window) -> Response:
-    """One page of the schedule of the body's rate card in force at `at` or over `starting_at`
-    / `ending_before` (`window`), each segment with its product as of `at`, or of now."""
-    rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
-    segments = rate_schedule(rate_card=rate_card, selectors=data.get("selectors"), **window)
-    page = _segment_page(request, segments)
-    at = window.get("at") or timezone.now()
-    return Response(page_body(page, [rate_schedule_item(rate, at=at) for rate in page.items]))
-
-
-class RatesGetApi(APIView):
+class _RateScheduleApi(ServicePostApi):
+    # getRates and getRateSchedule: one page of the schedule of the body's rate card in force
+    # at `at` or over `starting_at` / `ending_before` (`window`), each segment with its
+    # product as of `at`, or of now.
     required_permission = "packages_app.view_ratecard"
+    responses, parameters = page_of(RateScheduleItemOutput), PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="rate_cards_get_rates",
-        request=RatesGetInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(RateScheduleItemOutput),
-    )
-    def post(self, request):
-        data = plain(validated(RatesGetInput, request.data))
-        return _schedule_answer(request, data, at=data["at"])
+    def window(self, data: dict) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def perform(self, data):
+        rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
+        window = self.window(data)
+        segments = rate_schedule(rate_card=rate_card, selectors=data.get("selectors"), **window)
+        return _segment_page(self.request, segments), window.get("at") or timezone.now()
+
+    def answer(self, paged):
+        page, at = paged
+        return Response(page_body(page, [rate_schedule_item(rate, at=at) for rate in page.items]))
 
 
-class RateScheduleGetApi(APIView):
-    required_permission = "packages_app.view_ratecard"
+class RatesGetApi(_RateScheduleApi):
+    operation_id, input = "rate_cards_get_rates", RatesGetInput
 
-    @extend_schema(
-        operation_id="rate_cards_get_rate_schedule",
-        request=RateScheduleInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(RateScheduleItemOutput),
-    )
-    def post(self, request):
-        data = plain(validated(RateScheduleInput, request.data))
-        return _schedule_answer(
-            request, data, starting_at=data["starting_at"], ending_before=data.get("ending_before")
-        )
+    def window(self, data):
+        return {"at": data["at"]}
+
+
+class RateScheduleGetApi(_RateScheduleApi):
+    operation_id, input = "rate_cards_get_rate_schedule", RateScheduleInput
+
+    def window(self, data):
+        return {"starting_at": data["starting_at"], "ending_before": data.get("ending_before")}
