@@ -93,8 +93,8 @@ class ServicePostApi(APIView):
     # JSON values), hands it to `perform` (a service or selector call; the URL's arguments
     # are in `self.kwargs`) and answers with `answer(result)`: by default the written row's id
     # (`id_answer`), for a list a page (`page_answer`). A subclass declares `operation_id`,
-    # `input`, `responses` (and the query's `parameters`, such as PAGE_PARAMETERS) and
-    # `perform`; its OpenAPI operation is the one the `@extend_schema` of a hand-written
+    # `input`, `responses` (and the query's `parameters`, such as PAGE_PARAMETERS, or a
+    # `description`) and `perform`; its OpenAPI operation is the one the `@extend_schema` of a hand-written
     # `post` would give. Deliberately no docstring: drf-spectacular would show it as the
     # description of every subclass.
 
@@ -102,6 +102,7 @@ class ServicePostApi(APIView):
     input: type[serializers.Serializer]
     responses: Any
     parameters: list | None = None
+    description: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -117,6 +118,7 @@ class ServicePostApi(APIView):
             request=cls.input,
             parameters=cls.parameters,
             responses=cls.responses,
+            description=cls.description,
         )(post)
 
     def perform(self, data: dict) -> Any:
