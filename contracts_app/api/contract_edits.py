@@ -3,15 +3,12 @@ contracts/get and list, v1 contracts/amend. Thin: validate, call a service or se
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from config.api.views_base import ServicePostApi, data_answer, validated
+from config.api.views_base import ServicePostApi, data_answer
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from config.core.pagination import keyset_paginate
@@ -49,33 +46,39 @@ from contracts_app.services.contract_edits import (
 )
 
 
-def contract_list_response(
-    data: dict,
-    *,
-    read: Callable[[QuerySet], QuerySet],
-    render: Callable[[Contract, dict[str, str]], dict],
-) -> Response:
-    """One body-cursor page (`cursor` in, `cursor` out) of a customer's contracts, keyset on
-    (starting_at, id): v1 and v2 contracts/list, each reading (`read`: what to prefetch) and
-    rendering a contract in its own version."""
-    customer = customer_get(customer_id=data["customer_id"])
-    queryset = contract_list(
-        customer=customer,
-        covering_date=data.get("covering_date"),
-        starting_at=data.get("starting_at"),
-        include_archived=data["include_archived"],
-    )
-    page = keyset_paginate(
-        read(queryset),
-        limit=data["limit"],
-        cursor=data.get("cursor") or None,
-        keys=("starting_at", "id"),
-        cursor_field="cursor",
-    )
-    names = credit_type_names() if page.items else {}
-    return Response(
-        {"data": [render(contract, names) for contract in page.items], "cursor": page.next_cursor}
-    )
+class ContractPageApi(ServicePostApi):
+    # v1 and v2 contracts/list: one body-cursor page (`cursor` in, `cursor` out) of a
+    # customer's contracts, keyset on (starting_at, id), each version reading (`read`: what
+    # to prefetch) and rendering (`render`) a contract in its own way.
+    required_permission = "contracts_app.view_contract"
+    input = ContractListInput
+
+    def read(self, queryset: QuerySet) -> QuerySet:
+        raise NotImplementedError
+
+    def render(self, contract: Contract, names: dict[str, str]) -> dict:
+        raise NotImplementedError
+
+    def perform(self, data):
+        customer = customer_get(customer_id=data["customer_id"])
+        queryset = contract_list(
+            customer=customer,
+            covering_date=data.get("covering_date"),
+            starting_at=data.get("starting_at"),
+            include_archived=data["include_archived"],
+        )
+        return keyset_paginate(
+            self.read(queryset),
+            limit=data["limit"],
+            cursor=data.get("cursor") or None,
+            keys=("starting_at", "id"),
+            cursor_field="cursor",
+        )
+
+    def answer(self, page):
+        names = credit_type_names() if page.items else {}
+        contracts = [self.render(contract, names) for contract in page.items]
+        return Response({"data": contracts, "cursor": page.next_cursor})
 
 
 def term_renderer(contract: Contract, names: dict[str, str]):
@@ -293,19 +296,16 @@ class ContractV2GetApi(ServicePostApi):
         return data_answer(contract_v2_data(contract, credit_type_names()))
 
 
-class ContractV2ListApi(APIView):
+class ContractV2ListApi(ContractPageApi):
     """Body-cursor pages (`cursor` in, `cursor` out), as v1 contracts/list."""
 
-    required_permission = "contracts_app.view_contract"
+    operation_id, responses = "v2_contracts_list", {200: ContractV2ListResponse}
 
-    @extend_schema(
-        operation_id="v2_contracts_list",
-        request=ContractListInput,
-        responses={200: ContractV2ListResponse},
-    )
-    def post(self, request):
-        data = validated(ContractListInput, request.data)
-        return contract_list_response(data, read=with_terms, render=contract_v2_data)
+    def read(self, queryset):
+        return with_terms(queryset)
+
+    def render(self, contract, names):
+        return contract_v2_data(contract, names)
 
 
 class ContractAmendApi(ServicePostApi):

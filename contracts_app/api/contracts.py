@@ -18,10 +18,9 @@ from config.api.views_base import (
 )
 from config.core.errors import ValidationFailed
 from config.core.pagination import parse_limit
-from contracts_app.api.contract_edits import contract_list_response, contract_v1_data
+from contracts_app.api.contract_edits import ContractPageApi, contract_v1_data
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,
-    ContractListInput,
     ContractRefInput,
     ContractsOnPackageInput,
     ContractUpdateEndDateInput,
@@ -31,6 +30,7 @@ from contracts_app.api.contract_serializers import (
     package_contract_input,
 )
 from contracts_app.api.response_serializers import CohortContractOutput, ContractOutput
+from contracts_app.models import Contract
 from contracts_app.selectors.contract_edits import with_edits
 from contracts_app.selectors.contracts import (
     contract_get,
@@ -119,49 +119,44 @@ class ContractGetApi(ServicePostApi):
         return data_answer(contract_v1_data(contract, credit_type_names()))
 
 
-class ContractListApi(APIView):
+class ContractListApi(ContractPageApi):
     """Body-cursor pages (`cursor` in, `cursor` out): the SDK's SyncBodyCursorPageCursorField."""
 
-    required_permission = "contracts_app.view_contract"
+    operation_id, responses = "contracts_list", page_of(ContractOutput, cursor="cursor")
 
-    @extend_schema(
-        operation_id="contracts_list",
-        request=ContractListInput,
-        responses=page_of(ContractOutput, cursor="cursor"),
-    )
-    def post(self, request):
-        data = validated(ContractListInput, request.data)
-        return contract_list_response(
-            data, read=lambda queryset: with_edits(with_terms(queryset)), render=contract_v1_data
-        )
+    def read(self, queryset):
+        return with_edits(with_terms(queryset))
+
+    def render(self, contract, names):
+        return contract_v1_data(contract, names)
 
 
-def _named_contract(data: dict):
-    return contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
-
-
-class ContractUpdateEndDateApi(ServicePostApi):
+class _ContractChangeApi(ServicePostApi):
+    # A change (`change`) of the body's contract, answered with its id.
     required_permission = "contracts_app.change_contract"
-    operation_id, input, responses = (
-        "contracts_update_end_date",
-        ContractUpdateEndDateInput,
-        ID_DATA,
-    )
+    responses = ID_DATA
+
+    def change(self, contract: Contract, data: dict) -> None:
+        raise NotImplementedError
 
     def perform(self, data):
-        contract = _named_contract(data)
+        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+        self.change(contract, data)
+        return contract
+
+
+class ContractUpdateEndDateApi(_ContractChangeApi):
+    operation_id, input = "contracts_update_end_date", ContractUpdateEndDateInput
+
+    def change(self, contract, data):
         contract_update_end_date(contract=contract, ending_before=data.get("ending_before"))
-        return contract
 
 
-class ContractArchiveApi(ServicePostApi):
-    required_permission = "contracts_app.change_contract"
-    operation_id, input, responses = "contracts_archive", ContractArchiveInput, ID_DATA
+class ContractArchiveApi(_ContractChangeApi):
+    operation_id, input = "contracts_archive", ContractArchiveInput
 
-    def perform(self, data):
-        contract = _named_contract(data)
+    def change(self, contract, data):
         contract_archive(contract=contract)
-        return contract
 
 
 class ContractsOnPackageApi(APIView):

@@ -64,30 +64,30 @@ class CustomerIdResponse(serializers.Serializer):
     data = CustomerIdOutput()
 
 
-class CustomerSetIngestAliasesApi(ServicePostApi):
+class _CustomerChangeApi(ServicePostApi):
+    # A change (`change`) of the URL's customer, answered with the customer's id: the SDK
+    # reads no body here; others get the id to confirm which customer changed.
     required_permission = "contracts_app.change_customer"
-    operation_id, input, responses = (
-        "customers_set_ingest_aliases",
-        SetIngestAliasesInput,
-        {200: CustomerIdResponse},
-    )
+    responses = {200: CustomerIdResponse}
+
+    def change(self, customer: Customer, data: dict) -> None:
+        raise NotImplementedError
 
     def perform(self, data):
         customer = _url_customer(self)
+        self.change(customer, data)
+        return customer
+
+
+class CustomerSetIngestAliasesApi(_CustomerChangeApi):
+    operation_id, input = "customers_set_ingest_aliases", SetIngestAliasesInput
+
+    def change(self, customer, data):
         customer_set_ingest_aliases(customer=customer, **data)
-        # The SDK reads no body here; others get the customer's id to confirm which one changed.
-        return customer
 
 
-class CustomerUpdateConfigApi(ServicePostApi):
-    required_permission = "contracts_app.change_customer"
-    operation_id, input, responses = (
-        "customers_update_config",
-        UpdateConfigInput,
-        {200: CustomerIdResponse},
-    )
+class CustomerUpdateConfigApi(_CustomerChangeApi):
+    operation_id, input = "customers_update_config", UpdateConfigInput
 
-    def perform(self, data):
-        customer = _url_customer(self)
+    def change(self, customer, data):
         customer_update_config(customer=customer, changes=data)
-        return customer
