@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api.serializers import json_type_errors
 from config.core.errors import ValidationFailed
@@ -79,3 +81,48 @@ def page_answer(request, queryset, render: Callable[[Any], Any], **paging: Any) 
 def id_answer(row) -> Response:
     """The answer of a write that names what it wrote: `{"data": {"id": ...}}` (ID_DATA)."""
     return Response({"data": {"id": str(row.id)}})
+
+
+def data_answer(value: Any) -> Response:
+    """`{"data": value}`: a read's or a write's rendered object."""
+    return Response({"data": value})
+
+
+class ServicePostApi(APIView):
+    # A POST (Metronome's reads are POSTs too) that validates its body with `input` (as plain
+    # JSON values), hands it to `perform` (a service or selector call; the URL's arguments
+    # are in `self.kwargs`) and answers with `answer(result)`: by default the written row's id
+    # (`id_answer`), for a list a page (`page_answer`). A subclass declares `operation_id`,
+    # `input`, `responses` (and the query's `parameters`, such as PAGE_PARAMETERS, or a
+    # `description`) and `perform`; its OpenAPI operation is the one the `@extend_schema` of a hand-written
+    # `post` would give. Deliberately no docstring: drf-spectacular would show it as the
+    # description of every subclass.
+
+    operation_id: str
+    input: type[serializers.Serializer]
+    responses: Any
+    parameters: list | None = None
+    description: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "operation_id" not in vars(cls):
+            return
+
+        def post(self, request, **kwargs):
+            return self.answer(self.perform(plain(validated(self.input, request.data))))
+
+        post.__qualname__ = f"{cls.__qualname__}.post"
+        cls.post = extend_schema(
+            operation_id=cls.operation_id,
+            request=cls.input,
+            parameters=cls.parameters,
+            responses=cls.responses,
+            description=cls.description,
+        )(post)
+
+    def perform(self, data: dict) -> Any:
+        raise NotImplementedError
+
+    def answer(self, result: Any) -> Response:
+        return id_answer(result)

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.schema import PAGE_PARAMETERS, data_of, page_of
 from config.api.serializers import StrictSerializer
-from config.api.views_base import page_answer, validated
+from config.api.views_base import ServicePostApi, data_answer, page_answer
 from config.core.instants import format_instant
 from config.webhooks import selectors, services
 from config.webhooks.events import EVENT_TYPES
@@ -124,78 +122,76 @@ def _secret_data(endpoint: WebhookEndpoint) -> dict:
     return {"data": {"id": str(endpoint.id), "secret": endpoint.secret}}
 
 
-class WebhookCreateApi(APIView):
-    required_permission = "webhooks.add_webhookendpoint"
+class _SecretAnswerApi(ServicePostApi):
+    # A write whose answer is the endpoint's signing secret, shown only there.
+    responses = data_of(WebhookSecretOutput)
 
-    @extend_schema(
-        operation_id="webhooks_create",
-        request=WebhookCreateInput,
-        responses=data_of(WebhookSecretOutput),
-    )
-    def post(self, request):
-        data = validated(WebhookCreateInput, request.data)
-        endpoint = services.endpoint_create(
-            url=data["url"], event_types=data["events"], description=data.get("description", "")
-        )
+    def answer(self, endpoint):
         return Response(_secret_data(endpoint))
 
 
-class WebhookListApi(APIView):
-    required_permission = "webhooks.view_webhookendpoint"
+class WebhookCreateApi(_SecretAnswerApi):
+    required_permission = "webhooks.add_webhookendpoint"
+    operation_id, input = "webhooks_create", WebhookCreateInput
 
-    @extend_schema(
-        operation_id="webhooks_list",
-        request=WebhookListInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(WebhookOutput),
-    )
-    def post(self, request):
-        data = validated(WebhookListInput, request.data)
+    def perform(self, data):
+        return services.endpoint_create(
+            url=data["url"], event_types=data["events"], description=data.get("description", "")
+        )
+
+
+class WebhookListApi(ServicePostApi):
+    required_permission = "webhooks.view_webhookendpoint"
+    operation_id, input, responses = "webhooks_list", WebhookListInput, page_of(WebhookOutput)
+    parameters = PAGE_PARAMETERS
+
+    def perform(self, data):
         queryset = selectors.endpoints(include_archived=data["archive_filter"] != "NOT_ARCHIVED")
         if data["archive_filter"] == "ARCHIVED":
             queryset = queryset.filter(archived_at__isnull=False)
-        return page_answer(request, queryset, webhook_data)
+        return queryset
+
+    def answer(self, queryset):
+        return page_answer(self.request, queryset, webhook_data)
 
 
-class WebhookArchiveApi(APIView):
+class WebhookArchiveApi(ServicePostApi):
     required_permission = "webhooks.change_webhookendpoint"
+    operation_id, input, responses = "webhooks_archive", WebhookIdInput, data_of(WebhookOutput)
 
-    @extend_schema(
-        operation_id="webhooks_archive", request=WebhookIdInput, responses=data_of(WebhookOutput)
-    )
-    def post(self, request):
-        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
-        return Response({"data": webhook_data(services.endpoint_archive(endpoint=endpoint))})
+    def perform(self, data):
+        return services.endpoint_archive(endpoint=_named_endpoint(data))
+
+    def answer(self, endpoint):
+        return data_answer(webhook_data(endpoint))
 
 
-class WebhookRotateSecretApi(APIView):
+class WebhookRotateSecretApi(_SecretAnswerApi):
     required_permission = "webhooks.change_webhookendpoint"
+    operation_id, input = "webhooks_rotate_secret", WebhookIdInput
 
-    @extend_schema(
-        operation_id="webhooks_rotate_secret",
-        request=WebhookIdInput,
-        responses=data_of(WebhookSecretOutput),
-    )
-    def post(self, request):
-        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
-        return Response(_secret_data(services.endpoint_secret_rotate(endpoint=endpoint)))
+    def perform(self, data):
+        return services.endpoint_secret_rotate(endpoint=_named_endpoint(data))
 
 
-class WebhookDeliveryListApi(APIView):
+class WebhookDeliveryListApi(ServicePostApi):
+    """One row per attempt, newest first."""
+
     required_permission = "webhooks.view_webhookendpoint"
-
-    @extend_schema(
-        operation_id="webhooks_deliveries_list",
-        request=WebhookIdInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(WebhookDeliveryAttemptOutput),
+    operation_id, input, responses = (
+        "webhooks_deliveries_list",
+        WebhookIdInput,
+        page_of(WebhookDeliveryAttemptOutput),
     )
-    def post(self, request):
-        """One row per attempt, newest first."""
-        endpoint = _named_endpoint(validated(WebhookIdInput, request.data))
+    parameters = PAGE_PARAMETERS
+
+    def perform(self, data):
+        return selectors.delivery_attempts(endpoint=_named_endpoint(data))
+
+    def answer(self, attempts):
         return page_answer(
-            request,
-            selectors.delivery_attempts(endpoint=endpoint),
+            self.request,
+            attempts,
             attempt_data,
             keys=("attempted_at", "id"),
             default_limit=50,
@@ -203,19 +199,20 @@ class WebhookDeliveryListApi(APIView):
         )
 
 
-class WebhookDeliveryResendApi(APIView):
-    required_permission = "webhooks.change_webhookendpoint"
+class WebhookDeliveryResendApi(ServicePostApi):
+    """Send an event to the webhook again (now, then on the retry schedule if it fails)."""
 
-    @extend_schema(
-        operation_id="webhooks_deliveries_resend",
-        request=WebhookResendInput,
-        responses=data_of(WebhookResendOutput),
+    required_permission = "webhooks.change_webhookendpoint"
+    operation_id, input, responses = (
+        "webhooks_deliveries_resend",
+        WebhookResendInput,
+        data_of(WebhookResendOutput),
     )
-    def post(self, request):
-        """Send an event to the webhook again (now, then on the retry schedule if it fails)."""
-        data = validated(WebhookResendInput, request.data)
+
+    def perform(self, data):
         endpoint = _named_endpoint(data)
         delivery = services.delivery_resend(endpoint=endpoint, event_id=data["event_id"])
-        return Response(
-            {"data": {"webhook_id": str(endpoint.id), "event_id": str(delivery.event_id)}}
-        )
+        return {"webhook_id": str(endpoint.id), "event_id": str(delivery.event_id)}
+
+    def answer(self, resent):
+        return data_answer(resent)

@@ -3,15 +3,12 @@ contracts/get and list, v1 contracts/amend. Thin: validate, call a service or se
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from config.api.views_base import id_answer, validated
+from config.api.views_base import ServicePostApi, data_answer
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from config.core.pagination import keyset_paginate
@@ -49,33 +46,39 @@ from contracts_app.services.contract_edits import (
 )
 
 
-def contract_list_response(
-    data: dict,
-    *,
-    read: Callable[[QuerySet], QuerySet],
-    render: Callable[[Contract, dict[str, str]], dict],
-) -> Response:
-    """One body-cursor page (`cursor` in, `cursor` out) of a customer's contracts, keyset on
-    (starting_at, id): v1 and v2 contracts/list, each reading (`read`: what to prefetch) and
-    rendering a contract in its own version."""
-    customer = customer_get(customer_id=data["customer_id"])
-    queryset = contract_list(
-        customer=customer,
-        covering_date=data.get("covering_date"),
-        starting_at=data.get("starting_at"),
-        include_archived=data["include_archived"],
-    )
-    page = keyset_paginate(
-        read(queryset),
-        limit=data["limit"],
-        cursor=data.get("cursor") or None,
-        keys=("starting_at", "id"),
-        cursor_field="cursor",
-    )
-    names = credit_type_names() if page.items else {}
-    return Response(
-        {"data": [render(contract, names) for contract in page.items], "cursor": page.next_cursor}
-    )
+class ContractPageApi(ServicePostApi):
+    # v1 and v2 contracts/list: one body-cursor page (`cursor` in, `cursor` out) of a
+    # customer's contracts, keyset on (starting_at, id), each version reading (`read`: what
+    # to prefetch) and rendering (`render`) a contract in its own way.
+    required_permission = "contracts_app.view_contract"
+    input = ContractListInput
+
+    def read(self, queryset: QuerySet) -> QuerySet:
+        raise NotImplementedError
+
+    def render(self, contract: Contract, names: dict[str, str]) -> dict:
+        raise NotImplementedError
+
+    def perform(self, data):
+        customer = customer_get(customer_id=data["customer_id"])
+        queryset = contract_list(
+            customer=customer,
+            covering_date=data.get("covering_date"),
+            starting_at=data.get("starting_at"),
+            include_archived=data["include_archived"],
+        )
+        return keyset_paginate(
+            self.read(queryset),
+            limit=data["limit"],
+            cursor=data.get("cursor") or None,
+            keys=("starting_at", "id"),
+            cursor_field="cursor",
+        )
+
+    def answer(self, page):
+        names = credit_type_names() if page.items else {}
+        contracts = [self.render(contract, names) for contract in page.items]
+        return Response({"data": contracts, "cursor": page.next_cursor})
 
 
 def term_renderer(contract: Contract, names: dict[str, str]):
@@ -202,131 +205,113 @@ def contract_v1_data(contract: Contract, names: dict[str, str]) -> dict[str, Any
     return data
 
 
-def _edited(request, input_class, service) -> tuple[Contract, ContractEdit]:
-    """v2 contracts/edit and v1 contracts/amend: the body checked by `input_class`, the contract
-    found, and `service` (contract_edit or contract_amend) applied as the request's user."""
-    data = validated(input_class, request.data)
+def _edited(view, data: dict, service) -> tuple[Contract, ContractEdit]:
+    """v2 contracts/edit and v1 contracts/amend: the body's contract found and `service`
+    (contract_edit or contract_amend) applied as the request's user."""
     contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
     edit = service(
         contract=contract,
         data=data,
-        created_by=request.user.get_username(),
+        created_by=view.request.user.get_username(),
         render_term=term_renderer(contract, credit_type_names()),
     )
     return contract, edit
 
 
-class ContractEditApi(APIView):
+class ContractEditApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
+    operation_id, input, responses = "v2_contracts_edit", ContractEditInput, {200: EditResponse}
 
-    @extend_schema(
-        operation_id="v2_contracts_edit",
-        request=ContractEditInput,
-        responses={200: EditResponse},
-    )
-    def post(self, request):
-        contract, edit = _edited(request, ContractEditInput, contract_edit)
-        return Response({"data": {"id": str(contract.id), "edit": edit_entry(edit)}})
+    def perform(self, data):
+        return _edited(self, data, contract_edit)
+
+    def answer(self, edited):
+        contract, edit = edited
+        return data_answer({"id": str(contract.id), "edit": edit_entry(edit)})
 
 
-class _TermEditApi(APIView):
+class _TermEditApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
     kind = "commit"
-    input_class: type = CommitEditInput
+    responses = {200: IdResponse}
 
-    def post(self, request):
-        data = validated(self.input_class, request.data)
+    def perform(self, data):
         id_field = f"{self.kind}_id"
         contract_commit_edit(
             customer_id=data.pop("customer_id"),
             term_id=data[id_field],
             kind=self.kind,
             data=data,
-            created_by=request.user.get_username(),
+            created_by=self.request.user.get_username(),
         )
-        return Response({"data": {"id": str(data[id_field])}})
+        return str(data[id_field])
+
+    def answer(self, term_id):
+        return data_answer({"id": term_id})
 
 
-@extend_schema_view(
-    post=extend_schema(
-        operation_id="v2_contracts_commits_edit",
-        request=CommitEditInput,
-        responses={200: IdResponse},
-    )
-)
 class CommitEditApi(_TermEditApi):
     kind = "commit"
-    input_class = CommitEditInput
+    operation_id, input = "v2_contracts_commits_edit", CommitEditInput
 
 
-@extend_schema_view(
-    post=extend_schema(
-        operation_id="v2_contracts_credits_edit",
-        request=CreditEditInput,
-        responses={200: IdResponse},
-    )
-)
 class CreditEditApi(_TermEditApi):
     kind = "credit"
-    input_class = CreditEditInput
+    operation_id, input = "v2_contracts_credits_edit", CreditEditInput
 
 
-class EditHistoryApi(APIView):
+class EditHistoryApi(ServicePostApi):
     required_permission = "contracts_app.view_contract"
-
-    @extend_schema(
-        operation_id="v2_contracts_get_edit_history",
-        request=EditHistoryInput,
-        responses={200: EditHistoryResponse},
+    operation_id, input, responses = (
+        "v2_contracts_get_edit_history",
+        EditHistoryInput,
+        {200: EditHistoryResponse},
     )
-    def post(self, request):
-        data = validated(EditHistoryInput, request.data)
+
+    def perform(self, data):
         contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
-        return Response({"data": [edit_entry(e) for e in contract_edit_history(contract=contract)]})
+        return contract_edit_history(contract=contract)
+
+    def answer(self, edits):
+        return data_answer([edit_entry(e) for e in edits])
 
 
-class ContractV2GetApi(APIView):
+class ContractV2GetApi(ServicePostApi):
     required_permission = "contracts_app.view_contract"
-
-    @extend_schema(
-        operation_id="v2_contracts_get",
-        request=ContractV2RefInput,
-        responses={200: ContractV2Response},
+    operation_id, input, responses = (
+        "v2_contracts_get",
+        ContractV2RefInput,
+        {200: ContractV2Response},
     )
-    def post(self, request):
-        data = validated(ContractV2RefInput, request.data)
+
+    def perform(self, data):
         if data.get("as_of_date") is not None:
             # Past states are not reconstructed yet: refusing beats answering with today's.
             raise ValidationFailed("as_of_date is not supported yet", field="as_of_date")
-        contract = contract_get(
+        return contract_get(
             customer_id=data["customer_id"], contract_id=data["contract_id"], full=True
         )
-        return Response({"data": contract_v2_data(contract, credit_type_names())})
+
+    def answer(self, contract):
+        return data_answer(contract_v2_data(contract, credit_type_names()))
 
 
-class ContractV2ListApi(APIView):
+class ContractV2ListApi(ContractPageApi):
     """Body-cursor pages (`cursor` in, `cursor` out), as v1 contracts/list."""
 
-    required_permission = "contracts_app.view_contract"
+    operation_id, responses = "v2_contracts_list", {200: ContractV2ListResponse}
 
-    @extend_schema(
-        operation_id="v2_contracts_list",
-        request=ContractListInput,
-        responses={200: ContractV2ListResponse},
-    )
-    def post(self, request):
-        data = validated(ContractListInput, request.data)
-        return contract_list_response(data, read=with_terms, render=contract_v2_data)
+    def read(self, queryset):
+        return with_terms(queryset)
+
+    def render(self, contract, names):
+        return contract_v2_data(contract, names)
 
 
-class ContractAmendApi(APIView):
+class ContractAmendApi(ServicePostApi):
     required_permission = "contracts_app.change_contract"
+    operation_id, input, responses = "v1_contracts_amend", AmendInput, {200: IdResponse}
 
-    @extend_schema(
-        operation_id="v1_contracts_amend",
-        request=AmendInput,
-        responses={200: IdResponse},
-    )
-    def post(self, request):
-        _, edit = _edited(request, AmendInput, contract_amend)
-        return id_answer(edit)
+    def perform(self, data):
+        _, edit = _edited(self, data, contract_amend)
+        return edit

@@ -8,13 +8,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import id_answer, page_answer, page_body, validated
+from config.api.views_base import (
+    ServicePostApi,
+    data_answer,
+    id_answer,
+    page_answer,
+    page_body,
+    validated,
+)
 from config.core.errors import ValidationFailed
 from config.core.pagination import parse_limit
-from contracts_app.api.contract_edits import contract_list_response, contract_v1_data
+from contracts_app.api.contract_edits import ContractPageApi, contract_v1_data
 from contracts_app.api.contract_serializers import (
     ContractArchiveInput,
-    ContractListInput,
     ContractRefInput,
     ContractsOnPackageInput,
     ContractUpdateEndDateInput,
@@ -24,6 +30,7 @@ from contracts_app.api.contract_serializers import (
     package_contract_input,
 )
 from contracts_app.api.response_serializers import CohortContractOutput, ContractOutput
+from contracts_app.models import Contract
 from contracts_app.selectors.contract_edits import with_edits
 from contracts_app.selectors.contracts import (
     contract_get,
@@ -88,7 +95,7 @@ class ContractCreateApi(APIView):
         return id_answer(contract)
 
 
-class ContractGetApi(APIView):
+class ContractGetApi(ServicePostApi):
     """A contract with its materialised terms.
 
     Recurring commits and credits appear as the commits / credits they generate, one per
@@ -98,64 +105,58 @@ class ContractGetApi(APIView):
     """
 
     required_permission = "contracts_app.view_contract"
+    operation_id, input, responses = "contracts_get", ContractRefInput, data_of(ContractOutput)
 
-    @extend_schema(
-        operation_id="contracts_get", request=ContractRefInput, responses=data_of(ContractOutput)
-    )
-    def post(self, request):
-        data = validated(ContractRefInput, request.data)
-        contract = contract_get(
+    def perform(self, data):
+        return contract_get(
             customer_id=data["customer_id"],
             contract_id=data["contract_id"],
             full=True,
             edits=True,
         )
-        return Response({"data": contract_v1_data(contract, credit_type_names())})
+
+    def answer(self, contract):
+        return data_answer(contract_v1_data(contract, credit_type_names()))
 
 
-class ContractListApi(APIView):
+class ContractListApi(ContractPageApi):
     """Body-cursor pages (`cursor` in, `cursor` out): the SDK's SyncBodyCursorPageCursorField."""
 
-    required_permission = "contracts_app.view_contract"
+    operation_id, responses = "contracts_list", page_of(ContractOutput, cursor="cursor")
 
-    @extend_schema(
-        operation_id="contracts_list",
-        request=ContractListInput,
-        responses=page_of(ContractOutput, cursor="cursor"),
-    )
-    def post(self, request):
-        data = validated(ContractListInput, request.data)
-        return contract_list_response(
-            data, read=lambda queryset: with_edits(with_terms(queryset)), render=contract_v1_data
-        )
+    def read(self, queryset):
+        return with_edits(with_terms(queryset))
+
+    def render(self, contract, names):
+        return contract_v1_data(contract, names)
 
 
-class ContractUpdateEndDateApi(APIView):
+class _ContractChangeApi(ServicePostApi):
+    # A change (`change`) of the body's contract, answered with its id.
     required_permission = "contracts_app.change_contract"
+    responses = ID_DATA
 
-    @extend_schema(
-        operation_id="contracts_update_end_date",
-        request=ContractUpdateEndDateInput,
-        responses=ID_DATA,
-    )
-    def post(self, request):
-        data = validated(ContractUpdateEndDateInput, request.data)
+    def change(self, contract: Contract, data: dict) -> None:
+        raise NotImplementedError
+
+    def perform(self, data):
         contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+        self.change(contract, data)
+        return contract
+
+
+class ContractUpdateEndDateApi(_ContractChangeApi):
+    operation_id, input = "contracts_update_end_date", ContractUpdateEndDateInput
+
+    def change(self, contract, data):
         contract_update_end_date(contract=contract, ending_before=data.get("ending_before"))
-        return id_answer(contract)
 
 
-class ContractArchiveApi(APIView):
-    required_permission = "contracts_app.change_contract"
+class ContractArchiveApi(_ContractChangeApi):
+    operation_id, input = "contracts_archive", ContractArchiveInput
 
-    @extend_schema(
-        operation_id="contracts_archive", request=ContractArchiveInput, responses=ID_DATA
-    )
-    def post(self, request):
-        data = validated(ContractArchiveInput, request.data)
-        contract = contract_get(customer_id=data["customer_id"], contract_id=data["contract_id"])
+    def change(self, contract, data):
         contract_archive(contract=contract)
-        return id_answer(contract)
 
 
 class ContractsOnPackageApi(APIView):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import id_answer, validated
+from config.api.views_base import ServicePostApi, data_answer
 from contracts_app.api.customers import customer_data
+from contracts_app.models import Customer
 from contracts_app.selectors.customers import customer_get
 from contracts_app.services.customers import (
     customer_set_ingest_aliases,
@@ -43,18 +41,19 @@ class CustomerResponse(serializers.Serializer):
     data = CustomerOutput()
 
 
-class CustomerSetNameApi(APIView):
-    required_permission = "contracts_app.change_customer"
+def _url_customer(view) -> Customer:
+    return customer_get(customer_id=view.kwargs["customer_id"])
 
-    @extend_schema(
-        operation_id="customers_set_name",
-        request=SetNameInput,
-        responses={200: CustomerResponse},
-    )
-    def post(self, request, customer_id: str):
-        data = validated(SetNameInput, request.data)
-        customer = customer_set_name(customer=customer_get(customer_id=customer_id), **data)
-        return Response({"data": customer_data(customer)})
+
+class CustomerSetNameApi(ServicePostApi):
+    required_permission = "contracts_app.change_customer"
+    operation_id, input, responses = "customers_set_name", SetNameInput, {200: CustomerResponse}
+
+    def perform(self, data):
+        return customer_set_name(customer=_url_customer(self), **data)
+
+    def answer(self, customer):
+        return data_answer(customer_data(customer))
 
 
 class CustomerIdOutput(serializers.Serializer):
@@ -65,32 +64,30 @@ class CustomerIdResponse(serializers.Serializer):
     data = CustomerIdOutput()
 
 
-class CustomerSetIngestAliasesApi(APIView):
+class _CustomerChangeApi(ServicePostApi):
+    # A change (`change`) of the URL's customer, answered with the customer's id: the SDK
+    # reads no body here; others get the id to confirm which customer changed.
     required_permission = "contracts_app.change_customer"
+    responses = {200: CustomerIdResponse}
 
-    @extend_schema(
-        operation_id="customers_set_ingest_aliases",
-        request=SetIngestAliasesInput,
-        responses={200: CustomerIdResponse},
-    )
-    def post(self, request, customer_id: str):
-        data = validated(SetIngestAliasesInput, request.data)
-        customer = customer_get(customer_id=customer_id)
+    def change(self, customer: Customer, data: dict) -> None:
+        raise NotImplementedError
+
+    def perform(self, data):
+        customer = _url_customer(self)
+        self.change(customer, data)
+        return customer
+
+
+class CustomerSetIngestAliasesApi(_CustomerChangeApi):
+    operation_id, input = "customers_set_ingest_aliases", SetIngestAliasesInput
+
+    def change(self, customer, data):
         customer_set_ingest_aliases(customer=customer, **data)
-        # The SDK reads no body here; others get the customer's id to confirm which one changed.
-        return id_answer(customer)
 
 
-class CustomerUpdateConfigApi(APIView):
-    required_permission = "contracts_app.change_customer"
+class CustomerUpdateConfigApi(_CustomerChangeApi):
+    operation_id, input = "customers_update_config", UpdateConfigInput
 
-    @extend_schema(
-        operation_id="customers_update_config",
-        request=UpdateConfigInput,
-        responses={200: CustomerIdResponse},
-    )
-    def post(self, request, customer_id: str):
-        data = validated(UpdateConfigInput, request.data)
-        customer = customer_get(customer_id=customer_id)
-        customer_update_config(customer=customer, changes=dict(data))
-        return id_answer(customer)
+    def change(self, customer, data):
+        customer_update_config(customer=customer, changes=data)

@@ -11,8 +11,10 @@ from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
 from config.api.views_base import (
-    id_answer,
+    ServicePostApi,
+    data_answer,
     page_answer,
+    plain,
     validated,
     validated_query,
 )
@@ -78,15 +80,6 @@ AWS_REGIONS = (
     "us-west-2",
 )
 MAX_FILTER_IDS = 100
-
-
-def _plain(value: Any) -> Any:
-    """Validated nested data (OrderedDicts) as plain dicts/lists for JSON storage."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
 
 
 # ---- input serializers ---------------------------------------------------------------------
@@ -290,7 +283,7 @@ class CustomersApi(APIView):
         responses=data_of(CustomerOutput),
     )
     def post(self, request):
-        data = _plain(dict(validated(CustomerCreateInput, request.data)))
+        data = plain(validated(CustomerCreateInput, request.data))
         customer = customer_create(
             name=data["name"],
             external_id=data.get("external_id"),
@@ -313,69 +306,63 @@ class CustomerGetApi(APIView):
         return Response({"data": customer_detail_data(customer_get(customer_id=customer_id))})
 
 
-class CustomerArchiveApi(APIView):
+class CustomerArchiveApi(ServicePostApi):
     required_permission = "contracts_app.change_customer"
+    operation_id, input, responses = "customers_archive", CustomerArchiveInput, ID_DATA
 
-    @extend_schema(
-        operation_id="customers_archive",
-        request=CustomerArchiveInput,
-        responses=ID_DATA,
-    )
-    def post(self, request):
-        data = validated(CustomerArchiveInput, request.data)
-        customer = customer_archive(customer=customer_get(customer_id=data["id"], field="id"))
-        return id_answer(customer)
+    def perform(self, data):
+        return customer_archive(customer=customer_get(customer_id=data["id"], field="id"))
 
 
-class SetBillingConfigurationsApi(APIView):
+class SetBillingConfigurationsApi(ServicePostApi):
     required_permission = "contracts_app.add_billingproviderconfiguration"
-
-    @extend_schema(
-        operation_id="customers_billing_configurations_set",
-        request=SetConfigurationsInput,
-        responses=data_of(BillingConfigurationSetOutput, many=True),
+    operation_id, input, responses = (
+        "customers_billing_configurations_set",
+        SetConfigurationsInput,
+        data_of(BillingConfigurationSetOutput, many=True),
     )
-    def post(self, request):
-        data = _plain(dict(validated(SetConfigurationsInput, request.data)))
-        configurations = billing_provider_configurations_set(items=data["data"])
-        return Response({"data": [configuration_set_data(c) for c in configurations]})
+
+    def perform(self, data):
+        return billing_provider_configurations_set(items=data["data"])
+
+    def answer(self, configurations):
+        return data_answer([configuration_set_data(c) for c in configurations])
 
 
-class GetBillingConfigurationsApi(APIView):
+class GetBillingConfigurationsApi(ServicePostApi):
     required_permission = "contracts_app.view_billingproviderconfiguration"
-
-    @extend_schema(
-        operation_id="customers_billing_configurations_get",
-        request=GetConfigurationsInput,
-        responses=data_of(BillingConfigurationOutput, many=True),
+    operation_id, input, responses = (
+        "customers_billing_configurations_get",
+        GetConfigurationsInput,
+        data_of(BillingConfigurationOutput, many=True),
     )
-    def post(self, request):
-        data = validated(GetConfigurationsInput, request.data)
-        customer = customer_get(customer_id=data["customer_id"])
-        configurations = billing_provider_configurations_of(
-            customer=customer, include_archived=data["include_archived"]
+
+    def perform(self, data):
+        return billing_provider_configurations_of(
+            customer=customer_get(customer_id=data["customer_id"]),
+            include_archived=data["include_archived"],
         )
-        return Response({"data": [configuration_data(c) for c in configurations]})
+
+    def answer(self, configurations):
+        return data_answer([configuration_data(c) for c in configurations])
 
 
-class ArchiveBillingConfigurationsApi(APIView):
+class ArchiveBillingConfigurationsApi(ServicePostApi):
     required_permission = "contracts_app.change_billingproviderconfiguration"
-
-    @extend_schema(
-        operation_id="customers_billing_configurations_archive",
-        request=ArchiveConfigurationsInput,
-        responses=data_of(BillingConfigurationsArchivedOutput),
+    operation_id, input, responses = (
+        "customers_billing_configurations_archive",
+        ArchiveConfigurationsInput,
+        data_of(BillingConfigurationsArchivedOutput),
     )
-    def post(self, request):
-        data = validated(ArchiveConfigurationsInput, request.data)
+
+    def perform(self, data):
         customer = customer_get(customer_id=data["customer_id"])
         ids = data["customer_billing_provider_configuration_ids"]
         billing_provider_configurations_archive(customer=customer, configuration_ids=ids)
-        return Response(
-            {
-                "data": {
-                    "customer_billing_provider_configuration_ids": [str(i) for i in ids],
-                    "customer_id": str(customer.id),
-                }
-            }
-        )
+        return {
+            "customer_billing_provider_configuration_ids": [str(i) for i in ids],
+            "customer_id": str(customer.id),
+        }
+
+    def answer(self, archived):
+        return data_answer(archived)

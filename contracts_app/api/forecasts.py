@@ -15,13 +15,11 @@ Rules: contracts_app/services/forecasts.py.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import validated
+from config.api.views_base import ServicePostApi, data_answer
 from config.core.instants import format_instant
 from contracts_app.services.forecasts import (
     CHARGE_KINDS,
@@ -138,18 +136,17 @@ def forecast_data(forecast: Forecast) -> dict:
     }
 
 
-class PackageForecastApi(APIView):
+class PackageForecastApi(ServicePostApi):
     required_permission = "packages_app.view_package"
-
-    @extend_schema(
-        operation_id="packages_forecast",
-        request=PackageForecastInput,
-        responses={200: PackageForecastResponse},
-        description=__doc__,
+    operation_id, input, responses = (
+        "packages_forecast",
+        PackageForecastInput,
+        {200: PackageForecastResponse},
     )
-    def post(self, request):
-        data = validated(PackageForecastInput, request.data)
-        forecast = package_forecast(
+    description = __doc__
+
+    def perform(self, data):
+        return package_forecast(
             starting_at=data["starting_at"],
             package_id=data.get("package_id"),
             package_alias=data.get("package_alias"),
@@ -157,4 +154,6 @@ class PackageForecastApi(APIView):
             usage=data.get("usage") or (),
             customer_id=data.get("customer_id"),
         )
-        return Response({"data": forecast_data(forecast)})
+
+    def answer(self, forecast):
+        return data_answer(forecast_data(forecast))

@@ -56,12 +56,13 @@ class StrictStringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanField(serializers.Field):
-    default_error_messages = {"invalid": "Must be true or false."}
+class _JsonTypeField(serializers.Field):
+    """A JSON value of one type (`json_type`), taken and answered as it is, never converted."""
+
+    json_type: type
 
     def to_internal_value(self, data):
-        if not isinstance(data, bool):
+        if not isinstance(data, self.json_type):
             self.fail("invalid")
         return data
 
@@ -69,8 +70,14 @@ class StrictBooleanField(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanField(_JsonTypeField):
+    json_type = bool
+    default_error_messages = {"invalid": "Must be true or false."}
+
+
 @extend_schema_field(OpenApiTypes.INT)
-class StrictIntegerField(serializers.Field):
+class StrictIntegerField(_JsonTypeField):
     default_error_messages = {"invalid": "Must be an integer."}
 
     def __init__(self, *, min_value: int | None = None, **kwargs):
@@ -87,9 +94,6 @@ class StrictIntegerField(serializers.Field):
         if self.min_value is not None and data < self.min_value:
             raise serializers.ValidationError(f"Must be at least {self.min_value}.")
         return data
-
-    def to_representation(self, value):
-        return value
 
 
 class DecimalStringField(StrictStringField):
@@ -119,18 +123,11 @@ class InstantStringField(serializers.DateTimeField):
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
-class ObjectField(serializers.Field):
+class ObjectField(_JsonTypeField):
     """A JSON object kept as sent (for deep Solvimon types we only store and echo)."""
 
+    json_type = dict
     default_error_messages = {"invalid": "Must be an object."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value):
-        return value
 
 
 def optional(field_class, **kwargs) -> serializers.Field:

@@ -6,30 +6,30 @@ from contracts_app.api import schedules
 _V = r"^v(?P<version>[^/]+)/"
 _ID = r"(?P<{}>[^/]+)"
 
+
+def _versioned(route: str, view, name: str):
+    """`v{version}/` + `route`, the whole path."""
+    return re_path(_V + route + "$", view.as_view(), name=name)
+
+
 urlpatterns = [
-    re_path(
-        _V + r"pricing-plan-subscriptions$",
-        schedules.SubscriptionsApi.as_view(),
-        name="api-pricing-plan-subscriptions",
+    _versioned(
+        "pricing-plan-subscriptions", schedules.SubscriptionsApi, "api-pricing-plan-subscriptions"
     ),
-    re_path(
-        _V + r"pricing-plan-subscriptions/" + _ID.format("subscription_id") + "$",
-        schedules.SubscriptionGetApi.as_view(),
-        name="api-pricing-plan-subscription-get",
+    _versioned(
+        "pricing-plan-subscriptions/" + _ID.format("subscription_id"),
+        schedules.SubscriptionGetApi,
+        "api-pricing-plan-subscription-get",
     ),
-    re_path(
-        _V + r"pricing-plan-schedules$",
-        schedules.SchedulesApi.as_view(),
-        name="api-pricing-plan-schedules",
+    _versioned("pricing-plan-schedules", schedules.SchedulesApi, "api-pricing-plan-schedules"),
+    _versioned(
+        "pricing-plan-schedules/" + _ID.format("schedule_id"),
+        schedules.ScheduleGetApi,
+        "api-pricing-plan-schedule-get",
     ),
-    re_path(
-        _V + r"pricing-plan-schedules/" + _ID.format("schedule_id") + "$",
-        schedules.ScheduleGetApi.as_view(),
-        name="api-pricing-plan-schedule-get",
-    ),
-    re_path(
-        _V + r"pricing-plan-schedules/" + _ID.format("schedule_id") + r"/migrate$",
-        schedules.ScheduleMigrateApi.as_view(),
-        name="api-pricing-plan-schedule-migrate",
+    _versioned(
+        "pricing-plan-schedules/" + _ID.format("schedule_id") + "/migrate",
+        schedules.ScheduleMigrateApi,
+        "api-pricing-plan-schedule-migrate",
     ),
 ]

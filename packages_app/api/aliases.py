@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.serializers import StrictSerializer
-from config.api.views_base import query_page, validated
+from config.api.views_base import ServicePostApi, data_answer, query_page, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from packages_app.api.package_serializers import Text
@@ -44,21 +44,14 @@ def _interval(row: AliasAssignment) -> dict:
     }
 
 
-class AliasScheduleApi(APIView):
+class AliasScheduleApi(ServicePostApi):
     required_permission = "packages_app.add_aliasassignment"
+    operation_id, input, description = "packages_aliases_schedule", AliasScheduleInput, __doc__
+    responses = {
+        200: inline_serializer("PackagesAliasScheduleResponse", {"data": serializers.DictField()})
+    }
 
-    @extend_schema(
-        operation_id="packages_aliases_schedule",
-        request=AliasScheduleInput,
-        responses={
-            200: inline_serializer(
-                "PackagesAliasScheduleResponse", {"data": serializers.DictField()}
-            )
-        },
-        description=__doc__,
-    )
-    def post(self, request):
-        data = validated(AliasScheduleInput, request.data)
+    def perform(self, data):
         package = package_get(package_id=data["package_id"])
         if package.archived_at is not None:
             raise ValidationFailed("Archived packages cannot be given an alias", field="package_id")
@@ -70,7 +63,10 @@ class AliasScheduleApi(APIView):
             ending_before=data.get("ending_before"),
             field="body",
         )
-        return Response({"data": {"name": data["name"], **_interval(assignment)}})
+        return {"name": data["name"], **_interval(assignment)}
+
+    def answer(self, scheduled):
+        return data_answer(scheduled)
 
 
 class AliasListApi(APIView):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of, query_flag
-from config.api.views_base import id_answer, page_answer, plain, validated
+from config.api.views_base import ServicePostApi, id_answer, page_answer, validated
 from config.core.errors import ValidationFailed
 from config.core.instants import format_instant
 from packages_app.api.package_serializers import Flag, Text, choice, string_map
@@ -83,18 +83,12 @@ def billable_metric_data(metric: BillableMetric) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-class BillableMetricCreateApi(APIView):
+class BillableMetricCreateApi(ServicePostApi):
     required_permission = "packages_app.add_billablemetric"
+    operation_id, input, responses = "billable_metrics_create", BillableMetricCreateInput, ID_DATA
 
-    @extend_schema(
-        operation_id="billable_metrics_create",
-        request=BillableMetricCreateInput,
-        responses=ID_DATA,
-    )
-    def post(self, request):
-        data = plain(validated(BillableMetricCreateInput, request.data))
-        metric = billable_metric_create(**data)
-        return id_answer(metric)
+    def perform(self, data):
+        return billable_metric_create(**data)
 
 
 class BillableMetricDetailApi(APIView):
@@ -144,11 +138,9 @@ class BillableMetricListApi(APIView):
         return page_answer(request, metrics, billable_metric_data)
 
 
-class BillableMetricArchiveApi(APIView):
+class BillableMetricArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_billablemetric"
+    operation_id, input, responses = "billable_metrics_archive", IdInput, ID_DATA
 
-    @extend_schema(operation_id="billable_metrics_archive", request=IdInput, responses=ID_DATA)
-    def post(self, request):
-        data = validated(IdInput, request.data)
-        metric = billable_metric_archive(billable_metric_id=data["id"])
-        return id_answer(metric)
+    def perform(self, data):
+        return billable_metric_archive(billable_metric_id=data["id"])

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, page_of, query_flag
-from config.api.views_base import id_answer, page_answer, validated
+from config.api.views_base import ServicePostApi, page_answer
 from packages_app.api.billable_metrics import query_bool
 from packages_app.api.package_serializers import Text
 from packages_app.api.response_serializers import CreditTypeOutput
@@ -31,16 +31,12 @@ def credit_type_data(credit_type: CreditType) -> dict:
     }
 
 
-class CreditTypeCreateApi(APIView):
+class CreditTypeCreateApi(ServicePostApi):
     required_permission = "packages_app.add_credittype"
+    operation_id, input, responses = "credit_types_create", CreditTypeCreateInput, ID_DATA
 
-    @extend_schema(
-        operation_id="credit_types_create", request=CreditTypeCreateInput, responses=ID_DATA
-    )
-    def post(self, request):
-        data = validated(CreditTypeCreateInput, request.data)
-        credit_type = credit_type_create(name=data["name"])
-        return id_answer(credit_type)
+    def perform(self, data):
+        return credit_type_create(name=data["name"])
 
 
 class CreditTypeListApi(APIView):
@@ -64,13 +60,9 @@ class CreditTypeListApi(APIView):
         return page_answer(request, credit_types, credit_type_data)
 
 
-class CreditTypeArchiveApi(APIView):
+class CreditTypeArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_credittype"
+    operation_id, input, responses = "credit_types_archive", CreditTypeArchiveInput, ID_DATA
 
-    @extend_schema(
-        operation_id="credit_types_archive", request=CreditTypeArchiveInput, responses=ID_DATA
-    )
-    def post(self, request):
-        data = validated(CreditTypeArchiveInput, request.data)
-        credit_type = credit_type_archive(credit_type_id=data["id"])
-        return id_answer(credit_type)
+    def perform(self, data):
+        return credit_type_archive(credit_type_id=data["id"])

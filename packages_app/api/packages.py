@@ -12,11 +12,9 @@ import json
 from collections.abc import Iterable
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
-from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import id_answer, validated
+from config.api.views_base import ServicePostApi
 from config.core.pagination import parse_limit
 from packages_app.api import package_serializers as wire
 from packages_app.api.response_serializers import PackageOutput
@@ -41,57 +39,46 @@ def answer_texts(rows: Iterable[AnswerRow]) -> list[str]:
     return [answer if answer is not None else filled[package_id] for _, package_id, answer in rows]
 
 
-class PackageCreateApi(APIView):
+class PackageCreateApi(ServicePostApi):
     required_permission = "packages_app.add_package"
+    operation_id, input, responses = "packages_create", wire.PackageCreateInput, ID_DATA
 
-    @extend_schema(
-        operation_id="packages_create",
-        request=wire.PackageCreateInput,
-        responses=ID_DATA,
-    )
-    def post(self, request):
-        data = validated(wire.PackageCreateInput, request.data)
-        package = package_create(created_by=request.user.get_username(), **data)
-        return id_answer(package)
+    def perform(self, data):
+        return package_create(created_by=self.request.user.get_username(), **data)
 
 
-class PackageGetApi(APIView):
+class PackageGetApi(ServicePostApi):
     required_permission = "packages_app.view_package"
+    operation_id, input, responses = "packages_get", wire.PackageIdInput, data_of(PackageOutput)
 
-    @extend_schema(
-        operation_id="packages_get", request=wire.PackageIdInput, responses=data_of(PackageOutput)
-    )
-    def post(self, request):
-        data = validated(wire.PackageIdInput, request.data)
-        (answer,) = answer_texts([package_answer(package_id=data["package_id"])])
+    def perform(self, data):
+        return package_answer(package_id=data["package_id"])
+
+    def answer(self, row):
+        (answer,) = answer_texts([row])
         return json_response(f'{{"data":{answer}}}')
 
 
-class PackageListApi(APIView):
+class PackageListApi(ServicePostApi):
     required_permission = "packages_app.view_package"
+    operation_id, input, responses = "packages_list", wire.PackageListInput, page_of(PackageOutput)
+    parameters = PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="packages_list",
-        request=wire.PackageListInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(PackageOutput),
-    )
-    def post(self, request):
-        data = validated(wire.PackageListInput, request.data)
-        page = package_answer_page(
+    def perform(self, data):
+        return package_answer_page(
             archive_filter=data.get("archive_filter", "NOT_ARCHIVED"),
-            limit=parse_limit(request.query_params.get("limit")),
-            cursor=request.query_params.get("next_page"),
+            limit=parse_limit(self.request.query_params.get("limit")),
+            cursor=self.request.query_params.get("next_page"),
         )
+
+    def answer(self, page):
         items = ",".join(answer_texts(page.items))
         return json_response(f'{{"data":[{items}],"next_page":{json.dumps(page.next_cursor)}}}')
 
 
-class PackageArchiveApi(APIView):
+class PackageArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_package"
+    operation_id, input, responses = "packages_archive", wire.PackageIdInput, ID_DATA
 
-    @extend_schema(operation_id="packages_archive", request=wire.PackageIdInput, responses=ID_DATA)
-    def post(self, request):
-        data = validated(wire.PackageIdInput, request.data)
-        package = package_archive(package=package_get(package_id=data["package_id"]))
-        return id_answer(package)
+    def perform(self, data):
+        return package_archive(package=package_get(package_id=data["package_id"]))

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import id_answer, page_body, query_page, validated
+from config.api.views_base import (
+    ServicePostApi,
+    data_answer,
+    page_body,
+    query_page,
+)
 from config.core.instants import format_instant
-from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
     Flag,
     Integer,
@@ -136,70 +138,62 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return state, rest
 
 
-class ProductCreateApi(APIView):
+class ProductCreateApi(ServicePostApi):
     required_permission = "packages_app.add_product"
+    operation_id, input, responses = "products_create", ProductCreateInput, ID_DATA
 
-    @extend_schema(operation_id="products_create", request=ProductCreateInput, responses=ID_DATA)
-    def post(self, request):
-        attributes, rest = _split(plain(validated(ProductCreateInput, request.data)))
-        product = product_create(
+    def perform(self, data):
+        attributes, rest = _split(data)
+        return product_create(
             name=attributes.pop("name"),
             type=rest["type"],
-            created_by=request.user.get_username(),
+            created_by=self.request.user.get_username(),
             attributes=attributes,
             custom_fields=rest.get("custom_fields"),
             sql_breakdown_granularity=rest.get("sql_breakdown_granularity"),
         )
-        return id_answer(product)
 
 
-class ProductGetApi(APIView):
+class ProductGetApi(ServicePostApi):
     required_permission = "packages_app.view_product"
+    operation_id, input, responses = "products_get", ProductGetInput, data_of(ProductOutput)
 
-    @extend_schema(
-        operation_id="products_get", request=ProductGetInput, responses=data_of(ProductOutput)
-    )
-    def post(self, request):
-        data = validated(ProductGetInput, request.data)
-        return Response({"data": product_data(product_get(product_id=data["id"]))})
+    def perform(self, data):
+        return product_get(product_id=data["id"])
+
+    def answer(self, product):
+        return data_answer(product_data(product))
 
 
-class ProductListApi(APIView):
+class ProductListApi(ServicePostApi):
     required_permission = "packages_app.view_product"
+    operation_id, input, responses = "products_list", ProductListInput, page_of(ProductOutput)
+    parameters = PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="products_list",
-        request=ProductListInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(ProductOutput),
-    )
-    def post(self, request):
-        data = validated(ProductListInput, request.data)
-        page = query_page(request, product_list(archive_filter=data["archive_filter"]))
+    def perform(self, data):
+        return query_page(self.request, product_list(archive_filter=data["archive_filter"]))
+
+    def answer(self, page):
         now = timezone.now()
         return Response(page_body(page, [product_data(p, now=now) for p in page.items]))
 
 
-class ProductUpdateApi(APIView):
+class ProductUpdateApi(ServicePostApi):
     required_permission = "packages_app.change_product"
+    operation_id, input, responses = "products_update", ProductUpdateInput, ID_DATA
 
-    @extend_schema(operation_id="products_update", request=ProductUpdateInput, responses=ID_DATA)
-    def post(self, request):
-        changes = plain(validated(ProductUpdateInput, request.data))
-        product = product_update(
+    def perform(self, changes):
+        return product_update(
             product_id=changes.pop("product_id"),
             starting_at=changes.pop("starting_at"),
-            created_by=request.user.get_username(),
+            created_by=self.request.user.get_username(),
             changes=changes,
         )
-        return id_answer(product)
 
 
-class ProductArchiveApi(APIView):
+class ProductArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_product"
+    operation_id, input, responses = "products_archive", ProductIdInput, ID_DATA
 
-    @extend_schema(operation_id="products_archive", request=ProductIdInput, responses=ID_DATA)
-    def post(self, request):
-        data = validated(ProductIdInput, request.data)
-        product = product_archive(product_id=data["product_id"])
-        return id_answer(product)
+    def perform(self, data):
+        return product_archive(product_id=data["product_id"])

@@ -7,16 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.schema import ID_DATA, PAGE_PARAMETERS, data_of, page_of
-from config.api.views_base import id_answer, page_body, query_page, validated
+from config.api.views_base import (
+    ServicePostApi,
+    data_answer,
+    page_body,
+    query_page,
+)
 from config.core.instants import format_instant
 from config.core.pagination import parse_limit
-from packages_app.api.billable_metrics import plain
 from packages_app.api.package_serializers import (
     AliasInput,
     Flag,
@@ -261,126 +263,108 @@ def _segment_page(request, segments: list[Rate]):
 # Views ----------------------------------------------------------------------------------------
 
 
-class RateCardCreateApi(APIView):
+class RateCardCreateApi(ServicePostApi):
     required_permission = "packages_app.add_ratecard"
+    operation_id, input, responses = "rate_cards_create", RateCardCreateInput, ID_DATA
 
-    @extend_schema(operation_id="rate_cards_create", request=RateCardCreateInput, responses=ID_DATA)
-    def post(self, request):
-        data = plain(validated(RateCardCreateInput, request.data))
-        rate_card = rate_card_create(created_by=request.user.get_username(), **data)
-        return id_answer(rate_card)
+    def perform(self, data):
+        return rate_card_create(created_by=self.request.user.get_username(), **data)
 
 
-class RateCardGetApi(APIView):
+class RateCardGetApi(ServicePostApi):
     required_permission = "packages_app.view_ratecard"
+    operation_id, input, responses = "rate_cards_get", IdInput, data_of(RateCardOutput)
 
-    @extend_schema(
-        operation_id="rate_cards_get", request=IdInput, responses=data_of(RateCardOutput)
-    )
-    def post(self, request):
-        data = validated(IdInput, request.data)
-        rate_card = rate_card_get(rate_card_id=data["id"])
-        return Response({"data": rate_card_data(rate_card, credit_type_names([rate_card]))})
+    def perform(self, data):
+        return rate_card_get(rate_card_id=data["id"])
+
+    def answer(self, rate_card):
+        return data_answer(rate_card_data(rate_card, credit_type_names([rate_card])))
 
 
-class RateCardListApi(APIView):
+class RateCardListApi(ServicePostApi):
+    # The SDK sends no body at all unless the caller passes one.
     required_permission = "packages_app.view_ratecard"
+    operation_id, input, responses = "rate_cards_list", RateCardListInput, page_of(RateCardOutput)
+    parameters = PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="rate_cards_list",
-        request=RateCardListInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(RateCardOutput),
-    )
-    def post(self, request):
-        # The SDK sends no body at all unless the caller passes one.
-        data = validated(RateCardListInput, request.data)
-        page = query_page(request, rate_card_list(archive_filter=data["archive_filter"]))
+    def perform(self, data):
+        return query_page(self.request, rate_card_list(archive_filter=data["archive_filter"]))
+
+    def answer(self, page):
         names = credit_type_names(page.items)
         return Response(page_body(page, [rate_card_data(card, names) for card in page.items]))
 
 
-class RateCardUpdateApi(APIView):
+class RateCardUpdateApi(ServicePostApi):
     required_permission = "packages_app.change_ratecard"
+    operation_id, input, responses = "rate_cards_update", RateCardUpdateInput, ID_DATA
 
-    @extend_schema(operation_id="rate_cards_update", request=RateCardUpdateInput, responses=ID_DATA)
-    def post(self, request):
-        data = plain(validated(RateCardUpdateInput, request.data))
-        rate_card = rate_card_update(**data)
-        return id_answer(rate_card)
+    def perform(self, data):
+        return rate_card_update(**data)
 
 
-class RateCardArchiveApi(APIView):
+class RateCardArchiveApi(ServicePostApi):
     required_permission = "packages_app.change_ratecard"
+    operation_id, input, responses = "rate_cards_archive", IdInput, ID_DATA
 
-    @extend_schema(operation_id="rate_cards_archive", request=IdInput, responses=ID_DATA)
-    def post(self, request):
-        data = validated(IdInput, request.data)
-        rate_card = rate_card_archive(rate_card_id=data["id"])
-        return id_answer(rate_card)
+    def perform(self, data):
+        return rate_card_archive(rate_card_id=data["id"])
 
 
-class RateAddApi(APIView):
+class RateAddApi(ServicePostApi):
     required_permission = "packages_app.add_rate"
+    operation_id, input, responses = "rate_cards_add_rate", RateAddInput, data_of(RateOutput)
 
-    @extend_schema(
-        operation_id="rate_cards_add_rate", request=RateAddInput, responses=data_of(RateOutput)
-    )
-    def post(self, request):
-        data = plain(validated(RateAddInput, request.data))
-        rate = rate_add(rate_card_id=data.pop("rate_card_id"), rate=data)
-        return Response({"data": rate_data(rate)})
+    def perform(self, data):
+        return rate_add(rate_card_id=data.pop("rate_card_id"), rate=data)
+
+    def answer(self, rate):
+        return data_answer(rate_data(rate))
 
 
-class RatesAddApi(APIView):
+class RatesAddApi(ServicePostApi):
     required_permission = "packages_app.add_rate"
+    operation_id, input, responses = "rate_cards_add_rates", RatesAddInput, ID_DATA
 
-    @extend_schema(operation_id="rate_cards_add_rates", request=RatesAddInput, responses=ID_DATA)
-    def post(self, request):
-        data = plain(validated(RatesAddInput, request.data))
+    def perform(self, data):
         rates_add(rate_card_id=data["rate_card_id"], rates=data["rates"])
-        return Response({"data": {"id": data["rate_card_id"]}})
+        return data["rate_card_id"]
+
+    def answer(self, rate_card_id):
+        return data_answer({"id": rate_card_id})
 
 
-class RatesGetApi(APIView):
+class _RateScheduleApi(ServicePostApi):
+    # getRates and getRateSchedule: one page of the schedule of the body's rate card in force
+    # at `at` or over `starting_at` / `ending_before` (`window`), each segment with its
+    # product as of `at`, or of now.
     required_permission = "packages_app.view_ratecard"
+    responses, parameters = page_of(RateScheduleItemOutput), PAGE_PARAMETERS
 
-    @extend_schema(
-        operation_id="rate_cards_get_rates",
-        request=RatesGetInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(RateScheduleItemOutput),
-    )
-    def post(self, request):
-        data = plain(validated(RatesGetInput, request.data))
+    def window(self, data: dict) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def perform(self, data):
         rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
-        segments = rate_schedule(
-            rate_card=rate_card, at=data["at"], selectors=data.get("selectors")
-        )
-        page = _segment_page(request, segments)
-        return Response(
-            page_body(page, [rate_schedule_item(rate, at=data["at"]) for rate in page.items])
-        )
+        window = self.window(data)
+        segments = rate_schedule(rate_card=rate_card, selectors=data.get("selectors"), **window)
+        return _segment_page(self.request, segments), window.get("at") or timezone.now()
+
+    def answer(self, paged):
+        page, at = paged
+        return Response(page_body(page, [rate_schedule_item(rate, at=at) for rate in page.items]))
 
 
-class RateScheduleGetApi(APIView):
-    required_permission = "packages_app.view_ratecard"
+class RatesGetApi(_RateScheduleApi):
+    operation_id, input = "rate_cards_get_rates", RatesGetInput
 
-    @extend_schema(
-        operation_id="rate_cards_get_rate_schedule",
-        request=RateScheduleInput,
-        parameters=PAGE_PARAMETERS,
-        responses=page_of(RateScheduleItemOutput),
-    )
-    def post(self, request):
-        data = plain(validated(RateScheduleInput, request.data))
-        rate_card = rate_card_get(rate_card_id=data["rate_card_id"], field="rate_card_id")
-        segments = rate_schedule(
-            rate_card=rate_card,
-            starting_at=data["starting_at"],
-            ending_before=data.get("ending_before"),
-            selectors=data.get("selectors"),
-        )
-        page = _segment_page(request, segments)
-        now = timezone.now()
-        return Response(page_body(page, [rate_schedule_item(rate, at=now) for rate in page.items]))
+    def window(self, data):
+        return {"at": data["at"]}
+
+
+class RateScheduleGetApi(_RateScheduleApi):
+    operation_id, input = "rate_cards_get_rate_schedule", RateScheduleInput
+
+    def window(self, data):
+        return {"starting_at": data["starting_at"], "ending_before": data.get("ending_before")}
