@@ -15,36 +15,17 @@ from django.urls import reverse
 from contracts_app.models import CohortMigration, CohortMigrationItem, Contract
 from contracts_app.services.cohort_migration_batches import migration_batch_run
 from contracts_app.services.cohort_migrations import (
-    cohort_migration_create,
     cohort_migration_revert,
-    migration_input,
-    migration_start,
 )
+from tests.builders.migrations import create_migration
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, run_to_end, two_packages
-from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 AT = T0 + dt.timedelta(days=40)
 
 
-@pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
-
-
 def _started(source, target, **kwargs) -> CohortMigration:
-    migration = cohort_migration_create(
-        data=migration_input(
-            source={"package_id": source.id},
-            target={"package_id": target.id},
-            effective={"type": "AT", "at": AT},
-        ),
-        name="Starter v1 → v2",
-        **kwargs,
-    )
-    assert migration_start(migration_id=migration.id)
-    return migration
+    return create_migration(source, target, name="Starter v1 → v2", **kwargs)
 
 
 def _poll_url(html: str) -> str:

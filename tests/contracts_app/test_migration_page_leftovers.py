@@ -22,16 +22,9 @@ from contracts_app.services.customers import customer_create
 from contracts_app.services.provisioning import contract_provision
 from tests.builders.migrations import create_migration
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, run_to_end, two_packages
-from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
 AT = T0 + dt.timedelta(days=40)
-
-
-@pytest.fixture
-def pricing_client(client):
-    client.force_login(UserFactory(username="pricing", is_superuser=True))
-    return client
 
 
 def _paused_job(source, target) -> CohortMigration:
