@@ -35,7 +35,11 @@ from packages_app.selectors.catalog import (
     product_state_at,
     product_updates,
 )
-from packages_app.services.products import product_archive, product_create, product_update
+from packages_app.services.products import (
+    product_archive,
+    product_create_from_body,
+    product_update,
+)
 
 PRODUCT_TYPES = (
     "FIXED",
@@ -131,27 +135,12 @@ def product_data(product: Product, *, now=None) -> dict[str, Any]:
     return data
 
 
-def _split(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(state fields, everything else)."""
-    state = {key: value for key, value in data.items() if key in PRODUCT_STATE_FIELDS}
-    rest = {key: value for key, value in data.items() if key not in PRODUCT_STATE_FIELDS}
-    return state, rest
-
-
 class ProductCreateApi(ServicePostApi):
     required_permission = "packages_app.add_product"
     operation_id, input, responses = "products_create", ProductCreateInput, ID_DATA
 
     def perform(self, data):
-        attributes, rest = _split(data)
-        return product_create(
-            name=attributes.pop("name"),
-            type=rest["type"],
-            created_by=self.request.user.get_username(),
-            attributes=attributes,
-            custom_fields=rest.get("custom_fields"),
-            sql_breakdown_granularity=rest.get("sql_breakdown_granularity"),
-        )
+        return product_create_from_body(data, created_by=self.request.user.get_username())
 
 
 class ProductGetApi(ServicePostApi):
