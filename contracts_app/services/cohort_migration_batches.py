@@ -526,9 +526,9 @@ def migration_batch_run(*, migration_id, batch_size: int = BATCH_SIZE) -> int:
         items = _claim(migration_id, ItemStatus.PENDING, batch_size, **only)
         if not items or not _still_running(migration_id)[0]:
             return 0
-        migration = CohortMigration.objects.only("timing", "created_by", "edited_contracts").get(
-            id=migration_id
-        )
+        migration = CohortMigration.objects.only(
+            "timing", "created_by", "edited_contracts", "target_alias"
+        ).get(id=migration_id)
         batch = _batch_read(migration, items)
         outcomes: list[_Outcome] = []
         moves: list[_Move] = []
