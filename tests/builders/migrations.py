@@ -137,3 +137,19 @@ def wait_until(condition, timeout: float, what: str):
             return value
         time.sleep(0.1)
     pytest.fail(f"timed out waiting for {what}")
+
+
+def wizard_post(source, target, **overrides) -> dict:
+    """The migration wizard's form asking for a preview of `source` → `target` at AT (an
+    override of None leaves that field out)."""
+    data = {
+        "source_package": str(source.id),
+        "target_package": str(target.id),
+        "timing": "AT",
+        "effective_at": AT.strftime("%Y-%m-%d"),
+        "edited_contracts": "SKIP",
+        "name": "Starter v1 → v2",
+        "_action": "preview",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

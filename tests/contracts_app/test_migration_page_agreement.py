@@ -17,7 +17,7 @@ from contracts_app.services.cohort_migration_batches import migration_batch_run
 from contracts_app.services.cohort_migrations import (
     cohort_migration_revert,
 )
-from tests.builders.migrations import create_migration
+from tests.builders.migrations import create_migration, wizard_post
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, run_to_end, two_packages
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -104,14 +104,7 @@ def test_the_wizards_preview_gives_skip_reasons_in_words_only(pricing_client):
     Contract.objects.filter(pk=late.pk).update(starting_at=AT + dt.timedelta(days=1))
     html = pricing_client.post(
         reverse("contracts:migration-new"),
-        {
-            "source_package": str(source.id),
-            "target_package": str(target.id),
-            "timing": "AT",
-            "effective_at": AT.strftime("%Y-%m-%d"),
-            "edited_contracts": "SKIP",
-            "_action": "preview",
-        },
+        wizard_post(source, target, name=None),
     ).content.decode()
     assert re.search(r'data-count="eligible">2<', html)
     shown = re.sub(r'(value|href|class|hx-get)="[^"]*"', "", html)

@@ -20,7 +20,7 @@ from contracts_app.services.cohort_migrations import (
 )
 from contracts_app.services.customers import customer_create
 from contracts_app.services.provisioning import contract_provision
-from tests.builders.migrations import create_migration
+from tests.builders.migrations import create_migration, wizard_post
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, run_to_end, two_packages
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_batches")]
@@ -91,15 +91,7 @@ def test_a_csv_of_customer_names_moves_its_first_customer_too(pricing_client):
     upload = SimpleUploadedFile("customers.csv", b"Globex Inc\nInitech\n")
     html = pricing_client.post(
         reverse("contracts:migration-new"),
-        {
-            "source_package": str(source.id),
-            "target_package": str(target.id),
-            "timing": "AT",
-            "effective_at": AT.strftime("%Y-%m-%d"),
-            "edited_contracts": "SKIP",
-            "customer_file": upload,
-            "_action": "preview",
-        },
+        wizard_post(source, target, name=None, customer_file=upload),
     ).content.decode()
     resolved = re.search(r'<div id="resolved-customer_ids".*?</div>', html, re.S)[0]
     assert "Resolved: 2 customers" in resolved

@@ -31,6 +31,7 @@ from contracts_app.services.cohort_migration_batches import (
 )
 from contracts_app.services.provisioning import contract_provision
 from packages_app.services.aliases import alias_assign
+from tests.builders.migrations import wizard_post
 from tests.contracts_app.cohort_builders import T0, bulk_cohort, cohort, run_to_end, two_packages
 from tests.factories import user_with_permissions
 
@@ -75,20 +76,6 @@ def row_counts() -> tuple:
         Contract.objects.count(),
         ContractTerm.objects.count(),
     )
-
-
-def wizard_post(source, target, **overrides) -> dict:
-    data = {
-        "source_package": str(source.id),
-        "target_package": str(target.id),
-        "timing": "AT",
-        "effective_at": AT.strftime("%Y-%m-%d"),
-        "edited_contracts": "SKIP",
-        "name": "Starter v1 → v2",
-        "_action": "preview",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def hidden(html: str, name: str) -> str:
