@@ -55,6 +55,7 @@ from contracts_app.selectors.cohort_migrations import REVERT_BLOCK_WORDS, revert
 from contracts_app.services.contract_ends import (
     CLIPPED_TERM_FIELDS,
     clip_deletes_sql,
+    clip_items_sql,
     clip_may_change_sql,
     clip_windows_sql,
     contract_end_clip,
@@ -283,10 +284,11 @@ def _write_moves(moves: list[_Move]) -> None:
 
 @functools.cache
 def _outcomes_update() -> str:
-    """The items' outcomes and, for each clipped move, the clip of the old contract's rows that
-    Python never reads (contract_ends' SQL conditions): the rows it deletes are deleted and
-    parked whole in the item's snapshot `terms`, the windowed rows it ends are ended and their
-    old windows kept in `windows`. One statement; the bodies stay in PostgreSQL."""
+    """The items' outcomes and, for each clipped move (a package contract's), the clip of the
+    old contract's rows, which Python never reads (contract_ends' SQL rule): the rows it
+    deletes are deleted and those whose dated items it cuts are rewritten, both parked whole
+    (as they were) in the item's snapshot `terms`; the windowed rows it ends are ended and
+    their old windows kept in `windows`. One statement; the bodies stay in PostgreSQL."""
     items = connection.ops.quote_name(CohortMigrationItem._meta.db_table)
     terms = connection.ops.quote_name(ContractTerm._meta.db_table)
     return (
@@ -305,7 +307,14 @@ def _outcomes_update() -> str:
         f"ended AS (UPDATE {terms} t SET ending_before = v.clip_at, "
         "body = jsonb_set(t.body, '{ending_before}', to_jsonb(v.clip_at_text)) "
         "FROM before JOIN v ON v.id = before.item_id WHERE t.id = before.id), "
-        "parked AS (SELECT item_id, jsonb_agg(term) AS terms FROM gone GROUP BY item_id), "
+        "cut AS (SELECT v.id AS item_id, t.id, to_jsonb(t) - 'contract_id' AS term, c.body, "
+        f"c.starting_at, c.ending_before FROM v JOIN {terms} t ON t.contract_id = "
+        f"v.clip_contract_id AND {clip_may_change_sql('t', 'v.clip_at')} CROSS JOIN LATERAL "
+        f"({clip_items_sql('t', 'v.clip_at', 'v.clip_at_text')}) c WHERE c.changed), "
+        f"rewritten AS (UPDATE {terms} t SET body = cut.body, starting_at = cut.starting_at, "
+        "ending_before = cut.ending_before FROM cut WHERE t.id = cut.id), "
+        "parked AS (SELECT item_id, jsonb_agg(term) AS terms FROM (SELECT item_id, term "
+        "FROM gone UNION ALL SELECT item_id, term FROM cut) AS p GROUP BY item_id), "
         "windows AS (SELECT item_id, jsonb_agg(term_window) AS windows FROM before "
         "GROUP BY item_id) "
         f"UPDATE {items} AS i SET status = v.status, reason = v.reason, "
@@ -377,11 +386,9 @@ def _recheck(
 _Term = make_dataclass("_Term", CLIPPED_TERM_FIELDS, slots=True)
 
 
-def _terms_of(ends: dict[uuid.UUID, dt.datetime | None]) -> dict[uuid.UUID, list]:
-    """The terms of the contracts, by contract, whose dated items clipping at their end may cut
-    (contract_ends.clip_may_change_sql; all of them where the end is None): one query, bodies
-    decoded by one decoder. The rows the clip deletes or ends by their window alone are
-    clipped in PostgreSQL, never read (_outcomes_update)."""
+def _terms_of(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
+    """Every term of these (negotiated) contracts, by contract: one query (run for none too, so
+    a batch's query count never varies), bodies decoded by one decoder."""
     decoder = DecimalDecoder()
     columns = ", ".join(
         "t."
@@ -393,10 +400,8 @@ def _terms_of(ends: dict[uuid.UUID, dt.datetime | None]) -> dict[uuid.UUID, list
     terms_of: dict[uuid.UUID, list] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT t.contract_id, {columns} FROM {table} t JOIN unnest(%s::uuid[], "
-            "%s::timestamptz[]) AS b(contract_id, end_at) ON t.contract_id = b.contract_id "
-            f"WHERE b.end_at IS NULL OR {clip_may_change_sql('t', 'b.end_at')}",
-            [list(ends), list(ends.values())],
+            f"SELECT t.contract_id, {columns} FROM {table} t WHERE t.contract_id = ANY(%s::uuid[])",
+            [contract_ids],
         )
         body_at = CLIPPED_TERM_FIELDS.index("body")
         for contract_id, *values in cursor.fetchall():
@@ -451,14 +456,15 @@ def _batch_read(migration: CohortMigration, items: list[CohortMigrationItem]) ->
     successors, edited = _successors_and_edited(list(contracts.values()))
     if migration.edited_contracts == CohortMigration.EditedContracts.MIGRATE:
         edited = set()
-    # Package contracts' clips delete rows in SQL; a negotiated contract's clip remembers
-    # every term as negotiated (contract_end_clip), so it reads them all.
+    # A package contract's clip is done in SQL with the outcomes (_outcomes_update); a
+    # negotiated contract's clip remembers every term as negotiated (contract_end_clip), so it
+    # reads them all.
     terms_of = _terms_of(
-        {
-            i.contract_id: i.effective_at if contracts[i.contract_id].package_id else None
+        [
+            i.contract_id
             for i in items
-            if i.contract_id in contracts
-        }
+            if i.contract_id in contracts and contracts[i.contract_id].package_id is None
+        ]
     )
     target_ids = {i.target_package_id for i in items if i.target_package_id}
     targets = {p.id: p for p in Package.objects.filter(id__in=target_ids)}
@@ -647,8 +653,9 @@ def _decide(item: CohortMigrationItem, outcome: _Outcome, batch: _Batch) -> _Mov
         "settings": contract.settings,
     }
     if contract.ending_before is None or contract.ending_before > at:
-        # `terms` are the rows the clip may rewrite (_terms_of); for a package contract the
-        # rows it deletes are deleted with the outcome (clip), for a negotiated one here.
+        # A negotiated contract is clipped here, over all its terms (_terms_of); a package
+        # contract's terms are clipped in SQL with the outcome (clip), so `terms` is empty
+        # and only its settings (discounts) are clipped here.
         settings, changed, deleted = contract_end_clip(
             contract=contract, terms=terms, ending_before=at
         )

@@ -115,9 +115,13 @@ def chains_expired_claim() -> list[QueuedChain]:
 #   and lease were lost with it, is revived by the dispatcher when its lease runs out — the
 #   batch is redone, never half-applied. Nothing outside the database learns of a batch before
 #   that: a batch records no webhook event (events_record asks for a synchronous commit where
-#   one is recorded) and its next task carries a token the lost commit never reached.
+#   one is recorded) and its next task carries a token the lost commit never reached;
+# - no JIT: a batch's statements touch a few thousand rows by index, but their cost estimates
+#   grow with the tables and cross jit_above_cost, and compiling took 15-50 ms per statement,
+#   more than some statements ran.
 BATCH_SESSION_SETTINGS = (
-    "SELECT set_config('work_mem', '64MB', true), set_config('synchronous_commit', 'off', true)"
+    "SELECT set_config('work_mem', '64MB', true), set_config('synchronous_commit', 'off', true), "
+    "set_config('jit', 'off', true)"
 )
 
 

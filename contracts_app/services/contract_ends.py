@@ -171,6 +171,60 @@ def clip_may_change_sql(term: str, end: str) -> str:
     return f"({term}.kind IN ('commit', 'credit', 'scheduled_charge') AND NOT {clip_deletes_sql(term, end)})"
 
 
+def _items_sql(term: str, path: str) -> str:
+    """A schedule's items, NULL when it has none (clipped() leaves such a schedule alone)."""
+    items = f"{term}.body #> '{{{path},schedule_items}}'"
+    return (
+        f"CASE WHEN jsonb_typeof({items}) = 'array' AND jsonb_array_length({items}) > 0 "
+        f"THEN {items} END"
+    )
+
+
+def clip_items_sql(term: str, end: str, end_text: str) -> str:
+    """clipped() on a row clip_may_change_sql selects, in SQL: a subquery on `term` (for a
+    LATERAL join) giving `changed` and, when changed, the row's new `body`, `starting_at` and
+    `ending_before`. `end_text` is format_instant(end), as clipped() writes a cut item's end.
+
+    As _clip_access: access items starting at or after the end are dropped, the others cut at
+    it; as _clip_points: invoice (or charge) items dated at or after it are dropped; as _span:
+    the new window runs from the first kept item to the last kept access item's end. Items
+    keep their order. A set-based caller (a cohort-migration batch) clips a whole batch's rows
+    this way without reading their bodies."""
+    access = _items_sql(term, "access_schedule")
+    points = (
+        f"CASE WHEN {term}.kind = 'scheduled_charge' THEN {_items_sql(term, 'schedule')} "
+        f"ELSE {_items_sql(term, 'invoice_schedule')} END"
+    )
+    points_path = (
+        f"CASE WHEN {term}.kind = 'scheduled_charge' THEN '{{schedule,schedule_items}}'::text[] "
+        "ELSE '{invoice_schedule,schedule_items}'::text[] END"
+    )
+    kept_access = f"a.starts < {end}"
+    return (
+        "SELECT a.changed OR p.changed AS changed, "
+        f"CASE WHEN p.changed THEN jsonb_set(CASE WHEN a.changed THEN jsonb_set({term}.body, "
+        f"'{{access_schedule,schedule_items}}', a.items) ELSE {term}.body END, {points_path}, "
+        f"p.items) WHEN a.changed THEN jsonb_set({term}.body, "
+        "'{access_schedule,schedule_items}', a.items) END AS body, "
+        "LEAST(a.first_start, p.first_start) AS starting_at, a.last_end AS ending_before "
+        "FROM (SELECT COALESCE(bool_or(a.starts >= "
+        f"{end} OR a.ends > {end}), false) AS changed, "
+        f"COALESCE(jsonb_agg(CASE WHEN a.ends > {end} THEN jsonb_set(a.item, '{{ending_before}}', "
+        f"to_jsonb({end_text}::text)) ELSE a.item END ORDER BY a.n) FILTER (WHERE {kept_access}), "
+        f"'[]') AS items, min(a.starts) FILTER (WHERE {kept_access}) AS first_start, "
+        f"max(LEAST(a.ends, {end})) FILTER (WHERE {kept_access}) AS last_end "
+        f"FROM (SELECT item, n, (item ->> 'starting_at')::timestamptz AS starts, "
+        f"(item ->> 'ending_before')::timestamptz AS ends FROM jsonb_array_elements("
+        f"CASE WHEN {term}.kind IN ('commit', 'credit') THEN {access} END) "
+        "WITH ORDINALITY AS x(item, n)) a) a, "
+        f"(SELECT COALESCE(bool_or(p.at >= {end}), false) AS changed, "
+        f"COALESCE(jsonb_agg(p.item ORDER BY p.n) FILTER (WHERE p.at < {end}), '[]') AS items, "
+        f"min(p.at) FILTER (WHERE p.at < {end}) AS first_start "
+        "FROM (SELECT item, n, (item ->> 'timestamp')::timestamptz AS at "
+        f"FROM jsonb_array_elements({points}) WITH ORDINALITY AS x(item, n)) p) p"
+    )
+
+
 def _clip_discounts(settings: dict, end: dt.datetime) -> dict:
     if not settings.get("discounts"):
         return settings

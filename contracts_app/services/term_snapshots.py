@@ -9,8 +9,9 @@ window is exactly the original):
   written back by `revert_snapshots_apply` in SQL, never read into Python:
     ending_before, settings  the old contract's end (format_instant) and settings before the move;
     terms    term rows as they were, whole (the ContractTerm columns but contract_id, as
-             to_jsonb writes a row): those the clip deleted (parked by the batch's outcome
-             statement, in SQL) and those whose dated items it cut (`term_dump`, from Python);
+             to_jsonb writes a row): those the clip deleted and those whose dated items it
+             cut, parked by the batch's outcome statement in SQL (for a negotiated contract,
+             clipped in Python, the cut ones are `term_dump`s);
     windows  [{id, ending_before, body_ending_before, body_had_end}]: the windowed rows the clip
              ended, by id and their old window (column and body key), bodies left in place.
   Snapshots written before `windows` existed keep every touched row in `terms`; they apply

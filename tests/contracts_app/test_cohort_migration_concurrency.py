@@ -403,12 +403,15 @@ def test_a_batch_commits_asynchronously_with_room_for_its_sorts_but_an_event_com
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('synchronous_commit'), current_setting('work_mem')")
         outside = cursor.fetchone()
+        cursor.execute("SELECT current_setting('jit')")
+        jit_outside = cursor.fetchone()[0]
     seen = {}
 
     def run(*, migration_id, batch_size):
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT current_setting('synchronous_commit'), current_setting('work_mem')"
+                "SELECT current_setting('synchronous_commit'), current_setting('work_mem'), "
+                "current_setting('jit')"
             )
             seen["batch"] = cursor.fetchone()
         claimed = batches.migration_batch_run(migration_id=migration_id, batch_size=batch_size)
@@ -422,12 +425,33 @@ def test_a_batch_commits_asynchronously_with_room_for_its_sorts_but_an_event_com
     assert chain_batch_run(
         migration_id=running.id, number=chain.number, token=chain.token, run=run, batch_size=5
     ) == (2, chain.token + 1)
-    # then the batch's own transaction commits without waiting for the disk and sorts in memory,
-    assert seen["batch"] == ("off", "64MB")
+    # then the batch's own transaction commits without waiting for the disk, sorts in memory and
+    # compiles nothing,
+    assert seen["batch"] == ("off", "64MB", "off")
     # an event it announced makes its commit durable again,
     assert seen["after_event"] == "on"
     # and nothing of it outlives the transaction
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('synchronous_commit'), current_setting('work_mem')")
         assert cursor.fetchone() == outside
+        cursor.execute("SELECT current_setting('jit')")
+        assert cursor.fetchone()[0] == jit_outside
     assert not getattr(connection, "asynchronous_commit", False)
+
+
+@pytest.mark.django_db
+def test_item_snapshots_compress_with_lz4_where_the_server_has_it():
+    # given the server's compression methods
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        has_lz4 = cursor.fetchone()[0]
+        # when the item table is asked how its snapshot column compresses
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = "
+            "'contracts_app_cohortmigrationitem'::regclass AND attname = 'snapshot'"
+        )
+        method = cursor.fetchone()[0]
+    # then it is lz4 (the migration's choice) wherever lz4 exists
+    assert method == ("l" if has_lz4 else "")

@@ -472,3 +472,115 @@ def test_the_sql_clip_rule_is_the_python_clip_rule(end):
         i for i, (_, _, may) in judged.items() if may
     }
     assert all(sum(flags) <= 1 for flags in judged.values())
+
+
+def edges_package(product):
+    """A commit whose first invoice comes before its first access item and whose items are
+    dropped, cut and kept at different ends; a charge with three dates."""
+    from decimal import Decimal
+
+    def access(start, months):
+        return {
+            "amount": Decimal(100),
+            "starting_at_offset": start,
+            "duration": offset("MONTHS", months),
+        }
+
+    def point(at_offset):
+        return {"date_offset": at_offset, "quantity": 1, "unit_price": Decimal("12.50")}
+
+    commit = (
+        "commit",
+        {
+            "product_id": str(product.id),
+            "type": "PREPAID",
+            "name": "Staged commit",
+            "access_schedule": {
+                "schedule_items": [
+                    access(offset("MONTHS", 1), 1),
+                    access(offset("MONTHS", 2), 2),
+                    access(offset("MONTHS", 4), 3),
+                ]
+            },
+            "invoice_schedule": {
+                "schedule_items": [
+                    point(offset("DAYS", 0)),
+                    point(offset("DAYS", 45)),
+                    point(offset("MONTHS", 5)),
+                ]
+            },
+        },
+    )
+    charge = (
+        "scheduled_charge",
+        {
+            "product_id": str(product.id),
+            "name": "Instalments",
+            "schedule": {
+                "schedule_items": [
+                    point(offset("DAYS", 0)),
+                    point(offset("DAYS", 45)),
+                    point(offset("MONTHS", 5)),
+                ]
+            },
+        },
+    )
+    return build.make_package(terms=[commit, charge], duration_unit="MONTHS", duration_value=12)
+
+
+@pytest.mark.parametrize("package_of", ["year", "eight_terms", "edges"])
+@pytest.mark.parametrize(
+    "end",
+    [
+        at(2024, 1, 1),
+        at(2024, 1, 20),
+        at(2024, 2, 15),
+        at(2024, 3, 15),
+        at(2024, 6),
+        at(2024, 6, 2),
+    ],
+)
+def test_the_sql_clip_of_dated_items_is_the_python_clip(package_of, end):
+    # given a package contract whose commits, credits and charges carry dated items
+    from django.db import connection
+
+    from config.core import jsonutil
+    from config.core.instants import format_instant
+    from contracts_app.services.contract_ends import (
+        CLIPPED_TERM_FIELDS,
+        clip_items_sql,
+        clip_may_change_sql,
+        contract_end_clip,
+    )
+
+    product = build.make_product()
+    package = {
+        "year": year_package,
+        "eight_terms": lambda p: build.make_package(
+            terms=build.eight_terms(p), duration_unit="MONTHS", duration_value=12
+        ),
+        "edges": edges_package,
+    }[package_of](product)
+    contract = contract_provision(
+        customer=build.make_customer(), package=package, starting_at=JAN_1
+    )
+    terms = list(ContractTerm.objects.filter(contract=contract).only(*CLIPPED_TERM_FIELDS))
+    # when the Python clip and the SQL clip cut the same rows at the same end
+    _, changed, _ = contract_end_clip(contract=contract, terms=terms, ending_before=end)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.id, c.changed, c.body, c.starting_at, c.ending_before "
+            "FROM contracts_app_contractterm t, (SELECT %s::timestamptz AS at, %s AS text) e, "
+            f"LATERAL ({clip_items_sql('t', 'e.at', 'e.text')}) c "
+            f"WHERE t.contract_id = %s AND {clip_may_change_sql('t', 'e.at')}",
+            [end, format_instant(end), contract.id],
+        )
+        cut = {row[0]: row[1:] for row in cursor.fetchall()}
+    # then SQL changes exactly the rows Python changes, into the same body and window
+    python_cut = {t.id: t for t in changed if t.id in cut}
+    assert {i for i, (was_changed, *_) in cut.items() if was_changed} == set(python_cut)
+    assert python_cut or end == at(2024, 1, 1)
+    for term_id, term in python_cut.items():
+        _, body, starting_at, ending_before = cut[term_id]
+        assert json.loads(body) == json.loads(jsonutil.dumps(term.body)), term.kind
+        assert (starting_at, ending_before) == (term.starting_at, term.ending_before), term.kind
