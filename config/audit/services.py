@@ -145,24 +145,19 @@ def audit_record_many(
     if not ids:
         return 0
     per_row = list(changes) if changes is not None else [None] * len(ids)
-    who = _who(timezone.now())
-    records_insert(
-        AuditLogEntry,
-        [
-            {
-                "id": uuid.uuid4(),
-                **who,
-                **_what(
-                    action=action,
-                    resource_type=resource_type,
-                    resource_id=resource_id,
-                    description=description,
-                    changes=row_changes,
-                ),
-            }
-            for resource_id, row_changes in zip(ids, per_row, strict=True)
-        ],
-    )
+    shared = {**_who(timezone.now()), "action": action, "resource_type": resource_type}
+    records = []
+    for resource_id, row_changes in zip(ids, per_row, strict=True):
+        what = _what(
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            description=description,
+            changes=row_changes,
+        )
+        del what["action"], what["resource_type"]
+        records.append({"id": uuid.uuid4(), **what})
+    records_insert(AuditLogEntry, records, shared=shared)
     return len(ids)
 
 

@@ -40,25 +40,46 @@ def _written_fields(model) -> tuple[Field, ...]:
 
 
 @functools.cache
-def _model_insert(model) -> str:
+def _model_insert(model, shared: frozenset[str] = frozenset()) -> str:
+    """The INSERT of rows read from one JSON array, the columns named in `shared` (attnames)
+    from one JSON object instead (the values every row has)."""
     fields = _written_fields(model)
     columns = ", ".join(_quote(f.column) for f in fields)
-    record = ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in fields)
-    return (
-        f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) "
-        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS t({record})"
+
+    def record(of: list[Field]) -> str:
+        return ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in of)
+
+    values = ", ".join(f"{'s' if f.attname in shared else 't'}.{_quote(f.column)}" for f in fields)
+    per_row = [f for f in fields if f.attname not in shared]
+    sql = (
+        f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) SELECT {values} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS t({record(per_row)})"
     )
+    if shared:
+        shared_fields = [f for f in fields if f.attname in shared]
+        sql += f" CROSS JOIN jsonb_to_record(%s::jsonb) AS s({record(shared_fields)})"
+    return sql
 
 
-def records_insert(model, records: list[dict[str, Any]]) -> None:
+def records_insert(
+    model, records: list[dict[str, Any]], *, shared: dict[str, Any] | None = None
+) -> None:
     """Rows of `model` given as `{attname: value}` (every written field; Python values), in one
-    statement."""
+    statement. `shared`: the values every row has, sent once (a batch's 1,500 audit entries
+    share who wrote them) and left out of `records`."""
     if not records:
         return
-    columns = [(f.attname, f.column) for f in _written_fields(model)]
+    shared = shared or {}
+    columns = [(f.attname, f.column) for f in _written_fields(model) if f.attname not in shared]
     rows = [{column: json_column(record[name]) for name, column in columns} for record in records]
+    params = [jsonutil.dumps(rows)]
+    if shared:
+        by_attname = {f.attname: f.column for f in _written_fields(model)}
+        params.append(
+            jsonutil.dumps({by_attname[name]: json_column(v) for name, v in shared.items()})
+        )
     with connection.cursor() as cursor:
-        cursor.execute(_model_insert(model), [jsonutil.dumps(rows)])
+        cursor.execute(_model_insert(model, frozenset(shared)), params)
 
 
 def model_rows_insert(objects: list) -> None:

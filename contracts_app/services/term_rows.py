@@ -157,10 +157,20 @@ def _copies_insert() -> str:
         else:
             record.append(f"{column} {f.db_type(connection)}")
             values.append(f"t.{column}")
+    # A copy's ids: one random (version 4) UUID per contract and template, its last four hex
+    # digits replaced by the ref's number, so every id of the copy is a valid version-4 UUID
+    # with 106 random bits, and drawing them costs one gen_random_uuid() per contract rather
+    # than one per ref (2 µs each: a sixth of the statement). A template with more refs than
+    # four hex digits count draws every id.
+    fresh = (
+        "CASE WHEN tm.refs <= 65535 THEN left(c.base, 32) || lpad(to_hex(k), 4, '0') "
+        "ELSE gen_random_uuid()::text END"
+    )
     return (
-        "WITH f AS MATERIALIZED (SELECT c.contract_id, c.template, ARRAY(SELECT "
-        "gen_random_uuid()::text FROM generate_series(1, tm.refs)) AS fresh "
-        "FROM jsonb_to_recordset(%s::jsonb) AS c(contract_id uuid, template int) "
+        f"WITH f AS MATERIALIZED (SELECT c.contract_id, c.template, ARRAY(SELECT {fresh} "
+        "FROM generate_series(1, tm.refs) AS k) AS fresh "
+        "FROM (SELECT *, gen_random_uuid()::text AS base "
+        "FROM jsonb_to_recordset(%s::jsonb) AS c(contract_id uuid, template int)) AS c "
         "JOIN jsonb_to_recordset(%s::jsonb) AS tm(template int, refs int) USING (template)) "
         f"INSERT INTO {_quote(ContractTerm._meta.db_table)} ({columns}) "
         f"SELECT {', '.join(values)} FROM f AS c "

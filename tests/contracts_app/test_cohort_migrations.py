@@ -5,6 +5,7 @@ real Celery workers."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.db import connection
@@ -538,6 +539,9 @@ def test_contracts_moved_in_one_batch_get_their_own_term_and_item_ids():
     assert links_a <= rows_a and parents_a <= rows_a and links_a
     assert links_b <= rows_b and parents_b <= rows_b and links_b
     assert len(items_a) == len(items_b) > 10
+    # and every id, row or item, is a version-4 UUID written as one
+    for text in rows_a | items_a | rows_b | items_b:
+        assert str(uuid.UUID(text)) == text and uuid.UUID(text).version == 4
 
 
 def test_processed_items_are_counted_for_metrics(django_capture_on_commit_callbacks):
