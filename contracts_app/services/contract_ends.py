@@ -189,7 +189,8 @@ def clip_items_sql(term: str, end: str, end_text: str) -> str:
     it; as _clip_points: invoice (or charge) items dated at or after it are dropped; as _span:
     the new window runs from the first kept item to the last kept access item's end. Items
     keep their order. A set-based caller (a cohort-migration batch) clips a whole batch's rows
-    this way without reading their bodies."""
+    this way without reading their bodies. An item without its dates (which the API's
+    validation never lets in) is dropped here, where clipped() raises."""
     access = _items_sql(term, "access_schedule")
     points = (
         f"CASE WHEN {term}.kind = 'scheduled_charge' THEN {_items_sql(term, 'schedule')} "
